@@ -1,0 +1,24 @@
+#pragma once
+
+#include "error.h"
+
+#include <QByteArray>
+#include <QString>
+
+// Durable file operations. Every file the updater relies on after a power cut is
+// written through these: write beside, fsync the file, rename, fsync the folder.
+namespace s16::fileutil {
+
+// Writes data to path atomically: a reader sees the old content or the new, never
+// a mix, also after a power cut. Errors are ExitCode::StorageError.
+[[nodiscard]] Status writeAtomically(const QString &path, const QByteArray &data, int mode = 0644);
+// Renames from to to (same file system) and fsyncs the destination folder.
+[[nodiscard]] Status renameDurably(const QString &from, const QString &to);
+// fsyncs a file or folder by path.
+[[nodiscard]] Status syncPath(const QString &path);
+// Reads a whole small file, refusing one larger than maxBytes.
+[[nodiscard]] Result<QByteArray> readSmallFile(const QString &path, qint64 maxBytes);
+// Free bytes available to an unprivileged writer on the file system holding path.
+[[nodiscard]] Result<qint64> freeBytes(const QString &path);
+
+} // namespace s16::fileutil
