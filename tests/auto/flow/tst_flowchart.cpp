@@ -1,0 +1,132 @@
+#include "flow/flowchart.h"
+#include "flow/flowmachine.h"
+
+#include <QFile>
+#include <QRegularExpression>
+#include <QTest>
+
+using namespace s16;
+
+// The edge table is the single source of the chart's order of steps; these tests
+// hold it against ../shared/seed/edges.md, the numbering everyone else uses.
+class tst_Flowchart : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void tableMatchesSeedEdges();
+    void names_data();
+    void names();
+    void takeFollowsOnlyExistingEdges_data();
+    void takeFollowsOnlyExistingEdges();
+    void persistFailureKeepsState();
+    void restartOnlyFromRestingNode();
+};
+
+static QString lowerFirst(QString s)
+{
+    if (!s.isEmpty())
+        s[0] = s[0].toLower();
+    return s;
+}
+
+void tst_Flowchart::tableMatchesSeedEdges()
+{
+    const QString seed = QStringLiteral(S16_SOURCE_DIR "/../shared/seed/edges.md");
+    QFile f(seed);
+    if (!f.open(QIODevice::ReadOnly))
+        QSKIP("shared/seed/edges.md is not beside the checkout");
+    // | E01 | nSystem | | connectRepo | meaning |
+    static const QRegularExpression row(QStringLiteral(R"(^\|\s*(E\d\d)\s*\|\s*(\w+)\s*\|\s*(\w*)\s*\|\s*(\w+)\s*\|)"));
+    int seen = 0;
+    for (const QByteArray &line : f.readAll().split('\n')) {
+        const auto m = row.match(QString::fromUtf8(line));
+        if (!m.hasMatch())
+            continue;
+        const auto edge = edgeFromName(m.captured(1));
+        QVERIFY2(edge, qPrintable(m.captured(1)));
+        const EdgeInfo &info = edgeInfo(*edge);
+        QString from = m.captured(2);
+        if (from == QStringLiteral("nSystem"))
+            from = QStringLiteral("normalSystem");
+        QCOMPARE(lowerFirst(nodeName(info.from)).toLower(), from.toLower());
+        QCOMPARE(lowerFirst(nodeName(info.to)).toLower(), m.captured(4).toLower());
+        QCOMPARE(QString::fromLatin1(info.branch), m.captured(3));
+        ++seen;
+    }
+    QCOMPARE(seen, kEdgeCount);
+}
+
+void tst_Flowchart::names_data()
+{
+    QTest::addColumn<int>("edge");
+    QTest::addColumn<QString>("name");
+    QTest::newRow("first") << 1 << QStringLiteral("E01");
+    QTest::newRow("E38") << 38 << QStringLiteral("E38");
+    QTest::newRow("last") << 65 << QStringLiteral("E65");
+}
+
+void tst_Flowchart::names()
+{
+    QFETCH(int, edge);
+    QFETCH(QString, name);
+    QCOMPARE(edgeName(Edge(edge)), name);
+    QCOMPARE(edgeFromName(name), std::optional<Edge>(Edge(edge)));
+    QVERIFY(!edgeFromName(QStringLiteral("E66")));
+    QVERIFY(!edgeFromName(QStringLiteral("E00")));
+    for (int i = 0; i < kNodeCount; ++i)
+        QCOMPARE(nodeFromName(nodeName(Node(i))), std::optional<Node>(Node(i)));
+}
+
+void tst_Flowchart::takeFollowsOnlyExistingEdges_data()
+{
+    QTest::addColumn<int>("start");
+    QTest::addColumn<int>("edge");
+    QTest::addColumn<bool>("allowed");
+    QTest::addColumn<int>("end");
+    QTest::newRow("E01 from NormalSystem") << int(Node::NormalSystem) << 1 << true << int(Node::ConnectRepo);
+    QTest::newRow("E03 needs SuccessConnect") << int(Node::ConnectRepo) << 3 << false << int(Node::ConnectRepo);
+    QTest::newRow("E38 from ChecksumEqual") << int(Node::ChecksumEqual) << 38 << true << int(Node::ErrorLog);
+    QTest::newRow("E37 not from CheckChecksum") << int(Node::CheckChecksum) << 37 << false << int(Node::CheckChecksum);
+    QTest::newRow("E43 from PrioUpdate") << int(Node::PrioUpdate) << 43 << true << int(Node::Reboot);
+    QTest::newRow("E42 not from PrioUpdate") << int(Node::PrioUpdate) << 42 << false << int(Node::PrioUpdate);
+    QTest::newRow("E63 from MigrationMade") << int(Node::MigrationMade) << 63 << true << int(Node::RevertMigration);
+}
+
+void tst_Flowchart::takeFollowsOnlyExistingEdges()
+{
+    QFETCH(int, start);
+    QFETCH(int, edge);
+    QFETCH(bool, allowed);
+    QFETCH(int, end);
+    QList<Node> persisted;
+    FlowMachine flow(Node(start), [&](Node n, Edge) -> Status { persisted.append(n); return {}; });
+    const auto r = flow.take(Edge(edge));
+    QCOMPARE(bool(r), allowed);
+    QCOMPARE(flow.current(), Node(end));
+    QCOMPARE(persisted.size(), allowed ? 1 : 0);
+    QCOMPARE(flow.path().size(), allowed ? 1 : 0);
+}
+
+void tst_Flowchart::persistFailureKeepsState()
+{
+    FlowMachine flow(Node::NormalSystem, [](Node, Edge) -> Status {
+        return fail(ExitCode::StorageError, QStringLiteral("disk full"));
+    });
+    const auto r = flow.take(Edge::E01);
+    QVERIFY(!r);
+    QCOMPARE(r.error().code, ExitCode::StorageError);
+    QCOMPARE(flow.current(), Node::NormalSystem);
+}
+
+void tst_Flowchart::restartOnlyFromRestingNode()
+{
+    FlowMachine busy(Node::ReceiveFile);
+    QVERIFY(!busy.restart());
+    QCOMPARE(busy.current(), Node::ReceiveFile);
+    FlowMachine resting(Node::WaitForImage);
+    QVERIFY(resting.restart());
+    QCOMPARE(resting.current(), Node::NormalSystem);
+}
+
+QTEST_GUILESS_MAIN(tst_Flowchart)
+#include "tst_flowchart.moc"
