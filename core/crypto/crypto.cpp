@@ -202,7 +202,8 @@ QByteArray Sha256::hexHash(QByteArrayView data) { return hash(data).toHex(); }
 std::expected<QByteArray, CryptoProblem> sha256FileHex(const QString &path, const std::function<void(qint64)> &progress)
 {
     QFile f(path);
-    if (!f.open(QIODevice::ReadOnly))
+    // unbuffered: QFile's own buffer would only add a copy of every chunk
+    if (!f.open(QIODevice::ReadOnly | QIODevice::Unbuffered))
         return problem(CryptoError::IoError, QStringLiteral("cannot open %1: %2").arg(path, f.errorString()));
     Sha256 hash;
     QByteArray buffer(kHashChunkBytes, Qt::Uninitialized);
