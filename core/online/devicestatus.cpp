@@ -1,0 +1,93 @@
+#include "devicestatus.h"
+
+#include "common/fileutil.h"
+#include "config/config.h"
+#include "flow/flowchart.h"
+#include "store/journal.h"
+
+namespace s16 {
+namespace {
+
+enum class Phase { Resting, Checking, Downloading, Installing };
+
+Phase phaseOf(Node node)
+{
+    switch (node) {
+    case Node::ConnectRepo: case Node::SuccessConnect: case Node::CheckSsl: case Node::WaitConnect:
+    case Node::MaxTries: case Node::ValidSsl: case Node::Authenticate: case Node::AuthSuccess:
+    case Node::UpdateImageRepo: case Node::SuccessImageRepo:
+        return Phase::Checking;
+    case Node::ConnectUpdate: case Node::SuccessConnectUpdate: case Node::CheckSslUpdate:
+    case Node::WaitForImageConnection: case Node::MaxTriesImage: case Node::ValidSslUpdate:
+    case Node::ReceiveFile: case Node::CompleteFile: case Node::MakeChecksum: case Node::CheckChecksum:
+    case Node::ChecksumEqual: case Node::MoveFile:
+        return Phase::Downloading;
+    case Node::MakeChecksumReboot: case Node::CheckChecksumReboot: case Node::ChecksumEqualReboot:
+    case Node::UpdateImage: case Node::SuccessUpdate: case Node::NeedMigration: case Node::Backup:
+    case Node::PUMigration: case Node::SuccessMigration: case Node::RevertMigration: case Node::RevertUpdates:
+        return Phase::Installing;
+    default:
+        return Phase::Resting;
+    }
+}
+
+QJsonValue orNull(const QString &s) { return s.isEmpty() ? QJsonValue() : QJsonValue(s); }
+
+} // namespace
+
+QJsonObject DeviceStatus::toJson() const
+{
+    return QJsonObject{
+        {QStringLiteral("state"), state},
+        {QStringLiteral("currentVersion"), orNull(currentVersion)},
+        {QStringLiteral("stagedVersion"), orNull(stagedVersion)},
+        {QStringLiteral("rebootPending"), rebootPending},
+        {QStringLiteral("lastCheck"), orNull(lastCheck)},
+        {QStringLiteral("lastError"), lastError.isEmpty() ? QJsonValue() : QJsonValue(lastError)},
+        {QStringLiteral("consent"), consent},
+        {QStringLiteral("flowNode"), flowNode},
+        {QStringLiteral("progress"), progress.isEmpty() ? QJsonValue() : QJsonValue(progress)},
+        {QStringLiteral("outcome"), outcome.isEmpty() ? QJsonValue() : QJsonValue(outcome)},
+    };
+}
+
+DeviceStatus readDeviceStatus(const Config &config, const Journal &journal, bool engineRunning)
+{
+    DeviceStatus s;
+    if (auto v = fileutil::readSmallFile(config.device.versionFile, 256))
+        s.currentVersion = QString::fromUtf8(v->trimmed());
+    s.stagedVersion = journal.value(QStringLiteral("staged")).toObject().value(QStringLiteral("version")).toString();
+    s.rebootPending = journal.value(QStringLiteral("rebootPending")).toBool(false);
+    s.lastCheck = journal.value(QStringLiteral("lastCheck")).toString();
+    s.lastError = journal.value(QStringLiteral("lastError")).toObject();
+    s.consent = journal.value(QStringLiteral("consent")).toBool(false);
+    s.flowNode = journal.value(QStringLiteral("flow")).toObject().value(QStringLiteral("node")).toString(nodeName(Node::NormalSystem));
+    s.outcome = journal.value(QStringLiteral("outcome")).toObject();
+    if (engineRunning)
+        s.progress = journal.value(QStringLiteral("progress")).toObject();
+
+    const Node node = nodeFromName(s.flowNode).value_or(Node::NormalSystem);
+    const Phase phase = phaseOf(node);
+    bool trial = false;
+    const QJsonObject slots = journal.value(QStringLiteral("slots")).toObject();
+    for (auto it = slots.begin(); it != slots.end(); ++it)
+        trial = trial || it.value().toObject().value(QStringLiteral("state")).toString() == QStringLiteral("trial");
+
+    if (s.rebootPending)
+        s.state = QStringLiteral("rebootPending");
+    else if (phase == Phase::Installing)
+        s.state = QStringLiteral("installing");
+    else if (trial)
+        s.state = QStringLiteral("trial");
+    else if (engineRunning && phase == Phase::Checking)
+        s.state = QStringLiteral("checking");
+    else if (engineRunning && phase == Phase::Downloading)
+        s.state = QStringLiteral("downloading");
+    else if (!s.stagedVersion.isEmpty())
+        s.state = QStringLiteral("ready");
+    else
+        s.state = QStringLiteral("idle");
+    return s;
+}
+
+} // namespace s16

@@ -1,0 +1,380 @@
+#include "transport.h"
+
+#include "common/logging.h"
+#include "config/config.h"
+
+#include <QCryptographicHash>
+#include <QFile>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+#include <QRegularExpression>
+#include <QSslKey>
+#include <QTimer>
+
+namespace s16 {
+namespace {
+
+constexpr qint64 kMaxErrorBody = 64 * 1024;
+
+Result<QSslKey> loadPrivateKey(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return fail(ExitCode::Usage, QStringLiteral("cannot read the client key %1").arg(path), f.errorString());
+    const QByteArray pem = f.readAll();
+    for (const auto algorithm : {QSsl::Ec, QSsl::Rsa, QSsl::Dsa}) {
+        QSslKey key(pem, algorithm, QSsl::Pem, QSsl::PrivateKey);
+        if (!key.isNull())
+            return key;
+    }
+    return fail(ExitCode::Usage, QStringLiteral("the client key %1 is not a PEM private key Qt can use").arg(path));
+}
+
+// "sha256//BASE64[;sha256//BASE64...]", as curl's --pinnedpubkey.
+Result<QList<QByteArray>> parsePins(const QString &spec)
+{
+    QList<QByteArray> pins;
+    for (const QString &part : spec.split(QLatin1Char(';'), Qt::SkipEmptyParts)) {
+        const QString p = part.trimmed();
+        if (!p.startsWith(QStringLiteral("sha256//")))
+            return fail(ExitCode::Usage, QStringLiteral("server/pinnedPublicKey: %1 is not of the form sha256//<base64>").arg(p));
+        const QByteArray raw = QByteArray::fromBase64(p.mid(8).toLatin1());
+        if (raw.size() != 32)
+            return fail(ExitCode::Usage, QStringLiteral("server/pinnedPublicKey: %1 is not a base64 SHA-256").arg(p));
+        pins.append(raw);
+    }
+    return pins;
+}
+
+bool isServerClientCertificateRefusal(const QString &sslText)
+{
+    // OpenSSL's texts for the alerts a server sends when it refuses our certificate.
+    static const QRegularExpression re(QStringLiteral(
+        "alert (certificate required|bad certificate|unknown ca|certificate unknown|certificate revoked|"
+        "certificate expired|access denied|handshake failure)"), QRegularExpression::CaseInsensitiveOption);
+    return re.match(sslText).hasMatch();
+}
+
+} // namespace
+
+QString netOutcomeName(NetOutcome outcome)
+{
+    switch (outcome) {
+    case NetOutcome::Ok: return QStringLiteral("Ok");
+    case NetOutcome::ConnectFailed: return QStringLiteral("ConnectFailed");
+    case NetOutcome::ServerBusy: return QStringLiteral("ServerBusy");
+    case NetOutcome::TlsRejected: return QStringLiteral("TlsRejected");
+    case NetOutcome::AuthRejected: return QStringLiteral("AuthRejected");
+    case NetOutcome::ClientError: return QStringLiteral("ClientError");
+    case NetOutcome::Interrupted: return QStringLiteral("Interrupted");
+    case NetOutcome::SinkRefused: return QStringLiteral("SinkRefused");
+    }
+    return {};
+}
+
+HttpTransport::HttpTransport(QObject *parent)
+    : QObject(parent)
+    , m_nam(new QNetworkAccessManager(this))
+{
+}
+
+HttpTransport::~HttpTransport() = default;
+
+Result<std::unique_ptr<HttpTransport>> HttpTransport::create(const Config &config, QObject *parent)
+{
+    std::unique_ptr<HttpTransport> t(new HttpTransport(parent));
+    t->m_base = config.server.url;
+    t->m_allowHttp = config.server.allowInsecureHttp;
+    if (t->m_base.scheme() != QStringLiteral("https") && !(t->m_allowHttp && t->m_base.scheme() == QStringLiteral("http")))
+        return fail(ExitCode::Usage, QStringLiteral("server/url must be https (http only with allowInsecureHttp=true)"));
+    t->m_connectTimeoutMs = config.server.connectTimeoutSeconds * 1000;
+    t->m_stallTimeoutMs = config.server.stallTimeoutSeconds * 1000;
+
+    QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
+    ssl.setProtocol(QSsl::TlsV1_2OrLater);
+    ssl.setPeerVerifyMode(QSslSocket::VerifyPeer);
+    if (!config.server.caFile.isEmpty()) {
+        const auto cas = QSslCertificate::fromPath(config.server.caFile, QSsl::Pem);
+        if (cas.isEmpty())
+            return fail(ExitCode::Usage, QStringLiteral("server/caFile %1 holds no PEM certificate").arg(config.server.caFile));
+        ssl.setCaCertificates(cas); // only these anchors, not the system store
+    }
+    if (!config.server.clientCertificate.isEmpty()) {
+        const auto certs = QSslCertificate::fromPath(config.server.clientCertificate, QSsl::Pem);
+        if (certs.isEmpty())
+            return fail(ExitCode::Usage, QStringLiteral("server/clientCertificate %1 holds no PEM certificate")
+                                             .arg(config.server.clientCertificate));
+        auto key = loadPrivateKey(config.server.clientKey);
+        if (!key)
+            return std::unexpected(key.error());
+        ssl.setLocalCertificateChain(certs);
+        ssl.setPrivateKey(*key);
+    }
+    t->m_ssl = ssl;
+    if (!config.server.pinnedPublicKey.isEmpty()) {
+        auto pins = parsePins(config.server.pinnedPublicKey);
+        if (!pins)
+            return std::unexpected(pins.error());
+        t->m_pins = *pins;
+    }
+    if (!config.server.tokenFile.isEmpty()) {
+        QFile f(config.server.tokenFile);
+        if (!f.open(QIODevice::ReadOnly))
+            return fail(ExitCode::Usage, QStringLiteral("cannot read server/tokenFile %1").arg(config.server.tokenFile), f.errorString());
+        t->m_token = f.read(64 * 1024).trimmed();
+    }
+    return t;
+}
+
+QUrl HttpTransport::resolve(const QString &repositoryPath) const
+{
+    // The manifest's paths are checked to stay inside the repository; encode each
+    // segment so nothing in a name can change the URL's structure.
+    QString encoded;
+    const auto segments = repositoryPath.split(QLatin1Char('/'));
+    for (qsizetype i = 0; i < segments.size(); ++i) {
+        if (i)
+            encoded += QLatin1Char('/');
+        encoded += QString::fromLatin1(QUrl::toPercentEncoding(segments[i]));
+    }
+    return m_base.resolved(QUrl(encoded, QUrl::StrictMode));
+}
+
+bool HttpTransport::mayCarryToken(const QUrl &url) const
+{
+    return url.scheme() == m_base.scheme() && url.host() == m_base.host() && url.port() == m_base.port();
+}
+
+void HttpTransport::dropConnections() { m_nam->clearConnectionCache(); }
+
+HttpExchange *HttpTransport::get(const QUrl &url, qint64 rangeStart, Sink sink, qint64 readBufferBytes)
+{
+    QNetworkRequest req(url);
+    req.setSslConfiguration(m_ssl);
+    req.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+    req.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::UserVerifiedRedirectPolicy);
+    req.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
+    req.setRawHeader("User-Agent", "s16-update/" S16_VERSION);
+    req.setRawHeader("Accept-Encoding", "identity");
+    if (rangeStart > 0)
+        req.setRawHeader("Range", "bytes=" + QByteArray::number(rangeStart) + '-');
+    if (!m_token.isEmpty() && mayCarryToken(url))
+        req.setRawHeader("Authorization", "Bearer " + m_token);
+    QNetworkReply *reply = m_nam->get(req);
+    reply->setReadBufferSize(readBufferBytes);
+    return start(reply, std::move(sink));
+}
+
+HttpExchange *HttpTransport::put(const QUrl &url, const QByteArray &body, const QByteArray &contentType)
+{
+    QNetworkRequest req(url);
+    req.setSslConfiguration(m_ssl);
+    req.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+    req.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
+    req.setHeader(QNetworkRequest::ContentTypeHeader, contentType);
+    req.setRawHeader("User-Agent", "s16-update/" S16_VERSION);
+    if (!m_token.isEmpty() && mayCarryToken(url))
+        req.setRawHeader("Authorization", "Bearer " + m_token);
+    QNetworkReply *reply = m_nam->put(req, body);
+    return start(reply, [](QByteArrayView, QString *) { return true; });
+}
+
+HttpExchange *HttpTransport::start(QNetworkReply *reply, Sink sink)
+{
+    auto *exchange = new HttpExchange(this, reply, std::move(sink));
+    return exchange;
+}
+
+HttpExchange::HttpExchange(HttpTransport *transport, QNetworkReply *reply, HttpTransport::Sink sink)
+    : QObject(transport)
+    , m_transport(transport)
+    , m_reply(reply)
+    , m_sink(std::move(sink))
+    , m_timer(new QTimer(this))
+{
+    reply->setParent(this);
+    m_timer->setSingleShot(true);
+    // One timer: first the connect timeout (until TLS is up), then the stall timeout.
+    connect(m_timer, &QTimer::timeout, this, [this] {
+        if (m_connected)
+            abort(NetOutcome::Interrupted, QStringLiteral("no data for %1 s").arg(m_transport->m_stallTimeoutMs / 1000));
+        else
+            abort(NetOutcome::ConnectFailed, QStringLiteral("no connection within %1 s").arg(m_transport->m_connectTimeoutMs / 1000));
+    });
+    m_timer->start(m_transport->m_connectTimeoutMs);
+    connect(reply, &QNetworkReply::sslErrors, this, [this](const QList<QSslError> &errors) {
+        for (const QSslError &e : errors)
+            m_sslErrors.append(e.errorString());
+        // Never ignored: the handshake fails and finished() classifies it as TlsRejected.
+    });
+    connect(reply, &QNetworkReply::encrypted, this, &HttpExchange::onEncrypted);
+    connect(reply, &QNetworkReply::redirected, this, &HttpExchange::onRedirected);
+    connect(reply, &QNetworkReply::metaDataChanged, this, &HttpExchange::onMetaData);
+    connect(reply, &QNetworkReply::readyRead, this, &HttpExchange::onReadyRead);
+    connect(reply, &QNetworkReply::finished, this, &HttpExchange::onFinished);
+    connect(reply, &QNetworkReply::uploadProgress, this, [this](qint64, qint64) { restartStallTimer(); });
+}
+
+void HttpExchange::restartStallTimer()
+{
+    m_connected = true;
+    m_timer->start(m_transport->m_stallTimeoutMs);
+}
+
+void HttpExchange::abort(NetOutcome outcome, const QString &message)
+{
+    if (m_decided || m_reply->isFinished())
+        return;
+    m_decided = true;
+    m_result.outcome = outcome;
+    m_result.message = message;
+    m_reply->abort(); // emits finished()
+}
+
+void HttpExchange::onEncrypted()
+{
+    const QSslCertificate peer = m_reply->sslConfiguration().peerCertificate();
+    if (!m_transport->m_pins.isEmpty()) {
+        // QSslKey::toDer of a public key is its SubjectPublicKeyInfo, what curl's pin hashes.
+        const QByteArray spki = QCryptographicHash::hash(peer.publicKey().toDer(), QCryptographicHash::Sha256);
+        if (!m_transport->m_pins.contains(spki)) {
+            m_result.detail = QStringLiteral("server key sha256//%1 is not pinned").arg(QString::fromLatin1(spki.toBase64()));
+            abort(NetOutcome::TlsRejected, QStringLiteral("the server's public key does not match the pinned key"));
+            return;
+        }
+    }
+    restartStallTimer();
+}
+
+void HttpExchange::onRedirected(const QUrl &url)
+{
+    const QUrl base = m_transport->m_base;
+    const bool secure = url.scheme() == QStringLiteral("https") || (m_transport->m_allowHttp && url.scheme() == base.scheme());
+    if (!secure || url.host() != base.host() || url.port(443) != base.port(443)) {
+        m_result.detail = QStringLiteral("redirect to %1").arg(url.toString(QUrl::RemoveUserInfo));
+        abort(NetOutcome::TlsRejected, QStringLiteral("the server redirected to %1, which the update policy refuses (only https on the same host)")
+                                           .arg(url.toString(QUrl::RemoveUserInfo | QUrl::RemovePath | QUrl::RemoveQuery)));
+        return;
+    }
+    Q_EMIT m_reply->redirectAllowed();
+}
+
+void HttpExchange::onMetaData()
+{
+    const QVariant status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
+    if (!status.isValid())
+        return;
+    const int code = status.toInt();
+    if (code >= 300 && code < 400)
+        return; // a redirect on its way; its own metadata follows
+    restartStallTimer();
+    m_result.httpStatus = code;
+    m_bodyWanted = code == 200 || code == 206;
+    const QVariant length = m_reply->header(QNetworkRequest::ContentLengthHeader);
+    m_result.contentLength = length.isValid() ? length.toLongLong() : -1;
+    if (code == 206) {
+        static const QRegularExpression range(QStringLiteral(R"(^bytes (\d+)-(\d+)/(\d+|\*)$)"));
+        const auto m = range.match(QString::fromLatin1(m_reply->rawHeader("Content-Range")));
+        if (!m.hasMatch()) {
+            abort(NetOutcome::Interrupted, QStringLiteral("the server answered a range request without a valid Content-Range"));
+            return;
+        }
+        m_result.rangeStart = m.captured(1).toLongLong();
+    }
+    if (m_reply->hasRawHeader("Retry-After")) {
+        bool ok = false;
+        const int seconds = m_reply->rawHeader("Retry-After").trimmed().toInt(&ok);
+        if (ok && seconds >= 0)
+            m_result.retryAfterSeconds = seconds;
+    }
+    Q_EMIT responseStarted();
+}
+
+void HttpExchange::onReadyRead()
+{
+    if (m_decided)
+        return;
+    restartStallTimer();
+    if (!m_bodyWanted) {
+        // An error page: read and drop it, bounded.
+        const QByteArray page = m_reply->readAll();
+        if (m_result.detail.size() < kMaxErrorBody)
+            m_result.detail += QString::fromUtf8(page.left(kMaxErrorBody));
+        return;
+    }
+    const QByteArray chunk = m_reply->readAll();
+    if (chunk.isEmpty())
+        return;
+    QString why;
+    if (!m_sink(chunk, &why)) {
+        abort(NetOutcome::SinkRefused, why);
+        return;
+    }
+    m_result.bodyBytes += chunk.size();
+    Q_EMIT received(m_result.bodyBytes);
+}
+
+void HttpExchange::onFinished()
+{
+    m_timer->stop();
+    if (!m_decided && m_bodyWanted && m_reply->bytesAvailable() > 0)
+        onReadyRead();
+    if (!m_decided)
+        classify();
+    qCDebug(lcNet) << m_reply->url().toString(QUrl::RemoveUserInfo) << netOutcomeName(m_result.outcome)
+                   << m_result.httpStatus << m_result.bodyBytes << m_result.message;
+    Q_EMIT finished();
+    deleteLater();
+}
+
+void HttpExchange::classify()
+{
+    NetResult &r = m_result;
+    const auto error = m_reply->error();
+    const QString errorText = m_reply->errorString();
+    const int code = r.httpStatus;
+    auto set = [&](NetOutcome o, const QString &message) {
+        r.outcome = o;
+        r.message = message;
+        if (r.detail.isEmpty())
+            r.detail = errorText;
+    };
+    if (code != 0) {
+        if (code >= 200 && code < 300) {
+            if (error == QNetworkReply::NoError)
+                set(NetOutcome::Ok, {});
+            else
+                set(NetOutcome::Interrupted, QStringLiteral("the transfer broke off after %1 bytes").arg(r.bodyBytes));
+        } else if (code == 401 || code == 403) {
+            set(NetOutcome::AuthRejected, QStringLiteral("the server refused the device's credentials (HTTP %1)").arg(code));
+        } else if (code == 400 && r.detail.contains(QStringLiteral("SSL certificate"), Qt::CaseInsensitive)) {
+            // nginx answers a missing or untrusted client certificate with a 400 page.
+            set(NetOutcome::AuthRejected, QStringLiteral("the server refused the device's client certificate"));
+        } else if (code >= 500 || code == 408 || code == 429) {
+            set(NetOutcome::ServerBusy, QStringLiteral("the server is unavailable (HTTP %1)").arg(code));
+        } else {
+            set(NetOutcome::ClientError, QStringLiteral("the server refused the request (HTTP %1)").arg(code));
+        }
+        return;
+    }
+    if (!m_sslErrors.isEmpty()) {
+        set(NetOutcome::TlsRejected, QStringLiteral("the server's certificate is not valid: %1").arg(m_sslErrors.join(QStringLiteral("; "))));
+        r.detail = m_sslErrors.join(QLatin1Char('\n'));
+        return;
+    }
+    if (error == QNetworkReply::SslHandshakeFailedError) {
+        if (isServerClientCertificateRefusal(errorText))
+            set(NetOutcome::AuthRejected, QStringLiteral("the server refused the device's client certificate"));
+        else
+            set(NetOutcome::TlsRejected, QStringLiteral("the TLS handshake failed: %1").arg(errorText));
+        return;
+    }
+    if (m_connected && error == QNetworkReply::RemoteHostClosedError && isServerClientCertificateRefusal(errorText)) {
+        set(NetOutcome::AuthRejected, QStringLiteral("the server refused the device's client certificate"));
+        return;
+    }
+    set(NetOutcome::ConnectFailed, QStringLiteral("cannot connect to %1: %2").arg(m_reply->url().host(), errorText));
+}
+
+} // namespace s16

@@ -1,0 +1,125 @@
+#pragma once
+
+#include "common/error.h"
+
+#include <QObject>
+#include <QSslConfiguration>
+#include <QUrl>
+
+#include <functional>
+#include <memory>
+
+class QNetworkAccessManager;
+class QNetworkReply;
+class QTimer;
+
+namespace s16 {
+
+struct Config;
+
+// How one HTTP exchange ended, in the terms the flowchart decides on.
+enum class NetOutcome {
+    Ok,             // 2xx and the whole body reached the sink
+    ConnectFailed,  // refused, unreachable, timeout, reset before a response (E04, E24): retry
+    ServerBusy,     // 5xx, 408, 429: retry, honouring Retry-After
+    TlsRejected,    // certificate chain, host, dates, pin, protocol, or a refused redirect (E12, E30)
+    AuthRejected,   // 401, 403, or the server refusing the client certificate (E15)
+    ClientError,    // any other 4xx: not retried
+    Interrupted,    // the response began and broke off (E33): resume
+    SinkRefused,    // the consumer stopped the transfer (too many bytes, disk full)
+};
+
+struct NetResult {
+    NetOutcome outcome = NetOutcome::Ok;
+    int httpStatus = 0;
+    qint64 bodyBytes = 0;            // bytes handed to the sink
+    qint64 rangeStart = -1;          // from Content-Range on a 206, else -1
+    qint64 contentLength = -1;       // the server's claim, -1 if none
+    int retryAfterSeconds = -1;
+    QString message;                 // plain language
+    QString detail;                  // technical detail
+    [[nodiscard]] bool responseStarted() const { return httpStatus != 0; }
+};
+
+class HttpExchange;
+
+// The device's side of the connection to the update server: one QNetworkAccessManager
+// with the trust, identity and policy of the configuration. Certificates are checked
+// against caFile (or the system store) and never ignored; the optional SPKI pin is
+// checked before any byte is read; redirects are followed only to https on the same
+// host; the bearer token goes only to that host. HTTP/1.1 only: Qt 6.4 ignores the
+// read buffer size over HTTP/2, and memory must stay bounded (docs/performance.md).
+class HttpTransport : public QObject
+{
+    Q_OBJECT
+public:
+    // Receives body bytes as they arrive; returns false (setting why) to abort.
+    using Sink = std::function<bool(QByteArrayView chunk, QString *why)>;
+
+    [[nodiscard]] static Result<std::unique_ptr<HttpTransport>> create(const Config &config, QObject *parent = nullptr);
+    ~HttpTransport() override;
+
+    // The URL of a repository path ("manifest.json", "images/x.img").
+    [[nodiscard]] QUrl resolve(const QString &repositoryPath) const;
+    // Starts a GET of url from byte offset rangeStart (0: the whole body). The exchange
+    // deletes itself after finished() has been handled (deleteLater).
+    HttpExchange *get(const QUrl &url, qint64 rangeStart, Sink sink, qint64 readBufferBytes = 1024 * 1024);
+    // Starts a PUT of body to url (diagnostic reports).
+    HttpExchange *put(const QUrl &url, const QByteArray &body, const QByteArray &contentType);
+    // Forget pooled connections, so that the next try connects (and checks TLS) anew.
+    void dropConnections();
+
+private:
+    explicit HttpTransport(QObject *parent);
+    HttpExchange *start(QNetworkReply *reply, Sink sink);
+    bool mayCarryToken(const QUrl &url) const;
+
+    QNetworkAccessManager *m_nam = nullptr;
+    QSslConfiguration m_ssl;
+    QUrl m_base;
+    QByteArray m_token;
+    QList<QByteArray> m_pins;   // raw SHA-256 of the allowed SubjectPublicKeyInfo
+    int m_connectTimeoutMs = 15000;
+    int m_stallTimeoutMs = 30000;
+    bool m_allowHttp = false;
+    friend class HttpExchange;
+};
+
+// One request in flight. Emits finished() exactly once; result() then says how it ended.
+class HttpExchange : public QObject
+{
+    Q_OBJECT
+public:
+    [[nodiscard]] const NetResult &result() const { return m_result; }
+    void abort(NetOutcome outcome, const QString &message);
+
+Q_SIGNALS:
+    void responseStarted();
+    void received(qint64 bodyBytes);
+    void finished();
+
+private:
+    HttpExchange(HttpTransport *transport, QNetworkReply *reply, HttpTransport::Sink sink);
+    void onMetaData();
+    void onReadyRead();
+    void onEncrypted();
+    void onRedirected(const QUrl &url);
+    void onFinished();
+    void classify();
+    void restartStallTimer();
+
+    HttpTransport *m_transport;
+    QNetworkReply *m_reply;
+    HttpTransport::Sink m_sink;
+    QTimer *m_timer;
+    NetResult m_result;
+    QStringList m_sslErrors;
+    bool m_decided = false;    // m_result.outcome was set by us (abort), keep it
+    bool m_connected = false;
+    bool m_bodyWanted = false;
+    friend class HttpTransport;
+};
+
+[[nodiscard]] QString netOutcomeName(NetOutcome outcome);
+
+} // namespace s16

@@ -1,0 +1,758 @@
+#include "updateengine.h"
+
+#include "boot/bootenv.h"
+#include "common/fileutil.h"
+#include "common/logging.h"
+#include "crypto/crypto.h"
+#include "manifest/manifest.h"
+#include "online/transport.h"
+#include "store/journal.h"
+#include "version/semver.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QProcess>
+#include <QStringBuilder>
+#include <QTimer>
+
+namespace s16 {
+namespace {
+
+constexpr qint64 kMaxSignatureBytes = 1024;
+constexpr int kMaxRetryAfterSeconds = 3600;
+
+QString isoNow() { return QDateTime::currentDateTimeUtc().toString(Qt::ISODate); }
+
+QJsonObject notesJson(const Manifest &m)
+{
+    QJsonObject notes;
+    for (auto it = m.notes.cbegin(); it != m.notes.cend(); ++it)
+        notes.insert(it.key(), it.value());
+    return notes;
+}
+
+Error fromNet(ExitCode code, const NetResult &r, const QString &context)
+{
+    Error e{code, context % QStringLiteral(": ") % r.message, {}, r.detail};
+    return e;
+}
+
+} // namespace
+
+struct UpdateEngine::DownloadItem {
+    QString repoPath;    // as in the manifest
+    QString stagedName;  // path inside staged/
+    qint64 size = 0;
+    QByteArray sha256;
+    QString partialPath;
+    QByteArray actualSha256;  // set once received completely
+};
+
+UpdateEngine::UpdateEngine(Config config, Journal *journal, QObject *parent)
+    : QObject(parent)
+    , m_config(std::move(config))
+    , m_journal(journal)
+{
+    m_flow = FlowMachine(Node::NormalSystem, [this](Node node, Edge via) -> Status {
+        return m_journal->set(QStringLiteral("flow"),
+                              QJsonObject{{QStringLiteral("node"), nodeName(node)},
+                                          {QStringLiteral("edge"), edgeName(via)},
+                                          {QStringLiteral("time"), isoNow()}});
+    });
+    m_flow.setObserver([this](Edge via) { Q_EMIT edgeTaken(int(via)); });
+}
+
+UpdateEngine::~UpdateEngine() = default;
+
+QString UpdateEngine::runningVersion() const
+{
+    auto data = fileutil::readSmallFile(m_config.device.versionFile, 256);
+    return data ? QString::fromUtf8(data->trimmed()) : QString();
+}
+
+QString UpdateEngine::partialDir() const { return m_config.device.updateDir % QStringLiteral("/partial"); }
+QString UpdateEngine::stagedDir() const { return m_config.device.updateDir % QStringLiteral("/staged"); }
+
+void UpdateEngine::check() { begin(Mode::Check); }
+void UpdateEngine::download() { begin(Mode::Download); }
+
+void UpdateEngine::begin(Mode mode)
+{
+    Q_ASSERT(!m_running);
+    m_mode = mode;
+    m_running = true;
+    m_error.reset();
+    m_check = {};
+    m_tries = 0;
+
+    // Where the last cycle stopped. A cycle interrupted by a power cut anywhere in
+    // the online part simply starts over; an install in progress belongs to recovery.
+    const auto saved = nodeFromName(m_journal->value(QStringLiteral("flow")).toObject().value(QStringLiteral("node")).toString());
+    const Node at = saved.value_or(Node::NormalSystem);
+    if (int(at) >= int(Node::Reboot) && at != Node::EndSuccess && at != Node::ErrorLog && at != Node::Consent
+        && at != Node::SendDiagData && !m_journal->value(QStringLiteral("rebootPending")).toBool(false)) {
+        // a recovery step was interrupted; recovery or boot-complete will finish it
+    }
+    if (at == Node::Reboot || m_journal->value(QStringLiteral("rebootPending")).toBool(false)) {
+        m_error = Error{ExitCode::Usage, QStringLiteral("a reboot into recovery is pending; the update installs at the next boot"), {}, {}};
+        QTimer::singleShot(0, this, &UpdateEngine::finish);
+        return;
+    }
+    if (at == Node::WaitForImage) {
+        m_flow.resumeAt(Node::WaitForImage);
+        if (!step(Edge::E20)) // the wait is over: check again
+            return;
+    } else {
+        m_flow.resumeAt(Node::NormalSystem);
+        if (!step(Edge::E01))
+            return;
+    }
+
+    auto transport = HttpTransport::create(m_config, this);
+    if (!transport) {
+        m_error = transport.error();
+        QTimer::singleShot(0, this, &UpdateEngine::finish);
+        return;
+    }
+    m_transport = std::move(*transport);
+    auto keys = crypto::TrustedKeys::load(m_config.trust.publicKeys);
+    if (!keys) {
+        m_error = toError(keys.error()).withContext(QStringLiteral("cannot load the trusted keys"));
+        m_error->code = ExitCode::Usage;
+        QTimer::singleShot(0, this, &UpdateEngine::finish);
+        return;
+    }
+    m_keys = std::make_unique<crypto::TrustedKeys>(std::move(*keys));
+    QTimer::singleShot(0, this, &UpdateEngine::fetchMetadata);
+}
+
+bool UpdateEngine::step(Edge edge)
+{
+    if (auto moved = m_flow.take(edge); !moved) {
+        qCCritical(lcFlow) << moved.error().message;
+        m_error = moved.error();
+        finish();
+        return false;
+    }
+    return true;
+}
+
+bool UpdateEngine::steps(std::initializer_list<Edge> edges)
+{
+    for (Edge e : edges) {
+        if (!step(e))
+            return false;
+    }
+    return true;
+}
+
+// --- E02-E18: connect, TLS, authenticate, metadata ------------------------------
+
+void UpdateEngine::fetchMetadata()
+{
+    ++m_tries;
+    m_transport->dropConnections(); // each try connects and checks the certificate anew
+    auto buffer = std::make_shared<QByteArray>();
+    auto sink = [buffer](QByteArrayView chunk, QString *why) {
+        if (buffer->size() + chunk.size() > kMaxManifestBytes) {
+            *why = QStringLiteral("manifest.json is larger than %1 bytes").arg(kMaxManifestBytes);
+            return false;
+        }
+        buffer->append(chunk);
+        return true;
+    };
+    HttpExchange *x = m_transport->get(m_transport->resolve(QStringLiteral("manifest.json")), 0, sink, 256 * 1024);
+    connect(x, &HttpExchange::finished, this, [this, x, buffer] {
+        m_manifestBytes = *buffer;
+        onMetadataFetched(x);
+    });
+}
+
+void UpdateEngine::onMetadataFetched(HttpExchange *x)
+{
+    const NetResult &r = x->result();
+    switch (r.outcome) {
+    case NetOutcome::ConnectFailed:
+    case NetOutcome::ServerBusy:
+    case NetOutcome::Interrupted:
+        if (step(Edge::E02))
+            retryConnect(r.message, r.retryAfterSeconds);
+        return;
+    case NetOutcome::TlsRejected:
+        if (steps({Edge::E02, Edge::E03, Edge::E10}))
+            failAt(Edge::E12, fromNet(ExitCode::TlsRejected, r, QStringLiteral("the update server's certificate was rejected")));
+        return;
+    case NetOutcome::AuthRejected:
+        if (steps({Edge::E02, Edge::E03, Edge::E10, Edge::E11, Edge::E13}))
+            failAt(Edge::E15, fromNet(ExitCode::AuthRejected, r, QStringLiteral("authentication failed")));
+        return;
+    case NetOutcome::ClientError:
+    case NetOutcome::SinkRefused:
+        if (steps({Edge::E02, Edge::E03, Edge::E10, Edge::E11, Edge::E13, Edge::E14, Edge::E16}))
+            failAt(Edge::E18, fromNet(ExitCode::MetadataRejected, r, QStringLiteral("cannot fetch manifest.json")));
+        return;
+    case NetOutcome::Ok:
+        break;
+    }
+    // The signature comes over the same, already trusted connection.
+    auto sig = std::make_shared<QByteArray>();
+    auto sink = [sig](QByteArrayView chunk, QString *why) {
+        if (sig->size() + chunk.size() > kMaxSignatureBytes) {
+            *why = QStringLiteral("manifest.json.sig is larger than %1 bytes").arg(kMaxSignatureBytes);
+            return false;
+        }
+        sig->append(chunk);
+        return true;
+    };
+    HttpExchange *s = m_transport->get(m_transport->resolve(QStringLiteral("manifest.json.sig")), 0, sink, 4096);
+    connect(s, &HttpExchange::finished, this, [this, s, sig] {
+        m_signature = *sig;
+        onSignatureFetched(s);
+    });
+}
+
+void UpdateEngine::retryConnect(const QString &why, int retryAfter)
+{
+    // E04: wait x seconds; E05: count the try; E06 again or E07 out of tries.
+    if (!step(Edge::E04))
+        return;
+    qCInfo(lcNet) << "connect try" << m_tries << "of" << m_config.server.maxTries << "failed:" << why;
+    if (m_tries >= m_config.server.maxTries) {
+        if (step(Edge::E05))
+            failAt(Edge::E07, Error{ExitCode::ServerUnreachable,
+                                    QStringLiteral("the update server could not be reached after %1 tries: %2").arg(m_tries).arg(why), {}, {}});
+        return;
+    }
+    const int wait = std::min(std::max(m_config.server.retryIntervalSeconds, retryAfter), kMaxRetryAfterSeconds);
+    QTimer::singleShot(std::chrono::seconds(wait), this, [this] {
+        if (steps({Edge::E05, Edge::E06}))
+            fetchMetadata();
+    });
+}
+
+void UpdateEngine::onSignatureFetched(HttpExchange *x)
+{
+    const NetResult &r = x->result();
+    if (r.outcome == NetOutcome::ConnectFailed || r.outcome == NetOutcome::ServerBusy || r.outcome == NetOutcome::Interrupted) {
+        if (step(Edge::E02))
+            retryConnect(r.message, r.retryAfterSeconds);
+        return;
+    }
+    if (r.outcome == NetOutcome::TlsRejected) {
+        if (steps({Edge::E02, Edge::E03, Edge::E10}))
+            failAt(Edge::E12, fromNet(ExitCode::TlsRejected, r, QStringLiteral("the update server's certificate was rejected")));
+        return;
+    }
+    if (r.outcome == NetOutcome::AuthRejected) {
+        if (steps({Edge::E02, Edge::E03, Edge::E10, Edge::E11, Edge::E13}))
+            failAt(Edge::E15, fromNet(ExitCode::AuthRejected, r, QStringLiteral("authentication failed")));
+        return;
+    }
+    if (!steps({Edge::E02, Edge::E03, Edge::E10, Edge::E11, Edge::E13, Edge::E14, Edge::E16}))
+        return;
+    if (r.outcome != NetOutcome::Ok) {
+        failAt(Edge::E18, fromNet(ExitCode::MetadataRejected, r, QStringLiteral("cannot fetch manifest.json.sig")));
+        return;
+    }
+
+    // E16: trust, in this order: signature over the exact bytes, then the content.
+    auto signer = m_keys->verify(m_manifestBytes, m_signature);
+    if (!signer) {
+        failAt(Edge::E18, Error{ExitCode::MetadataRejected, QStringLiteral("the manifest's signature is not valid for any trusted key"),
+                                {}, signer.error().message});
+        return;
+    }
+    auto parsed = parseManifest(m_manifestBytes);
+    if (!parsed) {
+        failAt(Edge::E18, toError(parsed.error()));
+        return;
+    }
+    if (auto ok = checkManifestFor(*parsed, m_config.device.product, QDateTime::currentDateTimeUtc()); !ok) {
+        failAt(Edge::E18, toError(ok.error()));
+        return;
+    }
+    // A replayed older manifest (TUF's rollback attack) is refused.
+    const QJsonObject last = m_journal->value(QStringLiteral("lastTrusted")).toObject();
+    const QDateTime lastReleased = QDateTime::fromString(last.value(QStringLiteral("released")).toString(), Qt::ISODate);
+    const auto lastVersion = SemVer::parse(last.value(QStringLiteral("version")).toString());
+    if ((lastReleased.isValid() && parsed->released < lastReleased) || (lastVersion && parsed->version < *lastVersion)) {
+        failAt(Edge::E18, Error{ExitCode::MetadataRejected,
+                                QStringLiteral("the server offers release %1 of %2, older than release %3 of %4 that this device already trusted (a replayed manifest)")
+                                    .arg(parsed->version.toString(), parsed->released.toString(Qt::ISODate),
+                                         last.value(QStringLiteral("version")).toString(), lastReleased.toString(Qt::ISODate)),
+                                {}, {}});
+        return;
+    }
+    m_manifest = std::make_unique<Manifest>(std::move(*parsed));
+    qCInfo(lcManifest) << "trusted manifest" << m_manifest->version.toString() << "signed by" << *signer;
+    const auto saved = m_journal->transaction([&]() -> Status {
+        if (auto s = m_journal->set(QStringLiteral("lastTrusted"),
+                                    QJsonObject{{QStringLiteral("version"), m_manifest->version.toString()},
+                                                {QStringLiteral("released"), m_manifest->released.toString(Qt::ISODate)}});
+            !s)
+            return s;
+        return m_journal->set(QStringLiteral("lastCheck"), isoNow());
+    });
+    if (!saved) {
+        failAt(Edge::E18, saved.error());
+        return;
+    }
+    if (step(Edge::E17))
+        decideNewImage();
+}
+
+void UpdateEngine::decideNewImage()
+{
+    const QString running = runningVersion();
+    const auto current = SemVer::parse(running);
+    m_check.version = m_manifest->version.toString();
+    m_check.priority = m_manifest->priority;
+    m_check.size = m_manifest->image.size;
+    m_check.notes = notesJson(*m_manifest);
+    // An unreadable running version counts as older than anything: the device can always be repaired.
+    m_check.available = !current || *current < m_manifest->version;
+    (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E17"),
+                                     m_check.available ? QStringLiteral("version %1 is available (running %2)").arg(m_check.version, running)
+                                                       : QStringLiteral("no newer version (running %1, server has %2)").arg(running, m_check.version),
+                                     {}, QStringLiteral("checked")});
+    if (!m_check.available) {
+        if (step(Edge::E19)) // wait x hours/days: the daemon schedules the next check
+            finish();
+        return;
+    }
+    if (m_mode == Mode::Check) {
+        finish(); // the decision is made; download() takes E21 on its own run
+        return;
+    }
+    // Already downloaded and verified: a staged update is never downloaded again.
+    const QJsonObject staged = m_journal->value(QStringLiteral("staged")).toObject();
+    QFile stagedManifest(stagedDir() % QStringLiteral("/manifest.json"));
+    if (staged.value(QStringLiteral("version")).toString() == m_check.version && stagedManifest.open(QIODevice::ReadOnly)
+        && stagedManifest.readAll() == m_manifestBytes) {
+        qCInfo(lcDownload) << "version" << m_check.version << "is already staged";
+        m_flow.resumeAt(Node::WaitForUser);
+        (void)m_journal->set(QStringLiteral("flow"), QJsonObject{{QStringLiteral("node"), nodeName(Node::WaitForUser)},
+                                                                {QStringLiteral("edge"), edgeName(Edge::E41)},
+                                                                {QStringLiteral("time"), isoNow()}});
+        finish();
+        return;
+    }
+    if (step(Edge::E21))
+        startDownload();
+}
+
+// --- E21-E38: download, verify ----------------------------------------------------
+
+void UpdateEngine::startDownload()
+{
+    m_tries = 0;
+    m_items.clear();
+    m_itemIndex = 0;
+    const QString partial = partialDir();
+    QDir().mkpath(partial); // a failure shows as the partial file failing to open
+    DownloadItem image;
+    image.repoPath = m_manifest->image.path;
+    image.stagedName = QFileInfo(image.repoPath).fileName();
+    image.size = m_manifest->image.size;
+    image.sha256 = m_manifest->image.sha256;
+    image.partialPath = partial % QLatin1Char('/') % image.stagedName % QStringLiteral(".part");
+    m_items.append(image);
+    for (const ManifestMigration &mig : m_manifest->migrations) {
+        DownloadItem item;
+        item.repoPath = mig.path;
+        item.stagedName = QStringLiteral("migrations/") % QFileInfo(mig.path).fileName();
+        item.size = mig.size;
+        item.sha256 = mig.sha256;
+        item.partialPath = partial % QStringLiteral("/migration-") % QString::number(mig.schema) % QStringLiteral(".part");
+        m_items.append(item);
+    }
+    // Partial files of other releases are of no use any more.
+    QStringList keep;
+    for (const DownloadItem &item : std::as_const(m_items))
+        keep.append(QFileInfo(item.partialPath).fileName());
+    for (const QString &name : QDir(partial).entryList(QDir::Files | QDir::Hidden)) {
+        if (!keep.contains(name))
+            QFile::remove(partial % QLatin1Char('/') % name);
+    }
+    m_rateClock.start();
+    m_rateBytes = 0;
+    m_progress = TransferProgress{0, 0, 0, -1};
+    for (const DownloadItem &item : std::as_const(m_items))
+        m_progress.total += item.size;
+    downloadNext();
+}
+
+void UpdateEngine::downloadNext()
+{
+    ++m_tries;
+    m_attemptError.reset();
+    m_tooManyBytes = false;
+    // Skip what is complete already; hash what is on disk (resume after a cut or a retry).
+    DownloadItem &item = m_items[m_itemIndex];
+    m_file = std::make_unique<QFile>(item.partialPath);
+    m_hasher = std::make_unique<crypto::Sha256>();
+    m_written = 0;
+    if (!m_file->open(QIODevice::ReadWrite)) {
+        // Reported once the server answers: the flow reaches ReceiveFile, then E34.
+        m_attemptError = Error{ExitCode::StorageError, QStringLiteral("cannot open %1").arg(item.partialPath), {}, m_file->errorString()};
+    } else {
+        if (m_file->size() > item.size)
+            m_file->resize(0);
+        QByteArray chunk;
+        while (!(chunk = m_file->read(crypto::kHashChunkBytes)).isEmpty())
+            m_hasher->addData(chunk);
+        m_written = m_file->size();
+    }
+
+    // Free space for what is still missing, plus the margin, before a byte is written.
+    const qint64 missing = item.size - m_written;
+    auto free = fileutil::freeBytes(m_config.device.updateDir);
+    if (!m_attemptError && (!free || *free < missing + m_config.device.freeSpaceMarginBytes)) {
+        m_attemptError = Error{ExitCode::StorageError,
+                               free ? QStringLiteral("not enough space in %1 for the update: %2 bytes needed, %3 free")
+                                          .arg(m_config.device.updateDir).arg(missing + m_config.device.freeSpaceMarginBytes).arg(*free)
+                                    : free.error().message,
+                               {}, {}};
+    }
+
+    auto sink = [this](QByteArrayView chunk, QString *why) {
+        DownloadItem &current = m_items[m_itemIndex];
+        if (m_attemptError) {
+            *why = m_attemptError->message;
+            return false;
+        }
+        if (m_written + chunk.size() > current.size) {
+            m_tooManyBytes = true;
+            *why = QStringLiteral("the server sent more than the %1 bytes the manifest declares for %2").arg(current.size).arg(current.repoPath);
+            return false;
+        }
+        if (m_file->write(chunk.data(), chunk.size()) != chunk.size()) {
+            m_attemptError = Error{ExitCode::StorageError, QStringLiteral("cannot write %1").arg(current.partialPath), {}, m_file->errorString()};
+            *why = m_attemptError->message;
+            return false;
+        }
+        m_hasher->addData(chunk);
+        m_written += chunk.size();
+        m_rateBytes += chunk.size();
+        return true;
+    };
+    // Nothing to fetch is still asked for: the exchange proves the connection and the
+    // certificate, and the server's 416 confirms there is nothing more.
+    HttpExchange *x = m_transport->get(m_transport->resolve(item.repoPath), m_written, sink);
+    connect(x, &HttpExchange::responseStarted, this, [this, x] {
+        const NetResult &r = x->result();
+        if (m_attemptError) {
+            x->abort(NetOutcome::SinkRefused, m_attemptError->message);
+            return;
+        }
+        if (r.httpStatus == 200 && m_written > 0) {
+            // The server ignored the range: start this file over.
+            m_file->resize(0);
+            m_file->seek(0);
+            m_hasher->reset();
+            m_written = 0;
+        } else if (r.httpStatus == 206 && r.rangeStart != m_written) {
+            x->abort(NetOutcome::Interrupted, QStringLiteral("the server resumed at byte %1, not %2").arg(r.rangeStart).arg(m_written));
+        }
+    });
+    connect(x, &HttpExchange::received, this, [this] {
+        recordProgress(false);
+    });
+    connect(x, &HttpExchange::finished, this, [this, x] {
+        const NetResult r = x->result();
+        m_file->flush();
+        DownloadItem &current = m_items[m_itemIndex];
+        const bool complete = m_written == current.size;
+        // E22: did the connection succeed?
+        if (r.outcome == NetOutcome::ConnectFailed || r.outcome == NetOutcome::ServerBusy) {
+            if (steps({Edge::E22, Edge::E24}))
+                retryDownload(fromNet(ExitCode::DownloadFailed, r, QStringLiteral("cannot connect for the download")), r.retryAfterSeconds);
+            return;
+        }
+        if (!steps({Edge::E22, Edge::E23, Edge::E28}))
+            return;
+        if (r.outcome == NetOutcome::TlsRejected) {
+            failAt(Edge::E30, fromNet(ExitCode::TlsRejected, r, QStringLiteral("the download server's certificate was rejected")));
+            return;
+        }
+        if (!steps({Edge::E29, Edge::E31}))
+            return;
+        if (m_tooManyBytes) {
+            // Complete and more: the data cannot match the metadata (E38, exit 15).
+            m_file->close();
+            QFile::remove(current.partialPath);
+            if (steps({Edge::E32, Edge::E35, Edge::E36}))
+                failAt(Edge::E38, Error{ExitCode::IntegrityMismatch, r.message, {}, {}});
+            return;
+        }
+        if (m_attemptError) {
+            failAt(Edge::E34, *m_attemptError);
+            return;
+        }
+        const bool nothingMore = r.outcome == NetOutcome::ClientError && r.httpStatus == 416 && complete;
+        if (r.outcome == NetOutcome::AuthRejected || (r.outcome == NetOutcome::ClientError && !nothingMore)) {
+            failAt(Edge::E34, fromNet(ExitCode::DownloadFailed, r, QStringLiteral("the server refused %1").arg(current.repoPath)));
+            return;
+        }
+        if (!complete) {
+            const Error why = r.outcome == NetOutcome::Ok
+                ? Error{ExitCode::DownloadFailed, QStringLiteral("%1 ended after %2 of %3 bytes").arg(current.repoPath).arg(m_written).arg(current.size), {}, {}}
+                : fromNet(ExitCode::DownloadFailed, r, QStringLiteral("%1 interrupted at %2 of %3 bytes").arg(current.repoPath).arg(m_written).arg(current.size));
+            if (m_tries >= m_config.server.maxTries) {
+                failAt(Edge::E34, why.withContext(QStringLiteral("the update was not received completely after %1 tries").arg(m_tries)));
+                return;
+            }
+            // E34: every interruption is logged; E33: resume after the wait.
+            (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Warning, toInt(ExitCode::DownloadFailed),
+                                             QStringLiteral("E34"), why.message, why.detail, QStringLiteral("downloadInterrupted")});
+            if (step(Edge::E33))
+                retryDownload(why, r.retryAfterSeconds);
+            return;
+        }
+        current.actualSha256 = m_hasher->hexResult();
+        if (auto synced = fileutil::syncPath(current.partialPath); !synced) {
+            failAt(Edge::E34, synced.error());
+            return;
+        }
+        m_file->close();
+        if (m_itemIndex + 1 < m_items.size()) {
+            // The next file of the same update: the flow stays in ReceiveFile.
+            ++m_itemIndex;
+            m_flow.resumeAt(Node::ConnectUpdate);
+            m_tries = 0;
+            downloadNext();
+            return;
+        }
+        if (step(Edge::E32))
+            verifyAndStage();
+    });
+}
+
+void UpdateEngine::retryDownload(const Error &why, int retryAfter)
+{
+    if (!step(Edge::E25))
+        return;
+    if (m_tries >= m_config.server.maxTries) {
+        failAt(Edge::E26, why.withContext(QStringLiteral("the update could not be downloaded after %1 tries").arg(m_tries)));
+        return;
+    }
+    const int wait = std::min(std::max(m_config.server.retryIntervalSeconds, retryAfter), kMaxRetryAfterSeconds);
+    QTimer::singleShot(std::chrono::seconds(wait), this, [this] {
+        if (!step(Edge::E27))
+            return;
+        m_transport->dropConnections();
+        downloadNext();
+    });
+}
+
+void UpdateEngine::verifyAndStage()
+{
+    // E35/E36: the sums were computed while the bytes arrived; compare them now.
+    if (!steps({Edge::E35, Edge::E36}))
+        return;
+    for (const DownloadItem &item : std::as_const(m_items)) {
+        if (item.actualSha256 != item.sha256) {
+            QFile::remove(item.partialPath); // a file that does not match is discarded
+            failAt(Edge::E38, Error{ExitCode::IntegrityMismatch,
+                                    QStringLiteral("%1 does not match the manifest's SHA-256; the file was discarded").arg(item.repoPath),
+                                    {}, QStringLiteral("expected %1, received %2").arg(QString::fromLatin1(item.sha256), QString::fromLatin1(item.actualSha256))});
+            return;
+        }
+    }
+    if (!step(Edge::E37))
+        return;
+
+    // E37: move into the update partition as one new staged/ folder.
+    const QString updateDir = m_config.device.updateDir;
+    const QString fresh = updateDir % QStringLiteral("/staged.new");
+    const QString old = updateDir % QStringLiteral("/staged.old");
+    QDir(fresh).removeRecursively();
+    QDir(old).removeRecursively();
+    auto stage = [&]() -> Status {
+        if (!QDir().mkpath(fresh % QStringLiteral("/migrations")))
+            return fail(ExitCode::StorageError, QStringLiteral("cannot create %1").arg(fresh));
+        for (const DownloadItem &item : std::as_const(m_items)) {
+            if (auto s = fileutil::renameDurably(item.partialPath, fresh % QLatin1Char('/') % item.stagedName); !s)
+                return s;
+        }
+        const DownloadItem &image = m_items.first();
+        const QByteArray sumLine = image.actualSha256 + "  " + QFile::encodeName(image.stagedName) + '\n';
+        for (auto [name, data] : {std::pair{QStringLiteral("manifest.json"), m_manifestBytes},
+                                  std::pair{QStringLiteral("manifest.json.sig"), m_signature},
+                                  std::pair{QString(image.stagedName % QStringLiteral(".sha256")), sumLine}}) {
+            if (auto s = fileutil::writeAtomically(fresh % QLatin1Char('/') % name, data); !s)
+                return s;
+        }
+        if (auto s = fileutil::syncPath(fresh % QStringLiteral("/migrations")); !s)
+            return s;
+        if (auto s = fileutil::syncPath(fresh); !s)
+            return s;
+        if (QFileInfo::exists(stagedDir())) {
+            if (auto s = fileutil::renameDurably(stagedDir(), old); !s)
+                return s;
+        }
+        if (auto s = fileutil::renameDurably(fresh, stagedDir()); !s)
+            return s;
+        QDir(old).removeRecursively();
+        QDir(partialDir()).removeRecursively();
+        return m_journal->set(QStringLiteral("staged"),
+                              QJsonObject{{QStringLiteral("version"), m_manifest->version.toString()},
+                                          {QStringLiteral("image"), image.stagedName},
+                                          {QStringLiteral("size"), double(image.size)},
+                                          {QStringLiteral("sha256"), QString::fromLatin1(image.sha256)},
+                                          {QStringLiteral("priority"), m_manifest->priority},
+                                          {QStringLiteral("notes"), notesJson(*m_manifest)},
+                                          {QStringLiteral("schema"), m_manifest->schema ? QJsonValue(*m_manifest->schema) : QJsonValue()},
+                                          {QStringLiteral("released"), m_manifest->released.toString(Qt::ISODate)}});
+    };
+    if (auto staged = stage(); !staged) {
+        // No edge leaves MoveFile but to Notify: a storage failure here is an error of the cycle.
+        m_flow.resumeAt(Node::ErrorLog);
+        failAt(Edge::E08, staged.error().withContext(QStringLiteral("cannot stage the update")));
+        return;
+    }
+    if (step(Edge::E39))
+        notify();
+}
+
+void UpdateEngine::notify()
+{
+    (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E39"),
+                                     QStringLiteral("version %1 is ready to install").arg(m_manifest->version.toString()), {},
+                                     QStringLiteral("staged")});
+    Q_EMIT updateReady(m_manifest->version.toString(), m_manifest->priority);
+    if (!step(Edge::E40))
+        return;
+    if (!m_manifest->priority) {
+        if (step(Edge::E41)) // wait for the user's "Update now"
+            finish();
+        return;
+    }
+    if (!step(Edge::E43))
+        return;
+    if (auto requested = requestRebootIntoRecovery(); !requested)
+        m_error = requested.error();
+    finish();
+}
+
+// --- E42/E43: the reboot into recovery ----------------------------------------
+
+Status UpdateEngine::install()
+{
+    const auto saved = nodeFromName(m_journal->value(QStringLiteral("flow")).toObject().value(QStringLiteral("node")).toString());
+    const QJsonObject staged = m_journal->value(QStringLiteral("staged")).toObject();
+    if (saved != Node::WaitForUser || staged.isEmpty())
+        return fail(ExitCode::Usage, QStringLiteral("there is no downloaded update waiting to be installed"));
+    const QString image = stagedDir() % QLatin1Char('/') % staged.value(QStringLiteral("image")).toString();
+    if (QFileInfo(image).size() != qint64(staged.value(QStringLiteral("size")).toDouble())
+        || !QFileInfo::exists(image % QStringLiteral(".sha256")))
+        return fail(ExitCode::IntegrityMismatch, QStringLiteral("the staged update is incomplete; it will be downloaded again"));
+    m_flow.resumeAt(Node::WaitForUser);
+    if (auto moved = m_flow.take(Edge::E42); !moved)
+        return moved;
+    return requestRebootIntoRecovery();
+}
+
+Status UpdateEngine::requestRebootIntoRecovery()
+{
+    if (m_config.boot.backend != QStringLiteral("none")) {
+        auto env = openBootEnvironment(m_config.boot.backend, m_config.boot.envFile);
+        if (!env)
+            return std::unexpected(toError(env.error()).withContext(QStringLiteral("cannot request the reboot into recovery")));
+        if (auto set = (*env)->update({{QString(bootvar::Recovery), QStringLiteral("1")}}); !set)
+            return std::unexpected(toError(set.error()).withContext(QStringLiteral("cannot request the reboot into recovery")));
+    }
+    if (auto s = m_journal->set(QStringLiteral("rebootPending"), true); !s)
+        return s;
+    (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QString(),
+                                     QStringLiteral("reboot into recovery requested to install %1")
+                                         .arg(m_journal->value(QStringLiteral("staged")).toObject().value(QStringLiteral("version")).toString()),
+                                     {}, QStringLiteral("rebootRequested")});
+    Q_EMIT rebootRequested();
+    if (!m_config.boot.rebootCommand.isEmpty()) {
+        QStringList args = QProcess::splitCommand(m_config.boot.rebootCommand);
+        const QString program = args.takeFirst();
+        if (!QProcess::startDetached(program, args))
+            return fail(ExitCode::InstallFailed, QStringLiteral("cannot run the reboot command %1").arg(m_config.boot.rebootCommand));
+    }
+    return {};
+}
+
+// --- E08/E09 and the end of a job -----------------------------------------------
+
+void UpdateEngine::failAt(Edge toErrorLog, Error error)
+{
+    error.edge = edgeName(toErrorLog);
+    m_error = error;
+    QDir(m_config.device.updateDir % QStringLiteral("/staged.new")).removeRecursively();
+    if (m_flow.current() != Node::ErrorLog) {
+        if (auto moved = m_flow.take(toErrorLog); !moved) {
+            qCCritical(lcFlow) << moved.error().message;
+            finish();
+            return;
+        }
+    }
+    qCWarning(lcFlow).noquote() << error.edge << exitCodeName(error.code) << error.message;
+    // E08: the error is logged and the app sees it (lastError), in one transaction.
+    const auto logged = m_journal->transaction([&]() -> Status {
+        if (auto s = m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Error, toInt(error.code), error.edge,
+                                               error.message, error.detail, QStringLiteral("error")});
+            !s)
+            return s;
+        return m_journal->set(QStringLiteral("lastError"), QJsonObject{{QStringLiteral("code"), toInt(error.code)},
+                                                                      {QStringLiteral("message"), error.message},
+                                                                      {QStringLiteral("edge"), error.edge},
+                                                                      {QStringLiteral("detail"), error.detail},
+                                                                      {QStringLiteral("time"), isoNow()}});
+    });
+    if (!logged)
+        qCCritical(lcStore) << "cannot log the error:" << logged.error().message;
+    if (!step(Edge::E08))
+        return;
+    if (m_journal->value(QStringLiteral("consent")).toBool(false)) {
+        if (!step(Edge::E09))
+            return;
+        if (m_diagnosticsHook)
+            m_diagnosticsHook(error);
+    }
+    finish();
+}
+
+void UpdateEngine::recordProgress(bool force)
+{
+    const qint64 done = [this] {
+        qint64 sum = 0;
+        for (qsizetype i = 0; i < m_itemIndex; ++i)
+            sum += m_items[i].size;
+        return sum + m_written;
+    }();
+    m_progress.bytes = done;
+    const qint64 ms = m_rateClock.elapsed();
+    if (ms > 500)
+        m_progress.bytesPerSecond = double(m_rateBytes) * 1000.0 / double(ms);
+    m_progress.etaSeconds = m_progress.bytesPerSecond > 0 ? qint64(double(m_progress.total - done) / m_progress.bytesPerSecond) : -1;
+    Q_EMIT progressChanged();
+    if (!force && m_progressClock.isValid() && m_progressClock.elapsed() < 500)
+        return;
+    m_progressClock.start();
+    (void)m_journal->set(QStringLiteral("progress"), QJsonObject{{QStringLiteral("phase"), QStringLiteral("download")},
+                                                                {QStringLiteral("bytes"), double(m_progress.bytes)},
+                                                                {QStringLiteral("total"), double(m_progress.total)},
+                                                                {QStringLiteral("rate"), m_progress.bytesPerSecond},
+                                                                {QStringLiteral("eta"), double(m_progress.etaSeconds)}});
+}
+
+void UpdateEngine::finish()
+{
+    if (!m_running)
+        return;
+    m_running = false;
+    m_file.reset();
+    (void)m_journal->remove(QStringLiteral("progress"));
+    if (!m_error)
+        (void)m_journal->remove(QStringLiteral("lastError"));
+    Q_EMIT finished();
+}
+
+} // namespace s16

@@ -1,0 +1,136 @@
+#pragma once
+
+#include "common/error.h"
+#include "config/config.h"
+#include "flow/flowmachine.h"
+
+#include <QDateTime>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonObject>
+#include <QObject>
+
+#include <memory>
+#include <optional>
+
+namespace s16 {
+
+class HttpTransport;
+class HttpExchange;
+class Journal;
+struct Manifest;
+namespace crypto { class Sha256; class TrustedKeys; }
+
+// What a completed check found.
+struct CheckResult {
+    bool available = false;   // a strictly newer version than the running one
+    QString version;          // the newest trusted version on the server
+    bool priority = false;
+    qint64 size = 0;
+    QJsonObject notes;
+};
+
+// Progress of a running download, for the UI and `status --json`.
+struct TransferProgress {
+    qint64 bytes = 0;
+    qint64 total = 0;
+    double bytesPerSecond = 0;
+    qint64 etaSeconds = -1;
+};
+
+// The normal system's half of the flowchart (E01-E43), run as a job: check() or
+// download() returns at once, the work runs from the event loop and ends in
+// finished(); error() then says how. Every step moves the FlowMachine along the
+// edge the chart draws, persisted in the journal, so the order of steps is decided
+// here and nowhere else. One engine per device at a time (the caller holds the
+// EngineLock).
+class UpdateEngine : public QObject
+{
+    Q_OBJECT
+public:
+    UpdateEngine(Config config, Journal *journal, QObject *parent = nullptr);
+    ~UpdateEngine() override;
+
+    // E01-E19/E21: connect, TLS, authenticate, fetch and verify metadata.
+    void check();
+    // check(), then E21-E43: download, verify, stage, notify, and for a priority
+    // update request the reboot into recovery.
+    void download();
+    // E42: the user's "Update now". Synchronous: it only records and requests.
+    [[nodiscard]] Status install();
+
+    [[nodiscard]] bool isRunning() const { return m_running; }
+    [[nodiscard]] const std::optional<Error> &error() const { return m_error; }
+    [[nodiscard]] const CheckResult &checkResult() const { return m_check; }
+    [[nodiscard]] const TransferProgress &progress() const { return m_progress; }
+    [[nodiscard]] const FlowMachine &flow() const { return m_flow; }
+    // The running system's version (device/versionFile).
+    [[nodiscard]] QString runningVersion() const;
+
+    // Hook for E09: called with the error after it was logged, only when the user
+    // consented. Set by the diagnostics part.
+    void setDiagnosticsHook(std::function<void(const Error &)> hook) { m_diagnosticsHook = std::move(hook); }
+
+Q_SIGNALS:
+    void edgeTaken(int edge);
+    void progressChanged();
+    void updateReady(const QString &version, bool priority);
+    void rebootRequested();
+    void finished();
+
+private:
+    enum class Mode { Check, Download };
+    struct DownloadItem;
+
+    void begin(Mode mode);
+    void fetchMetadata();
+    void onMetadataFetched(HttpExchange *manifestExchange);
+    void onSignatureFetched(HttpExchange *sigExchange);
+    void retryConnect(const QString &why, int retryAfter);
+    void decideNewImage();
+    void startDownload();
+    void downloadNext();
+    void onDownloadFinished();
+    void retryDownload(const Error &why, int retryAfter);
+    void verifyAndStage();
+    void notify();
+
+    [[nodiscard]] bool step(Edge edge);          // take an edge; on failure end the job
+    [[nodiscard]] bool steps(std::initializer_list<Edge> edges);
+    void failAt(Edge toErrorLog, Error error);   // take the edge into ErrorLog, then E08/E09
+    void finish();
+    [[nodiscard]] Status requestRebootIntoRecovery();
+    void recordProgress(bool force);
+    [[nodiscard]] QString partialDir() const;
+    [[nodiscard]] QString stagedDir() const;
+
+    Config m_config;
+    Journal *m_journal;
+    FlowMachine m_flow;
+    std::unique_ptr<HttpTransport> m_transport;
+    std::unique_ptr<crypto::TrustedKeys> m_keys;
+    std::unique_ptr<Manifest> m_manifest;
+    QByteArray m_manifestBytes;
+    QByteArray m_signature;
+    Mode m_mode = Mode::Check;
+    bool m_running = false;
+    int m_tries = 0;
+    std::optional<Error> m_error;
+    CheckResult m_check;
+    TransferProgress m_progress;
+    std::function<void(const Error &)> m_diagnosticsHook;
+
+    // download state
+    QList<DownloadItem> m_items;   // image first, then migrations
+    qsizetype m_itemIndex = 0;
+    std::unique_ptr<QFile> m_file;
+    std::unique_ptr<crypto::Sha256> m_hasher;
+    qint64 m_written = 0;
+    std::optional<Error> m_attemptError;  // why the current attempt stopped early (sink)
+    bool m_tooManyBytes = false;
+    QElapsedTimer m_rateClock;
+    qint64 m_rateBytes = 0;
+    QElapsedTimer m_progressClock;
+};
+
+} // namespace s16
