@@ -1,0 +1,101 @@
+#pragma once
+
+#include "common/error.h"
+
+#include <QDateTime>
+#include <QJsonValue>
+#include <QList>
+#include <QString>
+
+#include <expected>
+#include <functional>
+#include <memory>
+
+namespace s16 {
+
+// One line of the persistent error and event log (`s16-update log`).
+struct LogEntry {
+    enum class Level { Info, Warning, Error };
+    qint64 id = 0;           // assigned by the journal, rising
+    QDateTime time;          // UTC; an invalid time is stamped "now" on append
+    Level level = Level::Info;
+    int code = 0;            // ExitCode value (0 for events that are not errors)
+    QString edge;            // flowchart edge, e.g. "E38"; may be empty
+    QString message;
+    QString detail;
+    QString event;           // short machine name, e.g. "staged", "checkFailed"
+};
+
+// The updater's journal: its persistent state (the flowchart state, the staged update,
+// consent, the last trusted manifest, ...) as JSON values under keys, and the bounded
+// event log, both in one SQLite file, stateDir/journal.db. Every change is durable when
+// the call returns (WAL, synchronous=FULL), and transaction() makes several changes
+// survive a power cut all together or not at all. Several Journals, also in several
+// processes, may be open on one file (`s16-update status` reads while the UI's engine
+// writes); each holds its own connection, usable from the thread that opened it.
+class Journal
+{
+public:
+    // Opens or creates stateDir/journal.db (and stateDir), bringing its schema up to
+    // date. A damaged file, or one written by a newer updater, is refused.
+    [[nodiscard]] static std::expected<std::unique_ptr<Journal>, Error> open(const QString &stateDir,
+                                                                             int maxLogEntries = 2000);
+    ~Journal();
+    Journal(const Journal &) = delete;
+    Journal &operator=(const Journal &) = delete;
+
+    // An undefined value removes the key.
+    [[nodiscard]] Status set(const QString &key, const QJsonValue &value);
+    [[nodiscard]] Status remove(const QString &key);
+    // fallback when the key is absent or cannot be read (a read error is logged).
+    [[nodiscard]] QJsonValue value(const QString &key, const QJsonValue &fallback = {}) const;
+    [[nodiscard]] QStringList keys() const;
+
+    // Runs work inside one transaction: it commits when work succeeds and rolls back
+    // when work fails (its error is returned) or throws. Nested calls become savepoints.
+    [[nodiscard]] Status transaction(const std::function<Status()> &work);
+
+    // Appends to the log, dropping the oldest entries past maxLogEntries.
+    [[nodiscard]] Status append(const LogEntry &entry);
+    // The newest `limit` entries (all when negative), oldest first.
+    [[nodiscard]] QList<LogEntry> entries(int limit = -1) const;
+
+    [[nodiscard]] QString path() const;
+    [[nodiscard]] int schemaVersion() const;
+
+private:
+    Journal(QString connection, QString path, int maxLogEntries);
+    [[nodiscard]] Status migrate();
+
+    QString m_connection;
+    QString m_path;
+    int m_maxLogEntries;
+    int m_depth = 0;  // open transactions and savepoints
+};
+
+// An exclusive advisory lock (flock on stateDir/engine.lock) so only one engine drives
+// a device; the kernel drops it when the holder dies, so a power cut or SIGKILL never
+// leaves a stale lock. Move-only; released when destroyed.
+class EngineLock
+{
+public:
+    // Refuses at once (StorageError) when another process, or another EngineLock in
+    // this one, holds it. The holder's pid is written into the file for people to read.
+    [[nodiscard]] static std::expected<EngineLock, Error> tryAcquire(const QString &stateDir);
+    EngineLock(EngineLock &&other) noexcept;
+    EngineLock &operator=(EngineLock &&other) noexcept;
+    EngineLock(const EngineLock &) = delete;
+    EngineLock &operator=(const EngineLock &) = delete;
+    ~EngineLock();
+
+    [[nodiscard]] QString path() const { return m_path; }
+
+private:
+    EngineLock(int fd, QString path) : m_fd(fd), m_path(std::move(path)) {}
+    void release() noexcept;
+
+    int m_fd = -1;
+    QString m_path;
+};
+
+} // namespace s16
