@@ -192,6 +192,7 @@ void tst_Manifest::rejects_data()
     row("released space separator", u"released"_s, u"2026-11-20 10:00:00Z"_s, E::BadDate, u"released"_s);
     row("released 30 February", u"released"_s, u"2026-02-30T10:00:00Z"_s, E::BadDate, u"released"_s);
     row("released hour 24", u"released"_s, u"2026-11-20T24:00:00Z"_s, E::BadDate, u"released"_s);
+    row("released second 60", u"released"_s, u"2026-12-31T23:59:60Z"_s, E::BadDate, u"released"_s);
     row("released offset without colon", u"released"_s, u"2026-11-20T10:00:00+0200"_s, E::BadDate,
         u"released"_s);
     row("released empty fraction", u"released"_s, u"2026-11-20T10:00:00.Z"_s, E::BadDate, u"released"_s);
