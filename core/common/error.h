@@ -37,6 +37,8 @@ struct Error {
     // "cannot write slot B: " + message, as RAUC's errors gain context going up.
     [[nodiscard]] Error withContext(const QString &context) const;
     [[nodiscard]] Error withEdge(const QString &flowEdge) const;
+
+    friend bool operator==(const Error &, const Error &) = default;
 };
 
 template <typename T>
