@@ -28,6 +28,9 @@ private Q_SLOTS:
     void singleCorruptCopyStillReads_data();
     void singleCorruptCopyStillReads();
     void missingEnvironmentIsEnvUnreadable();
+    void writeFailureKeepsOldEnvironment();
+    void singleCopyEnvironment();
+    void fillsToTheLastByte();
     void badConfigIsConfigUnreadable_data();
     void badConfigIsConfigUnreadable();
     void badValuesAreRefused_data();
@@ -365,6 +368,90 @@ void tst_BootEnv::missingEnvironmentIsEnvUnreadable()
     QCOMPARE(updated.error().code, BootError::EnvUnreadable);
     for (const QString &name : envFileNames(backend))
         QVERIFY(!QFile::exists(dir.filePath(name))); // not silently recreated
+}
+
+// GRUB: the replacement cannot be written beside (grubenv.tmp is a folder, which stops root too).
+void tst_BootEnv::writeFailureKeepsOldEnvironment()
+{
+    QFETCH_GLOBAL(QString, backend);
+    if (backend != QLatin1StringView("grub"))
+        QSKIP("libubootenv writes the copy in place; no failure to provoke without a broken device");
+    QTemporaryDir dir;
+    QString envFile;
+    auto env = create(dir, bootDefaults(), &envFile);
+    QVERIFY(env);
+    QVERIFY(QDir(dir.path()).mkdir(str("grubenv.tmp")));
+    const QList<QByteArray> before = envBytes(backend, dir.path());
+    const auto updated = env->update({{str("BOOT_ORDER"), str("B A")}});
+    QVERIFY(!updated);
+    QCOMPARE(updated.error().code, BootError::WriteFailed);
+    QCOMPARE(envBytes(backend, dir.path()), before);
+    QCOMPARE(env->read().value_or(Vars{}), bootDefaults());
+}
+
+// A device without the redundant pair: one copy, no flag byte (mkenvimage without -r).
+void tst_BootEnv::singleCopyEnvironment()
+{
+    QFETCH_GLOBAL(QString, backend);
+    if (backend != QLatin1StringView("uboot"))
+        QSKIP("only U-Boot has copies");
+    QTemporaryDir dir;
+    QByteArray lines;
+    const Vars vars = bootDefaults();
+    for (auto it = vars.cbegin(); it != vars.cend(); ++it)
+        lines += it.key().toUtf8() + '=' + it.value().toUtf8() + '\n';
+    QFile in(dir.filePath(str("vars.txt")));
+    QVERIFY(in.open(QIODevice::WriteOnly));
+    QCOMPARE(in.write(lines), lines.size());
+    in.close();
+    const QString image = dir.filePath(str("env.bin"));
+    QCOMPARE(runTool(str("mkenvimage"), {str("-s"), str("0x4000"), str("-o"), image, in.fileName()}).exitCode, 0);
+    const QString config = dir.filePath(str("fw_env.config"));
+    QFile cfg(config);
+    QVERIFY(cfg.open(QIODevice::WriteOnly));
+    cfg.write(image.toUtf8() + " 0x0 0x4000\n");
+    cfg.close();
+
+    auto env = openBootEnvironment(backend, config);
+    QVERIFY(env);
+    QCOMPARE((*env)->read().value_or(Vars{}), vars);
+    QVERIFY((*env)->update({{str("BOOT_A_LEFT"), str("2")}, {str("S16_RECOVERY"), QString()}}));
+    Vars expected = vars;
+    expected.insert(str("BOOT_A_LEFT"), str("2"));
+    expected.remove(str("S16_RECOVERY"));
+    QCOMPARE(toolList(backend, config), std::optional<Vars>(expected));
+    // the limit is the copy's size less 4 bytes of CRC (no flag byte): the variables so far take
+    // 43 bytes, "BIG=" and its NUL 5, the list's end 1, so 0x4000 - 4 - 49 bytes of value fit exactly
+    const qsizetype fits = 0x4000 - 4 - 49;
+    const auto tooBig = (*env)->update({{str("BIG"), QString(fits + 1, u'x')}});
+    QVERIFY(!tooBig);
+    QCOMPARE(tooBig.error().code, BootError::BadValue);
+    QVERIFY((*env)->update({{str("BIG"), QString(fits, u'x')}}));
+    expected.insert(str("BIG"), QString(fits, u'x'));
+    QCOMPARE(toolList(backend, config), std::optional<Vars>(expected));
+}
+
+// The size limit is exact: the largest value that fits is stored and read back by the tool, one
+// byte more is BadValue.
+void tst_BootEnv::fillsToTheLastByte()
+{
+    QFETCH_GLOBAL(QString, backend);
+    QTemporaryDir dir;
+    QString envFile;
+    auto env = create(dir, bootDefaults(), &envFile);
+    QVERIFY(env);
+    // the defaults as "name=value" take 14 + 14 + 15 + 15 bytes with their terminators
+    const qsizetype fits = backend == QLatin1StringView("uboot")
+        ? 0x4000 - 5 - 58 - 1 - 5       // CRC and flag, defaults, end of list, "BIG=" and NUL
+        : 1024 - 25 - 69 - 58 - 5;      // signature, warning line, defaults, "BIG=" and newline
+    const auto tooBig = env->update({{str("BIG"), QString(fits + 1, u'x')}});
+    QVERIFY(!tooBig);
+    QCOMPARE(tooBig.error().code, BootError::BadValue);
+    QVERIFY(env->update({{str("BIG"), QString(fits, u'x')}}));
+    Vars expected = bootDefaults();
+    expected.insert(str("BIG"), QString(fits, u'x'));
+    QCOMPARE(toolList(backend, envFile), std::optional<Vars>(expected));
+    QCOMPARE(env->read().value_or(Vars{}), expected);
 }
 
 void tst_BootEnv::badConfigIsConfigUnreadable_data()
