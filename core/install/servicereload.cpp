@@ -1,0 +1,93 @@
+#include "servicereload.h"
+
+#include "common/logging.h"
+#include "faults.h"
+
+#include <QProcess>
+#include <QStringBuilder>
+
+namespace s16 {
+namespace {
+
+constexpr qsizetype kMaxStderrChars = 2000;
+
+enum class Outcome { Ok, Failed, TimedOut };
+
+struct RunResult {
+    Outcome outcome;
+    QString detail;
+};
+
+RunResult runShell(const QString &command, int timeoutSeconds)
+{
+    QProcess process;
+    process.setProcessChannelMode(QProcess::SeparateChannels);
+    process.setStandardInputFile(QProcess::nullDevice());
+    process.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), command});
+    if (!process.waitForStarted(10000))
+        return {Outcome::Failed, QStringLiteral("cannot start: ") % process.errorString()};
+    if (!process.waitForFinished(timeoutSeconds * 1000)) {
+        process.kill();
+        process.waitForFinished(5000);
+        return {Outcome::TimedOut, QStringLiteral("still running after %1 s, killed").arg(timeoutSeconds)};
+    }
+    const QString err = QString::fromLocal8Bit(process.readAllStandardError()).trimmed().right(kMaxStderrChars);
+    if (process.exitStatus() != QProcess::NormalExit)
+        return {Outcome::Failed, QStringLiteral("crashed") % (err.isEmpty() ? QString() : QStringLiteral(": ") % err)};
+    if (process.exitCode() != 0) {
+        return {Outcome::Failed, QStringLiteral("exit %1").arg(process.exitCode())
+                                     % (err.isEmpty() ? QString() : QStringLiteral(", stderr: ") % err)};
+    }
+    return {Outcome::Ok, {}};
+}
+
+} // namespace
+
+QString serviceErrorName(ServiceError code)
+{
+    switch (code) {
+    case ServiceError::ReloadFailed: return QStringLiteral("ReloadFailed");
+    case ServiceError::ReloadTimedOut: return QStringLiteral("ReloadTimedOut");
+    case ServiceError::Unhealthy: return QStringLiteral("Unhealthy");
+    case ServiceError::HealthTimedOut: return QStringLiteral("HealthTimedOut");
+    }
+    return QStringLiteral("Unknown");
+}
+
+Error toError(const ServiceProblem &problem)
+{
+    return Error{ExitCode::InstallFailed, problem.message, QStringLiteral("E62"), problem.detail};
+}
+
+std::expected<void, ServiceProblem> ServiceReload::run(const Commands &commands)
+{
+    const int timeout = std::max(1, commands.timeoutSeconds);
+    if (fault::injected(u"reload"))
+        return std::unexpected(ServiceProblem{ServiceError::ReloadFailed, QStringLiteral("the services could not be reloaded"),
+                                              QStringLiteral("injected fault (S16_FAULT=reload)")});
+    if (!commands.reload.isEmpty()) {
+        const RunResult r = runShell(commands.reload, timeout);
+        if (r.outcome != Outcome::Ok) {
+            return std::unexpected(ServiceProblem{r.outcome == Outcome::TimedOut ? ServiceError::ReloadTimedOut
+                                                                                 : ServiceError::ReloadFailed,
+                                                  QStringLiteral("the services could not be reloaded"),
+                                                  commands.reload % QStringLiteral(": ") % r.detail});
+        }
+    }
+    if (fault::injected(u"health"))
+        return std::unexpected(ServiceProblem{ServiceError::Unhealthy, QStringLiteral("the services are not healthy"),
+                                              QStringLiteral("injected fault (S16_FAULT=health)")});
+    if (!commands.healthCheck.isEmpty()) {
+        const RunResult r = runShell(commands.healthCheck, timeout);
+        if (r.outcome != Outcome::Ok) {
+            return std::unexpected(ServiceProblem{r.outcome == Outcome::TimedOut ? ServiceError::HealthTimedOut
+                                                                                 : ServiceError::Unhealthy,
+                                                  QStringLiteral("the services are not healthy"),
+                                                  commands.healthCheck % QStringLiteral(": ") % r.detail});
+        }
+    }
+    qCInfo(lcInstall) << "services reloaded and healthy";
+    return {};
+}
+
+} // namespace s16

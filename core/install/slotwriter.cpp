@@ -1,0 +1,220 @@
+#include "slotwriter.h"
+
+#include "common/logging.h"
+#include "crypto/crypto.h"
+#include "faults.h"
+
+#include <QFile>
+#include <QStringBuilder>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <memory>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace s16 {
+namespace {
+
+QString errnoText(int err) { return QString::fromLocal8Bit(std::strerror(err)); }
+
+// Closes the descriptor when the scope ends, whatever path leaves it.
+class Fd
+{
+public:
+    explicit Fd(int fd) : m_fd(fd) {}
+    ~Fd() { if (m_fd >= 0) ::close(m_fd); }
+    Fd(const Fd &) = delete;
+    Fd &operator=(const Fd &) = delete;
+    [[nodiscard]] int get() const { return m_fd; }
+    [[nodiscard]] bool valid() const { return m_fd >= 0; }
+    int release() { const int fd = m_fd; m_fd = -1; return fd; }
+
+private:
+    int m_fd;
+};
+
+std::unexpected<SlotProblem> problem(SlotError code, QString message, QString detail = {})
+{
+    return std::unexpected(SlotProblem{code, std::move(message), std::move(detail)});
+}
+
+// Reads until the buffer is full or the file ends; -1 on error.
+qint64 readFully(int fd, char *buffer, qint64 want)
+{
+    qint64 got = 0;
+    while (got < want) {
+        const ssize_t n = ::read(fd, buffer + got, size_t(want - got));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (n == 0)
+            break;
+        got += n;
+    }
+    return got;
+}
+
+bool writeFully(int fd, const char *data, qint64 size)
+{
+    while (size > 0) {
+        const ssize_t n = ::write(fd, data, size_t(size));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        data += n;
+        size -= n;
+    }
+    return true;
+}
+
+} // namespace
+
+QString slotErrorName(SlotError code)
+{
+    switch (code) {
+    case SlotError::NoTarget: return QStringLiteral("NoTarget");
+    case SlotError::BootedSlot: return QStringLiteral("BootedSlot");
+    case SlotError::SourceUnreadable: return QStringLiteral("SourceUnreadable");
+    case SlotError::SourceSize: return QStringLiteral("SourceSize");
+    case SlotError::TargetUnopenable: return QStringLiteral("TargetUnopenable");
+    case SlotError::TooSmall: return QStringLiteral("TooSmall");
+    case SlotError::WriteFailed: return QStringLiteral("WriteFailed");
+    case SlotError::ReadBackFailed: return QStringLiteral("ReadBackFailed");
+    case SlotError::VerifyMismatch: return QStringLiteral("VerifyMismatch");
+    }
+    return QStringLiteral("Unknown");
+}
+
+Error toError(const SlotProblem &problem)
+{
+    return Error{ExitCode::InstallFailed, problem.message, QStringLiteral("E51"), problem.detail};
+}
+
+bool SlotWriter::sameDevice(const QString &a, const QString &b)
+{
+    struct stat sa {};
+    struct stat sb {};
+    if (a.isEmpty() || b.isEmpty() || ::stat(QFile::encodeName(a).constData(), &sa) != 0
+        || ::stat(QFile::encodeName(b).constData(), &sb) != 0)
+        return false;
+    if (S_ISBLK(sa.st_mode) && S_ISBLK(sb.st_mode))
+        return sa.st_rdev == sb.st_rdev;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+std::expected<void, SlotProblem> SlotWriter::write(const Job &job, const Progress &progress)
+{
+    if (job.target.isEmpty())
+        return problem(SlotError::NoTarget, QStringLiteral("no slot to write to is configured"));
+    if (job.target == job.protectedSlot || sameDevice(job.target, job.protectedSlot)) {
+        return problem(SlotError::BootedSlot,
+                       QStringLiteral("refusing to write %1: it is the slot the device falls back to").arg(job.target));
+    }
+
+    Fd source(::open(QFile::encodeName(job.image).constData(), O_RDONLY | O_CLOEXEC));
+    if (!source.valid())
+        return problem(SlotError::SourceUnreadable, QStringLiteral("cannot open the image %1").arg(job.image),
+                       errnoText(errno));
+    struct stat sourceStat {};
+    if (::fstat(source.get(), &sourceStat) != 0 || sourceStat.st_size != job.size) {
+        return problem(SlotError::SourceSize, QStringLiteral("the image %1 is %2 bytes, the manifest says %3")
+                                                  .arg(job.image).arg(qint64(sourceStat.st_size)).arg(job.size));
+    }
+
+    Fd target(::open(QFile::encodeName(job.target).constData(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+    if (!target.valid())
+        return problem(SlotError::TargetUnopenable, QStringLiteral("cannot open %1 for writing").arg(job.target),
+                       errnoText(errno));
+    struct stat targetStat {};
+    if (::fstat(target.get(), &targetStat) != 0)
+        return problem(SlotError::TargetUnopenable, QStringLiteral("cannot inspect %1").arg(job.target), errnoText(errno));
+    const bool blockDevice = S_ISBLK(targetStat.st_mode);
+    if (blockDevice) {
+        const off_t capacity = ::lseek(target.get(), 0, SEEK_END);
+        if (capacity < 0 || capacity < job.size) {
+            return problem(SlotError::TooSmall, QStringLiteral("%1 holds %2 bytes, the image needs %3")
+                                                    .arg(job.target).arg(qint64(capacity)).arg(job.size));
+        }
+        ::lseek(target.get(), 0, SEEK_SET);
+    }
+
+    const qint64 total = 2 * job.size;
+    const auto buffer = std::make_unique<char[]>(size_t(kChunkBytes));
+    qint64 done = 0;
+    bool halfwayPassed = false;
+    while (done < job.size) {
+        const qint64 want = std::min(kChunkBytes, job.size - done);
+        const qint64 got = readFully(source.get(), buffer.get(), want);
+        if (got != want) {
+            return problem(SlotError::SourceUnreadable, QStringLiteral("cannot read the image %1").arg(job.image),
+                           got < 0 ? errnoText(errno) : QStringLiteral("it ended early"));
+        }
+        if (!writeFully(target.get(), buffer.get(), got))
+            return problem(SlotError::WriteFailed, QStringLiteral("cannot write %1").arg(job.target), errnoText(errno));
+        done += got;
+        // The injected failure comes after real bytes went out, as a failing medium would.
+        if (fault::injected(u"write"))
+            return problem(SlotError::WriteFailed, QStringLiteral("cannot write %1").arg(job.target),
+                           QStringLiteral("injected fault (S16_FAULT=write)"));
+        if (!halfwayPassed && done * 2 >= job.size) {
+            halfwayPassed = true;
+            fault::killPoint(u"write.mid");
+        }
+        if (progress)
+            progress(done, total);
+    }
+    if (!blockDevice && ::ftruncate(target.get(), job.size) != 0)
+        return problem(SlotError::WriteFailed, QStringLiteral("cannot truncate %1").arg(job.target), errnoText(errno));
+    if (::fsync(target.get()) != 0)
+        return problem(SlotError::WriteFailed, QStringLiteral("cannot sync %1").arg(job.target), errnoText(errno));
+    // Drop the cached pages so the read back comes from the medium, not from memory.
+    ::posix_fadvise(target.get(), 0, 0, POSIX_FADV_DONTNEED);
+    const int fd = target.release();
+    if (::close(fd) != 0)
+        return problem(SlotError::WriteFailed, QStringLiteral("cannot close %1").arg(job.target), errnoText(errno));
+
+    auto written = hashSlot(job.target, job.size, progress, job.size, total);
+    if (!written)
+        return std::unexpected(written.error());
+    if (fault::injected(u"readback") || *written != job.sha256) {
+        return problem(SlotError::VerifyMismatch,
+                       QStringLiteral("%1 does not hold the image after writing it").arg(job.target),
+                       QStringLiteral("SHA-256 read back %1, expected %2")
+                           .arg(QString::fromLatin1(*written), QString::fromLatin1(job.sha256)));
+    }
+    qCInfo(lcInstall) << "wrote and verified" << job.size << "bytes to" << job.target;
+    return {};
+}
+
+std::expected<QByteArray, SlotProblem> SlotWriter::hashSlot(const QString &slot, qint64 size, const Progress &progress,
+                                                           qint64 progressBase, qint64 progressTotal)
+{
+    Fd fd(::open(QFile::encodeName(slot).constData(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid())
+        return problem(SlotError::ReadBackFailed, QStringLiteral("cannot open %1 to read it back").arg(slot), errnoText(errno));
+    ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+    crypto::Sha256 hash;
+    const auto buffer = std::make_unique<char[]>(size_t(kChunkBytes));
+    qint64 done = 0;
+    while (done < size) {
+        const qint64 want = std::min(kChunkBytes, size - done);
+        const qint64 got = readFully(fd.get(), buffer.get(), want);
+        if (got != want) {
+            return problem(SlotError::ReadBackFailed, QStringLiteral("cannot read %1 back").arg(slot),
+                           got < 0 ? errnoText(errno) : QStringLiteral("it is shorter than the image"));
+        }
+        hash.addData(QByteArrayView(buffer.get(), got));
+        done += got;
+        if (progress)
+            progress(progressBase + done, progressTotal > 0 ? progressTotal : size);
+    }
+    return hash.hexResult();
+}
+
+} // namespace s16

@@ -1,0 +1,66 @@
+#pragma once
+
+#include "common/error.h"
+
+#include <QByteArray>
+#include <QString>
+
+#include <expected>
+#include <functional>
+
+namespace s16 {
+
+enum class SlotError {
+    NoTarget,        // no slot path configured
+    BootedSlot,      // the target is the slot the device runs from (or falls back to): refused
+    SourceUnreadable,// the staged image cannot be opened or read
+    SourceSize,      // the staged image is not the size the manifest declares
+    TargetUnopenable,// the slot's file or block device cannot be opened for writing
+    TooSmall,        // the slot cannot hold the image
+    WriteFailed,     // write() or fsync() failed (the slot now holds a partial image)
+    ReadBackFailed,  // the slot could not be read back
+    VerifyMismatch,  // the slot's content does not hash to the manifest's SHA-256
+};
+
+struct SlotProblem {
+    SlotError code;
+    QString message; // names the slot and the file
+    QString detail;  // errno text
+};
+
+// A stable, untranslated name for logs and tests ("VerifyMismatch").
+[[nodiscard]] QString slotErrorName(SlotError code);
+// Every slot write problem fails the install (ExitCode::InstallFailed) by edge E51.
+[[nodiscard]] Error toError(const SlotProblem &problem);
+
+// Streams a staged image into the inactive slot (a file, or a block device on a real
+// device), then proves the write: fsync, drop the slot's cached pages, read the slot back
+// and compare its SHA-256 with the manifest's. Memory stays at one chunk whatever the
+// image size. The slot the device boots (the fallback while a new image is tried) is
+// never opened for writing: the caller names it and the writer compares device and
+// inode, so a second path to the same file or device is caught too.
+class SlotWriter
+{
+public:
+    static constexpr qint64 kChunkBytes = 4 * 1024 * 1024;
+
+    struct Job {
+        QString image;        // the staged image file
+        qint64 size = 0;      // bytes, from the manifest
+        QByteArray sha256;    // lowercase hex, from the manifest
+        QString target;       // the inactive slot
+        QString protectedSlot;// the booted / fallback slot: never written
+    };
+    // bytes of the whole step done so far, out of total = 2 * size (write, then read back)
+    using Progress = std::function<void(qint64 bytes, qint64 total)>;
+
+    [[nodiscard]] static std::expected<void, SlotProblem> write(const Job &job, const Progress &progress = {});
+    // Reads the first size bytes of a slot and returns their SHA-256 (lowercase hex).
+    [[nodiscard]] static std::expected<QByteArray, SlotProblem>
+    hashSlot(const QString &slot, qint64 size, const Progress &progress = {}, qint64 progressBase = 0,
+             qint64 progressTotal = 0);
+    // Whether a and b are the same file or block device (false when either is missing).
+    [[nodiscard]] static bool sameDevice(const QString &a, const QString &b);
+};
+
+} // namespace s16
