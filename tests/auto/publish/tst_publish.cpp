@@ -108,6 +108,7 @@ private Q_SLOTS:
     void verifyWithAnotherKeyFails();
     void sameVersion_data();
     void sameVersion();
+    void sameReleaseWithNewKeyIsResigned();
     void migrationRoundTrip();
     void newReleaseReplacesOld();
     void failedReleaseLeavesRepositoryAlone();
@@ -428,6 +429,21 @@ void tst_Publish::sameVersion()
     QCOMPARE(readFile(m_repo + s("/manifest.json")), manifest);
     QCOMPARE(readFile(m_repo + s("/manifest.json.sig")), sig);
     QCOMPARE(publish({s("verify"), s("--repo"), m_repo, s("--pubkey"), m_pub}).exitCode, 0);
+}
+
+void tst_Publish::sameReleaseWithNewKeyIsResigned()
+{
+    QCOMPARE(publish(releaseArgs(s("5.0.0"))).exitCode, 0);
+    const QByteArray image = readFile(m_repo + s("/images/s16-5.0.0.img"));
+    QCOMPARE(publish({s("keygen"), s("--out"), path(s("next"))}).exitCode, 0);
+    QStringList args = releaseArgs(s("5.0.0"), {s("--json")});
+    args.replaceInStrings(m_key, path(s("next/signing.key")));
+    const Run r = publish(args);
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(r.json().value(s("unchanged")).toBool(), false);
+    QCOMPARE(readFile(m_repo + s("/images/s16-5.0.0.img")), image);
+    QCOMPARE(publish({s("verify"), s("--repo"), m_repo, s("--pubkey"), path(s("next/signing.pub"))}).exitCode, 0);
+    QCOMPARE(publish({s("verify"), s("--repo"), m_repo, s("--pubkey"), m_pub}).exitCode, 13);
 }
 
 void tst_Publish::migrationRoundTrip()
