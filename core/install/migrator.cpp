@@ -71,6 +71,28 @@ std::expected<int, QString> readUserVersion(sqlite3 *db)
     return version;
 }
 
+// What a script tried that the migrator owns. The authorizer refuses it when the
+// statement is prepared, before it runs: a COMMIT inside a script would otherwise commit
+// half a step, which no rollback could take back.
+struct ScriptGuard {
+    bool setsVersion = false;
+    bool controlsTransaction = false;
+};
+
+int guardScript(void *context, int action, const char *arg1, const char *arg2, const char *, const char *)
+{
+    auto *guard = static_cast<ScriptGuard *>(context);
+    if (action == SQLITE_TRANSACTION || action == SQLITE_SAVEPOINT) {
+        guard->controlsTransaction = true;
+        return SQLITE_DENY;
+    }
+    if (action == SQLITE_PRAGMA && arg1 && arg2 && sqlite3_stricmp(arg1, "user_version") == 0) {
+        guard->setsVersion = true;
+        return SQLITE_DENY;
+    }
+    return SQLITE_OK;
+}
+
 } // namespace
 
 QString migrationErrorName(MigrationError code)
@@ -213,16 +235,26 @@ std::expected<void, MigrationProblem> Migrator::migrate(int schema, const QList<
                            QStringLiteral("cannot start migrating the database %1").arg(m_database), begun.error());
         }
         const auto rollback = [&] { (void)exec(db->get(), "ROLLBACK"); };
-        if (auto ran = exec(db->get(), *script); !ran) {
+        ScriptGuard guard;
+        sqlite3_set_authorizer(db->get(), guardScript, &guard);
+        const auto ran = exec(db->get(), *script);
+        sqlite3_set_authorizer(db->get(), nullptr, nullptr);
+        if (guard.setsVersion) {
+            rollback();
+            return problem(MigrationError::ScriptSetsVersion,
+                           QStringLiteral("the migration to schema %1 sets user_version itself").arg(next),
+                           QStringLiteral("the migrator raises user_version; scripts must not"));
+        }
+        if (guard.controlsTransaction) {
+            rollback();
+            return problem(MigrationError::ScriptFailed,
+                           QStringLiteral("the migration to schema %1 controls transactions itself").arg(next),
+                           QStringLiteral("scripts must not contain BEGIN, COMMIT, ROLLBACK or SAVEPOINT"));
+        }
+        if (!ran) {
             rollback();
             return problem(MigrationError::ScriptFailed,
                            QStringLiteral("the migration to schema %1 failed").arg(next), ran.error());
-        }
-        // A script that ends or opens transactions itself would escape ours.
-        if (sqlite3_get_autocommit(db->get()) != 0) {
-            return problem(MigrationError::ScriptFailed,
-                           QStringLiteral("the migration to schema %1 ends the migrator's transaction").arg(next),
-                           QStringLiteral("scripts must not contain BEGIN, COMMIT or ROLLBACK"));
         }
         const auto seen = readUserVersion(db->get());
         if (!seen || *seen != next - 1) {

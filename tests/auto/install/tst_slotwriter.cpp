@@ -1,0 +1,175 @@
+#include "install/slotwriter.h"
+#include "support/testutil.h"
+
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <unistd.h>
+
+using namespace s16;
+
+class tst_SlotWriter : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void init();
+    void writesAndVerifies_data();
+    void writesAndVerifies();
+    void refuses_data();
+    void refuses();
+    void injectedFaults_data();
+    void injectedFaults();
+    void errorsFailTheInstall();
+
+private:
+    QString imageOf(qint64 size, quint64 seed = 7);
+    std::unique_ptr<QTemporaryDir> m_dir;
+};
+
+void tst_SlotWriter::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+    qunsetenv("S16_FAULT");
+}
+
+QString tst_SlotWriter::imageOf(qint64 size, quint64 seed)
+{
+    const QString path = m_dir->filePath(QStringLiteral("image-%1-%2.img").arg(size).arg(seed));
+    const auto written = test::writeRandomFile(path, size, seed);
+    return written ? path : QString();
+}
+
+void tst_SlotWriter::writesAndVerifies_data()
+{
+    QTest::addColumn<qint64>("size");
+    QTest::addColumn<qint64>("previousSlotSize"); // -1: no slot file yet
+    QTest::newRow("empty image") << qint64(0) << qint64(-1);
+    QTest::newRow("one byte") << qint64(1) << qint64(-1);
+    QTest::newRow("exactly one chunk") << SlotWriter::kChunkBytes << qint64(-1);
+    QTest::newRow("two chunks and a bit") << 2 * SlotWriter::kChunkBytes + 4099 << qint64(-1);
+    QTest::newRow("slot held a larger image") << qint64(100000) << qint64(5000000);
+    QTest::newRow("slot held a smaller image") << qint64(300000) << qint64(1000);
+}
+
+void tst_SlotWriter::writesAndVerifies()
+{
+    QFETCH(qint64, size);
+    QFETCH(qint64, previousSlotSize);
+    const QString image = imageOf(size);
+    QVERIFY(!image.isEmpty());
+    const auto sum = test::sha256Hex(image);
+    QVERIFY2(sum, qPrintable(sum.error()));
+    const QString slotA = m_dir->filePath(QStringLiteral("slotA"));
+    const QString slotB = m_dir->filePath(QStringLiteral("slotB"));
+    QVERIFY(test::writeRandomFile(slotA, 12345, 99));
+    if (previousSlotSize >= 0)
+        QVERIFY(test::writeRandomFile(slotB, previousSlotSize, 3));
+    const auto slotABefore = test::sha256Hex(slotA);
+
+    QList<QPair<qint64, qint64>> calls;
+    const auto written = SlotWriter::write({image, size, sum->toLatin1(), slotB, slotA},
+                                           [&](qint64 bytes, qint64 total) { calls.append({bytes, total}); });
+    QVERIFY2(written, written ? "" : qPrintable(written.error().message + u' ' + written.error().detail));
+
+    // the slot holds exactly the image, as an independent hash says
+    QCOMPARE(QFileInfo(slotB).size(), size);
+    QCOMPARE(*test::sha256Hex(slotB), *sum);
+    // the fallback slot is untouched
+    QCOMPARE(*test::sha256Hex(slotA), *slotABefore);
+    // progress covers writing and reading back, rising, ending at the total
+    if (size > 0) {
+        QVERIFY(!calls.isEmpty());
+        for (qsizetype i = 1; i < calls.size(); ++i)
+            QVERIFY(calls[i].first >= calls[i - 1].first);
+        QCOMPARE(calls.last().first, 2 * size);
+        QCOMPARE(calls.last().second, 2 * size);
+    }
+}
+
+void tst_SlotWriter::refuses_data()
+{
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<SlotError>("expected");
+    QTest::newRow("same path as the booted slot") << QStringLiteral("samePath") << SlotError::BootedSlot;
+    QTest::newRow("symlink to the booted slot") << QStringLiteral("symlink") << SlotError::BootedSlot;
+    QTest::newRow("hard link to the booted slot") << QStringLiteral("hardlink") << SlotError::BootedSlot;
+    QTest::newRow("no target configured") << QStringLiteral("noTarget") << SlotError::NoTarget;
+    QTest::newRow("image missing") << QStringLiteral("noImage") << SlotError::SourceUnreadable;
+    QTest::newRow("image shorter than declared") << QStringLiteral("shortImage") << SlotError::SourceSize;
+    QTest::newRow("slot folder missing") << QStringLiteral("noFolder") << SlotError::TargetUnopenable;
+}
+
+void tst_SlotWriter::refuses()
+{
+    QFETCH(QString, kind);
+    QFETCH(SlotError, expected);
+    const qint64 size = 50000;
+    QString image = imageOf(size);
+    const QByteArray sum = test::sha256Hex(image)->toLatin1();
+    const QString slotA = m_dir->filePath(QStringLiteral("slotA"));
+    QVERIFY(test::writeRandomFile(slotA, 7777, 5));
+    const auto before = test::sha256Hex(slotA);
+    QString target = m_dir->filePath(QStringLiteral("slotB"));
+    qint64 declared = size;
+    if (kind == QLatin1StringView("samePath")) {
+        target = slotA;
+    } else if (kind == QLatin1StringView("symlink")) {
+        QVERIFY(QFile::link(slotA, target));
+    } else if (kind == QLatin1StringView("hardlink")) {
+        QCOMPARE(::link(QFile::encodeName(slotA).constData(), QFile::encodeName(target).constData()), 0);
+    } else if (kind == QLatin1StringView("noTarget")) {
+        target.clear();
+    } else if (kind == QLatin1StringView("noImage")) {
+        image = m_dir->filePath(QStringLiteral("missing.img"));
+    } else if (kind == QLatin1StringView("shortImage")) {
+        declared = size + 1;
+    } else if (kind == QLatin1StringView("noFolder")) {
+        target = m_dir->filePath(QStringLiteral("no/such/slotB"));
+    }
+    const auto written = SlotWriter::write({image, declared, sum, target, slotA});
+    QVERIFY(!written);
+    QCOMPARE(written.error().code, expected);
+    QCOMPARE(*test::sha256Hex(slotA), *before);
+}
+
+void tst_SlotWriter::injectedFaults_data()
+{
+    QTest::addColumn<QByteArray>("fault");
+    QTest::addColumn<SlotError>("expected");
+    QTest::newRow("write fails after the first chunk") << QByteArray("write") << SlotError::WriteFailed;
+    QTest::newRow("read back differs") << QByteArray("readback") << SlotError::VerifyMismatch;
+}
+
+void tst_SlotWriter::injectedFaults()
+{
+    QFETCH(QByteArray, fault);
+    QFETCH(SlotError, expected);
+    const qint64 size = SlotWriter::kChunkBytes + 10;
+    const QString image = imageOf(size);
+    const QByteArray sum = test::sha256Hex(image)->toLatin1();
+    qputenv("S16_FAULT", fault);
+    const auto written = SlotWriter::write({image, size, sum, m_dir->filePath(QStringLiteral("slotB")),
+                                            m_dir->filePath(QStringLiteral("slotA"))});
+    qunsetenv("S16_FAULT");
+    QVERIFY(!written);
+    QCOMPARE(written.error().code, expected);
+}
+
+void tst_SlotWriter::errorsFailTheInstall()
+{
+    // A damaged slot is only caught by reading it back: the wrong expected hash stands in.
+    const QString image = imageOf(1000);
+    const auto written = SlotWriter::write({image, 1000, QByteArray(64, '0'), m_dir->filePath(QStringLiteral("slotB")),
+                                            m_dir->filePath(QStringLiteral("slotA"))});
+    QVERIFY(!written);
+    QCOMPARE(written.error().code, SlotError::VerifyMismatch);
+    const Error e = toError(written.error());
+    QCOMPARE(e.code, ExitCode::InstallFailed);
+    QCOMPARE(e.edge, QStringLiteral("E51"));
+    QVERIFY(e.message.contains(QStringLiteral("slotB")));
+}
+
+QTEST_GUILESS_MAIN(tst_SlotWriter)
+#include "tst_slotwriter.moc"
