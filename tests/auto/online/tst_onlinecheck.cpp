@@ -1,0 +1,446 @@
+// The normal system's check, E01-E20, against real nginx over TLS and the
+// in-process fault server for what nginx cannot do.
+#include "fixture.h"
+
+#include "support/faultserver.h"
+#include "support/nginxserver.h"
+#include "support/testpki.h"
+
+#include "crypto/crypto.h"
+#include "publisher.h"
+
+#include <QDir>
+#include <QFile>
+#include <QSettings>
+#include <QJsonObject>
+#include <QTest>
+
+using namespace s16;
+using namespace s16::test;
+
+class tst_OnlineCheck : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void e01_e02_e03_e10_e11_e13_e14_e16_e17_e19_noNewerVersionWaits();
+    void e20_checkAgainAfterWaiting();
+    void e17_newerVersionIsAvailable();
+    void e04_e05_e06_retryUntilTheServerAnswers_data();
+    void e04_e05_e06_retryUntilTheServerAnswers();
+    void e04_e07_connectionClosedWithoutResponse();
+    void e07_unreachableAfterMaxTries();
+    void e12_invalidCertificateIsRejected_data();
+    void e12_invalidCertificateIsRejected();
+    void e12_pinnedKeyMismatch();
+    void e12_oldTlsProtocolRefused();
+    void e15_authenticationRejected_data();
+    void e15_authenticationRejected();
+    void e14_authenticatedWithTokenAndClientCertificate();
+    void e18_metadataRejected_data();
+    void e18_metadataRejected();
+    void e18_replayedOlderManifestRefused();
+    void e18_keyRotation();
+    void e08_errorIsLoggedForTheApp();
+    void plainHttpRefusedWithoutOptIn();
+
+private:
+    std::unique_ptr<NginxServer> startNginx(const QString &root, NginxServer::Options extra = {});
+    OnlineFixture m_fx;
+    QString m_repo;
+};
+
+std::unique_ptr<NginxServer> tst_OnlineCheck::startNginx(const QString &root, NginxServer::Options o)
+{
+    const auto &pki = TestPki::shared();
+    if (o.certFile.isEmpty()) {
+        o.certFile = pki.server().cert;
+        o.keyFile = pki.server().key;
+    }
+    o.root = root;
+    auto server = std::make_unique<NginxServer>(o);
+    if (auto started = server->start(); !started) {
+        qWarning() << started.error();
+        return nullptr;
+    }
+    return server;
+}
+
+void tst_OnlineCheck::initTestCase()
+{
+    QVERIFY(TestPki::shared().isValid());
+    QVERIFY(m_fx.isValid());
+    m_repo = m_fx.repo();
+    QVERIFY(m_fx.publish(m_repo, Release{}));
+}
+
+void tst_OnlineCheck::e01_e02_e03_e10_e11_e13_e14_e16_e17_e19_noNewerVersionWaits()
+{
+    auto nginx = startNginx(m_repo);
+    QVERIFY(nginx);
+    QVERIFY(!m_fx.makeDevice(nginx->url(), {}, QStringLiteral("1.1.0")).isEmpty());
+    const auto run = m_fx.run(false);
+    QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
+    QCOMPARE(pathString(run.path), QStringLiteral("E01 E02 E03 E10 E11 E13 E14 E16 E17 E19"));
+    QVERIFY(!run.check.available);
+    QCOMPARE(run.check.version, QStringLiteral("1.1.0"));
+    auto j = m_fx.journal();
+    QCOMPARE(j->value(QStringLiteral("flow")).toObject().value(QStringLiteral("node")).toString(), QStringLiteral("WaitForImage"));
+    QVERIFY(!j->value(QStringLiteral("lastCheck")).toString().isEmpty());
+    QCOMPARE(QDir(m_fx.deviceDir() + QStringLiteral("/update")).entryList(QDir::NoDotAndDotDot | QDir::AllEntries), QStringList());
+}
+
+void tst_OnlineCheck::e20_checkAgainAfterWaiting()
+{
+    auto nginx = startNginx(m_repo);
+    QVERIFY(nginx);
+    QVERIFY(!m_fx.makeDevice(nginx->url(), {}, QStringLiteral("1.1.0")).isEmpty());
+    QVERIFY(!m_fx.run(false).error);
+    const auto again = m_fx.run(false);
+    QVERIFY(!again.error);
+    QCOMPARE(again.path.first(), Edge::E20); // from WaitForImage straight to ConnectRepo
+    QVERIFY(!again.path.contains(Edge::E01));
+    QCOMPARE(nginx->requestCount(QStringLiteral("/manifest.json.sig")), 2);
+}
+
+void tst_OnlineCheck::e17_newerVersionIsAvailable()
+{
+    auto nginx = startNginx(m_repo);
+    QVERIFY(nginx);
+    QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
+    const auto run = m_fx.run(false);
+    QVERIFY(!run.error);
+    QVERIFY(run.check.available);
+    QCOMPARE(run.check.version, QStringLiteral("1.1.0"));
+    QCOMPARE(run.check.size, 256 * 1024);
+    QCOMPARE(run.path.last(), Edge::E17); // a check decides; the download takes E21 itself
+    QVERIFY(!run.path.contains(Edge::E19));
+    QCOMPARE(m_fx.journal()->value(QStringLiteral("lastTrusted")).toObject().value(QStringLiteral("version")).toString(), QStringLiteral("1.1.0"));
+}
+
+void tst_OnlineCheck::e04_e05_e06_retryUntilTheServerAnswers_data()
+{
+    QTest::addColumn<int>("kind"); // 1 503 with Retry-After, 2 502
+    QTest::newRow("HTTP 503") << 1;
+    QTest::newRow("HTTP 502") << 2;
+}
+
+void tst_OnlineCheck::e04_e05_e06_retryUntilTheServerAnswers()
+{
+    QFETCH(int, kind);
+    FaultServer server;
+    const auto &pki = TestPki::shared();
+    QVERIFY(server.start({m_repo, QStringLiteral("/s16/"), pki.server().cert, pki.server().key}));
+    const auto fault = kind == 1 ? FaultServer::Fault::httpStatus(503, {{"Retry-After", "0"}})
+                                 : FaultServer::Fault::httpStatus(502);
+    server.setFault(QStringLiteral("/s16/manifest.json"), fault.firstRequests(2));
+    QVERIFY(!m_fx.makeDevice(server.url(QStringLiteral("/s16/"))).isEmpty());
+    const auto run = m_fx.run(false);
+    QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
+    QCOMPARE(countOf(run.path, Edge::E04), 2);
+    QCOMPARE(countOf(run.path, Edge::E06), 2);
+    QVERIFY(pathContains(run.path, {Edge::E02, Edge::E04, Edge::E05, Edge::E06, Edge::E02, Edge::E04, Edge::E05, Edge::E06, Edge::E02, Edge::E03}));
+    QCOMPARE(server.requestCount(QStringLiteral("/s16/manifest.json")), 3);
+    QVERIFY(run.check.available);
+}
+
+void tst_OnlineCheck::e04_e07_connectionClosedWithoutResponse()
+{
+    // Qt resends an idempotent request once by itself when the connection closes
+    // without a response; each of our tries still ends as a failed connection.
+    FaultServer server;
+    const auto &pki = TestPki::shared();
+    QVERIFY(server.start({m_repo, QStringLiteral("/s16/"), pki.server().cert, pki.server().key}));
+    server.setFault(QStringLiteral("/s16/manifest.json"), FaultServer::Fault::refuse());
+    QVERIFY(!m_fx.makeDevice(server.url(QStringLiteral("/s16/"))).isEmpty());
+    const auto run = m_fx.run(false);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::ServerUnreachable);
+    QCOMPARE(countOf(run.path, Edge::E04), 3);
+    QVERIFY(server.requestCount(QStringLiteral("/s16/manifest.json")) >= 3);
+}
+
+void tst_OnlineCheck::e07_unreachableAfterMaxTries()
+{
+    const quint16 port = FaultServer::unusedPort();
+    QVERIFY(!m_fx.makeDevice(QUrl(QStringLiteral("https://127.0.0.1:%1/s16/").arg(port)), {{QStringLiteral("server/maxTries"), QStringLiteral("4")}}).isEmpty());
+    const auto run = m_fx.run(false);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::ServerUnreachable);
+    QCOMPARE(run.error->edge, QStringLiteral("E07"));
+    QCOMPARE(countOf(run.path, Edge::E02), 4);  // maxTries tries in all
+    QCOMPARE(countOf(run.path, Edge::E06), 3);
+    QVERIFY(pathContains(run.path, {Edge::E04, Edge::E05, Edge::E07, Edge::E08}));
+}
+
+void tst_OnlineCheck::e12_invalidCertificateIsRejected_data()
+{
+    QTest::addColumn<int>("kind");
+    QTest::newRow("self-signed") << int(TestPki::Server::SelfSigned);
+    QTest::newRow("expired") << int(TestPki::Server::Expired);
+    QTest::newRow("not yet valid") << int(TestPki::Server::NotYetValid);
+    QTest::newRow("wrong host") << int(TestPki::Server::WrongHost);
+    QTest::newRow("unknown CA") << int(TestPki::Server::UnknownCa);
+}
+
+void tst_OnlineCheck::e12_invalidCertificateIsRejected()
+{
+    QFETCH(int, kind);
+    NginxServer::Options o;
+    o.certFile = TestPki::shared().server(TestPki::Server(kind)).cert;
+    o.keyFile = TestPki::shared().server(TestPki::Server(kind)).key;
+    auto nginx = startNginx(m_repo, o);
+    QVERIFY(nginx);
+    QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
+    const auto run = m_fx.run(false);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::TlsRejected);
+    QCOMPARE(pathString(run.path), QStringLiteral("E01 E02 E03 E10 E12 E08"));
+    QCOMPARE(nginx->requestCount(QStringLiteral("manifest")), 0); // no request got through, no retry
+    QCOMPARE(QDir(m_fx.deviceDir() + QStringLiteral("/update")).entryList(QDir::NoDotAndDotDot | QDir::AllEntries), QStringList());
+}
+
+void tst_OnlineCheck::e12_pinnedKeyMismatch()
+{
+    auto nginx = startNginx(m_repo);
+    QVERIFY(nginx);
+    // The right pin passes, a wrong one is refused before any request.
+    QVERIFY(!m_fx.makeDevice(nginx->url(), {{QStringLiteral("server/pinnedPublicKey"), TestPki::shared().serverPin()}}).isEmpty());
+    QVERIFY(!m_fx.run(false).error);
+    const QString wrong = QStringLiteral("sha256//") + QString::fromLatin1(QByteArray(32, 'x').toBase64());
+    QVERIFY(!m_fx.makeDevice(nginx->url(), {{QStringLiteral("server/pinnedPublicKey"), wrong}}).isEmpty());
+    const auto run = m_fx.run(false);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::TlsRejected);
+    QVERIFY(run.path.contains(Edge::E12));
+}
+
+void tst_OnlineCheck::e12_oldTlsProtocolRefused()
+{
+    NginxServer::Options o;
+    o.protocols = {QStringLiteral("TLSv1"), QStringLiteral("TLSv1.1")};
+    o.ciphers = QStringLiteral("DEFAULT@SECLEVEL=0");
+    auto nginx = startNginx(m_repo, o);
+    QVERIFY(nginx);
+    QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
+    const auto run = m_fx.run(false);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::TlsRejected);
+    QVERIFY(run.path.contains(Edge::E12));
+}
+
+void tst_OnlineCheck::e15_authenticationRejected_data()
+{
+    QTest::addColumn<bool>("mutualTls");
+    QTest::addColumn<int>("deviceIdentity"); // 0 none, 1 wrong token / untrusted client cert
+    QTest::newRow("token required, none sent") << false << 0;
+    QTest::newRow("wrong token") << false << 1;
+    QTest::newRow("client certificate required, none sent") << true << 0;
+    QTest::newRow("client certificate from an untrusted CA") << true << 1;
+}
+
+void tst_OnlineCheck::e15_authenticationRejected()
+{
+    QFETCH(bool, mutualTls);
+    QFETCH(int, deviceIdentity);
+    NginxServer::Options o;
+    if (mutualTls)
+        o.clientCaFile = TestPki::shared().clientCaCert();
+    else
+        o.bearerToken = QStringLiteral("s3cret-token");
+    auto nginx = startNginx(m_repo, o);
+    QVERIFY(nginx);
+    QMap<QString, QString> extra;
+    if (deviceIdentity == 1 && mutualTls) {
+        extra.insert(QStringLiteral("server/clientCertificate"), TestPki::shared().client(TestPki::Client::Untrusted).cert);
+        extra.insert(QStringLiteral("server/clientKey"), TestPki::shared().client(TestPki::Client::Untrusted).key);
+    } else if (deviceIdentity == 1) {
+        const QString token = m_fx.deviceDir() + QStringLiteral("-token");
+        QFile f(token);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("wrong-token\n");
+        f.close();
+        extra.insert(QStringLiteral("server/tokenFile"), token);
+    }
+    QVERIFY(!m_fx.makeDevice(nginx->url(), extra).isEmpty());
+    const auto run = m_fx.run(false);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::AuthRejected);
+    QCOMPARE(pathString(run.path), QStringLiteral("E01 E02 E03 E10 E11 E13 E15 E08"));
+}
+
+void tst_OnlineCheck::e14_authenticatedWithTokenAndClientCertificate()
+{
+    NginxServer::Options o;
+    o.clientCaFile = TestPki::shared().clientCaCert();
+    o.bearerToken = QStringLiteral("s3cret-token");
+    auto nginx = startNginx(m_repo, o);
+    QVERIFY(nginx);
+    const QString token = m_fx.deviceDir() + QStringLiteral("-token");
+    QFile f(token);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("  s3cret-token\n");
+    f.close();
+    QVERIFY(!m_fx.makeDevice(nginx->url(), {{QStringLiteral("server/tokenFile"), token},
+                                            {QStringLiteral("server/clientCertificate"), TestPki::shared().client().cert},
+                                            {QStringLiteral("server/clientKey"), TestPki::shared().client().key}}).isEmpty());
+    const auto run = m_fx.run(false);
+    QVERIFY2(!run.error, qPrintable(run.error ? run.error->message + run.error->detail : QString()));
+    QVERIFY(pathContains(run.path, {Edge::E11, Edge::E13, Edge::E14, Edge::E16, Edge::E17}));
+}
+
+void tst_OnlineCheck::e18_metadataRejected_data()
+{
+    QTest::addColumn<QString>("attack");
+    QTest::newRow("tampered manifest") << QStringLiteral("tamper");
+    QTest::newRow("missing manifest") << QStringLiteral("missing");
+    QTest::newRow("missing signature") << QStringLiteral("nosig");
+    QTest::newRow("expired (freeze)") << QStringLiteral("expired");
+    QTest::newRow("other product (mix-and-match)") << QStringLiteral("product");
+    QTest::newRow("signed by an untrusted key") << QStringLiteral("otherkey");
+    QTest::newRow("not JSON") << QStringLiteral("garbage");
+}
+
+void tst_OnlineCheck::e18_metadataRejected()
+{
+    QFETCH(QString, attack);
+    QTemporaryDir dir;
+    const QString repo = dir.filePath(QStringLiteral("repo"));
+    Release r;
+    if (attack == QStringLiteral("expired"))
+        r.expiresDays = -1;
+    if (attack == QStringLiteral("product"))
+        r.product = QStringLiteral("other");
+    QString key;
+    if (attack == QStringLiteral("otherkey")) {
+        QVERIFY(publish::keygen(dir.filePath(QStringLiteral("k"))));
+        key = dir.filePath(QStringLiteral("k/signing.key"));
+    }
+    if (attack != QStringLiteral("expired")) {
+        QVERIFY(m_fx.publish(repo, r, key));
+    } else {
+        // s16-publish refuses to publish an already expired release: sign one by hand.
+        QVERIFY(m_fx.publish(repo, Release{}, key));
+        QFile m(repo + QStringLiteral("/manifest.json"));
+        QVERIFY(m.open(QIODevice::ReadWrite));
+        QByteArray bytes = m.readAll();
+        const qsizetype at = bytes.indexOf("\"expires\"");
+        QVERIFY(at > 0);
+        bytes.replace(bytes.indexOf('"', at + 10) + 1, 4, "2001");
+        const qsizetype rel = bytes.indexOf("\"released\"");
+        QVERIFY(rel > 0);
+        bytes.replace(bytes.indexOf('"', rel + 11) + 1, 4, "2000");
+        m.resize(0);
+        m.write(bytes);
+        m.close();
+        const auto sig = crypto::sign(m_fx.privateKey(), bytes);
+        QVERIFY(sig);
+        QFile s(repo + QStringLiteral("/manifest.json.sig"));
+        QVERIFY(s.open(QIODevice::WriteOnly));
+        s.write(*sig);
+    }
+    if (attack == QStringLiteral("tamper")) {
+        QFile m(repo + QStringLiteral("/manifest.json"));
+        QVERIFY(m.open(QIODevice::ReadWrite));
+        QByteArray bytes = m.readAll();
+        bytes.replace("Faster", "Slower");
+        m.resize(0);
+        m.write(bytes);
+    } else if (attack == QStringLiteral("missing")) {
+        QVERIFY(QFile::remove(repo + QStringLiteral("/manifest.json")));
+    } else if (attack == QStringLiteral("nosig")) {
+        QVERIFY(QFile::remove(repo + QStringLiteral("/manifest.json.sig")));
+    } else if (attack == QStringLiteral("garbage")) {
+        QFile m(repo + QStringLiteral("/manifest.json"));
+        QVERIFY(m.open(QIODevice::WriteOnly));
+        m.write("{not json");
+        m.close();
+        const auto sig = crypto::sign(m_fx.privateKey(), QByteArray("{not json"));
+        QFile s(repo + QStringLiteral("/manifest.json.sig"));
+        QVERIFY(s.open(QIODevice::WriteOnly));
+        s.write(*sig);
+    }
+    auto nginx = startNginx(repo);
+    QVERIFY(nginx);
+    QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
+    const auto run = m_fx.run(false);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::MetadataRejected);
+    QCOMPARE(pathString(run.path), QStringLiteral("E01 E02 E03 E10 E11 E13 E14 E16 E18 E08"));
+    QCOMPARE(nginx->requestCount(QStringLiteral("/images/")), 0); // nothing downloaded
+    QVERIFY(!m_fx.journal()->keys().contains(QStringLiteral("lastTrusted")));
+}
+
+void tst_OnlineCheck::e18_replayedOlderManifestRefused()
+{
+    QTemporaryDir dir;
+    const QString newer = dir.filePath(QStringLiteral("newer"));
+    QVERIFY(m_fx.publish(dir.filePath(QStringLiteral("older")), Release{}));
+    QTest::qWait(1100); // released timestamps have second precision
+    Release r2;
+    r2.version = QStringLiteral("1.2.0");
+    QVERIFY(m_fx.publish(newer, r2));
+    auto nginx = startNginx(newer);
+    QVERIFY(nginx);
+    QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
+    QVERIFY(!m_fx.run(false).error);
+    // A mirror now serves the older, correctly signed manifest.
+    auto old = startNginx(dir.filePath(QStringLiteral("older")));
+    QVERIFY(old);
+    QSettings s(m_fx.deviceDir() + QStringLiteral("/update.conf"), QSettings::IniFormat);
+    s.setValue(QStringLiteral("server/url"), old->url().toString());
+    s.sync();
+    const auto run = m_fx.run(false);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::MetadataRejected);
+    QVERIFY(run.path.contains(Edge::E18));
+    QVERIFY(run.error->message.contains(QStringLiteral("replayed")));
+}
+
+void tst_OnlineCheck::e18_keyRotation()
+{
+    // Two trusted keys: a release signed by either is accepted; once the old key is
+    // removed from the trusted set, its signatures are refused.
+    QTemporaryDir dir;
+    QVERIFY(publish::keygen(dir.filePath(QStringLiteral("new"))));
+    const QString repo = dir.filePath(QStringLiteral("repo"));
+    QVERIFY(m_fx.publish(repo, Release{}, dir.filePath(QStringLiteral("new/signing.key"))));
+    auto nginx = startNginx(repo);
+    QVERIFY(nginx);
+    QVERIFY(!m_fx.makeDevice(nginx->url(), {{QStringLiteral("trust/publicKeys"),
+                                             m_fx.publicKey() + QLatin1Char(',') + dir.filePath(QStringLiteral("new/signing.pub"))}}).isEmpty());
+    QVERIFY(!m_fx.run(false).error);
+    QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty()); // only the old key trusted
+    const auto run = m_fx.run(false);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::MetadataRejected);
+}
+
+void tst_OnlineCheck::e08_errorIsLoggedForTheApp()
+{
+    const quint16 port = FaultServer::unusedPort();
+    QVERIFY(!m_fx.makeDevice(QUrl(QStringLiteral("https://127.0.0.1:%1/s16/").arg(port)), {{QStringLiteral("server/maxTries"), QStringLiteral("1")}}).isEmpty());
+    const auto run = m_fx.run(false);
+    QVERIFY(run.error);
+    QCOMPARE(run.path.last(), Edge::E08); // consent off: nothing is sent (no E09)
+    auto j = m_fx.journal();
+    const QJsonObject last = j->value(QStringLiteral("lastError")).toObject();
+    QCOMPARE(last.value(QStringLiteral("code")).toInt(), 10);
+    QCOMPARE(last.value(QStringLiteral("edge")).toString(), QStringLiteral("E07"));
+    const auto entries = j->entries();
+    QVERIFY(!entries.isEmpty());
+    QCOMPARE(entries.last().code, 10);
+    QCOMPARE(entries.last().level, LogEntry::Level::Error);
+    QCOMPARE(entries.last().edge, QStringLiteral("E07"));
+}
+
+void tst_OnlineCheck::plainHttpRefusedWithoutOptIn()
+{
+    QVERIFY(!m_fx.makeDevice(QUrl(QStringLiteral("http://127.0.0.1:1/s16/"))).isEmpty());
+    const auto c = loadConfig(m_fx.deviceDir() + QStringLiteral("/update.conf"));
+    QVERIFY(!c);
+    QCOMPARE(toError(c.error()).code, ExitCode::Usage);
+}
+
+QTEST_GUILESS_MAIN(tst_OnlineCheck)
+#include "tst_onlinecheck.moc"

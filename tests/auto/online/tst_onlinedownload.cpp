@@ -1,0 +1,339 @@
+// The normal system's download, E21-E43: receive, resume, verify, stage, notify,
+// against real nginx over TLS and the in-process fault server.
+#include "fixture.h"
+
+#include "support/faultserver.h"
+#include "support/nginxserver.h"
+#include "support/testpki.h"
+#include "support/testutil.h"
+
+#include "common/fileutil.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTest>
+
+using namespace s16;
+using namespace s16::test;
+
+class tst_OnlineDownload : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void e21_e22_e23_e28_e29_e31_e32_e35_e36_e37_e39_e40_e41_downloadStagesAndWaits();
+    void e42_updateNowRequestsRebootIntoRecovery();
+    void e43_priorityUpdateRebootsAtOnce();
+    void stagedUpdateIsNotDownloadedAgain();
+    void e24_e25_e27_downloadConnectionRetried();
+    void e26_downloadOutOfTries();
+    void e33_e34_interruptedDownloadResumesWithRange();
+    void e34_incompleteAfterAllTries();
+    void e30_redirectRefused_data();
+    void e30_redirectRefused();
+    void e38_checksumMismatchDiscardsFile();
+    void e38_moreBytesThanDeclared();
+    void e34_refusedByServer();
+    void notEnoughSpaceIsAStorageError();
+    void resumesAfterTheProcessDied();
+
+private:
+    FaultServer *faultServer(const QString &repo);
+    OnlineFixture m_fx;
+    QString m_repo;
+    std::unique_ptr<FaultServer> m_server;
+};
+
+FaultServer *tst_OnlineDownload::faultServer(const QString &repo)
+{
+    m_server = std::make_unique<FaultServer>();
+    const auto &pki = TestPki::shared();
+    if (!m_server->start({repo, QStringLiteral("/s16/"), pki.server().cert, pki.server().key}))
+        return nullptr;
+    return m_server.get();
+}
+
+static NginxServer::Options serveOptions(const QString &root)
+{
+    NginxServer::Options o;
+    o.certFile = TestPki::shared().server().cert;
+    o.keyFile = TestPki::shared().server().key;
+    o.root = root;
+    return o;
+}
+
+static QString imagePath() { return QStringLiteral("/s16/images/s16-1.1.0.img"); }
+
+void tst_OnlineDownload::initTestCase()
+{
+    QVERIFY(TestPki::shared().isValid());
+    QVERIFY(m_fx.isValid());
+    m_repo = m_fx.repo();
+    Release r;
+    r.imageSize = 3 * 1024 * 1024 + 17;
+    r.migrations = {{1, "CREATE TABLE t(x);"}, {2, "ALTER TABLE t ADD COLUMN y;"}};
+    QVERIFY(m_fx.publish(m_repo, r));
+    QVERIFY(QFile::exists(m_repo + QStringLiteral("/images/s16-1.1.0.img")));
+}
+
+void tst_OnlineDownload::e21_e22_e23_e28_e29_e31_e32_e35_e36_e37_e39_e40_e41_downloadStagesAndWaits()
+{
+    NginxServer nginx(serveOptions(m_repo));
+    QVERIFY(nginx.start());
+    QVERIFY(!m_fx.makeDevice(nginx.url()).isEmpty());
+    const auto run = m_fx.run(true);
+    QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
+    QVERIFY2(pathContains(run.path, {Edge::E17, Edge::E21, Edge::E22, Edge::E23, Edge::E28, Edge::E29, Edge::E31}), qPrintable(pathString(run.path)));
+    QVERIFY(pathContains(run.path, {Edge::E32, Edge::E35, Edge::E36, Edge::E37, Edge::E39, Edge::E40, Edge::E41}));
+    QVERIFY(!run.path.contains(Edge::E43));
+
+    // The staged folder as CONTRACT §4 describes it, checked with the standard tools.
+    const QString staged = m_fx.deviceDir() + QStringLiteral("/update/staged");
+    QProcess sum;
+    sum.setWorkingDirectory(staged);
+    sum.start(QStringLiteral("sha256sum"), {QStringLiteral("-c"), QStringLiteral("s16-1.1.0.img.sha256")});
+    QVERIFY(sum.waitForFinished());
+    QCOMPARE(sum.exitCode(), 0);
+    for (const QString &name : {QStringLiteral("manifest.json"), QStringLiteral("manifest.json.sig")}) {
+        QFile a(staged + QLatin1Char('/') + name), b(m_repo + QLatin1Char('/') + name);
+        QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly));
+        QCOMPARE(a.readAll(), b.readAll()); // byte-identical to the server's
+    }
+    QCOMPARE(sha256Hex(staged + QStringLiteral("/s16-1.1.0.img")).value_or(QString()),
+             sha256Hex(m_repo + QStringLiteral("/images/s16-1.1.0.img")).value_or(QStringLiteral("x")));
+    QCOMPARE(QDir(staged + QStringLiteral("/migrations")).entryList(QDir::Files).size(), 2);
+    QVERIFY(!QFileInfo::exists(m_fx.deviceDir() + QStringLiteral("/update/partial")));
+    auto j = m_fx.journal();
+    QCOMPARE(j->value(QStringLiteral("staged")).toObject().value(QStringLiteral("version")).toString(), QStringLiteral("1.1.0"));
+    QCOMPARE(j->value(QStringLiteral("flow")).toObject().value(QStringLiteral("node")).toString(), QStringLiteral("WaitForUser"));
+    QVERIFY(!j->value(QStringLiteral("rebootPending")).toBool(false));
+    QCOMPARE(j->entries().last().event, QStringLiteral("staged"));
+}
+
+void tst_OnlineDownload::e42_updateNowRequestsRebootIntoRecovery()
+{
+    NginxServer nginx(serveOptions(m_repo));
+    QVERIFY(nginx.start());
+    QVERIFY(!m_fx.makeDevice(nginx.url()).isEmpty());
+    // Nothing staged yet: "Update now" has nothing to install.
+    auto early = m_fx.install();
+    QVERIFY(early.error);
+    QCOMPARE(early.error->code, ExitCode::Usage);
+    QVERIFY(!m_fx.run(true).error);
+    const auto run = m_fx.install();
+    QVERIFY(!run.error);
+    QCOMPARE(pathString(run.path), QStringLiteral("E42"));
+    auto j = m_fx.journal();
+    QVERIFY(j->value(QStringLiteral("rebootPending")).toBool(false));
+    QCOMPARE(j->value(QStringLiteral("flow")).toObject().value(QStringLiteral("node")).toString(), QStringLiteral("Reboot"));
+}
+
+void tst_OnlineDownload::e43_priorityUpdateRebootsAtOnce()
+{
+    QTemporaryDir dir;
+    Release r;
+    r.priority = true;
+    QVERIFY(m_fx.publish(dir.path(), r));
+    NginxServer nginx(serveOptions(dir.path()));
+    QVERIFY(nginx.start());
+    QVERIFY(!m_fx.makeDevice(nginx.url()).isEmpty());
+    const auto run = m_fx.run(true);
+    QVERIFY(!run.error);
+    QVERIFY(pathContains(run.path, {Edge::E39, Edge::E40, Edge::E43}));
+    QVERIFY(!run.path.contains(Edge::E41));
+    QVERIFY(m_fx.journal()->value(QStringLiteral("rebootPending")).toBool(false));
+}
+
+void tst_OnlineDownload::stagedUpdateIsNotDownloadedAgain()
+{
+    NginxServer nginx(serveOptions(m_repo));
+    QVERIFY(nginx.start());
+    QVERIFY(!m_fx.makeDevice(nginx.url()).isEmpty());
+    QVERIFY(!m_fx.run(true).error);
+    QCOMPARE(nginx.requestCount(QStringLiteral("/images/")), 1);
+    const auto again = m_fx.run(true);
+    QVERIFY(!again.error);
+    QCOMPARE(nginx.requestCount(QStringLiteral("/images/")), 1);
+    QVERIFY(!again.path.contains(Edge::E21));
+}
+
+void tst_OnlineDownload::e24_e25_e27_downloadConnectionRetried()
+{
+    auto *server = faultServer(m_repo);
+    QVERIFY(server);
+    server->setFault(imagePath(), FaultServer::Fault::httpStatus(503).firstRequests(1));
+    QVERIFY(!m_fx.makeDevice(server->url(QStringLiteral("/s16/"))).isEmpty());
+    const auto run = m_fx.run(true);
+    QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
+    QVERIFY(pathContains(run.path, {Edge::E21, Edge::E22, Edge::E24, Edge::E25, Edge::E27, Edge::E22, Edge::E23}));
+    QCOMPARE(server->requestCount(imagePath()), 2);
+}
+
+void tst_OnlineDownload::e26_downloadOutOfTries()
+{
+    auto *server = faultServer(m_repo);
+    QVERIFY(server);
+    server->setFault(imagePath(), FaultServer::Fault::httpStatus(503));
+    QVERIFY(!m_fx.makeDevice(server->url(QStringLiteral("/s16/"))).isEmpty());
+    const auto run = m_fx.run(true);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::DownloadFailed);
+    QCOMPARE(run.error->edge, QStringLiteral("E26"));
+    QCOMPARE(server->requestCount(imagePath()), 3);
+    QCOMPARE(countOf(run.path, Edge::E27), 2);
+    QVERIFY(pathContains(run.path, {Edge::E24, Edge::E25, Edge::E26, Edge::E08}));
+}
+
+void tst_OnlineDownload::e33_e34_interruptedDownloadResumesWithRange()
+{
+    auto *server = faultServer(m_repo);
+    QVERIFY(server);
+    const qint64 cut = 1536 * 1024;
+    server->setFault(imagePath(), FaultServer::Fault::resetMidBody(cut).firstRequests(1));
+    QVERIFY(!m_fx.makeDevice(server->url(QStringLiteral("/s16/"))).isEmpty());
+    const auto run = m_fx.run(true);
+    QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
+    QVERIFY(pathContains(run.path, {Edge::E29, Edge::E31, Edge::E33, Edge::E25, Edge::E27, Edge::E22}));
+    // The second request resumed where the data on disk ended.
+    QList<FaultServer::Request> images;
+    for (const auto &r : server->requests()) {
+        if (r.path == imagePath())
+            images.append(r);
+    }
+    QCOMPARE(images.size(), 2);
+    QVERIFY(images[0].header("Range").isEmpty());
+    const QByteArray range = images[1].header("Range");
+    QVERIFY2(range.startsWith("bytes="), range.constData());
+    const qint64 from = range.mid(6, range.indexOf('-') - 6).toLongLong();
+    QVERIFY(from > 0 && from <= cut);
+    // E34: the interruption is in the log.
+    bool logged = false;
+    for (const auto &e : m_fx.journal()->entries())
+        logged = logged || (e.edge == QStringLiteral("E34") && e.event == QStringLiteral("downloadInterrupted"));
+    QVERIFY(logged);
+    QCOMPARE(m_fx.journal()->value(QStringLiteral("staged")).toObject().value(QStringLiteral("version")).toString(), QStringLiteral("1.1.0"));
+}
+
+void tst_OnlineDownload::e34_incompleteAfterAllTries()
+{
+    auto *server = faultServer(m_repo);
+    QVERIFY(server);
+    server->setFault(imagePath(), FaultServer::Fault::truncate(1000));
+    QVERIFY(!m_fx.makeDevice(server->url(QStringLiteral("/s16/"))).isEmpty());
+    const auto run = m_fx.run(true);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::DownloadFailed);
+    QCOMPARE(run.error->edge, QStringLiteral("E34"));
+    QCOMPARE(countOf(run.path, Edge::E33), 2);
+    QVERIFY(pathContains(run.path, {Edge::E31, Edge::E34, Edge::E08}));
+    QVERIFY(!QFileInfo::exists(m_fx.deviceDir() + QStringLiteral("/update/staged")));
+}
+
+void tst_OnlineDownload::e30_redirectRefused_data()
+{
+    QTest::addColumn<QByteArray>("location");
+    QTest::newRow("to plain http") << QByteArray("http://127.0.0.1:%1/s16/images/s16-1.1.0.img");
+    QTest::newRow("to another host") << QByteArray("https://localhost:%1/s16/images/s16-1.1.0.img");
+}
+
+void tst_OnlineDownload::e30_redirectRefused()
+{
+    QFETCH(QByteArray, location);
+    auto *server = faultServer(m_repo);
+    QVERIFY(server);
+    server->setFault(imagePath(), FaultServer::Fault::redirect(location.replace("%1", QByteArray::number(server->port()))));
+    QVERIFY(!m_fx.makeDevice(server->url(QStringLiteral("/s16/"))).isEmpty());
+    const auto run = m_fx.run(true);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::TlsRejected);
+    QVERIFY2(pathContains(run.path, {Edge::E22, Edge::E23, Edge::E28, Edge::E30, Edge::E08}), qPrintable(pathString(run.path)));
+    QCOMPARE(server->requestCount(imagePath()), 1); // the redirect was not followed
+}
+
+void tst_OnlineDownload::e38_checksumMismatchDiscardsFile()
+{
+    QTemporaryDir dir;
+    QVERIFY(m_fx.publish(dir.path(), Release{}));
+    // Same size, other bytes: only the hash can tell.
+    QVERIFY(writeRandomFile(dir.path() + QStringLiteral("/images/s16-1.1.0.img"), 256 * 1024, 99));
+    NginxServer nginx(serveOptions(dir.path()));
+    QVERIFY(nginx.start());
+    QVERIFY(!m_fx.makeDevice(nginx.url()).isEmpty());
+    const auto run = m_fx.run(true);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::IntegrityMismatch);
+    QVERIFY(pathContains(run.path, {Edge::E32, Edge::E35, Edge::E36, Edge::E38, Edge::E08}));
+    QVERIFY(!run.path.contains(Edge::E37));
+    QCOMPARE(QDir(m_fx.deviceDir() + QStringLiteral("/update/partial")).entryList(QDir::Files), QStringList());
+    QVERIFY(!QFileInfo::exists(m_fx.deviceDir() + QStringLiteral("/update/staged")));
+}
+
+void tst_OnlineDownload::e38_moreBytesThanDeclared()
+{
+    auto *server = faultServer(m_repo);
+    QVERIFY(server);
+    server->setFault(imagePath(), FaultServer::Fault::extraBytes(4096));
+    QVERIFY(!m_fx.makeDevice(server->url(QStringLiteral("/s16/"))).isEmpty());
+    const auto run = m_fx.run(true);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::IntegrityMismatch);
+    QVERIFY(run.path.contains(Edge::E38));
+    QCOMPARE(server->requestCount(imagePath()), 1);
+}
+
+void tst_OnlineDownload::e34_refusedByServer()
+{
+    auto *server = faultServer(m_repo);
+    QVERIFY(server);
+    server->setFault(imagePath(), FaultServer::Fault::httpStatus(404));
+    QVERIFY(!m_fx.makeDevice(server->url(QStringLiteral("/s16/"))).isEmpty());
+    const auto run = m_fx.run(true);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::DownloadFailed);
+    QCOMPARE(server->requestCount(imagePath()), 1); // a 4xx is not retried
+}
+
+void tst_OnlineDownload::notEnoughSpaceIsAStorageError()
+{
+    NginxServer nginx(serveOptions(m_repo));
+    QVERIFY(nginx.start());
+    // A 1 TiB margin, more than this disk has free: the check must refuse before a byte is written.
+    if (fileutil::freeBytes(m_fx.deviceDir()).value_or(0) > (qint64(1) << 40))
+        QSKIP("more than 1 TiB free here");
+    QVERIFY(!m_fx.makeDevice(nginx.url(), {{QStringLiteral("device/freeSpaceMarginBytes"), QStringLiteral("1099511627776")}}).isEmpty());
+    const auto run = m_fx.run(true);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::StorageError);
+    const QString partial = m_fx.deviceDir() + QStringLiteral("/update/partial");
+    for (const QFileInfo &f : QDir(partial).entryInfoList(QDir::Files))
+        QCOMPARE(f.size(), 0);
+}
+
+void tst_OnlineDownload::resumesAfterTheProcessDied()
+{
+    // A partial file left by a killed process is hashed and continued, not fetched again.
+    auto *server = faultServer(m_repo);
+    QVERIFY(server);
+    QVERIFY(!m_fx.makeDevice(server->url(QStringLiteral("/s16/"))).isEmpty());
+    const QString partialDir = m_fx.deviceDir() + QStringLiteral("/update/partial");
+    QVERIFY(QDir().mkpath(partialDir));
+    QFile src(m_repo + QStringLiteral("/images/s16-1.1.0.img"));
+    QVERIFY(src.open(QIODevice::ReadOnly));
+    QFile part(partialDir + QStringLiteral("/s16-1.1.0.img.part"));
+    QVERIFY(part.open(QIODevice::WriteOnly));
+    part.write(src.read(2 * 1024 * 1024));
+    part.close();
+    const auto run = m_fx.run(true);
+    QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
+    QList<QByteArray> ranges;
+    for (const auto &r : server->requests()) {
+        if (r.path == imagePath())
+            ranges.append(r.header("Range"));
+    }
+    QCOMPARE(ranges, QList<QByteArray>{QByteArray("bytes=2097152-")});
+}
+
+QTEST_GUILESS_MAIN(tst_OnlineDownload)
+#include "tst_onlinedownload.moc"
