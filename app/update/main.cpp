@@ -1,5 +1,6 @@
 // s16-update: the device's update client, headless (CONTRACT §2).
 #include "config/config.h"
+#include "install/install.h"
 #include "online/devicestatus.h"
 #include "online/updateengine.h"
 #include "store/journal.h"
@@ -269,6 +270,23 @@ int main(int argc, char *argv[])
         QTimer::singleShot(0, &engine, &UpdateEngine::download);
         return QCoreApplication::exec();
     }
-    std::fprintf(stderr, "s16-update: boot-complete is provided by the install engine\n");
-    return 2;
+    // boot-complete: E61-E65 on a new slot on trial, E53 after a failed install.
+    auto booted = detectBootedSlot();
+    if (!booted)
+        return report(booted.error());
+    const InstallReport result = runBootComplete(config, *booted);
+    if (json) {
+        QJsonArray path;
+        for (Edge e : result.path)
+            path.append(edgeName(e));
+        QJsonObject o{{QStringLiteral("bootedSlot"), *booted},
+                      {QStringLiteral("rebootRequested"), result.rebootRequested},
+                      {QStringLiteral("edges"), path}};
+        if (!result.status)
+            o.insert(QStringLiteral("code"), toInt(result.status.error().code));
+        printJson(o);
+    }
+    if (!result.status)
+        return report(result.status.error());
+    return 0;
 }
