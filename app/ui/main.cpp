@@ -1,0 +1,92 @@
+// s16-update-ui: the device UI (CONTRACT §2), a thin host for the QML module S16.Update.
+#include "config/config.h"
+#include "uitranslator.h"
+#include "updateqml.h"
+
+#include <QCommandLineParser>
+#include <QDir>
+#include <QGuiApplication>
+#include <QLocale>
+#include <QQmlApplicationEngine>
+#include <QQuickStyle>
+#include <QQuickWindow>
+#include <QTimer>
+#include <QUrl>
+
+#include <cstdio>
+#include <memory>
+
+namespace {
+
+// --screenshot-dir: a PNG of the window whenever the screen changes, for demos and
+// documentation ("0003-available.png").
+void saveScreenshots(QQuickWindow *window, QObject *controller, const QString &dir)
+{
+    auto count = std::make_shared<int>(0);
+    auto lastPage = std::make_shared<QString>();
+    auto *poll = new QTimer(window);
+    QObject::connect(poll, &QTimer::timeout, window, [window, controller, dir, count, lastPage] {
+        const QString page = controller->property("page").toString();
+        if (page == *lastPage)
+            return;
+        *lastPage = page;
+        // Let the new screen lay out and render before grabbing it.
+        QTimer::singleShot(300, window, [window, page, dir, count] {
+            const QString name = QStringLiteral("%1-%2.png").arg(++*count, 4, 10, QLatin1Char('0')).arg(page);
+            if (!window->grabWindow().save(QDir(dir).filePath(name)))
+                std::fprintf(stderr, "s16-update-ui: cannot write %s\n", qPrintable(QDir(dir).filePath(name)));
+        });
+    });
+    poll->start(200);
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QGuiApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("s16-update-ui"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(S16_VERSION));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "The device's software update screen: shows whether an update is available, installs it on request, "
+        "counts down before a priority update restarts the device, and shows the update history and "
+        "diagnostic-data consent."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption configOption(
+        QStringLiteral("config"), QStringLiteral("Configuration file (default $S16_UPDATE_CONFIG or /etc/s16-update/update.conf)."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption screenshotOption(QStringLiteral("screenshot-dir"),
+                                              QStringLiteral("Save a PNG of the window into DIR whenever the screen changes."),
+                                              QStringLiteral("DIR"));
+    parser.addOption(configOption);
+    parser.addOption(screenshotOption);
+    parser.process(app);
+
+    const QString configPath = parser.isSet(configOption) ? parser.value(configOption) : s16::defaultConfigPath();
+    if (qEnvironmentVariableIsEmpty("QT_QUICK_CONTROLS_STYLE"))
+        QQuickStyle::setStyle(QStringLiteral("Basic"));
+    s16::installUiTranslator(QLocale());
+
+    QQmlApplicationEngine engine;
+    s16::registerUpdateQml(engine);
+    engine.setInitialProperties({{QStringLiteral("configFile"), configPath}});
+    QObject::connect(&engine, &QQmlApplicationEngine::objectCreationFailed, &app, [] { QCoreApplication::exit(1); },
+                     Qt::QueuedConnection);
+    engine.load(QUrl(QStringLiteral("qrc:/S16/Update/Main.qml")));
+    if (engine.rootObjects().isEmpty())
+        return 1;
+
+    auto *window = qobject_cast<QQuickWindow *>(engine.rootObjects().constFirst());
+    if (parser.isSet(screenshotOption) && window) {
+        const QString dir = parser.value(screenshotOption);
+        if (!QDir().mkpath(dir)) {
+            std::fprintf(stderr, "s16-update-ui: cannot create %s\n", qPrintable(dir));
+            return 2;
+        }
+        saveScreenshots(window, window->property("controller").value<QObject *>(), dir);
+    }
+    return QGuiApplication::exec();
+}

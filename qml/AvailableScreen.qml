@@ -1,0 +1,56 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+
+// Update available: version, size and notes, "Update now" or "Later".
+ScreenPage {
+    id: screen
+
+    initialFocus: updateButton
+
+    heading: screen.controller.priority ? qsTr("Important update available") : qsTr("Update available")
+
+    Label {
+        objectName: "versionText"
+        Layout.fillWidth: true
+        text: screen.controller.sizeText.length > 0
+              ? qsTr("Version %1 (%2)").arg(screen.controller.availableVersion).arg(screen.controller.sizeText)
+              : qsTr("Version %1").arg(screen.controller.availableVersion)
+        font.bold: true
+        wrapMode: Text.WordWrap
+    }
+    ScrollView {
+        Layout.fillWidth: true
+        Layout.fillHeight: true
+        clip: true
+        contentWidth: availableWidth
+        Accessible.name: qsTr("What is new")
+
+        Label {
+            objectName: "notesText"
+            width: parent.width
+            text: screen.controller.notes.length > 0 ? screen.controller.notes : qsTr("No release notes were published.")
+            wrapMode: Text.WordWrap
+        }
+    }
+    RowLayout {
+        Layout.fillWidth: true
+        spacing: 12
+        Item {
+            Layout.fillWidth: true
+        }
+        TouchButton {
+            objectName: "laterButton"
+            text: qsTr("Later")
+            flat: true
+            onClicked: screen.controller.later()
+        }
+        TouchButton {
+            id: updateButton
+        objectName: "updateButton"
+            text: qsTr("Update now")
+            highlighted: true
+                onClicked: screen.controller.updateNow()
+        }
+    }
+}

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <QAbstractListModel>
+#include <QDateTime>
+#include <QPointer>
+#include <QtQml/qqmlregistration.h>
+
+namespace s16 {
+
+class Journal;
+class UpdateController;
+
+// The journal's event log for the History screen, newest first. It follows an
+// UpdateController (reloading whenever the controller sees new log entries) or, for
+// C++ users and tests, reads a Journal given directly. Roles: time (QDateTime, UTC),
+// timeText (local, the user's format), level ("info", "warning", "error"), message
+// (as logged, untranslated), summary (plain language in the user's language where
+// the event is known, else the message), code (exit code, 0 for events), edge,
+// event, detail.
+class HistoryModel : public QAbstractListModel
+{
+    Q_OBJECT
+    QML_ELEMENT
+    Q_MOC_INCLUDE("updatecontroller.h")
+    Q_PROPERTY(s16::UpdateController *controller READ controller WRITE setController NOTIFY controllerChanged FINAL)
+    Q_PROPERTY(int count READ count NOTIFY countChanged FINAL)
+
+public:
+    enum Role {
+        TimeRole = Qt::UserRole + 1,
+        TimeTextRole,
+        LevelRole,
+        MessageRole,
+        SummaryRole,
+        CodeRole,
+        EdgeRole,
+        EventRole,
+        DetailRole,
+    };
+    Q_ENUM(Role)
+
+    explicit HistoryModel(QObject *parent = nullptr);
+    ~HistoryModel() override;
+
+    [[nodiscard]] UpdateController *controller() const { return m_controller; }
+    void setController(UpdateController *controller);
+    // Reads this journal instead of a controller's (it must outlive the model or be reset).
+    void setJournal(const Journal *journal);
+
+    [[nodiscard]] int count() const { return int(m_rows.size()); }
+    [[nodiscard]] int rowCount(const QModelIndex &parent = {}) const override;
+    [[nodiscard]] QVariant data(const QModelIndex &index, int role) const override;
+    [[nodiscard]] QHash<int, QByteArray> roleNames() const override;
+
+    Q_INVOKABLE void reload();
+
+Q_SIGNALS:
+    void controllerChanged();
+    void countChanged();
+
+private:
+    struct Row {
+        QDateTime time;
+        QString level, message, summary, edge, event, detail;
+        int code = 0;
+    };
+    [[nodiscard]] const Journal *journal() const;
+
+    QPointer<UpdateController> m_controller;
+    const Journal *m_journal = nullptr;
+    QList<Row> m_rows;
+};
+
+} // namespace s16

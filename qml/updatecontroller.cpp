@@ -1,0 +1,667 @@
+#include "updatecontroller.h"
+
+#include "common/error.h"
+#include "config/config.h"
+#include "online/devicestatus.h"
+#include "online/updateengine.h"
+#include "store/journal.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLocale>
+#include <QProcess>
+#include <QStringBuilder>
+
+#include <cmath>
+
+namespace s16 {
+namespace {
+
+constexpr int kPreviewLogEntries = 20;
+
+QString str(const QJsonObject &o, const char *key) { return o.value(QLatin1String(key)).toString(); }
+
+QString levelName(LogEntry::Level l)
+{
+    switch (l) {
+    case LogEntry::Level::Info: return QStringLiteral("info");
+    case LogEntry::Level::Warning: return QStringLiteral("warning");
+    case LogEntry::Level::Error: return QStringLiteral("error");
+    }
+    return {};
+}
+
+// The key by which a dismissed error is remembered: a new error has a new time.
+QString errorKey(const QJsonObject &e)
+{
+    return str(e, "time") % QLatin1Char('|') % QString::number(e.value(QStringLiteral("code")).toInt())
+        % QLatin1Char('|') % str(e, "message");
+}
+
+QJsonObject errorJson(const Error &e)
+{
+    return QJsonObject{{QStringLiteral("code"), toInt(e.code)},
+                       {QStringLiteral("message"), e.message},
+                       {QStringLiteral("edge"), e.edge},
+                       {QStringLiteral("detail"), e.detail},
+                       {QStringLiteral("time"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)}};
+}
+
+} // namespace
+
+UpdateController::UpdateController(QObject *parent)
+    : QObject(parent)
+    , m_status(std::make_unique<DeviceStatus>())
+{
+    m_poll.setInterval(1000);
+    connect(&m_poll, &QTimer::timeout, this, &UpdateController::refresh);
+    m_tick.setInterval(1000);
+    connect(&m_tick, &QTimer::timeout, this, [this] {
+        m_countdown = std::max(0, m_countdown - 1);
+        Q_EMIT countdownChanged();
+        if (m_countdown == 0)
+            restartNow();
+    });
+}
+
+UpdateController::~UpdateController() { close(); }
+
+void UpdateController::setConfigFile(const QString &path)
+{
+    if (path == m_configFile)
+        return;
+    m_configFile = path;
+    Q_EMIT configFileChanged();
+}
+
+void UpdateController::componentComplete() { open(); }
+
+void UpdateController::close()
+{
+    m_poll.stop();
+    m_tick.stop();
+    if (m_engine)
+        m_engine->disconnect(this);
+    m_engine.reset();
+    m_lock.reset();
+    m_journal.reset();
+    m_config.reset();
+    *m_status = DeviceStatus{};
+    m_staged = {};
+    m_found = {};
+    m_job = Job::None;
+    m_installAfterDownload = false;
+    m_countdownRunning = false;
+    m_restarting = false;
+    m_lastLogId = -1;
+}
+
+bool UpdateController::open()
+{
+    close();
+    m_localError = {};
+    const QString path = m_configFile.isEmpty() ? defaultConfigPath() : m_configFile;
+    auto config = loadConfig(path);
+    if (!config) {
+        setLocalError(toInt(ExitCode::Usage), tr("The update settings cannot be read."), config.error().message);
+        Q_EMIT statusChanged();
+        return false;
+    }
+    auto journal = Journal::open(config->device.stateDir, config->log.maxEntries);
+    if (!journal) {
+        setLocalError(toInt(journal.error().code), journal.error().message, journal.error().detail);
+        Q_EMIT statusChanged();
+        return false;
+    }
+    m_config = std::make_unique<Config>(std::move(*config));
+    m_journal = std::move(*journal);
+
+    // The engine only records the reboot request; the device restarts when this
+    // controller says so, after the priority countdown the user sees.
+    Config engineConfig = *m_config;
+    engineConfig.boot.rebootCommand.clear();
+    m_engine = std::make_unique<UpdateEngine>(std::move(engineConfig), m_journal.get());
+    connect(m_engine.get(), &UpdateEngine::finished, this, &UpdateController::onJobFinished);
+    connect(m_engine.get(), &UpdateEngine::progressChanged, this, &UpdateController::progressChanged);
+    connect(m_engine.get(), &UpdateEngine::edgeTaken, this, &UpdateController::refresh);
+    m_poll.start();
+    refresh();
+    return true;
+}
+
+void UpdateController::refresh()
+{
+    if (!m_journal)
+        return;
+    const bool engineRunning = m_lock || !EngineLock::tryAcquire(m_config->device.stateDir).has_value();
+    *m_status = readDeviceStatus(*m_config, *m_journal, engineRunning);
+    m_staged = m_journal->value(QStringLiteral("staged")).toObject();
+    if (!m_laterVersion.isEmpty() && m_status->lastCheck != m_laterCheck)
+        m_laterVersion.clear();
+
+    const QList<LogEntry> newest = m_journal->entries(1);
+    const qint64 logId = newest.isEmpty() ? 0 : newest.constFirst().id;
+    if (logId != m_lastLogId) {
+        m_lastLogId = logId;
+        Q_EMIT historyChanged();
+    }
+    updateCountdown();
+    Q_EMIT statusChanged();
+    Q_EMIT progressChanged();
+}
+
+void UpdateController::updateCountdown()
+{
+    const bool show = page() == QLatin1String("priority");
+    if (show && !m_countdownRunning && !m_restarting) {
+        m_countdownRunning = true;
+        m_countdown = m_config->ui.priorityCountdownSeconds;
+        Q_EMIT countdownChanged();
+        if (m_countdown == 0)
+            restartNow();
+        else
+            m_tick.start();
+    } else if (!show && m_countdownRunning) {
+        m_countdownRunning = false;
+        m_tick.stop();
+    }
+}
+
+// --- what the screens show ------------------------------------------------------
+
+bool UpdateController::isReady() const { return m_journal != nullptr; }
+
+QString UpdateController::page() const
+{
+    if (!m_journal)
+        return QStringLiteral("error");
+    const QJsonObject outcome = m_status->outcome;
+    if (!outcome.isEmpty() && !outcome.value(QStringLiteral("seen")).toBool(false))
+        return QStringLiteral("outcome");
+    const QString s = m_status->state;
+    if (s == QLatin1String("rebootPending") && isPriority())
+        return QStringLiteral("priority");
+    if (m_job == Job::Download || s == QLatin1String("downloading") || s == QLatin1String("installing")
+        || s == QLatin1String("rebootPending"))
+        return QStringLiteral("progress");
+    const QJsonObject e = effectiveError();
+    if (!e.isEmpty() && !m_dismissedError.contains(errorKey(e)))
+        return QStringLiteral("error");
+    const QString available = availableVersion();
+    if (!available.isEmpty() && available != m_laterVersion && m_job == Job::None)
+        return QStringLiteral("available");
+    return QStringLiteral("status");
+}
+
+QString UpdateController::state() const { return m_status->state.isEmpty() ? QStringLiteral("idle") : m_status->state; }
+
+bool UpdateController::isBusy() const { return m_job != Job::None; }
+
+QString UpdateController::stateText() const
+{
+    const QString s = state();
+    if (s == QLatin1String("checking"))
+        return tr("Checking for updates…");
+    if (s == QLatin1String("downloading"))
+        return tr("Downloading the update…");
+    if (s == QLatin1String("ready"))
+        return tr("An update is ready to install.");
+    if (s == QLatin1String("rebootPending"))
+        return tr("Restarting to install the update…");
+    if (s == QLatin1String("installing"))
+        return tr("Installing the update…");
+    if (s == QLatin1String("trial"))
+        return tr("Trying out the new version…");
+    if (m_job == Job::Check)
+        return tr("Checking for updates…");
+    return m_status->lastCheck.isEmpty() ? tr("Not checked for updates yet.") : tr("No update is waiting.");
+}
+
+QString UpdateController::stateHint() const
+{
+    const QString s = state();
+    if (s == QLatin1String("rebootPending") || s == QLatin1String("installing"))
+        return tr("The device restarts to install the update. Please do not switch it off.");
+    if (s == QLatin1String("downloading") || m_job == Job::Download)
+        return tr("You can go on using the device while the update downloads.");
+    return {};
+}
+
+QString UpdateController::currentVersion() const { return m_status->currentVersion; }
+QString UpdateController::lastCheck() const { return m_status->lastCheck; }
+
+QString UpdateController::lastCheckText() const
+{
+    const QDateTime t = QDateTime::fromString(m_status->lastCheck, Qt::ISODate);
+    if (!t.isValid())
+        return tr("Never");
+    return QLocale().toString(t.toLocalTime(), QLocale::ShortFormat);
+}
+
+QJsonObject UpdateController::staged() const { return m_staged; }
+
+QString UpdateController::availableVersion() const
+{
+    const QString stagedVersion = str(m_staged, "version");
+    if (!stagedVersion.isEmpty())
+        return stagedVersion;
+    return str(m_found, "version");
+}
+
+bool UpdateController::isDownloaded() const { return !str(m_staged, "version").isEmpty(); }
+
+QString UpdateController::notes() const
+{
+    const QJsonObject all = (isDownloaded() ? m_staged : m_found).value(QStringLiteral("notes")).toObject();
+    if (all.isEmpty())
+        return {};
+    const QLocale locale;
+    for (const QString &key : {locale.name(), locale.name().section(QLatin1Char('_'), 0, 0), QStringLiteral("en")}) {
+        if (all.contains(key))
+            return all.value(key).toString();
+    }
+    return all.begin().value().toString();
+}
+
+qint64 UpdateController::size() const
+{
+    return qint64((isDownloaded() ? m_staged : m_found).value(QStringLiteral("size")).toDouble());
+}
+
+QString UpdateController::sizeText() const { return size() > 0 ? formatBytes(size()) : QString(); }
+
+bool UpdateController::isPriority() const
+{
+    return (isDownloaded() ? m_staged : m_found).value(QStringLiteral("priority")).toBool(false);
+}
+
+qint64 UpdateController::bytes() const
+{
+    if (m_engine && m_engine->isRunning())
+        return m_engine->progress().bytes;
+    return qint64(m_status->progress.value(QStringLiteral("bytes")).toDouble());
+}
+
+qint64 UpdateController::total() const
+{
+    if (m_engine && m_engine->isRunning())
+        return m_engine->progress().total;
+    return qint64(m_status->progress.value(QStringLiteral("total")).toDouble());
+}
+
+double UpdateController::rate() const
+{
+    if (m_engine && m_engine->isRunning())
+        return m_engine->progress().bytesPerSecond;
+    return m_status->progress.value(QStringLiteral("rate")).toDouble();
+}
+
+qint64 UpdateController::eta() const
+{
+    if (m_engine && m_engine->isRunning())
+        return m_engine->progress().etaSeconds;
+    return qint64(m_status->progress.value(QStringLiteral("eta")).toDouble(-1));
+}
+
+double UpdateController::progress() const
+{
+    const qint64 t = total();
+    return t > 0 ? std::clamp(double(bytes()) / double(t), 0.0, 1.0) : 0.0;
+}
+
+QString UpdateController::bytesText() const
+{
+    if (total() <= 0)
+        return {};
+    return tr("%1 of %2").arg(formatBytes(bytes()), formatBytes(total()));
+}
+
+QString UpdateController::rateText() const
+{
+    const double r = rate();
+    return r > 0 ? tr("%1/s").arg(formatBytes(qint64(r))) : QString();
+}
+
+QString UpdateController::etaText() const
+{
+    if (total() <= 0)
+        return {};
+    const qint64 s = eta();
+    return s < 0 ? tr("Estimating the time left…") : tr("About %1 left").arg(formatDuration(s));
+}
+
+QJsonObject UpdateController::effectiveError() const
+{
+    return m_localError.isEmpty() ? m_status->lastError : m_localError;
+}
+
+QVariantMap UpdateController::lastError() const
+{
+    const QJsonObject e = effectiveError();
+    if (e.isEmpty())
+        return {};
+    return QVariantMap{{QStringLiteral("code"), e.value(QStringLiteral("code")).toInt()},
+                       {QStringLiteral("message"), str(e, "message")},
+                       {QStringLiteral("edge"), str(e, "edge")},
+                       {QStringLiteral("detail"), str(e, "detail")}};
+}
+
+QString UpdateController::errorTitle() const
+{
+    const QJsonObject e = effectiveError();
+    return e.isEmpty() ? QString() : titleForCode(e.value(QStringLiteral("code")).toInt());
+}
+
+QString UpdateController::errorAdvice() const
+{
+    const QJsonObject e = effectiveError();
+    return e.isEmpty() ? QString() : adviceForCode(e.value(QStringLiteral("code")).toInt());
+}
+
+QString UpdateController::errorDetails() const
+{
+    const QJsonObject e = effectiveError();
+    if (e.isEmpty())
+        return {};
+    const int code = e.value(QStringLiteral("code")).toInt();
+    QStringList lines;
+    lines << tr("Error code: %1 (%2)").arg(code).arg(exitCodeName(ExitCode(code)));
+    if (!str(e, "edge").isEmpty())
+        lines << tr("Step: %1").arg(str(e, "edge"));
+    if (!str(e, "time").isEmpty())
+        lines << tr("Time: %1").arg(str(e, "time"));
+    lines << str(e, "message");
+    if (!str(e, "detail").isEmpty())
+        lines << str(e, "detail");
+    return lines.join(QLatin1Char('\n'));
+}
+
+bool UpdateController::consent() const { return m_status->consent; }
+
+bool UpdateController::outcomeSuccess() const { return str(m_status->outcome, "result") == QLatin1String("updated"); }
+
+QString UpdateController::outcomeMessage() const
+{
+    const QJsonObject o = m_status->outcome;
+    if (o.isEmpty())
+        return {};
+    if (outcomeSuccess())
+        return tr("Updated to %1").arg(str(o, "version"));
+    const QString running = str(o, "previousVersion").isEmpty() ? currentVersion() : str(o, "previousVersion");
+    return tr("The update failed; your device is running %1 again").arg(running);
+}
+
+QString UpdateController::outcomeReason() const
+{
+    const QJsonObject o = m_status->outcome;
+    if (o.isEmpty() || outcomeSuccess())
+        return {};
+    QString reason = titleForCode(o.value(QStringLiteral("code")).toInt(toInt(ExitCode::InstallFailed)));
+    if (!str(o, "message").isEmpty())
+        reason += QStringLiteral(" (") % str(o, "message") % QLatin1Char(')');
+    return reason;
+}
+
+QString UpdateController::titleForCode(int code)
+{
+    switch (ExitCode(code)) {
+    case ExitCode::ServerUnreachable: return tr("The update server cannot be reached");
+    case ExitCode::TlsRejected: return tr("The update server could not be trusted");
+    case ExitCode::AuthRejected: return tr("This device was not allowed to get updates");
+    case ExitCode::MetadataRejected: return tr("The update information was not valid");
+    case ExitCode::DownloadFailed: return tr("The update could not be downloaded completely");
+    case ExitCode::IntegrityMismatch: return tr("The downloaded update was damaged");
+    case ExitCode::StorageError: return tr("There is not enough storage for the update");
+    case ExitCode::InstallFailed: return tr("The update could not be installed");
+    case ExitCode::Usage: return tr("The updater cannot run right now");
+    case ExitCode::Ok: break;
+    }
+    return tr("Something went wrong with the update");
+}
+
+QString UpdateController::adviceForCode(int code)
+{
+    switch (ExitCode(code)) {
+    case ExitCode::ServerUnreachable:
+        return tr("Check that the device is connected to the network, then try again. The device also tries again later on its own.");
+    case ExitCode::TlsRejected:
+        return tr("The connection was stopped for your safety. Check that the device's date and time are right. If this keeps happening, contact support.");
+    case ExitCode::AuthRejected:
+        return tr("The update server did not accept this device. Contact support.");
+    case ExitCode::MetadataRejected:
+        return tr("The update was refused for your safety and nothing was changed. Try again later; if this keeps happening, contact support.");
+    case ExitCode::DownloadFailed:
+        return tr("Check the network connection and try again. The download goes on where it stopped.");
+    case ExitCode::IntegrityMismatch:
+        return tr("The damaged data was thrown away and nothing was changed. Try again to download the update anew.");
+    case ExitCode::StorageError:
+        return tr("Nothing was changed. Free some storage on the device or contact support.");
+    case ExitCode::InstallFailed:
+        return tr("Your device still runs the previous version and works as before. Try again later or contact support.");
+    case ExitCode::Usage:
+        return tr("Another update may be running, or the update settings are wrong. Wait a moment and try again; if this keeps happening, contact support.");
+    case ExitCode::Ok: break;
+    }
+    return tr("Try again later. If this keeps happening, contact support and show them the details.");
+}
+
+QString UpdateController::formatBytes(qint64 bytes)
+{
+    return QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeSIFormat);
+}
+
+QString UpdateController::formatDuration(qint64 seconds)
+{
+    if (seconds < 60)
+        return tr("%n second(s)", nullptr, int(std::max<qint64>(seconds, 1)));
+    if (seconds < 3600)
+        return tr("%n minute(s)", nullptr, int((seconds + 59) / 60));
+    const int hours = int(seconds / 3600);
+    const int minutes = int((seconds % 3600 + 59) / 60);
+    if (minutes == 0 || minutes == 60)
+        return tr("%n hour(s)", nullptr, minutes == 60 ? hours + 1 : hours);
+    return QStringLiteral("%1 %2").arg(tr("%n hour(s)", nullptr, hours), tr("%n minute(s)", nullptr, minutes));
+}
+
+// --- what the user asks for -----------------------------------------------------
+
+void UpdateController::setLocalError(int code, const QString &message, const QString &detail)
+{
+    m_localError = errorJson(Error{ExitCode(code), message, {}, detail});
+}
+
+bool UpdateController::startJob(Job job)
+{
+    if (!m_engine || m_job != Job::None)
+        return false;
+    auto lock = EngineLock::tryAcquire(m_config->device.stateDir);
+    if (!lock) {
+        setLocalError(toInt(ExitCode::Usage), tr("Another update program is working on this device right now."),
+                      lock.error().message);
+        refresh();
+        return false;
+    }
+    m_lock = std::make_unique<EngineLock>(std::move(*lock));
+    m_localError = {};
+    m_job = job;
+    m_lastJob = job;
+    refresh();
+    if (job == Job::Check)
+        m_engine->check();
+    else
+        m_engine->download();
+    return true;
+}
+
+void UpdateController::onJobFinished()
+{
+    const Job job = std::exchange(m_job, Job::None);
+    m_lock.reset();
+    const std::optional<Error> &error = m_engine->error();
+    if (!error) {
+        const CheckResult &r = m_engine->checkResult();
+        m_found = r.available ? QJsonObject{{QStringLiteral("version"), r.version},
+                                            {QStringLiteral("size"), double(r.size)},
+                                            {QStringLiteral("priority"), r.priority},
+                                            {QStringLiteral("notes"), r.notes}}
+                              : QJsonObject{};
+        if (job == Job::Check)
+            m_laterVersion.clear();
+    } else {
+        // Errors before the flow starts (configuration, a pending reboot) never reach the journal.
+        const QJsonObject logged = m_journal->value(QStringLiteral("lastError")).toObject();
+        if (str(logged, "message") != error->message)
+            m_localError = errorJson(*error);
+    }
+    const bool installNow = std::exchange(m_installAfterDownload, false) && !error;
+    refresh();
+    if (installNow && isDownloaded() && state() == QLatin1String("ready"))
+        install();
+    QVariantMap errorMap;
+    if (error)
+        errorMap = lastError();
+    Q_EMIT jobFinished(errorMap);
+}
+
+void UpdateController::check()
+{
+    m_laterVersion.clear();
+    startJob(Job::Check);
+}
+
+void UpdateController::retry()
+{
+    if (!m_journal) {
+        open();
+        return;
+    }
+    m_localError = {};
+    if (m_lastJob == Job::Download)
+        updateNow();
+    else
+        check();
+}
+
+void UpdateController::downloadNow() { startJob(Job::Download); }
+
+void UpdateController::updateNow()
+{
+    if (!m_engine || m_job != Job::None)
+        return;
+    if (isDownloaded() && state() == QLatin1String("ready")) {
+        install();
+        return;
+    }
+    m_installAfterDownload = true;
+    if (!startJob(Job::Download))
+        m_installAfterDownload = false;
+}
+
+void UpdateController::install()
+{
+    auto lock = EngineLock::tryAcquire(m_config->device.stateDir);
+    if (!lock) {
+        setLocalError(toInt(ExitCode::Usage), tr("Another update program is working on this device right now."),
+                      lock.error().message);
+        refresh();
+        return;
+    }
+    const Status installed = m_engine->install();
+    if (!installed) {
+        setLocalError(toInt(installed.error().code), installed.error().message, installed.error().detail);
+        refresh();
+        return;
+    }
+    refresh();
+    restartNow(); // the user asked for it: no countdown
+
+}
+
+void UpdateController::later()
+{
+    m_laterVersion = availableVersion();
+    m_laterCheck = m_status->lastCheck;
+    Q_EMIT statusChanged();
+}
+
+void UpdateController::setConsent(bool on)
+{
+    if (!m_journal)
+        return;
+    if (auto s = m_journal->set(QStringLiteral("consent"), on); !s)
+        setLocalError(toInt(s.error().code), s.error().message, s.error().detail);
+    refresh();
+}
+
+void UpdateController::restartNow()
+{
+    if (!m_journal || m_restarting || !m_journal->value(QStringLiteral("rebootPending")).toBool(false))
+        return;
+    m_restarting = true;
+    m_tick.stop();
+    m_countdown = 0;
+    Q_EMIT countdownChanged();
+    const QString command = m_config->boot.rebootCommand;
+    if (!command.isEmpty()) {
+        QStringList args = QProcess::splitCommand(command);
+        const QString program = args.isEmpty() ? QString() : args.takeFirst();
+        if (program.isEmpty() || !QProcess::startDetached(program, args)) {
+            m_restarting = false;
+            setLocalError(toInt(ExitCode::InstallFailed), tr("The device could not be restarted."),
+                          QStringLiteral("cannot run the reboot command: ") % command);
+        }
+    }
+    if (m_restarting)
+        Q_EMIT restartRequested();
+    Q_EMIT statusChanged();
+}
+
+void UpdateController::dismissError()
+{
+    const QJsonObject e = effectiveError();
+    if (!e.isEmpty())
+        m_dismissedError.append(errorKey(e));
+    m_localError = {};
+    Q_EMIT statusChanged();
+}
+
+void UpdateController::dismissOutcome()
+{
+    if (!m_journal)
+        return;
+    QJsonObject outcome = m_journal->value(QStringLiteral("outcome")).toObject();
+    if (outcome.isEmpty())
+        return;
+    outcome.insert(QStringLiteral("seen"), true);
+    if (auto s = m_journal->set(QStringLiteral("outcome"), outcome); !s)
+        setLocalError(toInt(s.error().code), s.error().message, s.error().detail);
+    refresh();
+}
+
+QString UpdateController::diagnosticsPreview() const
+{
+    QJsonObject report;
+    if (m_journal) {
+        QJsonObject status = m_status->toJson();
+        report.insert(QStringLiteral("product"), m_config->device.product);
+        report.insert(QStringLiteral("status"), status);
+        QJsonArray log;
+        const QList<LogEntry> entries = m_journal->entries(kPreviewLogEntries);
+        for (const LogEntry &e : entries) {
+            log.append(QJsonObject{{QStringLiteral("time"), e.time.toString(Qt::ISODateWithMs)},
+                                   {QStringLiteral("level"), levelName(e.level)},
+                                   {QStringLiteral("code"), e.code},
+                                   {QStringLiteral("edge"), e.edge},
+                                   {QStringLiteral("event"), e.event},
+                                   {QStringLiteral("message"), e.message},
+                                   {QStringLiteral("detail"), e.detail}});
+        }
+        report.insert(QStringLiteral("log"), log);
+    } else if (!m_localError.isEmpty()) {
+        report.insert(QStringLiteral("lastError"), m_localError);
+    }
+    return QString::fromUtf8(QJsonDocument(report).toJson(QJsonDocument::Indented));
+}
+
+} // namespace s16

@@ -1,0 +1,15 @@
+# The UI's translations, English and German, embedded in the S16.Update module as
+# :/i18n/s16_<lang>.qm. lupdate reads this module (C++ and QML) and the recovery
+# screen's QML: `cmake --build <build> --target update_translations` refreshes the
+# .ts files; tests/auto/ui fails while any message in them is unfinished.
+file(GLOB s16_recovery_qml ${PROJECT_SOURCE_DIR}/recovery/qml/*.qml)
+file(GLOB s16_ui_sources ${PROJECT_SOURCE_DIR}/qml/*.cpp ${PROJECT_SOURCE_DIR}/qml/*.h ${PROJECT_SOURCE_DIR}/qml/*.qml)
+set(S16_TS_FILES
+  ${PROJECT_SOURCE_DIR}/translations/s16_en.ts
+  ${PROJECT_SOURCE_DIR}/translations/s16_de.ts)
+set_source_files_properties(${S16_TS_FILES} PROPERTIES OUTPUT_LOCATION ${CMAKE_BINARY_DIR}/translations)
+qt_add_translations(s16_updateqml
+  TS_FILES ${S16_TS_FILES}
+  SOURCES ${s16_ui_sources} ${s16_recovery_qml}
+  RESOURCE_PREFIX /i18n
+  LUPDATE_OPTIONS -no-obsolete -locations none)
