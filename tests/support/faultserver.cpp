@@ -21,6 +21,7 @@
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 namespace s16::test {
 
@@ -146,8 +147,51 @@ QByteArray FaultServer::Request::header(const QByteArray &name) const
 
 // ---------------------------------------------------------------- Private
 
+namespace {
+
+// Counts accepted connections and closes those to refuse before Base (TLS
+// handshake or plain) ever sees them.
+template <typename Base>
+class GateServer : public Base
+{
+public:
+    GateServer(int *refuse, int *accepted, QObject *parent) : Base(parent), m_refuse(refuse), m_accepted(accepted) {}
+
+protected:
+    void incomingConnection(qintptr descriptor) override
+    {
+        ++*m_accepted;
+        if (*m_refuse > 0) {
+            --*m_refuse;
+            // A clean FIN at once, then whatever the client sends is read and
+            // dropped until it closes too. Closing outright would send FIN or
+            // RST depending on whether the client's first bytes had arrived
+            // yet, and the client would see a different error from run to run.
+            auto *socket = new QTcpSocket(this);
+            if (!socket->setSocketDescriptor(descriptor)) {
+                ::close(static_cast<int>(descriptor));
+                delete socket;
+                return;
+            }
+            ::shutdown(static_cast<int>(descriptor), SHUT_WR);
+            QObject::connect(socket, &QTcpSocket::readyRead, socket, [socket] { socket->readAll(); });
+            QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+            return;
+        }
+        Base::incomingConnection(descriptor);
+    }
+
+private:
+    int *m_refuse;
+    int *m_accepted;
+};
+
+} // namespace
+
 struct FaultServer::Private {
     Options options;
+    int refuseConnections = 0;
+    int accepted = 0;
     QTcpServer *server = nullptr;
     bool tls = false;
     QHash<QString, Fault> faults;
@@ -476,6 +520,7 @@ std::expected<void, QString> FaultServer::start(const Options &options)
 {
     stop();
     d->options = options;
+    d->accepted = 0;
     d->tls = !options.certFile.isEmpty();
     if (d->tls) {
         const auto certs = QSslCertificate::fromPath(options.certFile);
@@ -496,11 +541,11 @@ std::expected<void, QString> FaultServer::start(const Options &options)
         config.setPeerVerifyMode(QSslSocket::VerifyNone);
         config.setProtocol(QSsl::TlsV1_2OrLater);
         config.setAllowedNextProtocols({QSslConfiguration::NextProtocolHttp1_1});
-        auto *server = new QSslServer(this);
+        auto *server = new GateServer<QSslServer>(&d->refuseConnections, &d->accepted, this);
         server->setSslConfiguration(config);
         d->server = server;
     } else {
-        d->server = new QTcpServer(this);
+        d->server = new GateServer<QTcpServer>(&d->refuseConnections, &d->accepted, this);
     }
     connect(d->server, &QTcpServer::pendingConnectionAvailable, this, [this] {
         while (d->server && d->server->hasPendingConnections()) {
@@ -550,6 +595,16 @@ void FaultServer::setFault(const QString &path, const Fault &fault)
 void FaultServer::clearFaults()
 {
     d->faults.clear();
+}
+
+void FaultServer::refuseConnections(int n)
+{
+    d->refuseConnections = n;
+}
+
+int FaultServer::connectionCount() const
+{
+    return d->accepted;
 }
 
 QList<FaultServer::Request> FaultServer::requests() const

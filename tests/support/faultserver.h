@@ -92,6 +92,15 @@ public:
     void setFault(const QString &path, const Fault &fault);
     void clearFaults();
 
+    // Closes the next n connections (FIN) as soon as they are accepted, before
+    // any TLS handshake or request: the connect succeeds, then the peer is gone.
+    void refuseConnections(int n);
+    // TCP connections accepted since start(), refused ones included.
+    [[nodiscard]] int connectionCount() const;
+
+    // Every request read so far. Note that QNetworkAccessManager silently resends
+    // a request whose connection closed before any response (Fault::refuse()),
+    // so one reply can show up here more than once.
     [[nodiscard]] QList<Request> requests() const;
     // Requests whose decoded path is path (as in url()).
     [[nodiscard]] int requestCount(const QString &path) const;

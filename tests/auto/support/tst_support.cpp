@@ -13,6 +13,8 @@
 #include <QSslCertificate>
 #include <QSslConfiguration>
 #include <QSslKey>
+#include <QHostAddress>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -154,6 +156,9 @@ private Q_SLOTS:
     void faultServerFaults();
     void faultServerResetAndTruncateSeenByCurl_data();
     void faultServerResetAndTruncateSeenByCurl();
+    void faultServerExtraBytesBeyondContentLength();
+    void faultServerRefusesConnections_data();
+    void faultServerRefusesConnections();
     void faultServerFaultForFirstRequestsOnly();
     void faultServerRecordsRequests();
     void faultServerRejectedCertificates_data();
@@ -717,6 +722,59 @@ void tst_Support::faultServerResetAndTruncateSeenByCurl()
         QVERIFY(received == m_image);
     else
         QVERIFY2(received.size() == 5000 && m_image.startsWith(received), qPrintable(QString::number(received.size())));
+}
+
+void tst_Support::faultServerExtraBytesBeyondContentLength()
+{
+    // A raw reader, because an HTTP client stops at Content-Length.
+    FaultServer server;
+    QVERIFY(server.start({m_root, QStringLiteral("/"), {}, {}}));
+    server.setFault(QStringLiteral("manifest.json"), FaultServer::Fault::extraBytes(7, true));
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, server.port());
+    QVERIFY(socket.waitForConnected(5000));
+    socket.write("GET /manifest.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    QByteArray response;
+    QTRY_VERIFY_WITH_TIMEOUT((response += socket.readAll(), socket.state() == QAbstractSocket::UnconnectedState), 5000);
+    response += socket.readAll();
+    const qsizetype split = response.indexOf("\r\n\r\n");
+    QVERIFY(split > 0);
+    QVERIFY2(response.left(split).contains("\r\nContent-Length: 13\r\n"), response.constData());
+    QCOMPARE(response.mid(split + 4), QByteArray(R"({"format": 1})") + "XXXXXXX");
+}
+
+void tst_Support::faultServerRefusesConnections_data()
+{
+    QTest::addColumn<bool>("tls");
+    QTest::addColumn<int>("curlExit");
+    QTest::newRow("https") << true << 35;  // CURLE_SSL_CONNECT_ERROR: closed during the handshake
+    QTest::newRow("http") << false << 52;  // CURLE_GOT_NOTHING: closed without a response
+}
+
+void tst_Support::faultServerRefusesConnections()
+{
+    QFETCH(bool, tls);
+    QFETCH(int, curlExit);
+    const TestPki &pki = TestPki::shared();
+    FaultServer server;
+    FaultServer::Options options{m_root, QStringLiteral("/"), {}, {}};
+    if (tls) {
+        options.certFile = pki.server().cert;
+        options.keyFile = pki.server().key;
+    }
+    QVERIFY(server.start(options));
+    server.refuseConnections(1);
+    const QStringList args{QStringLiteral("-sS"), QStringLiteral("--cacert"), pki.caCert(),
+                           server.url(QStringLiteral("manifest.json")).toString()};
+    const ToolResult refused = runTool(QStringLiteral("curl"), args);
+    QVERIFY2(refused.exitCode == curlExit, qPrintable(refused.describe()));
+    QCOMPARE(server.connectionCount(), 1);
+    QVERIFY(server.requests().isEmpty());
+    const ToolResult served = runTool(QStringLiteral("curl"), args);
+    QVERIFY2(served.exitCode == 0, qPrintable(served.describe()));
+    QCOMPARE(served.out, QByteArray(R"({"format": 1})"));
+    QCOMPARE(server.connectionCount(), 2);
+    QCOMPARE(server.requestCount(QStringLiteral("manifest.json")), 1);
 }
 
 void tst_Support::faultServerFaultForFirstRequestsOnly()
