@@ -1,0 +1,435 @@
+// The install engine edge by edge (E44-E65) on a simulated device (installdevice.h), for
+// both bootloaders: each test asserts what the device holds afterwards and the flowchart
+// edges the engine took.
+
+#include "installdevice.h"
+#include "install/recoveryengine.h"
+
+#include <QSignalSpy>
+#include <QThread>
+#include <QTimer>
+
+using namespace s16;
+using namespace s16::test;
+
+class tst_InstallEngine : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase_data();
+    void initTestCase();
+    void init();
+
+    void e44_e45_e46_recoveryHashesTheStagedImageAgain();
+    void e47_e49_e50_e55_verifiedImageIsWrittenAndTried();
+    void e48_checksumMismatchBootsOld_data();
+    void e48_checksumMismatchBootsOld();
+    void e51_e52_e53_writeFailureKeepsOldSystem_data();
+    void e51_e52_e53_writeFailureKeepsOldSystem();
+    void e54_e56_e57_e58_databaseIsBackedUpAndMigrated();
+    void e59_e60_failedMigrationRestoresBackup_data();
+    void e59_e60_failedMigrationRestoresBackup();
+    void e61_e65_healthyNewSystemIsCommitted();
+    void e62_e64_unhealthyNewSystemRevertsSlot();
+    void e62_e63_e60_unhealthyAfterMigrationRestoresDatabase();
+    void e61_e62_e63_e53_newSystemThatNeverStartsFallsBack();
+    void bootCompleteOnOrdinaryBootRefillsCounter();
+    void recoveryEngineJobRunsOffTheGuiThread();
+
+private:
+    std::unique_ptr<Device> m_device;
+    std::unique_ptr<QTemporaryDir> m_keys;
+};
+
+void tst_InstallEngine::initTestCase_data()
+{
+    QTest::addColumn<QString>("backend");
+    QTest::newRow("uboot") << QStringLiteral("uboot");
+    QTest::newRow("grub") << QStringLiteral("grub");
+}
+
+void tst_InstallEngine::initTestCase()
+{
+    m_keys = std::make_unique<QTemporaryDir>();
+    QString why;
+    QVERIFY2(test::makeSigningKey(m_keys->path(), &why), qPrintable(why));
+}
+
+void tst_InstallEngine::init()
+{
+    QFETCH_GLOBAL(QString, backend);
+    qunsetenv("S16_FAULT");
+    qunsetenv("S16_KILL_AT");
+    m_device = std::make_unique<Device>();
+    QString why;
+    QVERIFY2(m_device->init(backend, &why), qPrintable(why));
+}
+
+void tst_InstallEngine::e44_e45_e46_recoveryHashesTheStagedImageAgain()
+{
+    Device &d = *m_device;
+    QString why;
+    QVERIFY2(d.stage(noSchema(), &why), qPrintable(why));
+    QList<InstallStage::Value> stages;
+    qint64 verifyBytes = 0;
+    InstallCallbacks callbacks;
+    callbacks.stage = [&](InstallStage::Value s) { stages.append(s); };
+    callbacks.progress = [&](qint64 bytes, qint64 total) {
+        if (stages.size() == 1 && total == kImageSize)
+            verifyBytes = bytes;
+    };
+    QCOMPARE(d.bootloader().mode, BootDecision::Mode::Recovery);
+    const InstallReport report = runRecovery(d.config(), callbacks);
+    QVERIFY2(report.status, qPrintable(report.status ? QString() : report.status.error().message));
+    QCOMPARE(report.path.mid(0, 3), edges({Edge::E44, Edge::E45, Edge::E46}));
+    QCOMPARE(stages.value(0), InstallStage::Verify);
+    QCOMPARE(verifyBytes, kImageSize); // the whole staged image was read again
+}
+
+void tst_InstallEngine::e47_e49_e50_e55_verifiedImageIsWrittenAndTried()
+{
+    Device &d = *m_device;
+    QString why;
+    QVERIFY2(d.stage(noSchema(), &why), qPrintable(why));
+    const auto boot = d.powerOn();
+    QCOMPARE(boot.decision.mode, BootDecision::Mode::Recovery);
+    QVERIFY2(boot.report.status, qPrintable(boot.report.status ? QString() : boot.report.status.error().message));
+    QCOMPARE(pathText(boot.report.path), pathText(edges({Edge::E44, Edge::E45, Edge::E46, Edge::E47, Edge::E49,
+                                                         Edge::E50, Edge::E55})));
+    QVERIFY(boot.report.rebootRequested);
+    QCOMPARE(d.slotSum(QStringLiteral("B")), d.newSum());
+    QCOMPARE(d.slotSum(QStringLiteral("A")), d.oldSum());
+    // one environment write: new slot first, on trial, recovery request gone
+    const auto env = d.env();
+    QCOMPARE(env.value(QStringLiteral("BOOT_ORDER")), QStringLiteral("B A"));
+    QCOMPARE(env.value(QStringLiteral("BOOT_B_LEFT")), QStringLiteral("3"));
+    QCOMPARE(env.value(QStringLiteral("S16_TRIAL")), QStringLiteral("B"));
+    QVERIFY(!env.contains(QStringLiteral("S16_RECOVERY")));
+    QCOMPARE(d.slotState(QStringLiteral("B")), QStringLiteral("trial"));
+    QCOMPARE(d.slotState(QStringLiteral("A")), QStringLiteral("good"));
+    QCOMPARE(d.journal(QStringLiteral("rebootPending")).toBool(), true);
+    QCOMPARE(d.journal(QStringLiteral("install")).toObject().value(QStringLiteral("migrated")).toBool(), false);
+    QCOMPARE(d.journal(QStringLiteral("flow")).toObject().value(QStringLiteral("edge")).toString(), QStringLiteral("E55"));
+    QCOMPARE(d.dbVersion(), kOldSchema); // no schema in the manifest: the database is left alone
+    // the next power-on starts the new slot
+    const BootDecision next = d.bootloader();
+    QCOMPARE(next.mode, BootDecision::Mode::Normal);
+    QCOMPARE(next.slot, QStringLiteral("B"));
+}
+
+void tst_InstallEngine::e48_checksumMismatchBootsOld_data()
+{
+    QTest::addColumn<QString>("tamper");
+    QTest::newRow("one byte of the image flipped") << QStringLiteral("imageByte");
+    QTest::newRow("saved sum differs") << QStringLiteral("sumFile");
+    QTest::newRow("manifest no longer signed") << QStringLiteral("signature");
+    QTest::newRow("image gone") << QStringLiteral("missingImage");
+    QTest::newRow("migration script changed") << QStringLiteral("migration");
+}
+
+void tst_InstallEngine::e48_checksumMismatchBootsOld()
+{
+    QFETCH(QString, tamper);
+    Device &d = *m_device;
+    QString why;
+    StageOptions options;
+    options.tamper = tamper;
+    QVERIFY2(d.stage(options, &why), qPrintable(why));
+    const QString slotBBefore = d.slotSum(QStringLiteral("B"));
+
+    const auto recovery = d.powerOn();
+    QCOMPARE(recovery.decision.mode, BootDecision::Mode::Recovery);
+    QVERIFY(!recovery.report.status);
+    QCOMPARE(recovery.report.status.error().code, ExitCode::IntegrityMismatch);
+    QCOMPARE(recovery.report.status.error().edge, QStringLiteral("E48"));
+    QCOMPARE(pathText(recovery.report.path), pathText(edges({Edge::E44, Edge::E45, Edge::E46, Edge::E48})));
+    QVERIFY(recovery.report.rebootRequested);
+    // nothing the old system needs was touched
+    QCOMPARE(d.slotSum(QStringLiteral("B")), slotBBefore);
+    QCOMPARE(d.slotSum(QStringLiteral("A")), d.oldSum());
+    QCOMPARE(d.dbVersion(), kOldSchema);
+    const auto env = d.env();
+    QVERIFY(!env.contains(QStringLiteral("S16_RECOVERY")));
+    QCOMPARE(env.value(QStringLiteral("BOOT_ORDER")), QStringLiteral("A B"));
+
+    // the old system boots and reports it (E53), exit 15
+    const auto old = d.powerOn();
+    QCOMPARE(old.decision.slot, QStringLiteral("A"));
+    QCOMPARE(pathText(old.report.path), pathText(edges({Edge::E53})));
+    QCOMPARE(exitCodeOf(old.report), 15);
+    QVERIFY(!old.report.rebootRequested);
+    const QJsonObject outcome = d.journal(QStringLiteral("outcome")).toObject();
+    QCOMPARE(outcome.value(QStringLiteral("result")).toString(), QStringLiteral("failed"));
+    QCOMPARE(outcome.value(QStringLiteral("code")).toInt(), 15);
+    QCOMPARE(outcome.value(QStringLiteral("edge")).toString(), QStringLiteral("E48"));
+    QCOMPARE(d.journal(QStringLiteral("lastError")).toObject().value(QStringLiteral("code")).toInt(), 15);
+    QCOMPARE(d.journal(QStringLiteral("flow")).toObject().value(QStringLiteral("node")).toString(), QStringLiteral("ErrorLog"));
+    QVERIFY(absent(d.journal(QStringLiteral("install"))));
+    QCOMPARE(d.slotState(QStringLiteral("A")), QStringLiteral("good"));
+    QCOMPARE(d.slotState(QStringLiteral("B")), QStringLiteral("empty"));
+}
+
+void tst_InstallEngine::e51_e52_e53_writeFailureKeepsOldSystem_data()
+{
+    QTest::addColumn<QString>("how");
+    QTest::newRow("slot cannot be opened") << QStringLiteral("directory");
+    QTest::newRow("medium fails mid-write") << QStringLiteral("fault");
+}
+
+void tst_InstallEngine::e51_e52_e53_writeFailureKeepsOldSystem()
+{
+    QFETCH(QString, how);
+    Device &d = *m_device;
+    QString why;
+    QVERIFY2(d.stage({}, &why), qPrintable(why));
+    if (how == QLatin1StringView("directory"))
+        QVERIFY(QDir().mkpath(d.path(QStringLiteral("slotB.img")))); // open(O_WRONLY) refuses a folder
+    else
+        qputenv("S16_FAULT", "write");
+    const auto recovery = d.powerOn();
+    qunsetenv("S16_FAULT");
+    QCOMPARE(exitCodeOf(recovery.report), 20);
+    QCOMPARE(recovery.report.status.error().edge, QStringLiteral("E51"));
+    QVERIFY(recovery.report.status.error().message.startsWith(QStringLiteral("cannot write slot B")));
+    QCOMPARE(pathText(recovery.report.path), pathText(edges({Edge::E44, Edge::E45, Edge::E46, Edge::E47, Edge::E49,
+                                                             Edge::E51, Edge::E52})));
+    QCOMPARE(d.slotState(QStringLiteral("B")), QStringLiteral("bad"));
+    const auto env = d.env();
+    QCOMPARE(env.value(QStringLiteral("BOOT_ORDER")), QStringLiteral("A B"));
+    QCOMPARE(env.value(QStringLiteral("BOOT_B_LEFT")), QStringLiteral("0"));
+    QVERIFY(!env.contains(QStringLiteral("S16_RECOVERY")));
+    QCOMPARE(d.dbVersion(), kOldSchema);
+    QCOMPARE(d.slotSum(QStringLiteral("A")), d.oldSum());
+
+    const auto old = d.powerOn();
+    QCOMPARE(old.decision.slot, QStringLiteral("A"));
+    QCOMPARE(pathText(old.report.path), pathText(edges({Edge::E53})));
+    QCOMPARE(exitCodeOf(old.report), 20);
+    QCOMPARE(d.journal(QStringLiteral("outcome")).toObject().value(QStringLiteral("result")).toString(), QStringLiteral("failed"));
+    QVERIFY(!QFileInfo::exists(d.path(QStringLiteral("update/staged"))));
+    QVERIFY(absent(d.journal(QStringLiteral("staged"))));
+}
+
+void tst_InstallEngine::e54_e56_e57_e58_databaseIsBackedUpAndMigrated()
+{
+    Device &d = *m_device;
+    QString why;
+    QVERIFY2(d.stage({}, &why), qPrintable(why));
+    const auto recovery = d.powerOn();
+    QVERIFY2(recovery.report.status, qPrintable(recovery.report.status ? QString() : recovery.report.status.error().message));
+    QCOMPARE(pathText(recovery.report.path),
+             pathText(edges({Edge::E44, Edge::E45, Edge::E46, Edge::E47, Edge::E49, Edge::E50, Edge::E54, Edge::E56,
+                             Edge::E57, Edge::E58})));
+    QCOMPARE(d.dbVersion(), kNewSchema);
+    QCOMPARE(d.sql(QStringLiteral("SELECT group_concat(text || ':' || tag) FROM notes")), QStringLiteral("kept:new,also kept:new"));
+    // the backup holds the old data until the new system commits
+    const QString backup = d.path(QStringLiteral("app.db.s16-backup"));
+    QCOMPARE(test::runTool(QStringLiteral("sqlite3"), {backup, QStringLiteral("PRAGMA user_version")}).out.trimmed(),
+             QByteArray::number(kOldSchema));
+    const QJsonObject install = d.journal(QStringLiteral("install")).toObject();
+    QCOMPARE(install.value(QStringLiteral("migrated")).toBool(), true);
+    QCOMPARE(install.value(QStringLiteral("backup")).toString(), backup);
+}
+
+void tst_InstallEngine::e59_e60_failedMigrationRestoresBackup_data()
+{
+    QTest::addColumn<QString>("how");
+    QTest::newRow("script fails at the last step") << QStringLiteral("script");
+    QTest::newRow("database newer than the system") << QStringLiteral("newer");
+}
+
+void tst_InstallEngine::e59_e60_failedMigrationRestoresBackup()
+{
+    QFETCH(QString, how);
+    Device &d = *m_device;
+    QString why;
+    StageOptions options;
+    if (how == QLatin1StringView("script"))
+        options.migration3 = "CREATE TABLE t3(a);\nINSERT INTO no_such_table VALUES (1);\n";
+    QVERIFY2(d.stage(options, &why), qPrintable(why));
+    const int startSchema = how == QLatin1StringView("newer") ? 5 : kOldSchema;
+    d.sql(QStringLiteral("PRAGMA user_version=%1").arg(startSchema));
+
+    const auto recovery = d.powerOn();
+    QCOMPARE(exitCodeOf(recovery.report), 20);
+    QCOMPARE(recovery.report.status.error().edge, QStringLiteral("E59"));
+    QCOMPARE(pathText(recovery.report.path),
+             pathText(edges({Edge::E44, Edge::E45, Edge::E46, Edge::E47, Edge::E49, Edge::E50, Edge::E54, Edge::E56,
+                             Edge::E57, Edge::E59, Edge::E60, Edge::E52})));
+    // step 2 had committed; the backup put everything back
+    QCOMPARE(d.dbVersion(), startSchema);
+    QCOMPARE(d.sql(QStringLiteral("SELECT group_concat(name) FROM pragma_table_info('notes')")), QStringLiteral("id,text"));
+    QCOMPARE(d.sql(QStringLiteral("SELECT count(*) FROM notes")), QStringLiteral("2"));
+    QCOMPARE(d.slotState(QStringLiteral("B")), QStringLiteral("bad"));
+    QCOMPARE(d.env().value(QStringLiteral("BOOT_ORDER")), QStringLiteral("A B"));
+
+    const auto old = d.powerOn();
+    QCOMPARE(old.decision.slot, QStringLiteral("A"));
+    QCOMPARE(pathText(old.report.path), pathText(edges({Edge::E53})));
+    QCOMPARE(exitCodeOf(old.report), 20);
+    QVERIFY(!QFileInfo::exists(d.path(QStringLiteral("app.db.s16-backup"))));
+}
+
+void tst_InstallEngine::e61_e65_healthyNewSystemIsCommitted()
+{
+    Device &d = *m_device;
+    QString why;
+    QVERIFY2(d.stage({}, &why), qPrintable(why));
+    QVERIFY(d.powerOn().report.status);
+    const auto fresh = d.powerOn();
+    QCOMPARE(fresh.decision.mode, BootDecision::Mode::Normal);
+    QCOMPARE(fresh.decision.slot, QStringLiteral("B"));
+    QVERIFY2(fresh.report.status, qPrintable(fresh.report.status ? QString() : fresh.report.status.error().message));
+    QCOMPARE(pathText(fresh.report.path), pathText(edges({Edge::E61, Edge::E65})));
+    QVERIFY(!fresh.report.rebootRequested);
+    QCOMPARE(d.slotState(QStringLiteral("B")), QStringLiteral("good"));
+    QCOMPARE(d.slotState(QStringLiteral("A")), QStringLiteral("good"));
+    const auto env = d.env();
+    QVERIFY(!env.contains(QStringLiteral("S16_TRIAL")));
+    QCOMPARE(env.value(QStringLiteral("BOOT_B_LEFT")), QStringLiteral("3"));
+    QCOMPARE(env.value(QStringLiteral("BOOT_ORDER")), QStringLiteral("B A"));
+    const QJsonObject outcome = d.journal(QStringLiteral("outcome")).toObject();
+    QCOMPARE(outcome.value(QStringLiteral("result")).toString(), QStringLiteral("updated"));
+    QCOMPARE(outcome.value(QStringLiteral("version")).toString(), kNewVersion);
+    QCOMPARE(outcome.value(QStringLiteral("previousVersion")).toString(), kOldVersion);
+    QCOMPARE(outcome.value(QStringLiteral("seen")).toBool(true), false);
+    QCOMPARE(d.journal(QStringLiteral("flow")).toObject().value(QStringLiteral("node")).toString(), QStringLiteral("EndSuccess"));
+    QVERIFY(absent(d.journal(QStringLiteral("install"))));
+    QVERIFY(!QFileInfo::exists(d.path(QStringLiteral("app.db.s16-backup"))));
+    QVERIFY(!QFileInfo::exists(d.path(QStringLiteral("update/staged"))));
+    QCOMPARE(d.dbVersion(), kNewSchema);
+    // later boots stay on the committed slot
+    const auto later = d.powerOn();
+    QCOMPARE(later.decision.slot, QStringLiteral("B"));
+    QVERIFY(later.report.status);
+    QVERIFY(later.report.path.isEmpty());
+}
+
+void tst_InstallEngine::e62_e64_unhealthyNewSystemRevertsSlot()
+{
+    Device &d = *m_device;
+    QString why;
+    QVERIFY2(d.stage(noSchema(), &why), qPrintable(why));
+    QVERIFY(d.powerOn().report.status);
+    QVERIFY(writeFile(d.path(QStringLiteral("unhealthy")), "1"));
+    const auto fresh = d.powerOn();
+    QCOMPARE(fresh.decision.slot, QStringLiteral("B"));
+    QCOMPARE(pathText(fresh.report.path), pathText(edges({Edge::E61, Edge::E62, Edge::E64, Edge::E52})));
+    QCOMPARE(exitCodeOf(fresh.report), 20);
+    QCOMPARE(fresh.report.status.error().edge, QStringLiteral("E62"));
+    QVERIFY(fresh.report.rebootRequested);
+    QCOMPARE(d.slotState(QStringLiteral("B")), QStringLiteral("bad"));
+    const auto env = d.env();
+    QCOMPARE(env.value(QStringLiteral("BOOT_ORDER")), QStringLiteral("A B"));
+    QCOMPARE(env.value(QStringLiteral("BOOT_B_LEFT")), QStringLiteral("0"));
+    QVERIFY(!env.contains(QStringLiteral("S16_TRIAL")));
+    QCOMPARE(d.journal(QStringLiteral("rebootPending")).toBool(), true);
+    // the new system does not log the failure; the old one does, once
+    QVERIFY(absent(d.journal(QStringLiteral("outcome"))));
+    const auto old = d.powerOn();
+    QCOMPARE(old.decision.slot, QStringLiteral("A"));
+    QCOMPARE(pathText(old.report.path), pathText(edges({Edge::E53})));
+    QCOMPARE(exitCodeOf(old.report), 20);
+    QCOMPARE(d.journal(QStringLiteral("outcome")).toObject().value(QStringLiteral("edge")).toString(), QStringLiteral("E62"));
+    QCOMPARE(d.journal(QStringLiteral("rebootPending")).toBool(), false);
+}
+
+void tst_InstallEngine::e62_e63_e60_unhealthyAfterMigrationRestoresDatabase()
+{
+    Device &d = *m_device;
+    QString why;
+    QVERIFY2(d.stage({}, &why), qPrintable(why));
+    QVERIFY(d.powerOn().report.status);
+    QCOMPARE(d.dbVersion(), kNewSchema);
+    QVERIFY(writeFile(d.path(QStringLiteral("unhealthy")), "1"));
+    const auto fresh = d.powerOn();
+    QCOMPARE(fresh.decision.slot, QStringLiteral("B"));
+    QCOMPARE(pathText(fresh.report.path), pathText(edges({Edge::E61, Edge::E62, Edge::E63, Edge::E60, Edge::E52})));
+    QCOMPARE(exitCodeOf(fresh.report), 20);
+    QCOMPARE(d.dbVersion(), kOldSchema);
+    QCOMPARE(d.sql(QStringLiteral("SELECT group_concat(text) FROM notes")), QStringLiteral("kept,also kept"));
+    const auto old = d.powerOn();
+    QCOMPARE(old.decision.slot, QStringLiteral("A"));
+    QCOMPARE(pathText(old.report.path), pathText(edges({Edge::E53})));
+    QCOMPARE(exitCodeOf(old.report), 20);
+    QCOMPARE(d.dbVersion(), kOldSchema);
+}
+
+void tst_InstallEngine::e61_e62_e63_e53_newSystemThatNeverStartsFallsBack()
+{
+    Device &d = *m_device;
+    QString why;
+    QVERIFY2(d.stage({}, &why), qPrintable(why));
+    QVERIFY(d.powerOn().report.status);
+    // the new system dies before boot-complete, every time: the counter runs out
+    for (int i = 0; i < 3; ++i) {
+        const BootDecision tried = d.bootloader();
+        QCOMPARE(tried.slot, QStringLiteral("B"));
+    }
+    const auto old = d.powerOn();
+    QCOMPARE(old.decision.slot, QStringLiteral("A"));
+    QCOMPARE(pathText(old.report.path),
+             pathText(edges({Edge::E61, Edge::E62, Edge::E63, Edge::E60, Edge::E52, Edge::E53})));
+    QCOMPARE(exitCodeOf(old.report), 20);
+    QVERIFY(!old.report.rebootRequested);
+    QCOMPARE(d.dbVersion(), kOldSchema);
+    QCOMPARE(d.slotState(QStringLiteral("B")), QStringLiteral("bad"));
+    const auto env = d.env();
+    QVERIFY(!env.contains(QStringLiteral("S16_TRIAL")));
+    QCOMPARE(env.value(QStringLiteral("BOOT_ORDER")), QStringLiteral("A B"));
+    QVERIFY(d.journal(QStringLiteral("outcome")).toObject().value(QStringLiteral("message")).toString().contains(
+        QStringLiteral("did not start")));
+}
+
+void tst_InstallEngine::bootCompleteOnOrdinaryBootRefillsCounter()
+{
+    Device &d = *m_device;
+    auto env = openBootEnvironment(d.config().boot.backend, d.config().boot.envFile);
+    QVERIFY(env);
+    QVERIFY((*env)->update({{QStringLiteral("S16_RECOVERY"), QString()}}));
+    const auto boot = d.powerOn();
+    QCOMPARE(boot.decision.slot, QStringLiteral("A"));
+    QVERIFY(boot.report.status);
+    QVERIFY(boot.report.path.isEmpty());
+    QCOMPARE(d.env().value(QStringLiteral("BOOT_A_LEFT")), QStringLiteral("3"));
+    // an unknown booted slot is a usage error
+    QCOMPARE(exitCodeOf(runBootComplete(d.config(), QStringLiteral("C"))), 2);
+}
+
+void tst_InstallEngine::recoveryEngineJobRunsOffTheGuiThread()
+{
+    Device &d = *m_device;
+    QString why;
+    StageOptions options;
+    options.imageSize = 24 * 1024 * 1024;
+    QVERIFY2(d.stage(options, &why), qPrintable(why));
+    QCOMPARE(d.bootloader().mode, BootDecision::Mode::Recovery);
+    RecoveryEngine engine(d.config());
+    QList<InstallStage::Value> stages;
+    qint64 lastBytes = -1;
+    bool signalsOnMainThread = true;
+    connect(&engine, &RecoveryEngine::stepChanged, this, [&](InstallStage::Value s) {
+        stages.append(s);
+        signalsOnMainThread = signalsOnMainThread && QThread::currentThread() == thread();
+    });
+    connect(&engine, &RecoveryEngine::progress, this, [&](qint64 bytes, qint64) { lastBytes = bytes; });
+    QSignalSpy finished(&engine, &RecoveryEngine::finished);
+    int ticks = 0;
+    QTimer ticker;
+    connect(&ticker, &QTimer::timeout, this, [&] { ++ticks; });
+    ticker.start(5);
+    engine.start();
+    QVERIFY(engine.isRunning());
+    QVERIFY(finished.wait(60000));
+    QCOMPARE(finished.size(), 1);
+    QVERIFY(engine.report().status);
+    QVERIFY(signalsOnMainThread);
+    QVERIFY(ticks > 0); // the event loop kept running while the worker wrote the slot
+    QCOMPARE(stages, (QList<InstallStage::Value>{InstallStage::Verify, InstallStage::Install, InstallStage::Migrate,
+                                                 InstallStage::Migrate, InstallStage::RestartServices, InstallStage::Done}));
+    QVERIFY(lastBytes > 0);
+    QCOMPARE(d.slotSum(QStringLiteral("B")), *sha256Hex(d.path(QStringLiteral("update/staged/s16-2.0.0.img"))));
+}
+
+S16_INSTALL_TEST_MAIN(tst_InstallEngine)
+#include "tst_installengine.moc"
