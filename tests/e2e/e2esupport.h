@@ -53,6 +53,14 @@ private:
 // `sqlite3 FILE .dump` and `sqlite3 FILE 'PRAGMA user_version'`, through the sqlite3 tool.
 [[nodiscard]] std::expected<QByteArray, QString> sqliteDump(const QString &db);
 [[nodiscard]] std::expected<int, QString> sqliteUserVersion(const QString &db);
+// The message for a QVERIFY2 on an expected: QVERIFY2 evaluates its message even when the
+// check holds, so it must never call error() on a value.
+template <typename T>
+[[nodiscard]] QByteArray why(const std::expected<T, QString> &result, const QString &context = {})
+{
+    return result ? QByteArray() : (context + result.error()).toLocal8Bit();
+}
+
 // The migration every update test publishes with 1.1.0: schema 1 -> 2.
 [[nodiscard]] QByteArray migrationSql();
 

@@ -140,12 +140,12 @@ void tst_Devsim::initMakesDevice()
     const int expectedSchema = schema >= 0 ? schema : 1;
 
     const auto config = makeDevice(dir, extra);
-    QVERIFY2(config, qPrintable(config.error()));
+    QVERIFY2(config, why(config).constData());
     QCOMPARE(*config, QDir(dir).filePath(QStringLiteral("update.conf")));
 
     // show --json, key by key as CONTRACT §2 names them
     const auto state = show(dir);
-    QVERIFY2(state, qPrintable(state.error()));
+    QVERIFY2(state, why(state).constData());
     QCOMPARE(state->value(QStringLiteral("bootedSlot")).toString(), QStringLiteral("A"));
     QCOMPARE(state->value(QStringLiteral("mode")).toString(), QStringLiteral("normal"));
     const QJsonObject expectedSlots{
@@ -163,7 +163,7 @@ void tst_Devsim::initMakesDevice()
     // the same, read by the bootloader's own tools and by sqlite3
     QCOMPARE(envObject(readEnvWithTools(dir, backend)), expectedEnv);
     const auto userVersion = sqliteUserVersion(QDir(dir).filePath(QStringLiteral("app.db")));
-    QVERIFY2(userVersion, qPrintable(userVersion.error()));
+    QVERIFY2(userVersion, why(userVersion).constData());
     QCOMPARE(*userVersion, expectedSchema);
     const auto dump = sqliteDump(QDir(dir).filePath(QStringLiteral("app.db")));
     QVERIFY2(dump && dump->contains("INSERT INTO"), "the database holds no user data");
@@ -172,7 +172,7 @@ void tst_Devsim::initMakesDevice()
     const auto status = update(*config, {QStringLiteral("status"), QStringLiteral("--json")});
     QVERIFY2(status.exitCode == 0, qPrintable(status.describe()));
     const auto statusJson = jsonOf(status);
-    QVERIFY2(statusJson, qPrintable(statusJson.error()));
+    QVERIFY2(statusJson, why(statusJson).constData());
     QCOMPARE(statusJson->value(QStringLiteral("currentVersion")).toString(), expectedVersion);
     QCOMPARE(statusJson->value(QStringLiteral("consent")).toBool(true), false);
     QCOMPARE(statusJson->value(QStringLiteral("rebootPending")).toBool(true), false);
@@ -252,7 +252,7 @@ void tst_Devsim::serviceScriptsFailOnRequest()
     // cannot name a path with white space)
     const QString deviceDir = dir.filePath(QStringLiteral("dev'ice x"));
     const auto config = makeDevice(deviceDir, {QStringLiteral("--boot"), QStringLiteral("grub")});
-    QVERIFY2(config, qPrintable(config.error()));
+    QVERIFY2(config, why(config).constData());
     const QString command = QSettings(*config, QSettings::IniFormat).value(key).toString();
     QVERIFY(!command.isEmpty());
     // run as the install engine runs it: /bin/sh -c from some other folder
@@ -280,14 +280,14 @@ void tst_Devsim::emptySlotDoesNotStart()
     QTemporaryDir dir;
     const QString deviceDir = dir.filePath(QStringLiteral("device"));
     const auto config = makeDevice(deviceDir, {QStringLiteral("--boot"), backend});
-    QVERIFY2(config, qPrintable(config.error()));
+    QVERIFY2(config, why(config).constData());
     QVERIFY(setEnvWithTools(deviceDir, backend, QStringLiteral("BOOT_ORDER"), QStringLiteral("B A")));
     QVERIFY(setEnvWithTools(deviceDir, backend, QStringLiteral("BOOT_B_LEFT"), QStringLiteral("2")));
 
     const auto first = devsim({QStringLiteral("boot"), deviceDir, QStringLiteral("--json")});
     QCOMPARE(first.exitCode, 0);
     auto json = jsonOf(first);
-    QVERIFY2(json, qPrintable(json.error()));
+    QVERIFY2(json, why(json).constData());
     QCOMPARE(json->value(QStringLiteral("mode")).toString(), QStringLiteral("normal"));
     QCOMPARE(json->value(QStringLiteral("slot")).toString(), QStringLiteral("B"));
     QCOMPARE(json->value(QStringLiteral("systemStarted")).toBool(true), false);
@@ -298,7 +298,7 @@ void tst_Devsim::emptySlotDoesNotStart()
     const auto rest = devsim({QStringLiteral("run"), deviceDir, QStringLiteral("--json")});
     QCOMPARE(rest.exitCode, 0);
     json = jsonOf(rest);
-    QVERIFY2(json, qPrintable(json.error()));
+    QVERIFY2(json, why(json).constData());
     const QJsonArray boots = json->value(QStringLiteral("boots")).toArray();
     QCOMPARE(boots.size(), 2);
     QCOMPARE(boots.at(0).toObject().value(QStringLiteral("slot")).toString(), QStringLiteral("B"));
@@ -308,7 +308,7 @@ void tst_Devsim::emptySlotDoesNotStart()
     QCOMPARE(readEnvWithTools(deviceDir, backend).value(QStringLiteral("BOOT_B_LEFT")), QStringLiteral("0"));
 
     const auto state = show(deviceDir);
-    QVERIFY2(state, qPrintable(state.error()));
+    QVERIFY2(state, why(state).constData());
     QCOMPARE(state->value(QStringLiteral("bootedSlot")).toString(), QStringLiteral("A"));
     QCOMPARE(state->value(QStringLiteral("mode")).toString(), QStringLiteral("normal"));
 }
@@ -318,13 +318,13 @@ void tst_Devsim::noBootableSlot()
     QTemporaryDir dir;
     const QString deviceDir = dir.filePath(QStringLiteral("device"));
     const auto config = makeDevice(deviceDir);
-    QVERIFY2(config, qPrintable(config.error()));
+    QVERIFY2(config, why(config).constData());
     QVERIFY(setEnvWithTools(deviceDir, QStringLiteral("uboot"), QStringLiteral("BOOT_A_LEFT"), QStringLiteral("0")));
     const auto before = readEnvWithTools(deviceDir, QStringLiteral("uboot"));
     const auto r = devsim({QStringLiteral("boot"), deviceDir, QStringLiteral("--json")});
     QCOMPARE(r.exitCode, 3);
     const auto json = jsonOf(r);
-    QVERIFY2(json, qPrintable(json.error()));
+    QVERIFY2(json, why(json).constData());
     QCOMPARE(json->value(QStringLiteral("mode")).toString(), QStringLiteral("none"));
     QCOMPARE(json->value(QStringLiteral("rebootPending")).toBool(true), false);
     QCOMPARE(readEnvWithTools(deviceDir, QStringLiteral("uboot")), before);
