@@ -32,6 +32,8 @@ ApplicationWindow {
     }
 
     header: ToolBar {
+        implicitHeight: 48
+
         RowLayout {
             anchors.fill: parent
             spacing: 4

@@ -7,7 +7,6 @@ file(GLOB s16_ui_sources ${PROJECT_SOURCE_DIR}/qml/*.cpp ${PROJECT_SOURCE_DIR}/q
 set(S16_TS_FILES
   ${PROJECT_SOURCE_DIR}/translations/s16_en.ts
   ${PROJECT_SOURCE_DIR}/translations/s16_de.ts)
-set_source_files_properties(${S16_TS_FILES} PROPERTIES OUTPUT_LOCATION ${CMAKE_BINARY_DIR}/translations)
 qt_add_translations(s16_updateqml
   TS_FILES ${S16_TS_FILES}
   SOURCES ${s16_ui_sources} ${s16_recovery_qml}

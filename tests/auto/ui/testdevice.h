@@ -1,0 +1,67 @@
+#pragma once
+
+#include <QObject>
+#include <QTemporaryDir>
+#include <QVariant>
+
+#include <memory>
+
+namespace s16 {
+
+class Journal;
+class EngineLock;
+
+// A simulated device in a temporary folder for the UI tests: a real configuration
+// file (boot backend "none", a fresh Ed25519 trust key made by the openssl command
+// line, a server on a closed loopback port, `rebootCommand=touch <dir>/rebooted`),
+// and its own connection to the device's real journal, through which a test puts
+// the device into each state the screens show, exactly as the engine, the daemon or
+// boot-complete would leave it. Usable from C++ and, registered as S16.Test
+// TestDevice, from Qt Quick Test.
+class TestDevice : public QObject
+{
+    Q_OBJECT
+    Q_PROPERTY(QString configPath READ configPath CONSTANT)
+    Q_PROPERTY(QString dir READ dir CONSTANT)
+    Q_PROPERTY(bool valid READ isValid CONSTANT)
+    Q_PROPERTY(QString error READ error CONSTANT)
+
+public:
+    explicit TestDevice(QObject *parent = nullptr);
+    ~TestDevice() override;
+
+    [[nodiscard]] QString configPath() const;
+    [[nodiscard]] QString dir() const { return m_dir.path(); }
+    [[nodiscard]] bool isValid() const { return m_journal != nullptr; }
+    [[nodiscard]] QString error() const { return m_error; }
+    [[nodiscard]] Journal *journal() const { return m_journal.get(); }
+
+    // Rewrites the configuration (the controller must open() it again).
+    Q_INVOKABLE bool writeConfig(int countdownSeconds = 60, const QString &extra = {});
+    // Journal key = value (a QVariant converted to JSON); an invalid value removes it.
+    Q_INVOKABLE bool set(const QString &key, const QVariant &value);
+    Q_INVOKABLE QVariant value(const QString &key) const;
+    // A verified download waiting for "Update now" (flow at WaitForUser), files included.
+    Q_INVOKABLE bool stage(const QString &version, bool priority, qint64 size = 4096);
+    Q_INVOKABLE bool requestReboot();
+    // What ErrorLog (E08) leaves: lastError and an error log entry.
+    Q_INVOKABLE bool fail(int code, const QString &message, const QString &edge, const QString &detail = {});
+    Q_INVOKABLE bool log(const QString &level, int code, const QString &edge, const QString &event,
+                         const QString &message);
+    // What boot-complete leaves after a reboot.
+    Q_INVOKABLE bool outcome(const QString &result, const QString &version, const QString &previousVersion,
+                             int code = 0, const QString &message = {});
+    // Another process (the daemon) downloading: it holds the EngineLock and records progress.
+    Q_INVOKABLE bool downloading(qint64 bytes, qint64 total, double rate, qint64 eta);
+    Q_INVOKABLE bool holdLock(bool hold);
+    // Whether the controller ran the configured reboot command.
+    Q_INVOKABLE bool rebooted() const;
+
+private:
+    QTemporaryDir m_dir;
+    QString m_error;
+    std::unique_ptr<Journal> m_journal;
+    std::unique_ptr<EngineLock> m_lock;
+};
+
+} // namespace s16

@@ -1,0 +1,472 @@
+#include "store/journal.h"
+#include "testdevice.h"
+#include "uitranslator.h"
+#include "updatecontroller.h"
+
+#include "support/testutil.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLocale>
+#include <QSignalSpy>
+#include <QTest>
+
+using namespace s16;
+
+// The controller against a real journal in a temporary device: the state each
+// screen needs is put there the way the engine, the daemon or boot-complete leave
+// it, and what the user does through the controller is read back from the journal.
+class tst_UpdateController : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void cleanup();
+
+    void opensDevice();
+    void refusesMissingConfig();
+    void consentPersisted();
+    void pageForState_data();
+    void pageForState();
+    void notesInUsersLanguage_data();
+    void notesInUsersLanguage();
+    void progressFromOtherProcess();
+    void errorTextsForEveryCode_data();
+    void errorTextsForEveryCode();
+    void checkUnreachableServer();
+    void checkWhileEngineLocked();
+    void laterHidesUntilNextCheck();
+    void updateNowRequestsRebootAndRestarts();
+    void priorityCountdownRestarts();
+    void restartNowSkipsCountdown();
+    void outcomeDismissedIsPersisted();
+    void outcomeTexts_data();
+    void outcomeTexts();
+    void diagnosticsPreview();
+    void statusAgreesWithCommandLine();
+    void durationsArePlural_data();
+    void durationsArePlural();
+
+private:
+    std::unique_ptr<TestDevice> m_device;
+    std::unique_ptr<UpdateController> m_controller;
+    bool openController();
+};
+
+void tst_UpdateController::initTestCase()
+{
+    QLocale::setDefault(QLocale(QLocale::English, QLocale::UnitedStates));
+    QCOMPARE(installUiTranslator(QLocale()), QStringLiteral("en"));
+}
+
+void tst_UpdateController::init()
+{
+    m_device = std::make_unique<TestDevice>();
+    QVERIFY2(m_device->isValid(), qPrintable(m_device->error()));
+    m_controller = std::make_unique<UpdateController>();
+    m_controller->setConfigFile(m_device->configPath());
+}
+
+void tst_UpdateController::cleanup()
+{
+    m_controller.reset();
+    m_device.reset();
+    QLocale::setDefault(QLocale(QLocale::English, QLocale::UnitedStates));
+    installUiTranslator(QLocale());
+}
+
+bool tst_UpdateController::openController() { return m_controller->open(); }
+
+void tst_UpdateController::opensDevice()
+{
+    QVERIFY(openController());
+    QVERIFY(m_controller->isReady());
+    QCOMPARE(m_controller->state(), QStringLiteral("idle"));
+    QCOMPARE(m_controller->page(), QStringLiteral("status"));
+    QCOMPARE(m_controller->currentVersion(), QStringLiteral("1.0.0"));
+    QCOMPARE(m_controller->consent(), false);
+    QCOMPARE(m_controller->lastCheckText(), QStringLiteral("Never"));
+    QCOMPARE(m_controller->stateText(), QStringLiteral("Not checked for updates yet."));
+    QVERIFY(m_controller->lastError().isEmpty());
+    QVERIFY(m_controller->availableVersion().isEmpty());
+}
+
+void tst_UpdateController::refusesMissingConfig()
+{
+    m_controller->setConfigFile(m_device->dir() + QStringLiteral("/missing.conf"));
+    QVERIFY(!openController());
+    QVERIFY(!m_controller->isReady());
+    QCOMPARE(m_controller->page(), QStringLiteral("error"));
+    QCOMPARE(m_controller->lastError().value(QStringLiteral("code")).toInt(), 2);
+    QVERIFY(m_controller->lastError().value(QStringLiteral("detail")).toString().contains(QStringLiteral("missing.conf")));
+    QCOMPARE(m_controller->errorTitle(), UpdateController::titleForCode(2));
+}
+
+void tst_UpdateController::consentPersisted()
+{
+    QVERIFY(openController());
+    QSignalSpy changed(m_controller.get(), &UpdateController::statusChanged);
+    m_controller->setConsent(true);
+    QVERIFY(m_controller->consent());
+    QVERIFY(!changed.isEmpty());
+    {
+        // A second journal, as `s16-update consent show` would open it.
+        auto other = Journal::open(m_device->dir() + QStringLiteral("/state"));
+        QVERIFY(other);
+        QCOMPARE((*other)->value(QStringLiteral("consent")).toBool(false), true);
+    }
+    m_controller->setConsent(false);
+    auto other = Journal::open(m_device->dir() + QStringLiteral("/state"));
+    QVERIFY(other);
+    QCOMPARE((*other)->value(QStringLiteral("consent")).toBool(true), false);
+
+    // Consent given elsewhere shows up at the next poll.
+    QVERIFY((*other)->set(QStringLiteral("consent"), true));
+    QTRY_VERIFY_WITH_TIMEOUT(m_controller->consent(), 3000);
+}
+
+void tst_UpdateController::pageForState_data()
+{
+    QTest::addColumn<QString>("setup");
+    QTest::addColumn<QString>("page");
+    QTest::addColumn<QString>("state");
+    QTest::addColumn<QString>("available");
+
+    QTest::newRow("nothing") << "" << "status" << "idle" << "";
+    QTest::newRow("staged") << "stage" << "available" << "ready" << "2.1.0";
+    QTest::newRow("staged priority, reboot requested") << "priority" << "priority" << "rebootPending" << "2.1.0";
+    QTest::newRow("reboot requested") << "reboot" << "progress" << "rebootPending" << "2.1.0";
+    QTest::newRow("failed") << "fail" << "error" << "idle" << "";
+    QTest::newRow("failed but staged") << "stage+fail" << "error" << "ready" << "2.1.0";
+    QTest::newRow("updated") << "updated" << "outcome" << "idle" << "";
+    QTest::newRow("outcome seen") << "seen" << "status" << "idle" << "";
+    QTest::newRow("trial") << "trial" << "status" << "trial" << "";
+}
+
+void tst_UpdateController::pageForState()
+{
+    QFETCH(QString, setup);
+    QFETCH(QString, page);
+    QFETCH(QString, state);
+    QFETCH(QString, available);
+
+    TestDevice &d = *m_device;
+    if (setup.contains(QStringLiteral("stage")))
+        QVERIFY(d.stage(QStringLiteral("2.1.0"), false));
+    if (setup == QStringLiteral("priority"))
+        QVERIFY(d.stage(QStringLiteral("2.1.0"), true) && d.requestReboot());
+    if (setup == QStringLiteral("reboot"))
+        QVERIFY(d.stage(QStringLiteral("2.1.0"), false) && d.requestReboot());
+    if (setup.contains(QStringLiteral("fail")))
+        QVERIFY(d.fail(14, QStringLiteral("images/s16.img interrupted"), QStringLiteral("E34")));
+    if (setup == QStringLiteral("updated"))
+        QVERIFY(d.outcome(QStringLiteral("updated"), QStringLiteral("2.1.0"), QStringLiteral("1.0.0")));
+    if (setup == QStringLiteral("seen")) {
+        QVERIFY(d.outcome(QStringLiteral("updated"), QStringLiteral("2.1.0"), QStringLiteral("1.0.0")));
+        QVariantMap o = d.value(QStringLiteral("outcome")).toMap();
+        o.insert(QStringLiteral("seen"), true);
+        QVERIFY(d.set(QStringLiteral("outcome"), o));
+    }
+    if (setup == QStringLiteral("trial"))
+        QVERIFY(d.set(QStringLiteral("slots"), QVariantMap{{QStringLiteral("A"), QVariantMap{{QStringLiteral("version"), QStringLiteral("1.0.0")}, {QStringLiteral("state"), QStringLiteral("good")}}},
+                                                           {QStringLiteral("B"), QVariantMap{{QStringLiteral("version"), QStringLiteral("2.1.0")}, {QStringLiteral("state"), QStringLiteral("trial")}}}}));
+
+    QVERIFY(openController());
+    QCOMPARE(m_controller->state(), state);
+    QCOMPARE(m_controller->page(), page);
+    QCOMPARE(m_controller->availableVersion(), available);
+    if (!available.isEmpty()) {
+        QCOMPARE(m_controller->size(), 4096);
+        QCOMPARE(m_controller->isDownloaded(), true);
+        QCOMPARE(m_controller->isPriority(), setup == QStringLiteral("priority"));
+    }
+    if (page == QStringLiteral("error")) {
+        QCOMPARE(m_controller->lastError().value(QStringLiteral("code")).toInt(), 14);
+        QCOMPARE(m_controller->lastError().value(QStringLiteral("edge")).toString(), QStringLiteral("E34"));
+        QCOMPARE(m_controller->errorTitle(), QStringLiteral("The update could not be downloaded completely"));
+        QVERIFY(m_controller->errorDetails().contains(QStringLiteral("images/s16.img interrupted")));
+        // Closed by the user: the next screen in line shows.
+        m_controller->dismissError();
+        QCOMPARE(m_controller->page(), setup.contains(QStringLiteral("stage")) ? QStringLiteral("available") : QStringLiteral("status"));
+    }
+}
+
+void tst_UpdateController::notesInUsersLanguage_data()
+{
+    QTest::addColumn<QLocale>("locale");
+    QTest::addColumn<QString>("notes");
+    QTest::newRow("en") << QLocale(QLocale::English, QLocale::UnitedKingdom) << "Faster start-up.";
+    QTest::newRow("de") << QLocale(QLocale::German, QLocale::Germany) << "Schnellerer Start.";
+    QTest::newRow("fr falls back to en") << QLocale(QLocale::French, QLocale::France) << "Faster start-up.";
+}
+
+void tst_UpdateController::notesInUsersLanguage()
+{
+    QFETCH(QLocale, locale);
+    QFETCH(QString, notes);
+    QLocale::setDefault(locale);
+    QVERIFY(m_device->stage(QStringLiteral("2.1.0"), false));
+    QVERIFY(openController());
+    QCOMPARE(m_controller->notes(), notes);
+}
+
+void tst_UpdateController::progressFromOtherProcess()
+{
+    QVERIFY(m_device->downloading(64 * 1000 * 1000, 256 * 1000 * 1000, 2 * 1000 * 1000, 96));
+    QVERIFY(openController());
+    QCOMPARE(m_controller->state(), QStringLiteral("downloading"));
+    QCOMPARE(m_controller->page(), QStringLiteral("progress"));
+    QCOMPARE(m_controller->progress(), 0.25);
+    QCOMPARE(m_controller->bytes(), 64 * 1000 * 1000);
+    QCOMPARE(m_controller->total(), 256 * 1000 * 1000);
+    QCOMPARE(m_controller->eta(), 96);
+    QCOMPARE(m_controller->bytesText(), QStringLiteral("64.0 MB of 256.0 MB"));
+    QCOMPARE(m_controller->rateText(), QStringLiteral("2.0 MB/s"));
+    QCOMPARE(m_controller->etaText(), QStringLiteral("About 2 minutes left"));
+
+    // The other process ends: the controller notices at its next poll.
+    QVERIFY(m_device->holdLock(false));
+    QVERIFY(m_device->set(QStringLiteral("progress"), QVariant()));
+    QVERIFY(m_device->set(QStringLiteral("flow"), QVariantMap{{QStringLiteral("node"), QStringLiteral("WaitForImage")}}));
+    QTRY_COMPARE_WITH_TIMEOUT(m_controller->state(), QStringLiteral("idle"), 3000);
+    QCOMPARE(m_controller->page(), QStringLiteral("status"));
+}
+
+void tst_UpdateController::errorTextsForEveryCode_data()
+{
+    QTest::addColumn<int>("code");
+    for (int code : {2, 10, 11, 12, 13, 14, 15, 16, 20})
+        QTest::addRow("%d", code) << code;
+}
+
+void tst_UpdateController::errorTextsForEveryCode()
+{
+    QFETCH(int, code);
+    const QString title = UpdateController::titleForCode(code);
+    const QString advice = UpdateController::adviceForCode(code);
+    QVERIFY(!title.isEmpty());
+    QVERIFY(!advice.isEmpty());
+    // Each code has words of its own, not the catch-all.
+    QVERIFY(title != UpdateController::titleForCode(99));
+    for (int other : {2, 10, 11, 12, 13, 14, 15, 16, 20}) {
+        if (other != code)
+            QVERIFY2(title != UpdateController::titleForCode(other), qPrintable(QString::number(other)));
+    }
+    // And they are translated.
+    QLocale::setDefault(QLocale(QLocale::German, QLocale::Germany));
+    QCOMPARE(installUiTranslator(QLocale()), QStringLiteral("de"));
+    QVERIFY(UpdateController::titleForCode(code) != title);
+    QVERIFY(UpdateController::adviceForCode(code) != advice);
+}
+
+void tst_UpdateController::checkUnreachableServer()
+{
+    QVERIFY(openController());
+    QSignalSpy finished(m_controller.get(), &UpdateController::jobFinished);
+    m_controller->check();
+    QVERIFY(m_controller->isBusy());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 20000);
+    QCOMPARE(finished.first().first().toMap().value(QStringLiteral("code")).toInt(), 10);
+    QVERIFY(!m_controller->isBusy());
+    QCOMPARE(m_controller->page(), QStringLiteral("error"));
+    QCOMPARE(m_controller->lastError().value(QStringLiteral("code")).toInt(), 10);
+    QCOMPARE(m_controller->lastError().value(QStringLiteral("edge")).toString(), QStringLiteral("E07"));
+    QCOMPARE(m_controller->errorTitle(), QStringLiteral("The update server cannot be reached"));
+    // The lock is released once the job is over.
+    QVERIFY(m_device->holdLock(true));
+    // The engine logged it: the journal says the same as the screen.
+    QCOMPARE(m_device->value(QStringLiteral("lastError")).toMap().value(QStringLiteral("code")).toInt(), 10);
+}
+
+void tst_UpdateController::checkWhileEngineLocked()
+{
+    QVERIFY(m_device->holdLock(true));
+    QVERIFY(openController());
+    m_controller->check();
+    QVERIFY(!m_controller->isBusy());
+    QCOMPARE(m_controller->page(), QStringLiteral("error"));
+    QCOMPARE(m_controller->lastError().value(QStringLiteral("code")).toInt(), 2);
+    QCOMPARE(m_controller->lastError().value(QStringLiteral("message")).toString(),
+             QStringLiteral("Another update program is working on this device right now."));
+}
+
+void tst_UpdateController::laterHidesUntilNextCheck()
+{
+    QVERIFY(m_device->stage(QStringLiteral("2.1.0"), false));
+    QVERIFY(m_device->set(QStringLiteral("lastCheck"), QStringLiteral("2026-11-20T10:00:00Z")));
+    QVERIFY(openController());
+    QCOMPARE(m_controller->page(), QStringLiteral("available"));
+    m_controller->later();
+    QCOMPARE(m_controller->page(), QStringLiteral("status"));
+    m_controller->refresh();
+    QCOMPARE(m_controller->page(), QStringLiteral("status"));
+    // The daemon checks again: the update is offered again.
+    QVERIFY(m_device->set(QStringLiteral("lastCheck"), QStringLiteral("2026-11-21T10:00:00Z")));
+    QTRY_COMPARE_WITH_TIMEOUT(m_controller->page(), QStringLiteral("available"), 3000);
+}
+
+void tst_UpdateController::updateNowRequestsRebootAndRestarts()
+{
+    QVERIFY(m_device->stage(QStringLiteral("2.1.0"), false));
+    QVERIFY(openController());
+    QSignalSpy restart(m_controller.get(), &UpdateController::restartRequested);
+    m_controller->updateNow();
+    QVERIFY2(m_controller->lastError().isEmpty(), qPrintable(m_controller->lastError().value(QStringLiteral("message")).toString()));
+    QCOMPARE(m_device->value(QStringLiteral("rebootPending")).toBool(), true);
+    QCOMPARE(m_controller->state(), QStringLiteral("rebootPending"));
+    QCOMPARE(m_controller->page(), QStringLiteral("progress"));
+    QCOMPARE(restart.size(), 1);
+    QTRY_VERIFY_WITH_TIMEOUT(m_device->rebooted(), 5000);
+}
+
+void tst_UpdateController::priorityCountdownRestarts()
+{
+    QVERIFY(m_device->writeConfig(2));
+    QVERIFY(m_device->stage(QStringLiteral("2.1.0"), true) && m_device->requestReboot());
+    QSignalSpy restart(m_controller.get(), &UpdateController::restartRequested);
+    QVERIFY(openController());
+    QCOMPARE(m_controller->page(), QStringLiteral("priority"));
+    QCOMPARE(m_controller->countdown(), 2);
+    QVERIFY(!m_device->rebooted());
+    QTRY_COMPARE_WITH_TIMEOUT(m_controller->countdown(), 1, 1500);
+    QVERIFY(!m_device->rebooted());
+    QTRY_VERIFY_WITH_TIMEOUT(m_device->rebooted(), 5000);
+    QCOMPARE(m_controller->countdown(), 0);
+    QCOMPARE(restart.size(), 1);
+    QVERIFY(m_controller->isRestarting());
+}
+
+void tst_UpdateController::restartNowSkipsCountdown()
+{
+    QVERIFY(m_device->stage(QStringLiteral("2.1.0"), true) && m_device->requestReboot());
+    QVERIFY(openController());
+    QCOMPARE(m_controller->countdown(), 60);
+    m_controller->restartNow();
+    QTRY_VERIFY_WITH_TIMEOUT(m_device->rebooted(), 5000);
+    QCOMPARE(m_controller->countdown(), 0);
+}
+
+void tst_UpdateController::outcomeDismissedIsPersisted()
+{
+    QVERIFY(m_device->outcome(QStringLiteral("updated"), QStringLiteral("2.1.0"), QStringLiteral("1.0.0")));
+    QVERIFY(openController());
+    QCOMPARE(m_controller->page(), QStringLiteral("outcome"));
+    m_controller->dismissOutcome();
+    QCOMPARE(m_controller->page(), QStringLiteral("status"));
+    QCOMPARE(m_device->value(QStringLiteral("outcome")).toMap().value(QStringLiteral("seen")).toBool(), true);
+    // A new UI process does not show it again.
+    UpdateController again;
+    again.setConfigFile(m_device->configPath());
+    QVERIFY(again.open());
+    QCOMPARE(again.page(), QStringLiteral("status"));
+}
+
+void tst_UpdateController::outcomeTexts_data()
+{
+    QTest::addColumn<QString>("result");
+    QTest::addColumn<bool>("german");
+    QTest::addColumn<QString>("message");
+    QTest::addColumn<QString>("reason");
+    QTest::newRow("updated") << "updated" << false << "Updated to 2.1.0" << "";
+    QTest::newRow("failed") << "failed" << false << "The update failed; your device is running 1.0.0 again"
+                            << "The update could not be installed (health check failed)";
+    QTest::newRow("updated de") << "updated" << true << "Auf 2.1.0 aktualisiert" << "";
+    QTest::newRow("failed de") << "failed" << true << "Das Update ist fehlgeschlagen; auf Ihrem Gerät läuft wieder 1.0.0"
+                               << "Das Update konnte nicht installiert werden (health check failed)";
+}
+
+void tst_UpdateController::outcomeTexts()
+{
+    QFETCH(QString, result);
+    QFETCH(bool, german);
+    QFETCH(QString, message);
+    QFETCH(QString, reason);
+    if (german) {
+        QLocale::setDefault(QLocale(QLocale::German, QLocale::Germany));
+        QCOMPARE(installUiTranslator(QLocale()), QStringLiteral("de"));
+    }
+    const bool failed = result == QStringLiteral("failed");
+    QVERIFY(m_device->outcome(result, QStringLiteral("2.1.0"), QStringLiteral("1.0.0"), failed ? 20 : 0,
+                              failed ? QStringLiteral("health check failed") : QString()));
+    QVERIFY(openController());
+    QCOMPARE(m_controller->outcomeSuccess(), !failed);
+    QCOMPARE(m_controller->outcomeMessage(), message);
+    QCOMPARE(m_controller->outcomeReason(), reason);
+}
+
+void tst_UpdateController::diagnosticsPreview()
+{
+    QVERIFY(m_device->writeConfig(60, QStringLiteral("[server]\ntokenFile=token\n")));
+    {
+        QFile token(m_device->dir() + QStringLiteral("/token"));
+        QVERIFY(token.open(QIODevice::WriteOnly));
+        token.write("s3cr3t-t0ken\n");
+    }
+    QVERIFY(m_device->fail(13, QStringLiteral("bad signature"), QStringLiteral("E18"), QStringLiteral("Ed25519 verify failed")));
+    QVERIFY(openController());
+    const QString preview = m_controller->diagnosticsPreview();
+    QJsonParseError error;
+    const QJsonObject report = QJsonDocument::fromJson(preview.toUtf8(), &error).object();
+    QCOMPARE(error.error, QJsonParseError::NoError);
+    QCOMPARE(report.value(QStringLiteral("product")).toString(), QStringLiteral("s16"));
+    const QJsonObject status = report.value(QStringLiteral("status")).toObject();
+    QCOMPARE(status.value(QStringLiteral("currentVersion")).toString(), QStringLiteral("1.0.0"));
+    QCOMPARE(status.value(QStringLiteral("lastError")).toObject().value(QStringLiteral("code")).toInt(), 13);
+    const QJsonArray log = report.value(QStringLiteral("log")).toArray();
+    QVERIFY(!log.isEmpty());
+    QCOMPARE(log.last().toObject().value(QStringLiteral("message")).toString(), QStringLiteral("bad signature"));
+    QVERIFY(!preview.contains(QStringLiteral("s3cr3t")));
+}
+
+void tst_UpdateController::statusAgreesWithCommandLine()
+{
+    const QString tool = test::binDir() + QStringLiteral("/s16-update");
+    if (!QFile::exists(tool))
+        QSKIP("s16-update is not built");
+    QVERIFY(m_device->stage(QStringLiteral("2.1.0"), false));
+    QVERIFY(openController());
+    m_controller->setConsent(true);
+    const test::ToolResult r = test::runTool(tool, {QStringLiteral("status"), QStringLiteral("--json"), QStringLiteral("--config"),
+                                                    m_device->configPath()});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+    const QJsonObject cli = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(cli.value(QStringLiteral("state")).toString(), m_controller->state());
+    QCOMPARE(cli.value(QStringLiteral("currentVersion")).toString(), m_controller->currentVersion());
+    QCOMPARE(cli.value(QStringLiteral("stagedVersion")).toString(), m_controller->availableVersion());
+    QCOMPARE(cli.value(QStringLiteral("consent")).toBool(), m_controller->consent());
+}
+
+void tst_UpdateController::durationsArePlural_data()
+{
+    QTest::addColumn<bool>("german");
+    QTest::addColumn<qint64>("seconds");
+    QTest::addColumn<QString>("text");
+    QTest::newRow("1 s") << false << qint64(1) << "1 second";
+    QTest::newRow("45 s") << false << qint64(45) << "45 seconds";
+    QTest::newRow("60 s") << false << qint64(60) << "1 minute";
+    QTest::newRow("61 s") << false << qint64(61) << "2 minutes";
+    QTest::newRow("1 h") << false << qint64(3600) << "1 hour";
+    QTest::newRow("1 h 1 min") << false << qint64(3660) << "1 hour 1 minute";
+    QTest::newRow("2 h 30 min") << false << qint64(9000) << "2 hours 30 minutes";
+    QTest::newRow("1 s de") << true << qint64(1) << "1 Sekunde";
+    QTest::newRow("45 s de") << true << qint64(45) << "45 Sekunden";
+    QTest::newRow("2 h 30 min de") << true << qint64(9000) << "2 Stunden 30 Minuten";
+}
+
+void tst_UpdateController::durationsArePlural()
+{
+    QFETCH(bool, german);
+    QFETCH(qint64, seconds);
+    QFETCH(QString, text);
+    if (german) {
+        QLocale::setDefault(QLocale(QLocale::German, QLocale::Germany));
+        QCOMPARE(installUiTranslator(QLocale()), QStringLiteral("de"));
+    }
+    QCOMPARE(UpdateController::formatDuration(seconds), text);
+}
+
+QTEST_GUILESS_MAIN(tst_UpdateController)
+#include "tst_updatecontroller.moc"
