@@ -1,0 +1,133 @@
+#include "recoverycontroller.h"
+
+#include "config/config.h"
+#include "install/recoveryengine.h"
+
+#include <QJSEngine>
+#include <QLocale>
+#include <QPointer>
+
+namespace s16 {
+namespace {
+
+QPointer<RecoveryController> s_instance;
+
+RecoveryController::Step toStep(InstallStage::Value stage)
+{
+    switch (stage) {
+    case InstallStage::Idle: return RecoveryController::Idle;
+    case InstallStage::Verify: return RecoveryController::Verify;
+    case InstallStage::Install: return RecoveryController::Install;
+    case InstallStage::Migrate: return RecoveryController::Migrate;
+    case InstallStage::RestartServices: return RecoveryController::RestartServices;
+    case InstallStage::RollingBack: return RecoveryController::RollingBack;
+    case InstallStage::Done: return RecoveryController::Done;
+    }
+    return RecoveryController::Idle;
+}
+
+} // namespace
+
+RecoveryController::RecoveryController(const Config &config, QObject *parent)
+    : QObject(parent)
+    , m_engine(std::make_unique<RecoveryEngine>(config))
+{
+    connect(m_engine.get(), &RecoveryEngine::stepChanged, this, &RecoveryController::onStage);
+    connect(m_engine.get(), &RecoveryEngine::progress, this, &RecoveryController::onProgress);
+    connect(m_engine.get(), &RecoveryEngine::finished, this, &RecoveryController::onFinished);
+}
+
+RecoveryController::~RecoveryController() = default;
+
+void RecoveryController::setInstance(RecoveryController *controller)
+{
+    s_instance = controller;
+}
+
+RecoveryController *RecoveryController::create(QQmlEngine *, QJSEngine *)
+{
+    if (s_instance)
+        QJSEngine::setObjectOwnership(s_instance, QJSEngine::CppOwnership); // main() owns it
+    return s_instance;
+}
+
+void RecoveryController::start()
+{
+    m_engine->start();
+}
+
+int RecoveryController::percent() const
+{
+    if (m_total <= 0)
+        return 0;
+    return int(std::clamp<qint64>(m_bytes * 100 / m_total, 0, 100));
+}
+
+QString RecoveryController::bytesText() const
+{
+    return QLocale().formattedDataSize(m_bytes);
+}
+
+QString RecoveryController::totalText() const
+{
+    return QLocale().formattedDataSize(m_total);
+}
+
+QString RecoveryController::stepName(Step step)
+{
+    switch (step) {
+    case Idle: return QStringLiteral("idle");
+    case Verify: return QStringLiteral("verify");
+    case Install: return QStringLiteral("install");
+    case Migrate: return QStringLiteral("migrate");
+    case RestartServices: return QStringLiteral("restart");
+    case RollingBack: return QStringLiteral("rollback");
+    case Done: return QStringLiteral("done");
+    }
+    return QStringLiteral("idle");
+}
+
+void RecoveryController::onStage(InstallStage::Value stage)
+{
+    const Step step = toStep(stage);
+    if (step == m_step)
+        return;
+    m_step = step;
+    if (step == RollingBack)
+        m_rollingBack = true;
+    else if (step > m_reached && step < RollingBack)
+        m_reached = step;
+    m_bytes = 0;
+    m_total = 0;
+    m_eta = -1;
+    m_stepClock.start();
+    Q_EMIT stepChanged();
+    Q_EMIT progressChanged();
+}
+
+void RecoveryController::onProgress(qint64 bytes, qint64 total)
+{
+    m_bytes = bytes;
+    m_total = total;
+    const qint64 elapsed = m_stepClock.isValid() ? m_stepClock.elapsed() : 0;
+    // an estimate only once there is something to go by
+    m_eta = (elapsed > 1000 && bytes > 0 && total >= bytes) ? int((total - bytes) * elapsed / bytes / 1000) : -1;
+    Q_EMIT progressChanged();
+}
+
+void RecoveryController::onFinished(const InstallReport &report)
+{
+    m_finished = true;
+    m_exitCode = report.status ? 0 : toInt(report.status.error().code);
+    if (!report.status) {
+        m_errorMessage = report.status.error().message;
+        m_errorDetail = report.status.error().detail;
+    }
+    if (m_step != Done) {
+        m_step = Done;
+        Q_EMIT stepChanged();
+    }
+    Q_EMIT finishedChanged();
+}
+
+} // namespace s16
