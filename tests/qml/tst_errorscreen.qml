@@ -1,0 +1,38 @@
+import QtQuick
+import QtTest
+import S16.Update
+
+ScreenTestCase {
+    name: "ErrorScreen"
+    screen: Component { ErrorScreen {} }
+
+    function test_plainLanguageAndDetails() {
+        const t = make(function (d) { d.fail(11, "the update server's certificate was rejected", "E12", "self-signed certificate"); });
+        compare(t.controller.page, "error");
+        compare(t.view.heading, "The update server could not be trusted");
+        verify(child(t.view, "adviceText").text.indexOf("date and time") >= 0);
+        const details = child(t.view, "details");
+        verify(!details.visible);
+        mouseClick(child(t.view, "detailsButton"));
+        verify(details.visible);
+        const text = child(t.view, "detailsText").text;
+        verify(text.indexOf("Error code: 11 (TlsRejected)") >= 0, text);
+        verify(text.indexOf("Step: E12") >= 0, text);
+        verify(text.indexOf("self-signed certificate") >= 0, text);
+        compare(child(t.view, "detailsButton").text, "Hide details");
+    }
+
+    function test_close() {
+        const t = make(function (d) { d.fail(16, "no space left on device", ""); });
+        mouseClick(child(t.view, "closeButton"));
+        compare(t.controller.page, "status");
+    }
+
+    function test_tryAgain() {
+        const t = make(function (d) { d.fail(10, "cannot reach the update server", "E07"); });
+        mouseClick(child(t.view, "retryButton"));
+        verify(t.controller.busy);
+        tryVerify(function () { return !t.controller.busy; }, 20000);
+        compare(t.controller.lastError.code, 10);
+    }
+}

@@ -1,0 +1,33 @@
+import QtQuick
+import QtTest
+import S16.Update
+
+ScreenTestCase {
+    name: "PriorityScreen"
+    screen: Component { PriorityScreen {} }
+
+    function test_countsDown() {
+        const t = make(function (d) { d.stage("2.1.0", true); d.requestReboot(); });
+        compare(t.controller.page, "priority");
+        compare(child(t.view, "countdownText").text, "The device restarts in 60 seconds to install it.");
+        tryCompare(child(t.view, "countdownText"), "text", "The device restarts in 59 seconds to install it.", 2500);
+        verify(!t.device.rebooted());
+        // No way to put it off.
+        compare(findChild(t.view, "laterButton"), null);
+    }
+
+    function test_restartNow() {
+        const t = make(function (d) { d.stage("2.1.0", true); d.requestReboot(); });
+        const button = child(t.view, "restartButton");
+        compare(button.Accessible.name, "Restart now");
+        mouseClick(button);
+        tryVerify(function () { return t.device.rebooted(); }, 5000);
+        compare(child(t.view, "countdownText").text, "Restarting…");
+        verify(!button.enabled);
+    }
+
+    function test_countdownEndsInRestart() {
+        const t = make(function (d) { d.writeConfig(1); d.stage("2.1.0", true); d.requestReboot(); });
+        tryVerify(function () { return t.device.rebooted(); }, 5000);
+    }
+}

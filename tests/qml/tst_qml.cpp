@@ -1,0 +1,33 @@
+// Runs the tst_*.qml files beside this file. The setup registers the module and the
+// TestDevice type (import S16.Test) and pins the language to English.
+#include "testdevice.h"
+#include "uitranslator.h"
+#include "updateqml.h"
+
+#include <QLocale>
+#include <QQmlEngine>
+#include <QQuickStyle>
+#include <QtQuickTest>
+
+class Setup : public QObject
+{
+    Q_OBJECT
+
+public Q_SLOTS:
+    void applicationAvailable()
+    {
+        QLocale::setDefault(QLocale(QLocale::English, QLocale::UnitedStates));
+        s16::installUiTranslator(QLocale());
+        QQuickStyle::setStyle(QStringLiteral("Basic"));
+    }
+
+    void qmlEngineAvailable(QQmlEngine *engine)
+    {
+        s16::registerUpdateQml(*engine);
+        qmlRegisterType<s16::TestDevice>("S16.Test", 1, 0, "TestDevice");
+    }
+};
+
+QUICK_TEST_MAIN_WITH_SETUP(s16_ui, Setup)
+
+#include "tst_qml.moc"

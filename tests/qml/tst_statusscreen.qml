@@ -1,0 +1,50 @@
+import QtQuick
+import QtTest
+import S16.Update
+
+ScreenTestCase {
+    name: "StatusScreen"
+    screen: Component { StatusScreen {} }
+
+    SignalSpy {
+        id: finished
+        signalName: "jobFinished"
+    }
+
+    function test_showsState() {
+        const t = make(function (d) { d.set("lastCheck", "2026-11-20T10:00:00Z"); });
+        compare(t.view.heading, "Software update");
+        compare(child(t.view, "stateText").text, "No update is waiting.");
+        verify(t.controller.lastCheckText !== "Never");
+    }
+
+    function test_checkNowByTouch() {
+        const t = make();
+        finished.clear();
+        finished.target = t.controller;
+        const button = child(t.view, "checkButton");
+        verify(button.enabled);
+        verify(button.height >= 48);
+        compare(button.Accessible.name, "Check now");
+        mouseClick(button);
+        verify(t.controller.busy);
+        verify(!button.enabled);
+        finished.wait(20000);
+        // Nothing listens on the test server's port: the error is the engine's own.
+        compare(t.controller.lastError.code, 10);
+        compare(t.controller.page, "error");
+        verify(button.enabled);
+    }
+
+    function test_checkNowByKeyboard() {
+        const t = make();
+        const button = child(t.view, "checkButton");
+        button.forceActiveFocus();
+        verify(button.activeFocus);
+        finished.clear();
+        finished.target = t.controller;
+        keyClick(Qt.Key_Return);
+        verify(t.controller.busy);
+        finished.wait(20000);
+    }
+}
