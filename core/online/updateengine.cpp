@@ -380,6 +380,9 @@ void UpdateEngine::startDownload()
     m_progress = TransferProgress{0, 0, 0, -1};
     for (const DownloadItem &item : std::as_const(m_items))
         m_progress.total += item.size;
+    (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E21"),
+                                     QStringLiteral("download of version %1 started (%2 bytes)").arg(m_manifest->version.toString()).arg(m_progress.total),
+                                     {}, QStringLiteral("downloadStarted")});
     downloadNext();
 }
 
@@ -524,6 +527,9 @@ void UpdateEngine::downloadNext()
             downloadNext();
             return;
         }
+        (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E32"),
+                                         QStringLiteral("download of version %1 finished (%2 bytes)").arg(m_manifest->version.toString()).arg(m_progress.total),
+                                         {}, QStringLiteral("downloadFinished")});
         if (step(Edge::E32))
             verifyAndStage();
     });
