@@ -1,5 +1,7 @@
 // s16-update: the device's update client, headless (CONTRACT §2).
 #include "config/config.h"
+#include "diagnostics/diagnostics.h"
+#include "diagnostics/reporter.h"
 #include "install/install.h"
 #include "online/devicestatus.h"
 #include "online/updateengine.h"
@@ -48,10 +50,18 @@ Result<Device> openDevice(const QString &configPath)
 
 bool engineRunning(const Config &config) { return !EngineLock::tryAcquire(config.device.stateDir).has_value(); }
 
-// Runs one engine job to its end on the event loop and returns its exit code.
-int runJob(UpdateEngine &engine, void (UpdateEngine::*job)(), bool json)
+// Runs one engine job to its end on the event loop and returns its exit code. The
+// process ends once the diagnostic report of an error (E09) has been sent or queued.
+int runJob(UpdateEngine &engine, DiagnosticsReporter &reporter, void (UpdateEngine::*job)(), bool json)
 {
-    QObject::connect(&engine, &UpdateEngine::finished, qApp, [&] { QCoreApplication::exit(0); });
+    QObject::connect(&engine, &UpdateEngine::finished, qApp, [&] {
+        if (!reporter.isBusy())
+            QCoreApplication::exit(0);
+    });
+    QObject::connect(&reporter, &DiagnosticsReporter::idle, qApp, [&] {
+        if (!engine.isRunning())
+            QCoreApplication::exit(0);
+    });
     if (!json) {
         QObject::connect(&engine, &UpdateEngine::progressChanged, &engine, [&engine] {
             static qint64 lastPercent = -1;
@@ -108,7 +118,8 @@ int main(int argc, char *argv[])
         "  download         check, then download, verify and stage the image; a priority update reboots into recovery\n"
         "  install          install the downloaded update now (\"Update now\"): reboot into recovery\n"
         "  status           the updater's state\n"
-        "  consent on|off|show   diagnostic-data consent\n"
+        "  consent on|off|show   diagnostic-data consent (off deletes reports not yet sent)\n"
+        "  diagnostics --preview print exactly the diagnostic report that would be sent\n"
         "  log              the persistent error and event log, newest last\n"
         "  daemon           check on schedule (checkIntervalSeconds plus jitter), never exits on its own\n"
         "  boot-complete    after a boot: reload services, check health, commit or roll back"));
@@ -117,9 +128,11 @@ int main(int argc, char *argv[])
     const QCommandLineOption configOption(QStringLiteral("config"), QStringLiteral("Configuration file (default $S16_UPDATE_CONFIG or /etc/s16-update/update.conf)."),
                                           QStringLiteral("FILE"));
     const QCommandLineOption jsonOption(QStringLiteral("json"), QStringLiteral("Print one JSON object on stdout."));
+    const QCommandLineOption previewOption(QStringLiteral("preview"), QStringLiteral("diagnostics: print the report that would be sent."));
     parser.addOption(configOption);
     parser.addOption(jsonOption);
-    parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("check, download, install, status, consent, log, daemon, boot-complete"));
+    parser.addOption(previewOption);
+    parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("check, download, install, status, consent, diagnostics, log, daemon, boot-complete"));
     if (!parser.parse(QCoreApplication::arguments())) {
         std::fprintf(stderr, "s16-update: %s\n", qPrintable(parser.errorText()));
         return 2;
@@ -139,7 +152,7 @@ int main(int argc, char *argv[])
     const QString configPath = parser.isSet(configOption) ? parser.value(configOption) : defaultConfigPath();
 
     static const QStringList known{QStringLiteral("check"), QStringLiteral("download"), QStringLiteral("install"),
-                                   QStringLiteral("status"), QStringLiteral("consent"), QStringLiteral("log"),
+                                   QStringLiteral("status"), QStringLiteral("consent"), QStringLiteral("diagnostics"), QStringLiteral("log"),
                                    QStringLiteral("daemon"), QStringLiteral("boot-complete")};
     if (!known.contains(command)) {
         std::fprintf(stderr, "s16-update: unknown command '%s' (see --help)\n", qPrintable(command));
@@ -171,8 +184,9 @@ int main(int argc, char *argv[])
     if (command == QStringLiteral("consent")) {
         const QString what = args.value(1, QStringLiteral("show"));
         if (what == QStringLiteral("on") || what == QStringLiteral("off")) {
-            if (auto s = journal.set(QStringLiteral("consent"), what == QStringLiteral("on")); !s)
-                return report(s.error());
+            // Revoking also deletes the reports that wait to be sent (diagnostics::setConsent).
+            if (auto s = diagnostics::setConsent(config, journal, what == QStringLiteral("on")); !s)
+                return report(toError(s.error()));
         } else if (what != QStringLiteral("show")) {
             std::fprintf(stderr, "s16-update: consent takes on, off or show\n");
             return 2;
@@ -182,6 +196,24 @@ int main(int argc, char *argv[])
             printJson(QJsonObject{{QStringLiteral("consent"), consent}});
         else
             printLine(consent ? QStringLiteral("on") : QStringLiteral("off"));
+        return 0;
+    }
+    if (command == QStringLiteral("diagnostics")) {
+        if (parser.isSet(previewOption)) {
+            std::fputs(diagnostics::previewReport(config, journal).constData(), stdout);
+            return 0;
+        }
+        const QStringList queued = diagnostics::queuedReports(config);
+        if (json) {
+            printJson(QJsonObject{{QStringLiteral("consent"), diagnostics::consent(journal)},
+                                  {QStringLiteral("url"), config.diagnostics.url.isEmpty() ? QJsonValue() : QJsonValue(config.diagnostics.url.toString())},
+                                  {QStringLiteral("queued"), QJsonArray::fromStringList(queued)}});
+        } else {
+            printLine(QStringLiteral("diagnostic data consent: %1").arg(diagnostics::consent(journal) ? QStringLiteral("on") : QStringLiteral("off")));
+            printLine(QStringLiteral("reports go to: %1").arg(config.diagnostics.url.isEmpty() ? QStringLiteral("nowhere ([diagnostics] url is empty)")
+                                                                                                : config.diagnostics.url.toString()));
+            printLine(QStringLiteral("reports waiting to be sent: %1").arg(queued.size()));
+        }
         return 0;
     }
     if (command == QStringLiteral("log")) {
@@ -213,8 +245,10 @@ int main(int argc, char *argv[])
         return report(Error{ExitCode::Usage, QStringLiteral("another updater is working on this device"), {}, lock.error().message});
 
     UpdateEngine engine(config, &journal);
+    DiagnosticsReporter reporter(config, &journal);
+    reporter.attach(&engine); // E09 after an error; queued reports at the start of a cycle
     if (command == QStringLiteral("check")) {
-        const int rc = runJob(engine, &UpdateEngine::check, json);
+        const int rc = runJob(engine, reporter, &UpdateEngine::check, json);
         if (rc == 0) {
             const CheckResult &r = engine.checkResult();
             if (json)
@@ -227,7 +261,7 @@ int main(int argc, char *argv[])
         return rc;
     }
     if (command == QStringLiteral("download")) {
-        const int rc = runJob(engine, &UpdateEngine::download, json);
+        const int rc = runJob(engine, reporter, &UpdateEngine::download, json);
         if (rc == 0) {
             const DeviceStatus s = readDeviceStatus(config, journal, false);
             if (json) {
@@ -275,6 +309,11 @@ int main(int argc, char *argv[])
     if (!booted)
         return report(booted.error());
     const InstallReport result = runBootComplete(config, *booted);
+    if (!result.status && result.path.contains(Edge::E53) && diagnostics::consent(journal)) {
+        // E53 -> E08 -> E09: the network may not be up this early in the boot, so the
+        // report waits in the queue for the next check.
+        reporter.enqueue(result.status.error());
+    }
     if (json) {
         QJsonArray path;
         for (Edge e : result.path)
