@@ -182,8 +182,7 @@ QString redact(const QString &text, const QList<QByteArray> &secrets)
     }
     static const QRegularExpression userInfo(QStringLiteral("\\b([A-Za-z][A-Za-z0-9+.\\-]*://)[^/?#\\s@]+@"));
     out.replace(userInfo, QStringLiteral("\\1"));
-    static const QRegularExpression scheme(QStringLiteral("\\b(Bearer|Basic|Token)\\s+[A-Za-z0-9._~+/=\\-]+"),
-                                           QRegularExpression::CaseInsensitiveOption);
+    static const QRegularExpression scheme(QStringLiteral("\\b(Bearer|Basic)\\s+[A-Za-z0-9._~+/=\\-]+"));
     out.replace(scheme, QStringLiteral("\\1 [redacted]"));
     static const QRegularExpression query(QStringLiteral(
         "([?&;](?:access_token|token|auth|key|apikey|api_key|password|passwd|pwd|secret|signature|sig)=)[^&#\\s\"']*"),
