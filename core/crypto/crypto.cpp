@@ -119,6 +119,7 @@ QString cryptoErrorName(CryptoError code)
     case CryptoError::BadSignature: return QStringLiteral("BadSignature");
     case CryptoError::NoTrustedKeys: return QStringLiteral("NoTrustedKeys");
     case CryptoError::IoError: return QStringLiteral("IoError");
+    case CryptoError::BadChecksumFile: return QStringLiteral("BadChecksumFile");
     }
     return QStringLiteral("Unknown");
 }
@@ -137,6 +138,8 @@ Error toError(const CryptoProblem &p)
     case CryptoError::SignFailed:
     case CryptoError::IoError:
         return Error{ExitCode::StorageError, p.message, {}, cryptoErrorName(p.code)};
+    case CryptoError::BadChecksumFile:
+        return Error{ExitCode::IntegrityMismatch, p.message, {}, cryptoErrorName(p.code)};
     }
     return Error{ExitCode::StorageError, p.message, {}, cryptoErrorName(p.code)};
 }
@@ -220,6 +223,76 @@ std::expected<QByteArray, CryptoProblem> sha256FileHex(const QString &path, cons
             progress(done);
     }
     return hash.hexResult();
+}
+
+// ---- sha256sum checksum files ----
+
+QByteArray formatSha256Sum(QByteArrayView hex, const QString &fileName)
+{
+    const QByteArray name = QFile::encodeName(fileName);
+    const bool escape = name.contains('\\') || name.contains('\n') || name.contains('\r');
+    QByteArray line;
+    line.reserve(hex.size() + name.size() + 4);
+    if (escape)
+        line += '\\';
+    line += hex;
+    line += "  ";
+    for (const char c : name) {
+        if (escape && c == '\\')
+            line += "\\\\";
+        else if (escape && c == '\n')
+            line += "\\n";
+        else if (escape && c == '\r')
+            line += "\\r";
+        else
+            line += c;
+    }
+    line += '\n';
+    return line;
+}
+
+std::expected<Sha256SumLine, CryptoProblem> parseSha256Sum(QByteArrayView text)
+{
+    constexpr qsizetype kHexSize = 64;
+    const auto bad = [](const QString &why) {
+        return std::unexpected(CryptoProblem{CryptoError::BadChecksumFile,
+                                             QStringLiteral("not a sha256sum checksum line: ") % why});
+    };
+    if (text.endsWith('\n'))
+        text.chop(1);
+    if (text.indexOf('\n') >= 0)
+        return bad(QStringLiteral("more than one line"));
+    const bool escaped = text.startsWith('\\');
+    if (escaped)
+        text = text.sliced(1);
+    if (text.size() < kHexSize + 3)
+        return bad(QStringLiteral("too short"));
+    QByteArray hex = text.first(kHexSize).toByteArray().toLower();
+    if (!std::all_of(hex.cbegin(), hex.cend(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }))
+        return bad(QStringLiteral("the checksum is not 64 hex digits"));
+    if (text.at(kHexSize) != ' ' || (text.at(kHexSize + 1) != ' ' && text.at(kHexSize + 1) != '*'))
+        return bad(QStringLiteral("the checksum is not followed by \"  \" or \" *\""));
+    const QByteArrayView rawName = text.sliced(kHexSize + 2);
+    QByteArray name;
+    name.reserve(rawName.size());
+    for (qsizetype i = 0; i < rawName.size(); ++i) {
+        const char c = rawName.at(i);
+        if (c == '\0')
+            return bad(QStringLiteral("the file name holds a NUL byte"));
+        if (!escaped || c != '\\') {
+            name += c;
+            continue;
+        }
+        if (++i == rawName.size())
+            return bad(QStringLiteral("the file name ends in a lone backslash"));
+        switch (rawName.at(i)) {
+        case '\\': name += '\\'; break;
+        case 'n': name += '\n'; break;
+        case 'r': name += '\r'; break;
+        default: return bad(QStringLiteral("the file name holds an unknown escape"));
+        }
+    }
+    return Sha256SumLine{std::move(hex), QFile::decodeName(name)};
 }
 
 // ---- keys and signatures ----

@@ -25,6 +25,7 @@ enum class CryptoError {
     BadSignature,   // no trusted key verifies the signature (or it is not 64 bytes)
     NoTrustedKeys,  // nothing to verify with: an empty list or a folder without keys
     IoError,        // a file to hash or sign could not be read
+    BadChecksumFile, // a checksum file that is not one line in sha256sum's format
 };
 
 struct CryptoProblem {
@@ -77,6 +78,23 @@ inline constexpr qint64 kHashChunkBytes = 1024 * 1024;
 // images of any size. progress(bytesDone) is called after each chunk when set.
 [[nodiscard]] std::expected<QByteArray, CryptoProblem>
 sha256FileHex(const QString &path, const std::function<void(qint64)> &progress = {});
+
+// One line of a checksum file in the format `sha256sum FILE` prints and `sha256sum -c`
+// checks; the staged image's <image>.sha256 is one (CONTRACT §4).
+struct Sha256SumLine {
+    QByteArray hex;   // 64 lowercase hex characters
+    QString fileName; // as the line names it, unescaped
+};
+
+// The line sha256sum prints for fileName: "<hex>  <name>\n". A name holding a backslash,
+// newline or carriage return is escaped as sha256sum escapes it (the line then starts
+// with '\\'), so `sha256sum -c` reads back the same name.
+[[nodiscard]] QByteArray formatSha256Sum(QByteArrayView hex, const QString &fileName);
+// Reads a checksum file of exactly one such line (final newline optional): text ("  ") or
+// binary (" *") mode, sha256sum's escaping, hex in either case (returned in lower case).
+// Anything else, a second line included, is BadChecksumFile: the file is read on the
+// trusted side of a verification and must not be guessed at.
+[[nodiscard]] std::expected<Sha256SumLine, CryptoProblem> parseSha256Sum(QByteArrayView text);
 
 // Writes a fresh Ed25519 key pair as PEM: the private key (PKCS#8, unencrypted) with
 // mode 0600, the public key (SubjectPublicKeyInfo) with mode 0644. Refuses to replace

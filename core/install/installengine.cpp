@@ -7,6 +7,7 @@
 #include "install/servicereload.h"
 #include "install/slotwriter.h"
 
+#include <QCoreApplication>
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
@@ -92,6 +93,15 @@ Error bootError(const BootProblem &p, const QString &what)
     return e;
 }
 
+// s16-update takes the device's EngineLock for every engine command before it calls
+// runBootComplete(); the lock is for one engine per device across processes, so a lock
+// this very process holds (its pid is in the lock file) lets the run go ahead.
+bool lockHeldByThisProcess(const QString &stateDir)
+{
+    const auto text = fileutil::readSmallFile(QDir(stateDir).filePath(QStringLiteral("engine.lock")), 64);
+    return text && text->trimmed().toLongLong() == qint64(QCoreApplication::applicationPid());
+}
+
 } // namespace
 
 Record Record::fromJson(const QJsonValue &value)
@@ -138,9 +148,11 @@ Engine::~Engine() = default;
 Status Engine::open()
 {
     auto lock = EngineLock::tryAcquire(m_config.device.stateDir);
-    if (!lock)
+    if (lock) {
+        m_lock.emplace(std::move(*lock));
+    } else if (!lockHeldByThisProcess(m_config.device.stateDir)) {
         return std::unexpected(lock.error().withContext(QStringLiteral("another updater process is running")));
-    m_lock.emplace(std::move(*lock));
+    }
     auto journal = Journal::open(m_config.device.stateDir, m_config.log.maxEntries);
     if (!journal)
         return std::unexpected(journal.error());
@@ -329,7 +341,15 @@ Status Engine::verifyStaged(const Staged &staged)
     const auto sumText = fileutil::readSmallFile(sumFile, 4096);
     if (!sumText)
         return std::unexpected(integrityError(QStringLiteral("the saved checksum of the staged image is missing"), sumFile));
-    const QByteArray saved = sumText->trimmed().split(' ').value(0).toLower();
+    const auto sumLine = crypto::parseSha256Sum(*sumText);
+    if (!sumLine)
+        return std::unexpected(integrityError(QStringLiteral("the saved checksum of the staged image is not readable"),
+                                              sumFile % QStringLiteral(": ") % sumLine.error().message));
+    if (sumLine->fileName != QFileInfo(staged.image).fileName()) {
+        return std::unexpected(integrityError(QStringLiteral("the saved checksum is for another file"),
+                                              QStringLiteral("%1 names %2").arg(sumFile, sumLine->fileName)));
+    }
+    const QByteArray saved = sumLine->hex;
     if (saved != image.sha256) {
         return std::unexpected(integrityError(QStringLiteral("the saved checksum does not match the manifest"),
                                               QStringLiteral("%1 says %2, the manifest %3")

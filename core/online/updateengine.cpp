@@ -583,7 +583,7 @@ void UpdateEngine::verifyAndStage()
                 return s;
         }
         const DownloadItem &image = m_items.first();
-        const QByteArray sumLine = image.actualSha256 + "  " + QFile::encodeName(image.stagedName) + '\n';
+        const QByteArray sumLine = crypto::formatSha256Sum(image.actualSha256, image.stagedName);
         for (auto [name, data] : {std::pair{QStringLiteral("manifest.json"), m_manifestBytes},
                                   std::pair{QStringLiteral("manifest.json.sig"), m_signature},
                                   std::pair{QString(image.stagedName % QStringLiteral(".sha256")), sumLine}}) {
