@@ -12,6 +12,8 @@
 #include <QSslKey>
 #include <QTimer>
 
+#include <limits>
+
 namespace s16 {
 namespace {
 
@@ -56,7 +58,58 @@ bool isServerClientCertificateRefusal(const QString &sslText)
     return re.match(sslText).hasMatch();
 }
 
+// A run of decimal digits at the start of text, within qint64; advances text past it.
+std::optional<qint64> takeNumber(QByteArrayView &text)
+{
+    qsizetype n = 0;
+    qint64 value = 0;
+    while (n < text.size() && text.at(n) >= '0' && text.at(n) <= '9') {
+        const int digit = text.at(n) - '0';
+        if (value > (std::numeric_limits<qint64>::max() - digit) / 10)
+            return std::nullopt;
+        value = value * 10 + digit;
+        ++n;
+    }
+    if (n == 0)
+        return std::nullopt;
+    text = text.sliced(n);
+    return value;
+}
+
+bool takeChar(QByteArrayView &text, char c)
+{
+    if (text.isEmpty() || text.front() != c)
+        return false;
+    text = text.sliced(1);
+    return true;
+}
+
 } // namespace
+
+std::optional<ContentRange> parseContentRange(QByteArrayView value)
+{
+    QByteArrayView text = value.trimmed();
+    constexpr QByteArrayView unit("bytes ");
+    if (text.size() < unit.size() || text.first(unit.size()).compare(unit, Qt::CaseInsensitive) != 0)
+        return std::nullopt;
+    text = text.sliced(unit.size());
+    ContentRange range;
+    const auto first = takeNumber(text);
+    if (!first || !takeChar(text, '-'))
+        return std::nullopt;
+    const auto last = takeNumber(text);
+    if (!last || *last < *first || !takeChar(text, '/'))
+        return std::nullopt;
+    range.first = *first;
+    range.last = *last;
+    if (takeChar(text, '*'))
+        return text.isEmpty() ? std::optional(range) : std::nullopt;
+    const auto complete = takeNumber(text);
+    if (!complete || !text.isEmpty() || *last >= *complete)
+        return std::nullopt;
+    range.completeLength = *complete;
+    return range;
+}
 
 QString netOutcomeName(NetOutcome outcome)
 {
@@ -274,13 +327,12 @@ void HttpExchange::onMetaData()
     const QVariant length = m_reply->header(QNetworkRequest::ContentLengthHeader);
     m_result.contentLength = length.isValid() ? length.toLongLong() : -1;
     if (code == 206) {
-        static const QRegularExpression range(QStringLiteral(R"(^bytes (\d+)-(\d+)/(\d+|\*)$)"));
-        const auto m = range.match(QString::fromLatin1(m_reply->rawHeader("Content-Range")));
-        if (!m.hasMatch()) {
+        const auto range = parseContentRange(m_reply->rawHeader("Content-Range"));
+        if (!range) {
             abort(NetOutcome::Interrupted, QStringLiteral("the server answered a range request without a valid Content-Range"));
             return;
         }
-        m_result.rangeStart = m.captured(1).toLongLong();
+        m_result.rangeStart = range->first;
     }
     if (m_reply->hasRawHeader("Retry-After")) {
         bool ok = false;

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 class QNetworkAccessManager;
 class QNetworkReply;
@@ -40,6 +41,21 @@ struct NetResult {
     QString detail;                  // technical detail
     [[nodiscard]] bool responseStarted() const { return httpStatus != 0; }
 };
+
+// The Content-Range of a 206 response: "bytes FIRST-LAST/COMPLETE" (RFC 9110 §14.4).
+struct ContentRange {
+    qint64 first = 0;
+    qint64 last = 0;
+    qint64 completeLength = -1;  // -1 for "*" (unknown)
+    friend bool operator==(const ContentRange &, const ContentRange &) = default;
+};
+
+// Parses a Content-Range header value strictly, as the server's word on where a resumed
+// body starts decides where its bytes are written: the unit "bytes" (any case), decimal
+// digits only (no sign, no white space inside), every number within qint64, first <= last,
+// and last < the complete length when that is known. Surrounding white space is ignored.
+// Anything else, including the "bytes */N" of a 416, is std::nullopt.
+[[nodiscard]] std::optional<ContentRange> parseContentRange(QByteArrayView value);
 
 class HttpExchange;
 
