@@ -5,6 +5,8 @@
 #include "bootenv.h"
 
 #include <QByteArray>
+#include <QByteArrayView>
+#include <QList>
 
 namespace s16::bootdetail {
 
@@ -21,6 +23,16 @@ namespace s16::bootdetail {
 // The variables after applying changes (null value = unset).
 [[nodiscard]] QMap<QString, QString> applyChanges(QMap<QString, QString> vars, const QMap<QString, QString> &changes);
 
+// One copy of the environment as a fw_env.config line names it.
+struct EnvDevice {
+    QString path;
+    qint64 size = 0;
+};
+// The checks the U-Boot backend makes of fw_env.config before libubootenv reads it: one or two
+// "<device> <offset> <size>" lines (size in hex, > 0), comments and blank lines ignored. origin
+// names the file in messages. Pure, so it can be fuzzed (tests/fuzz/bootenv).
+[[nodiscard]] std::expected<QList<EnvDevice>, BootProblem> parseFwEnvConfig(QByteArrayView text, const QString &origin);
+
 [[nodiscard]] std::expected<std::unique_ptr<BootEnvironment>, BootProblem> openUBoot(const QString &configFile);
 [[nodiscard]] std::expected<QString, BootProblem> createUBoot(const QString &dir, const QMap<QString, QString> &vars);
 // The environment image U-Boot and `mkenvimage -r` use: CRC32 (little endian) over the data
@@ -28,6 +40,10 @@ namespace s16::bootdetail {
 // string ending the list, 0xFF padding to size.
 [[nodiscard]] QByteArray ubootImage(const QMap<QString, QString> &vars, qsizetype size, bool redundant, quint8 flags);
 [[nodiscard]] quint32 crc32(const char *data, qsizetype size);
+
+// The variables of a grubenv block's bytes, as GRUB's load_env reads them (a later duplicate
+// wins); EnvCorrupt without the signature or with a cut last line. Pure, so it can be fuzzed.
+[[nodiscard]] std::expected<QMap<QString, QString>, BootProblem> parseGrubEnv(const QByteArray &data, const QString &origin);
 
 [[nodiscard]] std::expected<std::unique_ptr<BootEnvironment>, BootProblem> openGrub(const QString &envFile);
 [[nodiscard]] std::expected<QString, BootProblem> createGrub(const QString &dir, const QMap<QString, QString> &vars);

@@ -115,6 +115,18 @@ QMap<QString, QString> variables(const Block &block)
     return vars;
 }
 
+} // namespace
+
+std::expected<QMap<QString, QString>, BootProblem> parseGrubEnv(const QByteArray &data, const QString &origin)
+{
+    auto block = parse(data, origin);
+    if (!block)
+        return std::unexpected(block.error());
+    return variables(*block);
+}
+
+namespace {
+
 class GrubEnvironment final : public BootEnvironment
 {
 public:

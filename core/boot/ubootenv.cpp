@@ -24,14 +24,8 @@ namespace {
 constexpr qsizetype kCreatedEnvSize = 0x4000;
 constexpr qint64 kMaxConfigBytes = 64 * 1024;
 
-struct EnvDevice {
-    QString path;
-    qint64 size = 0;
-};
-
 QString errnoText(int rc) { return QString::fromLocal8Bit(std::strerror(rc < 0 ? -rc : rc)); }
 
-// Only what the checks here need; libubootenv reads the file itself.
 std::expected<QList<EnvDevice>, BootProblem> parseConfig(const QString &configFile)
 {
     const auto data = fileutil::readSmallFile(configFile, kMaxConfigBytes);
@@ -39,26 +33,7 @@ std::expected<QList<EnvDevice>, BootProblem> parseConfig(const QString &configFi
         return problem(BootError::ConfigUnreadable,
                        QStringLiteral("cannot read the U-Boot environment configuration %1: %2")
                            .arg(configFile, data.error().detail));
-    QList<EnvDevice> devices;
-    for (const QByteArray &rawLine : data->split('\n')) {
-        const QString line = QString::fromUtf8(rawLine).simplified();
-        if (line.isEmpty() || line.startsWith(u'#'))
-            continue;
-        const QStringList fields = line.split(u' ');
-        bool sizeOk = false;
-        QString sizeText = fields.value(2);
-        if (sizeText.startsWith(QLatin1StringView("0x"), Qt::CaseInsensitive))
-            sizeText = sizeText.mid(2);
-        const qint64 size = sizeText.toLongLong(&sizeOk, 16);
-        if (fields.size() < 3 || !sizeOk || size <= 0)
-            return problem(BootError::ConfigUnreadable,
-                           QStringLiteral("%1: line \"%2\" is not \"<device> <offset> <size>\"").arg(configFile, line));
-        devices.append(EnvDevice{fields.at(0), size});
-    }
-    if (devices.isEmpty() || devices.size() > 2)
-        return problem(BootError::ConfigUnreadable,
-                       QStringLiteral("%1 names %2 environment copies (expected 1 or 2)").arg(configFile).arg(devices.size()));
-    return devices;
+    return parseFwEnvConfig(*data, configFile);
 }
 
 // One libubootenv session. libuboot_open takes libubootenv's own lock (the one fw_setenv takes)
@@ -202,6 +177,30 @@ constexpr std::array<quint32, 256> makeCrcTable()
 constexpr auto kCrcTable = makeCrcTable();
 
 } // namespace
+
+std::expected<QList<EnvDevice>, BootProblem> parseFwEnvConfig(QByteArrayView text, const QString &origin)
+{
+    QList<EnvDevice> devices;
+    for (const QByteArray &rawLine : text.toByteArray().split('\n')) {
+        const QString line = QString::fromUtf8(rawLine).simplified();
+        if (line.isEmpty() || line.startsWith(u'#'))
+            continue;
+        const QStringList fields = line.split(u' ');
+        bool sizeOk = false;
+        QString sizeText = fields.value(2);
+        if (sizeText.startsWith(QLatin1StringView("0x"), Qt::CaseInsensitive))
+            sizeText = sizeText.mid(2);
+        const qint64 size = sizeText.toLongLong(&sizeOk, 16);
+        if (fields.size() < 3 || !sizeOk || size <= 0)
+            return problem(BootError::ConfigUnreadable,
+                           QStringLiteral("%1: line \"%2\" is not \"<device> <offset> <size>\"").arg(origin, line));
+        devices.append(EnvDevice{fields.at(0), size});
+    }
+    if (devices.isEmpty() || devices.size() > 2)
+        return problem(BootError::ConfigUnreadable,
+                       QStringLiteral("%1 names %2 environment copies (expected 1 or 2)").arg(origin).arg(devices.size()));
+    return devices;
+}
 
 quint32 crc32(const char *data, qsizetype size)
 {
