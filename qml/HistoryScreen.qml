@@ -37,12 +37,11 @@ ScreenPage {
             required property int code
             required property string edge
 
-            width: list.width
-            implicitHeight: Math.max(56, rowLayout.implicitHeight + 16)
+            width: row.ListView.view ? row.ListView.view.width : 0
+            implicitHeight: Math.max(56, row.implicitContentHeight + row.topPadding + row.bottomPadding)
             Accessible.name: row.summary
 
             contentItem: RowLayout {
-                id: rowLayout
                 spacing: 12
 
                 Rectangle {

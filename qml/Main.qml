@@ -76,9 +76,20 @@ ApplicationWindow {
         id: stack
         objectName: "screens"
         anchors.fill: parent
-        currentIndex: window.view === "settings" ? 6
-                    : window.view === "history" ? 7
-                    : ["status", "available", "progress", "priority", "error", "outcome"].indexOf(updateController.page)
+        currentIndex: stack.indexFor(window.view !== "" ? window.view : updateController.page)
+
+        function indexFor(name: string): int {
+            switch (name) {
+            case "available": return 1;
+            case "progress": return 2;
+            case "priority": return 3;
+            case "error": return 4;
+            case "outcome": return 5;
+            case "settings": return 6;
+            case "history": return 7;
+            default: return 0;
+            }
+        }
 
         StatusScreen { objectName: "statusScreen"; controller: updateController }
         AvailableScreen { objectName: "availableScreen"; controller: updateController }
