@@ -462,6 +462,11 @@ void tst_Reporter::e09_revokingConsentEmptiesTheQueue()
     for (int i = 0; i < 3; ++i)
         QCOMPARE(runCycle(false).error.value_or(Error{}).code, ExitCode::ServerUnreachable);
     QCOMPARE(diagnostics::queuedReports(m_fx.config()).size(), 3);
+    const ToolResult shown = runTool(QStringLiteral("s16-update"), {QStringLiteral("diagnostics"), QStringLiteral("--json"), QStringLiteral("--config"), conf});
+    QVERIFY2(shown.exitCode == 0, qPrintable(shown.describe()));
+    const QJsonObject state = QJsonDocument::fromJson(shown.out).object();
+    QCOMPARE(state.value(QStringLiteral("consent")), QJsonValue(true));
+    QCOMPARE(state.value(QStringLiteral("queued")).toVariant().toStringList(), diagnostics::queuedReports(m_fx.config()));
 
     if (commandLine) {
         const ToolResult r = runTool(QStringLiteral("s16-update"), {QStringLiteral("--config"), conf, QStringLiteral("consent"), QStringLiteral("off")});
