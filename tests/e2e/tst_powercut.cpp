@@ -78,7 +78,7 @@ std::expected<QString, QString> tst_PowerCut::stagedDevice(const QString &dir, c
 void tst_PowerCut::initTestCase()
 {
     if (!QFileInfo(QDir(test::binDir()).filePath(QStringLiteral("s16-recovery"))).isExecutable())
-        QSKIP("s16-recovery is not built (recovery/ has no CMakeLists.txt yet)");
+        QSKIP("s16-recovery is not in the bin folder: build the whole project");
     QVERIFY(m_work.isValid());
     auto started = m_server.start(m_work.filePath(QStringLiteral("server")));
     QVERIFY2(started, why(started).constData());

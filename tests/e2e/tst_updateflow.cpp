@@ -65,7 +65,7 @@ private:
 void tst_UpdateFlow::initTestCase()
 {
     if (!QFileInfo(QDir(test::binDir()).filePath(QStringLiteral("s16-recovery"))).isExecutable())
-        QSKIP("s16-recovery is not built (recovery/ has no CMakeLists.txt yet)");
+        QSKIP("s16-recovery is not in the bin folder: build the whole project");
 }
 
 QString tst_UpdateFlow::migrationFile(const QString &dir)
