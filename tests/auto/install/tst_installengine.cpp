@@ -5,6 +5,7 @@
 #include "installdevice.h"
 #include "install/recoveryengine.h"
 
+#include <QProcess>
 #include <QSignalSpy>
 #include <QThread>
 #include <QTimer>
@@ -34,6 +35,7 @@ private Q_SLOTS:
     void e62_e63_e60_unhealthyAfterMigrationRestoresDatabase();
     void e61_e62_e63_e53_newSystemThatNeverStartsFallsBack();
     void bootCompleteOnOrdinaryBootRefillsCounter();
+    void engineLockOfThisProcessIsAcceptedOthersRefused();
     void recoveryEngineJobRunsOffTheGuiThread();
 
 private:
@@ -394,6 +396,37 @@ void tst_InstallEngine::bootCompleteOnOrdinaryBootRefillsCounter()
     QCOMPARE(d.env().value(QStringLiteral("BOOT_A_LEFT")), QStringLiteral("3"));
     // an unknown booted slot is a usage error
     QCOMPARE(exitCodeOf(runBootComplete(d.config(), QStringLiteral("C"))), 2);
+}
+
+void tst_InstallEngine::engineLockOfThisProcessIsAcceptedOthersRefused()
+{
+    Device &d = *m_device;
+    QString why;
+    QVERIFY2(d.stage(noSchema(), &why), qPrintable(why));
+    const QString lockFile = d.config().device.stateDir + QStringLiteral("/engine.lock");
+    {
+        // s16-update holds the lock while it runs boot-complete
+        auto lock = EngineLock::tryAcquire(d.config().device.stateDir);
+        QVERIFY(lock);
+        const auto boot = d.powerOn();
+        QCOMPARE(boot.decision.mode, BootDecision::Mode::Recovery);
+        QVERIFY2(boot.report.status, qPrintable(boot.report.status ? QString() : boot.report.status.error().message));
+    }
+    // another process holding it: refused, nothing done
+    QProcess holder;
+    holder.start(QStringLiteral("flock"), {QStringLiteral("-n"), lockFile, QStringLiteral("sleep"), QStringLiteral("30")});
+    QVERIFY(holder.waitForStarted());
+    QTest::qWait(300);
+    QVERIFY2(holder.state() == QProcess::Running, holder.readAllStandardError().constData());
+    QVERIFY(!EngineLock::tryAcquire(d.config().device.stateDir));
+    const BootDecision decision = d.bootloader();
+    QCOMPARE(decision.slot, QStringLiteral("B"));
+    const InstallReport refused = runBootComplete(d.config(), decision.slot);
+    holder.kill();
+    holder.waitForFinished();
+    QCOMPARE(exitCodeOf(refused), 16);
+    QVERIFY(refused.path.isEmpty());
+    QCOMPARE(d.slotState(QStringLiteral("B")), QStringLiteral("trial"));
 }
 
 void tst_InstallEngine::recoveryEngineJobRunsOffTheGuiThread()
