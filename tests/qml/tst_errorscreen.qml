@@ -29,10 +29,12 @@ ScreenTestCase {
     }
 
     function test_tryAgain() {
-        const t = make(function (d) { d.fail(10, "cannot reach the update server", "E07"); });
+        const t = make(function (d) { d.fail(10, "seeded", "E07"); });
         mouseClick(child(t.view, "retryButton"));
-        verify(t.controller.busy);
-        tryVerify(function () { return !t.controller.busy; }, 20000);
+        // The engine ran again and logged an error of its own.
+        tryVerify(function () { return !t.controller.busy && t.device.value("lastError").message !== "seeded"; }, 20000);
+        compare(t.device.value("lastError").code, 10);
         compare(t.controller.lastError.code, 10);
+        compare(t.controller.page, "error");
     }
 }

@@ -331,7 +331,7 @@ void tst_UpdateController::priorityCountdownRestarts()
     QCOMPARE(m_controller->page(), QStringLiteral("priority"));
     QCOMPARE(m_controller->countdown(), 2);
     QVERIFY(!m_device->rebooted());
-    QTRY_COMPARE_WITH_TIMEOUT(m_controller->countdown(), 1, 1500);
+    QTRY_COMPARE_WITH_TIMEOUT(m_controller->countdown(), 1, 3000);
     QVERIFY(!m_device->rebooted());
     QTRY_VERIFY_WITH_TIMEOUT(m_device->rebooted(), 5000);
     QCOMPARE(m_controller->countdown(), 0);
