@@ -92,6 +92,64 @@
         <source>Settings</source>
         <translation>Einstellungen</translation>
     </message>
+    <message>
+        <source>System update</source>
+        <translation>Systemaktualisierung</translation>
+    </message>
+    <message>
+        <source>Verify</source>
+        <translation>Prüfen</translation>
+    </message>
+    <message>
+        <source>Install</source>
+        <translation>Installieren</translation>
+    </message>
+    <message>
+        <source>Migrate data</source>
+        <translation>Daten übernehmen</translation>
+    </message>
+    <message>
+        <source>Restart services</source>
+        <translation>Dienste neu starten</translation>
+    </message>
+    <message numerus="yes">
+        <source>About %n second(s) left</source>
+        <translation>
+            <numerusform>Noch etwa %n Sekunde</numerusform>
+            <numerusform>Noch etwa %n Sekunden</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>About %n minute(s) left</source>
+        <translation>
+            <numerusform>Noch etwa %n Minute</numerusform>
+            <numerusform>Noch etwa %n Minuten</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Installing the update</source>
+        <translation>Das Update wird installiert</translation>
+    </message>
+    <message>
+        <source>Rolling back</source>
+        <translation>Wird zurückgesetzt</translation>
+    </message>
+    <message>
+        <source>%1% · %2 of %3</source>
+        <translation>%1 % · %2 von %3</translation>
+    </message>
+    <message>
+        <source>Do not turn off the device</source>
+        <translation>Schalten Sie das Gerät nicht aus</translation>
+    </message>
+    <message>
+        <source>The update is installed. The device now starts the new system.</source>
+        <translation>Das Update ist installiert. Das Gerät startet jetzt das neue System.</translation>
+    </message>
+    <message>
+        <source>The update could not be installed: %1. The device starts the previous system.</source>
+        <translation>Das Update konnte nicht installiert werden: %1. Das Gerät startet das bisherige System.</translation>
+    </message>
 </context>
 <context>
     <name>OutcomeScreen</name>

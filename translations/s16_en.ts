@@ -92,6 +92,64 @@
         <source>Settings</source>
         <translation>Settings</translation>
     </message>
+    <message>
+        <source>System update</source>
+        <translation>System update</translation>
+    </message>
+    <message>
+        <source>Verify</source>
+        <translation>Verify</translation>
+    </message>
+    <message>
+        <source>Install</source>
+        <translation>Install</translation>
+    </message>
+    <message>
+        <source>Migrate data</source>
+        <translation>Migrate data</translation>
+    </message>
+    <message>
+        <source>Restart services</source>
+        <translation>Restart services</translation>
+    </message>
+    <message numerus="yes">
+        <source>About %n second(s) left</source>
+        <translation>
+            <numerusform>About %n second left</numerusform>
+            <numerusform>About %n seconds left</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>About %n minute(s) left</source>
+        <translation>
+            <numerusform>About %n minute left</numerusform>
+            <numerusform>About %n minutes left</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Installing the update</source>
+        <translation>Installing the update</translation>
+    </message>
+    <message>
+        <source>Rolling back</source>
+        <translation>Rolling back</translation>
+    </message>
+    <message>
+        <source>%1% · %2 of %3</source>
+        <translation>%1% · %2 of %3</translation>
+    </message>
+    <message>
+        <source>Do not turn off the device</source>
+        <translation>Do not turn off the device</translation>
+    </message>
+    <message>
+        <source>The update is installed. The device now starts the new system.</source>
+        <translation>The update is installed. The device now starts the new system.</translation>
+    </message>
+    <message>
+        <source>The update could not be installed: %1. The device starts the previous system.</source>
+        <translation>The update could not be installed: %1. The device starts the previous system.</translation>
+    </message>
 </context>
 <context>
     <name>OutcomeScreen</name>
