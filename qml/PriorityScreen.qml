@@ -17,12 +17,23 @@ ScreenPage {
         wrapMode: Text.WordWrap
     }
     Label {
+        objectName: "countdownNumber"
+        Layout.alignment: Qt.AlignHCenter
+        visible: !screen.controller.restarting
+        text: screen.controller.countdown
+        font.pixelSize: 72
+        font.bold: true
+        color: "#c62828"
+        Accessible.ignored: true
+    }
+    Label {
         objectName: "countdownText"
         Layout.fillWidth: true
         text: screen.controller.restarting
               ? qsTr("Restarting…")
               : qsTr("The device restarts in %n second(s) to install it.", "", screen.controller.countdown)
-        font.pixelSize: 24
+        horizontalAlignment: Text.AlignHCenter
+        font.pixelSize: 22
         font.bold: true
         wrapMode: Text.WordWrap
         Accessible.role: Accessible.StaticText
