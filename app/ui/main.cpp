@@ -4,6 +4,7 @@
 #include "updateqml.h"
 
 #include <QCommandLineParser>
+#include <QCoreApplication>
 #include <QDir>
 #include <QGuiApplication>
 #include <QLocale>
@@ -42,30 +43,57 @@ void saveScreenshots(QQuickWindow *window, QObject *controller, const QString &d
 
 } // namespace
 
-int main(int argc, char *argv[])
-{
-    QGuiApplication app(argc, argv);
-    QCoreApplication::setApplicationName(QStringLiteral("s16-update-ui"));
-    QCoreApplication::setApplicationVersion(QStringLiteral(S16_VERSION));
+struct Options {
+    QCommandLineOption config{QStringLiteral("config"),
+                              QStringLiteral("Configuration file (default $S16_UPDATE_CONFIG or /etc/s16-update/update.conf)."),
+                              QStringLiteral("FILE")};
+    QCommandLineOption screenshots{QStringLiteral("screenshot-dir"),
+                                   QStringLiteral("Save a PNG of the window into DIR whenever the screen changes."),
+                                   QStringLiteral("DIR")};
+};
 
-    QCommandLineParser parser;
+void describe(QCommandLineParser &parser, const Options &options)
+{
     parser.setApplicationDescription(QStringLiteral(
         "The device's software update screen: shows whether an update is available, installs it on request, "
         "counts down before a priority update restarts the device, and shows the update history and "
         "diagnostic-data consent."));
     parser.addHelpOption();
     parser.addVersionOption();
-    const QCommandLineOption configOption(
-        QStringLiteral("config"), QStringLiteral("Configuration file (default $S16_UPDATE_CONFIG or /etc/s16-update/update.conf)."),
-        QStringLiteral("FILE"));
-    const QCommandLineOption screenshotOption(QStringLiteral("screenshot-dir"),
-                                              QStringLiteral("Save a PNG of the window into DIR whenever the screen changes."),
-                                              QStringLiteral("DIR"));
-    parser.addOption(configOption);
-    parser.addOption(screenshotOption);
+    parser.addOption(options.config);
+    parser.addOption(options.screenshots);
+}
+
+// --help and --version answer without a display, as every executable's do.
+bool wantsTextOnly(int argc, char *argv[])
+{
+    for (int i = 1; i < argc; ++i) {
+        const QByteArray arg(argv[i]);
+        if (arg == "--help" || arg == "-h" || arg == "-?" || arg == "--help-all" || arg == "--version" || arg == "-v")
+            return true;
+    }
+    return false;
+}
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication::setApplicationName(QStringLiteral("s16-update-ui"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(S16_VERSION));
+    const Options options;
+    if (wantsTextOnly(argc, argv)) {
+        QCoreApplication app(argc, argv);
+        QCommandLineParser parser;
+        describe(parser, options);
+        parser.process(app);
+        return 0;
+    }
+
+    QGuiApplication app(argc, argv);
+    QCommandLineParser parser;
+    describe(parser, options);
     parser.process(app);
 
-    const QString configPath = parser.isSet(configOption) ? parser.value(configOption) : s16::defaultConfigPath();
+    const QString configPath = parser.isSet(options.config) ? parser.value(options.config) : s16::defaultConfigPath();
     if (qEnvironmentVariableIsEmpty("QT_QUICK_CONTROLS_STYLE"))
         QQuickStyle::setStyle(QStringLiteral("Basic"));
     s16::installUiTranslator(QLocale());
@@ -80,8 +108,8 @@ int main(int argc, char *argv[])
         return 1;
 
     auto *window = qobject_cast<QQuickWindow *>(engine.rootObjects().constFirst());
-    if (parser.isSet(screenshotOption) && window) {
-        const QString dir = parser.value(screenshotOption);
+    if (parser.isSet(options.screenshots) && window) {
+        const QString dir = parser.value(options.screenshots);
         if (!QDir().mkpath(dir)) {
             std::fprintf(stderr, "s16-update-ui: cannot create %s\n", qPrintable(dir));
             return 2;
