@@ -8,7 +8,9 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QGuiApplication>
+#include <QImage>
 #include <QQmlApplicationEngine>
+#include <QQuickWindow>
 #include <QTextStream>
 #include <QTimer>
 
@@ -52,7 +54,10 @@ int main(int argc, char **argv)
     const QCommandLineOption exitDelayOption(QStringLiteral("exit-delay"),
                                              QStringLiteral("Seconds the screen shows the outcome before exiting (default 3)."),
                                              QStringLiteral("SECONDS"), QStringLiteral("3"));
-    parser.addOptions({configOption, headlessOption, exitDelayOption});
+    const QCommandLineOption screenshotOption(QStringLiteral("screenshot"),
+                                              QStringLiteral("Save the screen as a PNG when the outcome is shown (for docs and tests)."),
+                                              QStringLiteral("FILE"));
+    parser.addOptions({configOption, headlessOption, exitDelayOption, screenshotOption});
     if (!parser.parse(arguments)) {
         printLine(stderr, QStringLiteral("s16-recovery: ") + parser.errorText());
         return toInt(ExitCode::Usage);
@@ -128,9 +133,19 @@ int main(int argc, char **argv)
     engine.load(QUrl(QStringLiteral("qrc:/S16/Recovery/Main.qml")));
     if (engine.rootObjects().isEmpty())
         return toInt(ExitCode::Usage);
+    const QString screenshot = parser.value(screenshotOption);
     QObject::connect(&controller, &RecoveryController::finishedChanged, &controller, [&] {
         finish();
-        QTimer::singleShot(exitDelay * 1000, &controller, [&controller] { QCoreApplication::exit(controller.exitCode()); });
+        if (!screenshot.isEmpty()) {
+            // after the outcome has been laid out and drawn
+            QTimer::singleShot(200, &controller, [&engine, screenshot] {
+                auto *window = qobject_cast<QQuickWindow *>(engine.rootObjects().value(0));
+                if (!window || !window->grabWindow().save(screenshot))
+                    printLine(stderr, QStringLiteral("s16-recovery: cannot save the screenshot %1").arg(screenshot));
+            });
+        }
+        QTimer::singleShot(std::max(exitDelay * 1000, screenshot.isEmpty() ? 0 : 400), &controller,
+                           [&controller] { QCoreApplication::exit(controller.exitCode()); });
     });
     controller.start();
     return app->exec();

@@ -7,7 +7,6 @@
 #include "install/servicereload.h"
 #include "install/slotwriter.h"
 
-#include <QCoreApplication>
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
@@ -309,7 +308,7 @@ void Engine::reportProgress(const QString &phase, qint64 bytes, qint64 total)
 void Engine::dropStaged()
 {
     const QString staged = QDir(m_config.device.updateDir).filePath(QStringLiteral("staged"));
-    if (QFileInfo::exists(staged) && !QDir(staged).removeRecursively())
+    if (!fileutil::removeTree(staged)) // a link planted as staged/ goes as a link
         qCWarning(lcInstall) << "cannot remove" << staged;
 }
 

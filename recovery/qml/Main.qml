@@ -60,11 +60,13 @@ ApplicationWindow {
 
                 Label {
                     Layout.preferredWidth: 24
+                    font.pixelSize: 18
                     text: stepRow.current ? "▶" : stepRow.failed ? "✗" : stepRow.passed ? "✓" : "•"
                     color: stepRow.failed ? "#cd0000" : palette.windowText
                 }
                 Label {
                     text: stepRow.modelData.title
+                    font.pixelSize: 18
                     font.bold: stepRow.current
                     opacity: stepRow.current || stepRow.passed || stepRow.failed ? 1.0 : 0.6
                 }
@@ -77,11 +79,13 @@ ApplicationWindow {
 
             Label {
                 Layout.preferredWidth: 24
+                font.pixelSize: 18
                 text: RecoveryController.finished ? "✓" : "▶"
                 color: "#cd0000"
             }
             Label {
                 text: qsTr("Rolling back")
+                font.pixelSize: 18
                 font.bold: !RecoveryController.finished
                 color: "#cd0000"
             }

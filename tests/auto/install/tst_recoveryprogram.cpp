@@ -3,6 +3,9 @@
 
 #include "installdevice.h"
 
+#include <QColor>
+#include <QImage>
+
 using namespace s16;
 using namespace s16::test;
 
@@ -118,13 +121,24 @@ void tst_RecoveryProgram::windowRunsTheSameEngine()
     QVERIFY2(d.stage(noSchema(), &why), qPrintable(why));
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    const QString shot = d.path(QStringLiteral("screen.png"));
     const auto r = runTool(QStringLiteral("s16-recovery"),
                            {QStringLiteral("--config"), d.path(QStringLiteral("update.conf")), QStringLiteral("--exit-delay"),
-                            QStringLiteral("0")},
+                            QStringLiteral("0"), QStringLiteral("--screenshot"), shot},
                            env);
     QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
     QVERIFY2(!r.err.contains("qrc:/S16/Recovery/Main.qml"), r.err.constData()); // no QML warnings
     QCOMPARE(d.slotSum(QStringLiteral("B")), d.newSum());
+    // the window was really drawn: the outcome screen, not an empty surface
+    const QImage image(shot);
+    QCOMPARE(image.size(), QSize(800, 480));
+    const QColor background = image.pixelColor(0, 0);
+    int drawn = 0;
+    for (int y = 0; y < image.height(); y += 2) {
+        for (int x = 0; x < image.width(); x += 2)
+            drawn += image.pixelColor(x, y) != background ? 1 : 0;
+    }
+    QVERIFY2(drawn > 1000, qPrintable(QStringLiteral("only %1 sampled pixels differ from the background").arg(drawn)));
 }
 
 S16_INSTALL_TEST_MAIN(tst_RecoveryProgram)
