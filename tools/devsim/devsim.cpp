@@ -507,7 +507,13 @@ DevsimResult<BootReport> boot(const QString &dirArg, const QString &binDir)
         report.slot = state.bootedSlot;
         state.mode = QStringLiteral("recovery");
         program = QStringLiteral("s16-recovery");
-        args = {QStringLiteral("--headless"), QStringLiteral("--config"), configPath};
+        // A demo shows the recovery screen: S16_DEVSIM_RECOVERY_ARGS replaces --headless
+        // (e.g. "--exit-delay 3 --screenshot shot.png"); tests keep the headless engine.
+        if (qEnvironmentVariableIsSet("S16_DEVSIM_RECOVERY_ARGS"))
+            args = QProcess::splitCommand(qEnvironmentVariable("S16_DEVSIM_RECOVERY_ARGS"));
+        else
+            args = {QStringLiteral("--headless")};
+        args << QStringLiteral("--config") << configPath;
         break;
     case BootDecision::Mode::Normal: {
         report.mode = BootReport::Mode::Normal;
