@@ -90,6 +90,36 @@ Result<QByteArray> readSmallFile(const QString &path, qint64 maxBytes)
     return data;
 }
 
+Status ensureDirectory(const QString &path)
+{
+    const QByteArray native = QFile::encodeName(path);
+    struct stat st {};
+    if (::lstat(native.constData(), &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return {};
+        // a link (to a folder or not) or a file where our folder belongs: drop it, never follow it
+        if (::unlink(native.constData()) != 0)
+            return fail(ExitCode::StorageError, QStringLiteral("cannot remove %1, which is not a folder").arg(path), errnoText(errno));
+    }
+    if (!QDir().mkpath(path))
+        return fail(ExitCode::StorageError, QStringLiteral("cannot create the folder %1").arg(path));
+    if (::lstat(native.constData(), &st) != 0 || !S_ISDIR(st.st_mode))
+        return fail(ExitCode::StorageError, QStringLiteral("%1 is not a folder").arg(path));
+    return {};
+}
+
+bool removeTree(const QString &path)
+{
+    const QByteArray native = QFile::encodeName(path);
+    struct stat st {};
+    if (::lstat(native.constData(), &st) != 0)
+        return errno == ENOENT;
+    if (!S_ISDIR(st.st_mode))
+        return ::unlink(native.constData()) == 0;
+    // a real folder: QDir removes links inside it as links
+    return QDir(path).removeRecursively();
+}
+
 Result<qint64> freeBytes(const QString &path)
 {
     struct statvfs st {};

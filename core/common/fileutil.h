@@ -18,6 +18,13 @@ namespace s16::fileutil {
 [[nodiscard]] Status syncPath(const QString &path);
 // Reads a whole small file, refusing one larger than maxBytes.
 [[nodiscard]] Result<QByteArray> readSmallFile(const QString &path, qint64 maxBytes);
+// Makes path a real folder of its own: a symbolic link, or anything else that is not a
+// folder, standing at path is removed first (the link itself, never what it points to), so
+// nothing written below path can land elsewhere. Folders above path are created as needed.
+[[nodiscard]] Status ensureDirectory(const QString &path);
+// Removes path and, if it is a real folder, everything below it. A symbolic link is removed
+// as a link: neither it nor a link inside the tree is ever followed. Missing is success.
+[[nodiscard]] bool removeTree(const QString &path);
 // Free bytes available to an unprivileged writer on the file system holding path.
 [[nodiscard]] Result<qint64> freeBytes(const QString &path);
 

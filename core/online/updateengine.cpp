@@ -350,7 +350,10 @@ void UpdateEngine::startDownload()
     m_items.clear();
     m_itemIndex = 0;
     const QString partial = partialDir();
-    QDir().mkpath(partial); // a failure shows as the partial file failing to open
+    // a link planted as partial/ is replaced, never written through; a failure shows as
+    // the partial file failing to open
+    if (auto made = fileutil::ensureDirectory(partial); !made)
+        qCWarning(lcDownload).noquote() << made.error().message << made.error().detail;
     DownloadItem image;
     image.repoPath = m_manifest->image.path;
     image.stagedName = QFileInfo(image.repoPath).fileName();
@@ -393,6 +396,10 @@ void UpdateEngine::downloadNext()
     m_tooManyBytes = false;
     // Skip what is complete already; hash what is on disk (resume after a cut or a retry).
     DownloadItem &item = m_items[m_itemIndex];
+    // Only a regular file of our own is resumed: a link would be written (and truncated)
+    // through, a FIFO would block the read.
+    if (const QFileInfo existing(item.partialPath); existing.isSymLink() || (existing.exists() && !existing.isFile()))
+        (void)fileutil::removeTree(item.partialPath);
     m_file = std::make_unique<QFile>(item.partialPath);
     m_hasher = std::make_unique<crypto::Sha256>();
     m_written = 0;
@@ -573,8 +580,9 @@ void UpdateEngine::verifyAndStage()
     const QString updateDir = m_config.device.updateDir;
     const QString fresh = updateDir % QStringLiteral("/staged.new");
     const QString old = updateDir % QStringLiteral("/staged.old");
-    QDir(fresh).removeRecursively();
-    QDir(old).removeRecursively();
+    // links planted under these names are removed as links, never followed
+    (void)fileutil::removeTree(fresh);
+    (void)fileutil::removeTree(old);
     auto stage = [&]() -> Status {
         if (!QDir().mkpath(fresh % QStringLiteral("/migrations")))
             return fail(ExitCode::StorageError, QStringLiteral("cannot create %1").arg(fresh));
@@ -594,14 +602,14 @@ void UpdateEngine::verifyAndStage()
             return s;
         if (auto s = fileutil::syncPath(fresh); !s)
             return s;
-        if (QFileInfo::exists(stagedDir())) {
+        if (const QFileInfo current(stagedDir()); current.exists() || current.isSymLink()) {
             if (auto s = fileutil::renameDurably(stagedDir(), old); !s)
                 return s;
         }
         if (auto s = fileutil::renameDurably(fresh, stagedDir()); !s)
             return s;
-        QDir(old).removeRecursively();
-        QDir(partialDir()).removeRecursively();
+        (void)fileutil::removeTree(old);
+        (void)fileutil::removeTree(partialDir());
         return m_journal->set(QStringLiteral("staged"),
                               QJsonObject{{QStringLiteral("version"), m_manifest->version.toString()},
                                           {QStringLiteral("image"), image.stagedName},
@@ -691,7 +699,7 @@ void UpdateEngine::failAt(Edge toErrorLog, Error error)
 {
     error.edge = edgeName(toErrorLog);
     m_error = error;
-    QDir(m_config.device.updateDir % QStringLiteral("/staged.new")).removeRecursively();
+    (void)fileutil::removeTree(m_config.device.updateDir % QStringLiteral("/staged.new"));
     if (m_flow.current() != Node::ErrorLog) {
         if (auto moved = m_flow.take(toErrorLog); !moved) {
             qCCritical(lcFlow) << moved.error().message;
