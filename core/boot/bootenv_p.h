@@ -27,11 +27,18 @@ namespace s16::bootdetail {
 struct EnvDevice {
     QString path;
     qint64 size = 0;
+    qint64 offset = -1; // -1: not a plain hex offset (left to libubootenv alone)
 };
 // The checks the U-Boot backend makes of fw_env.config before libubootenv reads it: one or two
 // "<device> <offset> <size>" lines (size in hex, > 0), comments and blank lines ignored. origin
 // names the file in messages. Pure, so it can be fuzzed (tests/fuzz/bootenv).
 [[nodiscard]] std::expected<QList<EnvDevice>, BootProblem> parseFwEnvConfig(QByteArrayView text, const QString &origin);
+
+// Whether the data area of an environment copy (after CRC and flags) ends its variable list
+// (an empty string) inside the area. libubootenv 0.3.2 walks the list of a copy whose CRC
+// holds without a bound and reads past its buffer when it does not (found by
+// tests/fuzz/ubootenv), so such a copy is refused before libubootenv sees it.
+[[nodiscard]] bool ubootDataTerminated(QByteArrayView data);
 
 [[nodiscard]] std::expected<std::unique_ptr<BootEnvironment>, BootProblem> openUBoot(const QString &configFile);
 [[nodiscard]] std::expected<QString, BootProblem> createUBoot(const QString &dir, const QMap<QString, QString> &vars);

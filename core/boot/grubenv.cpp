@@ -155,10 +155,16 @@ public:
                 lines.removeIf([&](const Line &l) { return l.name == it.key(); });
                 continue;
             }
-            auto found = std::find_if(lines.begin(), lines.end(), [&](const Line &l) { return l.name == it.key(); });
-            if (found != lines.end())
-                found->value = it.value();
-            else
+            // Every line of that name: GRUB's load_env (and read()) take the last of duplicates,
+            // so changing only the first would lose the change (found by tests/fuzz/grubenv).
+            bool found = false;
+            for (Line &l : lines) {
+                if (l.name == it.key()) {
+                    l.value = it.value();
+                    found = true;
+                }
+            }
+            if (!found)
                 lines.append(Line{QByteArray(), it.key(), it.value()});
         }
         auto data = serialize(*block, m_path);

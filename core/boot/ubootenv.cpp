@@ -36,6 +36,32 @@ std::expected<QList<EnvDevice>, BootProblem> parseConfig(const QString &configFi
     return parseFwEnvConfig(*data, configFile);
 }
 
+// Refuses a copy that libubootenv would take (valid CRC) but could not parse within its
+// bounds (ubootDataTerminated). A copy that cannot be read here is left to libubootenv,
+// which reports it.
+std::expected<void, BootProblem> checkCopies(const QString &configFile, const QList<EnvDevice> &devices)
+{
+    const qsizetype header = devices.size() == 2 ? 5 : 4;
+    for (const EnvDevice &d : devices) {
+        QFile f(d.path);
+        if (d.offset < 0 || d.size <= header || d.size > 64 * 1024 * 1024 || !f.open(QIODevice::ReadOnly)
+            || (d.offset > 0 && !f.seek(d.offset)))
+            continue;
+        const QByteArray image = f.read(d.size);
+        if (image.size() != d.size)
+            continue;
+        quint32 stored = 0;
+        for (int i = 0; i < 4; ++i)
+            stored |= quint32(quint8(image.at(i))) << (8 * i);
+        const QByteArrayView data = QByteArrayView(image).sliced(header);
+        if (crc32(data.data(), data.size()) == stored && !ubootDataTerminated(data))
+            return problem(BootError::EnvCorrupt,
+                           QStringLiteral("the U-Boot environment %1 of %2 has a valid CRC but no end to its variable list")
+                               .arg(d.path, configFile));
+    }
+    return {};
+}
+
 // One libubootenv session. libuboot_open takes libubootenv's own lock (the one fw_setenv takes)
 // and libuboot_close releases it, so a read-modify-write in one session is not interleaved with
 // another writer.
@@ -70,6 +96,8 @@ public:
             return problem(BootError::ConfigUnreadable,
                            QStringLiteral("libubootenv cannot use %1: %2").arg(configFile, errnoText(rc)));
         }
+        if (auto safe = checkCopies(configFile, devices); !safe)
+            return safe;
         const int rc = libuboot_open(m_ctx);
         m_opened = true; // also after a failure: libuboot_close releases the lock libuboot_open took
         if (rc == -ENODATA)
@@ -194,12 +222,22 @@ std::expected<QList<EnvDevice>, BootProblem> parseFwEnvConfig(QByteArrayView tex
         if (fields.size() < 3 || !sizeOk || size <= 0)
             return problem(BootError::ConfigUnreadable,
                            QStringLiteral("%1: line \"%2\" is not \"<device> <offset> <size>\"").arg(origin, line));
-        devices.append(EnvDevice{fields.at(0), size});
+        QString offsetText = fields.at(1);
+        if (offsetText.startsWith(QLatin1StringView("0x"), Qt::CaseInsensitive))
+            offsetText = offsetText.mid(2);
+        bool offsetOk = false;
+        const qint64 offset = offsetText.toLongLong(&offsetOk, 16);
+        devices.append(EnvDevice{fields.at(0), size, offsetOk && offset >= 0 ? offset : -1});
     }
     if (devices.isEmpty() || devices.size() > 2)
         return problem(BootError::ConfigUnreadable,
                        QStringLiteral("%1 names %2 environment copies (expected 1 or 2)").arg(origin).arg(devices.size()));
     return devices;
+}
+
+bool ubootDataTerminated(QByteArrayView data)
+{
+    return (!data.isEmpty() && data.front() == '\0') || data.indexOf(QByteArrayView("\0\0", 2)) >= 0;
 }
 
 quint32 crc32(const char *data, qsizetype size)
