@@ -73,9 +73,15 @@ void UpdateController::setConfigFile(const QString &path)
         return;
     m_configFile = path;
     Q_EMIT configFileChanged();
+    if (m_completed)
+        open();
 }
 
-void UpdateController::componentComplete() { open(); }
+void UpdateController::componentComplete()
+{
+    m_completed = true;
+    open();
+}
 
 void UpdateController::close()
 {

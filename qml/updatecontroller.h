@@ -34,7 +34,7 @@ class UpdateController : public QObject, public QQmlParserStatus
     QML_ELEMENT
 
     // Empty: $S16_UPDATE_CONFIG, else /etc/s16-update/update.conf. Read when the
-    // component is complete (or at open()).
+    // component is complete and whenever it changes after that (C++: at open()).
     Q_PROPERTY(QString configFile READ configFile WRITE setConfigFile NOTIFY configFileChanged FINAL)
     Q_PROPERTY(bool ready READ isReady NOTIFY statusChanged FINAL)
 
@@ -205,6 +205,7 @@ private:
     int m_countdown = 0;
     bool m_countdownRunning = false;
     bool m_restarting = false;
+    bool m_completed = false;     // as a QML component: open() on every change of configFile
     QTimer m_poll;
     QTimer m_tick;
 };

@@ -38,6 +38,14 @@ TestCase {
         return object;
     }
 
+    // Another device, destroyed after everything else.
+    function makeDevice() {
+        const device = deviceComponent.createObject(testCase);
+        verify(device.valid, device.error);
+        testCase.made.unshift(device);
+        return device;
+    }
+
     function make(setup) {
         const device = keep(deviceComponent.createObject(testCase));
         verify(device.valid, device.error);

@@ -37,6 +37,16 @@ ScreenTestCase {
         verify(button.enabled);
     }
 
+    function test_otherConfigFile() {
+        const t = make();
+        compare(t.controller.page, "status");
+        const other = makeDevice();
+        verify(other.stage("2.1.0", false));
+        t.controller.configFile = other.configPath;
+        compare(t.controller.page, "available");
+        compare(t.controller.availableVersion, "2.1.0");
+    }
+
     function test_busyDisablesCheck() {
         const t = make();
         const button = child(t.view, "checkButton");
