@@ -342,6 +342,16 @@ Result<Staged> Engine::loadStaged() const
         return std::unexpected(integrityError(QStringLiteral("the staged update is for product %1, not %2")
                                                   .arg(manifest->product, m_config.device.product)));
     }
+    // Only the release the online side verified and the user agreed to: another one in its
+    // place, even one the same key signed (an older release, say), is not installed.
+    const QJsonObject expected = m_journal ? m_journal->value(key::Staged).toObject() : QJsonObject();
+    if (!expected.isEmpty()
+        && (expected.value(QStringLiteral("version")).toString() != manifest->version.toString()
+            || expected.value(QStringLiteral("sha256")).toString().toLatin1() != manifest->image.sha256)) {
+        return std::unexpected(integrityError(QStringLiteral("the staged update is not the one that was downloaded"),
+                                              QStringLiteral("staged: %1, downloaded: %2")
+                                                  .arg(manifest->version.toString(), expected.value(QStringLiteral("version")).toString())));
+    }
     staged.manifest = std::move(*manifest);
     staged.image = dir.filePath(QFileInfo(staged.manifest.image.path).fileName());
     for (const ManifestMigration &m : std::as_const(staged.manifest.migrations)) {
