@@ -660,8 +660,12 @@ Status UpdateEngine::install()
         return fail(ExitCode::Usage, QStringLiteral("there is no downloaded update waiting to be installed"));
     const QString image = stagedDir() % QLatin1Char('/') % staged.value(QStringLiteral("image")).toString();
     if (QFileInfo(image).size() != qint64(staged.value(QStringLiteral("size")).toDouble())
-        || !QFileInfo::exists(image % QStringLiteral(".sha256")))
+        || !QFileInfo::exists(image % QStringLiteral(".sha256"))) {
+        // dropped, so that the next download fetches it again instead of finding it "staged"
+        (void)fileutil::removeTree(stagedDir());
+        (void)m_journal->remove(QStringLiteral("staged"));
         return fail(ExitCode::IntegrityMismatch, QStringLiteral("the staged update is incomplete; it will be downloaded again"));
+    }
     m_flow.resumeAt(Node::WaitForUser);
     if (auto moved = m_flow.take(Edge::E42); !moved)
         return moved;
