@@ -41,9 +41,11 @@ ApplicationWindow {
             ToolButton {
                 objectName: "backButton"
                 visible: window.view !== ""
-                text: qsTr("Back")
+                text: "‹ " + qsTr("Back")
                 implicitHeight: 48
-                Accessible.name: text
+                implicitWidth: Math.max(88, implicitContentWidth + leftPadding + rightPadding)
+                font.pixelSize: 18
+                Accessible.name: qsTr("Back")
                 onClicked: window.view = ""
             }
             Label {
@@ -58,6 +60,8 @@ ApplicationWindow {
                 visible: window.view === "" && !window.urgent
                 text: qsTr("History")
                 implicitHeight: 48
+                implicitWidth: Math.max(88, implicitContentWidth + leftPadding + rightPadding)
+                font.pixelSize: 18
                 Accessible.name: text
                 onClicked: window.view = "history"
             }
@@ -66,6 +70,8 @@ ApplicationWindow {
                 visible: window.view === "" && !window.urgent
                 text: qsTr("Settings")
                 implicitHeight: 48
+                implicitWidth: Math.max(88, implicitContentWidth + leftPadding + rightPadding)
+                font.pixelSize: 18
                 Accessible.name: text
                 onClicked: window.view = "settings"
             }
