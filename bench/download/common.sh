@@ -141,8 +141,9 @@ new_device() {
 }
 
 # timed LABEL CMD...: runs CMD under /usr/bin/time -v; sets t_wall (seconds, from the
-# monotonic clock around it), t_rss (peak RSS in KiB of the largest process it ran) and
-# t_rc. Output of CMD goes to $work/LABEL.out.
+# clock around it), t_rss (peak RSS in KiB of the largest process it ran), t_cpu (user +
+# system seconds of everything it ran: on a shared machine the steadier figure) and t_rc.
+# Output of CMD goes to $work/LABEL.out.
 timed() {
   local label=$1
   shift
@@ -153,6 +154,7 @@ timed() {
   end=$(date +%s.%N)
   t_wall=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", e - s }')
   t_rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/$label.time")
+  t_cpu=$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f", s }' "$work/$label.time")
 }
 
 # median VALUES...
