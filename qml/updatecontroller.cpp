@@ -140,7 +140,7 @@ void UpdateController::refresh()
 {
     if (!m_journal)
         return;
-    const bool engineRunning = m_lock || !EngineLock::tryAcquire(m_config->device.stateDir).has_value();
+    const bool engineRunning = m_lock || EngineLock::holder(m_config->device.stateDir).has_value();
     *m_status = readDeviceStatus(*m_config, *m_journal, engineRunning);
     m_staged = m_journal->value(QStringLiteral("staged")).toObject();
     if (!m_laterVersion.isEmpty() && m_status->lastCheck != m_laterCheck)

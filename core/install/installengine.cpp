@@ -98,27 +98,10 @@ Error bootError(const BootProblem &p, const QString &what)
 
 // s16-update takes the device's EngineLock for every engine command before it calls
 // runBootComplete(); the lock is for one engine per device across processes, so a lock
-// this very process holds lets the run go ahead. The kernel's lock table says who holds
-// the flock on the lock file (the pid inside the file may be a former holder's).
+// this very process holds lets the run go ahead.
 bool lockHeldByThisProcess(const QString &stateDir)
 {
-    struct stat st {};
-    if (::stat(QFile::encodeName(QDir(stateDir).filePath(QStringLiteral("engine.lock"))).constData(), &st) != 0)
-        return false;
-    QFile locks(QStringLiteral("/proc/locks"));
-    if (!locks.open(QIODevice::ReadOnly))
-        return false;
-    const QByteArray file = QByteArray::number(major(st.st_dev), 16).rightJustified(2, '0') + ':'
-                            + QByteArray::number(minor(st.st_dev), 16).rightJustified(2, '0') + ':'
-                            + QByteArray::number(quint64(st.st_ino));
-    const QByteArray pid = QByteArray::number(qint64(::getpid()));
-    // "1: FLOCK  ADVISORY  WRITE 12423 fe:00:10985488 0 EOF"
-    for (const QByteArray &line : locks.readAll().split('\n')) {
-        const QList<QByteArray> fields = line.simplified().split(' ');
-        if (fields.size() >= 6 && fields[1] == "FLOCK" && fields[4] == pid && fields[5] == file)
-            return true;
-    }
-    return false;
+    return EngineLock::holder(stateDir) == qint64(::getpid());
 }
 
 } // namespace

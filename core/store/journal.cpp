@@ -18,6 +18,8 @@
 #include <cstring>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 namespace s16 {
@@ -394,6 +396,26 @@ std::expected<EngineLock, Error> EngineLock::tryAcquire(const QString &stateDir)
     if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.constData(), size_t(pid.size()), 0) != pid.size())
         qCWarning(lcStore).noquote() << "cannot record the pid in" << path << errnoText(errno);
     return EngineLock(fd, path);
+}
+
+std::optional<qint64> EngineLock::holder(const QString &stateDir)
+{
+    struct stat st {};
+    if (::stat(QFile::encodeName(QDir(stateDir).filePath(QStringLiteral("engine.lock"))).constData(), &st) != 0)
+        return std::nullopt;
+    QFile locks(QStringLiteral("/proc/locks"));
+    if (!locks.open(QIODevice::ReadOnly))
+        return std::nullopt;
+    const QByteArray file = QByteArray::number(major(st.st_dev), 16).rightJustified(2, '0') + ':'
+                            + QByteArray::number(minor(st.st_dev), 16).rightJustified(2, '0') + ':'
+                            + QByteArray::number(quint64(st.st_ino));
+    // "1: FLOCK  ADVISORY  WRITE 12423 fe:00:10985488 0 EOF"; a waiting lock has "->" before it
+    for (const QByteArray &line : locks.readAll().split('\n')) {
+        const QList<QByteArray> fields = line.simplified().split(' ');
+        if (fields.size() >= 6 && fields[1] == "FLOCK" && fields[5] == file)
+            return fields[4].toLongLong();
+    }
+    return std::nullopt;
 }
 
 EngineLock::EngineLock(EngineLock &&other) noexcept

@@ -8,6 +8,7 @@
 #include <QString>
 
 #include <expected>
+#include <optional>
 #include <functional>
 #include <memory>
 
@@ -82,6 +83,10 @@ public:
     // Refuses at once (StorageError) when another process, or another EngineLock in
     // this one, holds it. The holder's pid is written into the file for people to read.
     [[nodiscard]] static std::expected<EngineLock, Error> tryAcquire(const QString &stateDir);
+    // The pid of the process holding the lock now, from the kernel's lock table, without
+    // taking the lock: readers (`s16-update status`, the UI's poll) must never make an
+    // engine that starts at the same moment fail.
+    [[nodiscard]] static std::optional<qint64> holder(const QString &stateDir);
     EngineLock(EngineLock &&other) noexcept;
     EngineLock &operator=(EngineLock &&other) noexcept;
     EngineLock(const EngineLock &) = delete;

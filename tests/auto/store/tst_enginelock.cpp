@@ -33,6 +33,7 @@ private Q_SLOTS:
     void otherProcessSeesTheLock();
     void lockHeldByOtherProcessIsRefused();
     void moveKeepsTheLock();
+    void holderIsReadWithoutTakingTheLock();
     void unusableStateDir();
 
 private:
@@ -96,6 +97,28 @@ void tst_EngineLock::lockHeldByOtherProcessIsRefused()
     QVERIFY(holder.waitForFinished(5000));
     QCOMPARE(flockProbe(m_lockFile), 0);
     QVERIFY(EngineLock::tryAcquire(m_stateDir));
+}
+
+void tst_EngineLock::holderIsReadWithoutTakingTheLock()
+{
+    QVERIFY(QDir().mkpath(m_stateDir));
+    QCOMPARE(EngineLock::holder(m_stateDir), std::nullopt); // no lock file yet
+    {
+        auto lock = EngineLock::tryAcquire(m_stateDir);
+        QVERIFY(lock);
+        QCOMPARE(EngineLock::holder(m_stateDir), std::optional<qint64>(::getpid()));
+    }
+    QCOMPARE(EngineLock::holder(m_stateDir), std::nullopt); // the file stays, the lock is gone
+
+    QProcess other;
+    other.start(QStringLiteral("flock"), {QStringLiteral("-o"), m_lockFile, QStringLiteral("-c"), QStringLiteral("echo held; exec sleep 5")});
+    QVERIFY(other.waitForReadyRead(5000));
+    QCOMPARE(EngineLock::holder(m_stateDir), std::optional<qint64>(other.processId()));
+    // Asking did not take the lock: the holder still has it, and a reader never blocks an engine.
+    QCOMPARE(flockProbe(m_lockFile), 1);
+    other.kill();
+    QVERIFY(other.waitForFinished(5000));
+    QCOMPARE(EngineLock::holder(m_stateDir), std::nullopt);
 }
 
 void tst_EngineLock::moveKeepsTheLock()
