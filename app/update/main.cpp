@@ -16,6 +16,8 @@
 #include <QTimer>
 
 #include <cstdio>
+#include <functional>
+#include <optional>
 
 using namespace s16;
 
@@ -48,7 +50,7 @@ Result<Device> openDevice(const QString &configPath)
     return Device{std::move(*config), std::move(*journal)};
 }
 
-bool engineRunning(const Config &config) { return !EngineLock::tryAcquire(config.device.stateDir).has_value(); }
+bool engineRunning(const Config &config) { return EngineLock::holder(config.device.stateDir).has_value(); }
 
 // Runs one engine job to its end on the event loop and returns its exit code. The
 // process ends once the diagnostic report of an error (E09) has been sent or queued.
@@ -239,14 +241,43 @@ int main(int argc, char *argv[])
         return 0;
     }
 
-    // The commands below drive the engine: one engine per device.
-    auto lock = EngineLock::tryAcquire(config.device.stateDir);
-    if (!lock)
-        return report(Error{ExitCode::Usage, QStringLiteral("another updater is working on this device"), {}, lock.error().message});
-
+    // The commands below drive the engine: one engine per device at a time.
     UpdateEngine engine(config, &journal);
     DiagnosticsReporter reporter(config, &journal);
     reporter.attach(&engine); // E09 after an error; queued reports at the start of a cycle
+    if (command == QStringLiteral("daemon")) {
+        // E19/E20: wait x hours/days plus a random jitter, so a fleet never polls in
+        // lock-step. The lock is held only during a cycle, so the UI can check and
+        // install between cycles; a cycle that finds the UI working waits a little.
+        std::optional<EngineLock> cycleLock;
+        std::function<void()> cycle;
+        auto schedule = [&](qint64 wait) {
+            std::fprintf(stderr, "s16-update: next check in %lld s\n", static_cast<long long>(wait));
+            QTimer::singleShot(std::chrono::seconds(wait), &engine, cycle);
+        };
+        cycle = [&] {
+            auto lock = EngineLock::tryAcquire(config.device.stateDir);
+            if (!lock) {
+                schedule(std::max(config.server.retryIntervalSeconds, 1));
+                return;
+            }
+            cycleLock.emplace(std::move(*lock));
+            engine.download();
+        };
+        QObject::connect(&engine, &UpdateEngine::finished, &engine, [&] {
+            cycleLock.reset();
+            if (engine.error())
+                report(*engine.error());
+            const qint64 jitter = config.server.checkJitterSeconds > 0
+                ? QRandomGenerator::system()->bounded(config.server.checkJitterSeconds + 1) : 0;
+            schedule(config.server.checkIntervalSeconds + jitter);
+        });
+        QTimer::singleShot(0, &engine, cycle);
+        return QCoreApplication::exec();
+    }
+    auto lock = EngineLock::tryAcquire(config.device.stateDir);
+    if (!lock)
+        return report(Error{ExitCode::Usage, QStringLiteral("another updater is working on this device"), {}, lock.error().message});
     if (command == QStringLiteral("check")) {
         const int rc = runJob(engine, reporter, &UpdateEngine::check, json);
         if (rc == 0) {
@@ -286,23 +317,6 @@ int main(int argc, char *argv[])
         else
             printLine(QStringLiteral("rebooting into recovery to install the update"));
         return 0;
-    }
-    if (command == QStringLiteral("daemon")) {
-        // E19/E20: wait x hours/days plus a random jitter, so a fleet never polls in lock-step.
-        auto schedule = [&] {
-            const qint64 jitter = config.server.checkJitterSeconds > 0
-                ? QRandomGenerator::system()->bounded(config.server.checkJitterSeconds + 1) : 0;
-            const qint64 wait = config.server.checkIntervalSeconds + jitter;
-            std::fprintf(stderr, "s16-update: next check in %lld s\n", static_cast<long long>(wait));
-            QTimer::singleShot(std::chrono::seconds(wait), &engine, &UpdateEngine::download);
-        };
-        QObject::connect(&engine, &UpdateEngine::finished, &engine, [&] {
-            if (engine.error())
-                report(*engine.error());
-            schedule();
-        });
-        QTimer::singleShot(0, &engine, &UpdateEngine::download);
-        return QCoreApplication::exec();
     }
     // boot-complete: E61-E65 on a new slot on trial, E53 after a failed install.
     auto booted = detectBootedSlot();
