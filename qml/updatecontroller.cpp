@@ -1,5 +1,8 @@
 #include "updatecontroller.h"
 
+#include "diagnostics/diagnostics.h"
+#include "diagnostics/reporter.h"
+
 #include "common/error.h"
 #include "config/config.h"
 #include "online/devicestatus.h"
@@ -18,19 +21,7 @@
 namespace s16 {
 namespace {
 
-constexpr int kPreviewLogEntries = 20;
-
 QString str(const QJsonObject &o, const char *key) { return o.value(QLatin1String(key)).toString(); }
-
-QString levelName(LogEntry::Level l)
-{
-    switch (l) {
-    case LogEntry::Level::Info: return QStringLiteral("info");
-    case LogEntry::Level::Warning: return QStringLiteral("warning");
-    case LogEntry::Level::Error: return QStringLiteral("error");
-    }
-    return {};
-}
 
 // The key by which a dismissed error is remembered: a new error has a new time.
 QString errorKey(const QJsonObject &e)
@@ -89,6 +80,7 @@ void UpdateController::close()
     m_tick.stop();
     if (m_engine)
         m_engine->disconnect(this);
+    m_reporter.reset();
     m_engine.reset();
     m_lock.reset();
     m_journal.reset();
@@ -131,6 +123,8 @@ bool UpdateController::open()
     connect(m_engine.get(), &UpdateEngine::finished, this, &UpdateController::onJobFinished);
     connect(m_engine.get(), &UpdateEngine::progressChanged, this, &UpdateController::progressChanged);
     connect(m_engine.get(), &UpdateEngine::edgeTaken, this, &UpdateController::refresh);
+    m_reporter = std::make_unique<DiagnosticsReporter>(*m_config, m_journal.get());
+    m_reporter->attach(m_engine.get());
     m_poll.start();
     refresh();
     return true;
@@ -595,8 +589,11 @@ void UpdateController::setConsent(bool on)
 {
     if (!m_journal)
         return;
-    if (auto s = m_journal->set(QStringLiteral("consent"), on); !s)
-        setLocalError(toInt(s.error().code), s.error().message, s.error().detail);
+    // Revoking consent also deletes reports that were not sent yet.
+    if (auto s = diagnostics::setConsent(*m_config, *m_journal, on); !s) {
+        const Error e = toError(s.error());
+        setLocalError(toInt(e.code), e.message, e.detail);
+    }
     refresh();
 }
 
@@ -647,27 +644,10 @@ void UpdateController::dismissOutcome()
 
 QString UpdateController::diagnosticsPreview() const
 {
-    QJsonObject report;
-    if (m_journal) {
-        QJsonObject status = m_status->toJson();
-        report.insert(QStringLiteral("product"), m_config->device.product);
-        report.insert(QStringLiteral("status"), status);
-        QJsonArray log;
-        const QList<LogEntry> entries = m_journal->entries(kPreviewLogEntries);
-        for (const LogEntry &e : entries) {
-            log.append(QJsonObject{{QStringLiteral("time"), e.time.toString(Qt::ISODateWithMs)},
-                                   {QStringLiteral("level"), levelName(e.level)},
-                                   {QStringLiteral("code"), e.code},
-                                   {QStringLiteral("edge"), e.edge},
-                                   {QStringLiteral("event"), e.event},
-                                   {QStringLiteral("message"), e.message},
-                                   {QStringLiteral("detail"), e.detail}});
-        }
-        report.insert(QStringLiteral("log"), log);
-    } else if (!m_localError.isEmpty()) {
-        report.insert(QStringLiteral("lastError"), m_localError);
-    }
-    return QString::fromUtf8(QJsonDocument(report).toJson(QJsonDocument::Indented));
+    // Exactly what would be sent: the same builder as `s16-update diagnostics --preview`.
+    if (!m_journal)
+        return {};
+    return QString::fromUtf8(diagnostics::previewReport(*m_config, *m_journal));
 }
 
 } // namespace s16

@@ -17,6 +17,7 @@ struct DeviceStatus;
 class Journal;
 class EngineLock;
 class UpdateEngine;
+class DiagnosticsReporter;
 
 // The device UI's one window onto the updater: it runs the same UpdateEngine as
 // `s16-update` in this process (holding the EngineLock only while a job runs) and
@@ -190,6 +191,7 @@ private:
     std::unique_ptr<Config> m_config;
     std::unique_ptr<Journal> m_journal;
     std::unique_ptr<UpdateEngine> m_engine;
+    std::unique_ptr<DiagnosticsReporter> m_reporter; // E09: reports only with consent
     std::unique_ptr<EngineLock> m_lock;
     std::unique_ptr<DeviceStatus> m_status;
     QJsonObject m_staged;

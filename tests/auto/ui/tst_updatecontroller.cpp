@@ -412,9 +412,10 @@ void tst_UpdateController::diagnosticsPreview()
     const QJsonObject report = QJsonDocument::fromJson(preview.toUtf8(), &error).object();
     QCOMPARE(error.error, QJsonParseError::NoError);
     QCOMPARE(report.value(QStringLiteral("product")).toString(), QStringLiteral("s16"));
-    const QJsonObject status = report.value(QStringLiteral("status")).toObject();
-    QCOMPARE(status.value(QStringLiteral("currentVersion")).toString(), QStringLiteral("1.0.0"));
-    QCOMPARE(status.value(QStringLiteral("lastError")).toObject().value(QStringLiteral("code")).toInt(), 13);
+    // The report core/diagnostics builds, the same that `s16-update diagnostics --preview` prints.
+    QCOMPARE(report.value(QStringLiteral("versions")).toObject().value(QStringLiteral("running")).toString(), QStringLiteral("1.0.0"));
+    QCOMPARE(report.value(QStringLiteral("failure")).toObject().value(QStringLiteral("code")).toInt(), 13);
+    QCOMPARE(report.value(QStringLiteral("failure")).toObject().value(QStringLiteral("edge")).toString(), QStringLiteral("E18"));
     const QJsonArray log = report.value(QStringLiteral("log")).toArray();
     QVERIFY(!log.isEmpty());
     QCOMPARE(log.last().toObject().value(QStringLiteral("message")).toString(), QStringLiteral("bad signature"));
