@@ -1,4 +1,5 @@
 // s16-update-ui: the device UI (CONTRACT §2), a thin host for the QML module S16.Update.
+#include "autopilot.h"
 #include "config/config.h"
 #include "uitranslator.h"
 #include "updateqml.h"
@@ -23,7 +24,8 @@ namespace {
 // documentation ("0003-available.png").
 void saveScreenshots(QQuickWindow *window, QObject *controller, const QString &dir)
 {
-    auto count = std::make_shared<int>(0);
+    // Number on from what is in the folder: the demo runs the UI before and after the restart.
+    auto count = std::make_shared<int>(int(QDir(dir).entryList({QStringLiteral("*.png")}, QDir::Files).size()));
     auto lastPage = std::make_shared<QString>();
     auto *poll = new QTimer(window);
     QObject::connect(poll, &QTimer::timeout, window, [window, controller, dir, count, lastPage] {
@@ -50,6 +52,10 @@ struct Options {
     QCommandLineOption screenshots{QStringLiteral("screenshot-dir"),
                                    QStringLiteral("Save a PNG of the window into DIR whenever the screen changes."),
                                    QStringLiteral("DIR")};
+    QCommandLineOption autopilot{QStringLiteral("auto"),
+                                 QStringLiteral("Demo: press the buttons for the user (check, update now, restart) and quit when "
+                                                "the device restarts or the outcome was shown. Exit 0 on success, 3 when the "
+                                                "outcome is a failed update, 1 on an error screen or a time-out.")};
 };
 
 void describe(QCommandLineParser &parser, const Options &options)
@@ -62,6 +68,7 @@ void describe(QCommandLineParser &parser, const Options &options)
     parser.addVersionOption();
     parser.addOption(options.config);
     parser.addOption(options.screenshots);
+    parser.addOption(options.autopilot);
 }
 
 // --help and --version answer without a display, as every executable's do.
@@ -116,5 +123,7 @@ int main(int argc, char *argv[])
         }
         saveScreenshots(window, window->property("controller").value<QObject *>(), dir);
     }
+    if (parser.isSet(options.autopilot) && window)
+        new Autopilot(window->property("controller").value<QObject *>(), 180, &app);
     return QGuiApplication::exec();
 }
