@@ -5,6 +5,10 @@
 #include "config/config.h"
 #include "recoverycontroller.h"
 
+#include "uitranslator.h"
+
+#include <QLocale>
+
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QGuiApplication>
@@ -127,6 +131,8 @@ int main(int argc, char **argv)
         return app->exec();
     }
 
+    // The screen follows the system locale, with the UI's translations (translations/).
+    s16::installUiTranslator(QLocale());
     QQmlApplicationEngine engine;
     QObject::connect(&engine, &QQmlApplicationEngine::objectCreationFailed, app.get(),
                      [] { QCoreApplication::exit(toInt(ExitCode::Usage)); }, Qt::QueuedConnection);
