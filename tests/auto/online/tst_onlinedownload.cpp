@@ -10,6 +10,7 @@
 #include "common/fileutil.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonObject>
 #include <QProcess>
@@ -31,6 +32,7 @@ private Q_SLOTS:
     void e26_downloadOutOfTries();
     void e33_e34_interruptedDownloadResumesWithRange();
     void e34_incompleteAfterAllTries();
+    void e33_stalledTransferResumes();
     void e30_redirectRefused_data();
     void e30_redirectRefused();
     void e38_checksumMismatchDiscardsFile();
@@ -229,6 +231,28 @@ void tst_OnlineDownload::e34_incompleteAfterAllTries()
     QCOMPARE(countOf(run.path, Edge::E33), 2);
     QVERIFY(pathContains(run.path, {Edge::E31, Edge::E34, Edge::E08}));
     QVERIFY(!QFileInfo::exists(m_fx.deviceDir() + QStringLiteral("/update/staged")));
+}
+
+void tst_OnlineDownload::e33_stalledTransferResumes()
+{
+    // The server goes quiet mid-body without closing: after stallTimeoutSeconds (2 s
+    // in the fixture) the try has failed, and the next one resumes from the bytes on disk.
+    auto *server = faultServer(m_repo);
+    QVERIFY(server);
+    server->setFault(imagePath(), FaultServer::Fault::stall(1024 * 1024).firstRequests(1));
+    QVERIFY(!m_fx.makeDevice(server->url(QStringLiteral("/s16/"))).isEmpty());
+    QElapsedTimer clock;
+    clock.start();
+    const auto run = m_fx.run(true);
+    QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
+    QVERIFY(clock.elapsed() >= 1900);
+    QVERIFY(pathContains(run.path, {Edge::E31, Edge::E33, Edge::E25, Edge::E27}));
+    QByteArray range;
+    for (const auto &r : server->requests()) {
+        if (r.path == imagePath())
+            range = r.header("Range");
+    }
+    QVERIFY2(range.startsWith("bytes=") && range != "bytes=0-", range.constData());
 }
 
 void tst_OnlineDownload::e30_redirectRefused_data()

@@ -1,0 +1,65 @@
+// `s16-update daemon` (E19/E20): the scheduled loop rides out a server outage and
+// picks the update up once the server is back; it holds the engine lock only while
+// a cycle runs, and it never exits on its own.
+#include "fixture.h"
+
+#include "support/faultserver.h"
+#include "support/testpki.h"
+#include "support/testutil.h"
+
+#include <QJsonObject>
+#include <QProcess>
+#include <QTest>
+
+using namespace s16;
+using namespace s16::test;
+
+class tst_Daemon : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void e19_e20_daemonRidesOutAnOutage();
+};
+
+void tst_Daemon::e19_e20_daemonRidesOutAnOutage()
+{
+    OnlineFixture fx;
+    QVERIFY(fx.isValid());
+    QVERIFY(fx.publish(fx.repo(), Release{}));
+    FaultServer server;
+    const auto &pki = TestPki::shared();
+    QVERIFY(server.start({fx.repo(), QStringLiteral("/s16/"), pki.server().cert, pki.server().key}));
+    // The outage: every request answered 503 until the server is "back".
+    server.setFault(QStringLiteral("/s16/manifest.json"), FaultServer::Fault::httpStatus(503));
+    const QString conf = fx.makeDevice(server.url(QStringLiteral("/s16/")),
+                                       {{QStringLiteral("server/maxTries"), QStringLiteral("1")},
+                                        {QStringLiteral("server/checkIntervalSeconds"), QStringLiteral("1")},
+                                        {QStringLiteral("server/checkJitterSeconds"), QStringLiteral("0")}});
+    QVERIFY(!conf.isEmpty());
+
+    QProcess daemon;
+    daemon.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    daemon.start(binDir() + QStringLiteral("/s16-update"), {QStringLiteral("daemon"), QStringLiteral("--config"), conf});
+    QVERIFY(daemon.waitForStarted());
+    auto j = fx.journal();
+    QTRY_VERIFY_WITH_TIMEOUT(j->value(QStringLiteral("lastError")).toObject().value(QStringLiteral("code")).toInt() == 10, 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(server.requestCount(QStringLiteral("/s16/manifest.json")) >= 2, 20000); // checked again
+    QCOMPARE(daemon.state(), QProcess::Running);
+    // Between cycles the lock is free: the UI or `s16-update install` can work then.
+    QTRY_VERIFY_WITH_TIMEOUT(!EngineLock::holder(fx.deviceDir() + QStringLiteral("/state")).has_value(), 10000);
+
+    server.clearFaults(); // the server is back
+    QTRY_COMPARE_WITH_TIMEOUT(j->value(QStringLiteral("staged")).toObject().value(QStringLiteral("version")).toString(),
+                              QStringLiteral("1.1.0"), 30000);
+    QVERIFY(!j->keys().contains(QStringLiteral("lastError")));
+    // It keeps checking on schedule and never exits on its own.
+    const int before = server.requestCount(QStringLiteral("/s16/manifest.json.sig"));
+    QTRY_VERIFY_WITH_TIMEOUT(server.requestCount(QStringLiteral("/s16/manifest.json.sig")) > before, 10000);
+    QCOMPARE(daemon.state(), QProcess::Running);
+    QCOMPARE(server.requestCount(QStringLiteral("/s16/images/s16-1.1.0.img")), 1); // never downloaded twice
+    daemon.kill();
+    daemon.waitForFinished();
+}
+
+QTEST_GUILESS_MAIN(tst_Daemon)
+#include "tst_daemon.moc"
