@@ -225,6 +225,11 @@ std::expected<QByteArray, CryptoProblem> sha256FileHex(const QString &path, cons
     return hash.hexResult();
 }
 
+void releaseThreadState()
+{
+    OPENSSL_thread_stop();
+}
+
 // ---- sha256sum checksum files ----
 
 QByteArray formatSha256Sum(QByteArrayView hex, const QString &fileName)

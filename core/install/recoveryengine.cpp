@@ -1,6 +1,7 @@
 #include "recoveryengine.h"
 
 #include "config/config.h"
+#include "crypto/crypto.h"
 
 #include <QPointer>
 #include <QThread>
@@ -54,7 +55,10 @@ void RecoveryEngine::start()
                                   Qt::QueuedConnection);
     };
     const Config config = d->config;
-    d->worker = QThread::create([this, config, callbacks] { d->report = runRecovery(config, callbacks); });
+    d->worker = QThread::create([this, config, callbacks] {
+        d->report = runRecovery(config, callbacks);
+        crypto::releaseThreadState();
+    });
     // QThread::finished is emitted from the worker; queued, it arrives after every
     // stage and progress call the worker posted before it.
     connect(d->worker, &QThread::finished, this, [this] { Q_EMIT finished(d->report); }, Qt::QueuedConnection);
