@@ -32,7 +32,8 @@ ScreenTestCase {
         tryCompare(popup, "opened", true, 2000);
         const text = child(popup.contentItem, "previewText").text;
         const report = JSON.parse(text);
-        compare(report.status.currentVersion, "1.0.0");
+        compare(report.versions.running, "1.0.0");
+        compare(report.failure.code, 13);
         compare(report.log[report.log.length - 1].message, "bad signature");
         mouseClick(child(popup.contentItem, "previewCloseButton"));
         tryCompare(popup, "visible", false, 2000);
