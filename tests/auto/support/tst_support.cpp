@@ -652,7 +652,7 @@ void tst_Support::faultServerFaults()
     QElapsedTimer timer;
     timer.start();
     const Fetched got = fetch(server.url(QStringLiteral("images/image.img")), trusting(pki.caCert()), request);
-    QVERIFY2(errors.contains(got.error), QTest::toString(got.error));
+    QVERIFY2(errors.contains(got.error), qPrintable(QString::number(int(got.error)))); // QTest::toString's buffer would leak
     QCOMPARE(got.status, status);
     if (bodySize >= 0)
         QCOMPARE(got.body.size(), bodySize);
@@ -857,7 +857,7 @@ void tst_Support::faultServerRejectedCertificates()
             QCOMPARE(got.status, 200);
         } else {
             QCOMPARE(got.error, QNetworkReply::SslHandshakeFailedError);
-            QVERIFY2(got.sslErrors.contains(expected), QTest::toString(got.sslErrors.size()));
+            QVERIFY2(got.sslErrors.contains(expected), qPrintable(QString::number(got.sslErrors.size())));
             QCOMPARE(got.status, 0);
         }
     }
@@ -900,6 +900,9 @@ void tst_Support::faultServerStreamsLargeFile()
     QCOMPARE(QFileInfo(out).size(), size);
     QCOMPARE(sha256Hex(out).value_or(QString()), sha256Hex(big).value_or(QStringLiteral("x")));
     const qint64 growth = peakRss() - before;
+#if defined(__SANITIZE_ADDRESS__)
+    QSKIP("ASan's quarantine keeps freed memory resident: the peak RSS says nothing here");
+#endif
     QVERIFY2(growth < 16 * 1024 * 1024, qPrintable(QStringLiteral("peak RSS grew by %1 bytes").arg(growth)));
     QFile::remove(out);
     QFile::remove(big);
