@@ -61,7 +61,6 @@ private:
     // One engine cycle with a reporter attached, as s16-update runs it: returns once
     // the engine has finished and the reporter has nothing in flight.
     Cycle runCycle(bool download, DiagnosticsReporter::Backoff backoff = {0, 0});
-    std::unique_ptr<NginxServer> startNginx(const QString &root, NginxServer::Options o = {});
     // The update server for a fault (null for Unreachable) and the device's server URL.
     std::unique_ptr<NginxServer> serverFor(Fault fault, QUrl *url);
     QString makeDevice(const QUrl &updateUrl, const QUrl &diagUrl, QMap<QString, QString> extra = {},
@@ -78,22 +77,6 @@ private:
     QTemporaryDir m_davRoot;
     std::unique_ptr<NginxServer> m_diag;
 };
-
-std::unique_ptr<NginxServer> tst_Reporter::startNginx(const QString &root, NginxServer::Options o)
-{
-    const auto &pki = TestPki::shared();
-    if (o.certFile.isEmpty()) {
-        o.certFile = pki.server().cert;
-        o.keyFile = pki.server().key;
-    }
-    o.root = root;
-    auto server = std::make_unique<NginxServer>(o);
-    if (auto started = server->start(); !started) {
-        qWarning() << started.error();
-        return nullptr;
-    }
-    return server;
-}
 
 void tst_Reporter::initTestCase()
 {
@@ -128,7 +111,7 @@ void tst_Reporter::initTestCase()
     }
     NginxServer::Options o;
     o.davRoot = m_davRoot.path();
-    m_diag = startNginx(m_goodRepo, o);
+    m_diag = startRepoServer(m_goodRepo, o);
     QVERIFY(m_diag);
 }
 
@@ -149,15 +132,15 @@ std::unique_ptr<NginxServer> tst_Reporter::serverFor(Fault fault, QUrl *url)
     case Fault::BadCertificate:
         o.certFile = TestPki::shared().server(TestPki::Server::SelfSigned).cert;
         o.keyFile = TestPki::shared().server(TestPki::Server::SelfSigned).key;
-        server = startNginx(m_goodRepo, o);
+        server = startRepoServer(m_goodRepo, o);
         break;
     case Fault::AuthRejected:
         o.bearerToken = QStringLiteral("only-for-others");
-        server = startNginx(m_goodRepo, o);
+        server = startRepoServer(m_goodRepo, o);
         break;
-    case Fault::BadSignature: server = startNginx(m_badSigRepo); break;
-    case Fault::ImageMissing: server = startNginx(m_noImageRepo); break;
-    case Fault::ImageCorrupt: server = startNginx(m_corruptRepo); break;
+    case Fault::BadSignature: server = startRepoServer(m_badSigRepo); break;
+    case Fault::ImageMissing: server = startRepoServer(m_noImageRepo); break;
+    case Fault::ImageCorrupt: server = startRepoServer(m_corruptRepo); break;
     }
     if (server)
         *url = server->url();
@@ -342,7 +325,7 @@ void tst_Reporter::e09_reportHoldsNoSecretsAndUsesTheUpdateAuthentication()
     o.clientCaFile = TestPki::shared().clientCaCert();
     o.bearerToken = token;
     o.davRoot = m_davRoot.path();
-    auto server = startNginx(m_badSigRepo, o);
+    auto server = startRepoServer(m_badSigRepo, o);
     QVERIFY(server);
     const QString tokenFile = m_fx.deviceDir() + QStringLiteral("-token");
     {

@@ -134,6 +134,22 @@ OnlineFixture::Run OnlineFixture::install()
     return Run{r ? std::nullopt : std::optional<Error>(r.error()), engine.flow().path(), {}};
 }
 
+std::unique_ptr<NginxServer> startRepoServer(const QString &root, NginxServer::Options o)
+{
+    const auto &pki = TestPki::shared();
+    if (o.certFile.isEmpty()) {
+        o.certFile = pki.server().cert;
+        o.keyFile = pki.server().key;
+    }
+    o.root = root;
+    auto server = std::make_unique<NginxServer>(o);
+    if (auto started = server->start(); !started) {
+        qWarning() << started.error();
+        return nullptr;
+    }
+    return server;
+}
+
 QString pathString(const QList<Edge> &path)
 {
     QStringList names;

@@ -5,6 +5,8 @@
 #include "online/updateengine.h"
 #include "store/journal.h"
 
+#include "support/nginxserver.h"
+
 #include <QList>
 #include <QMap>
 #include <QTemporaryDir>
@@ -57,6 +59,10 @@ private:
     QTemporaryDir m_dir;
     bool m_valid = false;
 };
+
+// Real nginx over TLS serving root, with the test PKI's good server certificate unless
+// options name another; null (and a warning with nginx's error log) when it fails to start.
+[[nodiscard]] std::unique_ptr<NginxServer> startRepoServer(const QString &root, NginxServer::Options options = {});
 
 [[nodiscard]] QString pathString(const QList<Edge> &path);
 [[nodiscard]] bool pathContains(const QList<Edge> &path, std::initializer_list<Edge> sequence);

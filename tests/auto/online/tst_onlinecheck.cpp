@@ -45,26 +45,9 @@ private Q_SLOTS:
     void plainHttpRefusedWithoutOptIn();
 
 private:
-    std::unique_ptr<NginxServer> startNginx(const QString &root, NginxServer::Options extra = {});
     OnlineFixture m_fx;
     QString m_repo;
 };
-
-std::unique_ptr<NginxServer> tst_OnlineCheck::startNginx(const QString &root, NginxServer::Options o)
-{
-    const auto &pki = TestPki::shared();
-    if (o.certFile.isEmpty()) {
-        o.certFile = pki.server().cert;
-        o.keyFile = pki.server().key;
-    }
-    o.root = root;
-    auto server = std::make_unique<NginxServer>(o);
-    if (auto started = server->start(); !started) {
-        qWarning() << started.error();
-        return nullptr;
-    }
-    return server;
-}
 
 void tst_OnlineCheck::initTestCase()
 {
@@ -76,7 +59,7 @@ void tst_OnlineCheck::initTestCase()
 
 void tst_OnlineCheck::e01_e02_e03_e10_e11_e13_e14_e16_e17_e19_noNewerVersionWaits()
 {
-    auto nginx = startNginx(m_repo);
+    auto nginx = startRepoServer(m_repo);
     QVERIFY(nginx);
     QVERIFY(!m_fx.makeDevice(nginx->url(), {}, QStringLiteral("1.1.0")).isEmpty());
     const auto run = m_fx.run(false);
@@ -92,7 +75,7 @@ void tst_OnlineCheck::e01_e02_e03_e10_e11_e13_e14_e16_e17_e19_noNewerVersionWait
 
 void tst_OnlineCheck::e20_checkAgainAfterWaiting()
 {
-    auto nginx = startNginx(m_repo);
+    auto nginx = startRepoServer(m_repo);
     QVERIFY(nginx);
     QVERIFY(!m_fx.makeDevice(nginx->url(), {}, QStringLiteral("1.1.0")).isEmpty());
     QVERIFY(!m_fx.run(false).error);
@@ -105,7 +88,7 @@ void tst_OnlineCheck::e20_checkAgainAfterWaiting()
 
 void tst_OnlineCheck::e17_newerVersionIsAvailable()
 {
-    auto nginx = startNginx(m_repo);
+    auto nginx = startRepoServer(m_repo);
     QVERIFY(nginx);
     QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
     const auto run = m_fx.run(false);
@@ -189,7 +172,7 @@ void tst_OnlineCheck::e12_invalidCertificateIsRejected()
     NginxServer::Options o;
     o.certFile = TestPki::shared().server(TestPki::Server(kind)).cert;
     o.keyFile = TestPki::shared().server(TestPki::Server(kind)).key;
-    auto nginx = startNginx(m_repo, o);
+    auto nginx = startRepoServer(m_repo, o);
     QVERIFY(nginx);
     QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
     const auto run = m_fx.run(false);
@@ -202,7 +185,7 @@ void tst_OnlineCheck::e12_invalidCertificateIsRejected()
 
 void tst_OnlineCheck::e12_pinnedKeyMismatch()
 {
-    auto nginx = startNginx(m_repo);
+    auto nginx = startRepoServer(m_repo);
     QVERIFY(nginx);
     // The right pin passes, a wrong one is refused before any request.
     QVERIFY(!m_fx.makeDevice(nginx->url(), {{QStringLiteral("server/pinnedPublicKey"), TestPki::shared().serverPin()}}).isEmpty());
@@ -220,7 +203,7 @@ void tst_OnlineCheck::e12_oldTlsProtocolRefused()
     NginxServer::Options o;
     o.protocols = {QStringLiteral("TLSv1"), QStringLiteral("TLSv1.1")};
     o.ciphers = QStringLiteral("DEFAULT@SECLEVEL=0");
-    auto nginx = startNginx(m_repo, o);
+    auto nginx = startRepoServer(m_repo, o);
     QVERIFY(nginx);
     QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
     const auto run = m_fx.run(false);
@@ -248,7 +231,7 @@ void tst_OnlineCheck::e15_authenticationRejected()
         o.clientCaFile = TestPki::shared().clientCaCert();
     else
         o.bearerToken = QStringLiteral("s3cret-token");
-    auto nginx = startNginx(m_repo, o);
+    auto nginx = startRepoServer(m_repo, o);
     QVERIFY(nginx);
     QMap<QString, QString> extra;
     if (deviceIdentity == 1 && mutualTls) {
@@ -274,7 +257,7 @@ void tst_OnlineCheck::e14_authenticatedWithTokenAndClientCertificate()
     NginxServer::Options o;
     o.clientCaFile = TestPki::shared().clientCaCert();
     o.bearerToken = QStringLiteral("s3cret-token");
-    auto nginx = startNginx(m_repo, o);
+    auto nginx = startRepoServer(m_repo, o);
     QVERIFY(nginx);
     const QString token = m_fx.deviceDir() + QStringLiteral("-token");
     QFile f(token);
@@ -360,7 +343,7 @@ void tst_OnlineCheck::e18_metadataRejected()
         QVERIFY(s.open(QIODevice::WriteOnly));
         s.write(*sig);
     }
-    auto nginx = startNginx(repo);
+    auto nginx = startRepoServer(repo);
     QVERIFY(nginx);
     QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
     const auto run = m_fx.run(false);
@@ -380,12 +363,12 @@ void tst_OnlineCheck::e18_replayedOlderManifestRefused()
     Release r2;
     r2.version = QStringLiteral("1.2.0");
     QVERIFY(m_fx.publish(newer, r2));
-    auto nginx = startNginx(newer);
+    auto nginx = startRepoServer(newer);
     QVERIFY(nginx);
     QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
     QVERIFY(!m_fx.run(false).error);
     // A mirror now serves the older, correctly signed manifest.
-    auto old = startNginx(dir.filePath(QStringLiteral("older")));
+    auto old = startRepoServer(dir.filePath(QStringLiteral("older")));
     QVERIFY(old);
     QSettings s(m_fx.deviceDir() + QStringLiteral("/update.conf"), QSettings::IniFormat);
     s.setValue(QStringLiteral("server/url"), old->url().toString());
@@ -405,7 +388,7 @@ void tst_OnlineCheck::e18_keyRotation()
     QVERIFY(publish::keygen(dir.filePath(QStringLiteral("new"))));
     const QString repo = dir.filePath(QStringLiteral("repo"));
     QVERIFY(m_fx.publish(repo, Release{}, dir.filePath(QStringLiteral("new/signing.key"))));
-    auto nginx = startNginx(repo);
+    auto nginx = startRepoServer(repo);
     QVERIFY(nginx);
     QVERIFY(!m_fx.makeDevice(nginx->url(), {{QStringLiteral("trust/publicKeys"),
                                              m_fx.publicKey() + QLatin1Char(',') + dir.filePath(QStringLiteral("new/signing.pub"))}}).isEmpty());
