@@ -11,6 +11,7 @@
 
 #include <QDateTime>
 #include <QFile>
+#include <QHashFunctions>
 #include <QLocale>
 
 using namespace s16;
@@ -54,7 +55,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                                   bytes.last(crypto::kSignatureSize));
         S16_FUZZ_CHECK(!forged && forged.error().code == crypto::CryptoError::BadSignature);
     }
-    if (bytes.size() <= 16 * 1024) { // signing costs; small inputs cover the property
+    // OpenSSL 3 fetches the algorithm on every call (milliseconds): one input in 16 checks
+    // the round trip, picked by the bytes so that a finding replays the same way.
+    if (bytes.size() <= 16 * 1024 && qHash(bytes) % 16 == 0) {
         const auto sig = crypto::sign(keys().privateKey, bytes);
         S16_FUZZ_CHECK(sig && sig->size() == crypto::kSignatureSize);
         S16_FUZZ_CHECK(keys().trusted.verify(bytes, *sig).has_value());
