@@ -20,7 +20,14 @@
 #include <QSqlQuery>
 #include <QStringBuilder>
 
+#include <QHash>
+#include <QThread>
+
+#include <cerrno>
+#include <cstring>
 #include <csignal>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -224,6 +231,46 @@ QJsonObject slotsObject(const QJsonValue &stored)
     return out;
 }
 
+// The device's power rail: an flock on DIR/power.lock, taken by s16-devsim at power-on and
+// inherited by everything the boot starts (the descriptor is passed on, see runChild), so
+// the lock is held while any process of that power-on lives. SIGKILL of s16-devsim kills its
+// child by PR_SET_PDEATHSIG, but the kernel delivers that signal when the child leaves the
+// system call it is in (an fsync, say), a few milliseconds later, and by then the next
+// power-on may have started: two generations of one device writing its journal and boot
+// environment at once, which no real power cut can make. So a power-on first waits for the
+// rail to be free; one process keeps it for all its boots.
+constexpr int kPowerWaitMs = 60000;
+QHash<QString, int> &heldRails()
+{
+    static QHash<QString, int> rails;
+    return rails;
+}
+
+DevsimResult<int> switchPowerOn(const QString &dir)
+{
+    const QString path = QDir(dir).filePath(QString(layout::PowerLock));
+    if (const auto it = heldRails().constFind(path); it != heldRails().cend())
+        return *it;
+    const int fd = ::open(QFile::encodeName(path).constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return problem(DevsimError::StorageFailed, QStringLiteral("cannot open %1: %2").arg(path, QString::fromLocal8Bit(::strerror(errno))));
+    for (int waited = 0;; waited += 10) {
+        if (::flock(fd, LOCK_EX | LOCK_NB) == 0)
+            break;
+        if ((errno != EWOULDBLOCK && errno != EINTR) || waited >= kPowerWaitMs) {
+            const int saved = errno;
+            ::close(fd);
+            return problem(DevsimError::StorageFailed,
+                           saved == EWOULDBLOCK ? QStringLiteral("the processes of the previous power-on of %1 are still running after %2 s (they hold %3)")
+                                                      .arg(dir).arg(kPowerWaitMs / 1000).arg(path)
+                                                : QStringLiteral("cannot lock %1: %2").arg(path, QString::fromLocal8Bit(::strerror(saved))));
+        }
+        QThread::msleep(10);
+    }
+    heldRails().insert(path, fd);
+    return fd;
+}
+
 struct ChildResult {
     std::optional<int> exitCode;
     bool killed = false;
@@ -232,7 +279,8 @@ struct ChildResult {
 // Runs a program the bootloader hands over to. It dies with s16-devsim (PR_SET_PDEATHSIG),
 // so killing the simulator is a power cut for the whole device; its stdout goes to
 // s16-devsim's stderr, keeping a --json report on stdout alone.
-DevsimResult<ChildResult> runChild(const QString &program, const QStringList &args, const QProcessEnvironment &env)
+DevsimResult<ChildResult> runChild(const QString &program, const QStringList &args, const QProcessEnvironment &env,
+                                   int powerRail)
 {
     if (!QFileInfo(program).isExecutable())
         return problem(DevsimError::ToolMissing, QStringLiteral("%1 is not there or not executable").arg(program));
@@ -241,8 +289,10 @@ DevsimResult<ChildResult> runChild(const QString &program, const QStringList &ar
     process.setInputChannelMode(QProcess::ForwardedInputChannel);
     process.setProcessEnvironment(env);
     const pid_t parent = ::getpid();
-    process.setChildProcessModifier([parent] {
+    process.setChildProcessModifier([parent, powerRail] {
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        // the child, and what it starts, hold the power rail until they are gone
+        ::fcntl(powerRail, F_SETFD, 0);
         if (::getppid() != parent)
             ::_exit(137); // s16-devsim died before the child could ask to die with it
         ::dup2(STDERR_FILENO, STDOUT_FILENO);
@@ -469,6 +519,10 @@ DevsimResult<BootReport> boot(const QString &dirArg, const QString &binDir)
     if (!config)
         return std::unexpected(config.error());
 
+    auto rail = switchPowerOn(dir);
+    if (!rail)
+        return std::unexpected(rail.error());
+
     std::optional<QString> bootedVersion;
     {
         auto journal = openJournal(*config);
@@ -549,7 +603,7 @@ DevsimResult<BootReport> boot(const QString &dirArg, const QString &binDir)
     }
 
     report.ran = program % QLatin1Char(' ') % args.first();
-    auto child = runChild(QDir(binDir).filePath(program), args, childEnv);
+    auto child = runChild(QDir(binDir).filePath(program), args, childEnv, *rail);
     if (!child)
         return std::unexpected(child.error());
     report.exitCode = child->exitCode;

@@ -58,6 +58,7 @@ struct InitOptions {
 namespace layout {
 inline constexpr QLatin1StringView Config{"update.conf"};
 inline constexpr QLatin1StringView State{"devsim.json"};      // s16-devsim's own: booted slot, mode
+inline constexpr QLatin1StringView PowerLock{"power.lock"};    // held while a power-on's processes live
 inline constexpr QLatin1StringView Database{"app.db"};
 inline constexpr QLatin1StringView VersionFile{"version"};
 inline constexpr QLatin1StringView StateDir{"state"};
