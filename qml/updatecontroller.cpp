@@ -607,9 +607,9 @@ void UpdateController::restartNow()
     Q_EMIT countdownChanged();
     const QString command = m_config->boot.rebootCommand;
     if (!command.isEmpty()) {
-        QStringList args = QProcess::splitCommand(command);
-        const QString program = args.isEmpty() ? QString() : args.takeFirst();
-        if (program.isEmpty() || !QProcess::startDetached(program, args)) {
+        // through the shell, as recovery and s16-update run it (core/boot/reboot.h); detached,
+        // so that the GUI thread does not wait for it
+        if (!QProcess::startDetached(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), command})) {
             m_restarting = false;
             setLocalError(toInt(ExitCode::InstallFailed), tr("The device could not be restarted."),
                           QStringLiteral("cannot run the reboot command: ") % command);

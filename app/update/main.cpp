@@ -9,6 +9,7 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDeadlineTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRandomGenerator>
@@ -251,9 +252,20 @@ int main(int argc, char *argv[])
         // install between cycles; a cycle that finds the UI working waits a little.
         std::optional<EngineLock> cycleLock;
         std::function<void()> cycle;
+        // QTimer counts in int milliseconds (24.8 days at most): a longer wait (checkInterval
+        // may be up to a year) is taken in pieces of a day, against a deadline.
+        std::function<void(QDeadlineTimer)> waitUntil = [&](QDeadlineTimer deadline) {
+            const qint64 left = deadline.remainingTime();
+            if (left <= 0) {
+                cycle();
+                return;
+            }
+            QTimer::singleShot(std::chrono::milliseconds(std::min<qint64>(left, 24 * 3600 * 1000)), &engine,
+                               [&waitUntil, deadline] { waitUntil(deadline); });
+        };
         auto schedule = [&](qint64 wait) {
             std::fprintf(stderr, "s16-update: next check in %lld s\n", static_cast<long long>(wait));
-            QTimer::singleShot(std::chrono::seconds(wait), &engine, cycle);
+            waitUntil(QDeadlineTimer(std::chrono::seconds(wait)));
         };
         cycle = [&] {
             auto lock = EngineLock::tryAcquire(config.device.stateDir);
@@ -277,7 +289,7 @@ int main(int argc, char *argv[])
     }
     auto lock = EngineLock::tryAcquire(config.device.stateDir);
     if (!lock)
-        return report(Error{ExitCode::Usage, QStringLiteral("another updater is working on this device"), {}, lock.error().message});
+        return report(lock.error());
     if (command == QStringLiteral("check")) {
         const int rc = runJob(engine, reporter, &UpdateEngine::check, json);
         if (rc == 0) {

@@ -264,12 +264,11 @@ Config read(Reader &r, const QString &file)
 
     auto &b = c.boot;
     b.backend = r.string(QStringLiteral("boot/backend"), Reader::Required);
-    static const QStringList backends{QStringLiteral("uboot"), QStringLiteral("grub"), QStringLiteral("none")};
+    static const QStringList backends{QStringLiteral("uboot"), QStringLiteral("grub")};
     if (!b.backend.isEmpty() && !backends.contains(b.backend))
         r.fail(ConfigError::BadValue, QStringLiteral("boot/backend"),
-               QStringLiteral("\"%1\" is not one of uboot, grub, none").arg(b.backend));
-    b.envFile = r.path(QStringLiteral("boot/envFile"),
-                       b.backend == QLatin1String("none") ? Reader::Optional : Reader::Required);
+               QStringLiteral("\"%1\" is not one of uboot, grub").arg(b.backend));
+    b.envFile = r.path(QStringLiteral("boot/envFile"), Reader::Required);
     b.slotA = r.path(QStringLiteral("boot/slotA"), Reader::Required);
     b.slotB = r.path(QStringLiteral("boot/slotB"), Reader::Required);
     // Absent means the real reboot; present and empty means "record the request only".

@@ -42,7 +42,7 @@ struct Config {
     } device;
 
     struct Boot {
-        QString backend;  // "uboot", "grub" or "none"
+        QString backend;  // "uboot" or "grub"
         QString envFile, slotA, slotB;
         QString rebootCommand;  // empty: record the reboot request only (device simulator)
     } boot;

@@ -67,7 +67,7 @@ QJsonValue uptimeSeconds()
 // ethaddr and the like, which must never leave the device.
 QJsonValue bootCounters(const Config &config)
 {
-    if (config.boot.backend.isEmpty() || config.boot.backend == QStringLiteral("none"))
+    if (config.boot.backend.isEmpty())
         return {};
     QJsonObject boot{{QStringLiteral("backend"), config.boot.backend}};
     auto env = openBootEnvironment(config.boot.backend, config.boot.envFile);

@@ -1,5 +1,6 @@
 #include "installengine_p.h"
 
+#include "boot/reboot.h"
 #include "common/fileutil.h"
 #include "common/logging.h"
 #include "crypto/crypto.h"
@@ -13,7 +14,6 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QProcess>
 #include <QStringBuilder>
 
 #include <sys/stat.h>
@@ -50,7 +50,6 @@ const QString Staged = QStringLiteral("staged");
 
 const QString kTrialVar = QStringLiteral("S16_TRIAL");
 constexpr qint64 kMaxSmallFile = 1024 * 1024;
-constexpr int kRebootCommandTimeoutMs = 60000;
 
 QString nowIso()
 {
@@ -243,19 +242,13 @@ Status Engine::requestReboot()
     if (auto recorded = m_journal->set(key::RebootPending, true); !recorded)
         return recorded;
     m_rebootRequested = true;
-    const QString command = m_config.boot.rebootCommand;
-    if (command.isEmpty()) {
+    if (m_config.boot.rebootCommand.isEmpty()) {
         qCInfo(lcInstall) << "reboot requested (recorded only)";
         return {};
     }
-    QProcess process;
-    process.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), command});
-    if (!process.waitForFinished(kRebootCommandTimeoutMs) || process.exitStatus() != QProcess::NormalExit
-        || process.exitCode() != 0) {
-        // The environment is set: the next power-on goes where it must even without this.
-        qCWarning(lcInstall) << "reboot command" << command << "failed:" << process.errorString()
-                             << process.readAllStandardError();
-    }
+    // The environment is set: the next power-on goes where it must even without this.
+    if (auto rebooted = runRebootCommand(m_config.boot.rebootCommand); !rebooted)
+        qCWarning(lcInstall).noquote() << rebooted.error();
     return {};
 }
 

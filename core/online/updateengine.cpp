@@ -1,6 +1,7 @@
 #include "updateengine.h"
 
 #include "boot/bootenv.h"
+#include "boot/reboot.h"
 #include "common/fileutil.h"
 #include "common/logging.h"
 #include "crypto/crypto.h"
@@ -12,7 +13,6 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonArray>
-#include <QProcess>
 #include <QStringBuilder>
 #include <QTimer>
 
@@ -86,15 +86,14 @@ void UpdateEngine::begin(Mode mode)
     m_check = {};
     m_tries = 0;
 
-    // Where the last cycle stopped. A cycle interrupted by a power cut anywhere in
-    // the online part simply starts over; an install in progress belongs to recovery.
+    // Where the last cycle stopped. A cycle interrupted by a power cut anywhere in the
+    // online part simply starts over. Only a reboot that was requested and not yet made
+    // stops it: the update installs at the next boot. A flow left at Reboot without the
+    // request (it failed, or the power went before it was written) starts over too, and
+    // finds the update staged.
     const auto saved = nodeFromName(m_journal->value(QStringLiteral("flow")).toObject().value(QStringLiteral("node")).toString());
     const Node at = saved.value_or(Node::NormalSystem);
-    if (int(at) >= int(Node::Reboot) && at != Node::EndSuccess && at != Node::ErrorLog && at != Node::Consent
-        && at != Node::SendDiagData && !m_journal->value(QStringLiteral("rebootPending")).toBool(false)) {
-        // a recovery step was interrupted; recovery or boot-complete will finish it
-    }
-    if (at == Node::Reboot || m_journal->value(QStringLiteral("rebootPending")).toBool(false)) {
+    if (m_journal->value(QStringLiteral("rebootPending")).toBool(false)) {
         m_error = Error{ExitCode::Usage, QStringLiteral("a reboot into recovery is pending; the update installs at the next boot"), {}, {}};
         QTimer::singleShot(0, this, &UpdateEngine::finish);
         return;
@@ -331,11 +330,10 @@ void UpdateEngine::decideNewImage()
     if (staged.value(QStringLiteral("version")).toString() == m_check.version && stagedManifest.open(QIODevice::ReadOnly)
         && stagedManifest.readAll() == m_manifestBytes) {
         qCInfo(lcDownload) << "version" << m_check.version << "is already staged";
-        m_flow.resumeAt(Node::WaitForUser);
-        (void)m_journal->set(QStringLiteral("flow"), QJsonObject{{QStringLiteral("node"), nodeName(Node::WaitForUser)},
-                                                                {QStringLiteral("edge"), edgeName(Edge::E41)},
-                                                                {QStringLiteral("time"), isoNow()}});
-        finish();
+        // E40's decision again: a priority update whose reboot request was lost (a power
+        // cut between E39 and E43) still reboots at once.
+        m_flow.resumeAt(Node::PrioUpdate);
+        awaitInstall(m_manifest->priority);
         return;
     }
     if (step(Edge::E21))
@@ -638,7 +636,12 @@ void UpdateEngine::notify()
     Q_EMIT updateReady(m_manifest->version.toString(), m_manifest->priority);
     if (!step(Edge::E40))
         return;
-    if (!m_manifest->priority) {
+    awaitInstall(m_manifest->priority);
+}
+
+void UpdateEngine::awaitInstall(bool priority)
+{
+    if (!priority) {
         if (step(Edge::E41)) // wait for the user's "Update now"
             finish();
         return;
@@ -646,7 +649,7 @@ void UpdateEngine::notify()
     if (!step(Edge::E43))
         return;
     if (auto requested = requestRebootIntoRecovery(); !requested)
-        m_error = requested.error();
+        rebootRequestFailed(requested.error());
     finish();
 }
 
@@ -654,9 +657,10 @@ void UpdateEngine::notify()
 
 Status UpdateEngine::install()
 {
-    const auto saved = nodeFromName(m_journal->value(QStringLiteral("flow")).toObject().value(QStringLiteral("node")).toString());
+    if (m_journal->value(QStringLiteral("rebootPending")).toBool(false))
+        return {}; // asked before: the update installs at the next boot
     const QJsonObject staged = m_journal->value(QStringLiteral("staged")).toObject();
-    if (saved != Node::WaitForUser || staged.isEmpty())
+    if (staged.isEmpty())
         return fail(ExitCode::Usage, QStringLiteral("there is no downloaded update waiting to be installed"));
     const QString image = stagedDir() % QLatin1Char('/') % staged.value(QStringLiteral("image")).toString();
     if (QFileInfo(image).size() != qint64(staged.value(QStringLiteral("size")).toDouble())
@@ -666,35 +670,69 @@ Status UpdateEngine::install()
         (void)m_journal->remove(QStringLiteral("staged"));
         return fail(ExitCode::IntegrityMismatch, QStringLiteral("the staged update is incomplete; it will be downloaded again"));
     }
+    // Whatever the last cycle did since (a check, a failed cycle while offline), a staged
+    // update waits for the user.
     m_flow.resumeAt(Node::WaitForUser);
     if (auto moved = m_flow.take(Edge::E42); !moved)
         return moved;
-    return requestRebootIntoRecovery();
+    if (auto requested = requestRebootIntoRecovery(); !requested) {
+        rebootRequestFailed(requested.error());
+        return requested;
+    }
+    return {};
 }
 
 Status UpdateEngine::requestRebootIntoRecovery()
 {
-    if (m_config.boot.backend != QStringLiteral("none")) {
-        auto env = openBootEnvironment(m_config.boot.backend, m_config.boot.envFile);
-        if (!env)
-            return std::unexpected(toError(env.error()).withContext(QStringLiteral("cannot request the reboot into recovery")));
-        if (auto set = (*env)->update({{QString(bootvar::Recovery), QStringLiteral("1")}}); !set)
-            return std::unexpected(toError(set.error()).withContext(QStringLiteral("cannot request the reboot into recovery")));
-    }
+    const QString context = QStringLiteral("cannot request the reboot into recovery");
+    auto env = openBootEnvironment(m_config.boot.backend, m_config.boot.envFile);
+    if (!env)
+        return std::unexpected(toError(env.error()).withContext(context));
+    if (auto set = (*env)->update({{QString(bootvar::Recovery), QStringLiteral("1")}}); !set)
+        return std::unexpected(toError(set.error()).withContext(context));
     if (auto s = m_journal->set(QStringLiteral("rebootPending"), true); !s)
-        return s;
+        return std::unexpected(s.error().withContext(context));
     (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QString(),
                                      QStringLiteral("reboot into recovery requested to install %1")
                                          .arg(m_journal->value(QStringLiteral("staged")).toObject().value(QStringLiteral("version")).toString()),
                                      {}, QStringLiteral("rebootRequested")});
     Q_EMIT rebootRequested();
-    if (!m_config.boot.rebootCommand.isEmpty()) {
-        QStringList args = QProcess::splitCommand(m_config.boot.rebootCommand);
-        const QString program = args.takeFirst();
-        if (!QProcess::startDetached(program, args))
-            return fail(ExitCode::InstallFailed, QStringLiteral("cannot run the reboot command %1").arg(m_config.boot.rebootCommand));
+    // The request is made: the next boot installs, whether this command works or not.
+    if (auto rebooted = runRebootCommand(m_config.boot.rebootCommand); !rebooted) {
+        qCWarning(lcFlow).noquote() << rebooted.error();
+        (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Warning, 0, QString(),
+                                         QStringLiteral("the device did not restart; the update installs at the next restart"),
+                                         rebooted.error(), QStringLiteral("rebootFailed")});
     }
     return {};
+}
+
+void UpdateEngine::rebootRequestFailed(const Error &error)
+{
+    m_error = error;
+    qCWarning(lcFlow).noquote() << exitCodeName(error.code) << error.message << error.detail;
+    if (auto recorded = recordError(error); !recorded)
+        qCCritical(lcStore) << "cannot log the error:" << recorded.error().message;
+    // Nothing changed on the device: the update stays staged and waits for "Update now".
+    m_flow.resumeAt(Node::WaitForUser);
+    (void)m_journal->set(QStringLiteral("flow"), QJsonObject{{QStringLiteral("node"), nodeName(Node::WaitForUser)},
+                                                            {QStringLiteral("edge"), edgeName(Edge::E41)},
+                                                            {QStringLiteral("time"), isoNow()}});
+}
+
+Status UpdateEngine::recordError(const Error &error)
+{
+    return m_journal->transaction([&]() -> Status {
+        if (auto s = m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Error, toInt(error.code), error.edge,
+                                               error.message, error.detail, QStringLiteral("error")});
+            !s)
+            return s;
+        return m_journal->set(QStringLiteral("lastError"), QJsonObject{{QStringLiteral("code"), toInt(error.code)},
+                                                                      {QStringLiteral("message"), error.message},
+                                                                      {QStringLiteral("edge"), error.edge},
+                                                                      {QStringLiteral("detail"), error.detail},
+                                                                      {QStringLiteral("time"), isoNow()}});
+    });
 }
 
 // --- E08/E09 and the end of a job -----------------------------------------------
@@ -713,17 +751,7 @@ void UpdateEngine::failAt(Edge toErrorLog, Error error)
     }
     qCWarning(lcFlow).noquote() << error.edge << exitCodeName(error.code) << error.message;
     // E08: the error is logged and the app sees it (lastError), in one transaction.
-    const auto logged = m_journal->transaction([&]() -> Status {
-        if (auto s = m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Error, toInt(error.code), error.edge,
-                                               error.message, error.detail, QStringLiteral("error")});
-            !s)
-            return s;
-        return m_journal->set(QStringLiteral("lastError"), QJsonObject{{QStringLiteral("code"), toInt(error.code)},
-                                                                      {QStringLiteral("message"), error.message},
-                                                                      {QStringLiteral("edge"), error.edge},
-                                                                      {QStringLiteral("detail"), error.detail},
-                                                                      {QStringLiteral("time"), isoNow()}});
-    });
+    const auto logged = recordError(error);
     if (!logged)
         qCCritical(lcStore) << "cannot log the error:" << logged.error().message;
     if (!step(Edge::E08))

@@ -56,7 +56,9 @@ public:
     // check(), then E21-E43: download, verify, stage, notify, and for a priority
     // update request the reboot into recovery.
     void download();
-    // E42: the user's "Update now". Synchronous: it only records and requests.
+    // E42: the user's "Update now". Synchronous: it only records and requests. It needs
+    // a verified staged update (journal `staged` and its files), whatever the last cycle
+    // did since; with the reboot already requested it does nothing more.
     [[nodiscard]] Status install();
 
     [[nodiscard]] bool isRunning() const { return m_running; }
@@ -94,12 +96,16 @@ private:
     void retryDownload(const Error &why, int retryAfter);
     void verifyAndStage();
     void notify();
+    void awaitInstall(bool priority);            // E41, or E43 and the reboot request
 
     [[nodiscard]] bool step(Edge edge);          // take an edge; on failure end the job
     [[nodiscard]] bool steps(std::initializer_list<Edge> edges);
     void failAt(Edge toErrorLog, Error error);   // take the edge into ErrorLog, then E08/E09
     void finish();
     [[nodiscard]] Status requestRebootIntoRecovery();
+    // The request could not be made: logged, seen by the app, the update waits for the user.
+    void rebootRequestFailed(const Error &error);
+    [[nodiscard]] Status recordError(const Error &error); // the log entry and lastError (E08's record)
     void recordProgress(bool force);
     [[nodiscard]] QString partialDir() const;
     [[nodiscard]] QString stagedDir() const;

@@ -386,8 +386,8 @@ std::expected<EngineLock, Error> EngineLock::tryAcquire(const QString &stateDir)
     if (rc != 0) {
         const int err = errno;
         ::close(fd);
-        if (err == EWOULDBLOCK)
-            return fail(ExitCode::StorageError,
+        if (err == EWOULDBLOCK) // two updaters at once: the caller's mistake, not the storage's
+            return fail(ExitCode::Usage,
                         QStringLiteral("another update engine is running on this device (%1 is locked)").arg(path),
                         errnoText(err));
         return fail(ExitCode::StorageError, QStringLiteral("cannot lock %1").arg(path), errnoText(err));

@@ -80,8 +80,8 @@ private:
 class EngineLock
 {
 public:
-    // Refuses at once (StorageError) when another process, or another EngineLock in
-    // this one, holds it. The holder's pid is written into the file for people to read.
+    // Refuses at once when another process, or another EngineLock in this one, holds it
+    // (Usage: two updaters at once), or with StorageError when the file cannot be locked. The holder's pid is written into the file for people to read.
     [[nodiscard]] static std::expected<EngineLock, Error> tryAcquire(const QString &stateDir);
     // The pid of the process holding the lock now, from the kernel's lock table, without
     // taking the lock: readers (`s16-update status`, the UI's poll) must never make an

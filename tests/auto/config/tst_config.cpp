@@ -164,9 +164,6 @@ void tst_Config::acceptedVariants_data()
         << QStringLiteral("server/url") << QStringLiteral("http://127.0.0.1/r/");
     QTest::newRow("inline comment") << QStringList{QStringLiteral("server/url=https://h/r/ ; the repository")}
                                     << QStringLiteral("server/url") << QStringLiteral("https://h/r/");
-    QTest::newRow("backend none needs no envFile")
-        << QStringList{QStringLiteral("boot/backend=none"), QStringLiteral("-boot/envFile")}
-        << QStringLiteral("boot/backend") << QStringLiteral("none");
     QTest::newRow("grub") << QStringList{QStringLiteral("boot/backend=grub")} << QStringLiteral("boot/backend")
                           << QStringLiteral("grub");
     QTest::newRow("empty rebootCommand records only") << QStringList{QStringLiteral("boot/rebootCommand=")}
@@ -332,7 +329,8 @@ void tst_Config::rejected_data()
     row("uboot without envFile", {QStringLiteral("-boot/envFile")}, E::MissingKey, "boot/envFile");
     row("grub without envFile", {QStringLiteral("boot/backend=grub"), QStringLiteral("-boot/envFile")}, E::MissingKey, "boot/envFile");
     row("no slotA", {QStringLiteral("-boot/slotA")}, E::MissingKey, "boot/slotA");
-    row("no slotB", {QStringLiteral("boot/backend=none"), QStringLiteral("-boot/slotB")}, E::MissingKey, "boot/slotB");
+    row("no slotB", {QStringLiteral("-boot/slotB")}, E::MissingKey, "boot/slotB");
+    row("backend none", {QStringLiteral("boot/backend=none")}, E::BadValue, "boot/backend");
     row("certificate without key", {QStringLiteral("server/clientCertificate=client.crt")}, E::MissingKey, "server/clientKey");
     row("key without certificate", {QStringLiteral("server/clientKey=client.key")}, E::MissingKey, "server/clientCertificate");
     row("missing certificate", {QStringLiteral("server/clientCertificate=gone.crt"), QStringLiteral("server/clientKey=client.key")},

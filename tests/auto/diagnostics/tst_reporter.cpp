@@ -307,7 +307,10 @@ void tst_Reporter::e08_e09_withConsentOneReportPerError()
     QVERIFY(versions.value(QStringLiteral("slots")).isObject());
     QVERIFY(r.value(QStringLiteral("updateDirFreeBytes")).toDouble() > 0);
     QVERIFY(r.value(QStringLiteral("uptimeSeconds")).toDouble() > 0);
-    QVERIFY(r.value(QStringLiteral("boot")).isNull()); // backend none on this device
+    // the device's GRUB environment: the updater's variables only
+    const QJsonObject boot = r.value(QStringLiteral("boot")).toObject();
+    QCOMPARE(boot.value(QStringLiteral("backend")).toString(), QStringLiteral("grub"));
+    QCOMPARE(boot.value(QStringLiteral("variables")).toObject().value(QStringLiteral("BOOT_ORDER")).toString(), QStringLiteral("A B"));
     // The log holds the error as E08 logged it, the newest last.
     const QJsonArray log = r.value(QStringLiteral("log")).toArray();
     QVERIFY(!log.isEmpty());

@@ -424,7 +424,7 @@ void tst_InstallEngine::engineLockOfThisProcessIsAcceptedOthersRefused()
     const InstallReport refused = runBootComplete(d.config(), decision.slot);
     holder.kill();
     holder.waitForFinished();
-    QCOMPARE(exitCodeOf(refused), 16);
+    QCOMPARE(exitCodeOf(refused), 2);
     QVERIFY(refused.path.isEmpty());
     QCOMPARE(d.slotState(QStringLiteral("B")), QStringLiteral("trial"));
 }

@@ -2,6 +2,7 @@
 
 #include "publisher.h"
 
+#include "boot/bootenv.h"
 #include "support/testpki.h"
 #include "support/testutil.h"
 
@@ -66,6 +67,11 @@ QString OnlineFixture::makeDevice(const QUrl &serverUrl, const QMap<QString, QSt
         if (!f.open(QIODevice::WriteOnly))
             return {};
     }
+    // a real GRUB environment block, as grub-editenv makes it: E42/E43 write the recovery request there
+    const auto env = createBootEnvironment(QStringLiteral("grub"), dir + QStringLiteral("/bootenv"),
+                                           {{QStringLiteral("BOOT_ORDER"), QStringLiteral("A B")}});
+    if (!env)
+        return {};
     const QString conf = dir + QStringLiteral("/update.conf");
     QSettings s(conf, QSettings::IniFormat);
     QMap<QString, QString> values{
@@ -81,7 +87,8 @@ QString OnlineFixture::makeDevice(const QUrl &serverUrl, const QMap<QString, QSt
         {QStringLiteral("device/stateDir"), QStringLiteral("state")},
         {QStringLiteral("device/updateDir"), QStringLiteral("update")},
         {QStringLiteral("device/freeSpaceMarginBytes"), QStringLiteral("0")},
-        {QStringLiteral("boot/backend"), QStringLiteral("none")},
+        {QStringLiteral("boot/backend"), QStringLiteral("grub")},
+        {QStringLiteral("boot/envFile"), *env},
         {QStringLiteral("boot/slotA"), QStringLiteral("slotA")},
         {QStringLiteral("boot/slotB"), QStringLiteral("slotB")},
         {QStringLiteral("boot/rebootCommand"), QString()},

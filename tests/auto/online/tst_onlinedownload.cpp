@@ -14,10 +14,29 @@
 #include <QFile>
 #include <QJsonObject>
 #include <QProcess>
+#include <QSettings>
 #include <QTest>
 
 using namespace s16;
 using namespace s16::test;
+
+namespace {
+
+// S16_RECOVERY as GRUB's own tool reads the device's environment block.
+QString recoveryRequest(const Config &config)
+{
+    QProcess p;
+    p.start(QStringLiteral("grub-editenv"), {config.boot.envFile, QStringLiteral("list")});
+    if (!p.waitForFinished(10000) || p.exitCode() != 0)
+        return QStringLiteral("(grub-editenv failed)");
+    for (const QByteArray &line : p.readAllStandardOutput().split('\n')) {
+        if (line.startsWith("S16_RECOVERY="))
+            return QString::fromUtf8(line.mid(13));
+    }
+    return {};
+}
+
+} // namespace
 
 class tst_OnlineDownload : public QObject
 {
@@ -28,6 +47,9 @@ private Q_SLOTS:
     void e42_updateNowRequestsRebootIntoRecovery();
     void e43_priorityUpdateRebootsAtOnce();
     void stagedUpdateIsNotDownloadedAgain();
+    void e42_updateNowAfterACheckOrAFailedCycle();
+    void e42_failedRebootRequestKeepsTheUpdateWaiting();
+    void e40_e43_stagedPriorityUpdateWhoseRebootWasLost();
     void e24_e25_e27_downloadConnectionRetried();
     void e26_downloadOutOfTries();
     void e33_e34_interruptedDownloadResumesWithRange();
@@ -130,6 +152,7 @@ void tst_OnlineDownload::e42_updateNowRequestsRebootIntoRecovery()
     auto j = m_fx.journal();
     QVERIFY(j->value(QStringLiteral("rebootPending")).toBool(false));
     QCOMPARE(j->value(QStringLiteral("flow")).toObject().value(QStringLiteral("node")).toString(), QStringLiteral("Reboot"));
+    QCOMPARE(recoveryRequest(m_fx.config()), QStringLiteral("1"));
 }
 
 void tst_OnlineDownload::e43_priorityUpdateRebootsAtOnce()
@@ -146,6 +169,7 @@ void tst_OnlineDownload::e43_priorityUpdateRebootsAtOnce()
     QVERIFY(pathContains(run.path, {Edge::E39, Edge::E40, Edge::E43}));
     QVERIFY(!run.path.contains(Edge::E41));
     QVERIFY(m_fx.journal()->value(QStringLiteral("rebootPending")).toBool(false));
+    QCOMPARE(recoveryRequest(m_fx.config()), QStringLiteral("1"));
 }
 
 void tst_OnlineDownload::stagedUpdateIsNotDownloadedAgain()
@@ -159,6 +183,101 @@ void tst_OnlineDownload::stagedUpdateIsNotDownloadedAgain()
     QVERIFY(!again.error);
     QCOMPARE(nginx.requestCount(QStringLiteral("/images/")), 1);
     QVERIFY(!again.path.contains(Edge::E21));
+}
+
+void tst_OnlineDownload::e42_updateNowAfterACheckOrAFailedCycle()
+{
+    auto nginx = std::make_unique<NginxServer>(serveOptions(m_repo));
+    QVERIFY(nginx->start());
+    QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
+    QVERIFY(!m_fx.run(true).error);
+    // The user pressed "Later"; a check ran since (it ends at NewImage, not WaitForUser).
+    QVERIFY(!m_fx.run(false).error);
+    auto run = m_fx.install();
+    QVERIFY2(!run.error, run.error ? qPrintable(run.error->message) : "");
+    QCOMPARE(pathString(run.path), QStringLiteral("E42"));
+    QCOMPARE(recoveryRequest(m_fx.config()), QStringLiteral("1"));
+
+    // Again, with a cycle that failed while the server was down (it ends at Consent).
+    QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
+    QVERIFY(!m_fx.run(true).error);
+    nginx.reset();
+    const auto offline = m_fx.run(true);
+    QVERIFY(offline.error);
+    QCOMPARE(offline.error->code, ExitCode::ServerUnreachable);
+    run = m_fx.install();
+    QVERIFY2(!run.error, run.error ? qPrintable(run.error->message) : "");
+    QCOMPARE(pathString(run.path), QStringLiteral("E42"));
+    QVERIFY(m_fx.journal()->value(QStringLiteral("rebootPending")).toBool(false));
+    // Pressed twice: the reboot is already requested, nothing more happens.
+    run = m_fx.install();
+    QVERIFY(!run.error);
+    QVERIFY(run.path.isEmpty());
+}
+
+void tst_OnlineDownload::e42_failedRebootRequestKeepsTheUpdateWaiting()
+{
+    NginxServer nginx(serveOptions(m_repo));
+    QVERIFY(nginx.start());
+    QVERIFY(!m_fx.makeDevice(nginx.url()).isEmpty());
+    QVERIFY(!m_fx.run(true).error);
+    const QString conf = m_fx.deviceDir() + QStringLiteral("/update.conf");
+    const QString envFile = m_fx.config().boot.envFile;
+    {
+        QSettings s(conf, QSettings::IniFormat);
+        s.setValue(QStringLiteral("boot/envFile"), QString(m_fx.deviceDir() + QStringLiteral("/gone/grubenv")));
+    }
+    auto run = m_fx.install();
+    QVERIFY(run.error);
+    QVERIFY2(run.error->message.contains(QStringLiteral("cannot request the reboot into recovery")), qPrintable(run.error->message));
+    auto j = m_fx.journal();
+    QVERIFY(!j->value(QStringLiteral("rebootPending")).toBool(false));
+    QCOMPARE(j->value(QStringLiteral("flow")).toObject().value(QStringLiteral("node")).toString(), QStringLiteral("WaitForUser"));
+    QCOMPARE(j->value(QStringLiteral("lastError")).toObject().value(QStringLiteral("code")).toInt(), toInt(run.error->code));
+    const auto log = j->entries(5);
+    QVERIFY(!log.isEmpty());
+    QCOMPARE(log.last().message, run.error->message);
+    j.reset();
+
+    // The environment is back: the next cycle is not stuck, and "Update now" works.
+    {
+        QSettings s(conf, QSettings::IniFormat);
+        s.setValue(QStringLiteral("boot/envFile"), envFile);
+    }
+    QVERIFY(!m_fx.run(true).error);
+    run = m_fx.install();
+    QVERIFY2(!run.error, run.error ? qPrintable(run.error->message) : "");
+    QCOMPARE(recoveryRequest(m_fx.config()), QStringLiteral("1"));
+}
+
+void tst_OnlineDownload::e40_e43_stagedPriorityUpdateWhoseRebootWasLost()
+{
+    QTemporaryDir dir;
+    Release r;
+    r.priority = true;
+    QVERIFY(m_fx.publish(dir.path(), r));
+    NginxServer nginx(serveOptions(dir.path()));
+    QVERIFY(nginx.start());
+    QVERIFY(!m_fx.makeDevice(nginx.url()).isEmpty());
+    QVERIFY(!m_fx.run(true).error);
+    // The power went after E39 staged it, before E43's request was written.
+    {
+        auto j = m_fx.journal();
+        QVERIFY(j->set(QStringLiteral("rebootPending"), false));
+        QVERIFY(j->set(QStringLiteral("flow"), QJsonObject{{QStringLiteral("node"), QStringLiteral("Notify")}}));
+    }
+    QProcess unset;
+    unset.start(QStringLiteral("grub-editenv"), {m_fx.config().boot.envFile, QStringLiteral("unset"), QStringLiteral("S16_RECOVERY")});
+    QVERIFY(unset.waitForFinished(10000) && unset.exitCode() == 0);
+    QCOMPARE(recoveryRequest(m_fx.config()), QString());
+
+    const auto run = m_fx.run(true);
+    QVERIFY2(!run.error, run.error ? qPrintable(run.error->message) : "");
+    QVERIFY(run.path.contains(Edge::E43));
+    QVERIFY(!run.path.contains(Edge::E21)); // not downloaded again
+    QCOMPARE(nginx.requestCount(QStringLiteral("/images/")), 1);
+    QVERIFY(m_fx.journal()->value(QStringLiteral("rebootPending")).toBool(false));
+    QCOMPARE(recoveryRequest(m_fx.config()), QStringLiteral("1"));
 }
 
 void tst_OnlineDownload::e24_e25_e27_downloadConnectionRetried()

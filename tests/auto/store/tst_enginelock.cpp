@@ -62,7 +62,7 @@ void tst_EngineLock::secondHolderInThisProcessIsRefused()
 
         const auto second = EngineLock::tryAcquire(m_stateDir);
         QVERIFY(!second);
-        QCOMPARE(second.error().code, ExitCode::StorageError);
+        QCOMPARE(second.error().code, ExitCode::Usage);
         QVERIFY2(second.error().message.contains(m_lockFile), qPrintable(second.error().message));
     }
     // Released with the first holder.
@@ -90,7 +90,7 @@ void tst_EngineLock::lockHeldByOtherProcessIsRefused()
 
     const auto refused = EngineLock::tryAcquire(m_stateDir);
     QVERIFY(!refused);
-    QCOMPARE(refused.error().code, ExitCode::StorageError);
+    QCOMPARE(refused.error().code, ExitCode::Usage);
 
     // A holder that dies (SIGKILL, as a power cut) leaves no stale lock.
     holder.kill();

@@ -1,5 +1,6 @@
 #include "testdevice.h"
 
+#include "boot/bootenv.h"
 #include "store/journal.h"
 
 #include <QDateTime>
@@ -46,7 +47,10 @@ TestDevice::TestDevice(QObject *parent) : QObject(parent)
                         QStringLiteral("-out"), d.filePath(QStringLiteral("signing.pub"))}, &m_error))
         return;
     if (!writeFile(d.filePath(QStringLiteral("version")), "1.0.0\n") || !writeFile(d.filePath(QStringLiteral("slotA")), "A")
-        || !writeFile(d.filePath(QStringLiteral("slotB")), {}) || !writeConfig()) {
+        || !writeFile(d.filePath(QStringLiteral("slotB")), {})
+        || !createBootEnvironment(QStringLiteral("grub"), d.filePath(QStringLiteral("bootenv")),
+                                  {{QStringLiteral("BOOT_ORDER"), QStringLiteral("A B")}})
+        || !writeConfig()) {
         m_error = QStringLiteral("cannot write the device files");
         return;
     }
@@ -77,7 +81,8 @@ bool TestDevice::writeConfig(int countdownSeconds, const QString &extra)
                                         "stateDir=state\n"
                                         "updateDir=updates\n"
                                         "[boot]\n"
-                                        "backend=none\n"
+                                        "backend=grub\n"
+                                        "envFile=bootenv/grubenv\n"
                                         "slotA=slotA\n"
                                         "slotB=slotB\n"
                                         "rebootCommand=touch ")

@@ -12,7 +12,7 @@ class Journal;
 class EngineLock;
 
 // A simulated device in a temporary folder for the UI tests: a real configuration
-// file (boot backend "none", a fresh Ed25519 trust key made by the openssl command
+// file (a GRUB environment block, a fresh Ed25519 trust key made by the openssl command
 // line, a server on a closed loopback port, `rebootCommand=touch <dir>/rebooted`),
 // and its own connection to the device's real journal, through which a test puts
 // the device into each state the screens show, exactly as the engine, the daemon or

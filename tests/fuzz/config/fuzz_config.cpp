@@ -62,8 +62,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                              c.boot.slotA, c.boot.slotB, c.server.caFile, c.server.tokenFile})
         S16_FUZZ_CHECK(isAbsoluteOrEmpty(p));
     S16_FUZZ_CHECK(!c.device.versionFile.isEmpty() && !c.device.stateDir.isEmpty() && !c.device.updateDir.isEmpty());
-    S16_FUZZ_CHECK(c.boot.backend == QStringLiteral("uboot") || c.boot.backend == QStringLiteral("grub")
-                   || c.boot.backend == QStringLiteral("none"));
+    S16_FUZZ_CHECK(c.boot.backend == QStringLiteral("uboot") || c.boot.backend == QStringLiteral("grub"));
+    S16_FUZZ_CHECK(!c.boot.envFile.isEmpty());
     if (!c.diagnostics.url.isEmpty())
         S16_FUZZ_CHECK(c.diagnostics.url.path().endsWith(QLatin1Char('/')));
     return 0;
