@@ -1,6 +1,7 @@
-// `s16-update daemon` (E19/E20): the scheduled loop rides out a server outage and
-// picks the update up once the server is back; it holds the engine lock only while
-// a cycle runs, and it never exits on its own.
+// `s16-update daemon` (E19/E20): with no newer version it waits and checks again; the
+// scheduled loop rides out a server outage and picks the update up once the server is
+// back; it holds the engine lock only while a cycle runs, never exits on its own, and
+// takes a wait longer than a QTimer can hold.
 #include "fixture.h"
 
 #include "support/faultserver.h"
@@ -18,10 +19,79 @@ class tst_Daemon : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
-    void e19_e20_daemonRidesOutAnOutage();
+    void e19_e20_noNewerVersionWaitsAndChecksAgain();
+    void daemonRidesOutAnOutage();
+    void waitLongerThanAQTimerCanHold();
 };
 
-void tst_Daemon::e19_e20_daemonRidesOutAnOutage()
+namespace {
+
+// Starts `s16-update daemon` with the flowchart's edges logged (s16.flow) on its stderr.
+void startDaemon(QProcess &daemon, const QString &conf)
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("QT_LOGGING_RULES"), QStringLiteral("s16.flow.debug=true"));
+    daemon.setProcessEnvironment(env);
+    daemon.setProcessChannelMode(QProcess::MergedChannels);
+    daemon.start(binDir() + QStringLiteral("/s16-update"), {QStringLiteral("daemon"), QStringLiteral("--config"), conf});
+}
+
+} // namespace
+
+void tst_Daemon::e19_e20_noNewerVersionWaitsAndChecksAgain()
+{
+    OnlineFixture fx;
+    QVERIFY(fx.isValid());
+    QVERIFY(fx.publish(fx.repo(), Release{}));
+    auto nginx = startRepoServer(fx.repo());
+    QVERIFY(nginx);
+    // the device already runs what the server has
+    const QString conf = fx.makeDevice(nginx->url(), {{QStringLiteral("server/checkIntervalSeconds"), QStringLiteral("1")},
+                                                      {QStringLiteral("server/checkJitterSeconds"), QStringLiteral("0")}},
+                                       QStringLiteral("1.1.0"));
+    QVERIFY(!conf.isEmpty());
+    QProcess daemon;
+    startDaemon(daemon, conf);
+    QVERIFY(daemon.waitForStarted());
+    QByteArray out;
+    QTRY_VERIFY_WITH_TIMEOUT((out += daemon.readAll()).count("\"E20\"") >= 1 && out.count("\"E19\"") >= 2, 20000);
+    daemon.kill();
+    daemon.waitForFinished();
+    out += daemon.readAll();
+    // E17 "no" -> E19 wait -> E20 check again, and no download ever
+    QVERIFY2(out.indexOf("\"E19\"") < out.indexOf("\"E20\""), out.constData());
+    QVERIFY2(!out.contains("\"E21\""), out.constData());
+    QCOMPARE(nginx->requestCount(QStringLiteral("/images/")), 0);
+    QVERIFY(nginx->requestCount(QStringLiteral("/manifest.json.sig")) >= 2);
+}
+
+void tst_Daemon::waitLongerThanAQTimerCanHold()
+{
+    OnlineFixture fx;
+    QVERIFY(fx.isValid());
+    QVERIFY(fx.publish(fx.repo(), Release{}));
+    auto nginx = startRepoServer(fx.repo());
+    QVERIFY(nginx);
+    // 30 days: 2.6e9 ms does not fit QTimer's int milliseconds
+    const QString conf = fx.makeDevice(nginx->url(), {{QStringLiteral("server/checkIntervalSeconds"), QStringLiteral("2592000")},
+                                                      {QStringLiteral("server/checkJitterSeconds"), QStringLiteral("0")}},
+                                       QStringLiteral("1.1.0"));
+    QVERIFY(!conf.isEmpty());
+    QProcess daemon;
+    startDaemon(daemon, conf);
+    QVERIFY(daemon.waitForStarted());
+    QByteArray out;
+    QTRY_VERIFY_WITH_TIMEOUT((out += daemon.readAll()).contains("next check in 2592000 s"), 20000);
+    QTest::qWait(1500); // a wrapped timeout would check again at once, or never
+    out += daemon.readAll();
+    QCOMPARE(daemon.state(), QProcess::Running);
+    QVERIFY2(!out.contains("QTimer") && !out.contains("negative"), out.constData());
+    QCOMPARE(nginx->requestCount(QStringLiteral("/manifest.json.sig")), 1);
+    daemon.kill();
+    daemon.waitForFinished();
+}
+
+void tst_Daemon::daemonRidesOutAnOutage()
 {
     OnlineFixture fx;
     QVERIFY(fx.isValid());
