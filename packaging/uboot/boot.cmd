@@ -47,6 +47,10 @@ if test -n "${s16_slot}"; then
     # comes up (and so never confirms its boot) runs out of tries, and the next slot in
     # BOOT_ORDER is booted.
     saveenv
+    # The booted system learns its slot from the kernel command line (s16-update reads
+    # s16.slot=A|B from /proc/cmdline, core/install detectBootedSlot). Set after saveenv,
+    # so it is not stored.
+    setenv bootargs "${bootargs} s16.slot=${s16_slot}"
     echo "S16: booting slot ${s16_slot}"
     run s16_boot_${s16_slot}
     echo "S16: slot ${s16_slot} did not start"
