@@ -319,11 +319,13 @@ Result<Staged> Engine::loadStaged() const
                                                   .arg(manifest->product, m_config.device.product)));
     }
     // Only the release the online side verified and the user agreed to: another one in its
-    // place, even one the same key signed (an older release, say), is not installed.
+    // place, even one the same key signed (an older release, say), is not installed; nor
+    // is anything when the journal records no download (files left or put in staged/).
     const QJsonObject expected = m_journal ? m_journal->value(key::Staged).toObject() : QJsonObject();
-    if (!expected.isEmpty()
-        && (expected.value(QStringLiteral("version")).toString() != manifest->version.toString()
-            || expected.value(QStringLiteral("sha256")).toString().toLatin1() != manifest->image.sha256)) {
+    if (expected.isEmpty())
+        return std::unexpected(integrityError(QStringLiteral("no downloaded update is recorded for what is in %1").arg(dir.path())));
+    if (expected.value(QStringLiteral("version")).toString() != manifest->version.toString()
+        || expected.value(QStringLiteral("sha256")).toString().toLatin1() != manifest->image.sha256) {
         return std::unexpected(integrityError(QStringLiteral("the staged update is not the one that was downloaded"),
                                               QStringLiteral("staged: %1, downloaded: %2")
                                                   .arg(manifest->version.toString(), expected.value(QStringLiteral("version")).toString())));

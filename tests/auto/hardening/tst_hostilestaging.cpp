@@ -7,6 +7,7 @@
 #include "hostileworld.h"
 
 #include "crypto/crypto.h"
+#include "store/journal.h"
 
 #include <QDir>
 #include <QFile>
@@ -53,6 +54,7 @@ void tst_HostileStaging::replacedStagedUpdateIsNotInstalled_data()
     QTest::newRow("image and its .sha256 replaced together") << QStringLiteral("image+sum");
     QTest::newRow("image replaced by a link to the running slot") << QStringLiteral("link");
     QTest::newRow("another signed release put in its place") << QStringLiteral("swap");
+    QTest::newRow("the journal's record of the download gone") << QStringLiteral("record");
 }
 
 void tst_HostileStaging::replacedStagedUpdateIsNotInstalled()
@@ -79,6 +81,14 @@ void tst_HostileStaging::replacedStagedUpdateIsNotInstalled()
     } else if (tamper == QStringLiteral("link")) {
         QVERIFY(QFile::remove(image));
         QVERIFY(QFile::link(device + QStringLiteral("/slots/A.img"), image));
+    } else if (tamper == QStringLiteral("record")) {
+        // "Update now" was pressed; then the record of what was downloaded is lost, so
+        // recovery cannot tell the files in staged/ are the ones the user agreed to
+        r = e2e::update(*config, {QStringLiteral("install")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+        auto journal = Journal::open(device + QStringLiteral("/state"));
+        QVERIFY(journal);
+        QVERIFY((*journal)->remove(QStringLiteral("staged")));
     } else {
         // the older release's own files, all signed and consistent with each other
         QVERIFY(QFile::remove(image) && QFile::remove(image + QStringLiteral(".sha256")));
@@ -92,7 +102,8 @@ void tst_HostileStaging::replacedStagedUpdateIsNotInstalled()
         QVERIFY(writeFile(image + QStringLiteral(".sha256"), crypto::formatSha256Sum(crypto::Sha256::hexHash(other), QStringLiteral("s16-1.1.0.img"))));
     }
 
-    r = e2e::update(*config, {QStringLiteral("install")});
+    if (tamper != QStringLiteral("record"))
+        r = e2e::update(*config, {QStringLiteral("install")});
     if (r.exitCode == 0) {
         r = e2e::devsim({QStringLiteral("run"), device, QStringLiteral("--json")}, QProcessEnvironment::systemEnvironment(), 120000);
         QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
