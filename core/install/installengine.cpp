@@ -274,7 +274,7 @@ void Engine::reportProgress(const QString &phase, qint64 bytes, qint64 total)
     m_lastProgressWrite = elapsed;
     const double rate = elapsed > 0 ? double(bytes) * 1000.0 / double(elapsed) : 0.0;
     const QJsonValue eta = rate > 0 ? QJsonValue(qint64(double(total - bytes) / rate)) : QJsonValue();
-    (void)m_journal->set(key::Progress, QJsonObject{{QStringLiteral("phase"), phase},
+    (void)m_journal->setHint(key::Progress, QJsonObject{{QStringLiteral("phase"), phase},
                                                     {QStringLiteral("bytes"), bytes},
                                                     {QStringLiteral("total"), total},
                                                     {QStringLiteral("rate"), qint64(rate)},

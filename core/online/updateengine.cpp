@@ -782,7 +782,7 @@ void UpdateEngine::recordProgress(bool force)
     if (!force && m_progressClock.isValid() && m_progressClock.elapsed() < 500)
         return;
     m_progressClock.start();
-    (void)m_journal->set(QStringLiteral("progress"), QJsonObject{{QStringLiteral("phase"), QStringLiteral("download")},
+    (void)m_journal->setHint(QStringLiteral("progress"), QJsonObject{{QStringLiteral("phase"), QStringLiteral("download")},
                                                                 {QStringLiteral("bytes"), double(m_progress.bytes)},
                                                                 {QStringLiteral("total"), double(m_progress.total)},
                                                                 {QStringLiteral("rate"), m_progress.bytesPerSecond},

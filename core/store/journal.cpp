@@ -243,6 +243,19 @@ Status Journal::set(const QString &key, const QJsonValue &value)
                 {key, encode(value)});
 }
 
+Status Journal::setHint(const QString &key, const QJsonValue &value)
+{
+    if (m_depth > 0)
+        return set(key, value);
+    if (auto r = exec(m_connection, m_path, QStringLiteral("relax syncing"), QStringLiteral("PRAGMA synchronous = NORMAL")); !r)
+        return r;
+    const Status stored = set(key, value);
+    // Every other write must stay durable: failing to restore FULL is an error of its own.
+    if (auto r = exec(m_connection, m_path, QStringLiteral("restore syncing"), QStringLiteral("PRAGMA synchronous = FULL")); !r)
+        return r;
+    return stored;
+}
+
 Status Journal::remove(const QString &key)
 {
     return exec(m_connection, m_path, QStringLiteral("remove %1").arg(key),

@@ -48,6 +48,11 @@ public:
     // An undefined value removes the key.
     [[nodiscard]] Status set(const QString &key, const QJsonValue &value);
     [[nodiscard]] Status remove(const QString &key);
+    // set() for a value a power cut may lose without harm (progress): committed without
+    // waiting for the disk (synchronous=NORMAL for this write; WAL keeps the file whole),
+    // so reporting progress does not fsync twice a second beside a slot being written.
+    // Inside a transaction it is an ordinary set().
+    [[nodiscard]] Status setHint(const QString &key, const QJsonValue &value);
     // fallback when the key is absent or cannot be read (a read error is logged).
     [[nodiscard]] QJsonValue value(const QString &key, const QJsonValue &fallback = {}) const;
     [[nodiscard]] QStringList keys() const;

@@ -87,6 +87,7 @@ private Q_SLOTS:
     void createsSchemaInWalMode();
     void valuesRoundTrip_data();
     void valuesRoundTrip();
+    void hintIsStoredAndTakesPartInTransactions();
     void overwriteAndRemove();
     void transactionRollsBack_data();
     void transactionRollsBack();
@@ -125,6 +126,28 @@ std::unique_ptr<Journal> tst_Journal::openJournal(int maxLog)
         return {};
     }
     return std::move(*j);
+}
+
+void tst_Journal::hintIsStoredAndTakesPartInTransactions()
+{
+    auto j = openJournal();
+    QVERIFY(j);
+    QVERIFY(j->setHint(QStringLiteral("progress"), QJsonObject{{QStringLiteral("bytes"), 1}}));
+    // another connection (another process would use one) sees it at once
+    auto other = openJournal();
+    QVERIFY(other);
+    QCOMPARE(other->value(QStringLiteral("progress")).toObject().value(QStringLiteral("bytes")).toInt(), 1);
+    // inside a transaction it is rolled back with the rest
+    const Status failed = j->transaction([&]() -> Status {
+        if (auto s = j->setHint(QStringLiteral("progress"), QJsonObject{{QStringLiteral("bytes"), 2}}); !s)
+            return s;
+        return std::unexpected(Error{ExitCode::StorageError, QStringLiteral("no"), {}, {}});
+    });
+    QVERIFY(!failed);
+    QCOMPARE(other->value(QStringLiteral("progress")).toObject().value(QStringLiteral("bytes")).toInt(), 1);
+    // ordinary writes go on after it
+    QVERIFY(j->set(QStringLiteral("n"), 7));
+    QCOMPARE(runSqlite(j->path(), QStringLiteral("SELECT value FROM state WHERE key = 'n'")), QStringLiteral("7"));
 }
 
 void tst_Journal::createsSchemaInWalMode()
