@@ -128,4 +128,18 @@ Result<qint64> freeBytes(const QString &path)
     return qint64(st.f_bavail) * qint64(st.f_frsize);
 }
 
+void WriteBehind::written(int fd, qint64 end)
+{
+    while (end - m_started >= kWindowBytes) {
+        (void)::sync_file_range(fd, m_started, kWindowBytes, SYNC_FILE_RANGE_WRITE);
+        if (m_started >= kWindowBytes) {
+            const qint64 previous = m_started - kWindowBytes;
+            (void)::sync_file_range(fd, previous, kWindowBytes,
+                                    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+            (void)::posix_fadvise(fd, previous, kWindowBytes, POSIX_FADV_DONTNEED);
+        }
+        m_started += kWindowBytes;
+    }
+}
+
 } // namespace s16::fileutil

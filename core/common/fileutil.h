@@ -28,4 +28,24 @@ namespace s16::fileutil {
 // Free bytes available to an unprivileged writer on the file system holding path.
 [[nodiscard]] Result<qint64> freeBytes(const QString &path);
 
+// Streaming writeback for a file written front to back (an image into a slot, a download
+// into its partial file): each window goes to the medium as soon as it is written
+// (sync_file_range), the one before it is waited for and dropped from the page cache. The
+// medium works while the next bytes arrive, at most two windows are dirty at a time (a
+// device with little RAM never holds a gigabyte of dirty pages), and the final fsync has
+// almost nothing left. Only a hint: the fsync at the end is what makes the file durable,
+// and a file system without sync_file_range simply gets no head start.
+class WriteBehind
+{
+public:
+    static constexpr qint64 kWindowBytes = 8 * 1024 * 1024;
+    // Writing continues at offset from (a resumed download), rounded down to a window.
+    explicit WriteBehind(qint64 from = 0) : m_started(from - from % kWindowBytes) {}
+    // The file (descriptor fd) now holds its bytes up to end.
+    void written(int fd, qint64 end);
+
+private:
+    qint64 m_started;
+};
+
 } // namespace s16::fileutil

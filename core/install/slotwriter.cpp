@@ -1,5 +1,6 @@
 #include "slotwriter.h"
 
+#include "common/fileutil.h"
 #include "common/logging.h"
 #include "crypto/crypto.h"
 #include "faults.h"
@@ -19,27 +20,6 @@ namespace {
 
 QString errnoText(int err) { return QString::fromLocal8Bit(std::strerror(err)); }
 
-// Streaming writeback: the written bytes go to the medium while the next ones are read,
-// instead of a gigabyte of dirty pages waiting for the final fsync. Each window is
-// started as soon as it is written; the one before it is waited for and dropped from the
-// page cache, so at most two windows are dirty or cached at a time (and the read-back
-// comes from the medium). Only a hint: the fsync at the end makes the write durable, and
-// a file system without sync_file_range still gets it.
-constexpr qint64 kWritebackWindow = 8 * 1024 * 1024;
-
-void writeBehind(int fd, qint64 written, qint64 *started)
-{
-    while (written - *started >= kWritebackWindow) {
-        (void)::sync_file_range(fd, *started, kWritebackWindow, SYNC_FILE_RANGE_WRITE);
-        if (*started >= kWritebackWindow) {
-            const qint64 previous = *started - kWritebackWindow;
-            (void)::sync_file_range(fd, previous, kWritebackWindow,
-                                    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
-            (void)::posix_fadvise(fd, previous, kWritebackWindow, POSIX_FADV_DONTNEED);
-        }
-        *started += kWritebackWindow;
-    }
-}
 
 // Closes the descriptor when the scope ends, whatever path leaves it.
 class Fd
@@ -169,7 +149,7 @@ std::expected<void, SlotProblem> SlotWriter::write(const Job &job, const Progres
     const qint64 total = 2 * job.size;
     const auto buffer = std::make_unique<char[]>(size_t(kChunkBytes));
     qint64 done = 0;
-    qint64 writebackStarted = 0;
+    fileutil::WriteBehind writeBehind; // the medium works while the image is read
     bool halfwayPassed = false;
     while (done < job.size) {
         const qint64 want = std::min(kChunkBytes, job.size - done);
@@ -181,7 +161,7 @@ std::expected<void, SlotProblem> SlotWriter::write(const Job &job, const Progres
         if (!writeFully(target.get(), buffer.get(), got))
             return problem(SlotError::WriteFailed, QStringLiteral("cannot write %1").arg(job.target), errnoText(errno));
         done += got;
-        writeBehind(target.get(), done, &writebackStarted);
+        writeBehind.written(target.get(), done);
         // The injected failure comes after real bytes went out, as a failing medium would.
         if (fault::injected(u"write"))
             return problem(SlotError::WriteFailed, QStringLiteral("cannot write %1").arg(job.target),

@@ -412,6 +412,8 @@ void UpdateEngine::downloadNext()
             m_hasher->addData(chunk);
         m_written = m_file->size();
     }
+    // the partial file goes to the medium while the rest arrives: the fsync before E37 is short
+    m_writeBehind = fileutil::WriteBehind(m_written);
 
     // Free space for what is still missing, plus the margin, before a byte is written.
     const qint64 missing = item.size - m_written;
@@ -435,13 +437,14 @@ void UpdateEngine::downloadNext()
             *why = QStringLiteral("the server sent more than the %1 bytes the manifest declares for %2").arg(current.size).arg(current.repoPath);
             return false;
         }
-        if (m_file->write(chunk.data(), chunk.size()) != chunk.size()) {
+        if (m_file->write(chunk.data(), chunk.size()) != chunk.size() || !m_file->flush()) {
             m_attemptError = Error{ExitCode::StorageError, QStringLiteral("cannot write %1").arg(current.partialPath), {}, m_file->errorString()};
             *why = m_attemptError->message;
             return false;
         }
         m_hasher->addData(chunk);
         m_written += chunk.size();
+        m_writeBehind.written(m_file->handle(), m_written);
         m_rateBytes += chunk.size();
         return true;
     };

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/error.h"
+#include "common/fileutil.h"
 #include "config/config.h"
 #include "flow/flowmachine.h"
 
@@ -131,6 +132,7 @@ private:
     qsizetype m_itemIndex = 0;
     std::unique_ptr<QFile> m_file;
     std::unique_ptr<crypto::Sha256> m_hasher;
+    fileutil::WriteBehind m_writeBehind;
     qint64 m_written = 0;
     std::optional<Error> m_attemptError;  // why the current attempt stopped early (sink)
     bool m_tooManyBytes = false;
