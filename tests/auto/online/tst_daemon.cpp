@@ -36,19 +36,27 @@ void startDaemon(QProcess &daemon, const QString &conf)
     daemon.start(binDir() + QStringLiteral("/s16-update"), {QStringLiteral("daemon"), QStringLiteral("--config"), conf});
 }
 
+// A device that already runs what the repository (served by real nginx) holds, checking every
+// interval seconds without jitter; the config path, empty when something failed.
+[[nodiscard]] QString upToDateDevice(OnlineFixture &fx, std::unique_ptr<NginxServer> &nginx, const QString &interval)
+{
+    if (!fx.isValid() || !fx.publish(fx.repo(), Release{}))
+        return {};
+    nginx = startRepoServer(fx.repo());
+    if (!nginx)
+        return {};
+    return fx.makeDevice(nginx->url(), {{QStringLiteral("server/checkIntervalSeconds"), interval},
+                                        {QStringLiteral("server/checkJitterSeconds"), QStringLiteral("0")}},
+                         QStringLiteral("1.1.0"));
+}
+
 } // namespace
 
 void tst_Daemon::e19_e20_noNewerVersionWaitsAndChecksAgain()
 {
     OnlineFixture fx;
-    QVERIFY(fx.isValid());
-    QVERIFY(fx.publish(fx.repo(), Release{}));
-    auto nginx = startRepoServer(fx.repo());
-    QVERIFY(nginx);
-    // the device already runs what the server has
-    const QString conf = fx.makeDevice(nginx->url(), {{QStringLiteral("server/checkIntervalSeconds"), QStringLiteral("1")},
-                                                      {QStringLiteral("server/checkJitterSeconds"), QStringLiteral("0")}},
-                                       QStringLiteral("1.1.0"));
+    std::unique_ptr<NginxServer> nginx;
+    const QString conf = upToDateDevice(fx, nginx, QStringLiteral("1"));
     QVERIFY(!conf.isEmpty());
     QProcess daemon;
     startDaemon(daemon, conf);
@@ -68,14 +76,9 @@ void tst_Daemon::e19_e20_noNewerVersionWaitsAndChecksAgain()
 void tst_Daemon::waitLongerThanAQTimerCanHold()
 {
     OnlineFixture fx;
-    QVERIFY(fx.isValid());
-    QVERIFY(fx.publish(fx.repo(), Release{}));
-    auto nginx = startRepoServer(fx.repo());
-    QVERIFY(nginx);
+    std::unique_ptr<NginxServer> nginx;
     // 30 days: 2.6e9 ms does not fit QTimer's int milliseconds
-    const QString conf = fx.makeDevice(nginx->url(), {{QStringLiteral("server/checkIntervalSeconds"), QStringLiteral("2592000")},
-                                                      {QStringLiteral("server/checkJitterSeconds"), QStringLiteral("0")}},
-                                       QStringLiteral("1.1.0"));
+    const QString conf = upToDateDevice(fx, nginx, QStringLiteral("2592000"));
     QVERIFY(!conf.isEmpty());
     QProcess daemon;
     startDaemon(daemon, conf);
