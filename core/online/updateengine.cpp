@@ -54,12 +54,7 @@ UpdateEngine::UpdateEngine(Config config, Journal *journal, QObject *parent)
     , m_config(std::move(config))
     , m_journal(journal)
 {
-    m_flow = FlowMachine(Node::NormalSystem, [this](Node node, Edge via) -> Status {
-        return m_journal->set(QStringLiteral("flow"),
-                              QJsonObject{{QStringLiteral("node"), nodeName(node)},
-                                          {QStringLiteral("edge"), edgeName(via)},
-                                          {QStringLiteral("time"), isoNow()}});
-    });
+    m_flow = FlowMachine(Node::NormalSystem, [this](Node node, Edge via) { return saveFlow(node, via); });
     m_flow.setObserver([this](Edge via) { Q_EMIT edgeTaken(int(via)); });
 }
 
@@ -718,9 +713,14 @@ void UpdateEngine::rebootRequestFailed(const Error &error)
         qCCritical(lcStore) << "cannot log the error:" << recorded.error().message;
     // Nothing changed on the device: the update stays staged and waits for "Update now".
     m_flow.resumeAt(Node::WaitForUser);
-    (void)m_journal->set(QStringLiteral("flow"), QJsonObject{{QStringLiteral("node"), nodeName(Node::WaitForUser)},
-                                                            {QStringLiteral("edge"), edgeName(Edge::E41)},
-                                                            {QStringLiteral("time"), isoNow()}});
+    (void)saveFlow(Node::WaitForUser, Edge::E41);
+}
+
+Status UpdateEngine::saveFlow(Node node, Edge via)
+{
+    return m_journal->set(QStringLiteral("flow"), QJsonObject{{QStringLiteral("node"), nodeName(node)},
+                                                             {QStringLiteral("edge"), edgeName(via)},
+                                                             {QStringLiteral("time"), isoNow()}});
 }
 
 Status UpdateEngine::recordError(const Error &error)

@@ -107,6 +107,7 @@ private:
     // The request could not be made: logged, seen by the app, the update waits for the user.
     void rebootRequestFailed(const Error &error);
     [[nodiscard]] Status recordError(const Error &error); // the log entry and lastError (E08's record)
+    [[nodiscard]] Status saveFlow(Node node, Edge via);   // journal `flow`: where the cycle stands
     void recordProgress(bool force);
     [[nodiscard]] QString partialDir() const;
     [[nodiscard]] QString stagedDir() const;
