@@ -137,6 +137,7 @@ void WriteBehind::written(int fd, qint64 end)
             (void)::sync_file_range(fd, previous, kWindowBytes,
                                     SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
             (void)::posix_fadvise(fd, previous, kWindowBytes, POSIX_FADV_DONTNEED);
+            m_settled = m_started;
         }
         m_started += kWindowBytes;
     }

@@ -43,9 +43,13 @@ public:
     explicit WriteBehind(qint64 from = 0) : m_started(from - from % kWindowBytes) {}
     // The file (descriptor fd) now holds its bytes up to end.
     void written(int fd, qint64 end);
+    // The bytes before this offset went to the medium (waited for) and left the page cache,
+    // as far as written() saw to it: a read of them now comes from the medium.
+    [[nodiscard]] qint64 settled() const { return m_settled; }
 
 private:
     qint64 m_started;
+    qint64 m_settled = 0;
 };
 
 } // namespace s16::fileutil

@@ -8,11 +8,16 @@
 #include <QFile>
 #include <QStringBuilder>
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <fcntl.h>
 #include <memory>
+#include <mutex>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 namespace s16 {
@@ -74,6 +79,127 @@ bool writeFully(int fd, const char *data, qint64 size)
     }
     return true;
 }
+
+// Reads a slot back while it is being written, on a thread of its own: the writer names
+// the bytes that reached the medium and left the page cache (WriteBehind waited for
+// them), and only those are read, so every byte hashed comes from the medium, never from
+// memory. The read back then costs no time of its own on a medium that reads while it
+// writes, instead of a second pass over the slot after the last fsync.
+class ReadBack
+{
+public:
+    struct Outcome {
+        QByteArray sha256;    // lowercase hex of the whole size, when complete
+        int err = 0;          // errno of a failed read
+        bool shortRead = false;
+    };
+
+    ReadBack(int fd, qint64 size) : m_fd(fd), m_size(size), m_thread([this] { run(); }) {}
+    ~ReadBack()
+    {
+        {
+            const std::lock_guard lock(m_mutex);
+            m_stop = true;
+        }
+        m_changed.notify_all();
+        m_thread.join();
+        ::close(m_fd);
+    }
+    ReadBack(const ReadBack &) = delete;
+    ReadBack &operator=(const ReadBack &) = delete;
+
+    // The bytes before end are on the medium and may be read.
+    void settled(qint64 end)
+    {
+        {
+            const std::lock_guard lock(m_mutex);
+            if (end <= m_settled)
+                return;
+            m_settled = end;
+        }
+        m_changed.notify_all();
+    }
+    [[nodiscard]] qint64 verified() const { return m_verified.load(std::memory_order_relaxed); }
+    // True once the whole size is read (or a read failed); outcome() is valid then.
+    [[nodiscard]] bool waitFinished(std::chrono::milliseconds timeout)
+    {
+        std::unique_lock lock(m_mutex);
+        return m_changed.wait_for(lock, timeout, [this] { return m_finished; });
+    }
+    [[nodiscard]] const Outcome &outcome() const { return m_outcome; }
+
+private:
+    void run()
+    {
+        // Read exactly what is asked: readahead would run past what reached the medium.
+        ::posix_fadvise(m_fd, 0, 0, POSIX_FADV_RANDOM);
+        crypto::Sha256 hash;
+        const auto buffer = std::make_unique<char[]>(size_t(SlotWriter::kChunkBytes));
+        Outcome outcome;
+        qint64 done = 0;
+        while (done < m_size) {
+            qint64 ready = 0;
+            {
+                std::unique_lock lock(m_mutex);
+                m_changed.wait(lock, [&] { return m_stop || m_settled > done; });
+                if (m_stop)
+                    return;
+                ready = m_settled;
+            }
+            while (done < ready) {
+                const qint64 want = std::min(SlotWriter::kChunkBytes, ready - done);
+                const qint64 got = preadFully(buffer.get(), want, done);
+                if (got != want) {
+                    outcome.err = got < 0 ? errno : 0;
+                    outcome.shortRead = got >= 0;
+                    finish(std::move(outcome));
+                    return;
+                }
+                hash.addData(QByteArrayView(buffer.get(), got));
+                done += got;
+                m_verified.store(done, std::memory_order_relaxed);
+            }
+        }
+        outcome.sha256 = hash.hexResult();
+        finish(std::move(outcome));
+    }
+    qint64 preadFully(char *buffer, qint64 want, qint64 offset) const
+    {
+        qint64 got = 0;
+        while (got < want) {
+            const ssize_t n = ::pread(m_fd, buffer + got, size_t(want - got), off_t(offset + got));
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                return -1;
+            }
+            if (n == 0)
+                break;
+            got += n;
+        }
+        return got;
+    }
+    void finish(Outcome outcome)
+    {
+        {
+            const std::lock_guard lock(m_mutex);
+            m_outcome = std::move(outcome);
+            m_finished = true;
+        }
+        m_changed.notify_all();
+    }
+
+    const int m_fd;
+    const qint64 m_size;
+    std::mutex m_mutex;
+    std::condition_variable m_changed;
+    qint64 m_settled = 0;  // guarded by m_mutex
+    bool m_stop = false;   // guarded by m_mutex
+    bool m_finished = false; // guarded by m_mutex
+    Outcome m_outcome;     // written under m_mutex before m_finished
+    std::atomic<qint64> m_verified{0};
+    std::thread m_thread;  // last: starts when everything above is ready
+};
 
 } // namespace
 
@@ -146,10 +272,21 @@ std::expected<void, SlotProblem> SlotWriter::write(const Job &job, const Progres
         ::lseek(target.get(), 0, SEEK_SET);
     }
 
+    // Opened before the first byte goes out: a slot that cannot be read back is not written.
+    Fd reader(::open(QFile::encodeName(job.target).constData(), O_RDONLY | O_CLOEXEC));
+    if (!reader.valid())
+        return problem(SlotError::ReadBackFailed, QStringLiteral("cannot open %1 to read it back").arg(job.target),
+                       errnoText(errno));
+
     const qint64 total = 2 * job.size;
+    const auto report = [&](qint64 written, const ReadBack &readBack) {
+        if (progress)
+            progress(written + readBack.verified(), total);
+    };
     const auto buffer = std::make_unique<char[]>(size_t(kChunkBytes));
     qint64 done = 0;
     fileutil::WriteBehind writeBehind; // the medium works while the image is read
+    ReadBack readBack(reader.release(), job.size); // and the read back follows the medium
     bool halfwayPassed = false;
     while (done < job.size) {
         const qint64 want = std::min(kChunkBytes, job.size - done);
@@ -162,6 +299,7 @@ std::expected<void, SlotProblem> SlotWriter::write(const Job &job, const Progres
             return problem(SlotError::WriteFailed, QStringLiteral("cannot write %1").arg(job.target), errnoText(errno));
         done += got;
         writeBehind.written(target.get(), done);
+        readBack.settled(writeBehind.settled());
         // The injected failure comes after real bytes went out, as a failing medium would.
         if (fault::injected(u"write"))
             return problem(SlotError::WriteFailed, QStringLiteral("cannot write %1").arg(job.target),
@@ -170,55 +308,35 @@ std::expected<void, SlotProblem> SlotWriter::write(const Job &job, const Progres
             halfwayPassed = true;
             fault::killPoint(u"write.mid");
         }
-        if (progress)
-            progress(done, total);
+        report(done, readBack);
     }
     if (!blockDevice && ::ftruncate(target.get(), job.size) != 0)
         return problem(SlotError::WriteFailed, QStringLiteral("cannot truncate %1").arg(job.target), errnoText(errno));
     if (::fsync(target.get()) != 0)
         return problem(SlotError::WriteFailed, QStringLiteral("cannot sync %1").arg(job.target), errnoText(errno));
-    // Drop the cached pages so the read back comes from the medium, not from memory.
+    // Drop the rest of the cached pages so the read back comes from the medium, not from memory.
     ::posix_fadvise(target.get(), 0, 0, POSIX_FADV_DONTNEED);
     const int fd = target.release();
     if (::close(fd) != 0)
         return problem(SlotError::WriteFailed, QStringLiteral("cannot close %1").arg(job.target), errnoText(errno));
+    readBack.settled(job.size);
+    while (!readBack.waitFinished(std::chrono::milliseconds(100)))
+        report(done, readBack);
+    report(done, readBack);
 
-    auto written = hashSlot(job.target, job.size, progress, job.size, total);
-    if (!written)
-        return std::unexpected(written.error());
-    if (fault::injected(u"readback") || *written != job.sha256) {
+    const ReadBack::Outcome &outcome = readBack.outcome();
+    if (outcome.err != 0 || outcome.shortRead) {
+        return problem(SlotError::ReadBackFailed, QStringLiteral("cannot read %1 back").arg(job.target),
+                       outcome.shortRead ? QStringLiteral("it is shorter than the image") : errnoText(outcome.err));
+    }
+    if (fault::injected(u"readback") || outcome.sha256 != job.sha256) {
         return problem(SlotError::VerifyMismatch,
                        QStringLiteral("%1 does not hold the image after writing it").arg(job.target),
                        QStringLiteral("SHA-256 read back %1, expected %2")
-                           .arg(QString::fromLatin1(*written), QString::fromLatin1(job.sha256)));
+                           .arg(QString::fromLatin1(outcome.sha256), QString::fromLatin1(job.sha256)));
     }
     qCInfo(lcInstall) << "wrote and verified" << job.size << "bytes to" << job.target;
     return {};
-}
-
-std::expected<QByteArray, SlotProblem> SlotWriter::hashSlot(const QString &slot, qint64 size, const Progress &progress,
-                                                           qint64 progressBase, qint64 progressTotal)
-{
-    Fd fd(::open(QFile::encodeName(slot).constData(), O_RDONLY | O_CLOEXEC));
-    if (!fd.valid())
-        return problem(SlotError::ReadBackFailed, QStringLiteral("cannot open %1 to read it back").arg(slot), errnoText(errno));
-    ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-    crypto::Sha256 hash;
-    const auto buffer = std::make_unique<char[]>(size_t(kChunkBytes));
-    qint64 done = 0;
-    while (done < size) {
-        const qint64 want = std::min(kChunkBytes, size - done);
-        const qint64 got = readFully(fd.get(), buffer.get(), want);
-        if (got != want) {
-            return problem(SlotError::ReadBackFailed, QStringLiteral("cannot read %1 back").arg(slot),
-                           got < 0 ? errnoText(errno) : QStringLiteral("it is shorter than the image"));
-        }
-        hash.addData(QByteArrayView(buffer.get(), got));
-        done += got;
-        if (progress)
-            progress(progressBase + done, progressTotal > 0 ? progressTotal : size);
-    }
-    return hash.hexResult();
 }
 
 } // namespace s16

@@ -34,11 +34,13 @@ struct SlotProblem {
 [[nodiscard]] Error toError(const SlotProblem &problem);
 
 // Streams a staged image into the inactive slot (a file, or a block device on a real
-// device), then proves the write: fsync, drop the slot's cached pages, read the slot back
-// and compare its SHA-256 with the manifest's. Memory stays at one chunk whatever the
-// image size. The slot the device boots (the fallback while a new image is tried) is
-// never opened for writing: the caller names it and the writer compares device and
-// inode, so a second path to the same file or device is caught too.
+// device) and proves the write: every window of the slot is read back from the medium once
+// it got there (waited for, its cached pages dropped), on a second thread while the next
+// windows are written, the last ones after the final fsync; the SHA-256 of what was read
+// // back must be the manifest's. Memory stays at two chunks whatever the image size. The
+// slot the device boots (the fallback while a new image is tried) is never opened for
+// writing: the caller names it and the writer compares device and inode, so a second path
+// to the same file or device is caught too.
 class SlotWriter
 {
 public:
@@ -51,14 +53,10 @@ public:
         QString target;       // the inactive slot
         QString protectedSlot;// the booted / fallback slot: never written
     };
-    // bytes of the whole step done so far, out of total = 2 * size (write, then read back)
+    // bytes of the whole step done so far, out of total = 2 * size (written + read back)
     using Progress = std::function<void(qint64 bytes, qint64 total)>;
 
     [[nodiscard]] static std::expected<void, SlotProblem> write(const Job &job, const Progress &progress = {});
-    // Reads the first size bytes of a slot and returns their SHA-256 (lowercase hex).
-    [[nodiscard]] static std::expected<QByteArray, SlotProblem>
-    hashSlot(const QString &slot, qint64 size, const Progress &progress = {}, qint64 progressBase = 0,
-             qint64 progressTotal = 0);
     // Whether a and b are the same file or block device (false when either is missing).
     [[nodiscard]] static bool sameDevice(const QString &a, const QString &b);
 };

@@ -1,3 +1,4 @@
+#include "common/fileutil.h"
 #include "install/slotwriter.h"
 #include "support/testutil.h"
 
@@ -5,6 +6,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <linux/magic.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 using namespace s16;
@@ -21,6 +24,8 @@ private Q_SLOTS:
     void injectedFaults_data();
     void injectedFaults();
     void errorsFailTheInstall();
+    void slotChangedWhileWritingIsCaught();
+    void readBackComesFromTheMedium();
 
 private:
     QString imageOf(qint64 size, quint64 seed = 7);
@@ -49,6 +54,8 @@ void tst_SlotWriter::writesAndVerifies_data()
     QTest::newRow("one byte") << qint64(1) << qint64(-1);
     QTest::newRow("exactly one chunk") << SlotWriter::kChunkBytes << qint64(-1);
     QTest::newRow("two chunks and a bit") << 2 * SlotWriter::kChunkBytes + 4099 << qint64(-1);
+    // read back window by window while the next ones are written
+    QTest::newRow("three write-behind windows and a bit") << 3 * fileutil::WriteBehind::kWindowBytes + 4099 << qint64(-1);
     QTest::newRow("slot held a larger image") << qint64(100000) << qint64(5000000);
     QTest::newRow("slot held a smaller image") << qint64(300000) << qint64(1000);
 }
@@ -169,6 +176,65 @@ void tst_SlotWriter::errorsFailTheInstall()
     QCOMPARE(e.code, ExitCode::InstallFailed);
     QCOMPARE(e.edge, QStringLiteral("E51"));
     QVERIFY(e.message.contains(QStringLiteral("slotB")));
+}
+
+void tst_SlotWriter::slotChangedWhileWritingIsCaught()
+{
+    // The read back hashes the slot, not the image it was fed: a byte of the slot changed
+    // by someone else after the writer put it there (here, after its first chunk) is caught.
+    const qint64 size = 3 * fileutil::WriteBehind::kWindowBytes;
+    const QString image = imageOf(size);
+    const QByteArray sum = test::sha256Hex(image)->toLatin1();
+    const QString slotB = m_dir->filePath(QStringLiteral("slotB"));
+    bool changed = false;
+    const auto written = SlotWriter::write({image, size, sum, slotB, m_dir->filePath(QStringLiteral("slotA"))},
+                                           [&](qint64 bytes, qint64) {
+                                               if (changed || bytes < SlotWriter::kChunkBytes)
+                                                   return;
+                                               QFile slot(slotB);
+                                               QVERIFY(slot.open(QIODevice::ReadWrite));
+                                               const QByteArray first = slot.read(1);
+                                               QVERIFY(slot.seek(0));
+                                               QCOMPARE(slot.write(QByteArray(1, char(~first.at(0)))), qint64(1));
+                                               changed = true;
+                                           });
+    QVERIFY(changed);
+    QVERIFY(!written);
+    QCOMPARE(written.error().code, SlotError::VerifyMismatch);
+}
+
+// Bytes this process made the kernel fetch from a block device (its threads included).
+static qint64 storageReadBytes()
+{
+    QFile io(QStringLiteral("/proc/self/io"));
+    if (!io.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : io.readAll().split('\n')) {
+        if (line.startsWith("read_bytes:"))
+            return line.mid(11).trimmed().toLongLong();
+    }
+    return -1;
+}
+
+void tst_SlotWriter::readBackComesFromTheMedium()
+{
+    // E49's proof is what the medium holds, not what the page cache remembers: the read back
+    // must fetch every byte of the slot from storage, although all of it was just written.
+    struct statfs fs {};
+    QCOMPARE(::statfs(QFile::encodeName(m_dir->path()).constData(), &fs), 0);
+    if (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC)
+        QSKIP("the temporary folder lives in memory: there is no medium to read back from");
+    const qint64 size = 3 * fileutil::WriteBehind::kWindowBytes + 4099;
+    const QString image = imageOf(size);
+    const QByteArray sum = test::sha256Hex(image)->toLatin1(); // the image is in the page cache now
+    const qint64 before = storageReadBytes();
+    if (before < 0)
+        QSKIP("/proc/self/io is not readable here");
+    const auto written = SlotWriter::write({image, size, sum, m_dir->filePath(QStringLiteral("slotB")),
+                                            m_dir->filePath(QStringLiteral("slotA"))});
+    QVERIFY2(written, written ? "" : qPrintable(written.error().message + u' ' + written.error().detail));
+    const qint64 fetched = storageReadBytes() - before;
+    QVERIFY2(fetched >= size, qPrintable(QStringLiteral("read %1 bytes from storage, the slot holds %2").arg(fetched).arg(size)));
 }
 
 QTEST_GUILESS_MAIN(tst_SlotWriter)
