@@ -1,12 +1,12 @@
 #include "updatecontroller.h"
 
+#include "engineworker.h"
+
 #include "diagnostics/diagnostics.h"
-#include "diagnostics/reporter.h"
 
 #include "common/error.h"
 #include "config/config.h"
 #include "online/devicestatus.h"
-#include "online/updateengine.h"
 #include "store/journal.h"
 
 #include <QDateTime>
@@ -15,6 +15,7 @@
 #include <QLocale>
 #include <QProcess>
 #include <QStringBuilder>
+#include <QThread>
 
 #include <cmath>
 
@@ -28,15 +29,6 @@ QString errorKey(const QJsonObject &e)
 {
     return str(e, "time") % QLatin1Char('|') % QString::number(e.value(QStringLiteral("code")).toInt())
         % QLatin1Char('|') % str(e, "message");
-}
-
-QJsonObject errorJson(const Error &e)
-{
-    return QJsonObject{{QStringLiteral("code"), toInt(e.code)},
-                       {QStringLiteral("message"), e.message},
-                       {QStringLiteral("edge"), e.edge},
-                       {QStringLiteral("detail"), e.detail},
-                       {QStringLiteral("time"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)}};
 }
 
 } // namespace
@@ -78,10 +70,14 @@ void UpdateController::close()
 {
     m_poll.stop();
     m_tick.stop();
-    if (m_engine)
-        m_engine->disconnect(this);
-    m_reporter.reset();
-    m_engine.reset();
+    if (m_worker) {
+        // A running job ends with the worker, as it would with the process. The worker is
+        // deleted on its thread as the thread finishes (connected in open()).
+        std::exchange(m_worker, nullptr)->disconnect(this);
+        m_engineThread->quit();
+        m_engineThread->wait();
+        m_engineThread.reset();
+    }
     m_lock.reset();
     m_journal.reset();
     m_config.reset();
@@ -89,6 +85,7 @@ void UpdateController::close()
     m_staged = {};
     m_found = {};
     m_job = Job::None;
+    m_transfer = {};
     m_installAfterDownload = false;
     m_countdownRunning = false;
     m_restarting = false;
@@ -119,12 +116,22 @@ bool UpdateController::open()
     // controller says so, after the priority countdown the user sees.
     Config engineConfig = *m_config;
     engineConfig.boot.rebootCommand.clear();
-    m_engine = std::make_unique<UpdateEngine>(std::move(engineConfig), m_journal.get());
-    connect(m_engine.get(), &UpdateEngine::finished, this, &UpdateController::onJobFinished);
-    connect(m_engine.get(), &UpdateEngine::progressChanged, this, &UpdateController::progressChanged);
-    connect(m_engine.get(), &UpdateEngine::edgeTaken, this, &UpdateController::refresh);
-    m_reporter = std::make_unique<DiagnosticsReporter>(*m_config, m_journal.get());
-    m_reporter->attach(m_engine.get());
+    m_engineThread = std::make_unique<QThread>();
+    m_engineThread->setObjectName(QStringLiteral("s16-engine"));
+    m_worker = new EngineWorker(engineConfig);
+    m_worker->moveToThread(m_engineThread.get());
+    connect(m_engineThread.get(), &QThread::finished, m_worker, &QObject::deleteLater);
+    // Each arrives queued on this thread, in the order the worker sent them.
+    connect(m_worker, &EngineWorker::jobFinished, this, &UpdateController::onJobFinished);
+    connect(m_worker, &EngineWorker::installFinished, this, &UpdateController::onInstallFinished);
+    connect(m_worker, &EngineWorker::progressChanged, this, &UpdateController::onProgress);
+    connect(m_worker, &EngineWorker::edgeTaken, this, &UpdateController::refresh);
+    connect(m_worker, &EngineWorker::openFailed, this, [this](const QJsonObject &error) {
+        m_localError = error;
+        Q_EMIT statusChanged();
+    });
+    m_engineThread->start();
+    QMetaObject::invokeMethod(m_worker, &EngineWorker::open);
     m_poll.start();
     refresh();
     return true;
@@ -278,29 +285,29 @@ bool UpdateController::isPriority() const
 
 qint64 UpdateController::bytes() const
 {
-    if (m_engine && m_engine->isRunning())
-        return m_engine->progress().bytes;
+    if (m_transfer.live)
+        return m_transfer.bytes;
     return qint64(m_status->progress.value(QStringLiteral("bytes")).toDouble());
 }
 
 qint64 UpdateController::total() const
 {
-    if (m_engine && m_engine->isRunning())
-        return m_engine->progress().total;
+    if (m_transfer.live)
+        return m_transfer.total;
     return qint64(m_status->progress.value(QStringLiteral("total")).toDouble());
 }
 
 double UpdateController::rate() const
 {
-    if (m_engine && m_engine->isRunning())
-        return m_engine->progress().bytesPerSecond;
+    if (m_transfer.live)
+        return m_transfer.bytesPerSecond;
     return m_status->progress.value(QStringLiteral("rate")).toDouble();
 }
 
 qint64 UpdateController::eta() const
 {
-    if (m_engine && m_engine->isRunning())
-        return m_engine->progress().etaSeconds;
+    if (m_transfer.live)
+        return m_transfer.etaSeconds;
     return qint64(m_status->progress.value(QStringLiteral("eta")).toDouble(-1));
 }
 
@@ -473,7 +480,7 @@ void UpdateController::setLocalError(int code, const QString &message, const QSt
 
 bool UpdateController::startJob(Job job)
 {
-    if (!m_engine || m_job != Job::None)
+    if (!m_worker || m_job != Job::None)
         return false;
     auto lock = EngineLock::tryAcquire(m_config->device.stateDir);
     if (!lock) {
@@ -486,40 +493,41 @@ bool UpdateController::startJob(Job job)
     m_localError = {};
     m_job = job;
     m_lastJob = job;
+    m_transfer = {};
     refresh();
-    if (job == Job::Check)
-        m_engine->check();
-    else
-        m_engine->download();
+    QMetaObject::invokeMethod(m_worker, job == Job::Check ? &EngineWorker::check : &EngineWorker::download);
     return true;
 }
 
-void UpdateController::onJobFinished()
+void UpdateController::onProgress(qint64 bytes, qint64 total, double bytesPerSecond, qint64 etaSeconds)
+{
+    if (m_job != Job::Check && m_job != Job::Download)
+        return; // a late word from a job that is over
+    m_transfer = Transfer{true, bytes, total, bytesPerSecond, etaSeconds};
+    Q_EMIT progressChanged();
+}
+
+void UpdateController::onJobFinished(const QJsonObject &error, const QJsonObject &found)
 {
     const Job job = std::exchange(m_job, Job::None);
+    m_transfer = {};
     m_lock.reset();
-    const std::optional<Error> &error = m_engine->error();
-    if (!error) {
-        const CheckResult &r = m_engine->checkResult();
-        m_found = r.available ? QJsonObject{{QStringLiteral("version"), r.version},
-                                            {QStringLiteral("size"), double(r.size)},
-                                            {QStringLiteral("priority"), r.priority},
-                                            {QStringLiteral("notes"), r.notes}}
-                              : QJsonObject{};
+    if (error.isEmpty()) {
+        m_found = found;
         if (job == Job::Check)
             m_laterVersion.clear();
     } else {
         // Errors before the flow starts (configuration, a pending reboot) never reach the journal.
         const QJsonObject logged = m_journal->value(QStringLiteral("lastError")).toObject();
-        if (str(logged, "message") != error->message)
-            m_localError = errorJson(*error);
+        if (str(logged, "message") != str(error, "message"))
+            m_localError = error;
     }
-    const bool installNow = std::exchange(m_installAfterDownload, false) && !error;
+    const bool installNow = std::exchange(m_installAfterDownload, false) && error.isEmpty();
     refresh();
     if (installNow && isDownloaded() && state() == QLatin1String("ready"))
         install();
     QVariantMap errorMap;
-    if (error)
+    if (!error.isEmpty())
         errorMap = lastError();
     Q_EMIT jobFinished(errorMap);
 }
@@ -547,7 +555,7 @@ void UpdateController::downloadNow() { startJob(Job::Download); }
 
 void UpdateController::updateNow()
 {
-    if (!m_engine || m_job != Job::None)
+    if (!m_worker || m_job != Job::None)
         return;
     if (isDownloaded() && state() == QLatin1String("ready")) {
         install();
@@ -567,15 +575,23 @@ void UpdateController::install()
         refresh();
         return;
     }
-    const Status installed = m_engine->install();
-    if (!installed) {
-        setLocalError(toInt(installed.error().code), installed.error().message, installed.error().detail);
+    m_lock = std::make_unique<EngineLock>(std::move(*lock));
+    m_job = Job::Install;
+    Q_EMIT statusChanged();
+    QMetaObject::invokeMethod(m_worker, &EngineWorker::install);
+}
+
+void UpdateController::onInstallFinished(const QJsonObject &error)
+{
+    m_job = Job::None;
+    m_lock.reset();
+    if (!error.isEmpty()) {
+        m_localError = error;
         refresh();
         return;
     }
     refresh();
     restartNow(); // the user asked for it: no countdown
-
 }
 
 void UpdateController::later()

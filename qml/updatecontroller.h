@@ -10,18 +10,19 @@
 #include <memory>
 #include <optional>
 
+QT_FORWARD_DECLARE_CLASS(QThread)
+
 namespace s16 {
 
 struct Config;
 struct DeviceStatus;
 class Journal;
 class EngineLock;
-class UpdateEngine;
-class DiagnosticsReporter;
+class EngineWorker;
 
 // The device UI's one window onto the updater: it runs the same UpdateEngine as
-// `s16-update` in this process (holding the EngineLock only while a job runs) and
-// re-reads the journal every second, so what the screen shows and what
+// `s16-update` in this process, on a thread of its own (EngineWorker; the EngineLock
+// held only while a job runs), and re-reads the journal every second, so what the screen shows and what
 // `s16-update status` prints always agree, also while another process (the daemon)
 // drives the update. Everything the screens show is a property here, already
 // decided and translated: `page` names the screen that fits the device's state,
@@ -177,10 +178,12 @@ Q_SIGNALS:
     void restartRequested();
 
 private:
-    enum class Job { None, Check, Download };
+    enum class Job { None, Check, Download, Install };
     void close();
     bool startJob(Job job);
-    void onJobFinished();
+    void onJobFinished(const QJsonObject &error, const QJsonObject &found);
+    void onInstallFinished(const QJsonObject &error);
+    void onProgress(qint64 bytes, qint64 total, double bytesPerSecond, qint64 etaSeconds);
     void install();
     void updateCountdown();
     void setLocalError(int code, const QString &message, const QString &detail = {});
@@ -190,8 +193,8 @@ private:
     QString m_configFile;
     std::unique_ptr<Config> m_config;
     std::unique_ptr<Journal> m_journal;
-    std::unique_ptr<UpdateEngine> m_engine;
-    std::unique_ptr<DiagnosticsReporter> m_reporter; // E09: reports only with consent
+    std::unique_ptr<QThread> m_engineThread;
+    EngineWorker *m_worker = nullptr; // lives in m_engineThread, deleted there
     std::unique_ptr<EngineLock> m_lock;
     std::unique_ptr<DeviceStatus> m_status;
     QJsonObject m_staged;
@@ -201,6 +204,13 @@ private:
     Job m_lastJob = Job::None;
     bool m_installAfterDownload = false;
     QJsonObject m_found;          // what this process's last check found: version, size, priority, notes
+    struct Transfer {             // the running download's progress, as the worker last said
+        bool live = false;
+        qint64 bytes = 0;
+        qint64 total = 0;
+        double bytesPerSecond = 0;
+        qint64 etaSeconds = -1;
+    } m_transfer;
     QString m_laterVersion;       // hidden by later() until the next check
     QString m_laterCheck;         // lastCheck when later() was pressed
     qint64 m_lastLogId = -1;

@@ -9,8 +9,12 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLocale>
+#include <QLoggingCategory>
+#include <QMutex>
 #include <QSignalSpy>
+#include <QScopeGuard>
 #include <QTest>
+#include <QThread>
 
 using namespace s16;
 
@@ -38,6 +42,7 @@ private Q_SLOTS:
     void errorTextsForEveryCode();
     void checkUnreachableServer();
     void checkWhileEngineLocked();
+    void engineRunsOffTheGuiThread();
     void laterHidesUntilNextCheck();
     void updateNowRequestsRebootAndRestarts();
     void priorityCountdownRestarts();
@@ -281,6 +286,46 @@ void tst_UpdateController::checkUnreachableServer()
     QCOMPARE(m_device->value(QStringLiteral("lastError")).toMap().value(QStringLiteral("code")).toInt(), 10);
 }
 
+namespace {
+// The threads that took flowchart edges (the engine logs each one in s16.flow).
+QMutex flowThreadsMutex;
+QList<QThread *> flowThreads;
+QtMessageHandler previousHandler = nullptr;
+void recordFlowThread(QtMsgType type, const QMessageLogContext &context, const QString &message)
+{
+    if (context.category && qstrcmp(context.category, "s16.flow") == 0) {
+        const QMutexLocker lock(&flowThreadsMutex);
+        flowThreads.append(QThread::currentThread());
+    }
+    previousHandler(type, context, message);
+}
+} // namespace
+
+void tst_UpdateController::engineRunsOffTheGuiThread()
+{
+    // STYLE rule 4: the engine's work (a check here, then "Update now") never runs on the
+    // thread that draws the screen, which stays free while the engine works.
+    QLoggingCategory::setFilterRules(QStringLiteral("s16.flow.debug=true"));
+    previousHandler = qInstallMessageHandler(recordFlowThread);
+    const auto restore = qScopeGuard([] {
+        qInstallMessageHandler(previousHandler);
+        QLoggingCategory::setFilterRules(QString());
+    });
+    QVERIFY(m_device->stage(QStringLiteral("2.1.0"), false));
+    QVERIFY(openController());
+    QSignalSpy finished(m_controller.get(), &UpdateController::jobFinished);
+    QSignalSpy restart(m_controller.get(), &UpdateController::restartRequested);
+    m_controller->check(); // the server is unreachable: E01 ... E07 into the error log
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 20000);
+    m_controller->updateNow(); // E42
+    QTRY_COMPARE_WITH_TIMEOUT(restart.size(), 1, 5000);
+    const QMutexLocker lock(&flowThreadsMutex);
+    QVERIFY(flowThreads.size() >= 3);
+    for (QThread *thread : std::as_const(flowThreads))
+        QVERIFY(thread != QThread::currentThread());
+    flowThreads.clear();
+}
+
 void tst_UpdateController::checkWhileEngineLocked()
 {
     QVERIFY(m_device->holdLock(true));
@@ -314,11 +359,14 @@ void tst_UpdateController::updateNowRequestsRebootAndRestarts()
     QVERIFY(openController());
     QSignalSpy restart(m_controller.get(), &UpdateController::restartRequested);
     m_controller->updateNow();
+    // The engine records the request on its own thread: the GUI thread returns at once.
+    QVERIFY(m_controller->isBusy());
+    QTRY_COMPARE_WITH_TIMEOUT(restart.size(), 1, 5000);
+    QVERIFY(!m_controller->isBusy());
     QVERIFY2(m_controller->lastError().isEmpty(), qPrintable(m_controller->lastError().value(QStringLiteral("message")).toString()));
     QCOMPARE(m_device->value(QStringLiteral("rebootPending")).toBool(), true);
     QCOMPARE(m_controller->state(), QStringLiteral("rebootPending"));
     QCOMPARE(m_controller->page(), QStringLiteral("progress"));
-    QCOMPARE(restart.size(), 1);
     QTRY_VERIFY_WITH_TIMEOUT(m_device->rebooted(), 5000);
 }
 
