@@ -24,8 +24,9 @@ namespace {
 // documentation ("0003-available.png").
 void saveScreenshots(QQuickWindow *window, QObject *controller, const QString &dir)
 {
-    // Number on from what is in the folder: the demo runs the UI before and after the restart.
-    auto count = std::make_shared<int>(int(QDir(dir).entryList({QStringLiteral("*.png")}, QDir::Files).size()));
+    // Number on from the screenshots of an earlier run in the folder: the demo runs the UI
+    // before and after the restart (other PNGs there, as the recovery screen's, do not count).
+    auto count = std::make_shared<int>(int(QDir(dir).entryList({QStringLiteral("[0-9][0-9][0-9][0-9]-*.png")}, QDir::Files).size()));
     auto lastPage = std::make_shared<QString>();
     auto *poll = new QTimer(window);
     QObject::connect(poll, &QTimer::timeout, window, [window, controller, dir, count, lastPage] {
