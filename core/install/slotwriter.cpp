@@ -137,6 +137,7 @@ private:
         const auto buffer = std::make_unique<char[]>(size_t(SlotWriter::kChunkBytes));
         Outcome outcome;
         qint64 done = 0;
+        qint64 requested = 0; // asked of the medium ahead of the reads (POSIX_FADV_WILLNEED)
         while (done < m_size) {
             qint64 ready = 0;
             {
@@ -147,6 +148,13 @@ private:
                 ready = m_settled;
             }
             while (done < ready) {
+                // Keep the medium busy while a chunk is hashed: the next chunks are requested
+                // before this one is read, never past what reached the medium.
+                const qint64 ahead = std::min(done + kAheadBytes, ready);
+                if (ahead > requested) {
+                    ::posix_fadvise(m_fd, requested, ahead - requested, POSIX_FADV_WILLNEED);
+                    requested = ahead;
+                }
                 const qint64 want = std::min(SlotWriter::kChunkBytes, ready - done);
                 const qint64 got = preadFully(buffer.get(), want, done);
                 if (got != want) {
@@ -189,6 +197,9 @@ private:
         m_changed.notify_all();
     }
 
+    // Three chunks: one or none left the medium idle while a chunk was hashed (1.7 s for 1 GiB
+    // against 1.15-1.4 s with two or three here); six were no faster.
+    static constexpr qint64 kAheadBytes = 3 * SlotWriter::kChunkBytes;
     const int m_fd;
     const qint64 m_size;
     std::mutex m_mutex;
