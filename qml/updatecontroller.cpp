@@ -9,6 +9,7 @@
 #include "online/devicestatus.h"
 #include "store/journal.h"
 
+#include <QCoreApplication>
 #include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -77,6 +78,8 @@ void UpdateController::close()
         m_engineThread->quit();
         m_engineThread->wait();
         m_engineThread.reset();
+        // What it said before it was disconnected and has not arrived yet belongs to the old device.
+        QCoreApplication::removePostedEvents(this, QEvent::MetaCall);
     }
     m_lock.reset();
     m_journal.reset();
@@ -509,6 +512,8 @@ void UpdateController::onProgress(qint64 bytes, qint64 total, double bytesPerSec
 
 void UpdateController::onJobFinished(const QJsonObject &error, const QJsonObject &found)
 {
+    if (m_job != Job::Check && m_job != Job::Download)
+        return;
     const Job job = std::exchange(m_job, Job::None);
     m_transfer = {};
     m_lock.reset();
@@ -583,6 +588,8 @@ void UpdateController::install()
 
 void UpdateController::onInstallFinished(const QJsonObject &error)
 {
+    if (m_job != Job::Install)
+        return;
     m_job = Job::None;
     m_lock.reset();
     if (!error.isEmpty()) {

@@ -43,6 +43,7 @@ private Q_SLOTS:
     void checkUnreachableServer();
     void checkWhileEngineLocked();
     void engineRunsOffTheGuiThread();
+    void reopenDuringJobForgetsIt();
     void laterHidesUntilNextCheck();
     void updateNowRequestsRebootAndRestarts();
     void priorityCountdownRestarts();
@@ -324,6 +325,25 @@ void tst_UpdateController::engineRunsOffTheGuiThread()
     for (QThread *thread : std::as_const(flowThreads))
         QVERIFY(thread != QThread::currentThread());
     flowThreads.clear();
+}
+
+void tst_UpdateController::reopenDuringJobForgetsIt()
+{
+    // Opening the device again (a new configFile) ends the running job with its engine thread;
+    // nothing the old engine said afterwards reaches the screen, and the lock is free.
+    QVERIFY(openController());
+    QSignalSpy finished(m_controller.get(), &UpdateController::jobFinished);
+    m_controller->check();
+    QVERIFY(m_controller->isBusy());
+    // The GUI thread looks away while the engine fails to reach the server (E07, about 0.1 s
+    // here), so the engine's "finished" is already queued for it when the device is reopened.
+    QThread::msleep(1000);
+    QVERIFY(m_controller->open());
+    QVERIFY(!m_controller->isBusy());
+    QTest::qWait(300);
+    QCOMPARE(finished.size(), 0);
+    QVERIFY(!m_controller->isBusy());
+    QVERIFY(m_device->holdLock(true));
 }
 
 void tst_UpdateController::checkWhileEngineLocked()
