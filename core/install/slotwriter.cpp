@@ -47,12 +47,12 @@ std::unexpected<SlotProblem> problem(SlotError code, QString message, QString de
     return std::unexpected(SlotProblem{code, std::move(message), std::move(detail)});
 }
 
-// Reads until the buffer is full or the file ends; -1 on error.
-qint64 readFully(int fd, char *buffer, qint64 want)
+// Reads want bytes at offset, or fewer where the file ends; -1 on error.
+qint64 readFully(int fd, char *buffer, qint64 want, qint64 offset)
 {
     qint64 got = 0;
     while (got < want) {
-        const ssize_t n = ::read(fd, buffer + got, size_t(want - got));
+        const ssize_t n = ::pread(fd, buffer + got, size_t(want - got), off_t(offset + got));
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -156,7 +156,7 @@ private:
                     requested = ahead;
                 }
                 const qint64 want = std::min(SlotWriter::kChunkBytes, ready - done);
-                const qint64 got = preadFully(buffer.get(), want, done);
+                const qint64 got = readFully(m_fd, buffer.get(), want, done);
                 if (got != want) {
                     outcome.err = got < 0 ? errno : 0;
                     outcome.shortRead = got >= 0;
@@ -170,22 +170,6 @@ private:
         }
         outcome.sha256 = hash.hexResult();
         finish(std::move(outcome));
-    }
-    qint64 preadFully(char *buffer, qint64 want, qint64 offset) const
-    {
-        qint64 got = 0;
-        while (got < want) {
-            const ssize_t n = ::pread(m_fd, buffer + got, size_t(want - got), off_t(offset + got));
-            if (n < 0) {
-                if (errno == EINTR)
-                    continue;
-                return -1;
-            }
-            if (n == 0)
-                break;
-            got += n;
-        }
-        return got;
     }
     void finish(Outcome outcome)
     {
@@ -301,7 +285,7 @@ std::expected<void, SlotProblem> SlotWriter::write(const Job &job, const Progres
     bool halfwayPassed = false;
     while (done < job.size) {
         const qint64 want = std::min(kChunkBytes, job.size - done);
-        const qint64 got = readFully(source.get(), buffer.get(), want);
+        const qint64 got = readFully(source.get(), buffer.get(), want, done);
         if (got != want) {
             return problem(SlotError::SourceUnreadable, QStringLiteral("cannot read the image %1").arg(job.image),
                            got < 0 ? errnoText(errno) : QStringLiteral("it ended early"));
