@@ -37,7 +37,7 @@ struct SlotProblem {
 // device) and proves the write: every window of the slot is read back from the medium once
 // it got there (waited for, its cached pages dropped), on a second thread while the next
 // windows are written, the last ones after the final fsync; the SHA-256 of what was read
-// // back must be the manifest's. Memory stays at two chunks whatever the image size. The
+// back must be the manifest's. Memory stays at two chunks whatever the image size. The
 // slot the device boots (the fallback while a new image is tried) is never opened for
 // writing: the caller names it and the writer compares device and inode, so a second path
 // to the same file or device is caught too.
