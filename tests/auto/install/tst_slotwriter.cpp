@@ -24,8 +24,8 @@ private Q_SLOTS:
     void injectedFaults_data();
     void injectedFaults();
     void errorsFailTheInstall();
-    void slotChangedWhileWritingIsCaught();
-    void readBackComesFromTheMedium();
+    void e49_e51_slotChangedWhileWritingIsCaught();
+    void e49_readBackComesFromTheMedium();
 
 private:
     QString imageOf(qint64 size, quint64 seed = 7);
@@ -178,7 +178,7 @@ void tst_SlotWriter::errorsFailTheInstall()
     QVERIFY(e.message.contains(QStringLiteral("slotB")));
 }
 
-void tst_SlotWriter::slotChangedWhileWritingIsCaught()
+void tst_SlotWriter::e49_e51_slotChangedWhileWritingIsCaught()
 {
     // The read back hashes the slot, not the image it was fed: a byte of the slot changed
     // by someone else after the writer put it there (here, after its first chunk) is caught.
@@ -216,7 +216,7 @@ static qint64 storageReadBytes()
     return -1;
 }
 
-void tst_SlotWriter::readBackComesFromTheMedium()
+void tst_SlotWriter::e49_readBackComesFromTheMedium()
 {
     // E49's proof is what the medium holds, not what the page cache remembers: the read back
     // must fetch every byte of the slot from storage, although all of it was just written.
