@@ -65,6 +65,7 @@ private Q_SLOTS:
 
 private:
     FaultServer *faultServer(const QString &repo);
+    std::unique_ptr<NginxServer> priorityDevice(const QString &repo);
     OnlineFixture m_fx;
     QString m_repo;
     std::unique_ptr<FaultServer> m_server;
@@ -79,13 +80,18 @@ FaultServer *tst_OnlineDownload::faultServer(const QString &repo)
     return m_server.get();
 }
 
-static NginxServer::Options serveOptions(const QString &root)
+// A device whose server offers a priority release, published into repo; the server, or
+// null when something failed.
+std::unique_ptr<NginxServer> tst_OnlineDownload::priorityDevice(const QString &repo)
 {
-    NginxServer::Options o;
-    o.certFile = TestPki::shared().server().cert;
-    o.keyFile = TestPki::shared().server().key;
-    o.root = root;
-    return o;
+    Release r;
+    r.priority = true;
+    if (!m_fx.publish(repo, r))
+        return nullptr;
+    auto nginx = startRepoServer(repo);
+    if (!nginx || m_fx.makeDevice(nginx->url()).isEmpty())
+        return nullptr;
+    return nginx;
 }
 
 static QString imagePath() { return QStringLiteral("/s16/images/s16-1.1.0.img"); }
@@ -104,9 +110,9 @@ void tst_OnlineDownload::initTestCase()
 
 void tst_OnlineDownload::e21_e22_e23_e28_e29_e31_e32_e35_e36_e37_e39_e40_e41_downloadStagesAndWaits()
 {
-    NginxServer nginx(serveOptions(m_repo));
-    QVERIFY(nginx.start());
-    QVERIFY(!m_fx.makeDevice(nginx.url()).isEmpty());
+    const auto nginx = startRepoServer(m_repo);
+    QVERIFY(nginx);
+    QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
     const auto run = m_fx.run(true);
     QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
     QVERIFY2(pathContains(run.path, {Edge::E17, Edge::E21, Edge::E22, Edge::E23, Edge::E28, Edge::E29, Edge::E31}), qPrintable(pathString(run.path)));
@@ -138,9 +144,9 @@ void tst_OnlineDownload::e21_e22_e23_e28_e29_e31_e32_e35_e36_e37_e39_e40_e41_dow
 
 void tst_OnlineDownload::e42_updateNowRequestsRebootIntoRecovery()
 {
-    NginxServer nginx(serveOptions(m_repo));
-    QVERIFY(nginx.start());
-    QVERIFY(!m_fx.makeDevice(nginx.url()).isEmpty());
+    const auto nginx = startRepoServer(m_repo);
+    QVERIFY(nginx);
+    QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
     // Nothing staged yet: "Update now" has nothing to install.
     auto early = m_fx.install();
     QVERIFY(early.error);
@@ -158,12 +164,8 @@ void tst_OnlineDownload::e42_updateNowRequestsRebootIntoRecovery()
 void tst_OnlineDownload::e43_priorityUpdateRebootsAtOnce()
 {
     QTemporaryDir dir;
-    Release r;
-    r.priority = true;
-    QVERIFY(m_fx.publish(dir.path(), r));
-    NginxServer nginx(serveOptions(dir.path()));
-    QVERIFY(nginx.start());
-    QVERIFY(!m_fx.makeDevice(nginx.url()).isEmpty());
+    const auto nginx = priorityDevice(dir.path());
+    QVERIFY(nginx);
     const auto run = m_fx.run(true);
     QVERIFY(!run.error);
     QVERIFY(pathContains(run.path, {Edge::E39, Edge::E40, Edge::E43}));
@@ -174,21 +176,21 @@ void tst_OnlineDownload::e43_priorityUpdateRebootsAtOnce()
 
 void tst_OnlineDownload::stagedUpdateIsNotDownloadedAgain()
 {
-    NginxServer nginx(serveOptions(m_repo));
-    QVERIFY(nginx.start());
-    QVERIFY(!m_fx.makeDevice(nginx.url()).isEmpty());
+    const auto nginx = startRepoServer(m_repo);
+    QVERIFY(nginx);
+    QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
     QVERIFY(!m_fx.run(true).error);
-    QCOMPARE(nginx.requestCount(QStringLiteral("/images/")), 1);
+    QCOMPARE(nginx->requestCount(QStringLiteral("/images/")), 1);
     const auto again = m_fx.run(true);
     QVERIFY(!again.error);
-    QCOMPARE(nginx.requestCount(QStringLiteral("/images/")), 1);
+    QCOMPARE(nginx->requestCount(QStringLiteral("/images/")), 1);
     QVERIFY(!again.path.contains(Edge::E21));
 }
 
 void tst_OnlineDownload::e42_updateNowAfterACheckOrAFailedCycle()
 {
-    auto nginx = std::make_unique<NginxServer>(serveOptions(m_repo));
-    QVERIFY(nginx->start());
+    auto nginx = startRepoServer(m_repo);
+    QVERIFY(nginx);
     QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
     QVERIFY(!m_fx.run(true).error);
     // The user pressed "Later"; a check ran since (it ends at NewImage, not WaitForUser).
@@ -217,9 +219,9 @@ void tst_OnlineDownload::e42_updateNowAfterACheckOrAFailedCycle()
 
 void tst_OnlineDownload::e42_failedRebootRequestKeepsTheUpdateWaiting()
 {
-    NginxServer nginx(serveOptions(m_repo));
-    QVERIFY(nginx.start());
-    QVERIFY(!m_fx.makeDevice(nginx.url()).isEmpty());
+    const auto nginx = startRepoServer(m_repo);
+    QVERIFY(nginx);
+    QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
     QVERIFY(!m_fx.run(true).error);
     const QString conf = m_fx.deviceDir() + QStringLiteral("/update.conf");
     const QString envFile = m_fx.config().boot.envFile;
@@ -253,12 +255,8 @@ void tst_OnlineDownload::e42_failedRebootRequestKeepsTheUpdateWaiting()
 void tst_OnlineDownload::e40_e43_stagedPriorityUpdateWhoseRebootWasLost()
 {
     QTemporaryDir dir;
-    Release r;
-    r.priority = true;
-    QVERIFY(m_fx.publish(dir.path(), r));
-    NginxServer nginx(serveOptions(dir.path()));
-    QVERIFY(nginx.start());
-    QVERIFY(!m_fx.makeDevice(nginx.url()).isEmpty());
+    const auto nginx = priorityDevice(dir.path());
+    QVERIFY(nginx);
     QVERIFY(!m_fx.run(true).error);
     // The power went after E39 staged it, before E43's request was written.
     {
@@ -275,7 +273,7 @@ void tst_OnlineDownload::e40_e43_stagedPriorityUpdateWhoseRebootWasLost()
     QVERIFY2(!run.error, run.error ? qPrintable(run.error->message) : "");
     QVERIFY(run.path.contains(Edge::E43));
     QVERIFY(!run.path.contains(Edge::E21)); // not downloaded again
-    QCOMPARE(nginx.requestCount(QStringLiteral("/images/")), 1);
+    QCOMPARE(nginx->requestCount(QStringLiteral("/images/")), 1);
     QVERIFY(m_fx.journal()->value(QStringLiteral("rebootPending")).toBool(false));
     QCOMPARE(recoveryRequest(m_fx.config()), QStringLiteral("1"));
 }
@@ -401,9 +399,9 @@ void tst_OnlineDownload::e38_checksumMismatchDiscardsFile()
     QVERIFY(m_fx.publish(dir.path(), Release{}));
     // Same size, other bytes: only the hash can tell.
     QVERIFY(writeRandomFile(dir.path() + QStringLiteral("/images/s16-1.1.0.img"), 256 * 1024, 99));
-    NginxServer nginx(serveOptions(dir.path()));
-    QVERIFY(nginx.start());
-    QVERIFY(!m_fx.makeDevice(nginx.url()).isEmpty());
+    const auto nginx = startRepoServer(dir.path());
+    QVERIFY(nginx);
+    QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
     const auto run = m_fx.run(true);
     QVERIFY(run.error);
     QCOMPARE(run.error->code, ExitCode::IntegrityMismatch);
@@ -440,12 +438,12 @@ void tst_OnlineDownload::e34_refusedByServer()
 
 void tst_OnlineDownload::notEnoughSpaceIsAStorageError()
 {
-    NginxServer nginx(serveOptions(m_repo));
-    QVERIFY(nginx.start());
+    const auto nginx = startRepoServer(m_repo);
+    QVERIFY(nginx);
     // A 1 TiB margin, more than this disk has free: the check must refuse before a byte is written.
     if (fileutil::freeBytes(m_fx.deviceDir()).value_or(0) > (qint64(1) << 40))
         QSKIP("more than 1 TiB free here");
-    QVERIFY(!m_fx.makeDevice(nginx.url(), {{QStringLiteral("device/freeSpaceMarginBytes"), QStringLiteral("1099511627776")}}).isEmpty());
+    QVERIFY(!m_fx.makeDevice(nginx->url(), {{QStringLiteral("device/freeSpaceMarginBytes"), QStringLiteral("1099511627776")}}).isEmpty());
     const auto run = m_fx.run(true);
     QVERIFY(run.error);
     QCOMPARE(run.error->code, ExitCode::StorageError);
