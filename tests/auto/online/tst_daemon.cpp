@@ -26,14 +26,16 @@ private Q_SLOTS:
 
 namespace {
 
-// Starts `s16-update daemon` with the flowchart's edges logged (s16.flow) on its stderr.
-void startDaemon(QProcess &daemon, const QString &conf)
+// Starts `s16-update daemon` with the flowchart's edges logged (s16.flow) on its stderr;
+// false when it did not start.
+[[nodiscard]] bool startDaemon(QProcess &daemon, const QString &conf)
 {
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("QT_LOGGING_RULES"), QStringLiteral("s16.flow.debug=true"));
     daemon.setProcessEnvironment(env);
     daemon.setProcessChannelMode(QProcess::MergedChannels);
     daemon.start(binDir() + QStringLiteral("/s16-update"), {QStringLiteral("daemon"), QStringLiteral("--config"), conf});
+    return daemon.waitForStarted();
 }
 
 // A device that already runs what the repository (served by real nginx) holds, checking every
@@ -59,8 +61,7 @@ void tst_Daemon::e19_e20_noNewerVersionWaitsAndChecksAgain()
     const QString conf = upToDateDevice(fx, nginx, QStringLiteral("1"));
     QVERIFY(!conf.isEmpty());
     QProcess daemon;
-    startDaemon(daemon, conf);
-    QVERIFY(daemon.waitForStarted());
+    QVERIFY(startDaemon(daemon, conf));
     QByteArray out;
     QTRY_VERIFY_WITH_TIMEOUT((out += daemon.readAll()).count("\"E20\"") >= 1 && out.count("\"E19\"") >= 2, 20000);
     daemon.kill();
@@ -81,8 +82,7 @@ void tst_Daemon::waitLongerThanAQTimerCanHold()
     const QString conf = upToDateDevice(fx, nginx, QStringLiteral("2592000"));
     QVERIFY(!conf.isEmpty());
     QProcess daemon;
-    startDaemon(daemon, conf);
-    QVERIFY(daemon.waitForStarted());
+    QVERIFY(startDaemon(daemon, conf));
     QByteArray out;
     QTRY_VERIFY_WITH_TIMEOUT((out += daemon.readAll()).contains("next check in 2592000 s"), 20000);
     QTest::qWait(1500); // a wrapped timeout would check again at once, or never
