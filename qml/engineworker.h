@@ -33,11 +33,11 @@ public:
     explicit EngineWorker(const Config &engineConfig);
     ~EngineWorker() override;
 
-    // All of these run on the worker's thread.
-    Q_INVOKABLE void open();
-    Q_INVOKABLE void check();
-    Q_INVOKABLE void download();
-    Q_INVOKABLE void install();
+    // All of these run on the worker's thread (the controller queues them there).
+    void open();
+    void check();
+    void download();
+    void install();
 
 Q_SIGNALS:
     // open() failed: the error as errorJson.
