@@ -343,10 +343,6 @@ void UpdateEngine::startDownload()
     m_items.clear();
     m_itemIndex = 0;
     const QString partial = partialDir();
-    // a link planted as partial/ is replaced, never written through; a failure shows as
-    // the partial file failing to open
-    if (auto made = fileutil::ensureDirectory(partial); !made)
-        qCWarning(lcDownload).noquote() << made.error().message << made.error().detail;
     DownloadItem image;
     image.repoPath = m_manifest->image.path;
     image.stagedName = QFileInfo(image.repoPath).fileName();
@@ -363,6 +359,10 @@ void UpdateEngine::startDownload()
         item.partialPath = partial % QStringLiteral("/migration-") % QString::number(mig.schema) % QStringLiteral(".part");
         m_items.append(item);
     }
+    // A link (or a file) planted as partial/ is dropped, never followed; the folder itself is
+    // made only once the space is known to suffice.
+    if (const QFileInfo planted(partial); planted.isSymLink() || (planted.exists() && !planted.isDir()))
+        (void)fileutil::removeTree(partial);
     // Partial files of other releases are of no use any more.
     QStringList keep;
     for (const DownloadItem &item : std::as_const(m_items))
@@ -371,6 +371,25 @@ void UpdateEngine::startDownload()
         if (!keep.contains(name))
             QFile::remove(partial % QLatin1Char('/') % name);
     }
+    // The signed sizes say how much room the download needs: a partition too small for it
+    // is refused before the image is requested, so it costs no traffic and leaves no file.
+    qint64 missing = 0;
+    for (const DownloadItem &item : std::as_const(m_items)) {
+        const QFileInfo part(item.partialPath);
+        const qint64 have = part.isFile() && !part.isSymLink() && part.size() <= item.size ? part.size() : 0;
+        missing += item.size - have;
+    }
+    if (auto room = roomFor(missing); !room) {
+        // No edge leaves ConnectUpdate for the error log: as a storage failure in staging,
+        // this is an error of the cycle (docs/online.md).
+        m_flow.resumeAt(Node::ErrorLog);
+        failAt(Edge::E08, room.error());
+        return;
+    }
+    // a link planted as partial/ is replaced, never written through; a failure shows as
+    // the partial file failing to open
+    if (auto made = fileutil::ensureDirectory(partial); !made)
+        qCWarning(lcDownload).noquote() << made.error().message << made.error().detail;
     m_rateClock.start();
     m_rateBytes = 0;
     m_progress = TransferProgress{0, 0, 0, -1};
@@ -380,6 +399,18 @@ void UpdateEngine::startDownload()
                                      QStringLiteral("download of version %1 started (%2 bytes)").arg(m_manifest->version.toString()).arg(m_progress.total),
                                      {}, QStringLiteral("downloadStarted")});
     downloadNext();
+}
+
+Status UpdateEngine::roomFor(qint64 missing) const
+{
+    const qint64 needed = missing + m_config.device.freeSpaceMarginBytes;
+    auto free = fileutil::freeBytes(m_config.device.updateDir);
+    if (!free)
+        return std::unexpected(free.error());
+    if (*free < needed)
+        return fail(ExitCode::StorageError, QStringLiteral("not enough space in %1 for the update: %2 bytes needed, %3 free")
+                                                .arg(m_config.device.updateDir).arg(needed).arg(*free));
+    return {};
 }
 
 void UpdateEngine::downloadNext()
@@ -410,15 +441,10 @@ void UpdateEngine::downloadNext()
     // the partial file goes to the medium while the rest arrives: the fsync before E37 is short
     m_writeBehind = fileutil::WriteBehind(m_written);
 
-    // Free space for what is still missing, plus the margin, before a byte is written.
-    const qint64 missing = item.size - m_written;
-    auto free = fileutil::freeBytes(m_config.device.updateDir);
-    if (!m_attemptError && (!free || *free < missing + m_config.device.freeSpaceMarginBytes)) {
-        m_attemptError = Error{ExitCode::StorageError,
-                               free ? QStringLiteral("not enough space in %1 for the update: %2 bytes needed, %3 free")
-                                          .arg(m_config.device.updateDir).arg(missing + m_config.device.freeSpaceMarginBytes).arg(*free)
-                                    : free.error().message,
-                               {}, {}};
+    // Again before each attempt: another writer may have taken the space since.
+    if (!m_attemptError) {
+        if (auto room = roomFor(item.size - m_written); !room)
+            m_attemptError = room.error();
     }
 
     auto sink = [this](QByteArrayView chunk, QString *why) {

@@ -111,6 +111,7 @@ private:
     void recordProgress(bool force);
     [[nodiscard]] QString partialDir() const;
     [[nodiscard]] QString stagedDir() const;
+    [[nodiscard]] Status roomFor(qint64 missing) const; // free space on the update partition for missing bytes plus the margin
 
     Config m_config;
     Journal *m_journal;

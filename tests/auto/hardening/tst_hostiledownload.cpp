@@ -50,8 +50,10 @@ private Q_SLOTS:
     void symlinkInUpdateDirIsNotFollowed_data();
     void symlinkInUpdateDirIsNotFollowed();
     void fullUpdateDir();
+    void updateDirTooSmallRequestsNoImage();
 
 private:
+    [[nodiscard]] bool mountSmallUpdateDir(const QString &size);
     [[nodiscard]] FaultServer *faultServer(const QString &config);
     HostileWorld m_world;
     std::unique_ptr<FaultServer> m_server;
@@ -225,17 +227,29 @@ void tst_HostileDownload::symlinkInUpdateDirIsNotFollowed()
     QVERIFY2(notInstalled.isEmpty(), qPrintable(notInstalled));
 }
 
-void tst_HostileDownload::fullUpdateDir()
+// updateDir becomes a tmpfs of the given size (QSKIP where that cannot be done).
+bool tst_HostileDownload::mountSmallUpdateDir(const QString &size)
 {
     if (::geteuid() != 0)
-        QSKIP("mounting a small tmpfs needs root");
+        return false;
     const QString update = m_device + QStringLiteral("/update");
-    QVERIFY(QDir(update).removeRecursively() && QDir().mkpath(update));
+    if (!QDir(update).removeRecursively() || !QDir().mkpath(update))
+        return false;
     const auto mounted = test::runTool(QStringLiteral("mount"), {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"),
-                                                                 QStringLiteral("size=1m"), QStringLiteral("tmpfs"), update});
-    if (mounted.exitCode != 0)
-        QSKIP(qPrintable(QStringLiteral("cannot mount a tmpfs here: ") + mounted.describe()));
+                                                                 QStringLiteral("size=") + size, QStringLiteral("tmpfs"), update});
+    if (mounted.exitCode != 0) {
+        qWarning().noquote() << "cannot mount a tmpfs here:" << mounted.describe();
+        return false;
+    }
     m_mount = update;
+    return true;
+}
+
+void tst_HostileDownload::fullUpdateDir()
+{
+    if (!mountSmallUpdateDir(QStringLiteral("1m")))
+        QSKIP("mounting a small tmpfs needs root and mount");
+    const QString update = m_mount;
 
     // The free-space check passes (1 MiB for a 512 KiB image); the partition fills up
     // once the server has the request, as if another writer took the space meanwhile.
@@ -257,6 +271,26 @@ void tst_HostileDownload::fullUpdateDir()
     QVERIFY(QFile::remove(filler));
     const QString notInstalled = installsGoodUpdate(m_config, m_device);
     QVERIFY2(notInstalled.isEmpty(), qPrintable(notInstalled));
+}
+
+void tst_HostileDownload::updateDirTooSmallRequestsNoImage()
+{
+    // 256 KiB for a 512 KiB image: the signed manifest's size says so before the image is
+    // requested, so the download costs no traffic and leaves no file (exit 16).
+    if (!mountSmallUpdateDir(QStringLiteral("256k")))
+        QSKIP("mounting a small tmpfs needs root and mount");
+    auto *server = faultServer(m_config);
+    QVERIFY(server);
+    const auto r = e2e::update(m_config, {QStringLiteral("download")});
+    QVERIFY2(r.exitCode == 16, qPrintable(r.describe()));
+    const QJsonObject error = lastError(m_config);
+    QCOMPARE(error.value(QStringLiteral("code")).toInt(), 16);
+    QVERIFY2(error.value(QStringLiteral("message")).toString().contains(QStringLiteral("not enough space")),
+             qPrintable(error.value(QStringLiteral("message")).toString()));
+    QCOMPARE(server->requestCount(QStringLiteral("/s16/manifest.json")), 1);
+    QCOMPARE(server->requestCount(kImageUrlPath), 0);
+    QCOMPARE(QDir(m_mount).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden), QStringList());
+    QCOMPARE(untouched(m_device), QString());
 }
 
 QTEST_GUILESS_MAIN(tst_HostileDownload)

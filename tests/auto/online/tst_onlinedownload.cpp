@@ -444,12 +444,16 @@ void tst_OnlineDownload::notEnoughSpaceIsAStorageError()
     if (fileutil::freeBytes(m_fx.deviceDir()).value_or(0) > (qint64(1) << 40))
         QSKIP("more than 1 TiB free here");
     QVERIFY(!m_fx.makeDevice(nginx->url(), {{QStringLiteral("device/freeSpaceMarginBytes"), QStringLiteral("1099511627776")}}).isEmpty());
+    const QString update = m_fx.deviceDir() + QStringLiteral("/update");
+    const QStringList before = QDir(update).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden);
     const auto run = m_fx.run(true);
     QVERIFY(run.error);
     QCOMPARE(run.error->code, ExitCode::StorageError);
-    const QString partial = m_fx.deviceDir() + QStringLiteral("/update/partial");
-    for (const QFileInfo &f : QDir(partial).entryInfoList(QDir::Files))
-        QCOMPARE(f.size(), 0);
+    QVERIFY2(run.error->message.contains(QStringLiteral("not enough space")), qPrintable(run.error->message));
+    // The signed manifest was fetched, the image never requested, and nothing was left behind.
+    QTRY_COMPARE(nginx->requestCount(QStringLiteral("manifest.json.sig")), 1);
+    QCOMPARE(nginx->requestCount(QStringLiteral("/images/")), 0);
+    QCOMPARE(QDir(update).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden), before);
 }
 
 void tst_OnlineDownload::resumesAfterTheProcessDied()
