@@ -26,10 +26,7 @@ bench_init() {
 }
 
 bench_cleanup() {
-  if [[ -n ${nginx_pid:-} ]]; then
-    kill "$nginx_pid" 2>/dev/null || true
-    wait "$nginx_pid" 2>/dev/null || true
-  fi
+  nginx_stop
   if [[ -n ${work:-} && ${S16_BENCH_KEEP:-0} != 1 ]]; then
     rm -rf "$work"
   elif [[ -n ${work:-} ]]; then
@@ -72,61 +69,18 @@ manifest_field() {
   python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["image"][sys.argv[2]])' "$1/manifest.json" "$2"
 }
 
+# shellcheck source=../../scripts/lib/nginx.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/nginx.sh"
+
 # start_nginx ROOT: serves ROOT at https://127.0.0.1:$port/ (TLS 1.2/1.3, HTTP/2 offered
-# by ALPN so that a client that wanted it would get it). The access log records each
-# request's protocol and $body_bytes_sent: what the resume target is measured with.
+# by ALPN so that a client that wanted it would get it), ready once ROOT/s16/manifest.json is
+# served. The access log records each request's protocol and $body_bytes_sent: what the
+# resume target is measured with.
 start_nginx() {
-  local root=$1 d=$work/nginx try
-  mkdir -p "$d/tmp"
-  access_log=$d/access.log
-  for try in 1 2 3 4 5 6 7 8; do
-    port=$((20000 + RANDOM % 30000))
-    cat >"$d/nginx.conf" <<EOF
-master_process off;
-$( ((EUID == 0)) && echo "user $(id -un);")
-error_log $d/error.log info;
-pid $d/nginx.pid;
-events { worker_connections 64; }
-http {
-  types { application/json json; application/octet-stream img sig; }
-  default_type application/octet-stream;
-  log_format bench '\$status \$body_bytes_sent \$server_protocol "\$request_uri" range="\$http_range" ua="\$http_user_agent"';
-  access_log $access_log bench;
-  client_body_temp_path $d/tmp/body;
-  proxy_temp_path $d/tmp/proxy;
-  fastcgi_temp_path $d/tmp/fastcgi;
-  uwsgi_temp_path $d/tmp/uwsgi;
-  scgi_temp_path $d/tmp/scgi;
-  server {
-    listen 127.0.0.1:$port ssl http2;
-    server_name 127.0.0.1 localhost;
-    ssl_certificate $work/pki/server.pem;
-    ssl_certificate_key $work/pki/server.key;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    location / { alias $root/; }
-  }
-}
-EOF
-    : >"$d/error.log"
-    nginx -p "$d/" -c "$d/nginx.conf" -e "$d/error.log" -g 'daemon off;' </dev/null >"$d/stdout.log" 2>&1 &
-    nginx_pid=$!
-    local i
-    for i in $(seq 50); do
-      if curl -s --cacert "$ca" -o /dev/null "https://127.0.0.1:$port/manifest.json" 2>/dev/null; then
-        base_url=https://127.0.0.1:$port
-        note "nginx $(nginx -v 2>&1 | sed 's/.*\///') serving $root at $base_url/"
-        return 0
-      fi
-      kill -0 "$nginx_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill "$nginx_pid" 2>/dev/null || true
-    wait "$nginx_pid" 2>/dev/null || true
-    nginx_pid=
-    grep -q 'Address already in use' "$d/error.log" "$d/stdout.log" || break
-  done
-  cat "$d/error.log" "$d/stdout.log" >&2
-  die "nginx did not start"
+  nginx_ready=s16/manifest.json nginx_start "$work/nginx" "$1" / "$work/pki/server.pem" "$work/pki/server.key" "$ca" \
+    || die "nginx did not serve the repository (its log: $work/nginx/error.log)"
+  access_log=$nginx_access_log base_url=https://127.0.0.1:$nginx_port
+  note "nginx $(nginx -v 2>&1 | sed 's/.*\///') serving $1 at $base_url/"
 }
 
 log_mark() { wc -l <"$access_log"; }
