@@ -5,7 +5,7 @@
 #include <optional>
 #include <span>
 
-// The flowchart of ../shared/seed/image-update-model.md, as data: its nodes, named
+// The flowchart of docs/spec/image-update-model.md, as data: its nodes, named
 // as in the chart, and its 65 edges, numbered as in edges.md. This table is the one
 // place that says which step may follow which; FlowMachine refuses everything else.
 namespace s16 {
