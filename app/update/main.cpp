@@ -5,19 +5,18 @@
 #include "install/install.h"
 #include "online/devicestatus.h"
 #include "online/updateengine.h"
+#include "service/updateservice.h"
 #include "store/journal.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
-#include <QDeadlineTimer>
+#include <QDBusConnection>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QRandomGenerator>
 #include <QTextStream>
 #include <QTimer>
 
 #include <cstdio>
-#include <functional>
 #include <optional>
 
 using namespace s16;
@@ -242,51 +241,23 @@ int main(int argc, char *argv[])
         return 0;
     }
 
+    if (command == QStringLiteral("daemon")) {
+        // The service owns the engine from here on: the schedule (E19/E20) and, where a
+        // system bus runs, org.s16.Updater1 for the UI and the command line.
+        UpdateService service(config, &journal);
+        if (auto onBus = service.registerOnSystemBus(); !onBus) {
+            if (QDBusConnection::systemBus().isConnected())
+                return report(onBus.error()); // another service has the name, or the policy is not installed
+            std::fprintf(stderr, "s16-update: no D-Bus system bus (%s); checking on schedule without the service's interface\n",
+                         qPrintable(onBus.error().detail));
+        }
+        service.startSchedule();
+        return QCoreApplication::exec();
+    }
     // The commands below drive the engine: one engine per device at a time.
     UpdateEngine engine(config, &journal);
     DiagnosticsReporter reporter(config, &journal);
     reporter.attach(&engine); // E09 after an error; queued reports at the start of a cycle
-    if (command == QStringLiteral("daemon")) {
-        // E19/E20: wait x hours/days plus a random jitter, so a fleet never polls in
-        // lock-step. The lock is held only during a cycle, so the UI can check and
-        // install between cycles; a cycle that finds the UI working waits a little.
-        std::optional<EngineLock> cycleLock;
-        std::function<void()> cycle;
-        // QTimer counts in int milliseconds (24.8 days at most): a longer wait (checkInterval
-        // may be up to a year) is taken in pieces of a day, against a deadline.
-        std::function<void(QDeadlineTimer)> waitUntil = [&](QDeadlineTimer deadline) {
-            const qint64 left = deadline.remainingTime();
-            if (left <= 0) {
-                cycle();
-                return;
-            }
-            QTimer::singleShot(std::chrono::milliseconds(std::min<qint64>(left, 24 * 3600 * 1000)), &engine,
-                               [&waitUntil, deadline] { waitUntil(deadline); });
-        };
-        auto schedule = [&](qint64 wait) {
-            std::fprintf(stderr, "s16-update: next check in %lld s\n", static_cast<long long>(wait));
-            waitUntil(QDeadlineTimer(std::chrono::seconds(wait)));
-        };
-        cycle = [&] {
-            auto lock = EngineLock::tryAcquire(config.device.stateDir);
-            if (!lock) {
-                schedule(std::max(config.server.retryIntervalSeconds, 1));
-                return;
-            }
-            cycleLock.emplace(std::move(*lock));
-            engine.download();
-        };
-        QObject::connect(&engine, &UpdateEngine::finished, &engine, [&] {
-            cycleLock.reset();
-            if (engine.error())
-                report(*engine.error());
-            const qint64 jitter = config.server.checkJitterSeconds > 0
-                ? QRandomGenerator::system()->bounded(config.server.checkJitterSeconds + 1) : 0;
-            schedule(config.server.checkIntervalSeconds + jitter);
-        });
-        QTimer::singleShot(0, &engine, cycle);
-        return QCoreApplication::exec();
-    }
     auto lock = EngineLock::tryAcquire(config.device.stateDir);
     if (!lock)
         return report(lock.error());

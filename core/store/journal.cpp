@@ -456,4 +456,15 @@ void EngineLock::release() noexcept
     }
 }
 
+QJsonObject toJson(const LogEntry &entry)
+{
+    return QJsonObject{{QStringLiteral("time"), entry.time.toString(Qt::ISODateWithMs)},
+                       {QStringLiteral("level"), levelName(entry.level)},
+                       {QStringLiteral("code"), entry.code},
+                       {QStringLiteral("edge"), entry.edge},
+                       {QStringLiteral("event"), entry.event},
+                       {QStringLiteral("message"), entry.message},
+                       {QStringLiteral("detail"), entry.detail}};
+}
+
 } // namespace s16

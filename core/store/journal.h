@@ -3,6 +3,7 @@
 #include "common/error.h"
 
 #include <QDateTime>
+#include <QJsonObject>
 #include <QJsonValue>
 #include <QList>
 #include <QString>
@@ -26,6 +27,10 @@ struct LogEntry {
     QString detail;
     QString event;           // short machine name, e.g. "staged", "checkFailed"
 };
+
+// One entry as `s16-update log --json` and the service's Log print it: time (ISO 8601 with
+// milliseconds), level (info, warning, error), code, edge, event, message, detail.
+[[nodiscard]] QJsonObject toJson(const LogEntry &entry);
 
 // The updater's journal: its persistent state (the flowchart state, the staged update,
 // consent, the last trusted manifest, ...) as JSON values under keys, and the bounded
