@@ -1,0 +1,414 @@
+// The update service as device makers meet it: `s16-update daemon` on a real dbus-daemon
+// with a system bus's default policy and the project's policy file, against real nginx,
+// driven by outside clients (busctl, dbus-send) as root, as nobody and as a member of the
+// group s16-update; this test listens to the bus's signals itself.
+#include "../online/fixture.h"
+#include "support/systembus.h"
+#include "support/testutil.h"
+
+#include <QDBusArgument>
+#include <QDBusConnection>
+#include <QDBusMetaType>
+#include <QDBusMessage>
+#include <QDBusVariant>
+#include <QElapsedTimer>
+#include <QProcess>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QTest>
+#include <QXmlStreamReader>
+
+#include <grp.h>
+
+using namespace s16;
+using namespace s16::test;
+
+namespace {
+
+const QString kName = QStringLiteral("org.s16.Updater1");
+const QString kPath = QStringLiteral("/org/s16/Updater1");
+const QString kPolicy = QStringLiteral(S16_SOURCE_DIR "/packaging/dbus/org.s16.Updater1.conf");
+const QString kInterfaceXml = QStringLiteral(S16_SOURCE_DIR "/packaging/dbus/org.s16.Updater1.xml");
+constexpr uint kNobody = 65534;
+
+// The members of org.s16.Updater1 in an introspection document, one line each with their
+// types and directions (names of arguments aside: they are documentation).
+QStringList members(const QByteArray &xml)
+{
+    QStringList out;
+    QXmlStreamReader r(xml);
+    bool inInterface = false;
+    QString current;
+    QStringList ins, outs; // each in its order; Qt lists a method's return value first
+    auto flush = [&] {
+        if (!current.isEmpty())
+            out.append(current + QLatin1Char('(') + ins.join(QLatin1Char(',')) + QStringLiteral(") -> (") + outs.join(QLatin1Char(','))
+                       + QLatin1Char(')'));
+        current.clear();
+        ins.clear();
+        outs.clear();
+    };
+    while (!r.atEnd()) {
+        r.readNext();
+        const auto a = r.attributes();
+        if (r.isStartElement() && r.name() == QLatin1String("interface"))
+            inInterface = a.value(QLatin1String("name")) == kName;
+        else if (r.isEndElement() && r.name() == QLatin1String("interface"))
+            inInterface = false;
+        if (!inInterface)
+            continue;
+        if (r.isStartElement() && (r.name() == QLatin1String("method") || r.name() == QLatin1String("signal"))) {
+            flush();
+            current = r.name().toString() + QLatin1Char(' ') + a.value(QLatin1String("name")).toString();
+        } else if (r.isStartElement() && r.name() == QLatin1String("arg")) {
+            // a signal's arguments are "out" whether written or not (D-Bus specification)
+            const bool isOut = a.value(QLatin1String("direction")) == QLatin1String("out") || current.startsWith(QLatin1String("signal"));
+            (isOut ? outs : ins).append(a.value(QLatin1String("type")).toString());
+        } else if (r.isStartElement() && r.name() == QLatin1String("property")) {
+            flush();
+            out.append(QStringLiteral("property %1 %2 %3").arg(a.value(QLatin1String("name")), a.value(QLatin1String("type")),
+                                                               a.value(QLatin1String("access"))));
+        } else if (r.isEndElement() && (r.name() == QLatin1String("method") || r.name() == QLatin1String("signal"))) {
+            flush();
+        }
+    }
+    out.sort();
+    return out;
+}
+
+// Records the service's signals as they arrive on this test's own connection.
+class BusWatcher : public QObject
+{
+    Q_OBJECT
+public:
+    struct Seen {
+        qint64 ms;
+        QDBusMessage message;
+    };
+    QList<Seen> seen;
+    QElapsedTimer clock;
+
+    [[nodiscard]] bool watch(QDBusConnection &bus)
+    {
+        clock.start();
+        return bus.connect(QString(), kPath, QStringLiteral("org.freedesktop.DBus.Properties"), QStringLiteral("PropertiesChanged"), this,
+                           SLOT(record(QDBusMessage)))
+               && bus.connect(QString(), kPath, kName, QStringLiteral("Completed"), this, SLOT(record(QDBusMessage)));
+    }
+    // The Completed signals seen so far, as "operation code message".
+    [[nodiscard]] QStringList completed() const
+    {
+        QStringList out;
+        for (const Seen &s : seen) {
+            if (s.message.member() == QLatin1String("Completed")) {
+                const auto a = s.message.arguments();
+                out.append(QStringLiteral("%1 %2 %3").arg(a.value(0).toString()).arg(a.value(1).toInt()).arg(a.value(2).toString()).trimmed());
+            }
+        }
+        return out;
+    }
+    // Every value a property was sent with, in order.
+    [[nodiscard]] QList<std::pair<qint64, QVariant>> changes(const QString &property) const
+    {
+        QList<std::pair<qint64, QVariant>> out;
+        for (const Seen &s : seen) {
+            if (s.message.member() != QLatin1String("PropertiesChanged"))
+                continue;
+            const QVariantMap changed = qdbus_cast<QVariantMap>(s.message.arguments().value(1));
+            if (changed.contains(property))
+                out.append({s.ms, changed.value(property)});
+        }
+        return out;
+    }
+
+public Q_SLOTS:
+    void record(const QDBusMessage &message) { seen.append({clock.elapsed(), message}); }
+};
+
+} // namespace
+
+class tst_Service : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void cleanup();
+    void interfaceIsTheRepositorysXml();
+    void anyoneReadsTheProperties();
+    void unprivilegedCallerIsDeniedAndNothingHappens();
+    void groupMemberMayCall();
+    void checkEndsInCompletedAndChangedProperties();
+    void downloadStagesWithBoundedProgressThenInstall();
+    void joinedCallersShareOneJob();
+    void malformedCallsGetErrorsAndTheServiceLives();
+    void secondServiceRefusesToRun();
+
+private:
+    // busctl against the test bus as root (uid 0), nobody, or nobody with the group s16-update.
+    enum class As { Root, Nobody, GroupMember };
+    [[nodiscard]] ToolResult busctl(As as, const QStringList &args) const;
+    [[nodiscard]] QString property(const QString &name) const;
+    [[nodiscard]] bool startService();
+    [[nodiscard]] bool publish(const QString &version, qint64 imageSize = 64 * 1024);
+
+    std::unique_ptr<OnlineFixture> m_fx;
+    std::unique_ptr<SystemBus> m_bus;
+    std::unique_ptr<NginxServer> m_nginx;
+    QProcess m_service;
+    QString m_config;
+    std::unique_ptr<BusWatcher> m_watcher;
+    int m_connections = 0;
+};
+
+void tst_Service::initTestCase()
+{
+    for (const char *tool : {"dbus-daemon", "busctl", "dbus-send", "setpriv"})
+        QVERIFY2(!QStandardPaths::findExecutable(QString::fromLatin1(tool)).isEmpty(),
+                 qPrintable(QStringLiteral("%1 is missing: scripts/setup-deps installs it").arg(QString::fromLatin1(tool))));
+}
+
+void tst_Service::init()
+{
+    m_fx = std::make_unique<OnlineFixture>();
+    QVERIFY(m_fx->isValid());
+    m_bus = std::make_unique<SystemBus>();
+    const auto started = m_bus->start(kPolicy);
+    QVERIFY2(started, qPrintable(started ? QString() : started.error()));
+    // The device runs what the server has, so the schedule's first check at start-up finds nothing.
+    QVERIFY(publish(QStringLiteral("1.1.0")));
+    NginxServer::Options slow;
+    slow.limitRateBytesPerSecond = 2 * 1024 * 1024;
+    m_nginx = startRepoServer(m_fx->repo(), slow);
+    QVERIFY(m_nginx);
+    m_config = m_fx->makeDevice(m_nginx->url(), {{QStringLiteral("server/checkIntervalSeconds"), QStringLiteral("86400")},
+                                                 {QStringLiteral("server/checkJitterSeconds"), QStringLiteral("0")},
+                                                 {QStringLiteral("server/maxTries"), QStringLiteral("1")}},
+                                QStringLiteral("1.1.0"));
+    QVERIFY(!m_config.isEmpty());
+    m_watcher = std::make_unique<BusWatcher>();
+    QDBusConnection bus = QDBusConnection::connectToBus(m_bus->address(), QStringLiteral("tst_service_%1").arg(++m_connections));
+    QVERIFY2(bus.isConnected(), qPrintable(bus.lastError().message()));
+    QVERIFY(m_watcher->watch(bus));
+    QVERIFY(startService());
+    // the first scheduled cycle (up to date) has ended: the service is idle and answers
+    QTRY_COMPARE_WITH_TIMEOUT(m_watcher->completed().value(0), QStringLiteral("download 0"), 20000);
+}
+
+void tst_Service::cleanup()
+{
+    if (m_service.state() != QProcess::NotRunning) {
+        m_service.kill();
+        m_service.waitForFinished();
+    }
+    if (QTest::currentTestFailed())
+        qWarning().noquote() << "service output:" << m_service.readAll();
+    QDBusConnection::disconnectFromBus(QStringLiteral("tst_service_%1").arg(m_connections));
+    m_watcher.reset();
+    m_nginx.reset();
+    m_bus.reset();
+    m_fx.reset();
+}
+
+bool tst_Service::publish(const QString &version, qint64 imageSize)
+{
+    Release r;
+    r.version = version;
+    r.imageSize = imageSize;
+    return m_fx->publish(m_fx->repo(), r);
+}
+
+bool tst_Service::startService()
+{
+    m_service.setProcessEnvironment(m_bus->environment());
+    m_service.setProcessChannelMode(QProcess::MergedChannels);
+    m_service.start(binDir() + QStringLiteral("/s16-update"), {QStringLiteral("daemon"), QStringLiteral("--config"), m_config});
+    if (!m_service.waitForStarted())
+        return false;
+    QElapsedTimer t;
+    t.start();
+    while (t.elapsed() < 10000) {
+        if (busctl(As::Root, {QStringLiteral("status"), kName}).exitCode == 0)
+            return true;
+        QTest::qWait(50);
+    }
+    return false;
+}
+
+ToolResult tst_Service::busctl(As as, const QStringList &args) const
+{
+    QStringList full{QStringLiteral("--address=") + m_bus->address()};
+    full += args;
+    if (as == As::Root)
+        return runTool(QStringLiteral("busctl"), full);
+    QStringList priv{QStringLiteral("--reuid=%1").arg(kNobody), QStringLiteral("--regid=%1").arg(kNobody)};
+    if (as == As::GroupMember) {
+        const group *g = ::getgrnam("s16-update");
+        priv.append(QStringLiteral("--groups=%1").arg(g ? g->gr_gid : 0));
+    } else {
+        priv.append(QStringLiteral("--clear-groups"));
+    }
+    priv.append(QStringLiteral("busctl"));
+    return runTool(QStringLiteral("setpriv"), priv + full);
+}
+
+QString tst_Service::property(const QString &name) const
+{
+    return QString::fromUtf8(busctl(As::Root, {QStringLiteral("get-property"), kName, kPath, kName, name}).out.trimmed());
+}
+
+void tst_Service::interfaceIsTheRepositorysXml()
+{
+    const ToolResult live = busctl(As::Nobody, {QStringLiteral("introspect"), QStringLiteral("--xml-interface"), kName, kPath});
+    QVERIFY2(live.exitCode == 0, qPrintable(live.describe()));
+    QFile file(kInterfaceXml);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QStringList documented = members(file.readAll());
+    QCOMPARE(documented.size(), 17); // 10 properties, 6 methods, 1 signal
+    QCOMPARE(members(live.out), documented);
+}
+
+void tst_Service::anyoneReadsTheProperties()
+{
+    const ToolResult state = busctl(As::Nobody, {QStringLiteral("get-property"), kName, kPath, kName, QStringLiteral("State"),
+                                                 QStringLiteral("CurrentVersion"), QStringLiteral("RebootPending")});
+    QVERIFY2(state.exitCode == 0, qPrintable(state.describe()));
+    QCOMPARE(state.out, QByteArray("s \"idle\"\ns \"1.1.0\"\nb false\n"));
+    // the whole set at once, as a UI reads it on start-up
+    const ToolResult all = busctl(As::Nobody, {QStringLiteral("call"), kName, kPath, QStringLiteral("org.freedesktop.DBus.Properties"),
+                                               QStringLiteral("GetAll"), QStringLiteral("s"), kName});
+    QVERIFY2(all.exitCode == 0, qPrintable(all.describe()));
+    QVERIFY2(all.out.startsWith("a{sv} 10 "), all.out.constData());
+}
+
+void tst_Service::unprivilegedCallerIsDeniedAndNothingHappens()
+{
+    const int checks = m_nginx->requestCount(QStringLiteral("manifest.json.sig"));
+    for (const QString &method : {QStringLiteral("Check"), QStringLiteral("Download"), QStringLiteral("Install")}) {
+        // dbus-send prints the error's name, which busctl translates into words
+        QStringList args{QStringLiteral("--reuid=%1").arg(kNobody), QStringLiteral("--regid=%1").arg(kNobody), QStringLiteral("--clear-groups"),
+                         QStringLiteral("dbus-send"), QStringLiteral("--bus=") + m_bus->address(), QStringLiteral("--print-reply"),
+                         QStringLiteral("--dest=") + kName, kPath, kName + QLatin1Char('.') + method};
+        const ToolResult r = runTool(QStringLiteral("setpriv"), args);
+        QVERIFY2(r.exitCode != 0, qPrintable(r.describe()));
+        QVERIFY2(r.err.contains("org.freedesktop.DBus.Error.AccessDenied"), qPrintable(r.describe()));
+    }
+    const ToolResult consent = busctl(As::Nobody, {QStringLiteral("call"), kName, kPath, kName, QStringLiteral("SetConsent"),
+                                                   QStringLiteral("b"), QStringLiteral("true")});
+    QVERIFY(consent.exitCode != 0);
+    QTest::qWait(500);
+    QCOMPARE(m_nginx->requestCount(QStringLiteral("manifest.json.sig")), checks);
+    QCOMPARE(m_watcher->completed(), QStringList{QStringLiteral("download 0")});
+    QCOMPARE(property(QStringLiteral("Consent")), QStringLiteral("b false"));
+}
+
+void tst_Service::groupMemberMayCall()
+{
+    QVERIFY2(::getgrnam("s16-update"), "the group s16-update is missing: scripts/setup-deps creates it");
+    const ToolResult r = busctl(As::GroupMember, {QStringLiteral("call"), kName, kPath, kName, QStringLiteral("SetConsent"),
+                                                  QStringLiteral("b"), QStringLiteral("true")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+    QTRY_VERIFY(m_watcher->completed().contains(QStringLiteral("consent 0")));
+    QCOMPARE(property(QStringLiteral("Consent")), QStringLiteral("b true"));
+    QVERIFY(!m_watcher->changes(QStringLiteral("Consent")).isEmpty());
+}
+
+void tst_Service::checkEndsInCompletedAndChangedProperties()
+{
+    QVERIFY(publish(QStringLiteral("1.2.0")));
+    const int checks = m_nginx->requestCount(QStringLiteral("manifest.json.sig"));
+    const ToolResult r = busctl(As::Root, {QStringLiteral("call"), kName, kPath, kName, QStringLiteral("Check")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+    QCOMPARE(r.out, QByteArray()); // returns at once, with nothing
+    QTRY_VERIFY_WITH_TIMEOUT(m_watcher->completed().contains(QStringLiteral("check 0")), 20000);
+    QCOMPARE(m_nginx->requestCount(QStringLiteral("manifest.json.sig")), checks + 1);
+    QCOMPARE(m_nginx->requestCount(QStringLiteral("/images/")), 0); // a check downloads nothing
+    // the job was announced and ended on the bus
+    const auto operations = m_watcher->changes(QStringLiteral("Operation"));
+    QVERIFY(operations.size() >= 2);
+    QCOMPARE(operations.at(operations.size() - 2).second.toString(), QStringLiteral("check"));
+    QCOMPARE(operations.last().second.toString(), QString());
+}
+
+void tst_Service::downloadStagesWithBoundedProgressThenInstall()
+{
+    // 4 MiB at 2 MiB/s: about two seconds of progress
+    QVERIFY(publish(QStringLiteral("1.2.0"), 4 * 1024 * 1024));
+    const ToolResult r = busctl(As::Root, {QStringLiteral("call"), kName, kPath, kName, QStringLiteral("Download")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+    QTRY_VERIFY_WITH_TIMEOUT(m_watcher->completed().contains(QStringLiteral("download 0")) && m_watcher->completed().size() == 2, 30000);
+    QCOMPARE(property(QStringLiteral("State")), QStringLiteral("s \"ready\""));
+    QCOMPARE(property(QStringLiteral("StagedVersion")), QStringLiteral("s \"1.2.0\""));
+
+    const auto progress = m_watcher->changes(QStringLiteral("Progress"));
+    QVERIFY2(progress.size() >= 5, qPrintable(QString::number(progress.size())));
+    qint64 lastBytes = -1;
+    for (qsizetype i = 0; i < progress.size(); ++i) {
+        const QVariantMap p = qdbus_cast<QVariantMap>(progress.at(i).second);
+        if (p.isEmpty()) {
+            QCOMPARE(i, progress.size() - 1); // emptied once, at the end
+            continue;
+        }
+        QCOMPARE(p.value(QStringLiteral("total")).toLongLong(), 4 * 1024 * 1024 + 0LL);
+        QVERIFY(p.value(QStringLiteral("bytes")).toLongLong() >= lastBytes);
+        lastBytes = p.value(QStringLiteral("bytes")).toLongLong();
+    }
+    // at most ten a second: over any second no more than eleven changes
+    for (qsizetype i = 0; i + 11 < progress.size(); ++i)
+        QVERIFY2(progress.at(i + 11).first - progress.at(i).first >= 1000, "more than ten progress changes in a second");
+
+    // "Update now"
+    const ToolResult install = busctl(As::Root, {QStringLiteral("call"), kName, kPath, kName, QStringLiteral("Install")});
+    QVERIFY2(install.exitCode == 0, qPrintable(install.describe()));
+    QTRY_VERIFY(m_watcher->completed().contains(QStringLiteral("install 0")));
+    QCOMPARE(property(QStringLiteral("RebootPending")), QStringLiteral("b true"));
+    QCOMPARE(property(QStringLiteral("State")), QStringLiteral("s \"rebootPending\""));
+}
+
+void tst_Service::joinedCallersShareOneJob()
+{
+    QVERIFY(publish(QStringLiteral("1.2.0"), 2 * 1024 * 1024));
+    // a second client (and a third, unprivileged one reading) during the first one's download
+    QVERIFY(busctl(As::Root, {QStringLiteral("call"), kName, kPath, kName, QStringLiteral("Download")}).exitCode == 0);
+    QVERIFY(busctl(As::GroupMember, {QStringLiteral("call"), kName, kPath, kName, QStringLiteral("Download")}).exitCode == 0);
+    QCOMPARE(busctl(As::Nobody, {QStringLiteral("get-property"), kName, kPath, kName, QStringLiteral("Operation")}).out,
+             QByteArray("s \"download\"\n"));
+    QTRY_VERIFY_WITH_TIMEOUT(m_watcher->completed().size() == 2, 30000);
+    QCOMPARE(m_watcher->completed().last(), QStringLiteral("download 0"));
+    QTest::qWait(300);
+    QCOMPARE(m_watcher->completed().size(), 2); // one job, one Completed
+    QCOMPARE(m_nginx->requestCount(QStringLiteral("/images/")), 1);
+}
+
+void tst_Service::malformedCallsGetErrorsAndTheServiceLives()
+{
+    const ToolResult wrongType = busctl(As::Root, {QStringLiteral("call"), kName, kPath, kName, QStringLiteral("SetConsent"),
+                                                   QStringLiteral("s"), QStringLiteral("yes")});
+    QVERIFY(wrongType.exitCode != 0);
+    QVERIFY2(wrongType.err.contains("No such method"), qPrintable(wrongType.describe()));
+    const ToolResult unknown = busctl(As::Root, {QStringLiteral("call"), kName, kPath, kName, QStringLiteral("Reboot")});
+    QVERIFY(unknown.exitCode != 0);
+    const ToolResult readOnly = busctl(As::Root, {QStringLiteral("set-property"), kName, kPath, kName, QStringLiteral("Consent"),
+                                                  QStringLiteral("b"), QStringLiteral("true")});
+    QVERIFY(readOnly.exitCode != 0);
+    const ToolResult log = busctl(As::Root, {QStringLiteral("call"), kName, kPath, kName, QStringLiteral("Log"), QStringLiteral("u"),
+                                             QStringLiteral("4294967295")});
+    QVERIFY2(log.exitCode == 0 && log.out.startsWith("s \"["), qPrintable(log.describe()));
+    QCOMPARE(m_service.state(), QProcess::Running);
+    QCOMPARE(property(QStringLiteral("Consent")), QStringLiteral("b false"));
+}
+
+void tst_Service::secondServiceRefusesToRun()
+{
+    QProcess second;
+    second.setProcessEnvironment(m_bus->environment());
+    second.setProcessChannelMode(QProcess::MergedChannels);
+    second.start(binDir() + QStringLiteral("/s16-update"), {QStringLiteral("daemon"), QStringLiteral("--config"), m_config});
+    QVERIFY(second.waitForFinished(10000));
+    QCOMPARE(second.exitCode(), 2);
+    QVERIFY2(second.readAll().contains("cannot own the bus name org.s16.Updater1"), "no reason given");
+    QCOMPARE(m_service.state(), QProcess::Running);
+}
+
+QTEST_GUILESS_MAIN(tst_Service)
+#include "tst_service.moc"
