@@ -9,6 +9,7 @@
 #include <QDBusArgument>
 #include <QDBusConnection>
 #include <QDBusMetaType>
+#include <QDBusPendingCall>
 #include <QDBusMessage>
 #include <QDBusVariant>
 #include <QElapsedTimer>
@@ -141,6 +142,8 @@ private Q_SLOTS:
     void checkEndsInCompletedAndChangedProperties();
     void downloadStagesWithBoundedProgressThenInstall();
     void joinedCallersShareOneJob();
+    void callerThatLeavesChangesNothing();
+    void serviceRestartedMidDownloadResumesIt();
     void malformedCallsGetErrorsAndTheServiceLives();
     void secondServiceRefusesToRun();
 
@@ -378,6 +381,51 @@ void tst_Service::joinedCallersShareOneJob()
     QTest::qWait(300);
     QCOMPARE(m_watcher->completed().size(), 2); // one job, one Completed
     QCOMPARE(m_nginx->requestCount(QStringLiteral("/images/")), 1);
+}
+
+void tst_Service::callerThatLeavesChangesNothing()
+{
+    QVERIFY(publish(QStringLiteral("1.2.0"), 2 * 1024 * 1024));
+    {
+        // a client asks for the download and is gone before the reply
+        QDBusConnection client = QDBusConnection::connectToBus(m_bus->address(), QStringLiteral("tst_service_leaving"));
+        QVERIFY(client.isConnected());
+        client.asyncCall(QDBusMessage::createMethodCall(kName, kPath, kName, QStringLiteral("Download")));
+        QDBusConnection::disconnectFromBus(QStringLiteral("tst_service_leaving"));
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(m_watcher->completed().size() == 2, 30000);
+    QCOMPARE(m_watcher->completed().last(), QStringLiteral("download 0"));
+    QCOMPARE(property(QStringLiteral("StagedVersion")), QStringLiteral("s \"1.2.0\""));
+    QCOMPARE(m_service.state(), QProcess::Running);
+}
+
+void tst_Service::serviceRestartedMidDownloadResumesIt()
+{
+    // 4 MiB at 2 MiB/s; the service dies (SIGKILL) about halfway
+    QVERIFY(publish(QStringLiteral("1.2.0"), 4 * 1024 * 1024));
+    QVERIFY(busctl(As::Root, {QStringLiteral("call"), kName, kPath, kName, QStringLiteral("Download")}).exitCode == 0);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_watcher->changes(QStringLiteral("Progress")).isEmpty()
+                                 && qdbus_cast<QVariantMap>(m_watcher->changes(QStringLiteral("Progress")).last().second)
+                                            .value(QStringLiteral("bytes")).toLongLong() > 1024 * 1024,
+                             20000);
+    m_service.kill();
+    QVERIFY(m_service.waitForFinished());
+    QCOMPARE(property(QStringLiteral("State")), QString()); // nobody on the bus answers now
+    // started again (systemd's Restart=on-failure): the first cycle continues the download
+    QVERIFY(startService());
+    QTRY_VERIFY_WITH_TIMEOUT(m_watcher->completed().size() == 2, 30000);
+    QCOMPARE(m_watcher->completed().last(), QStringLiteral("download 0"));
+    QCOMPARE(property(QStringLiteral("StagedVersion")), QStringLiteral("s \"1.2.0\""));
+    // two requests for the image, the second one for the rest only
+    QStringList ranges;
+    for (const QString &line : m_nginx->accessLog()) {
+        if (line.contains(QStringLiteral("/images/")))
+            ranges.append(line.section(QStringLiteral("range=\""), 1).section(QLatin1Char('"'), 0, 0));
+    }
+    QCOMPARE(ranges.size(), 2);
+    QCOMPARE(ranges.first(), QStringLiteral("-")); // nginx logs a missing Range header as -
+    QVERIFY2(ranges.last().startsWith(QStringLiteral("bytes=")) && ranges.last().mid(6).section(QLatin1Char('-'), 0, 0).toLongLong() > 1024 * 1024,
+             qPrintable(ranges.join(QLatin1Char(' '))));
 }
 
 void tst_Service::malformedCallsGetErrorsAndTheServiceLives()
