@@ -175,6 +175,7 @@ int main(int argc, char *argv[])
             printLine(QStringLiteral("state: %1").arg(s.state));
             printLine(QStringLiteral("running version: %1").arg(s.currentVersion));
             printLine(QStringLiteral("staged version: %1").arg(s.stagedVersion.isEmpty() ? QStringLiteral("none") : s.stagedVersion));
+            printLine(QStringLiteral("available version: %1").arg(s.available.isEmpty() ? QStringLiteral("none") : s.available));
             printLine(QStringLiteral("last check: %1").arg(s.lastCheck.isEmpty() ? QStringLiteral("never") : s.lastCheck));
             if (!s.lastError.isEmpty())
                 printLine(QStringLiteral("last error: %1 (exit %2, %3)").arg(s.lastError.value(QStringLiteral("message")).toString())

@@ -4,6 +4,7 @@
 #include "config/config.h"
 #include "flow/flowchart.h"
 #include "store/journal.h"
+#include "version/semver.h"
 
 namespace s16 {
 namespace {
@@ -33,6 +34,17 @@ Phase phaseOf(Node node)
 
 QJsonValue orNull(const QString &s) { return s.isEmpty() ? QJsonValue() : QJsonValue(s); }
 
+// The check records the manifest it trusted (journal `lastTrusted`) whether or not it is
+// newer; it is "available" only while it is newer than what runs.
+QString newerThan(const QString &candidate, const QString &running)
+{
+    const auto found = SemVer::parse(candidate);
+    if (!found)
+        return {};
+    const auto current = SemVer::parse(running);
+    return !current || *found > *current ? found->toString() : QString();
+}
+
 } // namespace
 
 QJsonObject DeviceStatus::toJson() const
@@ -41,6 +53,7 @@ QJsonObject DeviceStatus::toJson() const
         {QStringLiteral("state"), state},
         {QStringLiteral("currentVersion"), orNull(currentVersion)},
         {QStringLiteral("stagedVersion"), orNull(stagedVersion)},
+        {QStringLiteral("available"), orNull(available)},
         {QStringLiteral("rebootPending"), rebootPending},
         {QStringLiteral("lastCheck"), orNull(lastCheck)},
         {QStringLiteral("lastError"), lastError.isEmpty() ? QJsonValue() : QJsonValue(lastError)},
@@ -57,6 +70,10 @@ DeviceStatus readDeviceStatus(const Config &config, const Journal &journal, bool
     if (auto v = fileutil::readSmallFile(config.device.versionFile, 256))
         s.currentVersion = QString::fromUtf8(v->trimmed());
     s.stagedVersion = journal.value(QStringLiteral("staged")).toObject().value(QStringLiteral("version")).toString();
+    s.available = !s.stagedVersion.isEmpty()
+        ? s.stagedVersion
+        : newerThan(journal.value(QStringLiteral("lastTrusted")).toObject().value(QStringLiteral("version")).toString(),
+                    s.currentVersion);
     s.rebootPending = journal.value(QStringLiteral("rebootPending")).toBool(false);
     s.lastCheck = journal.value(QStringLiteral("lastCheck")).toString();
     s.lastError = journal.value(QStringLiteral("lastError")).toObject();

@@ -14,6 +14,9 @@ struct DeviceStatus {
     QString state;            // idle, checking, downloading, ready, rebootPending, installing, trial
     QString currentVersion;
     QString stagedVersion;    // empty if none
+    // The newer version the last check found (the staged one once downloaded); empty when
+    // the last trusted manifest is not newer than the running version.
+    QString available;
     bool rebootPending = false;
     QString lastCheck;        // ISO 8601 or empty
     QJsonObject lastError;    // code, message, edge (+ detail, time); empty if none
