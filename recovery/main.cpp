@@ -14,6 +14,7 @@
 #include <QGuiApplication>
 #include <QImage>
 #include <QQmlApplicationEngine>
+#include <QQuickStyle>
 #include <QQuickWindow>
 #include <QTextStream>
 #include <QTimer>
@@ -131,7 +132,10 @@ int main(int argc, char **argv)
         return app->exec();
     }
 
-    // The screen follows the system locale, with the UI's translations (translations/).
+    // The screen follows the system locale, with the UI's translations (translations/), and
+    // looks like the device UI: the same Basic style (not the platform's Fusion greys).
+    if (qEnvironmentVariableIsEmpty("QT_QUICK_CONTROLS_STYLE"))
+        QQuickStyle::setStyle(QStringLiteral("Basic"));
     s16::installUiTranslator(QLocale());
     QQmlApplicationEngine engine;
     QObject::connect(&engine, &QQmlApplicationEngine::objectCreationFailed, app.get(),

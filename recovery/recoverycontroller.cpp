@@ -2,8 +2,10 @@
 
 #include "config/config.h"
 #include "install/recoveryengine.h"
+#include "updatecontroller.h"
 
 #include <QJSEngine>
+#include <QJsonObject>
 #include <QLocale>
 #include <QPointer>
 
@@ -122,12 +124,51 @@ void RecoveryController::onFinished(const InstallReport &report)
     if (!report.status) {
         m_errorMessage = report.status.error().message;
         m_errorDetail = report.status.error().detail;
+        m_errorEdge = report.status.error().edge;
     }
     if (m_step != Done) {
         m_step = Done;
         Q_EMIT stepChanged();
     }
     Q_EMIT finishedChanged();
+}
+
+QString RecoveryController::failureText() const
+{
+    if (!m_finished || m_exitCode == 0)
+        return {};
+    return UpdateController::reasonForFailure(m_exitCode, m_errorEdge);
+}
+
+QString RecoveryController::technicalDetails() const
+{
+    if (!m_finished || m_exitCode == 0)
+        return {};
+    return UpdateController::technicalDetails(QJsonObject{{QStringLiteral("code"), m_exitCode},
+                                                          {QStringLiteral("message"), m_errorMessage},
+                                                          {QStringLiteral("edge"), m_errorEdge},
+                                                          {QStringLiteral("detail"), m_errorDetail}});
+}
+
+void RecoveryController::stageForTest(Step step)
+{
+    switch (step) {
+    case Verify: onStage(InstallStage::Verify); break;
+    case Install: onStage(InstallStage::Install); break;
+    case Migrate: onStage(InstallStage::Migrate); break;
+    case RestartServices: onStage(InstallStage::RestartServices); break;
+    case RollingBack: onStage(InstallStage::RollingBack); break;
+    case Done: onStage(InstallStage::Done); break;
+    case Idle: break;
+    }
+}
+
+void RecoveryController::finishForTest(int exitCode, const QString &message, const QString &edge, const QString &detail)
+{
+    InstallReport report;
+    if (exitCode != 0)
+        report.status = std::unexpected(Error{ExitCode(exitCode), message, edge, detail});
+    onFinished(report);
 }
 
 } // namespace s16

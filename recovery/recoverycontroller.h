@@ -42,6 +42,10 @@ class RecoveryController : public QObject
     Q_PROPERTY(bool succeeded READ succeeded NOTIFY finishedChanged)
     Q_PROPERTY(int exitCode READ exitCode NOTIFY finishedChanged)
     Q_PROPERTY(QString errorMessage READ errorMessage NOTIFY finishedChanged)
+    // Why it failed in plain, translated words (from the exit code and the step, never the
+    // engine's text), and the technical text for "Technical details".
+    Q_PROPERTY(QString failureText READ failureText NOTIFY finishedChanged)
+    Q_PROPERTY(QString technicalDetails READ technicalDetails NOTIFY finishedChanged)
 
 public:
     // The steps in the order the screen lists them.
@@ -71,6 +75,12 @@ public:
     [[nodiscard]] int exitCode() const { return m_exitCode; }
     [[nodiscard]] QString errorMessage() const { return m_errorMessage; }
     [[nodiscard]] QString errorDetail() const { return m_errorDetail; }
+    [[nodiscard]] QString errorEdge() const { return m_errorEdge; }
+    [[nodiscard]] QString failureText() const;
+    [[nodiscard]] QString technicalDetails() const;
+    // For tests: end as a run with this result would (exit code 0: success).
+    void finishForTest(int exitCode, const QString &message = {}, const QString &edge = {}, const QString &detail = {});
+    void stageForTest(Step step);
     // "verify", "install", ...: the step's name in --headless output.
     [[nodiscard]] static QString stepName(Step step);
 
@@ -96,6 +106,7 @@ private:
     int m_exitCode = 0;
     QString m_errorMessage;
     QString m_errorDetail;
+    QString m_errorEdge;
 };
 
 } // namespace s16

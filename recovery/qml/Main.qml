@@ -4,14 +4,22 @@ import QtQuick.Layouts
 import S16.Recovery
 
 // The recovery progress screen. It shows RecoveryController's state and nothing else:
-// the controller decides, this only draws.
+// the controller decides, this only draws. Colours and sizes follow the device UI
+// (qml/): white, blue for progress, red only for what failed.
 ApplicationWindow {
     id: window
+
+    readonly property bool failed: RecoveryController.finished && !RecoveryController.succeeded
+    readonly property color accent: "#1565c0"
+    readonly property color good: "#2e7d32"
+    readonly property color bad: "#c62828"
 
     width: 800
     height: 480
     visible: true
     title: qsTr("System update")
+    color: "#ffffff"
+    font.pixelSize: 18
 
     component StepEntry: QtObject {
         required property int step
@@ -19,115 +27,198 @@ ApplicationWindow {
     }
 
     readonly property list<StepEntry> steps: [
-        StepEntry { step: RecoveryController.Verify; title: qsTr("Verify") },
-        StepEntry { step: RecoveryController.Install; title: qsTr("Install") },
-        StepEntry { step: RecoveryController.Migrate; title: qsTr("Migrate data") },
-        StepEntry { step: RecoveryController.RestartServices; title: qsTr("Restart services") }
+        StepEntry { step: RecoveryController.Verify; title: qsTr("Check the update") },
+        StepEntry { step: RecoveryController.Install; title: qsTr("Write the new version") },
+        StepEntry { step: RecoveryController.Migrate; title: qsTr("Prepare your data") },
+        StepEntry { step: RecoveryController.RestartServices; title: qsTr("Switch to the new version") }
     ]
 
     function etaText(seconds: int): string {
         if (seconds < 60)
-            return qsTr("About %n second(s) left", "", seconds)
+            return qsTr("About %n second(s) left", "", Math.max(seconds, 1))
         return qsTr("About %n minute(s) left", "", Math.ceil(seconds / 60))
     }
 
-    ColumnLayout {
+    Flickable {
         anchors.fill: parent
-        anchors.margins: 32
-        spacing: 14
+        contentWidth: width
+        contentHeight: column.implicitHeight + 2 * column.anchors.margins
+        boundsBehavior: Flickable.StopAtBounds
+        clip: true
 
-        Label {
-            text: qsTr("Installing the update")
-            font.pixelSize: 28
-            font.bold: true
-        }
-
-        Repeater {
-            model: window.steps
-
-            delegate: RowLayout {
-                id: stepRow
-
-                required property StepEntry modelData
-                readonly property int step: modelData.step
-                readonly property bool current: !RecoveryController.finished && !RecoveryController.rollingBack
-                                                && RecoveryController.step === step
-                readonly property bool failed: RecoveryController.rollingBack && RecoveryController.reachedStep === step
-                readonly property bool passed: RecoveryController.reachedStep > step
-                                               || (RecoveryController.succeeded && RecoveryController.reachedStep >= step)
-
-                spacing: 12
-
-                Label {
-                    Layout.preferredWidth: 24
-                    font.pixelSize: 18
-                    text: stepRow.current ? "▶" : stepRow.failed ? "✗" : stepRow.passed ? "✓" : "•"
-                    color: stepRow.failed ? "#cd0000" : palette.windowText
-                }
-                Label {
-                    text: stepRow.modelData.title
-                    font.pixelSize: 18
-                    font.bold: stepRow.current
-                    opacity: stepRow.current || stepRow.passed || stepRow.failed ? 1.0 : 0.6
-                }
-            }
-        }
-
-        RowLayout {
-            visible: RecoveryController.rollingBack
+        ColumnLayout {
+            id: column
+            anchors.left: parent.left
+            anchors.right: parent.right
+            anchors.top: parent.top
+            anchors.margins: 24
             spacing: 12
 
             Label {
-                Layout.preferredWidth: 24
-                font.pixelSize: 18
-                text: RecoveryController.finished ? "✓" : "▶"
-                color: "#cd0000"
+                objectName: "title"
+                Layout.fillWidth: true
+                wrapMode: Text.WordWrap
+                font.pixelSize: 26
+                font.bold: true
+                color: window.failed ? window.bad : "#212121"
+                text: RecoveryController.succeeded ? qsTr("The new version is installed")
+                      : window.failed ? qsTr("Update not installed")
+                      : RecoveryController.rollingBack ? qsTr("Restoring the previous version")
+                      : qsTr("Installing the update")
+                Accessible.role: Accessible.Heading
+            }
+
+            Repeater {
+                model: window.steps
+
+                delegate: RowLayout {
+                    id: stepRow
+
+                    required property StepEntry modelData
+                    readonly property int step: modelData.step
+                    readonly property bool current: !RecoveryController.finished && !RecoveryController.rollingBack
+                                                    && RecoveryController.step === step
+                    readonly property bool failed: RecoveryController.rollingBack && RecoveryController.reachedStep === step
+                    readonly property bool passed: !stepRow.failed && (RecoveryController.reachedStep > step
+                                                   || (RecoveryController.succeeded && RecoveryController.reachedStep >= step))
+
+                    objectName: "step" + step
+                    Layout.fillWidth: true
+                    spacing: 12
+
+                    Label {
+                        objectName: "mark"
+                        Layout.preferredWidth: 24
+                        text: stepRow.current ? "▶" : stepRow.failed ? "✗" : stepRow.passed ? "✓" : "•"
+                        color: stepRow.failed ? window.bad : stepRow.passed ? window.good : stepRow.current ? window.accent : "#9e9e9e"
+                    }
+                    Label {
+                        Layout.fillWidth: true
+                        wrapMode: Text.WordWrap
+                        text: stepRow.modelData.title
+                        font.bold: stepRow.current
+                        color: stepRow.failed ? window.bad : "#212121"
+                        opacity: stepRow.current || stepRow.passed || stepRow.failed ? 1.0 : 0.6
+                    }
+                }
+            }
+
+            RowLayout {
+                objectName: "rollbackRow"
+                Layout.fillWidth: true
+                visible: RecoveryController.rollingBack
+                spacing: 12
+
+                Label {
+                    objectName: "rollbackMark"
+                    Layout.preferredWidth: 24
+                    // Restoring went well (finished): a plain tick; it is not the failure.
+                    text: RecoveryController.finished ? "✓" : "▶"
+                    color: RecoveryController.finished ? window.good : window.accent
+                }
+                Label {
+                    Layout.fillWidth: true
+                    wrapMode: Text.WordWrap
+                    text: RecoveryController.finished ? qsTr("Previous version restored") : qsTr("Restoring the previous version")
+                    font.bold: !RecoveryController.finished
+                    color: "#212121"
+                }
+            }
+
+            ProgressBar {
+                id: bar
+                objectName: "progressBar"
+                Layout.fillWidth: true
+                Layout.preferredHeight: 24
+                visible: !RecoveryController.finished
+                from: 0
+                to: 100
+                value: RecoveryController.percent
+                indeterminate: RecoveryController.total <= 0
+                background: Rectangle {
+                    implicitHeight: 24
+                    radius: 6
+                    color: "#e3eaf5"
+                }
+                contentItem: Item {
+                    implicitHeight: 24
+                    Rectangle {
+                        width: bar.indeterminate ? parent.width * 0.25 : bar.visualPosition * parent.width
+                        x: bar.indeterminate ? (parent.width - width) * pulse.position : 0
+                        height: parent.height
+                        radius: 6
+                        color: window.accent
+                    }
+                    QtObject {
+                        id: pulse
+                        property real position: 0
+                        property SequentialAnimation run: SequentialAnimation {
+                            running: bar.indeterminate && bar.visible
+                            loops: Animation.Infinite
+                            NumberAnimation { target: pulse; property: "position"; from: 0; to: 1; duration: 900 }
+                            NumberAnimation { target: pulse; property: "position"; from: 1; to: 0; duration: 900 }
+                        }
+                    }
+                }
+            }
+
+            Label {
+                objectName: "bytesText"
+                Layout.fillWidth: true
+                wrapMode: Text.WordWrap
+                visible: !RecoveryController.finished && RecoveryController.total > 0
+                text: qsTr("%1% · %2 of %3").arg(RecoveryController.percent)
+                                           .arg(RecoveryController.bytesText)
+                                           .arg(RecoveryController.totalText)
+            }
+
+            Label {
+                Layout.fillWidth: true
+                wrapMode: Text.WordWrap
+                visible: !RecoveryController.finished && RecoveryController.etaSeconds >= 0
+                text: window.etaText(RecoveryController.etaSeconds)
+            }
+
+            Label {
+                Layout.fillWidth: true
+                wrapMode: Text.WordWrap
+                visible: !RecoveryController.finished
+                text: qsTr("Do not switch the device off.")
+                font.bold: true
+                font.pixelSize: 20
+            }
+
+            Label {
+                objectName: "outcomeText"
+                Layout.fillWidth: true
+                visible: RecoveryController.finished
+                wrapMode: Text.WordWrap
+                font.pixelSize: 20
+                // After the restart the new version checks itself; only then is the update
+                // kept (boot-complete). Saying "installed" here must not promise more.
+                text: RecoveryController.succeeded
+                      ? qsTr("The device now restarts into the new version and checks that it works. If it does not, the device goes back to the previous version by itself.")
+                      : RecoveryController.failureText + " " + qsTr("The device now restarts with the previous version, which works as before.")
+            }
+
+            Label {
+                Layout.fillWidth: true
+                visible: window.failed && RecoveryController.technicalDetails.length > 0
+                text: qsTr("Technical details")
+                font.bold: true
+                font.pixelSize: 14
+                color: "#616161"
             }
             Label {
-                text: qsTr("Rolling back")
-                font.pixelSize: 18
-                font.bold: !RecoveryController.finished
-                color: "#cd0000"
+                objectName: "detailsText"
+                Layout.fillWidth: true
+                visible: window.failed && RecoveryController.technicalDetails.length > 0
+                text: RecoveryController.technicalDetails
+                wrapMode: Text.WrapAtWordBoundaryOrAnywhere
+                font.family: "monospace"
+                font.pixelSize: 13
+                color: "#616161"
             }
         }
-
-        ProgressBar {
-            Layout.fillWidth: true
-            from: 0
-            to: 100
-            value: RecoveryController.finished ? 100 : RecoveryController.percent
-        }
-
-        Label {
-            visible: !RecoveryController.finished && RecoveryController.total > 0
-            text: qsTr("%1% · %2 of %3").arg(RecoveryController.percent)
-                                       .arg(RecoveryController.bytesText)
-                                       .arg(RecoveryController.totalText)
-        }
-
-        Label {
-            visible: !RecoveryController.finished && RecoveryController.etaSeconds >= 0
-            text: window.etaText(RecoveryController.etaSeconds)
-        }
-
-        Label {
-            visible: !RecoveryController.finished
-            text: qsTr("Do not turn off the device")
-            font.bold: true
-            font.pixelSize: 20
-        }
-
-        Label {
-            Layout.fillWidth: true
-            visible: RecoveryController.finished
-            wrapMode: Text.WordWrap
-            font.pixelSize: 20
-            text: RecoveryController.succeeded
-                  ? qsTr("The update is installed. The device now starts the new system.")
-                  : qsTr("The update could not be installed: %1. The device starts the previous system.")
-                        .arg(RecoveryController.errorMessage)
-        }
-
-        Item { Layout.fillHeight: true }
     }
 }
