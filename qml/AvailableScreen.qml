@@ -29,28 +29,33 @@ ScreenPage {
         Label {
             objectName: "notesText"
             width: parent.width
-            text: screen.controller.notes.length > 0 ? screen.controller.notes : qsTr("No release notes were published.")
+            text: screen.controller.notesText
             wrapMode: Text.WordWrap
         }
     }
-    RowLayout {
-        Layout.fillWidth: true
-        spacing: 12
+    ButtonRow {
+        narrow: screen.narrow
+
         Item {
             Layout.fillWidth: true
+            visible: !screen.narrow
         }
         TouchButton {
             objectName: "laterButton"
+            Layout.fillWidth: screen.narrow
             text: qsTr("Later")
             flat: true
+            enabled: !screen.controller.busy
             onClicked: screen.controller.later()
         }
         TouchButton {
             id: updateButton
-        objectName: "updateButton"
+            objectName: "updateButton"
+            Layout.fillWidth: screen.narrow
             text: qsTr("Update now")
             highlighted: true
-                onClicked: screen.controller.updateNow()
+            enabled: !screen.controller.busy
+            onClicked: screen.controller.updateNow()
         }
     }
 }

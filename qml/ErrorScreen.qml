@@ -3,7 +3,7 @@ import QtQuick.Controls
 import QtQuick.Layouts
 
 // Error: what went wrong in plain language, what to do, and the technical details
-// behind a button.
+// behind a button. "Try again" shows that it is trying until the job ends.
 ScreenPage {
     id: screen
 
@@ -19,6 +19,25 @@ ScreenPage {
         text: screen.controller.errorAdvice
         wrapMode: Text.WordWrap
     }
+    RowLayout {
+        objectName: "tryingRow"
+        Layout.fillWidth: true
+        visible: screen.controller.busy
+        spacing: 12
+        BusyIndicator {
+            objectName: "busyIndicator"
+            Layout.preferredWidth: 40
+            Layout.preferredHeight: 40
+            running: screen.controller.busy
+        }
+        Label {
+            objectName: "tryingText"
+            Layout.fillWidth: true
+            text: qsTr("Trying again…")
+            font.bold: true
+            wrapMode: Text.WordWrap
+        }
+    }
     ScrollView {
         objectName: "details"
         Layout.fillWidth: true
@@ -33,38 +52,43 @@ ScreenPage {
             text: screen.controller.errorDetails
             font.family: "monospace"
             font.pixelSize: 14
-            wrapMode: Text.WrapAnywhere
+            wrapMode: Text.WrapAtWordBoundaryOrAnywhere
         }
     }
     Item {
         Layout.fillHeight: true
         visible: !screen.detailsShown
     }
-    RowLayout {
-        Layout.fillWidth: true
-        spacing: 12
+    ButtonRow {
+        narrow: screen.narrow
+
         TouchButton {
             objectName: "detailsButton"
+            Layout.fillWidth: screen.narrow
             text: screen.detailsShown ? qsTr("Hide details") : qsTr("Technical details")
             flat: true
             onClicked: screen.detailsShown = !screen.detailsShown
         }
         Item {
             Layout.fillWidth: true
+            visible: !screen.narrow
         }
         TouchButton {
             objectName: "closeButton"
+            Layout.fillWidth: screen.narrow
             text: qsTr("Close")
             flat: true
-            enabled: screen.controller.ready
+            enabled: screen.controller.ready && !screen.controller.busy
             onClicked: screen.controller.dismissError()
         }
         TouchButton {
             id: retryButton
-        objectName: "retryButton"
+            objectName: "retryButton"
+            Layout.fillWidth: screen.narrow
             text: qsTr("Try again")
             highlighted: true
-                onClicked: screen.controller.retry()
+            enabled: !screen.controller.busy
+            onClicked: screen.controller.retry()
         }
     }
 }

@@ -3,13 +3,12 @@ import QtQuick.Controls
 import QtQuick.Layouts
 import S16.Update
 
-// History: the updater's event log, newest first.
+// History: the updater's event log, newest first, in plain words. Up/Down move, Return,
+// Enter, Space or a tap show a row's technical details. The tool bar names the screen.
 ScreenPage {
     id: screen
 
     initialFocus: list
-
-    heading: qsTr("History")
 
     ListView {
         id: list
@@ -20,6 +19,9 @@ ScreenPage {
         spacing: 4
         keyNavigationEnabled: true
         activeFocusOnTab: true
+        focus: true
+        currentIndex: 0
+        highlightFollowsCurrentItem: true
         Accessible.name: qsTr("Update history")
         ScrollBar.vertical: ScrollBar {}
         model: HistoryModel {
@@ -27,19 +29,40 @@ ScreenPage {
             controller: screen.controller
         }
 
+        function toggleCurrent() {
+            if (list.currentItem)
+                list.currentItem.expanded = !list.currentItem.expanded;
+        }
+        Keys.onReturnPressed: list.toggleCurrent()
+        Keys.onEnterPressed: list.toggleCurrent()
+        Keys.onSpacePressed: list.toggleCurrent()
+
         delegate: ItemDelegate {
             id: row
 
+            required property int index
             required property string timeText
             required property string summary
-            required property string message
+            required property string technical
             required property string level
-            required property int code
-            required property string edge
+            property bool expanded: false
 
+            objectName: "historyRow" + index
             width: row.ListView.view ? row.ListView.view.width : 0
             implicitHeight: Math.max(56, row.implicitContentHeight + row.topPadding + row.bottomPadding)
+            focusPolicy: Qt.NoFocus
             Accessible.name: row.summary
+            onClicked: {
+                list.currentIndex = row.index;
+                row.expanded = !row.expanded;
+            }
+
+            background: Rectangle {
+                radius: 6
+                color: row.down ? "#dde6f3" : "transparent"
+                border.width: row.ListView.isCurrentItem && list.activeFocus ? 3 : 0
+                border.color: "#ff8f00"
+            }
 
             contentItem: RowLayout {
                 spacing: 12
@@ -56,17 +79,28 @@ ScreenPage {
                     Layout.fillWidth: true
                     spacing: 2
                     Label {
+                        objectName: "summaryText"
                         Layout.fillWidth: true
                         text: row.summary
                         font.bold: row.level !== "info"
                         wrapMode: Text.WordWrap
                     }
                     Label {
+                        objectName: "timeText"
                         Layout.fillWidth: true
-                        text: row.edge.length > 0 ? qsTr("%1 · step %2").arg(row.timeText).arg(row.edge) : row.timeText
+                        text: row.timeText
                         font.pixelSize: 14
                         opacity: 0.7
                         wrapMode: Text.WordWrap
+                    }
+                    Label {
+                        objectName: "technicalText"
+                        Layout.fillWidth: true
+                        visible: row.expanded
+                        text: qsTr("Technical details:") + "\n" + row.technical
+                        font.family: "monospace"
+                        font.pixelSize: 13
+                        wrapMode: Text.WrapAtWordBoundaryOrAnywhere
                     }
                 }
             }

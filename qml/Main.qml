@@ -13,7 +13,9 @@ ApplicationWindow {
     // "" (the controller's page), "settings" or "history": where the user went.
     property string view: ""
     readonly property UpdateController controller: updateController
-    readonly property bool urgent: updateController.page === "priority" || updateController.page === "outcome"
+    // The controller decides when the screen must not be left (priority, outcome,
+    // restarting, installing): no Settings or History then.
+    readonly property bool urgent: updateController.urgent
 
     width: 800
     height: 480
@@ -26,53 +28,63 @@ ApplicationWindow {
             window.view = "";
     }
 
+    function back() {
+        window.view = "";
+    }
+
     UpdateController {
         id: updateController
         configFile: window.configFile
     }
 
+    // Escape, the Back key and Alt+Left leave Settings and History, unless a dialog is
+    // open there (Escape closes the dialog first).
+    Shortcut {
+        objectName: "backShortcut"
+        sequences: [StandardKey.Back, "Escape", "Back"]
+        enabled: window.view !== "" && !settingsScreen.dialogOpen
+        onActivated: window.back()
+    }
+
     header: ToolBar {
-        implicitHeight: 48
+        implicitHeight: 56
 
         RowLayout {
             anchors.fill: parent
-            spacing: 4
+            anchors.leftMargin: 8
+            anchors.rightMargin: 16
+            spacing: 8
 
-            ToolButton {
+            ToolBarButton {
+                id: backButton
                 objectName: "backButton"
                 visible: window.view !== ""
                 text: "‹ " + qsTr("Back")
-                implicitHeight: 48
-                implicitWidth: Math.max(88, implicitContentWidth + leftPadding + rightPadding)
-                font.pixelSize: 18
                 Accessible.name: qsTr("Back")
-                onClicked: window.view = ""
+                onClicked: window.back()
             }
             Label {
+                objectName: "toolBarTitle"
                 Layout.fillWidth: true
-                Layout.leftMargin: window.view === "" ? 16 : 0
-                text: qsTr("Software update")
+                Layout.leftMargin: window.view === "" ? 8 : 0
+                text: window.view === "settings" ? qsTr("Settings")
+                      : window.view === "history" ? qsTr("History")
+                      : qsTr("Software update")
                 elide: Text.ElideRight
                 font.pixelSize: 20
+                font.bold: true
+                Accessible.role: Accessible.Heading
             }
-            ToolButton {
+            ToolBarButton {
                 objectName: "historyButton"
                 visible: window.view === "" && !window.urgent
                 text: qsTr("History")
-                implicitHeight: 48
-                implicitWidth: Math.max(88, implicitContentWidth + leftPadding + rightPadding)
-                font.pixelSize: 18
-                Accessible.name: text
                 onClicked: window.view = "history"
             }
-            ToolButton {
+            ToolBarButton {
                 objectName: "settingsButton"
                 visible: window.view === "" && !window.urgent
                 text: qsTr("Settings")
-                implicitHeight: 48
-                implicitWidth: Math.max(88, implicitContentWidth + leftPadding + rightPadding)
-                font.pixelSize: 18
-                Accessible.name: text
                 onClicked: window.view = "settings"
             }
         }
@@ -103,7 +115,7 @@ ApplicationWindow {
         PriorityScreen { objectName: "priorityScreen"; controller: updateController }
         ErrorScreen { objectName: "errorScreen"; controller: updateController }
         OutcomeScreen { objectName: "outcomeScreen"; controller: updateController }
-        SettingsScreen { objectName: "settingsScreen"; controller: updateController }
+        SettingsScreen { id: settingsScreen; objectName: "settingsScreen"; controller: updateController }
         HistoryScreen { objectName: "historyScreen"; controller: updateController }
     }
 }

@@ -2,11 +2,14 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 
-// After a reboot: whether the update took, and why not when it did not.
+// After a reboot: whether the update took, and why not when it did not (in plain words;
+// the engine's own text only under "Technical details").
 ScreenPage {
     id: screen
 
     initialFocus: okButton
+
+    property bool detailsShown: false
 
     heading: screen.controller.outcomeSuccess ? qsTr("Update complete") : qsTr("Update not installed")
 
@@ -24,15 +27,49 @@ ScreenPage {
         text: screen.controller.outcomeReason
         wrapMode: Text.WordWrap
     }
+    ScrollView {
+        objectName: "details"
+        Layout.fillWidth: true
+        Layout.fillHeight: true
+        visible: screen.detailsShown
+        clip: true
+        contentWidth: availableWidth
+
+        Label {
+            objectName: "detailsText"
+            width: parent.width
+            text: screen.controller.outcomeDetails
+            font.family: "monospace"
+            font.pixelSize: 14
+            wrapMode: Text.WrapAtWordBoundaryOrAnywhere
+        }
+    }
     Item {
         Layout.fillHeight: true
+        visible: !screen.detailsShown
     }
-    TouchButton {
-        id: okButton
-        objectName: "okButton"
-        Layout.alignment: Qt.AlignRight
-        text: qsTr("OK")
-        highlighted: true
-        onClicked: screen.controller.dismissOutcome()
+    ButtonRow {
+        narrow: screen.narrow
+
+        TouchButton {
+            objectName: "detailsButton"
+            Layout.fillWidth: screen.narrow
+            visible: screen.controller.outcomeDetails.length > 0
+            text: screen.detailsShown ? qsTr("Hide details") : qsTr("Technical details")
+            flat: true
+            onClicked: screen.detailsShown = !screen.detailsShown
+        }
+        Item {
+            Layout.fillWidth: true
+            visible: !screen.narrow
+        }
+        TouchButton {
+            id: okButton
+            objectName: "okButton"
+            Layout.fillWidth: screen.narrow
+            text: qsTr("OK")
+            highlighted: true
+            onClicked: screen.controller.dismissOutcome()
+        }
     }
 }

@@ -11,18 +11,30 @@ Page {
     required property UpdateController controller
     property alias heading: headingLabel.text
     default property alias content: column.data
-    // Takes the keyboard focus whenever the screen is shown.
+    // Takes the keyboard focus whenever the screen is shown, and again when a job that
+    // disabled it ends.
     property Item initialFocus: null
+    // Too narrow for a row of buttons (a portrait window): screens stack them.
+    readonly property bool narrow: page.availableWidth < 560
 
     padding: 24
     Accessible.name: page.heading
-    onVisibleChanged: {
-        if (page.visible && page.initialFocus)
-            page.initialFocus.forceActiveFocus();
+
+    function focusMain() {
+        if (page.visible && page.initialFocus && page.initialFocus.enabled)
+            page.initialFocus.forceActiveFocus(Qt.TabFocusReason);
     }
-    Component.onCompleted: {
-        if (page.visible && page.initialFocus)
-            page.initialFocus.forceActiveFocus();
+
+    onVisibleChanged: page.focusMain()
+    Component.onCompleted: page.focusMain()
+
+    Connections {
+        target: page.controller
+        function onJobFinished() {
+            const focused = page.Window.activeFocusItem;
+            if (!focused || focused === page.Window.contentItem || !focused.visible || !focused.enabled)
+                page.focusMain();
+        }
     }
 
     ColumnLayout {
@@ -32,7 +44,9 @@ Page {
 
         Label {
             id: headingLabel
+            objectName: "heading"
             Layout.fillWidth: true
+            visible: text.length > 0
             font.pixelSize: 26
             font.bold: true
             wrapMode: Text.WordWrap

@@ -2,20 +2,23 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 
-// Status: the running version, the last check, what the updater is doing, "Check now".
+// Status: the running version, the last check and what it found, what the updater is
+// doing, "Check now" (and "Show update" for an update put off with "Later").
 ScreenPage {
     id: screen
 
     initialFocus: checkButton
 
-    heading: qsTr("Software update")
+    heading: qsTr("System software")
 
     Label {
+        objectName: "versionText"
         Layout.fillWidth: true
         text: qsTr("Running version: %1").arg(screen.controller.currentVersion)
         wrapMode: Text.WordWrap
     }
     Label {
+        objectName: "lastCheckText"
         Layout.fillWidth: true
         text: qsTr("Last check: %1").arg(screen.controller.lastCheckText)
         wrapMode: Text.WordWrap
@@ -24,6 +27,7 @@ ScreenPage {
         Layout.fillWidth: true
         spacing: 12
         BusyIndicator {
+            objectName: "busyIndicator"
             Layout.preferredWidth: 40
             Layout.preferredHeight: 40
             running: screen.controller.busy
@@ -40,13 +44,29 @@ ScreenPage {
     Item {
         Layout.fillHeight: true
     }
-    TouchButton {
-        id: checkButton
-        objectName: "checkButton"
-        Layout.alignment: Qt.AlignRight
-        text: qsTr("Check now")
-        highlighted: true
-        enabled: screen.controller.ready && !screen.controller.busy
-        onClicked: screen.controller.check()
+    ButtonRow {
+        narrow: screen.narrow
+
+        Item {
+            Layout.fillWidth: true
+            visible: !screen.narrow
+        }
+        TouchButton {
+            objectName: "showUpdateButton"
+            Layout.fillWidth: screen.narrow
+            visible: screen.controller.postponed
+            text: qsTr("Show update")
+            enabled: !screen.controller.busy
+            onClicked: screen.controller.showUpdate()
+        }
+        TouchButton {
+            id: checkButton
+            objectName: "checkButton"
+            Layout.fillWidth: screen.narrow
+            text: qsTr("Check now")
+            highlighted: true
+            enabled: screen.controller.ready && !screen.controller.busy
+            onClicked: screen.controller.check()
+        }
     }
 }

@@ -1,8 +1,9 @@
 import QtQuick
 import QtQuick.Controls
 
-// A button sized for a finger (at least 56 x 120 px), usable with Tab and Return.
-// highlighted marks the screen's main action; flat a secondary one.
+// A button sized for a finger (at least 56 x 120 px), usable with Tab, Return, Enter and
+// Space. highlighted marks the screen's main action; flat a secondary one. The focused
+// button always shows an orange ring, also when a screen gave it the focus.
 Button {
     id: control
 
@@ -25,6 +26,7 @@ Button {
     }
 
     background: Rectangle {
+        objectName: "focusRing"
         radius: 8
         color: {
             if (!control.enabled)
@@ -35,7 +37,7 @@ Button {
                 return control.down ? "#dde6f3" : "transparent";
             return control.down ? "#c5d3e8" : "#e3eaf5";
         }
-        border.width: control.visualFocus ? 3 : (control.flat ? 0 : 1)
-        border.color: control.visualFocus ? "#ff8f00" : "#90a4c8"
+        border.width: control.activeFocus ? 3 : (control.flat ? 0 : 1)
+        border.color: control.activeFocus ? "#ff8f00" : "#90a4c8"
     }
 }

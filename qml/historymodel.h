@@ -9,14 +9,16 @@ namespace s16 {
 
 class Journal;
 class UpdateController;
+struct LogEntry;
 
 // The journal's event log for the History screen, newest first. It follows an
 // UpdateController (reloading whenever the controller sees new log entries) or, for
 // C++ users and tests, reads a Journal given directly. Roles: time (QDateTime, UTC),
-// timeText (local, the user's format), level ("info", "warning", "error"), message
-// (as logged, untranslated), summary (plain language in the user's language where
-// the event is known, else the message), code (exit code, 0 for events), edge,
-// event, detail.
+// timeText (local, UpdateController::formatTime), level ("info", "warning", "error"),
+// message (as logged, untranslated: only for technical details), summary (plain
+// language in the user's language for every event, never the engine's text), code
+// (exit code, 0 for events), edge, event, detail, technical (step, code, message and
+// detail: what "Technical details" shows).
 class HistoryModel : public QAbstractListModel
 {
     Q_OBJECT
@@ -36,6 +38,7 @@ public:
         EdgeRole,
         EventRole,
         DetailRole,
+        TechnicalRole,
     };
     Q_ENUM(Role)
 
@@ -53,6 +56,9 @@ public:
     [[nodiscard]] QHash<int, QByteArray> roleNames() const override;
 
     Q_INVOKABLE void reload();
+
+    // The plain, translated line the user reads for a log entry (never the engine's text).
+    [[nodiscard]] static QString summaryOf(const LogEntry &entry);
 
 Q_SIGNALS:
     void controllerChanged();

@@ -32,12 +32,33 @@ QString errorKey(const QJsonObject &e)
         % QLatin1Char('|') % str(e, "message");
 }
 
+// Codes a check (connect, TLS, authenticate, metadata) ends with; the others end a
+// download or an install.
+bool isCheckFailure(const QJsonObject &e)
+{
+    const int code = e.value(QStringLiteral("code")).toInt();
+    return code == toInt(ExitCode::ServerUnreachable) || code == toInt(ExitCode::TlsRejected)
+        || code == toInt(ExitCode::AuthRejected) || code == toInt(ExitCode::MetadataRejected);
+}
+
+int edgeNumber(const QString &edge)
+{
+    return edge.startsWith(QLatin1Char('E')) ? edge.mid(1).toInt() : -1;
+}
+
+// The rate is taken over the last seconds of the transfer only: a burst at the start
+// (a resume, reused bytes, a server's fast first megabytes) must not promise an end
+// that the link cannot keep.
+constexpr qint64 kRateWindowMs = 10000;
+constexpr qint64 kRateMinSpanMs = 2000;
+
 } // namespace
 
 UpdateController::UpdateController(QObject *parent)
     : QObject(parent)
     , m_status(std::make_unique<DeviceStatus>())
 {
+    m_clock.start();
     m_poll.setInterval(1000);
     connect(&m_poll, &QTimer::timeout, this, &UpdateController::refresh);
     m_tick.setInterval(1000);
@@ -89,6 +110,7 @@ void UpdateController::close()
     m_found = {};
     m_job = Job::None;
     m_transfer = {};
+    m_samples.clear();
     m_installAfterDownload = false;
     m_countdownRunning = false;
     m_restarting = false;
@@ -156,9 +178,40 @@ void UpdateController::refresh()
         m_lastLogId = logId;
         Q_EMIT historyChanged();
     }
+    if (!m_transfer.live)
+        sample(qint64(m_status->progress.value(QStringLiteral("bytes")).toDouble()),
+               qint64(m_status->progress.value(QStringLiteral("total")).toDouble()));
     updateCountdown();
     Q_EMIT statusChanged();
     Q_EMIT progressChanged();
+}
+
+void UpdateController::sample(qint64 bytes, qint64 total)
+{
+    if (total <= 0) {
+        m_samples.clear();
+        return;
+    }
+    const qint64 now = m_clock.elapsed();
+    if (!m_samples.isEmpty() && bytes < m_samples.constLast().bytes)
+        m_samples.clear(); // another transfer began
+    if (!m_samples.isEmpty() && m_samples.constLast().bytes == bytes && now - m_samples.constLast().msecs < 500)
+        return;
+    m_samples.append(Sample{now, bytes});
+    while (m_samples.size() > 2 && now - m_samples.at(1).msecs >= kRateWindowMs)
+        m_samples.removeFirst();
+}
+
+double UpdateController::windowRate() const
+{
+    if (m_samples.size() < 2)
+        return 0;
+    const Sample &first = m_samples.constFirst();
+    const Sample &last = m_samples.constLast();
+    const qint64 span = last.msecs - first.msecs;
+    if (span < kRateMinSpanMs || last.bytes <= first.bytes)
+        return 0;
+    return double(last.bytes - first.bytes) * 1000.0 / double(span);
 }
 
 void UpdateController::updateCountdown()
@@ -196,12 +249,28 @@ QString UpdateController::page() const
         || s == QLatin1String("rebootPending"))
         return QStringLiteral("progress");
     const QJsonObject e = effectiveError();
-    if (!e.isEmpty() && !m_dismissedError.contains(errorKey(e)))
+    // A failed install leaves lastError and the outcome with one time: the outcome screen
+    // told it, the error screen must not tell it again.
+    const bool toldByOutcome = !outcome.isEmpty() && !str(e, "time").isEmpty() && str(e, "time") == str(outcome, "time");
+    if (!e.isEmpty() && !toldByOutcome && !m_dismissedError.contains(errorKey(e)))
         return QStringLiteral("error");
     const QString available = availableVersion();
     if (!available.isEmpty() && available != m_laterVersion && m_job == Job::None)
         return QStringLiteral("available");
     return QStringLiteral("status");
+}
+
+bool UpdateController::isUrgent() const
+{
+    const QString p = page();
+    const QString s = state();
+    return p == QLatin1String("priority") || p == QLatin1String("outcome") || m_restarting || m_job == Job::Install
+        || s == QLatin1String("rebootPending") || s == QLatin1String("installing");
+}
+
+bool UpdateController::isPostponed() const
+{
+    return !m_laterVersion.isEmpty() && m_laterVersion == availableVersion();
 }
 
 QString UpdateController::state() const { return m_status->state.isEmpty() ? QStringLiteral("idle") : m_status->state; }
@@ -216,7 +285,7 @@ QString UpdateController::stateText() const
     if (s == QLatin1String("downloading"))
         return tr("Downloading the update…");
     if (s == QLatin1String("ready"))
-        return tr("An update is ready to install.");
+        return tr("Version %1 is ready to install.").arg(availableVersion());
     if (s == QLatin1String("rebootPending"))
         return tr("Restarting to install the update…");
     if (s == QLatin1String("installing"))
@@ -225,6 +294,8 @@ QString UpdateController::stateText() const
         return tr("Trying out the new version…");
     if (m_job == Job::Check)
         return tr("Checking for updates…");
+    if (!availableVersion().isEmpty())
+        return tr("Version %1 is available.").arg(availableVersion());
     return m_status->lastCheck.isEmpty() ? tr("Not checked for updates yet.") : tr("No update is waiting.");
 }
 
@@ -243,10 +314,23 @@ QString UpdateController::lastCheck() const { return m_status->lastCheck; }
 
 QString UpdateController::lastCheckText() const
 {
-    const QDateTime t = QDateTime::fromString(m_status->lastCheck, Qt::ISODate);
-    if (!t.isValid())
+    const QDateTime ok = QDateTime::fromString(m_status->lastCheck, Qt::ISODate);
+    // lastCheck is written only when a check succeeds; a later failed one is lastError.
+    const QJsonObject e = m_status->lastError;
+    const QDateTime failed = QDateTime::fromString(str(e, "time"), Qt::ISODate);
+    if (failed.isValid() && isCheckFailure(e) && (!ok.isValid() || failed > ok))
+        return tr("%1: did not succeed").arg(formatTime(failed));
+    if (!ok.isValid())
         return tr("Never");
-    return QLocale().toString(t.toLocalTime(), QLocale::ShortFormat);
+    const QString found = availableVersion();
+    return found.isEmpty() ? tr("%1: no newer version").arg(formatTime(ok))
+                           : tr("%1: version %2 found").arg(formatTime(ok), found);
+}
+
+QString UpdateController::formatTime(const QDateTime &time)
+{
+    //: The date and time format of the whole UI (QLocale pattern); German: "d. MMM yyyy, HH:mm"
+    return QLocale().toString(time.toLocalTime(), tr("d MMM yyyy, HH:mm"));
 }
 
 QJsonObject UpdateController::staged() const { return m_staged; }
@@ -256,7 +340,8 @@ QString UpdateController::availableVersion() const
     const QString stagedVersion = str(m_staged, "version");
     if (!stagedVersion.isEmpty())
         return stagedVersion;
-    return str(m_found, "version");
+    const QString found = str(m_found, "version");
+    return found.isEmpty() ? m_status->available : found;
 }
 
 bool UpdateController::isDownloaded() const { return !str(m_staged, "version").isEmpty(); }
@@ -272,6 +357,18 @@ QString UpdateController::notes() const
             return all.value(key).toString();
     }
     return all.begin().value().toString();
+}
+
+QString UpdateController::notesText() const
+{
+    const QString n = notes();
+    if (!n.isEmpty())
+        return n;
+    // Known from the journal only (another process checked, or this UI restarted): the
+    // notes come with the next check or the download.
+    if (!isDownloaded() && str(m_found, "version").isEmpty())
+        return tr("What is new in this version is shown after the next check.");
+    return tr("No release notes were published.");
 }
 
 qint64 UpdateController::size() const
@@ -302,6 +399,8 @@ qint64 UpdateController::total() const
 
 double UpdateController::rate() const
 {
+    if (const double r = windowRate(); r > 0)
+        return r;
     if (m_transfer.live)
         return m_transfer.bytesPerSecond;
     return m_status->progress.value(QStringLiteral("rate")).toDouble();
@@ -309,9 +408,13 @@ double UpdateController::rate() const
 
 qint64 UpdateController::eta() const
 {
-    if (m_transfer.live)
-        return m_transfer.etaSeconds;
-    return qint64(m_status->progress.value(QStringLiteral("eta")).toDouble(-1));
+    // From the rate of the last seconds only (see kRateWindowMs), never the engine's
+    // estimate over the whole transfer.
+    const double r = windowRate();
+    const qint64 left = total() - bytes();
+    if (r <= 0 || total() <= 0)
+        return -1;
+    return qint64(std::ceil(double(std::max<qint64>(left, 0)) / r));
 }
 
 double UpdateController::progress() const
@@ -372,18 +475,26 @@ QString UpdateController::errorAdvice() const
 QString UpdateController::errorDetails() const
 {
     const QJsonObject e = effectiveError();
-    if (e.isEmpty())
-        return {};
+    return e.isEmpty() ? QString() : technicalDetails(e);
+}
+
+QString UpdateController::technicalDetails(const QJsonObject &e)
+{
     const int code = e.value(QStringLiteral("code")).toInt();
     QStringList lines;
     lines << tr("Error code: %1 (%2)").arg(code).arg(exitCodeName(ExitCode(code)));
     if (!str(e, "edge").isEmpty())
         lines << tr("Step: %1").arg(str(e, "edge"));
-    if (!str(e, "time").isEmpty())
-        lines << tr("Time: %1").arg(str(e, "time"));
-    lines << str(e, "message");
-    if (!str(e, "detail").isEmpty())
-        lines << str(e, "detail");
+    const QDateTime time = QDateTime::fromString(str(e, "time"), Qt::ISODate);
+    if (time.isValid())
+        lines << tr("Time: %1").arg(formatTime(time));
+    const QString message = str(e, "message");
+    const QString detail = str(e, "detail");
+    if (!message.isEmpty())
+        lines << message;
+    // The engine often carries the library's text in both (a TLS error): say it once.
+    if (!detail.isEmpty() && !message.contains(detail))
+        lines << detail;
     return lines.join(QLatin1Char('\n'));
 }
 
@@ -397,9 +508,10 @@ QString UpdateController::outcomeMessage() const
     if (o.isEmpty())
         return {};
     if (outcomeSuccess())
-        return tr("Updated to %1").arg(str(o, "version"));
+        return tr("Your device now runs version %1.").arg(str(o, "version"));
     const QString running = str(o, "previousVersion").isEmpty() ? currentVersion() : str(o, "previousVersion");
-    return tr("The update failed; your device is running %1 again").arg(running);
+    return tr("Version %1 was not installed. Your device is running version %2 again and works as before.")
+        .arg(str(o, "version"), running);
 }
 
 QString UpdateController::outcomeReason() const
@@ -407,10 +519,31 @@ QString UpdateController::outcomeReason() const
     const QJsonObject o = m_status->outcome;
     if (o.isEmpty() || outcomeSuccess())
         return {};
-    QString reason = titleForCode(o.value(QStringLiteral("code")).toInt(toInt(ExitCode::InstallFailed)));
-    if (!str(o, "message").isEmpty())
-        reason += QStringLiteral(" (") % str(o, "message") % QLatin1Char(')');
-    return reason;
+    return reasonForFailure(o.value(QStringLiteral("code")).toInt(toInt(ExitCode::InstallFailed)), str(o, "edge"));
+}
+
+QString UpdateController::outcomeDetails() const
+{
+    const QJsonObject o = m_status->outcome;
+    if (o.isEmpty() || outcomeSuccess())
+        return {};
+    return technicalDetails(o);
+}
+
+QString UpdateController::reasonForFailure(int code, const QString &edge)
+{
+    const int n = edgeNumber(edge);
+    if (n == 61 || n == 62)
+        return tr("The new version did not work properly when it started, so the device went back to the previous version.");
+    if (n >= 54 && n <= 59)
+        return tr("Your data could not be prepared for the new version.");
+    if (n == 47 || (n >= 49 && n <= 51))
+        return tr("The new version could not be written to the device's storage.");
+    if (code == toInt(ExitCode::IntegrityMismatch) || (n >= 44 && n <= 48))
+        return tr("The downloaded update did not pass its safety check, so it was not installed.");
+    if (code == toInt(ExitCode::StorageError))
+        return tr("There was not enough storage to install the update.");
+    return tr("The update could not be installed.");
 }
 
 QString UpdateController::titleForCode(int code)
@@ -497,6 +630,7 @@ bool UpdateController::startJob(Job job)
     m_job = job;
     m_lastJob = job;
     m_transfer = {};
+    m_samples.clear();
     refresh();
     QMetaObject::invokeMethod(m_worker, job == Job::Check ? &EngineWorker::check : &EngineWorker::download);
     return true;
@@ -507,6 +641,7 @@ void UpdateController::onProgress(qint64 bytes, qint64 total, double bytesPerSec
     if (m_job != Job::Check && m_job != Job::Download)
         return; // a late word from a job that is over
     m_transfer = Transfer{true, bytes, total, bytesPerSecond, etaSeconds};
+    sample(bytes, total);
     Q_EMIT progressChanged();
 }
 
@@ -605,6 +740,12 @@ void UpdateController::later()
 {
     m_laterVersion = availableVersion();
     m_laterCheck = m_status->lastCheck;
+    Q_EMIT statusChanged();
+}
+
+void UpdateController::showUpdate()
+{
+    m_laterVersion.clear();
     Q_EMIT statusChanged();
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <QDateTime>
 #include <QJsonObject>
 #include <QObject>
+#include <QElapsedTimer>
 #include <QQmlParserStatus>
 #include <QTimer>
 #include <QVariantMap>
@@ -51,12 +53,21 @@ class UpdateController : public QObject, public QQmlParserStatus
     Q_PROPERTY(QString stateHint READ stateHint NOTIFY statusChanged FINAL)
     Q_PROPERTY(QString currentVersion READ currentVersion NOTIFY statusChanged FINAL)
     Q_PROPERTY(QString lastCheck READ lastCheck NOTIFY statusChanged FINAL)
+    // The last check, successful or not, and what it found, in words ("4 Dec 2026, 20:17: no newer version").
     Q_PROPERTY(QString lastCheckText READ lastCheckText NOTIFY statusChanged FINAL)
+    // The screen must not be left (priority countdown, outcome, restarting or installing):
+    // the tool bar offers no Settings or History then.
+    Q_PROPERTY(bool urgent READ isUrgent NOTIFY statusChanged FINAL)
 
-    // The newer version, downloaded (staged) or only found by the last check.
+    // The newer version, downloaded (staged) or only found by the last check (by any
+    // process: `status --json` `available`), also while put off with later().
     Q_PROPERTY(QString availableVersion READ availableVersion NOTIFY statusChanged FINAL)
+    // The user put the available version off with later() (until the next check or showUpdate()).
+    Q_PROPERTY(bool postponed READ isPostponed NOTIFY statusChanged FINAL)
     Q_PROPERTY(bool downloaded READ isDownloaded NOTIFY statusChanged FINAL)
     Q_PROPERTY(QString notes READ notes NOTIFY statusChanged FINAL)
+    // The notes, or why there are none, ready to show.
+    Q_PROPERTY(QString notesText READ notesText NOTIFY statusChanged FINAL)
     Q_PROPERTY(double size READ size NOTIFY statusChanged FINAL)
     Q_PROPERTY(QString sizeText READ sizeText NOTIFY statusChanged FINAL)
     Q_PROPERTY(bool priority READ isPriority NOTIFY statusChanged FINAL)
@@ -74,6 +85,7 @@ class UpdateController : public QObject, public QQmlParserStatus
     Q_PROPERTY(QVariantMap lastError READ lastError NOTIFY statusChanged FINAL)
     Q_PROPERTY(QString errorTitle READ errorTitle NOTIFY statusChanged FINAL)
     Q_PROPERTY(QString errorAdvice READ errorAdvice NOTIFY statusChanged FINAL)
+    // The technical text (code, step, time, the engine's message): only under "Technical details".
     Q_PROPERTY(QString errorDetails READ errorDetails NOTIFY statusChanged FINAL)
 
     Q_PROPERTY(bool consent READ consent NOTIFY statusChanged FINAL)
@@ -84,7 +96,9 @@ class UpdateController : public QObject, public QQmlParserStatus
     // After a reboot into a new version (journal key `outcome`), until dismissed.
     Q_PROPERTY(bool outcomeSuccess READ outcomeSuccess NOTIFY statusChanged FINAL)
     Q_PROPERTY(QString outcomeMessage READ outcomeMessage NOTIFY statusChanged FINAL)
+    // Why it failed, in plain words from the exit code and the step (never the engine's text).
     Q_PROPERTY(QString outcomeReason READ outcomeReason NOTIFY statusChanged FINAL)
+    Q_PROPERTY(QString outcomeDetails READ outcomeDetails NOTIFY statusChanged FINAL)
 
 public:
     explicit UpdateController(QObject *parent = nullptr);
@@ -102,6 +116,9 @@ public:
     [[nodiscard]] QString currentVersion() const;
     [[nodiscard]] QString lastCheck() const;
     [[nodiscard]] QString lastCheckText() const;
+    [[nodiscard]] bool isUrgent() const;
+    [[nodiscard]] bool isPostponed() const;
+    [[nodiscard]] QString notesText() const;
     [[nodiscard]] QString availableVersion() const;
     [[nodiscard]] bool isDownloaded() const;
     [[nodiscard]] QString notes() const;
@@ -126,12 +143,19 @@ public:
     [[nodiscard]] bool outcomeSuccess() const;
     [[nodiscard]] QString outcomeMessage() const;
     [[nodiscard]] QString outcomeReason() const;
+    [[nodiscard]] QString outcomeDetails() const;
 
     // Plain language for an exit code of CONTRACT §2, translated.
     [[nodiscard]] static QString titleForCode(int code);
     [[nodiscard]] static QString adviceForCode(int code);
     [[nodiscard]] static QString formatBytes(qint64 bytes);
     [[nodiscard]] static QString formatDuration(qint64 seconds);
+    // One date format for every time the user reads, in the user's language and local time.
+    [[nodiscard]] static QString formatTime(const QDateTime &time);
+    // Why an install failed, in plain words, from its exit code and the edge it left by.
+    [[nodiscard]] static QString reasonForFailure(int code, const QString &edge);
+    // The technical text of an error (code, step, time, message, detail), each once.
+    [[nodiscard]] static QString technicalDetails(const QJsonObject &error);
 
     // Opens the configuration and journal (again). False, with lastError set to a
     // configuration error, when the device cannot be opened.
@@ -148,6 +172,8 @@ public:
     Q_INVOKABLE void updateNow();
     // Hides the offered update until the next check.
     Q_INVOKABLE void later();
+    // Offers the update put off with later() again.
+    Q_INVOKABLE void showUpdate();
     Q_INVOKABLE void setConsent(bool on);
     // Restarts the device now (the end of a priority countdown, or at once).
     Q_INVOKABLE void restartNow();
@@ -213,6 +239,14 @@ private:
     } m_transfer;
     QString m_laterVersion;       // hidden by later() until the next check
     QString m_laterCheck;         // lastCheck when later() was pressed
+    struct Sample {               // transfer progress seen at a time, for a rate of the last seconds
+        qint64 msecs = 0;
+        qint64 bytes = 0;
+    };
+    QList<Sample> m_samples;
+    QElapsedTimer m_clock;
+    void sample(qint64 bytes, qint64 total);
+    [[nodiscard]] double windowRate() const;
     qint64 m_lastLogId = -1;
     int m_countdown = 0;
     bool m_countdownRunning = false;

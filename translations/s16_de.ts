@@ -24,10 +24,6 @@
         <translation>Was ist neu</translation>
     </message>
     <message>
-        <source>No release notes were published.</source>
-        <translation>Zu diesem Update gibt es keine Versionshinweise.</translation>
-    </message>
-    <message>
         <source>Later</source>
         <translation>Später</translation>
     </message>
@@ -54,24 +50,24 @@
         <source>Try again</source>
         <translation>Erneut versuchen</translation>
     </message>
+    <message>
+        <source>Trying again…</source>
+        <translation>Neuer Versuch läuft…</translation>
+    </message>
 </context>
 <context>
     <name>HistoryScreen</name>
-    <message>
-        <source>History</source>
-        <translation>Verlauf</translation>
-    </message>
     <message>
         <source>Update history</source>
         <translation>Update-Verlauf</translation>
     </message>
     <message>
-        <source>%1 · step %2</source>
-        <translation>%1 · Schritt %2</translation>
-    </message>
-    <message>
         <source>Nothing has happened yet.</source>
         <translation>Bisher ist nichts geschehen.</translation>
+    </message>
+    <message>
+        <source>Technical details:</source>
+        <translation>Technische Details:</translation>
     </message>
 </context>
 <context>
@@ -96,22 +92,6 @@
         <source>System update</source>
         <translation>Systemaktualisierung</translation>
     </message>
-    <message>
-        <source>Verify</source>
-        <translation>Prüfen</translation>
-    </message>
-    <message>
-        <source>Install</source>
-        <translation>Installieren</translation>
-    </message>
-    <message>
-        <source>Migrate data</source>
-        <translation>Daten übernehmen</translation>
-    </message>
-    <message>
-        <source>Restart services</source>
-        <translation>Dienste neu starten</translation>
-    </message>
     <message numerus="yes">
         <source>About %n second(s) left</source>
         <translation>
@@ -131,24 +111,56 @@
         <translation>Das Update wird installiert</translation>
     </message>
     <message>
-        <source>Rolling back</source>
-        <translation>Wird zurückgesetzt</translation>
-    </message>
-    <message>
         <source>%1% · %2 of %3</source>
         <translation>%1 % · %2 von %3</translation>
     </message>
     <message>
-        <source>Do not turn off the device</source>
-        <translation>Schalten Sie das Gerät nicht aus</translation>
+        <source>Check the update</source>
+        <translation>Update prüfen</translation>
     </message>
     <message>
-        <source>The update is installed. The device now starts the new system.</source>
-        <translation>Das Update ist installiert. Das Gerät startet jetzt das neue System.</translation>
+        <source>Write the new version</source>
+        <translation>Neue Version schreiben</translation>
     </message>
     <message>
-        <source>The update could not be installed: %1. The device starts the previous system.</source>
-        <translation>Das Update konnte nicht installiert werden: %1. Das Gerät startet das bisherige System.</translation>
+        <source>Prepare your data</source>
+        <translation>Ihre Daten vorbereiten</translation>
+    </message>
+    <message>
+        <source>Switch to the new version</source>
+        <translation>Zur neuen Version wechseln</translation>
+    </message>
+    <message>
+        <source>The new version is installed</source>
+        <translation>Die neue Version ist installiert</translation>
+    </message>
+    <message>
+        <source>Update not installed</source>
+        <translation>Update nicht installiert</translation>
+    </message>
+    <message>
+        <source>Restoring the previous version</source>
+        <translation>Die vorherige Version wird wiederhergestellt</translation>
+    </message>
+    <message>
+        <source>Previous version restored</source>
+        <translation>Vorherige Version wiederhergestellt</translation>
+    </message>
+    <message>
+        <source>Do not switch the device off.</source>
+        <translation>Schalten Sie das Gerät nicht aus.</translation>
+    </message>
+    <message>
+        <source>The device now restarts into the new version and checks that it works. If it does not, the device goes back to the previous version by itself.</source>
+        <translation>Das Gerät startet jetzt mit der neuen Version neu und prüft, ob sie funktioniert. Falls nicht, kehrt es von selbst zur vorherigen Version zurück.</translation>
+    </message>
+    <message>
+        <source>The device now restarts with the previous version, which works as before.</source>
+        <translation>Das Gerät startet jetzt mit der vorherigen Version neu, die wie bisher funktioniert.</translation>
+    </message>
+    <message>
+        <source>Technical details</source>
+        <translation>Technische Details</translation>
     </message>
 </context>
 <context>
@@ -165,16 +177,20 @@
         <source>OK</source>
         <translation>OK</translation>
     </message>
+    <message>
+        <source>Hide details</source>
+        <translation>Details ausblenden</translation>
+    </message>
+    <message>
+        <source>Technical details</source>
+        <translation>Technische Details</translation>
+    </message>
 </context>
 <context>
     <name>PriorityScreen</name>
     <message>
         <source>Important update</source>
         <translation>Wichtiges Update</translation>
-    </message>
-    <message>
-        <source>Version %1 fixes an important problem and is ready to install.</source>
-        <translation>Version %1 behebt ein wichtiges Problem und ist bereit zur Installation.</translation>
     </message>
     <message>
         <source>Restarting…</source>
@@ -195,6 +211,14 @@
         <source>Restart now</source>
         <translation>Jetzt neu starten</translation>
     </message>
+    <message>
+        <source>Version %1 is marked as important by the maker of this device and is ready to install.</source>
+        <translation>Version %1 ist vom Hersteller dieses Geräts als wichtig gekennzeichnet und bereit zur Installation.</translation>
+    </message>
+    <message>
+        <source>What is new</source>
+        <translation>Was ist neu</translation>
+    </message>
 </context>
 <context>
     <name>ProgressScreen</name>
@@ -214,16 +238,8 @@
 <context>
     <name>SettingsScreen</name>
     <message>
-        <source>Settings</source>
-        <translation>Einstellungen</translation>
-    </message>
-    <message>
         <source>Send diagnostic data when an update fails</source>
         <translation>Diagnosedaten senden, wenn ein Update fehlschlägt</translation>
-    </message>
-    <message>
-        <source>When an update fails, the device can send a report to its maker so the problem can be fixed. The report holds the update state, the software versions and the recent update log: no personal data, no files, no passwords. Nothing is sent unless you turn this on, and you can turn it off at any time.</source>
-        <translation>Wenn ein Update fehlschlägt, kann das Gerät einen Bericht an seinen Hersteller senden, damit das Problem behoben werden kann. Der Bericht enthält den Update-Status, die Softwareversionen und das Update-Protokoll der letzten Zeit: keine persönlichen Daten, keine Dateien, keine Passwörter. Ohne Ihre Zustimmung wird nichts gesendet, und Sie können sie jederzeit widerrufen.</translation>
     </message>
     <message>
         <source>What is sent?</source>
@@ -241,13 +257,13 @@
         <source>Close</source>
         <translation>Schließen</translation>
     </message>
+    <message>
+        <source>When an update fails, the device can send a report to its maker so the problem can be fixed. The report holds the update state, the software versions, the recent update log and a random number that this device made for its reports, so that reports from the same device can be told apart. It holds no name, no files and no passwords. Nothing is sent unless you turn this on, and you can turn it off at any time.</source>
+        <translation>Wenn ein Update fehlschlägt, kann das Gerät einen Bericht an seinen Hersteller senden, damit der Fehler behoben werden kann. Der Bericht enthält den Update-Status, die Softwareversionen, das letzte Update-Protokoll und eine Zufallszahl, die dieses Gerät für seine Berichte erzeugt hat, damit Berichte desselben Geräts zusammengehören. Er enthält keine Namen, keine Dateien und keine Passwörter. Es wird nichts gesendet, solange Sie dies nicht einschalten, und Sie können es jederzeit wieder ausschalten.</translation>
+    </message>
 </context>
 <context>
     <name>StatusScreen</name>
-    <message>
-        <source>Software update</source>
-        <translation>Software-Update</translation>
-    </message>
     <message>
         <source>Running version: %1</source>
         <translation>Installierte Version: %1</translation>
@@ -259,6 +275,14 @@
     <message>
         <source>Check now</source>
         <translation>Jetzt prüfen</translation>
+    </message>
+    <message>
+        <source>System software</source>
+        <translation>Systemsoftware</translation>
+    </message>
+    <message>
+        <source>Show update</source>
+        <translation>Update anzeigen</translation>
     </message>
 </context>
 <context>
@@ -278,6 +302,86 @@
     <message>
         <source>Download interrupted; trying again</source>
         <translation>Download unterbrochen; neuer Versuch</translation>
+    </message>
+    <message>
+        <source>Checked for updates: version %1 found</source>
+        <translation>Nach Updates gesucht: Version %1 gefunden</translation>
+    </message>
+    <message>
+        <source>Checked for updates: no newer version</source>
+        <translation>Nach Updates gesucht: keine neuere Version</translation>
+    </message>
+    <message>
+        <source>Download started</source>
+        <translation>Download gestartet</translation>
+    </message>
+    <message>
+        <source>Download of version %1 started</source>
+        <translation>Download von Version %1 gestartet</translation>
+    </message>
+    <message>
+        <source>Download finished</source>
+        <translation>Download abgeschlossen</translation>
+    </message>
+    <message>
+        <source>Version %1 downloaded and checked</source>
+        <translation>Version %1 heruntergeladen und geprüft</translation>
+    </message>
+    <message>
+        <source>The device did not restart; the update installs at the next restart</source>
+        <translation>Das Gerät hat nicht neu gestartet; das Update wird beim nächsten Neustart installiert</translation>
+    </message>
+    <message>
+        <source>Update installed</source>
+        <translation>Update installiert</translation>
+    </message>
+    <message>
+        <source>Updated to version %1</source>
+        <translation>Auf Version %1 aktualisiert</translation>
+    </message>
+    <message>
+        <source>The update could not be installed</source>
+        <translation>Das Update konnte nicht installiert werden</translation>
+    </message>
+    <message>
+        <source>Version %1 could not be installed</source>
+        <translation>Version %1 konnte nicht installiert werden</translation>
+    </message>
+    <message>
+        <source>Sending diagnostic data turned on</source>
+        <translation>Senden von Diagnosedaten eingeschaltet</translation>
+    </message>
+    <message>
+        <source>Sending diagnostic data turned off</source>
+        <translation>Senden von Diagnosedaten ausgeschaltet</translation>
+    </message>
+    <message>
+        <source>Diagnostic report sent</source>
+        <translation>Diagnosebericht gesendet</translation>
+    </message>
+    <message>
+        <source>Diagnostic report not sent yet; the device tries again later</source>
+        <translation>Diagnosebericht noch nicht gesendet; das Gerät versucht es später erneut</translation>
+    </message>
+    <message>
+        <source>A diagnostic report could not be sent and was deleted</source>
+        <translation>Ein Diagnosebericht konnte nicht gesendet werden und wurde gelöscht</translation>
+    </message>
+    <message>
+        <source>The updater reported a problem</source>
+        <translation>Das Update-Programm hat ein Problem gemeldet</translation>
+    </message>
+    <message>
+        <source>The updater noted an event</source>
+        <translation>Das Update-Programm hat ein Ereignis vermerkt</translation>
+    </message>
+    <message>
+        <source>Step: %1</source>
+        <translation>Schritt: %1</translation>
+    </message>
+    <message>
+        <source>Error code: %1</source>
+        <translation>Fehlercode: %1</translation>
     </message>
 </context>
 <context>
@@ -357,14 +461,6 @@
     <message>
         <source>Time: %1</source>
         <translation>Zeit: %1</translation>
-    </message>
-    <message>
-        <source>Updated to %1</source>
-        <translation>Auf %1 aktualisiert</translation>
-    </message>
-    <message>
-        <source>The update failed; your device is running %1 again</source>
-        <translation>Das Update ist fehlgeschlagen; auf Ihrem Gerät läuft wieder %1</translation>
     </message>
     <message>
         <source>The update server cannot be reached</source>
@@ -474,6 +570,67 @@
     <message>
         <source>The device could not be restarted.</source>
         <translation>Das Gerät konnte nicht neu gestartet werden.</translation>
+    </message>
+    <message>
+        <source>Version %1 is available.</source>
+        <translation>Version %1 ist verfügbar.</translation>
+    </message>
+    <message>
+        <source>%1: did not succeed</source>
+        <translation>%1: nicht gelungen</translation>
+    </message>
+    <message>
+        <source>%1: no newer version</source>
+        <translation>%1: keine neuere Version</translation>
+    </message>
+    <message>
+        <source>%1: version %2 found</source>
+        <translation>%1: Version %2 gefunden</translation>
+    </message>
+    <message>
+        <source>d MMM yyyy, HH:mm</source>
+        <extracomment>The date and time format of the whole UI (QLocale pattern); German: &quot;d. MMM yyyy, HH:mm&quot;</extracomment>
+        <translation>d. MMM yyyy, HH:mm</translation>
+    </message>
+    <message>
+        <source>What is new in this version is shown after the next check.</source>
+        <translation>Was in dieser Version neu ist, wird nach der nächsten Suche angezeigt.</translation>
+    </message>
+    <message>
+        <source>No release notes were published.</source>
+        <translation>Es wurden keine Versionshinweise veröffentlicht.</translation>
+    </message>
+    <message>
+        <source>Your device now runs version %1.</source>
+        <translation>Auf Ihrem Gerät läuft jetzt Version %1.</translation>
+    </message>
+    <message>
+        <source>Version %1 was not installed. Your device is running version %2 again and works as before.</source>
+        <translation>Version %1 wurde nicht installiert. Auf Ihrem Gerät läuft wieder Version %2, und es funktioniert wie bisher.</translation>
+    </message>
+    <message>
+        <source>The new version did not work properly when it started, so the device went back to the previous version.</source>
+        <translation>Die neue Version hat beim Start nicht richtig funktioniert, deshalb ist das Gerät zur vorherigen Version zurückgekehrt.</translation>
+    </message>
+    <message>
+        <source>Your data could not be prepared for the new version.</source>
+        <translation>Ihre Daten konnten nicht für die neue Version vorbereitet werden.</translation>
+    </message>
+    <message>
+        <source>The new version could not be written to the device&apos;s storage.</source>
+        <translation>Die neue Version konnte nicht in den Speicher des Geräts geschrieben werden.</translation>
+    </message>
+    <message>
+        <source>The downloaded update did not pass its safety check, so it was not installed.</source>
+        <translation>Das heruntergeladene Update hat die Sicherheitsprüfung nicht bestanden und wurde deshalb nicht installiert.</translation>
+    </message>
+    <message>
+        <source>There was not enough storage to install the update.</source>
+        <translation>Es war nicht genug Speicher frei, um das Update zu installieren.</translation>
+    </message>
+    <message>
+        <source>The update could not be installed.</source>
+        <translation>Das Update konnte nicht installiert werden.</translation>
     </message>
 </context>
 </TS>

@@ -24,10 +24,6 @@
         <translation>What is new</translation>
     </message>
     <message>
-        <source>No release notes were published.</source>
-        <translation>No release notes were published.</translation>
-    </message>
-    <message>
         <source>Later</source>
         <translation>Later</translation>
     </message>
@@ -54,24 +50,24 @@
         <source>Try again</source>
         <translation>Try again</translation>
     </message>
+    <message>
+        <source>Trying again…</source>
+        <translation>Trying again…</translation>
+    </message>
 </context>
 <context>
     <name>HistoryScreen</name>
-    <message>
-        <source>History</source>
-        <translation>History</translation>
-    </message>
     <message>
         <source>Update history</source>
         <translation>Update history</translation>
     </message>
     <message>
-        <source>%1 · step %2</source>
-        <translation>%1 · step %2</translation>
-    </message>
-    <message>
         <source>Nothing has happened yet.</source>
         <translation>Nothing has happened yet.</translation>
+    </message>
+    <message>
+        <source>Technical details:</source>
+        <translation>Technical details:</translation>
     </message>
 </context>
 <context>
@@ -96,22 +92,6 @@
         <source>System update</source>
         <translation>System update</translation>
     </message>
-    <message>
-        <source>Verify</source>
-        <translation>Verify</translation>
-    </message>
-    <message>
-        <source>Install</source>
-        <translation>Install</translation>
-    </message>
-    <message>
-        <source>Migrate data</source>
-        <translation>Migrate data</translation>
-    </message>
-    <message>
-        <source>Restart services</source>
-        <translation>Restart services</translation>
-    </message>
     <message numerus="yes">
         <source>About %n second(s) left</source>
         <translation>
@@ -131,24 +111,56 @@
         <translation>Installing the update</translation>
     </message>
     <message>
-        <source>Rolling back</source>
-        <translation>Rolling back</translation>
-    </message>
-    <message>
         <source>%1% · %2 of %3</source>
         <translation>%1% · %2 of %3</translation>
     </message>
     <message>
-        <source>Do not turn off the device</source>
-        <translation>Do not turn off the device</translation>
+        <source>Check the update</source>
+        <translation>Check the update</translation>
     </message>
     <message>
-        <source>The update is installed. The device now starts the new system.</source>
-        <translation>The update is installed. The device now starts the new system.</translation>
+        <source>Write the new version</source>
+        <translation>Write the new version</translation>
     </message>
     <message>
-        <source>The update could not be installed: %1. The device starts the previous system.</source>
-        <translation>The update could not be installed: %1. The device starts the previous system.</translation>
+        <source>Prepare your data</source>
+        <translation>Prepare your data</translation>
+    </message>
+    <message>
+        <source>Switch to the new version</source>
+        <translation>Switch to the new version</translation>
+    </message>
+    <message>
+        <source>The new version is installed</source>
+        <translation>The new version is installed</translation>
+    </message>
+    <message>
+        <source>Update not installed</source>
+        <translation>Update not installed</translation>
+    </message>
+    <message>
+        <source>Restoring the previous version</source>
+        <translation>Restoring the previous version</translation>
+    </message>
+    <message>
+        <source>Previous version restored</source>
+        <translation>Previous version restored</translation>
+    </message>
+    <message>
+        <source>Do not switch the device off.</source>
+        <translation>Do not switch the device off.</translation>
+    </message>
+    <message>
+        <source>The device now restarts into the new version and checks that it works. If it does not, the device goes back to the previous version by itself.</source>
+        <translation>The device now restarts into the new version and checks that it works. If it does not, the device goes back to the previous version by itself.</translation>
+    </message>
+    <message>
+        <source>The device now restarts with the previous version, which works as before.</source>
+        <translation>The device now restarts with the previous version, which works as before.</translation>
+    </message>
+    <message>
+        <source>Technical details</source>
+        <translation>Technical details</translation>
     </message>
 </context>
 <context>
@@ -165,16 +177,20 @@
         <source>OK</source>
         <translation>OK</translation>
     </message>
+    <message>
+        <source>Hide details</source>
+        <translation>Hide details</translation>
+    </message>
+    <message>
+        <source>Technical details</source>
+        <translation>Technical details</translation>
+    </message>
 </context>
 <context>
     <name>PriorityScreen</name>
     <message>
         <source>Important update</source>
         <translation>Important update</translation>
-    </message>
-    <message>
-        <source>Version %1 fixes an important problem and is ready to install.</source>
-        <translation>Version %1 fixes an important problem and is ready to install.</translation>
     </message>
     <message>
         <source>Restarting…</source>
@@ -195,6 +211,14 @@
         <source>Restart now</source>
         <translation>Restart now</translation>
     </message>
+    <message>
+        <source>Version %1 is marked as important by the maker of this device and is ready to install.</source>
+        <translation>Version %1 is marked as important by the maker of this device and is ready to install.</translation>
+    </message>
+    <message>
+        <source>What is new</source>
+        <translation>What is new</translation>
+    </message>
 </context>
 <context>
     <name>ProgressScreen</name>
@@ -214,16 +238,8 @@
 <context>
     <name>SettingsScreen</name>
     <message>
-        <source>Settings</source>
-        <translation>Settings</translation>
-    </message>
-    <message>
         <source>Send diagnostic data when an update fails</source>
         <translation>Send diagnostic data when an update fails</translation>
-    </message>
-    <message>
-        <source>When an update fails, the device can send a report to its maker so the problem can be fixed. The report holds the update state, the software versions and the recent update log: no personal data, no files, no passwords. Nothing is sent unless you turn this on, and you can turn it off at any time.</source>
-        <translation>When an update fails, the device can send a report to its maker so the problem can be fixed. The report holds the update state, the software versions and the recent update log: no personal data, no files, no passwords. Nothing is sent unless you turn this on, and you can turn it off at any time.</translation>
     </message>
     <message>
         <source>What is sent?</source>
@@ -241,13 +257,13 @@
         <source>Close</source>
         <translation>Close</translation>
     </message>
+    <message>
+        <source>When an update fails, the device can send a report to its maker so the problem can be fixed. The report holds the update state, the software versions, the recent update log and a random number that this device made for its reports, so that reports from the same device can be told apart. It holds no name, no files and no passwords. Nothing is sent unless you turn this on, and you can turn it off at any time.</source>
+        <translation>When an update fails, the device can send a report to its maker so the problem can be fixed. The report holds the update state, the software versions, the recent update log and a random number that this device made for its reports, so that reports from the same device can be told apart. It holds no name, no files and no passwords. Nothing is sent unless you turn this on, and you can turn it off at any time.</translation>
+    </message>
 </context>
 <context>
     <name>StatusScreen</name>
-    <message>
-        <source>Software update</source>
-        <translation>Software update</translation>
-    </message>
     <message>
         <source>Running version: %1</source>
         <translation>Running version: %1</translation>
@@ -259,6 +275,14 @@
     <message>
         <source>Check now</source>
         <translation>Check now</translation>
+    </message>
+    <message>
+        <source>System software</source>
+        <translation>System software</translation>
+    </message>
+    <message>
+        <source>Show update</source>
+        <translation>Show update</translation>
     </message>
 </context>
 <context>
@@ -278,6 +302,86 @@
     <message>
         <source>Download interrupted; trying again</source>
         <translation>Download interrupted; trying again</translation>
+    </message>
+    <message>
+        <source>Checked for updates: version %1 found</source>
+        <translation>Checked for updates: version %1 found</translation>
+    </message>
+    <message>
+        <source>Checked for updates: no newer version</source>
+        <translation>Checked for updates: no newer version</translation>
+    </message>
+    <message>
+        <source>Download started</source>
+        <translation>Download started</translation>
+    </message>
+    <message>
+        <source>Download of version %1 started</source>
+        <translation>Download of version %1 started</translation>
+    </message>
+    <message>
+        <source>Download finished</source>
+        <translation>Download finished</translation>
+    </message>
+    <message>
+        <source>Version %1 downloaded and checked</source>
+        <translation>Version %1 downloaded and checked</translation>
+    </message>
+    <message>
+        <source>The device did not restart; the update installs at the next restart</source>
+        <translation>The device did not restart; the update installs at the next restart</translation>
+    </message>
+    <message>
+        <source>Update installed</source>
+        <translation>Update installed</translation>
+    </message>
+    <message>
+        <source>Updated to version %1</source>
+        <translation>Updated to version %1</translation>
+    </message>
+    <message>
+        <source>The update could not be installed</source>
+        <translation>The update could not be installed</translation>
+    </message>
+    <message>
+        <source>Version %1 could not be installed</source>
+        <translation>Version %1 could not be installed</translation>
+    </message>
+    <message>
+        <source>Sending diagnostic data turned on</source>
+        <translation>Sending diagnostic data turned on</translation>
+    </message>
+    <message>
+        <source>Sending diagnostic data turned off</source>
+        <translation>Sending diagnostic data turned off</translation>
+    </message>
+    <message>
+        <source>Diagnostic report sent</source>
+        <translation>Diagnostic report sent</translation>
+    </message>
+    <message>
+        <source>Diagnostic report not sent yet; the device tries again later</source>
+        <translation>Diagnostic report not sent yet; the device tries again later</translation>
+    </message>
+    <message>
+        <source>A diagnostic report could not be sent and was deleted</source>
+        <translation>A diagnostic report could not be sent and was deleted</translation>
+    </message>
+    <message>
+        <source>The updater reported a problem</source>
+        <translation>The updater reported a problem</translation>
+    </message>
+    <message>
+        <source>The updater noted an event</source>
+        <translation>The updater noted an event</translation>
+    </message>
+    <message>
+        <source>Step: %1</source>
+        <translation>Step: %1</translation>
+    </message>
+    <message>
+        <source>Error code: %1</source>
+        <translation>Error code: %1</translation>
     </message>
 </context>
 <context>
@@ -357,14 +461,6 @@
     <message>
         <source>Time: %1</source>
         <translation>Time: %1</translation>
-    </message>
-    <message>
-        <source>Updated to %1</source>
-        <translation>Updated to %1</translation>
-    </message>
-    <message>
-        <source>The update failed; your device is running %1 again</source>
-        <translation>The update failed; your device is running %1 again</translation>
     </message>
     <message>
         <source>The update server cannot be reached</source>
@@ -474,6 +570,67 @@
     <message>
         <source>The device could not be restarted.</source>
         <translation>The device could not be restarted.</translation>
+    </message>
+    <message>
+        <source>Version %1 is available.</source>
+        <translation>Version %1 is available.</translation>
+    </message>
+    <message>
+        <source>%1: did not succeed</source>
+        <translation>%1: did not succeed</translation>
+    </message>
+    <message>
+        <source>%1: no newer version</source>
+        <translation>%1: no newer version</translation>
+    </message>
+    <message>
+        <source>%1: version %2 found</source>
+        <translation>%1: version %2 found</translation>
+    </message>
+    <message>
+        <source>d MMM yyyy, HH:mm</source>
+        <extracomment>The date and time format of the whole UI (QLocale pattern); German: &quot;d. MMM yyyy, HH:mm&quot;</extracomment>
+        <translation>d MMM yyyy, HH:mm</translation>
+    </message>
+    <message>
+        <source>What is new in this version is shown after the next check.</source>
+        <translation>What is new in this version is shown after the next check.</translation>
+    </message>
+    <message>
+        <source>No release notes were published.</source>
+        <translation>No release notes were published.</translation>
+    </message>
+    <message>
+        <source>Your device now runs version %1.</source>
+        <translation>Your device now runs version %1.</translation>
+    </message>
+    <message>
+        <source>Version %1 was not installed. Your device is running version %2 again and works as before.</source>
+        <translation>Version %1 was not installed. Your device is running version %2 again and works as before.</translation>
+    </message>
+    <message>
+        <source>The new version did not work properly when it started, so the device went back to the previous version.</source>
+        <translation>The new version did not work properly when it started, so the device went back to the previous version.</translation>
+    </message>
+    <message>
+        <source>Your data could not be prepared for the new version.</source>
+        <translation>Your data could not be prepared for the new version.</translation>
+    </message>
+    <message>
+        <source>The new version could not be written to the device&apos;s storage.</source>
+        <translation>The new version could not be written to the device&apos;s storage.</translation>
+    </message>
+    <message>
+        <source>The downloaded update did not pass its safety check, so it was not installed.</source>
+        <translation>The downloaded update did not pass its safety check, so it was not installed.</translation>
+    </message>
+    <message>
+        <source>There was not enough storage to install the update.</source>
+        <translation>There was not enough storage to install the update.</translation>
+    </message>
+    <message>
+        <source>The update could not be installed.</source>
+        <translation>The update could not be installed.</translation>
     </message>
 </context>
 </TS>

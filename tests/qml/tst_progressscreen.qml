@@ -14,14 +14,14 @@ ScreenTestCase {
         verify(!child(t.view, "progressBar").indeterminate);
         compare(child(t.view, "percentText").text, "25%");
         compare(child(t.view, "bytesText").text, "64.0 MB of 256.0 MB at 2.0 MB/s");
-        compare(child(t.view, "etaText").text, "About 2 minutes left");
+        // The engine's 96 s is not repeated: the controller estimates from what it sees arrive.
+        compare(child(t.view, "etaText").text, "Estimating the time left…");
     }
 
     function test_followsTheJournal() {
         const t = make(function (d) { d.downloading(64000000, 256000000, 2000000, 96); });
         t.device.downloading(192000000, 256000000, 2000000, 32);
         tryCompare(child(t.view, "percentText"), "text", "75%", 3000);
-        compare(child(t.view, "etaText").text, "About 32 seconds left");
     }
 
     function test_restartingHasNoNumbers() {

@@ -13,9 +13,11 @@ ScreenTestCase {
 
     function test_showsState() {
         const t = make(function (d) { d.set("lastCheck", "2026-11-20T10:00:00Z"); });
-        compare(t.view.heading, "Software update");
+        // Not the tool bar's "Software update" again (item 11).
+        compare(t.view.heading, "System software");
         compare(child(t.view, "stateText").text, "No update is waiting.");
         verify(t.controller.lastCheckText !== "Never");
+        verify(!child(t.view, "showUpdateButton").visible);
     }
 
     function test_checkNowByTouch() {
@@ -76,5 +78,19 @@ ScreenTestCase {
             finished.wait(20000);
         compare(finished.count, 1);
         compare(t.controller.lastError.code, 10);
+    }
+
+    // Item 3: after "Later" the screen still says an update is there, and can show it again.
+    function test_laterThenShowUpdate() {
+        const t = make(function (d) { d.checked("2.1.0"); });
+        compare(t.controller.page, "available");
+        t.controller.later();
+        compare(t.controller.page, "status");
+        compare(child(t.view, "stateText").text, "Version 2.1.0 is available.");
+        verify(child(t.view, "lastCheckText").text.indexOf("version 2.1.0 found") >= 0, child(t.view, "lastCheckText").text);
+        const show = child(t.view, "showUpdateButton");
+        verify(show.visible);
+        mouseClick(show);
+        compare(t.controller.page, "available");
     }
 }

@@ -154,16 +154,44 @@ bool TestDevice::log(const QString &level, int code, const QString &edge, const 
 }
 
 bool TestDevice::outcome(const QString &result, const QString &version, const QString &previousVersion, int code,
-                         const QString &message)
+                         const QString &message, const QString &edge)
 {
     return set(QStringLiteral("outcome"), QVariantMap{{QStringLiteral("result"), result},
                                                       {QStringLiteral("version"), version},
                                                       {QStringLiteral("previousVersion"), previousVersion},
                                                       {QStringLiteral("code"), code},
                                                       {QStringLiteral("message"), message},
-                                                      {QStringLiteral("edge"), QString()},
+                                                      {QStringLiteral("edge"), edge},
                                                       {QStringLiteral("time"), now()},
                                                       {QStringLiteral("seen"), false}});
+}
+
+bool TestDevice::failedInstall(const QString &version, const QString &previousVersion, int code, const QString &edge,
+                               const QString &message, const QString &detail)
+{
+    const QString time = now();
+    return set(QStringLiteral("lastError"), QVariantMap{{QStringLiteral("code"), code},
+                                                        {QStringLiteral("message"), message},
+                                                        {QStringLiteral("edge"), edge},
+                                                        {QStringLiteral("detail"), detail},
+                                                        {QStringLiteral("time"), time}})
+        && set(QStringLiteral("outcome"), QVariantMap{{QStringLiteral("result"), QStringLiteral("failed")},
+                                                      {QStringLiteral("version"), version},
+                                                      {QStringLiteral("previousVersion"), previousVersion},
+                                                      {QStringLiteral("code"), code},
+                                                      {QStringLiteral("message"), message},
+                                                      {QStringLiteral("edge"), edge},
+                                                      {QStringLiteral("time"), time},
+                                                      {QStringLiteral("seen"), false}})
+        && log(QStringLiteral("error"), code, edge, QStringLiteral("installFailed"),
+               QStringLiteral("update to %1 failed: %2").arg(version, message));
+}
+
+bool TestDevice::checked(const QString &serverVersion, const QString &time)
+{
+    return set(QStringLiteral("lastTrusted"), QVariantMap{{QStringLiteral("version"), serverVersion},
+                                                          {QStringLiteral("released"), now()}})
+        && set(QStringLiteral("lastCheck"), time.isEmpty() ? now() : time);
 }
 
 bool TestDevice::downloading(qint64 bytes, qint64 total, double rate, qint64 eta)

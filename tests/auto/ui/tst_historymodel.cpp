@@ -24,6 +24,8 @@ private Q_SLOTS:
     void roles();
     void roleNames();
     void followsController();
+    void summariesOfEngineMessages_data();
+    void summariesOfEngineMessages();
 
 private:
     static LogEntry entry(qint64 secondsAgo, LogEntry::Level level, int code, const QString &edge, const QString &event,
@@ -95,7 +97,13 @@ void tst_HistoryModel::roles_data()
     QTest::newRow("staged") << int(LogEntry::Level::Info) << 0 << "E39" << "staged" << "info" << "Update downloaded and checked";
     QTest::newRow("reboot") << int(LogEntry::Level::Info) << 0 << "" << "rebootRequested" << "info"
                             << "Restart requested to install the update";
-    QTest::newRow("unknown event keeps its message") << int(LogEntry::Level::Info) << 0 << "" << "committed" << "info" << "the message";
+    // Never the engine's text, also for an event this UI does not know.
+    QTest::newRow("unknown event") << int(LogEntry::Level::Info) << 0 << "" << "committed" << "info" << "The updater noted an event";
+    QTest::newRow("unknown warning") << int(LogEntry::Level::Warning) << 0 << "" << "somethingNew" << "warning" << "The updater reported a problem";
+    QTest::newRow("updated") << int(LogEntry::Level::Info) << 0 << "E65" << "updated" << "info" << "Update installed";
+    QTest::newRow("install failed") << int(LogEntry::Level::Error) << 20 << "E62" << "installFailed" << "error"
+                                    << "The update could not be installed";
+    QTest::newRow("consent off") << int(LogEntry::Level::Info) << 0 << "E09" << "consentOff" << "info" << "Sending diagnostic data turned off";
 }
 
 void tst_HistoryModel::roles()
@@ -117,7 +125,7 @@ void tst_HistoryModel::roles()
     QCOMPARE(model.rowCount(), 1);
     const QModelIndex i = model.index(0);
     QCOMPARE(i.data(HistoryModel::TimeRole).toDateTime().toSecsSinceEpoch(), time.toSecsSinceEpoch());
-    QCOMPARE(i.data(HistoryModel::TimeTextRole).toString(), QLocale().toString(time.toLocalTime(), QLocale::ShortFormat));
+    QCOMPARE(i.data(HistoryModel::TimeTextRole).toString(), UpdateController::formatTime(time));
     QCOMPARE(i.data(HistoryModel::LevelRole).toString(), levelName);
     QCOMPARE(i.data(HistoryModel::CodeRole).toInt(), code);
     QCOMPARE(i.data(HistoryModel::EdgeRole).toString(), edge);
@@ -153,6 +161,55 @@ void tst_HistoryModel::followsController()
     QVERIFY(device.fail(14, QStringLiteral("interrupted"), QStringLiteral("E34")));
     QTRY_COMPARE_WITH_TIMEOUT(model.rowCount(), 2, 3000);
     QCOMPARE(model.index(0).data(HistoryModel::CodeRole).toInt(), 14);
+}
+
+void tst_HistoryModel::summariesOfEngineMessages_data()
+{
+    QTest::addColumn<QString>("event");
+    QTest::addColumn<QString>("message");
+    QTest::addColumn<QString>("en");
+    QTest::addColumn<QString>("de");
+    // The messages exactly as core/online, core/install and core/diagnostics log them.
+    QTest::newRow("checked, found") << "checked" << "version 1.1.0 is available (running 1.0.0)"
+                                    << "Checked for updates: version 1.1.0 found" << "Nach Updates gesucht: Version 1.1.0 gefunden";
+    QTest::newRow("checked, none") << "checked" << "no newer version (running 1.0.0, server has 1.0.0)"
+                                   << "Checked for updates: no newer version" << "Nach Updates gesucht: keine neuere Version";
+    QTest::newRow("updated") << "updated" << "updated to 1.1.0 (slot B)" << "Updated to version 1.1.0" << "Auf Version 1.1.0 aktualisiert";
+    QTest::newRow("install failed") << "installFailed"
+                                    << "update to 1.1.0 failed: cannot migrate the database: the migration to schema 2 failed"
+                                    << "Version 1.1.0 could not be installed" << "Version 1.1.0 konnte nicht installiert werden";
+    QTest::newRow("consent off") << "consentOff" << "diagnostic data consent turned off; 0 unsent reports deleted"
+                                 << "Sending diagnostic data turned off" << "Senden von Diagnosedaten ausgeschaltet";
+    QTest::newRow("staged") << "staged" << "version 1.1.0 is ready to install" << "Version 1.1.0 downloaded and checked"
+                            << "Version 1.1.0 heruntergeladen und geprüft";
+    QTest::newRow("download started") << "downloadStarted" << "download of version 1.1.0 started (8400000 bytes)"
+                                      << "Download of version 1.1.0 started" << "Download von Version 1.1.0 gestartet";
+}
+
+// Issue 14, items 2 and 7: the history reads like the screens, in the user's language; the
+// engine's text is only in the technical role.
+void tst_HistoryModel::summariesOfEngineMessages()
+{
+    QFETCH(QString, event);
+    QFETCH(QString, message);
+    QFETCH(QString, en);
+    QFETCH(QString, de);
+    const LogEntry entry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E17"), message, {}, event};
+    QCOMPARE(HistoryModel::summaryOf(entry), en);
+    QLocale::setDefault(QLocale(QLocale::German, QLocale::Germany));
+    QCOMPARE(installUiTranslator(QLocale()), QStringLiteral("de"));
+    const QString german = HistoryModel::summaryOf(entry);
+    QLocale::setDefault(QLocale(QLocale::English, QLocale::UnitedStates));
+    QCOMPARE(installUiTranslator(QLocale()), QStringLiteral("en"));
+    QCOMPARE(german, de);
+
+    TestDevice device;
+    QVERIFY(device.journal()->append(entry));
+    HistoryModel model;
+    model.setJournal(device.journal());
+    const QString technical = model.index(0).data(HistoryModel::TechnicalRole).toString();
+    QVERIFY(technical.contains(message));
+    QVERIFY(technical.contains(QStringLiteral("Step: E17")));
 }
 
 QTEST_GUILESS_MAIN(tst_HistoryModel)

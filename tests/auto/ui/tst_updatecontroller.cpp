@@ -15,6 +15,7 @@
 #include <QScopeGuard>
 #include <QTest>
 #include <QThread>
+#include <QTimeZone>
 
 using namespace s16;
 
@@ -55,6 +56,19 @@ private Q_SLOTS:
     void statusAgreesWithCommandLine();
     void durationsArePlural_data();
     void durationsArePlural();
+    void etaFollowsTheRecentRate();
+    void availableAfterRestart();
+    void laterStillSaysAvailable();
+    void statusJsonHasAvailable_data();
+    void statusJsonHasAvailable();
+    void lastCheckSaysWhatItFound();
+    void datesInOneFormat_data();
+    void datesInOneFormat();
+    void failedOutcomeNotRepeatedAsError();
+    void outcomeReasonsInGerman_data();
+    void outcomeReasonsInGerman();
+    void technicalDetailsSayEachOnce();
+    void urgentWhileRestarting();
 
 private:
     std::unique_ptr<TestDevice> m_device;
@@ -228,10 +242,12 @@ void tst_UpdateController::progressFromOtherProcess()
     QCOMPARE(m_controller->progress(), 0.25);
     QCOMPARE(m_controller->bytes(), 64 * 1000 * 1000);
     QCOMPARE(m_controller->total(), 256 * 1000 * 1000);
-    QCOMPARE(m_controller->eta(), 96);
+    // The time left comes from the rate the controller saw over the last seconds, not from
+    // the engine's estimate (etaFollowsTheRecentRate): none yet.
+    QCOMPARE(m_controller->eta(), -1);
     QCOMPARE(m_controller->bytesText(), QStringLiteral("64.0 MB of 256.0 MB"));
     QCOMPARE(m_controller->rateText(), QStringLiteral("2.0 MB/s"));
-    QCOMPARE(m_controller->etaText(), QStringLiteral("About 2 minutes left"));
+    QCOMPARE(m_controller->etaText(), QStringLiteral("Estimating the time left…"));
 
     // The other process ends: the controller notices at its next poll.
     QVERIFY(m_device->holdLock(false));
@@ -438,12 +454,14 @@ void tst_UpdateController::outcomeTexts_data()
     QTest::addColumn<bool>("german");
     QTest::addColumn<QString>("message");
     QTest::addColumn<QString>("reason");
-    QTest::newRow("updated") << "updated" << false << "Updated to 2.1.0" << "";
-    QTest::newRow("failed") << "failed" << false << "The update failed; your device is running 1.0.0 again"
-                            << "The update could not be installed (health check failed)";
-    QTest::newRow("updated de") << "updated" << true << "Auf 2.1.0 aktualisiert" << "";
-    QTest::newRow("failed de") << "failed" << true << "Das Update ist fehlgeschlagen; auf Ihrem Gerät läuft wieder 1.0.0"
-                               << "Das Update konnte nicht installiert werden (health check failed)";
+    QTest::newRow("updated") << "updated" << false << "Your device now runs version 2.1.0." << "";
+    QTest::newRow("failed") << "failed" << false
+                            << "Version 2.1.0 was not installed. Your device is running version 1.0.0 again and works as before."
+                            << "The new version did not work properly when it started, so the device went back to the previous version.";
+    QTest::newRow("updated de") << "updated" << true << "Auf Ihrem Gerät läuft jetzt Version 2.1.0." << "";
+    QTest::newRow("failed de") << "failed" << true
+                               << "Version 2.1.0 wurde nicht installiert. Auf Ihrem Gerät läuft wieder Version 1.0.0, und es funktioniert wie bisher."
+                               << "Die neue Version hat beim Start nicht richtig funktioniert, deshalb ist das Gerät zur vorherigen Version zurückgekehrt.";
 }
 
 void tst_UpdateController::outcomeTexts()
@@ -457,12 +475,16 @@ void tst_UpdateController::outcomeTexts()
         QCOMPARE(installUiTranslator(QLocale()), QStringLiteral("de"));
     }
     const bool failed = result == QStringLiteral("failed");
+    const QString engineText = QStringLiteral("the new system (slot A) failed its check: the services are not healthy");
     QVERIFY(m_device->outcome(result, QStringLiteral("2.1.0"), QStringLiteral("1.0.0"), failed ? 20 : 0,
-                              failed ? QStringLiteral("health check failed") : QString()));
+                              failed ? engineText : QString(), failed ? QStringLiteral("E62") : QStringLiteral("E65")));
     QVERIFY(openController());
     QCOMPARE(m_controller->outcomeSuccess(), !failed);
     QCOMPARE(m_controller->outcomeMessage(), message);
     QCOMPARE(m_controller->outcomeReason(), reason);
+    // The engine's English goes to the technical details only.
+    QVERIFY(!m_controller->outcomeReason().contains(QStringLiteral("slot")));
+    QCOMPARE(m_controller->outcomeDetails().contains(engineText), failed);
 }
 
 void tst_UpdateController::diagnosticsPreview()
@@ -535,6 +557,213 @@ void tst_UpdateController::durationsArePlural()
         QCOMPARE(installUiTranslator(QLocale()), QStringLiteral("de"));
     }
     QCOMPARE(UpdateController::formatDuration(seconds), text);
+}
+
+// Issue 14, item 10: "About 2 seconds left" at 21 % with 6.6 MB to go at 1 MB/s. The engine
+// said 2 s (its rate over the whole transfer, swollen by a fast start); the controller
+// estimates from what it saw arrive over the last seconds.
+void tst_UpdateController::etaFollowsTheRecentRate()
+{
+    const qint64 total = 8400000;
+    QVERIFY(m_device->downloading(1764000, total, 3300000, 2));
+    QVERIFY(openController());
+    QCOMPARE(m_controller->etaText(), QStringLiteral("Estimating the time left…"));
+    QTest::qWait(1100);
+    QVERIFY(m_device->downloading(2764000, total, 3300000, 2));
+    m_controller->refresh();
+    QTest::qWait(1100);
+    QVERIFY(m_device->downloading(3764000, total, 3300000, 2));
+    m_controller->refresh();
+    // About 2 MB in about 2.2 s: some 0.9 MB/s, 4.6 MB to go.
+    const qint64 eta = m_controller->eta();
+    QVERIFY2(eta >= 4 && eta <= 8, qPrintable(QString::number(eta)));
+    QVERIFY2(m_controller->rate() < 1200000, qPrintable(QString::number(m_controller->rate())));
+    QVERIFY(m_controller->etaText() != QStringLiteral("About 2 seconds left"));
+}
+
+// Item 3: a check (by the daemon, or before the UI restarted) found a newer version.
+void tst_UpdateController::availableAfterRestart()
+{
+    QVERIFY(m_device->checked(QStringLiteral("2.1.0")));
+    QVERIFY(openController());
+    QCOMPARE(m_controller->availableVersion(), QStringLiteral("2.1.0"));
+    QCOMPARE(m_controller->page(), QStringLiteral("available"));
+    QVERIFY(!m_controller->isDownloaded());
+    QCOMPARE(m_controller->notesText(), QStringLiteral("What is new in this version is shown after the next check."));
+    QCOMPARE(m_controller->stateText(), QStringLiteral("Version 2.1.0 is available."));
+}
+
+void tst_UpdateController::laterStillSaysAvailable()
+{
+    QVERIFY(m_device->stage(QStringLiteral("2.1.0"), false));
+    QVERIFY(openController());
+    m_controller->later();
+    QCOMPARE(m_controller->page(), QStringLiteral("status"));
+    QVERIFY(m_controller->isPostponed());
+    QCOMPARE(m_controller->stateText(), QStringLiteral("Version 2.1.0 is ready to install."));
+    QVERIFY(m_controller->stateText() != QStringLiteral("No update is waiting."));
+    m_controller->showUpdate();
+    QCOMPARE(m_controller->page(), QStringLiteral("available"));
+    QVERIFY(!m_controller->isPostponed());
+}
+
+void tst_UpdateController::statusJsonHasAvailable_data()
+{
+    QTest::addColumn<QString>("serverVersion");
+    QTest::addColumn<QString>("staged");
+    QTest::addColumn<QVariant>("available");
+    QTest::newRow("newer found") << "2.1.0" << "" << QVariant(QStringLiteral("2.1.0"));
+    QTest::newRow("same as running") << "1.0.0" << "" << QVariant();
+    QTest::newRow("older than running") << "0.9.0" << "" << QVariant();
+    QTest::newRow("staged") << "2.1.0" << "2.1.0" << QVariant(QStringLiteral("2.1.0"));
+    QTest::newRow("never checked") << "" << "" << QVariant();
+}
+
+// CONTRACT: `status --json` `available` is the newer version the last check found, or null.
+void tst_UpdateController::statusJsonHasAvailable()
+{
+    QFETCH(QString, serverVersion);
+    QFETCH(QString, staged);
+    QFETCH(QVariant, available);
+    const QString tool = test::binDir() + QStringLiteral("/s16-update");
+    if (!QFile::exists(tool))
+        QSKIP("s16-update is not built");
+    if (!serverVersion.isEmpty())
+        QVERIFY(m_device->checked(serverVersion));
+    if (!staged.isEmpty())
+        QVERIFY(m_device->stage(staged, false));
+    const test::ToolResult r = test::runTool(tool, {QStringLiteral("status"), QStringLiteral("--json"), QStringLiteral("--config"),
+                                                    m_device->configPath()});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+    const QJsonObject cli = QJsonDocument::fromJson(r.out).object();
+    QVERIFY(cli.contains(QStringLiteral("available")));
+    if (available.isValid())
+        QCOMPARE(cli.value(QStringLiteral("available")).toString(), available.toString());
+    else
+        QVERIFY(cli.value(QStringLiteral("available")).isNull());
+    QVERIFY(openController());
+    QCOMPARE(m_controller->availableVersion(), available.toString());
+}
+
+void tst_UpdateController::lastCheckSaysWhatItFound()
+{
+    const QString time = QDateTime(QDate(2026, 12, 4), QTime(20, 17), QTimeZone::systemTimeZone()).toUTC().toString(Qt::ISODate);
+    QVERIFY(m_device->checked(QStringLiteral("1.0.0"), time));
+    QVERIFY(openController());
+    QCOMPARE(m_controller->lastCheckText(), QStringLiteral("4 Dec 2026, 20:17: no newer version"));
+    QVERIFY(m_device->checked(QStringLiteral("2.1.0"), time));
+    m_controller->refresh();
+    QCOMPARE(m_controller->lastCheckText(), QStringLiteral("4 Dec 2026, 20:17: version 2.1.0 found"));
+    // A later check that failed is the last check, not the last one that worked.
+    QVERIFY(m_device->fail(10, QStringLiteral("cannot reach the update server: Connection refused"), QStringLiteral("E07")));
+    m_controller->refresh();
+    QVERIFY2(m_controller->lastCheckText().endsWith(QStringLiteral(": did not succeed")), qPrintable(m_controller->lastCheckText()));
+}
+
+void tst_UpdateController::datesInOneFormat_data()
+{
+    QTest::addColumn<bool>("german");
+    QTest::addColumn<QString>("text");
+    QTest::newRow("en") << false << "4 Dec 2026, 20:17";
+    QTest::newRow("de") << true << "4. Dez. 2026, 20:17";
+}
+
+// Item 11: the history, the last check and the technical details show one format.
+void tst_UpdateController::datesInOneFormat()
+{
+    QFETCH(bool, german);
+    QFETCH(QString, text);
+    if (german) {
+        QLocale::setDefault(QLocale(QLocale::German, QLocale::Germany));
+        QCOMPARE(installUiTranslator(QLocale()), QStringLiteral("de"));
+    }
+    const QDateTime t(QDate(2026, 12, 4), QTime(20, 17, 54), QTimeZone::systemTimeZone());
+    QCOMPARE(UpdateController::formatTime(t), text);
+    QCOMPARE(UpdateController::formatTime(t.toUTC()), text);
+}
+
+// Item 5: after OK on "Update not installed" the error screen must not tell it again,
+// also not in a UI started later.
+void tst_UpdateController::failedOutcomeNotRepeatedAsError()
+{
+    QVERIFY(m_device->failedInstall(QStringLiteral("2.1.0"), QStringLiteral("1.0.0"), 20, QStringLiteral("E62"),
+                                    QStringLiteral("the new system (slot B) failed its check: the services are not healthy")));
+    QVERIFY(openController());
+    QCOMPARE(m_controller->page(), QStringLiteral("outcome"));
+    m_controller->dismissOutcome();
+    QCOMPARE(m_controller->page(), QStringLiteral("status"));
+    UpdateController again;
+    again.setConfigFile(m_device->configPath());
+    QVERIFY(again.open());
+    QCOMPARE(again.page(), QStringLiteral("status"));
+    // A new failure after it is shown.
+    QVERIFY(m_device->fail(10, QStringLiteral("cannot reach the update server"), QStringLiteral("E07")));
+    again.refresh();
+    QCOMPARE(again.page(), QStringLiteral("error"));
+}
+
+void tst_UpdateController::outcomeReasonsInGerman_data()
+{
+    QTest::addColumn<int>("code");
+    QTest::addColumn<QString>("edge");
+    QTest::addColumn<QString>("message");
+    QTest::addColumn<QString>("reason");
+    QTest::newRow("health") << 20 << "E62" << "the new system (slot A) failed its check: the services are not healthy"
+                            << "Die neue Version hat beim Start nicht richtig funktioniert, deshalb ist das Gerät zur vorherigen Version zurückgekehrt.";
+    QTest::newRow("did not start") << 20 << "E62" << "the new system (slot B) did not start"
+                                   << "Die neue Version hat beim Start nicht richtig funktioniert, deshalb ist das Gerät zur vorherigen Version zurückgekehrt.";
+    QTest::newRow("migration") << 20 << "E59" << "cannot migrate the database: the migration to schema 2 failed"
+                               << "Ihre Daten konnten nicht für die neue Version vorbereitet werden.";
+    QTest::newRow("write") << 20 << "E51" << "cannot write slot B: short write"
+                           << "Die neue Version konnte nicht in den Speicher des Geräts geschrieben werden.";
+    QTest::newRow("integrity") << 15 << "E48" << "images/s16-2.1.0.img does not match its SHA-256"
+                               << "Das heruntergeladene Update hat die Sicherheitsprüfung nicht bestanden und wurde deshalb nicht installiert.";
+    QTest::newRow("storage") << 16 << "" << "no space left on device"
+                             << "Es war nicht genug Speicher frei, um das Update zu installieren.";
+    QTest::newRow("other") << 20 << "E52" << "cannot switch to slot B"
+                           << "Das Update konnte nicht installiert werden.";
+}
+
+// Item 2: the German text of every failed outcome, without a word of the engine's English.
+void tst_UpdateController::outcomeReasonsInGerman()
+{
+    QFETCH(int, code);
+    QFETCH(QString, edge);
+    QFETCH(QString, message);
+    QFETCH(QString, reason);
+    QLocale::setDefault(QLocale(QLocale::German, QLocale::Germany));
+    QCOMPARE(installUiTranslator(QLocale()), QStringLiteral("de"));
+    QVERIFY(m_device->failedInstall(QStringLiteral("2.1.0"), QStringLiteral("1.0.0"), code, edge, message));
+    QVERIFY(openController());
+    QCOMPARE(m_controller->page(), QStringLiteral("outcome"));
+    QCOMPARE(m_controller->outcomeReason(), reason);
+    QCOMPARE(m_controller->outcomeMessage(),
+             QStringLiteral("Version 2.1.0 wurde nicht installiert. Auf Ihrem Gerät läuft wieder Version 1.0.0, und es funktioniert wie bisher."));
+    QVERIFY(m_controller->outcomeDetails().contains(message));
+    QVERIFY(m_controller->outcomeDetails().startsWith(QStringLiteral("Fehlercode: %1").arg(code)));
+}
+
+// Item 7: the TLS message came twice (in the message and again as the detail).
+void tst_UpdateController::technicalDetailsSayEachOnce()
+{
+    QVERIFY(m_device->fail(11, QStringLiteral("TLS handshake with 127.0.0.1 failed: The certificate is self-signed, and untrusted"),
+                           QStringLiteral("E12"), QStringLiteral("The certificate is self-signed, and untrusted")));
+    QVERIFY(openController());
+    const QString details = m_controller->errorDetails();
+    QCOMPARE(details.count(QStringLiteral("self-signed")), 1);
+    QVERIFY(details.contains(QStringLiteral("Step: E12")));
+    QVERIFY(!m_controller->errorTitle().contains(QStringLiteral("TLS")));
+}
+
+// Item 11: no Settings or History while the device restarts to install.
+void tst_UpdateController::urgentWhileRestarting()
+{
+    QVERIFY(openController());
+    QVERIFY(!m_controller->isUrgent());
+    QVERIFY(m_device->stage(QStringLiteral("2.1.0"), false) && m_device->requestReboot());
+    m_controller->refresh();
+    QCOMPARE(m_controller->page(), QStringLiteral("progress"));
+    QVERIFY(m_controller->isUrgent());
 }
 
 QTEST_GUILESS_MAIN(tst_UpdateController)
