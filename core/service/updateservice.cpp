@@ -271,6 +271,7 @@ QString UpdateService::state() const { return d->status.state; }
 QString UpdateService::operation() const { return d->operation; }
 QString UpdateService::currentVersion() const { return d->status.currentVersion; }
 QString UpdateService::stagedVersion() const { return d->status.stagedVersion; }
+QString UpdateService::availableVersion() const { return d->status.available; }
 bool UpdateService::rebootPending() const { return d->status.rebootPending; }
 QString UpdateService::lastCheck() const { return d->status.lastCheck; }
 QVariantMap UpdateService::lastError() const { return toBusMap(d->status.lastError); }

@@ -28,6 +28,7 @@ class UpdateService : public QObject
     Q_PROPERTY(QString Operation READ operation)
     Q_PROPERTY(QString CurrentVersion READ currentVersion)
     Q_PROPERTY(QString StagedVersion READ stagedVersion)
+    Q_PROPERTY(QString AvailableVersion READ availableVersion)
     Q_PROPERTY(bool RebootPending READ rebootPending)
     Q_PROPERTY(QString LastCheck READ lastCheck)
     Q_PROPERTY(QVariantMap LastError READ lastError)
@@ -53,6 +54,7 @@ public:
     [[nodiscard]] QString operation() const;
     [[nodiscard]] QString currentVersion() const;
     [[nodiscard]] QString stagedVersion() const;
+    [[nodiscard]] QString availableVersion() const;
     [[nodiscard]] bool rebootPending() const;
     [[nodiscard]] QString lastCheck() const;
     [[nodiscard]] QVariantMap lastError() const;

@@ -267,7 +267,7 @@ void tst_Service::interfaceIsTheRepositorysXml()
     QFile file(kInterfaceXml);
     QVERIFY(file.open(QIODevice::ReadOnly));
     const QStringList documented = members(file.readAll());
-    QCOMPARE(documented.size(), 17); // 10 properties, 6 methods, 1 signal
+    QCOMPARE(documented.size(), 18); // 11 properties, 6 methods, 1 signal
     QCOMPARE(members(live.out), documented);
 }
 
@@ -281,7 +281,7 @@ void tst_Service::anyoneReadsTheProperties()
     const ToolResult all = busctl(As::Nobody, {QStringLiteral("call"), kName, kPath, QStringLiteral("org.freedesktop.DBus.Properties"),
                                                QStringLiteral("GetAll"), QStringLiteral("s"), kName});
     QVERIFY2(all.exitCode == 0, qPrintable(all.describe()));
-    QVERIFY2(all.out.startsWith("a{sv} 10 "), all.out.constData());
+    QVERIFY2(all.out.startsWith("a{sv} 11 "), all.out.constData());
 }
 
 void tst_Service::unprivilegedCallerIsDeniedAndNothingHappens()
@@ -326,6 +326,8 @@ void tst_Service::checkEndsInCompletedAndChangedProperties()
     QTRY_VERIFY_WITH_TIMEOUT(m_watcher->completed().contains(QStringLiteral("check 0")), 20000);
     QCOMPARE(m_nginx->requestCount(QStringLiteral("manifest.json.sig")), checks + 1);
     QCOMPARE(m_nginx->requestCount(QStringLiteral("/images/")), 0); // a check downloads nothing
+    QCOMPARE(property(QStringLiteral("AvailableVersion")), QStringLiteral("s \"1.2.0\""));
+    QCOMPARE(m_watcher->changes(QStringLiteral("AvailableVersion")).last().second.toString(), QStringLiteral("1.2.0"));
     // the job was announced and ended on the bus
     const auto operations = m_watcher->changes(QStringLiteral("Operation"));
     QVERIFY(operations.size() >= 2);
