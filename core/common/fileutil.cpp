@@ -5,6 +5,7 @@
 #include <QFileInfo>
 #include <QStringBuilder>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -82,8 +83,20 @@ Result<QByteArray> readSmallFile(const QString &path, qint64 maxBytes)
     if (f.size() > maxBytes)
         return fail(ExitCode::StorageError,
                     QStringLiteral("%1 is larger than %2 bytes").arg(path).arg(maxBytes));
-    // read one byte more than allowed: a file that grows or lies about its size is caught too
-    QByteArray data = f.read(maxBytes + 1);
+    // Read one byte more than allowed, so a file that grows or lies about its size is caught
+    // too, but allocate only as much as arrives: QIODevice::read(n) reserves all n bytes,
+    // a megabyte for a configuration of a few hundred.
+    QByteArray data;
+    data.reserve(qsizetype(std::min(f.size(), maxBytes) + 1));
+    char chunk[16 * 1024];
+    while (data.size() <= maxBytes) {
+        const qint64 n = f.read(chunk, std::min<qint64>(sizeof chunk, maxBytes + 1 - data.size()));
+        if (n < 0)
+            return fail(ExitCode::StorageError, QStringLiteral("cannot read %1").arg(path), f.errorString());
+        if (n == 0)
+            break;
+        data.append(chunk, qsizetype(n));
+    }
     if (data.size() > maxBytes)
         return fail(ExitCode::StorageError,
                     QStringLiteral("%1 is larger than %2 bytes").arg(path).arg(maxBytes));

@@ -311,8 +311,9 @@ std::expected<Config, ConfigProblem> loadConfig(const QString &path)
     if (info.isDir() || !f.open(QIODevice::ReadOnly))
         return std::unexpected(problem(ConfigError::FileUnreadable, {}, file,
                                        info.isDir() ? QStringLiteral("is a folder") : f.errorString()));
-    const QByteArray data = f.read(kMaxConfigBytes + 1);
-    if (data.size() > kMaxConfigBytes)
+    // By its size first: QIODevice::read(n) reserves all n bytes, a megabyte per load.
+    const QByteArray data = f.size() > kMaxConfigBytes ? QByteArray() : f.readAll();
+    if (f.size() > kMaxConfigBytes || data.size() > kMaxConfigBytes)
         return std::unexpected(problem(ConfigError::SyntaxError, {}, file, QStringLiteral("larger than 1 MiB")));
     if (auto bad = checkSyntax(data, file))
         return std::unexpected(*bad);
