@@ -1,8 +1,9 @@
-// manifest.json as the device meets it: the signature check over the exact bytes,
-// then the parser and the device checks. Properties: nothing crashes or hangs; a
-// signature made over the bytes verifies and one over other bytes does not; a
-// parsed manifest serializes to bytes that parse back to an equal manifest (the
-// round trip docs/manifest.md promises) and points only inside the repository.
+// manifest.json as the device meets it: the parser and the device checks, which run
+// on the exact bytes once their signature held. Properties: nothing crashes or hangs;
+// a signature made over the bytes verifies and one over other bytes does not (checked
+// on a sample of the inputs, see below); a parsed manifest serializes to bytes that
+// parse back to an equal manifest (the round trip docs/manifest.md promises) and
+// points only inside the repository.
 
 #include "fuzzutil.h"
 
@@ -48,16 +49,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz::quiet();
     const QByteArray bytes(reinterpret_cast<const char *>(data), qsizetype(size));
 
-    // The signature: the input's own last 64 bytes as a forged signature must not
-    // verify; a real one over the bytes must, and must not over changed bytes.
-    if (bytes.size() >= crypto::kSignatureSize) {
-        const auto forged = keys().trusted.verify(bytes.first(bytes.size() - crypto::kSignatureSize),
-                                                  bytes.last(crypto::kSignatureSize));
-        S16_FUZZ_CHECK(!forged && forged.error().code == crypto::CryptoError::BadSignature);
-    }
-    // OpenSSL 3 fetches the algorithm on every call (milliseconds): one input in 16 checks
-    // the round trip, picked by the bytes so that a finding replays the same way.
-    if (bytes.size() <= 16 * 1024 && qHash(bytes) % 16 == 0) {
+    // The signature. A full Ed25519 check (and OpenSSL 3's algorithm fetch behind it) costs
+    // far more than the parse, and the parser never sees the signature: it is checked on one
+    // input in 256, picked by the bytes so that a finding replays the same way, and the rest
+    // goes straight to the parser the device runs once the signature held.
+    if (bytes.size() <= 16 * 1024 && qHash(bytes) % 256 == 0) {
+        if (bytes.size() >= crypto::kSignatureSize) {
+            // the input's own last 64 bytes as a forged signature must not verify
+            const auto forged = keys().trusted.verify(bytes.first(bytes.size() - crypto::kSignatureSize),
+                                                      bytes.last(crypto::kSignatureSize));
+            S16_FUZZ_CHECK(!forged && forged.error().code == crypto::CryptoError::BadSignature);
+        }
+        // a real one over the bytes must, and must not over changed bytes
         const auto sig = crypto::sign(keys().privateKey, bytes);
         S16_FUZZ_CHECK(sig && sig->size() == crypto::kSignatureSize);
         S16_FUZZ_CHECK(keys().trusted.verify(bytes, *sig).has_value());
