@@ -51,6 +51,12 @@ struct EnvDevice {
 // The variables of a grubenv block's bytes, as GRUB's load_env reads them (a later duplicate
 // wins); EnvCorrupt without the signature or with a cut last line. Pure, so it can be fuzzed.
 [[nodiscard]] std::expected<QMap<QString, QString>, BootProblem> parseGrubEnv(const QByteArray &data, const QString &origin);
+// The bytes of the block data after changes (null value = unset), the block's size kept: every
+// line of a changed name takes the value, a new name is appended, comments stay. EnvCorrupt as
+// parseGrubEnv, BadValue when the variables no longer fit. What the GRUB backend writes, in
+// memory, so it can be fuzzed with the parser.
+[[nodiscard]] std::expected<QByteArray, BootProblem> updateGrubEnv(const QByteArray &data, const QMap<QString, QString> &changes,
+                                                                   const QString &origin);
 
 [[nodiscard]] std::expected<std::unique_ptr<BootEnvironment>, BootProblem> openGrub(const QString &envFile);
 [[nodiscard]] std::expected<QString, BootProblem> createGrub(const QString &dir, const QMap<QString, QString> &vars);

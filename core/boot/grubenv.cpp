@@ -125,6 +125,33 @@ std::expected<QMap<QString, QString>, BootProblem> parseGrubEnv(const QByteArray
     return variables(*block);
 }
 
+std::expected<QByteArray, BootProblem> updateGrubEnv(const QByteArray &data, const QMap<QString, QString> &changes,
+                                                     const QString &origin)
+{
+    auto block = parse(data, origin);
+    if (!block)
+        return std::unexpected(block.error());
+    for (auto it = changes.cbegin(); it != changes.cend(); ++it) {
+        auto &lines = block->lines;
+        if (it.value().isNull()) {
+            lines.removeIf([&](const Line &l) { return l.name == it.key(); });
+            continue;
+        }
+        // Every line of that name: GRUB's load_env (and read()) take the last of duplicates,
+        // so changing only the first would lose the change (found by tests/fuzz/grubenv).
+        bool found = false;
+        for (Line &l : lines) {
+            if (l.name == it.key()) {
+                l.value = it.value();
+                found = true;
+            }
+        }
+        if (!found)
+            lines.append(Line{QByteArray(), it.key(), it.value()});
+    }
+    return serialize(*block, origin);
+}
+
 namespace {
 
 class GrubEnvironment final : public BootEnvironment
@@ -146,28 +173,10 @@ public:
             return ok;
         if (changes.isEmpty())
             return {};
-        auto block = load();
-        if (!block)
-            return std::unexpected(block.error());
-        for (auto it = changes.cbegin(); it != changes.cend(); ++it) {
-            auto &lines = block->lines;
-            if (it.value().isNull()) {
-                lines.removeIf([&](const Line &l) { return l.name == it.key(); });
-                continue;
-            }
-            // Every line of that name: GRUB's load_env (and read()) take the last of duplicates,
-            // so changing only the first would lose the change (found by tests/fuzz/grubenv).
-            bool found = false;
-            for (Line &l : lines) {
-                if (l.name == it.key()) {
-                    l.value = it.value();
-                    found = true;
-                }
-            }
-            if (!found)
-                lines.append(Line{QByteArray(), it.key(), it.value()});
-        }
-        auto data = serialize(*block, m_path);
+        const auto current = fileutil::readSmallFile(m_path, kMaxBlockBytes);
+        if (!current)
+            return unreadable(current.error());
+        auto data = updateGrubEnv(*current, changes, m_path);
         if (!data)
             return std::unexpected(data.error());
         struct stat st {};
@@ -185,10 +194,14 @@ private:
     {
         const auto data = fileutil::readSmallFile(m_path, kMaxBlockBytes);
         if (!data)
-            return problem(BootError::EnvUnreadable, QStringLiteral("cannot read the GRUB environment %1: %2")
-                                                         .arg(m_path, data.error().detail.isEmpty() ? data.error().message
-                                                                                                    : data.error().detail));
+            return unreadable(data.error());
         return parse(*data, m_path);
+    }
+
+    std::unexpected<BootProblem> unreadable(const Error &e) const
+    {
+        return problem(BootError::EnvUnreadable,
+                       QStringLiteral("cannot read the GRUB environment %1: %2").arg(m_path, e.detail.isEmpty() ? e.message : e.detail));
     }
 
     QString m_path;

@@ -1,6 +1,7 @@
 #include "bootenvtools.h"
 
 #include "boot/bootenv.h"
+#include "boot/bootenv_p.h"
 
 #include <QTemporaryDir>
 #include <QTest>
@@ -31,6 +32,7 @@ private Q_SLOTS:
     void writeFailureKeepsOldEnvironment();
     void singleCopyEnvironment();
     void fillsToTheLastByte();
+    void grubUpdateInMemory();
     void badConfigIsConfigUnreadable_data();
     void badConfigIsConfigUnreadable();
     void badValuesAreRefused_data();
@@ -452,6 +454,31 @@ void tst_BootEnv::fillsToTheLastByte()
     expected.insert(str("BIG"), QString(fits, u'x'));
     QCOMPARE(toolList(backend, envFile), std::optional<Vars>(expected));
     QCOMPARE(env->read().value_or(Vars{}), expected);
+}
+
+// updateGrubEnv, what the GRUB backend writes (and tests/fuzz/grubenv runs): the block's
+// size kept, every line of a changed name changed, unset names gone, comments kept.
+void tst_BootEnv::grubUpdateInMemory()
+{
+    QFETCH_GLOBAL(QString, backend);
+    if (backend != QLatin1StringView("grub"))
+        QSKIP("GRUB only");
+    QByteArray block("# GRUB Environment Block\n# a comment\nA=1\nB=2\nA=3\n");
+    block.resize(1024, '#');
+    const auto updated = bootdetail::updateGrubEnv(block, {{str("A"), str("x")}, {str("B"), QString()}, {str("C"), str("y\\")}},
+                                                   str("test"));
+    QVERIFY(updated);
+    QCOMPARE(updated->size(), block.size());
+    QVERIFY(updated->startsWith("# GRUB Environment Block\n# a comment\nA=x\nA=x\nC=y\\\\\n#"));
+    QCOMPARE(bootdetail::parseGrubEnv(*updated, str("test")).value_or(Vars{}), (Vars{{str("A"), str("x")}, {str("C"), str("y\\")}}));
+
+    QByteArray full("# GRUB Environment Block\nA=1\n");
+    const auto tooSmall = bootdetail::updateGrubEnv(full, {{str("A"), str("12")}}, str("test"));
+    QVERIFY(!tooSmall);
+    QCOMPARE(tooSmall.error().code, BootError::BadValue);
+    const auto corrupt = bootdetail::updateGrubEnv("A=1\n", {{str("A"), str("2")}}, str("test"));
+    QVERIFY(!corrupt);
+    QCOMPARE(corrupt.error().code, BootError::EnvCorrupt);
 }
 
 void tst_BootEnv::badConfigIsConfigUnreadable_data()
