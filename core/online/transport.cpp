@@ -111,6 +111,50 @@ std::optional<ContentRange> parseContentRange(QByteArrayView value)
     return range;
 }
 
+std::optional<int> parseRetryAfter(QByteArrayView value)
+{
+    QByteArrayView text = value.trimmed();
+    if (text.isEmpty())
+        return std::nullopt;
+    for (const char c : text) {
+        if (c < '0' || c > '9')
+            return std::nullopt;
+    }
+    const auto seconds = takeNumber(text);
+    if (!seconds) // digits only, so only beyond qint64
+        return std::numeric_limits<int>::max();
+    return int(std::min<qint64>(*seconds, std::numeric_limits<int>::max()));
+}
+
+std::optional<qint64> parseContentLength(QByteArrayView value)
+{
+    QByteArrayView text = value.trimmed();
+    const auto length = takeNumber(text);
+    if (!length || !text.isEmpty())
+        return std::nullopt;
+    return length;
+}
+
+NetOutcome outcomeForStatus(int status, bool transferComplete, QStringView errorPage)
+{
+    if (status >= 200 && status < 300)
+        return transferComplete ? NetOutcome::Ok : NetOutcome::Interrupted;
+    if (status == 401 || status == 403)
+        return NetOutcome::AuthRejected;
+    // nginx answers a missing or untrusted client certificate with a 400 page.
+    if (status == 400 && errorPage.contains(QStringLiteral("SSL certificate"), Qt::CaseInsensitive))
+        return NetOutcome::AuthRejected;
+    if (status >= 500 || status == 408 || status == 429)
+        return NetOutcome::ServerBusy;
+    return NetOutcome::ClientError;
+}
+
+bool isAllowedRedirect(const QUrl &base, const QUrl &target, bool allowHttp)
+{
+    const bool secure = target.scheme() == QStringLiteral("https") || (allowHttp && target.scheme() == base.scheme());
+    return secure && target.host() == base.host() && target.port(443) == base.port(443);
+}
+
 QString netOutcomeName(NetOutcome outcome)
 {
     switch (outcome) {
@@ -302,9 +346,7 @@ void HttpExchange::onEncrypted()
 
 void HttpExchange::onRedirected(const QUrl &url)
 {
-    const QUrl base = m_transport->m_base;
-    const bool secure = url.scheme() == QStringLiteral("https") || (m_transport->m_allowHttp && url.scheme() == base.scheme());
-    if (!secure || url.host() != base.host() || url.port(443) != base.port(443)) {
+    if (!isAllowedRedirect(m_transport->m_base, url, m_transport->m_allowHttp)) {
         m_result.detail = QStringLiteral("redirect to %1").arg(url.toString(QUrl::RemoveUserInfo));
         abort(NetOutcome::TlsRejected, QStringLiteral("the server redirected to %1, which the update policy refuses (only https on the same host)")
                                            .arg(url.toString(QUrl::RemoveUserInfo | QUrl::RemovePath | QUrl::RemoveQuery)));
@@ -324,8 +366,7 @@ void HttpExchange::onMetaData()
     restartStallTimer();
     m_result.httpStatus = code;
     m_bodyWanted = code == 200 || code == 206;
-    const QVariant length = m_reply->header(QNetworkRequest::ContentLengthHeader);
-    m_result.contentLength = length.isValid() ? length.toLongLong() : -1;
+    m_result.contentLength = parseContentLength(m_reply->rawHeader("Content-Length")).value_or(-1);
     if (code == 206) {
         const auto range = parseContentRange(m_reply->rawHeader("Content-Range"));
         if (!range) {
@@ -334,12 +375,7 @@ void HttpExchange::onMetaData()
         }
         m_result.rangeStart = range->first;
     }
-    if (m_reply->hasRawHeader("Retry-After")) {
-        bool ok = false;
-        const int seconds = m_reply->rawHeader("Retry-After").trimmed().toInt(&ok);
-        if (ok && seconds >= 0)
-            m_result.retryAfterSeconds = seconds;
-    }
+    m_result.retryAfterSeconds = parseRetryAfter(m_reply->rawHeader("Retry-After")).value_or(-1);
     Q_EMIT responseStarted();
 }
 
@@ -393,20 +429,21 @@ void HttpExchange::classify()
             r.detail = errorText;
     };
     if (code != 0) {
-        if (code >= 200 && code < 300) {
-            if (error == QNetworkReply::NoError)
-                set(NetOutcome::Ok, {});
+        switch (outcomeForStatus(code, error == QNetworkReply::NoError, r.detail)) {
+        case NetOutcome::Ok: set(NetOutcome::Ok, {}); break;
+        case NetOutcome::Interrupted:
+            set(NetOutcome::Interrupted, QStringLiteral("the transfer broke off after %1 bytes").arg(r.bodyBytes));
+            break;
+        case NetOutcome::AuthRejected:
+            if (code == 400)
+                set(NetOutcome::AuthRejected, QStringLiteral("the server refused the device's client certificate"));
             else
-                set(NetOutcome::Interrupted, QStringLiteral("the transfer broke off after %1 bytes").arg(r.bodyBytes));
-        } else if (code == 401 || code == 403) {
-            set(NetOutcome::AuthRejected, QStringLiteral("the server refused the device's credentials (HTTP %1)").arg(code));
-        } else if (code == 400 && r.detail.contains(QStringLiteral("SSL certificate"), Qt::CaseInsensitive)) {
-            // nginx answers a missing or untrusted client certificate with a 400 page.
-            set(NetOutcome::AuthRejected, QStringLiteral("the server refused the device's client certificate"));
-        } else if (code >= 500 || code == 408 || code == 429) {
+                set(NetOutcome::AuthRejected, QStringLiteral("the server refused the device's credentials (HTTP %1)").arg(code));
+            break;
+        case NetOutcome::ServerBusy:
             set(NetOutcome::ServerBusy, QStringLiteral("the server is unavailable (HTTP %1)").arg(code));
-        } else {
-            set(NetOutcome::ClientError, QStringLiteral("the server refused the request (HTTP %1)").arg(code));
+            break;
+        default: set(NetOutcome::ClientError, QStringLiteral("the server refused the request (HTTP %1)").arg(code)); break;
         }
         return;
     }

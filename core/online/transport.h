@@ -57,6 +57,26 @@ struct ContentRange {
 // Anything else, including the "bytes */N" of a 416, is std::nullopt.
 [[nodiscard]] std::optional<ContentRange> parseContentRange(QByteArrayView value);
 
+// The other header values and decisions of a response, pure so that they are unit tested
+// and fuzzed (tests/fuzz/httpheaders) exactly as HttpExchange uses them.
+
+// Retry-After in its delta-seconds form (RFC 9110 §10.2.3): decimal digits only, surrounding
+// white space ignored; a number beyond int reads as the largest int (the engine caps the wait
+// anyway). The HTTP-date form and anything else is std::nullopt: the configured interval applies.
+[[nodiscard]] std::optional<int> parseRetryAfter(QByteArrayView value);
+// Content-Length (RFC 9110 §8.6): decimal digits only within qint64, surrounding white space
+// ignored. Anything else, including two values joined by a comma, is std::nullopt ("no claim").
+[[nodiscard]] std::optional<qint64> parseContentLength(QByteArrayView value);
+// How a response with an HTTP status ended: a 2xx is Ok only if the transfer completed
+// (else Interrupted); 401 and 403, and nginx's 400 page about an SSL certificate, are
+// AuthRejected; 5xx, 408 and 429 ServerBusy; anything else ClientError. errorPage is the
+// (bounded) body of an error response.
+[[nodiscard]] NetOutcome outcomeForStatus(int status, bool transferComplete, QStringView errorPage);
+// Whether a redirect from the server at base to target may be followed: to https (or to
+// base's own scheme when allowHttp) on base's host and port. Everything else is refused,
+// since a redirect elsewhere would take the device (and its trust) off the update server.
+[[nodiscard]] bool isAllowedRedirect(const QUrl &base, const QUrl &target, bool allowHttp);
+
 class HttpExchange;
 
 // The device's side of the connection to the update server: one QNetworkAccessManager
