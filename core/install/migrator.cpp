@@ -1,4 +1,5 @@
 #include "migrator.h"
+#include "migrator_p.h"
 
 #include "common/fileutil.h"
 #include "common/logging.h"
@@ -94,6 +95,63 @@ int guardScript(void *context, int action, const char *arg1, const char *arg2, c
 }
 
 } // namespace
+
+namespace migratordetail {
+
+std::expected<void, MigrationProblem> applyStep(sqlite3 *db, const QString &database, int schema, const QByteArray &script, bool last)
+{
+    if (auto begun = exec(db, "BEGIN IMMEDIATE"); !begun) {
+        return problem(MigrationError::DatabaseUnreadable,
+                       QStringLiteral("cannot start migrating the database %1").arg(database), begun.error());
+    }
+    const auto rollback = [&] { (void)exec(db, "ROLLBACK"); };
+    ScriptGuard guard;
+    sqlite3_set_authorizer(db, guardScript, &guard);
+    const auto ran = exec(db, script);
+    sqlite3_set_authorizer(db, nullptr, nullptr);
+    if (guard.setsVersion) {
+        rollback();
+        return problem(MigrationError::ScriptSetsVersion,
+                       QStringLiteral("the migration to schema %1 sets user_version itself").arg(schema),
+                       QStringLiteral("the migrator raises user_version; scripts must not"));
+    }
+    if (guard.controlsTransaction) {
+        rollback();
+        return problem(MigrationError::ScriptFailed,
+                       QStringLiteral("the migration to schema %1 controls transactions itself").arg(schema),
+                       QStringLiteral("scripts must not contain BEGIN, COMMIT, ROLLBACK or SAVEPOINT"));
+    }
+    if (!ran) {
+        rollback();
+        return problem(MigrationError::ScriptFailed,
+                       QStringLiteral("the migration to schema %1 failed").arg(schema), ran.error());
+    }
+    const auto seen = readUserVersion(db);
+    if (!seen || *seen != schema - 1) {
+        rollback();
+        return problem(MigrationError::ScriptSetsVersion,
+                       QStringLiteral("the migration to schema %1 sets user_version itself").arg(schema),
+                       seen ? QStringLiteral("user_version became %1").arg(*seen) : seen.error());
+    }
+    if (last && fault::injected(u"migrate")) {
+        rollback();
+        return problem(MigrationError::ScriptFailed, QStringLiteral("the migration to schema %1 failed").arg(schema),
+                       QStringLiteral("injected fault (S16_FAULT=migrate)"));
+    }
+    if (auto raised = exec(db, "PRAGMA user_version = " % QByteArray::number(schema)); !raised) {
+        rollback();
+        return problem(MigrationError::ScriptFailed,
+                       QStringLiteral("cannot record schema %1 in the database %2").arg(schema).arg(database), raised.error());
+    }
+    if (auto committed = exec(db, "COMMIT"); !committed) {
+        rollback();
+        return problem(MigrationError::ScriptFailed,
+                       QStringLiteral("cannot commit the migration to schema %1").arg(schema), committed.error());
+    }
+    return {};
+}
+
+} // namespace migratordetail
 
 QString migrationErrorName(MigrationError code)
 {
@@ -230,54 +288,8 @@ std::expected<void, MigrationProblem> Migrator::migrate(int schema, const QList<
                            script.error().detail);
         }
 
-        if (auto begun = exec(db->get(), "BEGIN IMMEDIATE"); !begun) {
-            return problem(MigrationError::DatabaseUnreadable,
-                           QStringLiteral("cannot start migrating the database %1").arg(m_database), begun.error());
-        }
-        const auto rollback = [&] { (void)exec(db->get(), "ROLLBACK"); };
-        ScriptGuard guard;
-        sqlite3_set_authorizer(db->get(), guardScript, &guard);
-        const auto ran = exec(db->get(), *script);
-        sqlite3_set_authorizer(db->get(), nullptr, nullptr);
-        if (guard.setsVersion) {
-            rollback();
-            return problem(MigrationError::ScriptSetsVersion,
-                           QStringLiteral("the migration to schema %1 sets user_version itself").arg(next),
-                           QStringLiteral("the migrator raises user_version; scripts must not"));
-        }
-        if (guard.controlsTransaction) {
-            rollback();
-            return problem(MigrationError::ScriptFailed,
-                           QStringLiteral("the migration to schema %1 controls transactions itself").arg(next),
-                           QStringLiteral("scripts must not contain BEGIN, COMMIT, ROLLBACK or SAVEPOINT"));
-        }
-        if (!ran) {
-            rollback();
-            return problem(MigrationError::ScriptFailed,
-                           QStringLiteral("the migration to schema %1 failed").arg(next), ran.error());
-        }
-        const auto seen = readUserVersion(db->get());
-        if (!seen || *seen != next - 1) {
-            rollback();
-            return problem(MigrationError::ScriptSetsVersion,
-                           QStringLiteral("the migration to schema %1 sets user_version itself").arg(next),
-                           seen ? QStringLiteral("user_version became %1").arg(*seen) : seen.error());
-        }
-        if (next == schema && fault::injected(u"migrate")) {
-            rollback();
-            return problem(MigrationError::ScriptFailed, QStringLiteral("the migration to schema %1 failed").arg(next),
-                           QStringLiteral("injected fault (S16_FAULT=migrate)"));
-        }
-        if (auto raised = exec(db->get(), "PRAGMA user_version = " % QByteArray::number(next)); !raised) {
-            rollback();
-            return problem(MigrationError::ScriptFailed,
-                           QStringLiteral("cannot record schema %1 in the database %2").arg(next).arg(m_database), raised.error());
-        }
-        if (auto committed = exec(db->get(), "COMMIT"); !committed) {
-            rollback();
-            return problem(MigrationError::ScriptFailed,
-                           QStringLiteral("cannot commit the migration to schema %1").arg(next), committed.error());
-        }
+        if (auto applied = migratordetail::applyStep(db->get(), m_database, next, *script, next == schema); !applied)
+            return applied;
         qCInfo(lcMigrate) << "migrated" << m_database << "to schema" << next;
         if (stepDone)
             stepDone(next);

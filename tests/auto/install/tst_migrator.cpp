@@ -1,9 +1,13 @@
 #include "install/migrator.h"
+#include "install/migrator_p.h"
 #include "support/testutil.h"
 
 #include <QFile>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <sqlite3.h>
 
 using namespace s16;
 
@@ -24,6 +28,8 @@ private Q_SLOTS:
     void restoreRemovesStaleWal();
     void restoreWithoutBackupFails();
     void errorsFailTheInstall();
+    void stepInMemory_data();
+    void stepInMemory();
 
 private:
     QString sql(const QString &query, const QString &db = {});
@@ -227,6 +233,48 @@ void tst_Migrator::errorsFailTheInstall()
     QCOMPARE(e.code, ExitCode::InstallFailed);
     QCOMPARE(e.edge, QStringLiteral("E59"));
     QVERIFY(e.message.contains(m_db));
+}
+
+// migratordetail::applyStep, the one step Migrator::migrate runs per script (and
+// tests/fuzz/migration runs on any bytes), on a database in memory: whole or absent.
+void tst_Migrator::stepInMemory_data()
+{
+    QTest::addColumn<QByteArray>("script");
+    QTest::addColumn<int>("error"); // -1: applied
+    QTest::newRow("adds a column") << QByteArray("ALTER TABLE t ADD COLUMN b INTEGER;") << -1;
+    QTest::newRow("sets user_version") << QByteArray("DROP TABLE t; PRAGMA user_version = 9;") << int(MigrationError::ScriptSetsVersion);
+    QTest::newRow("commits") << QByteArray("DROP TABLE t; COMMIT;") << int(MigrationError::ScriptFailed);
+    QTest::newRow("fails halfway") << QByteArray("DROP TABLE t; SELECT * FROM nothing;") << int(MigrationError::ScriptFailed);
+}
+
+void tst_Migrator::stepInMemory()
+{
+    QFETCH(QByteArray, script);
+    QFETCH(int, error);
+    sqlite3 *db = nullptr;
+    QCOMPARE(sqlite3_open(":memory:", &db), SQLITE_OK);
+    const auto closer = qScopeGuard([db] { sqlite3_close(db); });
+    QCOMPARE(sqlite3_exec(db, "CREATE TABLE t(a); INSERT INTO t VALUES (1); PRAGMA user_version = 4;", nullptr, nullptr, nullptr),
+             SQLITE_OK);
+    const auto applied = migratordetail::applyStep(db, QStringLiteral("mem"), 5, script, false);
+    QVERIFY(sqlite3_get_autocommit(db));
+    const auto scalar = [db](const char *sql) {
+        sqlite3_stmt *stmt = nullptr;
+        int value = -1;
+        if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW)
+            value = sqlite3_column_int(stmt, 0);
+        sqlite3_finalize(stmt);
+        return value;
+    };
+    if (error < 0) {
+        QVERIFY(applied);
+        QCOMPARE(scalar("PRAGMA user_version"), 5);
+        return;
+    }
+    QVERIFY(!applied);
+    QCOMPARE(int(applied.error().code), error);
+    QCOMPARE(scalar("PRAGMA user_version"), 4);
+    QCOMPARE(scalar("SELECT count(*) FROM t"), 1);
 }
 
 QTEST_GUILESS_MAIN(tst_Migrator)
