@@ -5,12 +5,14 @@
 #include "install/install.h"
 #include "online/devicestatus.h"
 #include "online/updateengine.h"
+#include "service/serviceclient.h"
 #include "service/updateservice.h"
 #include "store/journal.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDBusConnection>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTextStream>
@@ -52,6 +54,17 @@ Result<Device> openDevice(const QString &configPath)
 
 bool engineRunning(const Config &config) { return EngineLock::holder(config.device.stateDir).has_value(); }
 
+void printProgress(qint64 bytes, qint64 total)
+{
+    static qint64 lastPercent = -1;
+    const qint64 percent = total ? bytes * 100 / total : 0;
+    if (percent != lastPercent) {
+        lastPercent = percent;
+        std::fprintf(stderr, "\rdownloading %3lld%% (%lld of %lld bytes)", static_cast<long long>(percent),
+                     static_cast<long long>(bytes), static_cast<long long>(total));
+    }
+}
+
 // Runs one engine job to its end on the event loop and returns its exit code. The
 // process ends once the diagnostic report of an error (E09) has been sent or queued.
 int runJob(UpdateEngine &engine, DiagnosticsReporter &reporter, void (UpdateEngine::*job)(), bool json)
@@ -65,16 +78,8 @@ int runJob(UpdateEngine &engine, DiagnosticsReporter &reporter, void (UpdateEngi
             QCoreApplication::exit(0);
     });
     if (!json) {
-        QObject::connect(&engine, &UpdateEngine::progressChanged, &engine, [&engine] {
-            static qint64 lastPercent = -1;
-            const auto &p = engine.progress();
-            const qint64 percent = p.total ? p.bytes * 100 / p.total : 0;
-            if (percent != lastPercent) {
-                lastPercent = percent;
-                std::fprintf(stderr, "\rdownloading %3lld%% (%lld of %lld bytes)", static_cast<long long>(percent),
-                             static_cast<long long>(p.bytes), static_cast<long long>(p.total));
-            }
-        });
+        QObject::connect(&engine, &UpdateEngine::progressChanged, &engine,
+                         [&engine] { printProgress(engine.progress().bytes, engine.progress().total); });
     }
     QTimer::singleShot(0, &engine, job);
     QCoreApplication::exec();
@@ -94,14 +99,137 @@ QJsonObject checkJson(const CheckResult &r)
                        {QStringLiteral("notes"), r.notes}};
 }
 
-QString levelName(LogEntry::Level l)
+void printStatus(const DeviceStatus &s, bool json)
 {
-    switch (l) {
-    case LogEntry::Level::Info: return QStringLiteral("info");
-    case LogEntry::Level::Warning: return QStringLiteral("warning");
-    case LogEntry::Level::Error: return QStringLiteral("error");
+    if (json) {
+        printJson(s.toJson());
+        return;
     }
-    return {};
+    printLine(QStringLiteral("state: %1").arg(s.state));
+    printLine(QStringLiteral("running version: %1").arg(s.currentVersion));
+    printLine(QStringLiteral("staged version: %1").arg(s.stagedVersion.isEmpty() ? QStringLiteral("none") : s.stagedVersion));
+    printLine(QStringLiteral("available version: %1").arg(s.available.isEmpty() ? QStringLiteral("none") : s.available));
+    printLine(QStringLiteral("last check: %1").arg(s.lastCheck.isEmpty() ? QStringLiteral("never") : s.lastCheck));
+    if (!s.lastError.isEmpty())
+        printLine(QStringLiteral("last error: %1 (exit %2, %3)").arg(s.lastError.value(QStringLiteral("message")).toString())
+                      .arg(s.lastError.value(QStringLiteral("code")).toInt()).arg(s.lastError.value(QStringLiteral("edge")).toString()));
+    printLine(QStringLiteral("diagnostic data consent: %1").arg(s.consent ? QStringLiteral("on") : QStringLiteral("off")));
+}
+
+void printCheck(const CheckResult &r, const QString &running, bool json)
+{
+    if (json)
+        printJson(checkJson(r));
+    else
+        printLine(r.available ? QStringLiteral("update available: %1 (%2 bytes)%3").arg(r.version).arg(r.size)
+                                    .arg(r.priority ? QStringLiteral(", priority") : QString())
+                              : QStringLiteral("no update (running %1)").arg(running));
+}
+
+void printDownloaded(const CheckResult &r, const DeviceStatus &s, const QString &running, bool json)
+{
+    if (json) {
+        QJsonObject o = checkJson(r);
+        o.insert(QStringLiteral("state"), s.state);
+        o.insert(QStringLiteral("stagedVersion"), s.stagedVersion.isEmpty() ? QJsonValue() : QJsonValue(s.stagedVersion));
+        o.insert(QStringLiteral("rebootPending"), s.rebootPending);
+        printJson(o);
+    } else {
+        printLine(s.stagedVersion.isEmpty() ? QStringLiteral("no update (running %1)").arg(running)
+                  : s.rebootPending ? QStringLiteral("priority update %1 staged; rebooting into recovery").arg(s.stagedVersion)
+                                    : QStringLiteral("update %1 is ready to install (s16-update install)").arg(s.stagedVersion));
+    }
+}
+
+void printInstallRequested(bool json)
+{
+    if (json)
+        printJson(QJsonObject{{QStringLiteral("rebootPending"), true}});
+    else
+        printLine(QStringLiteral("rebooting into recovery to install the update"));
+}
+
+void printConsent(bool consent, bool json)
+{
+    if (json)
+        printJson(QJsonObject{{QStringLiteral("consent"), consent}});
+    else
+        printLine(consent ? QStringLiteral("on") : QStringLiteral("off"));
+}
+
+void printLog(const QList<LogEntry> &entries, bool json)
+{
+    QJsonArray list;
+    for (const LogEntry &e : entries) {
+        if (json) {
+            list.append(toJson(e));
+        } else {
+            const QString level = toJson(e).value(QStringLiteral("level")).toString();
+            printLine(QStringLiteral("%1 %2 %3%4 %5").arg(e.time.toString(Qt::ISODate), level, e.edge.isEmpty() ? QString() : e.edge + QLatin1Char(' '),
+                                                          e.code ? QStringLiteral("[exit %1]").arg(e.code) : QString(), e.message));
+        }
+    }
+    if (json)
+        printJson(QJsonObject{{QStringLiteral("entries"), list}});
+}
+
+bool sameFile(const QString &a, const QString &b)
+{
+    const QString ca = QFileInfo(a).canonicalFilePath();
+    return !ca.isEmpty() && ca == QFileInfo(b).canonicalFilePath();
+}
+
+// The device's commands through the update service, as `rauc install` does: the caller needs
+// no access of its own (root or the group s16-update may call). Same output, same exit codes;
+// an error's detail stays in the service's log.
+int viaService(const ServiceClient &client, const QString &command, const QStringList &args, bool json)
+{
+    auto fail = [](const Error &e) { return report(e); };
+    auto job = [&](const QString &method, const QString &operation, const QVariantList &callArgs = {}) -> int {
+        auto progress = [json](const QVariantMap &p) {
+            if (!json && !p.isEmpty())
+                printProgress(p.value(QStringLiteral("bytes")).toLongLong(), p.value(QStringLiteral("total")).toLongLong());
+        };
+        const auto ended = client.runJob(method, operation, callArgs, progress);
+        if (!ended)
+            return fail(ended.error());
+        if (ended->first != 0)
+            return fail(Error{ExitCode(ended->first), ended->second, {}, {}});
+        return 0;
+    };
+    if (command == QStringLiteral("log")) {
+        const auto entries = client.log();
+        if (!entries)
+            return fail(entries.error());
+        printLog(*entries, json);
+        return 0;
+    }
+    int rc = 0;
+    if (command == QStringLiteral("check"))
+        rc = job(QStringLiteral("Check"), QStringLiteral("check"));
+    else if (command == QStringLiteral("download"))
+        rc = job(QStringLiteral("Download"), QStringLiteral("download"));
+    else if (command == QStringLiteral("install"))
+        rc = job(QStringLiteral("Install"), QStringLiteral("install"));
+    else if (command == QStringLiteral("consent") && args.value(1) != QStringLiteral("show") && args.size() > 1)
+        rc = job(QStringLiteral("SetConsent"), QStringLiteral("consent"), {args.value(1) == QStringLiteral("on")});
+    if (rc != 0)
+        return rc;
+    const auto properties = client.properties();
+    if (!properties)
+        return fail(properties.error());
+    const DeviceStatus s = ServiceClient::status(*properties);
+    if (command == QStringLiteral("status"))
+        printStatus(s, json);
+    else if (command == QStringLiteral("check"))
+        printCheck(ServiceClient::checkResult(*properties), s.currentVersion, json);
+    else if (command == QStringLiteral("download"))
+        printDownloaded(ServiceClient::checkResult(*properties), s, s.currentVersion, json);
+    else if (command == QStringLiteral("install"))
+        printInstallRequested(json);
+    else
+        printConsent(s.consent, json);
+    return 0;
 }
 
 } // namespace
@@ -161,6 +289,20 @@ int main(int argc, char *argv[])
         return 2;
     }
 
+    // Where the update service serves this device, the commands that read or change it go
+    // through the service; elsewhere (recovery, s16-devsim, a device without D-Bus, another
+    // device's config) they run the engine in process.
+    static const QStringList serviceCommands{QStringLiteral("check"), QStringLiteral("download"), QStringLiteral("install"),
+                                             QStringLiteral("status"), QStringLiteral("consent"), QStringLiteral("log")};
+    const QString consentArg = args.value(1, QStringLiteral("show"));
+    const bool consentArgValid = consentArg == QStringLiteral("on") || consentArg == QStringLiteral("off") || consentArg == QStringLiteral("show");
+    if (serviceCommands.contains(command) && (command != QStringLiteral("consent") || consentArgValid)) {
+        if (auto client = ServiceClient::connect()) {
+            if (auto properties = client->properties(); properties && sameFile(properties->value(QStringLiteral("ConfigFile")).toString(), configPath))
+                return viaService(*client, command, args, json);
+        }
+    }
+
     auto device = openDevice(configPath);
     if (!device)
         return report(device.error());
@@ -168,20 +310,7 @@ int main(int argc, char *argv[])
     Journal &journal = *device->journal;
 
     if (command == QStringLiteral("status")) {
-        const DeviceStatus s = readDeviceStatus(config, journal, engineRunning(config));
-        if (json) {
-            printJson(s.toJson());
-        } else {
-            printLine(QStringLiteral("state: %1").arg(s.state));
-            printLine(QStringLiteral("running version: %1").arg(s.currentVersion));
-            printLine(QStringLiteral("staged version: %1").arg(s.stagedVersion.isEmpty() ? QStringLiteral("none") : s.stagedVersion));
-            printLine(QStringLiteral("available version: %1").arg(s.available.isEmpty() ? QStringLiteral("none") : s.available));
-            printLine(QStringLiteral("last check: %1").arg(s.lastCheck.isEmpty() ? QStringLiteral("never") : s.lastCheck));
-            if (!s.lastError.isEmpty())
-                printLine(QStringLiteral("last error: %1 (exit %2, %3)").arg(s.lastError.value(QStringLiteral("message")).toString())
-                              .arg(s.lastError.value(QStringLiteral("code")).toInt()).arg(s.lastError.value(QStringLiteral("edge")).toString()));
-            printLine(QStringLiteral("diagnostic data consent: %1").arg(s.consent ? QStringLiteral("on") : QStringLiteral("off")));
-        }
+        printStatus(readDeviceStatus(config, journal, engineRunning(config)), json);
         return 0;
     }
     if (command == QStringLiteral("consent")) {
@@ -194,11 +323,7 @@ int main(int argc, char *argv[])
             std::fprintf(stderr, "s16-update: consent takes on, off or show\n");
             return 2;
         }
-        const bool consent = journal.value(QStringLiteral("consent")).toBool(false);
-        if (json)
-            printJson(QJsonObject{{QStringLiteral("consent"), consent}});
-        else
-            printLine(consent ? QStringLiteral("on") : QStringLiteral("off"));
+        printConsent(journal.value(QStringLiteral("consent")).toBool(false), json);
         return 0;
     }
     if (command == QStringLiteral("diagnostics")) {
@@ -220,25 +345,7 @@ int main(int argc, char *argv[])
         return 0;
     }
     if (command == QStringLiteral("log")) {
-        const QList<LogEntry> entries = journal.entries();
-        QJsonArray list;
-        for (const LogEntry &e : entries) {
-            if (json) {
-                list.append(QJsonObject{{QStringLiteral("time"), e.time.toString(Qt::ISODateWithMs)},
-                                        {QStringLiteral("level"), levelName(e.level)},
-                                        {QStringLiteral("code"), e.code},
-                                        {QStringLiteral("edge"), e.edge},
-                                        {QStringLiteral("event"), e.event},
-                                        {QStringLiteral("message"), e.message},
-                                        {QStringLiteral("detail"), e.detail}});
-            } else {
-                printLine(QStringLiteral("%1 %2 %3%4 %5").arg(e.time.toString(Qt::ISODate), levelName(e.level),
-                                                              e.edge.isEmpty() ? QString() : e.edge + QLatin1Char(' '),
-                                                              e.code ? QStringLiteral("[exit %1]").arg(e.code) : QString(), e.message));
-            }
-        }
-        if (json)
-            printJson(QJsonObject{{QStringLiteral("entries"), list}});
+        printLog(journal.entries(), json);
         return 0;
     }
 
@@ -264,42 +371,20 @@ int main(int argc, char *argv[])
         return report(lock.error());
     if (command == QStringLiteral("check")) {
         const int rc = runJob(engine, reporter, &UpdateEngine::check, json);
-        if (rc == 0) {
-            const CheckResult &r = engine.checkResult();
-            if (json)
-                printJson(checkJson(r));
-            else
-                printLine(r.available ? QStringLiteral("update available: %1 (%2 bytes)%3").arg(r.version).arg(r.size)
-                                            .arg(r.priority ? QStringLiteral(", priority") : QString())
-                                      : QStringLiteral("no update (running %1)").arg(engine.runningVersion()));
-        }
+        if (rc == 0)
+            printCheck(engine.checkResult(), engine.runningVersion(), json);
         return rc;
     }
     if (command == QStringLiteral("download")) {
         const int rc = runJob(engine, reporter, &UpdateEngine::download, json);
-        if (rc == 0) {
-            const DeviceStatus s = readDeviceStatus(config, journal, false);
-            if (json) {
-                QJsonObject o = checkJson(engine.checkResult());
-                o.insert(QStringLiteral("state"), s.state);
-                o.insert(QStringLiteral("stagedVersion"), s.stagedVersion.isEmpty() ? QJsonValue() : QJsonValue(s.stagedVersion));
-                o.insert(QStringLiteral("rebootPending"), s.rebootPending);
-                printJson(o);
-            } else {
-                printLine(s.stagedVersion.isEmpty() ? QStringLiteral("no update (running %1)").arg(engine.runningVersion())
-                          : s.rebootPending ? QStringLiteral("priority update %1 staged; rebooting into recovery").arg(s.stagedVersion)
-                                            : QStringLiteral("update %1 is ready to install (s16-update install)").arg(s.stagedVersion));
-            }
-        }
+        if (rc == 0)
+            printDownloaded(engine.checkResult(), readDeviceStatus(config, journal, false), engine.runningVersion(), json);
         return rc;
     }
     if (command == QStringLiteral("install")) {
         if (auto s = engine.install(); !s)
             return report(s.error());
-        if (json)
-            printJson(QJsonObject{{QStringLiteral("rebootPending"), true}});
-        else
-            printLine(QStringLiteral("rebooting into recovery to install the update"));
+        printInstallRequested(json);
         return 0;
     }
     // boot-complete: E61-E65 on a new slot on trial, E53 after a failed install.

@@ -91,6 +91,7 @@ public:
     QTimer outsideTimer;
     QTimer scheduleTimer;
     bool onBus = false;
+    bool checked = false; // the engine has run a check since the service started
 };
 
 UpdateService::UpdateService(const Config &config, Journal *journal, QObject *parent)
@@ -198,6 +199,7 @@ void UpdateService::Private::startJob(const QString &op, bool scheduled)
 void UpdateService::Private::onFinished()
 {
     lock.reset();
+    checked = true;
     const QString op = operation;
     operation.clear();
     const std::optional<Error> &error = engine.error();
@@ -272,6 +274,20 @@ QString UpdateService::operation() const { return d->operation; }
 QString UpdateService::currentVersion() const { return d->status.currentVersion; }
 QString UpdateService::stagedVersion() const { return d->status.stagedVersion; }
 QString UpdateService::availableVersion() const { return d->status.available; }
+QString UpdateService::flowNode() const { return d->status.flowNode; }
+QString UpdateService::configFile() const { return d->config.filePath; }
+
+QVariantMap UpdateService::checkResult() const
+{
+    if (!d->checked)
+        return {};
+    const CheckResult &r = d->engine.checkResult();
+    return {{QStringLiteral("available"), r.available},
+            {QStringLiteral("version"), r.version},
+            {QStringLiteral("priority"), r.priority},
+            {QStringLiteral("size"), r.size},
+            {QStringLiteral("notes"), r.notes.toVariantMap()}};
+}
 bool UpdateService::rebootPending() const { return d->status.rebootPending; }
 QString UpdateService::lastCheck() const { return d->status.lastCheck; }
 QVariantMap UpdateService::lastError() const { return toBusMap(d->status.lastError); }
@@ -282,11 +298,12 @@ QVariantMap UpdateService::progress() const
 {
     if (d->operation == kDownload && d->engine.progress().total > 0) {
         const TransferProgress &p = d->engine.progress();
-        return {{QStringLiteral("stage"), QStringLiteral("download")},
+        // the keys of `status --json` progress
+        return {{QStringLiteral("phase"), QStringLiteral("download")},
                 {QStringLiteral("bytes"), p.bytes},
                 {QStringLiteral("total"), p.total},
-                {QStringLiteral("bytesPerSecond"), p.bytesPerSecond},
-                {QStringLiteral("etaSeconds"), p.etaSeconds}};
+                {QStringLiteral("rate"), p.bytesPerSecond},
+                {QStringLiteral("eta"), p.etaSeconds}};
     }
     return {};
 }

@@ -30,6 +30,9 @@ class UpdateService : public QObject
     Q_PROPERTY(QString StagedVersion READ stagedVersion)
     Q_PROPERTY(QString AvailableVersion READ availableVersion)
     Q_PROPERTY(bool RebootPending READ rebootPending)
+    Q_PROPERTY(QString FlowNode READ flowNode)
+    Q_PROPERTY(QString ConfigFile READ configFile)
+    Q_PROPERTY(QVariantMap CheckResult READ checkResult)
     Q_PROPERTY(QString LastCheck READ lastCheck)
     Q_PROPERTY(QVariantMap LastError READ lastError)
     Q_PROPERTY(bool Consent READ consent)
@@ -56,6 +59,9 @@ public:
     [[nodiscard]] QString stagedVersion() const;
     [[nodiscard]] QString availableVersion() const;
     [[nodiscard]] bool rebootPending() const;
+    [[nodiscard]] QString flowNode() const;
+    [[nodiscard]] QString configFile() const;
+    [[nodiscard]] QVariantMap checkResult() const;
     [[nodiscard]] QString lastCheck() const;
     [[nodiscard]] QVariantMap lastError() const;
     [[nodiscard]] bool consent() const;

@@ -456,6 +456,21 @@ void EngineLock::release() noexcept
     }
 }
 
+std::optional<LogEntry> logEntryFromJson(const QJsonObject &o)
+{
+    LogEntry e;
+    e.time = QDateTime::fromString(o.value(QStringLiteral("time")).toString(), Qt::ISODateWithMs);
+    if (!e.time.isValid())
+        return std::nullopt;
+    e.level = levelFromName(o.value(QStringLiteral("level")).toString());
+    e.code = o.value(QStringLiteral("code")).toInt();
+    e.edge = o.value(QStringLiteral("edge")).toString();
+    e.event = o.value(QStringLiteral("event")).toString();
+    e.message = o.value(QStringLiteral("message")).toString();
+    e.detail = o.value(QStringLiteral("detail")).toString();
+    return e;
+}
+
 QJsonObject toJson(const LogEntry &entry)
 {
     return QJsonObject{{QStringLiteral("time"), entry.time.toString(Qt::ISODateWithMs)},

@@ -31,6 +31,8 @@ struct LogEntry {
 // One entry as `s16-update log --json` and the service's Log print it: time (ISO 8601 with
 // milliseconds), level (info, warning, error), code, edge, event, message, detail.
 [[nodiscard]] QJsonObject toJson(const LogEntry &entry);
+// The reverse, for a client reading the service's Log; nullopt without a valid time.
+[[nodiscard]] std::optional<LogEntry> logEntryFromJson(const QJsonObject &o);
 
 // The updater's journal: its persistent state (the flowchart state, the staged update,
 // consent, the last trusted manifest, ...) as JSON values under keys, and the bounded

@@ -13,6 +13,9 @@
 #include <QDBusMessage>
 #include <QDBusVariant>
 #include <QElapsedTimer>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QSettings>
 #include <QStandardPaths>
@@ -144,6 +147,8 @@ private Q_SLOTS:
     void joinedCallersShareOneJob();
     void callerThatLeavesChangesNothing();
     void serviceRestartedMidDownloadResumesIt();
+    void commandLineGoesThroughTheService();
+    void commandLineOfAnOutsiderIsRefused();
     void malformedCallsGetErrorsAndTheServiceLives();
     void secondServiceRefusesToRun();
 
@@ -154,6 +159,10 @@ private:
     [[nodiscard]] QString property(const QString &name) const;
     [[nodiscard]] bool startService();
     [[nodiscard]] bool publish(const QString &version, qint64 imageSize = 64 * 1024);
+    // s16-update with the device's config, through the test bus (as a member of s16-update or
+    // as nobody), or as root in process (no bus).
+    enum class Cli { GroupMember, Nobody, InProcess };
+    [[nodiscard]] ToolResult cli(Cli how, const QStringList &args) const;
 
     std::unique_ptr<OnlineFixture> m_fx;
     std::unique_ptr<SystemBus> m_bus;
@@ -267,7 +276,7 @@ void tst_Service::interfaceIsTheRepositorysXml()
     QFile file(kInterfaceXml);
     QVERIFY(file.open(QIODevice::ReadOnly));
     const QStringList documented = members(file.readAll());
-    QCOMPARE(documented.size(), 18); // 11 properties, 6 methods, 1 signal
+    QCOMPARE(documented.size(), 21); // 14 properties, 6 methods, 1 signal
     QCOMPARE(members(live.out), documented);
 }
 
@@ -281,7 +290,7 @@ void tst_Service::anyoneReadsTheProperties()
     const ToolResult all = busctl(As::Nobody, {QStringLiteral("call"), kName, kPath, QStringLiteral("org.freedesktop.DBus.Properties"),
                                                QStringLiteral("GetAll"), QStringLiteral("s"), kName});
     QVERIFY2(all.exitCode == 0, qPrintable(all.describe()));
-    QVERIFY2(all.out.startsWith("a{sv} 11 "), all.out.constData());
+    QVERIFY2(all.out.startsWith("a{sv} 14 "), all.out.constData());
 }
 
 void tst_Service::unprivilegedCallerIsDeniedAndNothingHappens()
@@ -428,6 +437,80 @@ void tst_Service::serviceRestartedMidDownloadResumesIt()
     QCOMPARE(ranges.first(), QStringLiteral("-")); // nginx logs a missing Range header as -
     QVERIFY2(ranges.last().startsWith(QStringLiteral("bytes=")) && ranges.last().mid(6).section(QLatin1Char('-'), 0, 0).toLongLong() > 1024 * 1024,
              qPrintable(ranges.join(QLatin1Char(' '))));
+}
+
+ToolResult tst_Service::cli(Cli how, const QStringList &args) const
+{
+    const QString exe = binDir() + QStringLiteral("/s16-update");
+    const QStringList full = QStringList{QStringLiteral("--config"), m_config} + args;
+    if (how == Cli::InProcess) {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), QStringLiteral("unix:path=/nonexistent/no-bus"));
+        return runTool(exe, full, env);
+    }
+    QStringList priv{QStringLiteral("--reuid=%1").arg(kNobody), QStringLiteral("--regid=%1").arg(kNobody)};
+    const group *g = ::getgrnam("s16-update");
+    priv.append(how == Cli::GroupMember ? QStringLiteral("--groups=%1").arg(g ? g->gr_gid : 0) : QStringLiteral("--clear-groups"));
+    return runTool(QStringLiteral("setpriv"), priv + QStringList{exe} + full, m_bus->environment());
+}
+
+void tst_Service::commandLineGoesThroughTheService()
+{
+    // The config readable by all, as /etc/s16-update is on a device; the state stays root's
+    // (nobody can neither take the engine lock nor write the journal: only the service can).
+    for (const QString &dir : {QFileInfo(m_fx->deviceDir()).path(), m_fx->deviceDir()})
+        QVERIFY(QFile::setPermissions(dir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner
+                                               | QFileDevice::ReadOther | QFileDevice::ExeOther));
+    QVERIFY(QFile::setPermissions(m_config, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadOther));
+    const QString stateDir = m_fx->config().device.stateDir;
+    QVERIFY(QFile::setPermissions(stateDir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner));
+    QVERIFY(publish(QStringLiteral("1.2.0")));
+
+    const int checks = m_nginx->requestCount(QStringLiteral("manifest.json.sig"));
+    const ToolResult check = cli(Cli::GroupMember, {QStringLiteral("check"), QStringLiteral("--json")});
+    QVERIFY2(check.exitCode == 0, qPrintable(check.describe()));
+    QCOMPARE(m_nginx->requestCount(QStringLiteral("manifest.json.sig")), checks + 1);
+    const QJsonObject found = QJsonDocument::fromJson(check.out).object();
+    QCOMPARE(found.value(QStringLiteral("available")).toBool(), true);
+    QCOMPARE(found.value(QStringLiteral("version")).toString(), QStringLiteral("1.2.0"));
+    QCOMPARE(found.value(QStringLiteral("size")).toInteger(), 64 * 1024);
+
+    // the same status, whichever way it is read
+    const ToolResult viaService = cli(Cli::GroupMember, {QStringLiteral("status"), QStringLiteral("--json")});
+    const ToolResult inProcess = cli(Cli::InProcess, {QStringLiteral("status"), QStringLiteral("--json")});
+    QVERIFY2(viaService.exitCode == 0, qPrintable(viaService.describe()));
+    QCOMPARE(QJsonDocument::fromJson(viaService.out).object(), QJsonDocument::fromJson(inProcess.out).object());
+    QCOMPARE(cli(Cli::GroupMember, {QStringLiteral("status")}).out, cli(Cli::InProcess, {QStringLiteral("status")}).out);
+
+    const ToolResult download = cli(Cli::GroupMember, {QStringLiteral("download"), QStringLiteral("--json")});
+    QVERIFY2(download.exitCode == 0, qPrintable(download.describe()));
+    QCOMPARE(QJsonDocument::fromJson(download.out).object().value(QStringLiteral("stagedVersion")).toString(), QStringLiteral("1.2.0"));
+    const ToolResult consent = cli(Cli::GroupMember, {QStringLiteral("consent"), QStringLiteral("on")});
+    QVERIFY2(consent.exitCode == 0 && consent.out == "on\n", qPrintable(consent.describe()));
+    const ToolResult install = cli(Cli::GroupMember, {QStringLiteral("install")});
+    QVERIFY2(install.exitCode == 0, qPrintable(install.describe()));
+    QCOMPARE(install.out, QByteArray("rebooting into recovery to install the update\n"));
+    QCOMPARE(cli(Cli::GroupMember, {QStringLiteral("log"), QStringLiteral("--json")}).out,
+             cli(Cli::InProcess, {QStringLiteral("log"), QStringLiteral("--json")}).out);
+    QCOMPARE(cli(Cli::GroupMember, {QStringLiteral("log")}).out, cli(Cli::InProcess, {QStringLiteral("log")}).out);
+    QCOMPARE(property(QStringLiteral("RebootPending")), QStringLiteral("b true"));
+}
+
+void tst_Service::commandLineOfAnOutsiderIsRefused()
+{
+    for (const QString &dir : {QFileInfo(m_fx->deviceDir()).path(), m_fx->deviceDir()})
+        QVERIFY(QFile::setPermissions(dir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner
+                                               | QFileDevice::ReadOther | QFileDevice::ExeOther));
+    QVERIFY(QFile::setPermissions(m_config, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadOther));
+    const int checks = m_nginx->requestCount(QStringLiteral("manifest.json.sig"));
+    const ToolResult r = cli(Cli::Nobody, {QStringLiteral("check")});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("only root and members of the group s16-update"), qPrintable(r.describe()));
+    QCOMPARE(m_nginx->requestCount(QStringLiteral("manifest.json.sig")), checks);
+    // reading is anyone's
+    const ToolResult status = cli(Cli::Nobody, {QStringLiteral("status"), QStringLiteral("--json")});
+    QVERIFY2(status.exitCode == 0, qPrintable(status.describe()));
+    QCOMPARE(QJsonDocument::fromJson(status.out).object().value(QStringLiteral("currentVersion")).toString(), QStringLiteral("1.1.0"));
 }
 
 void tst_Service::malformedCallsGetErrorsAndTheServiceLives()
