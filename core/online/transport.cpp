@@ -151,6 +151,10 @@ NetOutcome outcomeForStatus(int status, bool transferComplete, QStringView error
 
 bool isAllowedRedirect(const QUrl &base, const QUrl &target, bool allowHttp)
 {
+    // An invalid URL (a port "<443", found by tests/fuzz/httpheaders) still answers host() and
+    // port(443) like the base's, but prints as nothing: what it would reach is unknown.
+    if (!target.isValid())
+        return false;
     const bool secure = target.scheme() == QStringLiteral("https") || (allowHttp && target.scheme() == base.scheme());
     return secure && target.host() == base.host() && target.port(443) == base.port(443);
 }

@@ -73,8 +73,9 @@ struct ContentRange {
 // (bounded) body of an error response.
 [[nodiscard]] NetOutcome outcomeForStatus(int status, bool transferComplete, QStringView errorPage);
 // Whether a redirect from the server at base to target may be followed: to https (or to
-// base's own scheme when allowHttp) on base's host and port. Everything else is refused,
-// since a redirect elsewhere would take the device (and its trust) off the update server.
+// base's own scheme when allowHttp) on base's host and port. Everything else, an invalid URL
+// included, is refused, since a redirect elsewhere would take the device (and its trust) off
+// the update server.
 [[nodiscard]] bool isAllowedRedirect(const QUrl &base, const QUrl &target, bool allowHttp);
 
 class HttpExchange;

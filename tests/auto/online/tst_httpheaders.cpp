@@ -127,6 +127,7 @@ void tst_HttpHeaders::redirect_data()
     QTest::newRow("other scheme") << https << QStringLiteral("ftp://updates.example.com/x") << false << false;
     QTest::newRow("user info at another host") << https << QStringLiteral("https://updates.example.com@evil.example.com/x") << false
                                                << false;
+    QTest::newRow("invalid port (fuzz)") << https << QStringLiteral("https://updates.example.com:<443/") << false << false;
     QTest::newRow("http allowed, same origin") << http << QStringLiteral("http://updates.example.com:8080/y") << true << true;
     QTest::newRow("http not allowed") << http << QStringLiteral("http://updates.example.com:8080/y") << false << false;
     QTest::newRow("http allowed, other port") << http << QStringLiteral("http://updates.example.com/y") << true << false;
