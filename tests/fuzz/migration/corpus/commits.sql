@@ -1,0 +1,3 @@
+CREATE TABLE x(a);
+COMMIT;
+DROP TABLE item;

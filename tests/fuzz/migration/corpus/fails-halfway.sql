@@ -1,0 +1,2 @@
+DROP TABLE item;
+CREATE TABLE item(;

@@ -1,0 +1,1 @@
+SAVEPOINT s; DROP TABLE item; RELEASE s;

@@ -1,0 +1,1 @@
+PRAGMA main.user_version=3;

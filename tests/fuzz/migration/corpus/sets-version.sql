@@ -1,0 +1,2 @@
+CREATE TABLE x(a);
+PRAGMA user_version = 7;
