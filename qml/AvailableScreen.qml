@@ -36,26 +36,22 @@ ScreenPage {
     ButtonRow {
         narrow: screen.narrow
 
-        Item {
-            Layout.fillWidth: true
-            visible: !screen.narrow
-        }
-        TouchButton {
-            objectName: "laterButton"
-            Layout.fillWidth: screen.narrow
-            text: qsTr("Later")
-            flat: true
-            enabled: !screen.controller.busy
-            onClicked: screen.controller.later()
-        }
         TouchButton {
             id: updateButton
             objectName: "updateButton"
-            Layout.fillWidth: screen.narrow
+            width: screen.narrow ? parent.width : implicitWidth
             text: qsTr("Update now")
             highlighted: true
             enabled: !screen.controller.busy
             onClicked: screen.controller.updateNow()
+        }
+        TouchButton {
+            objectName: "laterButton"
+            width: screen.narrow ? parent.width : implicitWidth
+            text: qsTr("Later")
+            flat: true
+            enabled: !screen.controller.busy
+            onClicked: screen.controller.later()
         }
     }
 }

@@ -1,16 +1,17 @@
 import QtQuick
 import QtQuick.Layouts
 
-// A screen's buttons: side by side, right-aligned, in a wide window; one under the other,
-// each the full width, when narrow (ScreenPage.narrow), so none leaves a portrait window.
-// Buttons inside set Layout.fillWidth: row.narrow; spacers Item { visible: !row.narrow }.
-GridLayout {
+// A screen's buttons, the first one (the main action) rightmost: side by side in a wide
+// window; one under the other when the window is narrow (ScreenPage.narrow), each then
+// as wide as the row (buttons inside set width: row.narrow ? row.width : implicitWidth),
+// so that none leaves a portrait window.
+Flow {
     id: row
 
     property bool narrow: false
 
     Layout.fillWidth: true
-    columns: row.narrow ? 1 : 8
-    columnSpacing: 12
-    rowSpacing: 12
+    Layout.preferredHeight: row.implicitHeight
+    layoutDirection: Qt.RightToLeft
+    spacing: 12
 }

@@ -63,32 +63,28 @@ ScreenPage {
         narrow: screen.narrow
 
         TouchButton {
-            objectName: "detailsButton"
-            Layout.fillWidth: screen.narrow
-            text: screen.detailsShown ? qsTr("Hide details") : qsTr("Technical details")
-            flat: true
-            onClicked: screen.detailsShown = !screen.detailsShown
-        }
-        Item {
-            Layout.fillWidth: true
-            visible: !screen.narrow
+            id: retryButton
+            objectName: "retryButton"
+            width: screen.narrow ? parent.width : implicitWidth
+            text: qsTr("Try again")
+            highlighted: true
+            enabled: !screen.controller.busy
+            onClicked: screen.controller.retry()
         }
         TouchButton {
             objectName: "closeButton"
-            Layout.fillWidth: screen.narrow
+            width: screen.narrow ? parent.width : implicitWidth
             text: qsTr("Close")
             flat: true
             enabled: screen.controller.ready && !screen.controller.busy
             onClicked: screen.controller.dismissError()
         }
         TouchButton {
-            id: retryButton
-            objectName: "retryButton"
-            Layout.fillWidth: screen.narrow
-            text: qsTr("Try again")
-            highlighted: true
-            enabled: !screen.controller.busy
-            onClicked: screen.controller.retry()
+            objectName: "detailsButton"
+            width: screen.narrow ? parent.width : implicitWidth
+            text: screen.detailsShown ? qsTr("Hide details") : qsTr("Technical details")
+            flat: true
+            onClicked: screen.detailsShown = !screen.detailsShown
         }
     }
 }

@@ -52,24 +52,20 @@ ScreenPage {
         narrow: screen.narrow
 
         TouchButton {
+            id: okButton
+            objectName: "okButton"
+            width: screen.narrow ? parent.width : implicitWidth
+            text: qsTr("OK")
+            highlighted: true
+            onClicked: screen.controller.dismissOutcome()
+        }
+        TouchButton {
             objectName: "detailsButton"
-            Layout.fillWidth: screen.narrow
+            width: screen.narrow ? parent.width : implicitWidth
             visible: screen.controller.outcomeDetails.length > 0
             text: screen.detailsShown ? qsTr("Hide details") : qsTr("Technical details")
             flat: true
             onClicked: screen.detailsShown = !screen.detailsShown
-        }
-        Item {
-            Layout.fillWidth: true
-            visible: !screen.narrow
-        }
-        TouchButton {
-            id: okButton
-            objectName: "okButton"
-            Layout.fillWidth: screen.narrow
-            text: qsTr("OK")
-            highlighted: true
-            onClicked: screen.controller.dismissOutcome()
         }
     }
 }

@@ -66,15 +66,10 @@ ScreenPage {
     }
     ButtonRow {
         narrow: screen.narrow
-
-        Item {
-            Layout.fillWidth: true
-            visible: !screen.narrow
-        }
         TouchButton {
             id: restartButton
             objectName: "restartButton"
-            Layout.fillWidth: screen.narrow
+            width: screen.narrow ? parent.width : implicitWidth
             text: qsTr("Restart now")
             highlighted: true
             enabled: !screen.controller.restarting

@@ -15,7 +15,7 @@ Page {
     // disabled it ends.
     property Item initialFocus: null
     // Too narrow for a row of buttons (a portrait window): screens stack them.
-    readonly property bool narrow: page.availableWidth < 560
+    readonly property bool narrow: page.availableWidth > 0 && page.availableWidth < 560
 
     padding: 24
     Accessible.name: page.heading

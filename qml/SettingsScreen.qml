@@ -63,16 +63,12 @@ ScreenPage {
         TouchButton {
             id: previewButton
             objectName: "previewButton"
-            Layout.fillWidth: screen.narrow
+            width: screen.narrow ? parent.width : implicitWidth
             text: qsTr("What is sent?")
             onClicked: {
                 previewText.text = screen.controller.diagnosticsPreview();
                 preview.open();
             }
-        }
-        Item {
-            Layout.fillWidth: true
-            visible: !screen.narrow
         }
     }
 

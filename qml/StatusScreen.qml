@@ -47,26 +47,22 @@ ScreenPage {
     ButtonRow {
         narrow: screen.narrow
 
-        Item {
-            Layout.fillWidth: true
-            visible: !screen.narrow
-        }
-        TouchButton {
-            objectName: "showUpdateButton"
-            Layout.fillWidth: screen.narrow
-            visible: screen.controller.postponed
-            text: qsTr("Show update")
-            enabled: !screen.controller.busy
-            onClicked: screen.controller.showUpdate()
-        }
         TouchButton {
             id: checkButton
             objectName: "checkButton"
-            Layout.fillWidth: screen.narrow
+            width: screen.narrow ? parent.width : implicitWidth
             text: qsTr("Check now")
             highlighted: true
             enabled: screen.controller.ready && !screen.controller.busy
             onClicked: screen.controller.check()
+        }
+        TouchButton {
+            objectName: "showUpdateButton"
+            width: screen.narrow ? parent.width : implicitWidth
+            visible: screen.controller.postponed
+            text: qsTr("Show update")
+            enabled: !screen.controller.busy
+            onClicked: screen.controller.showUpdate()
         }
     }
 }

@@ -558,8 +558,10 @@ QString UpdateController::titleForCode(int code)
     case ExitCode::StorageError: return tr("There is not enough storage for the update");
     case ExitCode::InstallFailed: return tr("The update could not be installed");
     case ExitCode::Usage: return tr("The updater cannot run right now");
-    case ExitCode::Ok: break;
+    default: break; // Ok, and codes newer than this UI
     }
+    if (code == 3) // Cancelled (CONTRACT: stopped by Cancel, nothing lost)
+        return tr("The update was stopped");
     return tr("Something went wrong with the update");
 }
 
@@ -584,8 +586,10 @@ QString UpdateController::adviceForCode(int code)
         return tr("Your device still runs the previous version and works as before. Try again later or contact support.");
     case ExitCode::Usage:
         return tr("Another update may be running, or the update settings are wrong. Wait a moment and try again; if this keeps happening, contact support.");
-    case ExitCode::Ok: break;
+    default: break;
     }
+    if (code == 3)
+        return tr("Nothing was lost. The update goes on where it stopped the next time it runs.");
     return tr("Try again later. If this keeps happening, contact support and show them the details.");
 }
 

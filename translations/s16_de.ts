@@ -399,10 +399,6 @@
         <translation>Update wird heruntergeladen…</translation>
     </message>
     <message>
-        <source>An update is ready to install.</source>
-        <translation>Ein Update ist bereit zur Installation.</translation>
-    </message>
-    <message>
         <source>Restarting to install the update…</source>
         <translation>Neustart zur Installation des Updates…</translation>
     </message>
@@ -631,6 +627,18 @@
     <message>
         <source>The update could not be installed.</source>
         <translation>Das Update konnte nicht installiert werden.</translation>
+    </message>
+    <message>
+        <source>Version %1 is ready to install.</source>
+        <translation>Version %1 ist bereit zur Installation.</translation>
+    </message>
+    <message>
+        <source>The update was stopped</source>
+        <translation>Das Update wurde angehalten</translation>
+    </message>
+    <message>
+        <source>Nothing was lost. The update goes on where it stopped the next time it runs.</source>
+        <translation>Es ging nichts verloren. Das Update macht beim nächsten Mal dort weiter, wo es angehalten wurde.</translation>
     </message>
 </context>
 </TS>

@@ -399,10 +399,6 @@
         <translation>Downloading the update…</translation>
     </message>
     <message>
-        <source>An update is ready to install.</source>
-        <translation>An update is ready to install.</translation>
-    </message>
-    <message>
         <source>Restarting to install the update…</source>
         <translation>Restarting to install the update…</translation>
     </message>
@@ -631,6 +627,18 @@
     <message>
         <source>The update could not be installed.</source>
         <translation>The update could not be installed.</translation>
+    </message>
+    <message>
+        <source>Version %1 is ready to install.</source>
+        <translation>Version %1 is ready to install.</translation>
+    </message>
+    <message>
+        <source>The update was stopped</source>
+        <translation>The update was stopped</translation>
+    </message>
+    <message>
+        <source>Nothing was lost. The update goes on where it stopped the next time it runs.</source>
+        <translation>Nothing was lost. The update goes on where it stopped the next time it runs.</translation>
     </message>
 </context>
 </TS>

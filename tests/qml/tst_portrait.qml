@@ -17,7 +17,7 @@ WindowTestCase {
         ];
     }
 
-    function check(t, what) {
+    function checkFit(t, what) {
         settle(t.window);
         const bad = misfits(t.window);
         compare(bad.length, 0, what + ": " + bad.join("; "));
@@ -26,24 +26,24 @@ WindowTestCase {
     function test_status(data) {
         const t = make(function (d) { d.checked("1.0.0"); }, data.w, data.h);
         compare(t.controller.page, "status");
-        check(t, "status");
+        checkFit(t, "status");
     }
 
     function test_available(data) {
         const t = make(function (d) { d.stage("2.1.0", false, 268435456); }, data.w, data.h);
         compare(t.controller.page, "available");
-        check(t, "available");
+        checkFit(t, "available");
     }
 
     function test_progress(data) {
         const t = make(function (d) { d.downloading(96468992, 268435456, 2400000, 72); }, data.w, data.h);
-        check(t, "progress");
+        checkFit(t, "progress");
     }
 
     function test_priority(data) {
         const t = make(function (d) { d.stage("2.1.0", true); d.requestReboot(); }, data.w, data.h);
         compare(t.controller.page, "priority");
-        check(t, "priority");
+        checkFit(t, "priority");
     }
 
     function test_errorWithDetails(data) {
@@ -52,9 +52,9 @@ WindowTestCase {
                    "The certificate is self-signed, and untrusted");
         }, data.w, data.h);
         compare(t.controller.page, "error");
-        check(t, "error");
+        checkFit(t, "error");
         mouseClick(item(t.window, "detailsButton"));
-        check(t, "error with details");
+        checkFit(t, "error with details");
         // The main action can be pressed where it is.
         const retry = item(t.window, "retryButton");
         verify(retry.visible);
@@ -65,20 +65,20 @@ WindowTestCase {
             d.failedInstall("2.1.0", "1.0.0", 20, "E62", "the new system (slot A) failed its check: the services are not healthy");
         }, data.w, data.h);
         compare(t.controller.page, "outcome");
-        check(t, "outcome");
+        checkFit(t, "outcome");
         mouseClick(item(t.window, "detailsButton"));
-        check(t, "outcome with details");
+        checkFit(t, "outcome with details");
     }
 
     function test_settings(data) {
         const t = make(null, data.w, data.h);
         t.window.view = "settings";
-        check(t, "settings");
+        checkFit(t, "settings");
         mouseClick(item(t.window, "previewButton"));
         const popup = findChild(item(t.window, "settingsScreen"), "previewPopup");
         verify(popup);
         tryCompare(popup, "opened", true, 2000);
-        check(t, "settings with preview");
+        checkFit(t, "settings with preview");
     }
 
     function test_history(data) {
@@ -87,6 +87,29 @@ WindowTestCase {
             d.fail(10, "cannot reach the update server: Connection refused", "E07");
         }, data.w, data.h);
         t.window.view = "history";
-        check(t, "history");
+        checkFit(t, "history");
+    }
+
+    // A wide window keeps the buttons side by side at their own width; a narrow one stacks
+    // them at full width. Also after "Later" made "Show update" appear.
+    function test_buttonsFollowTheWidth(data) {
+        const t = make(function (d) { d.checked("2.1.0"); }, data.w, data.h);
+        t.controller.later();
+        settle(t.window);
+        const check = item(t.window, "checkButton");
+        const show = item(t.window, "showUpdateButton");
+        verify(show.visible);
+        verify(show.width > 0);
+        const narrow = data.w < 600;
+        if (narrow) {
+            verify(check.width > data.w - 100, "narrow: " + check.width);
+            // The main action first, the others under it.
+            verify(check.y + check.height <= show.y, "stacked");
+        } else {
+            verify(check.width < 300, "wide: " + check.width);
+            verify(Math.abs(show.y - check.y) < 1, "side by side");
+            verify(show.x + show.width <= check.x, "the main action rightmost");
+        }
+        checkFit(t, "status after later");
     }
 }
