@@ -81,6 +81,7 @@ public:
     // For tests: end as a run with this result would (exit code 0: success).
     void finishForTest(int exitCode, const QString &message = {}, const QString &edge = {}, const QString &detail = {});
     void stageForTest(Step step);
+    void progressForTest(qint64 bytes, qint64 total) { onProgress(bytes, total); }
     // "verify", "install", ...: the step's name in --headless output.
     [[nodiscard]] static QString stepName(Step step);
 

@@ -1,13 +1,18 @@
+#include "config/config.h"
+#include "recoverycontroller.h"
 #include "testdevice.h"
 #include "uitranslator.h"
 #include "updateqml.h"
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
+#include <QPainter>
 #include <QImage>
 #include <QLocale>
 #include <QQmlApplicationEngine>
 #include <QQmlComponent>
+#include <QQmlEngine>
 #include <QQuickItem>
 #include <QQuickStyle>
 #include <QQuickWindow>
@@ -16,10 +21,12 @@
 
 using namespace s16;
 
-// Renders every screen of the UI at 800x480 in English and German into PNG files
-// (tests/screenshots/<lang>/<screen>.png in the build folder, or $S16_SCREENSHOT_DIR)
-// and fails on what a person would see as unfinished: a message the translations do
-// not cover, or a text that does not fit its box.
+// Renders every screen of the UI and of the recovery screen at 800x480, 1280x800 and
+// 480x800 (portrait) in English and German into PNG files
+// (tests/screenshots/<lang>/<WxH>/<screen>.png in the build folder, or $S16_SCREENSHOT_DIR;
+// scripts/screenshots makes the contact sheet of docs/screenshots from them) and fails on
+// what a person would see as unfinished: a message the translations do not cover, a text
+// that does not fit its box, or any item that leaves the window.
 class tst_Screenshots : public QObject
 {
     Q_OBJECT
@@ -32,6 +39,8 @@ private Q_SLOTS:
     void translationsFinished();
     void screens_data();
     void screens();
+    void recovery_data();
+    void recovery();
     void cleanupTestCase();
 
 private:
@@ -49,30 +58,43 @@ struct Scene {
     QString action;  // "details", "preview": what the user opened on the screen
 };
 
+// The engine's own messages, as core/ logs them: the screen must show none of them.
 bool withHistory(TestDevice &d)
 {
-    return d.log(QStringLiteral("info"), 0, QStringLiteral("E17"), QStringLiteral("checked"), QStringLiteral("version 2.1.0 is available (running 1.0.0)"))
+    return d.log(QStringLiteral("info"), 0, QStringLiteral("E65"), QStringLiteral("updated"), QStringLiteral("updated to 1.1.0 (slot B)"))
+        && d.log(QStringLiteral("info"), 0, QStringLiteral("E09"), QStringLiteral("consentOff"), QStringLiteral("diagnostic data consent turned off; 0 unsent reports deleted"))
+        && d.log(QStringLiteral("info"), 0, QStringLiteral("E17"), QStringLiteral("checked"), QStringLiteral("version 2.1.0 is available (running 1.1.0)"))
         && d.log(QStringLiteral("warning"), 14, QStringLiteral("E34"), QStringLiteral("downloadInterrupted"), QStringLiteral("images/s16-2.1.0.img interrupted at 1048576 of 268435456 bytes"))
-        && d.stage(QStringLiteral("2.1.0"), false)
-        && d.log(QStringLiteral("info"), 0, {}, QStringLiteral("committed"), QStringLiteral("slot B committed"));
+        && d.stage(QStringLiteral("2.1.0"), false);
 }
+
+const QList<QSize> &sizes()
+{
+    static const QList<QSize> list{{800, 480}, {1280, 800}, {480, 800}};
+    return list;
+}
+
+QString sizeName(const QSize &s) { return QStringLiteral("%1x%2").arg(s.width()).arg(s.height()); }
 
 const QList<std::pair<const char *, Scene>> &scenes()
 {
     static const QList<std::pair<const char *, Scene>> list{
-        {"status", {QStringLiteral("status"), {}, [](TestDevice &d) { return d.set(QStringLiteral("lastCheck"), QStringLiteral("2026-11-20T10:00:00Z")); }, {}}},
+        {"status", {QStringLiteral("status"), {}, [](TestDevice &d) { return d.checked(QStringLiteral("1.0.0"), QStringLiteral("2026-11-20T10:00:00Z")); }, {}}},
+        {"status-later", {QStringLiteral("available"), {}, [](TestDevice &d) { return d.checked(QStringLiteral("2.1.0"), QStringLiteral("2026-11-20T10:00:00Z")); }, QStringLiteral("later")}},
         {"available", {QStringLiteral("available"), {}, [](TestDevice &d) { return d.stage(QStringLiteral("2.1.0"), false, 268435456); }, {}}},
         {"progress", {QStringLiteral("progress"), {}, [](TestDevice &d) { return d.downloading(96468992, 268435456, 2400000, 72); }, {}}},
         {"priority", {QStringLiteral("priority"), {}, [](TestDevice &d) { return d.stage(QStringLiteral("2.1.0"), true) && d.requestReboot(); }, {}}},
         {"restarting", {QStringLiteral("progress"), {}, [](TestDevice &d) { return d.stage(QStringLiteral("2.1.0"), false) && d.requestReboot(); }, {}}},
         {"error", {QStringLiteral("error"), {}, [](TestDevice &d) { return d.fail(10, QStringLiteral("cannot reach the update server: Connection refused"), QStringLiteral("E07")); }, {}}},
         {"error-details", {QStringLiteral("error"), {}, [](TestDevice &d) { return d.fail(15, QStringLiteral("images/s16-2.1.0.img does not match its SHA-256"), QStringLiteral("E38"), QStringLiteral("expected 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08, got e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")); }, QStringLiteral("details")}},
+        {"error-tls", {QStringLiteral("error"), {}, [](TestDevice &d) { return d.fail(11, QStringLiteral("TLS handshake with updates.example.com failed: The certificate is self-signed, and untrusted"), QStringLiteral("E12"), QStringLiteral("The certificate is self-signed, and untrusted")); }, QStringLiteral("details")}},
         {"settings", {QStringLiteral("status"), QStringLiteral("settings"), [](TestDevice &) { return true; }, {}}},
         {"settings-preview", {QStringLiteral("status"), QStringLiteral("settings"), [](TestDevice &d) { return d.fail(13, QStringLiteral("bad signature"), QStringLiteral("E18")) && d.set(QStringLiteral("lastError"), QVariant()); }, QStringLiteral("preview")}},
         {"history", {QStringLiteral("available"), QStringLiteral("history"), withHistory, {}}},
         {"history-empty", {QStringLiteral("status"), QStringLiteral("history"), [](TestDevice &) { return true; }, {}}},
         {"outcome-updated", {QStringLiteral("outcome"), {}, [](TestDevice &d) { return d.outcome(QStringLiteral("updated"), QStringLiteral("2.1.0"), QStringLiteral("1.0.0")); }, {}}},
-        {"outcome-failed", {QStringLiteral("outcome"), {}, [](TestDevice &d) { return d.outcome(QStringLiteral("failed"), QStringLiteral("2.1.0"), QStringLiteral("1.0.0"), 20, QStringLiteral("the services did not become healthy after the update")); }, {}}},
+        {"outcome-failed", {QStringLiteral("outcome"), {}, [](TestDevice &d) { return d.failedInstall(QStringLiteral("2.1.0"), QStringLiteral("1.0.0"), 20, QStringLiteral("E62"), QStringLiteral("the new system (slot A) failed its check: the services are not healthy")); }, {}}},
+        {"outcome-migration", {QStringLiteral("outcome"), {}, [](TestDevice &d) { return d.failedInstall(QStringLiteral("2.1.0"), QStringLiteral("1.0.0"), 20, QStringLiteral("E59"), QStringLiteral("cannot migrate the database: the migration to schema 2 failed")); }, QStringLiteral("details")}},
     };
     return list;
 }
@@ -117,9 +139,35 @@ void collectMisfits(const QQuickItem *item, const QSizeF &window, QStringList *o
         if (!why.isEmpty())
             out->append(QStringLiteral("\"%1\" %2").arg(text.left(60), why));
     }
+    // Any other item (a button, a switch) must stay inside the window too.
+    if (!isText(item) && item->width() > 0 && item->height() > 0 && !clippedByAncestor(item)) {
+        const QRectF scene = item->mapRectToScene(QRectF(0, 0, item->width(), item->height()));
+        if (scene.left() < -0.5 || scene.right() > window.width() + 0.5 || scene.top() < -0.5 || scene.bottom() > window.height() + 0.5)
+            out->append(QStringLiteral("%1 \"%2\" reaches out of the window (%3,%4 %5x%6)")
+                            .arg(QString::fromLatin1(item->metaObject()->className()), item->objectName())
+                            .arg(scene.x()).arg(scene.y()).arg(scene.width()).arg(scene.height()));
+    }
     const QList<QQuickItem *> children = item->childItems();
     for (const QQuickItem *child : children)
         collectMisfits(child, window, out);
+}
+
+// The words of the engine that a user must never read on a screen (issue 14).
+QStringList engineWords(const QQuickItem *item, bool detailsOpen)
+{
+    QStringList out;
+    if (!item->isVisible())
+        return out;
+    if (isText(item) && !(detailsOpen && item->objectName() == QLatin1String("detailsText"))) {
+        const QString text = item->property("text").toString();
+        for (const char *word : {"slot ", "schema", "healthy", "E17", "E09", "step E", "consent turned"})
+            if (text.contains(QLatin1String(word)))
+                out.append(text.left(80));
+    }
+    const QList<QQuickItem *> children = item->childItems();
+    for (const QQuickItem *child : children)
+        out += engineWords(child, detailsOpen);
+    return out;
 }
 
 QQuickItem *findByName(QQuickItem *root, const QString &name)
@@ -158,6 +206,8 @@ void tst_Screenshots::misfitCheckFindsOverflow_data()
     QTest::newRow("elided") << head + "Label { width: 60; elide: Text.ElideRight; text: 'a rather long sentence' } }" << true;
     QTest::newRow("wrapped but too low") << head + "Label { width: 60; height: 20; wrapMode: Text.WordWrap; text: 'a rather long sentence' } }" << true;
     QTest::newRow("out of the window") << head + "Label { x: 780; text: 'outside' } }" << true;
+    QTest::newRow("a button out of the window") << head + "Button { x: 760; width: 120; height: 56 } }" << true;
+    QTest::newRow("a clipped button") << head + "Flickable { width: 800; height: 480; clip: true; Button { x: 760; width: 120 } } }" << false;
     QTest::newRow("hidden") << head + "Label { visible: false; width: 60; text: 'a rather long sentence' } }" << false;
 }
 
@@ -215,16 +265,20 @@ void tst_Screenshots::translationsFinished()
 void tst_Screenshots::screens_data()
 {
     QTest::addColumn<QString>("lang");
+    QTest::addColumn<QSize>("size");
     QTest::addColumn<int>("scene");
     for (const char *lang : {"en", "de"}) {
-        for (int i = 0; i < scenes().size(); ++i)
-            QTest::addRow("%s/%s", lang, scenes().at(i).first) << QString::fromLatin1(lang) << i;
+        for (const QSize &size : sizes()) {
+            for (int i = 0; i < scenes().size(); ++i)
+                QTest::addRow("%s/%s/%s", lang, qPrintable(sizeName(size)), scenes().at(i).first) << QString::fromLatin1(lang) << size << i;
+        }
     }
 }
 
 void tst_Screenshots::screens()
 {
     QFETCH(QString, lang);
+    QFETCH(QSize, size);
     QFETCH(int, scene);
     const auto &[name, s] = scenes().at(scene);
 
@@ -244,6 +298,7 @@ void tst_Screenshots::screens()
     auto *window = qobject_cast<QQuickWindow *>(engine.rootObjects().constFirst());
     QVERIFY(window);
     QCOMPARE(window->size(), QSize(800, 480));
+    window->resize(size);
     QObject *controller = window->property("controller").value<QObject *>();
     QVERIFY(controller);
     QCOMPARE(controller->property("page").toString(), s.page);
@@ -251,7 +306,9 @@ void tst_Screenshots::screens()
         window->setProperty("view", s.view);
     QVERIFY(QTest::qWaitForWindowExposed(window));
 
-    if (s.action == QStringLiteral("details")) {
+    if (s.action == QStringLiteral("later")) {
+        QMetaObject::invokeMethod(controller, "later");
+    } else if (s.action == QStringLiteral("details")) {
         auto *button = findByName(window->contentItem(), QStringLiteral("detailsButton"));
         QVERIFY(button);
         QMetaObject::invokeMethod(button, "clicked");
@@ -263,17 +320,176 @@ void tst_Screenshots::screens()
     // Let layouts settle and popups finish opening.
     QTest::qWait(400);
 
+    QCOMPARE(window->size(), size);
     const QImage image = window->grabWindow();
-    QCOMPARE(image.size(), QSize(800, 480));
-    const QString file = QStringLiteral("%1/%2/%3.png").arg(m_outDir, lang, QString::fromLatin1(name));
+    QCOMPARE(image.size(), size);
+    const QString dir = QStringLiteral("%1/%2/%3").arg(m_outDir, lang, sizeName(size));
+    QVERIFY(QDir().mkpath(dir));
+    const QString file = QStringLiteral("%1/%2.png").arg(dir, QString::fromLatin1(name));
     QVERIFY2(image.save(file), qPrintable(file));
 
+    QStringList misfits;
+    collectMisfits(window->contentItem(), QSizeF(window->size()), &misfits);
+    if (auto *overlay = window->property("overlay").value<QQuickItem *>())
+        collectMisfits(overlay, QSizeF(window->size()), &misfits);
+    QVERIFY2(misfits.isEmpty(), qPrintable(file + QStringLiteral(": ") + misfits.join(QStringLiteral("; "))));
+    const QStringList shownEngineText = engineWords(window->contentItem(), s.action == QStringLiteral("details"));
+    QVERIFY2(shownEngineText.isEmpty(), qPrintable(file + QStringLiteral(": engine text on screen: ") + shownEngineText.join(QStringLiteral(" | "))));
+}
+
+// The recovery screen in each state a device shows it, at every size and in both
+// languages: its title follows the install, a failure is told in plain words, and
+// "restored" is not marked as a failure (issue 14, item 6).
+void tst_Screenshots::recovery_data()
+{
+    QTest::addColumn<QString>("lang");
+    QTest::addColumn<QSize>("size");
+    QTest::addColumn<QString>("state");
+    QTest::addColumn<QString>("title");
+    for (const char *lang : {"en", "de"}) {
+        const bool de = QByteArray(lang) == "de";
+        for (const QSize &size : sizes()) {
+            const QString n = sizeName(size);
+            QTest::addRow("%s/%s/installing", lang, qPrintable(n)) << QString::fromLatin1(lang) << size << QStringLiteral("installing")
+                << (de ? QStringLiteral("Das Update wird installiert") : QStringLiteral("Installing the update"));
+            QTest::addRow("%s/%s/installed", lang, qPrintable(n)) << QString::fromLatin1(lang) << size << QStringLiteral("installed")
+                << (de ? QStringLiteral("Die neue Version ist installiert") : QStringLiteral("The new version is installed"));
+            QTest::addRow("%s/%s/failed", lang, qPrintable(n)) << QString::fromLatin1(lang) << size << QStringLiteral("failed")
+                << (de ? QStringLiteral("Update nicht installiert") : QStringLiteral("Update not installed"));
+        }
+    }
+}
+
+void tst_Screenshots::recovery()
+{
+    QFETCH(QString, lang);
+    QFETCH(QSize, size);
+    QFETCH(QString, state);
+    QFETCH(QString, title);
+    QLocale::setDefault(QLocale(lang == QStringLiteral("de") ? QLocale::German : QLocale::English,
+                                lang == QStringLiteral("de") ? QLocale::Germany : QLocale::UnitedStates));
+    QCOMPARE(installUiTranslator(QLocale()), lang);
+
+    TestDevice device;
+    QVERIFY2(device.isValid(), qPrintable(device.error()));
+    auto config = loadConfig(device.configPath());
+    QVERIFY2(config, qPrintable(config ? QString() : config.error().message));
+    RecoveryController controller(*config);
+    if (state == QStringLiteral("installing")) {
+        controller.stageForTest(RecoveryController::Verify);
+        controller.stageForTest(RecoveryController::Install);
+        controller.progressForTest(107374182, 268435456);
+    } else if (state == QStringLiteral("installed")) {
+        for (auto step : {RecoveryController::Verify, RecoveryController::Install, RecoveryController::Migrate,
+                          RecoveryController::RestartServices})
+            controller.stageForTest(step);
+        controller.finishForTest(0);
+    } else {
+        controller.stageForTest(RecoveryController::Verify);
+        controller.stageForTest(RecoveryController::Install);
+        controller.stageForTest(RecoveryController::Migrate);
+        controller.stageForTest(RecoveryController::RollingBack);
+        controller.finishForTest(20, QStringLiteral("cannot migrate the database: the migration to schema 2 failed"),
+                                 QStringLiteral("E59"), QStringLiteral("no such table: settings"));
+    }
+
+    QQmlApplicationEngine engine;
+    qmlRegisterSingletonInstance("S16.Recovery", 1, 0, "RecoveryController", &controller);
+    engine.load(QUrl::fromLocalFile(QStringLiteral(S16_SOURCE_DIR "/recovery/qml/Main.qml")));
+    QCOMPARE(engine.rootObjects().size(), 1);
+    auto *window = qobject_cast<QQuickWindow *>(engine.rootObjects().constFirst());
+    QVERIFY(window);
+    window->resize(size);
+    QVERIFY(QTest::qWaitForWindowExposed(window));
+    QTest::qWait(300);
+
+    auto *titleLabel = findByName(window->contentItem(), QStringLiteral("title"));
+    QVERIFY(titleLabel);
+    QCOMPARE(titleLabel->property("text").toString(), title);
+    if (state == QStringLiteral("failed")) {
+        auto *mark = findByName(window->contentItem(), QStringLiteral("rollbackMark"));
+        QVERIFY(mark && mark->isVisible());
+        QCOMPARE(mark->property("text").toString(), QStringLiteral("✓"));
+        QVERIFY2(mark->property("color").value<QColor>() != QColor(QStringLiteral("#c62828")), "restoring is marked as failed");
+        const QString outcome = findByName(window->contentItem(), QStringLiteral("outcomeText"))->property("text").toString();
+        QVERIFY2(!outcome.contains(QStringLiteral("schema")) && !outcome.contains(QStringLiteral("migrate")), qPrintable(outcome));
+        QVERIFY(outcome.startsWith(lang == QStringLiteral("de") ? QStringLiteral("Ihre Daten konnten nicht")
+                                                                : QStringLiteral("Your data could not")));
+    }
+    if (state == QStringLiteral("installed")) {
+        const QString outcome = findByName(window->contentItem(), QStringLiteral("outcomeText"))->property("text").toString();
+        // Not "The update is installed" before the new system has proven itself.
+        QVERIFY2(outcome.contains(lang == QStringLiteral("de") ? QStringLiteral("prüft") : QStringLiteral("checks")), qPrintable(outcome));
+    }
+
+    const QString dir = QStringLiteral("%1/%2/%3").arg(m_outDir, lang, sizeName(size));
+    QVERIFY(QDir().mkpath(dir));
+    const QString file = QStringLiteral("%1/recovery-%2.png").arg(dir, state);
+    QVERIFY2(window->grabWindow().save(file), qPrintable(file));
     QStringList misfits;
     collectMisfits(window->contentItem(), QSizeF(window->size()), &misfits);
     QVERIFY2(misfits.isEmpty(), qPrintable(file + QStringLiteral(": ") + misfits.join(QStringLiteral("; "))));
 }
 
-void tst_Screenshots::cleanupTestCase() { qInfo("screenshots in %s", qPrintable(QDir(m_outDir).absolutePath())); }
+namespace {
+
+// One sheet of thumbnails, a few per row, each with its screen's name under it, stored
+// with a small palette so that docs/screenshots stays small.
+bool writeSheet(const QString &dir, const QString &title, const QSize &thumb, int columns, const QString &file)
+{
+    const QStringList names = QDir(dir).entryList({QStringLiteral("*.png")}, QDir::Files, QDir::Name);
+    if (names.isEmpty())
+        return false;
+    const int label = 18;
+    const int gap = 8;
+    const int head = 30;
+    const int rows = int((names.size() + columns - 1) / columns);
+    QImage sheet(columns * (thumb.width() + gap) + gap, head + rows * (thumb.height() + label + gap) + gap, QImage::Format_RGB32);
+    sheet.fill(QColor(QStringLiteral("#eceff1")));
+    QPainter painter(&sheet);
+    QFont font = painter.font();
+    font.setPixelSize(16);
+    font.setBold(true);
+    painter.setFont(font);
+    painter.drawText(QRect(gap, 0, sheet.width() - 2 * gap, head), Qt::AlignVCenter | Qt::AlignLeft, title);
+    font.setPixelSize(12);
+    font.setBold(false);
+    painter.setFont(font);
+    for (int i = 0; i < names.size(); ++i) {
+        const QImage shot = QImage(dir + QLatin1Char('/') + names.at(i)).scaled(thumb, Qt::KeepAspectRatio, Qt::SmoothTransformation);
+        const int x = gap + (i % columns) * (thumb.width() + gap);
+        const int y = head + (i / columns) * (thumb.height() + label + gap);
+        painter.drawImage(x, y, shot);
+        painter.setPen(QColor(QStringLiteral("#90a4ae")));
+        painter.drawRect(x, y, shot.width() - 1, shot.height() - 1);
+        painter.setPen(Qt::black);
+        painter.drawText(QRect(x, y + thumb.height(), thumb.width(), label), Qt::AlignCenter, QFileInfo(names.at(i)).completeBaseName());
+    }
+    painter.end();
+    return sheet.convertToFormat(QImage::Format_Indexed8, Qt::ThresholdDither | Qt::AvoidDither).save(file);
+}
+
+} // namespace
+
+// With $S16_CONTACT_SHEET_DIR (scripts/screenshots): the contact sheets of every screen,
+// landscape (800x480) and portrait (480x800), English and German.
+void tst_Screenshots::cleanupTestCase()
+{
+    qInfo("screenshots in %s", qPrintable(QDir(m_outDir).absolutePath()));
+    const QString sheets = qEnvironmentVariable("S16_CONTACT_SHEET_DIR");
+    if (sheets.isEmpty())
+        return;
+    QVERIFY(QDir().mkpath(sheets));
+    for (const char *lang : {"en", "de"}) {
+        const QString l = QString::fromLatin1(lang);
+        const QString language = l == QStringLiteral("de") ? QStringLiteral("Deutsch") : QStringLiteral("English");
+        QVERIFY(writeSheet(QStringLiteral("%1/%2/800x480").arg(m_outDir, l), language + QStringLiteral(", 800x480"),
+                           QSize(240, 144), 5, QStringLiteral("%1/%2-landscape.png").arg(sheets, l)));
+        QVERIFY(writeSheet(QStringLiteral("%1/%2/480x800").arg(m_outDir, l), language + QStringLiteral(", 480x800"),
+                           QSize(144, 240), 8, QStringLiteral("%1/%2-portrait.png").arg(sheets, l)));
+    }
+    qInfo("contact sheets in %s", qPrintable(QDir(sheets).absolutePath()));
+}
 
 QTEST_MAIN(tst_Screenshots)
 #include "tst_screenshots.moc"
