@@ -9,6 +9,7 @@ QString exitCodeName(ExitCode code)
     switch (code) {
     case ExitCode::Ok: return QStringLiteral("Ok");
     case ExitCode::Usage: return QStringLiteral("Usage");
+    case ExitCode::Cancelled: return QStringLiteral("Cancelled");
     case ExitCode::ServerUnreachable: return QStringLiteral("ServerUnreachable");
     case ExitCode::TlsRejected: return QStringLiteral("TlsRejected");
     case ExitCode::AuthRejected: return QStringLiteral("AuthRejected");

@@ -11,6 +11,7 @@ namespace s16 {
 enum class ExitCode : int {
     Ok = 0,
     Usage = 2,               // usage or configuration error
+    Cancelled = 3,           // a check or download stopped by Cancel; nothing lost, it resumes later
     ServerUnreachable = 10,  // E07
     TlsRejected = 11,        // E12, E30
     AuthRejected = 12,       // E15

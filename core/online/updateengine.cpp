@@ -118,7 +118,11 @@ void UpdateEngine::begin(Mode mode)
         return;
     }
     m_keys = std::make_unique<crypto::TrustedKeys>(std::move(*keys));
-    QTimer::singleShot(0, this, &UpdateEngine::fetchMetadata);
+    m_jobContext = std::make_unique<QObject>();
+    QTimer::singleShot(0, m_jobContext.get(), [this] {
+        if (m_running)
+            fetchMetadata();
+    });
 }
 
 bool UpdateEngine::step(Edge edge)
@@ -219,8 +223,8 @@ void UpdateEngine::retryConnect(const QString &why, int retryAfter)
         return;
     }
     const int wait = std::min(std::max(m_config.server.retryIntervalSeconds, retryAfter), kMaxRetryAfterSeconds);
-    QTimer::singleShot(std::chrono::seconds(wait), this, [this] {
-        if (steps({Edge::E05, Edge::E06}))
+    QTimer::singleShot(std::chrono::seconds(wait), m_jobContext.get(), [this] {
+        if (m_running && steps({Edge::E05, Edge::E06}))
             fetchMetadata();
     });
 }
@@ -573,8 +577,8 @@ void UpdateEngine::retryDownload(const Error &why, int retryAfter)
         return;
     }
     const int wait = std::min(std::max(m_config.server.retryIntervalSeconds, retryAfter), kMaxRetryAfterSeconds);
-    QTimer::singleShot(std::chrono::seconds(wait), this, [this] {
-        if (!step(Edge::E27))
+    QTimer::singleShot(std::chrono::seconds(wait), m_jobContext.get(), [this] {
+        if (!m_running || !step(Edge::E27))
             return;
         m_transport->dropConnections();
         downloadNext();
@@ -818,11 +822,28 @@ void UpdateEngine::recordProgress(bool force)
                                                                 {QStringLiteral("eta"), double(m_progress.etaSeconds)}});
 }
 
+void UpdateEngine::cancel()
+{
+    if (!m_running)
+        return;
+    m_jobContext.reset();  // the steps still to come
+    m_transport.reset();   // aborts the transfer in flight; its exchanges go with it
+    if (m_file)
+        (void)m_file->flush(); // what arrived stays in the partial file for the next download
+    m_error = Error{ExitCode::Cancelled, QStringLiteral("cancelled; the next download continues where this one stopped"), {}, {}};
+    (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, {}, m_error->message, {},
+                                     QStringLiteral("cancelled")});
+    finish();
+}
+
 void UpdateEngine::finish()
 {
     if (!m_running)
         return;
     m_running = false;
+    // finish() may run inside one of the context's own timers: delete it once that returned
+    if (QObject *context = m_jobContext.release())
+        context->deleteLater();
     m_file.reset();
     (void)m_journal->remove(QStringLiteral("progress"));
     if (!m_error)

@@ -61,6 +61,11 @@ public:
     // a verified staged update (journal `staged` and its files), whatever the last cycle
     // did since; with the reboot already requested it does nothing more.
     [[nodiscard]] Status install();
+    // Stops a running check or download where it stands: the transfer in flight is aborted,
+    // a wait for the next try ends, and the job ends in finished() with error() Cancelled
+    // (exit 3). Nothing is logged as a failure; a partial file stays, so the next download
+    // continues it with Range. Without a running job it does nothing.
+    void cancel();
 
     [[nodiscard]] bool isRunning() const { return m_running; }
     [[nodiscard]] const std::optional<Error> &error() const { return m_error; }
@@ -117,6 +122,9 @@ private:
     Journal *m_journal;
     FlowMachine m_flow;
     std::unique_ptr<HttpTransport> m_transport;
+    // The context of the running job's timers (the next step, the wait before a retry):
+    // cancel() deletes it, and with it every step that was still to come.
+    std::unique_ptr<QObject> m_jobContext;
     std::unique_ptr<crypto::TrustedKeys> m_keys;
     std::unique_ptr<Manifest> m_manifest;
     QByteArray m_manifestBytes;

@@ -226,6 +226,13 @@ void UpdateService::Check() { d->startJob(kCheck, false); }
 
 void UpdateService::Download() { d->startJob(kDownload, false); }
 
+void UpdateService::Cancel()
+{
+    // The running job ends in its own Completed, with exit code 3; without one, nothing happens.
+    d->downloadAfter = false;
+    d->engine.cancel();
+}
+
 void UpdateService::Install()
 {
     if (d->engine.isRunning()) {

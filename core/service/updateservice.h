@@ -72,6 +72,7 @@ public Q_SLOTS:
     void Check();
     void Download();
     void Install();
+    void Cancel();
     void SetConsent(bool consent);
     QString PreviewDiagnostics();
     QString Log(uint limit);

@@ -149,6 +149,7 @@ private Q_SLOTS:
     void serviceRestartedMidDownloadResumesIt();
     void commandLineGoesThroughTheService();
     void commandLineOfAnOutsiderIsRefused();
+    void cancelStopsTheDownloadAndTheNextOneResumes();
     void malformedCallsGetErrorsAndTheServiceLives();
     void secondServiceRefusesToRun();
 
@@ -276,7 +277,7 @@ void tst_Service::interfaceIsTheRepositorysXml()
     QFile file(kInterfaceXml);
     QVERIFY(file.open(QIODevice::ReadOnly));
     const QStringList documented = members(file.readAll());
-    QCOMPARE(documented.size(), 21); // 14 properties, 6 methods, 1 signal
+    QCOMPARE(documented.size(), 22); // 14 properties, 7 methods, 1 signal
     QCOMPARE(members(live.out), documented);
 }
 
@@ -511,6 +512,39 @@ void tst_Service::commandLineOfAnOutsiderIsRefused()
     const ToolResult status = cli(Cli::Nobody, {QStringLiteral("status"), QStringLiteral("--json")});
     QVERIFY2(status.exitCode == 0, qPrintable(status.describe()));
     QCOMPARE(QJsonDocument::fromJson(status.out).object().value(QStringLiteral("currentVersion")).toString(), QStringLiteral("1.1.0"));
+}
+
+void tst_Service::cancelStopsTheDownloadAndTheNextOneResumes()
+{
+    // 4 MiB at 2 MiB/s, cancelled after 1 MiB
+    QVERIFY(publish(QStringLiteral("1.2.0"), 4 * 1024 * 1024));
+    QVERIFY(busctl(As::Root, {QStringLiteral("call"), kName, kPath, kName, QStringLiteral("Download")}).exitCode == 0);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_watcher->changes(QStringLiteral("Progress")).isEmpty()
+                                 && qdbus_cast<QVariantMap>(m_watcher->changes(QStringLiteral("Progress")).last().second)
+                                            .value(QStringLiteral("bytes")).toLongLong() > 1024 * 1024,
+                             20000);
+    QVERIFY(busctl(As::GroupMember, {QStringLiteral("call"), kName, kPath, kName, QStringLiteral("Cancel")}).exitCode == 0);
+    QTRY_VERIFY_WITH_TIMEOUT(m_watcher->completed().size() == 2, 5000);
+    QVERIFY2(m_watcher->completed().last().startsWith(QStringLiteral("download 3 cancelled")), qPrintable(m_watcher->completed().last()));
+    QCOMPARE(property(QStringLiteral("Operation")), QStringLiteral("s \"\""));
+    QCOMPARE(property(QStringLiteral("StagedVersion")), QStringLiteral("s \"\""));
+    QCOMPARE(property(QStringLiteral("LastError")), QStringLiteral("a{sv} 0")); // cancelled is not a failure
+    QTest::qWait(500);
+    QCOMPARE(m_nginx->requestCount(QStringLiteral("/images/")), 1); // stopped, not retried
+    // nothing running: Cancel does nothing
+    QVERIFY(busctl(As::Root, {QStringLiteral("call"), kName, kPath, kName, QStringLiteral("Cancel")}).exitCode == 0);
+    QTest::qWait(200);
+    QCOMPARE(m_watcher->completed().size(), 2);
+
+    // the next download continues where the cancelled one stopped
+    QVERIFY(busctl(As::Root, {QStringLiteral("call"), kName, kPath, kName, QStringLiteral("Download")}).exitCode == 0);
+    QTRY_VERIFY_WITH_TIMEOUT(m_watcher->completed().size() == 3, 30000);
+    QCOMPARE(m_watcher->completed().last(), QStringLiteral("download 0"));
+    QCOMPARE(property(QStringLiteral("StagedVersion")), QStringLiteral("s \"1.2.0\""));
+    const QStringList log = m_nginx->accessLog().filter(QStringLiteral("/images/"));
+    QCOMPARE(log.size(), 2);
+    const qint64 resumedAt = log.last().section(QStringLiteral("range=\"bytes="), 1).section(QLatin1Char('-'), 0, 0).toLongLong();
+    QVERIFY2(resumedAt > 1024 * 1024, qPrintable(log.last()));
 }
 
 void tst_Service::malformedCallsGetErrorsAndTheServiceLives()
