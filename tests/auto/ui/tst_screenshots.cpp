@@ -6,6 +6,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QHash>
 #include <QFileInfo>
 #include <QPainter>
 #include <QImage>
@@ -466,7 +467,22 @@ bool writeSheet(const QString &dir, const QString &title, const QSize &thumb, in
         painter.drawText(QRect(x, y + thumb.height(), thumb.width(), label), Qt::AlignCenter, QFileInfo(names.at(i)).completeBaseName());
     }
     painter.end();
-    return sheet.convertToFormat(QImage::Format_Indexed8, Qt::ThresholdDither | Qt::AvoidDither).save(file);
+    // A palette of the sheet's own most frequent colours (Qt's default is a fixed cube
+    // that turns the UI's light blues cyan).
+    QHash<QRgb, int> counts;
+    for (int y = 0; y < sheet.height(); ++y) {
+        const auto *line = reinterpret_cast<const QRgb *>(sheet.constScanLine(y));
+        for (int x = 0; x < sheet.width(); ++x)
+            ++counts[line[x]];
+    }
+    QList<std::pair<int, QRgb>> byCount;
+    for (auto it = counts.cbegin(); it != counts.cend(); ++it)
+        byCount.append({it.value(), it.key()});
+    std::sort(byCount.begin(), byCount.end(), [](const auto &a, const auto &b) { return a.first > b.first; });
+    QList<QRgb> palette;
+    for (qsizetype i = 0; i < std::min<qsizetype>(256, byCount.size()); ++i)
+        palette.append(byCount.at(i).second);
+    return sheet.convertToFormat(QImage::Format_Indexed8, palette, Qt::ThresholdDither | Qt::AvoidDither).save(file);
 }
 
 } // namespace
