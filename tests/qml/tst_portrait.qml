@@ -27,6 +27,10 @@ WindowTestCase {
         const t = make(function (d) { d.checked("1.0.0"); }, data.w, data.h);
         compare(t.controller.page, "status");
         checkFit(t, "status");
+        // Item 11: the tool bar's last button keeps a margin from the window's edge.
+        const settings = item(t.window, "settingsButton");
+        const right = settings.mapToItem(null, settings.width, 0).x;
+        verify(right <= data.w - 12, "Settings ends " + (data.w - right) + " px from the edge");
     }
 
     function test_available(data) {

@@ -30,4 +30,13 @@ ScreenTestCase {
         const t = make(function (d) { d.writeConfig(1); d.stage("2.1.0", true); d.requestReboot(); });
         tryVerify(function () { return t.device.rebooted(); }, 5000);
     }
+
+    // Item 9: no claim of what the update fixes; the release notes instead.
+    function test_showsNotesNotAClaim() {
+        const t = make(function (d) { d.stage("2.1.0", true); d.requestReboot(); });
+        const intro = child(t.view, "introText").text;
+        compare(intro.indexOf("fixes"), -1, intro);
+        verify(intro.indexOf("2.1.0") >= 0);
+        compare(child(t.view, "notesText").text, "Faster start-up.");
+    }
 }
