@@ -53,14 +53,14 @@ ScreenPage {
             focusPolicy: Qt.NoFocus
             Accessible.name: row.summary
             onClicked: {
-                list.currentIndex = row.index;
+                row.ListView.view.currentIndex = row.index;
                 row.expanded = !row.expanded;
             }
 
             background: Rectangle {
                 radius: 6
                 color: row.down ? "#dde6f3" : "transparent"
-                border.width: row.ListView.isCurrentItem && list.activeFocus ? 3 : 0
+                border.width: row.ListView.isCurrentItem && row.ListView.view.activeFocus ? 3 : 0
                 border.color: "#ff8f00"
             }
 
