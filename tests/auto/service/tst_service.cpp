@@ -111,6 +111,12 @@ public:
         }
         return out;
     }
+    // The bytes of the last Progress sent, -1 before any.
+    [[nodiscard]] qint64 downloadedBytes() const
+    {
+        const auto progress = changes(QStringLiteral("Progress"));
+        return progress.isEmpty() ? -1 : qdbus_cast<QVariantMap>(progress.last().second).value(QStringLiteral("bytes")).toLongLong();
+    }
     // Every value a property was sent with, in order.
     [[nodiscard]] QList<std::pair<qint64, QVariant>> changes(const QString &property) const
     {
@@ -163,6 +169,8 @@ private:
     // s16-update with the device's config, through the test bus (as a member of s16-update or
     // as nobody), or as root in process (no bus).
     enum class Cli { GroupMember, Nobody, InProcess };
+    // The device's config readable by everyone, as /etc/s16-update is on a device.
+    [[nodiscard]] bool configReadableByAll() const;
     [[nodiscard]] ToolResult cli(Cli how, const QStringList &args) const;
 
     std::unique_ptr<OnlineFixture> m_fx;
@@ -416,10 +424,7 @@ void tst_Service::serviceRestartedMidDownloadResumesIt()
     // 4 MiB at 2 MiB/s; the service dies (SIGKILL) about halfway
     QVERIFY(publish(QStringLiteral("1.2.0"), 4 * 1024 * 1024));
     QVERIFY(busctl(As::Root, {QStringLiteral("call"), kName, kPath, kName, QStringLiteral("Download")}).exitCode == 0);
-    QTRY_VERIFY_WITH_TIMEOUT(!m_watcher->changes(QStringLiteral("Progress")).isEmpty()
-                                 && qdbus_cast<QVariantMap>(m_watcher->changes(QStringLiteral("Progress")).last().second)
-                                            .value(QStringLiteral("bytes")).toLongLong() > 1024 * 1024,
-                             20000);
+    QTRY_VERIFY_WITH_TIMEOUT(m_watcher->downloadedBytes() > 1024 * 1024, 20000);
     m_service.kill();
     QVERIFY(m_service.waitForFinished());
     QCOMPARE(property(QStringLiteral("State")), QString()); // nobody on the bus answers now
@@ -455,14 +460,18 @@ ToolResult tst_Service::cli(Cli how, const QStringList &args) const
     return runTool(QStringLiteral("setpriv"), priv + QStringList{exe} + full, m_bus->environment());
 }
 
+bool tst_Service::configReadableByAll() const
+{
+    const auto open = QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner | QFileDevice::ReadOther | QFileDevice::ExeOther;
+    return QFile::setPermissions(QFileInfo(m_fx->deviceDir()).path(), open) && QFile::setPermissions(m_fx->deviceDir(), open)
+           && QFile::setPermissions(m_config, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadOther);
+}
+
 void tst_Service::commandLineGoesThroughTheService()
 {
-    // The config readable by all, as /etc/s16-update is on a device; the state stays root's
-    // (nobody can neither take the engine lock nor write the journal: only the service can).
-    for (const QString &dir : {QFileInfo(m_fx->deviceDir()).path(), m_fx->deviceDir()})
-        QVERIFY(QFile::setPermissions(dir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner
-                                               | QFileDevice::ReadOther | QFileDevice::ExeOther));
-    QVERIFY(QFile::setPermissions(m_config, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadOther));
+    // The config readable by all; the state stays root's (nobody can neither take the engine
+    // lock nor write the journal: only the service can).
+    QVERIFY(configReadableByAll());
     const QString stateDir = m_fx->config().device.stateDir;
     QVERIFY(QFile::setPermissions(stateDir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner));
     QVERIFY(publish(QStringLiteral("1.2.0")));
@@ -499,10 +508,7 @@ void tst_Service::commandLineGoesThroughTheService()
 
 void tst_Service::commandLineOfAnOutsiderIsRefused()
 {
-    for (const QString &dir : {QFileInfo(m_fx->deviceDir()).path(), m_fx->deviceDir()})
-        QVERIFY(QFile::setPermissions(dir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner
-                                               | QFileDevice::ReadOther | QFileDevice::ExeOther));
-    QVERIFY(QFile::setPermissions(m_config, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadOther));
+    QVERIFY(configReadableByAll());
     const int checks = m_nginx->requestCount(QStringLiteral("manifest.json.sig"));
     const ToolResult r = cli(Cli::Nobody, {QStringLiteral("check")});
     QCOMPARE(r.exitCode, 2);
@@ -519,10 +525,7 @@ void tst_Service::cancelStopsTheDownloadAndTheNextOneResumes()
     // 4 MiB at 2 MiB/s, cancelled after 1 MiB
     QVERIFY(publish(QStringLiteral("1.2.0"), 4 * 1024 * 1024));
     QVERIFY(busctl(As::Root, {QStringLiteral("call"), kName, kPath, kName, QStringLiteral("Download")}).exitCode == 0);
-    QTRY_VERIFY_WITH_TIMEOUT(!m_watcher->changes(QStringLiteral("Progress")).isEmpty()
-                                 && qdbus_cast<QVariantMap>(m_watcher->changes(QStringLiteral("Progress")).last().second)
-                                            .value(QStringLiteral("bytes")).toLongLong() > 1024 * 1024,
-                             20000);
+    QTRY_VERIFY_WITH_TIMEOUT(m_watcher->downloadedBytes() > 1024 * 1024, 20000);
     QVERIFY(busctl(As::GroupMember, {QStringLiteral("call"), kName, kPath, kName, QStringLiteral("Cancel")}).exitCode == 0);
     QTRY_VERIFY_WITH_TIMEOUT(m_watcher->completed().size() == 2, 5000);
     QVERIFY2(m_watcher->completed().last().startsWith(QStringLiteral("download 3 cancelled")), qPrintable(m_watcher->completed().last()));
