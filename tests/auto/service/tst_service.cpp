@@ -249,10 +249,16 @@ bool tst_Service::startService()
     QElapsedTimer t;
     t.start();
     while (t.elapsed() < 10000) {
-        if (busctl(As::Root, {QStringLiteral("status"), kName}).exitCode == 0)
+        // (not `busctl status`: it wants the peer's cgroup credentials, which a chroot lacks)
+        if (busctl(As::Root, {QStringLiteral("call"), QStringLiteral("org.freedesktop.DBus"), QStringLiteral("/org/freedesktop/DBus"),
+                              QStringLiteral("org.freedesktop.DBus"), QStringLiteral("NameHasOwner"), QStringLiteral("s"), kName})
+                .out.trimmed() == "b true")
             return true;
         QTest::qWait(50);
     }
+    qWarning().noquote() << "the service did not claim its name; its output:" << m_service.readAll();
+    m_service.kill();
+    m_service.waitForFinished();
     return false;
 }
 
