@@ -67,7 +67,10 @@ public:
     {
     }
 
-    void refresh();
+    // Reads the device's state anew (journal, version file, lock) unless only the transfer's
+    // progress moved, then sends what changed.
+    enum class Read { State, ProgressOnly };
+    void refresh(Read read = Read::State);
     [[nodiscard]] QVariantMap properties() const;
     void startJob(const QString &op, bool scheduled);
     void onFinished();
@@ -102,7 +105,7 @@ UpdateService::UpdateService(const Config &config, Journal *journal, QObject *pa
     connect(&d->engine, &UpdateEngine::finished, this, [this] { d->onFinished(); });
     connect(&d->engine, &UpdateEngine::edgeTaken, this, [this] { d->refresh(); });
     d->progressTimer.setSingleShot(true);
-    connect(&d->progressTimer, &QTimer::timeout, this, [this] { d->refresh(); });
+    connect(&d->progressTimer, &QTimer::timeout, this, [this] { d->refresh(Private::Read::ProgressOnly); });
     connect(&d->engine, &UpdateEngine::progressChanged, this, [this] {
         if (!d->progressTimer.isActive())
             d->progressTimer.start(kProgressInterval);
@@ -326,10 +329,12 @@ QVariantMap UpdateService::Private::properties() const
     return values;
 }
 
-void UpdateService::Private::refresh()
+void UpdateService::Private::refresh(Read read)
 {
-    const bool running = engine.isRunning() || EngineLock::holder(config.device.stateDir).has_value();
-    status = readDeviceStatus(config, *journal, running);
+    if (read == Read::State) {
+        const bool running = engine.isRunning() || EngineLock::holder(config.device.stateDir).has_value();
+        status = readDeviceStatus(config, *journal, running);
+    }
     QVariantMap now = properties();
     // Progress goes out at most every kProgressInterval, whatever else made this refresh;
     // a change that comes sooner waits for the timer.
