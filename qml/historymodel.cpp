@@ -9,16 +9,6 @@
 namespace s16 {
 namespace {
 
-QString levelName(LogEntry::Level l)
-{
-    switch (l) {
-    case LogEntry::Level::Info: return QStringLiteral("info");
-    case LogEntry::Level::Warning: return QStringLiteral("warning");
-    case LogEntry::Level::Error: return QStringLiteral("error");
-    }
-    return {};
-}
-
 // The version an engine message names, for the plain summary ("version 2.1.0 is
 // available", "updated to 2.1.0 (slot B)"); empty when the message does not say.
 QString versionIn(const QString &message, const char *pattern)

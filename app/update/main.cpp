@@ -164,8 +164,7 @@ void printLog(const QList<LogEntry> &entries, bool json)
         if (json) {
             list.append(toJson(e));
         } else {
-            const QString level = toJson(e).value(QStringLiteral("level")).toString();
-            printLine(QStringLiteral("%1 %2 %3%4 %5").arg(e.time.toString(Qt::ISODate), level, e.edge.isEmpty() ? QString() : e.edge + QLatin1Char(' '),
+            printLine(QStringLiteral("%1 %2 %3%4 %5").arg(e.time.toString(Qt::ISODate), levelName(e.level), e.edge.isEmpty() ? QString() : e.edge + QLatin1Char(' '),
                                                           e.code ? QStringLiteral("[exit %1]").arg(e.code) : QString(), e.message));
         }
     }

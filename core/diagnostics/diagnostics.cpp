@@ -40,16 +40,6 @@ namespace {
 constexpr int kMaxMessageChars = 1000;
 constexpr int kMaxDetailChars = 2000;
 
-QString levelName(LogEntry::Level l)
-{
-    switch (l) {
-    case LogEntry::Level::Info: return QStringLiteral("info");
-    case LogEntry::Level::Warning: return QStringLiteral("warning");
-    case LogEntry::Level::Error: return QStringLiteral("error");
-    }
-    return {};
-}
-
 QJsonValue orNull(const QString &s) { return s.isEmpty() ? QJsonValue() : QJsonValue(s); }
 
 // Seconds since boot, from the first field of /proc/uptime; null where there is none.

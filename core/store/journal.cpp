@@ -104,16 +104,6 @@ std::optional<QJsonValue> decode(const QString &text)
     return doc.array().at(0);
 }
 
-QString levelName(LogEntry::Level level)
-{
-    switch (level) {
-    case LogEntry::Level::Info: return QStringLiteral("info");
-    case LogEntry::Level::Warning: return QStringLiteral("warning");
-    case LogEntry::Level::Error: return QStringLiteral("error");
-    }
-    return QStringLiteral("info");
-}
-
 LogEntry::Level levelFromName(const QString &name)
 {
     if (name == QLatin1String("error"))
@@ -454,6 +444,16 @@ void EngineLock::release() noexcept
         ::close(m_fd); // closing the last descriptor drops the flock
         m_fd = -1;
     }
+}
+
+QString levelName(LogEntry::Level level)
+{
+    switch (level) {
+    case LogEntry::Level::Info: return QStringLiteral("info");
+    case LogEntry::Level::Warning: return QStringLiteral("warning");
+    case LogEntry::Level::Error: return QStringLiteral("error");
+    }
+    return QStringLiteral("info");
 }
 
 std::optional<LogEntry> logEntryFromJson(const QJsonObject &o)

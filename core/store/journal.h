@@ -28,6 +28,8 @@ struct LogEntry {
     QString event;           // short machine name, e.g. "staged", "checkFailed"
 };
 
+// "info", "warning" or "error", as the log prints a level.
+[[nodiscard]] QString levelName(LogEntry::Level level);
 // One entry as `s16-update log --json` and the service's Log print it: time (ISO 8601 with
 // milliseconds), level (info, warning, error), code, edge, event, message, detail.
 [[nodiscard]] QJsonObject toJson(const LogEntry &entry);
