@@ -235,7 +235,8 @@ Config read(Reader &r, const QString &file)
     s.tokenFile = r.path(QStringLiteral("server/tokenFile"), Reader::Optional);
     s.retryIntervalSeconds = r.integer(QStringLiteral("server/retryIntervalSeconds"), s.retryIntervalSeconds, 0, 86400);
     s.maxTries = r.integer(QStringLiteral("server/maxTries"), s.maxTries, 1, 1000);
-    s.checkIntervalSeconds = r.number(QStringLiteral("server/checkIntervalSeconds"), s.checkIntervalSeconds, 1, 31536000);
+    // 0: no scheduled checks; the service checks only when a client asks (a device whose user decides).
+    s.checkIntervalSeconds = r.number(QStringLiteral("server/checkIntervalSeconds"), s.checkIntervalSeconds, 0, 31536000);
     s.checkJitterSeconds = r.number(QStringLiteral("server/checkJitterSeconds"),
                                     std::min(s.checkJitterSeconds, s.checkIntervalSeconds), 0, s.checkIntervalSeconds);
     s.connectTimeoutSeconds = r.integer(QStringLiteral("server/connectTimeoutSeconds"), s.connectTimeoutSeconds, 1, 3600);

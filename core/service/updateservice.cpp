@@ -143,6 +143,10 @@ Status UpdateService::registerOnSystemBus()
 
 void UpdateService::startSchedule()
 {
+    if (d->config.server.checkIntervalSeconds == 0) {
+        std::fprintf(stderr, "s16-update: no scheduled checks (checkIntervalSeconds=0); checking when a client asks\n");
+        return;
+    }
     QTimer::singleShot(0, this, [this] { d->startJob(kDownload, true); });
 }
 
