@@ -1,6 +1,6 @@
 #include "historymodel.h"
 
-#include "store/journal.h"
+#include "common/logentry.h"
 #include "updatecontroller.h"
 
 #include <QLocale>
@@ -89,38 +89,40 @@ void HistoryModel::setController(UpdateController *controller)
     if (m_controller) {
         connect(m_controller, &UpdateController::historyChanged, this, &HistoryModel::reload);
         connect(m_controller, &UpdateController::statusChanged, this, [this] {
-            if (!journal() && !m_rows.isEmpty())
+            if (!m_controller->isReady() && !m_rows.isEmpty())
                 reload();
         });
     }
     Q_EMIT controllerChanged();
-    reload();
+    if (m_controller)
+        reload();
+    else
+        show({});
 }
 
-void HistoryModel::setJournal(const Journal *journal)
+void HistoryModel::setEntries(const QList<LogEntry> &entries)
 {
-    m_journal = journal;
-    reload();
-}
-
-const Journal *HistoryModel::journal() const
-{
-    if (m_journal)
-        return m_journal;
-    return m_controller ? m_controller->journal() : nullptr;
+    if (m_controller) {
+        m_controller->disconnect(this);
+        m_controller = nullptr;
+        Q_EMIT controllerChanged();
+    }
+    show(entries);
 }
 
 void HistoryModel::reload()
 {
+    if (m_controller)
+        show(m_controller->logEntries());
+}
+
+void HistoryModel::show(const QList<LogEntry> &entries)
+{
     QList<Row> rows;
-    if (const Journal *j = journal()) {
-        const QList<LogEntry> entries = j->entries();
-        rows.reserve(entries.size());
-        for (auto it = entries.crbegin(); it != entries.crend(); ++it) {
-            const LogEntry &e = *it;
-            const QString summary = summaryOf(e);
-            rows.append(Row{e.time, levelName(e.level), e.message, summary, e.edge, e.event, e.detail, e.code});
-        }
+    rows.reserve(entries.size());
+    for (auto it = entries.crbegin(); it != entries.crend(); ++it) {
+        const LogEntry &e = *it;
+        rows.append(Row{e.time, levelName(e.level), e.message, summaryOf(e), e.edge, e.event, e.detail, e.code});
     }
     const bool countChanges = rows.size() != m_rows.size();
     beginResetModel();

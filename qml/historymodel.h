@@ -7,13 +7,12 @@
 
 namespace s16 {
 
-class Journal;
 class UpdateController;
 struct LogEntry;
 
-// The journal's event log for the History screen, newest first. It follows an
-// UpdateController (reloading whenever the controller sees new log entries) or, for
-// C++ users and tests, reads a Journal given directly. Roles: time (QDateTime, UTC),
+// The updater's event log for the History screen, newest first. It follows an
+// UpdateController (reloading whenever the service's log gains entries) or, for C++
+// users and tests, shows entries given directly. Roles: time (QDateTime, UTC),
 // timeText (local, UpdateController::formatTime), level ("info", "warning", "error"),
 // message (as logged, untranslated: only for technical details), summary (plain
 // language in the user's language for every event, never the engine's text), code
@@ -47,8 +46,8 @@ public:
 
     [[nodiscard]] UpdateController *controller() const { return m_controller; }
     void setController(UpdateController *controller);
-    // Reads this journal instead of a controller's (it must outlive the model or be reset).
-    void setJournal(const Journal *journal);
+    // Shows these entries (oldest first, as the log lists them) instead of a controller's.
+    void setEntries(const QList<LogEntry> &entries);
 
     [[nodiscard]] int count() const { return int(m_rows.size()); }
     [[nodiscard]] int rowCount(const QModelIndex &parent = {}) const override;
@@ -70,10 +69,9 @@ private:
         QString level, message, summary, edge, event, detail;
         int code = 0;
     };
-    [[nodiscard]] const Journal *journal() const;
+    void show(const QList<LogEntry> &entries);
 
     QPointer<UpdateController> m_controller;
-    const Journal *m_journal = nullptr;
     QList<Row> m_rows;
 };
 

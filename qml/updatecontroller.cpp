@@ -1,22 +1,16 @@
 #include "updatecontroller.h"
 
-#include "engineworker.h"
-
-#include "diagnostics/diagnostics.h"
+#include "servicelink.h"
 
 #include "common/error.h"
-#include "config/config.h"
-#include "online/devicestatus.h"
-#include "store/journal.h"
+#include "common/logentry.h"
 
-#include <QCoreApplication>
 #include <QDateTime>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLocale>
-#include <QProcess>
 #include <QStringBuilder>
-#include <QThread>
 
 #include <cmath>
 
@@ -46,6 +40,20 @@ int edgeNumber(const QString &edge)
     return edge.startsWith(QLatin1Char('E')) ? edge.mid(1).toInt() : -1;
 }
 
+QJsonObject object(const QVariant &v) { return QJsonObject::fromVariantMap(v.toMap()); }
+
+// The same file, however it was named.
+bool sameFile(const QString &a, const QString &b)
+{
+    const QFileInfo fa(a), fb(b);
+    const QString ca = fa.canonicalFilePath(), cb = fb.canonicalFilePath();
+    return !ca.isEmpty() && !cb.isEmpty() ? ca == cb : fa.absoluteFilePath() == fb.absoluteFilePath();
+}
+
+const QString kCheck = QStringLiteral("check");
+const QString kDownload = QStringLiteral("download");
+const QString kInstall = QStringLiteral("install");
+
 // The rate is taken over the last seconds of the transfer only: a burst at the start
 // (a resume, reused bytes, a server's fast first megabytes) must not promise an end
 // that the link cannot keep.
@@ -56,18 +64,10 @@ constexpr qint64 kRateMinSpanMs = 2000;
 
 UpdateController::UpdateController(QObject *parent)
     : QObject(parent)
-    , m_status(std::make_unique<DeviceStatus>())
 {
     m_clock.start();
-    m_poll.setInterval(1000);
-    connect(&m_poll, &QTimer::timeout, this, &UpdateController::refresh);
     m_tick.setInterval(1000);
-    connect(&m_tick, &QTimer::timeout, this, [this] {
-        m_countdown = std::max(0, m_countdown - 1);
-        Q_EMIT countdownChanged();
-        if (m_countdown == 0)
-            restartNow();
-    });
+    connect(&m_tick, &QTimer::timeout, this, &UpdateController::updateCountdown);
 }
 
 UpdateController::~UpdateController() { close(); }
@@ -90,100 +90,105 @@ void UpdateController::componentComplete()
 
 void UpdateController::close()
 {
-    m_poll.stop();
     m_tick.stop();
-    if (m_worker) {
-        // A running job ends with the worker, as it would with the process. The worker is
-        // deleted on its thread as the thread finishes (connected in open()).
-        std::exchange(m_worker, nullptr)->disconnect(this);
-        m_engineThread->quit();
-        m_engineThread->wait();
-        m_engineThread.reset();
-        // What it said before it was disconnected and has not arrived yet belongs to the old device.
-        QCoreApplication::removePostedEvents(this, QEvent::MetaCall);
-    }
-    m_lock.reset();
-    m_journal.reset();
-    m_config.reset();
-    *m_status = DeviceStatus{};
-    m_staged = {};
-    m_found = {};
+    m_seen = Seen{};
+    m_serviceProblem.clear();
+    m_consentAsked.reset();
     m_job = Job::None;
-    m_transfer = {};
     m_samples.clear();
     m_installAfterDownload = false;
-    m_countdownRunning = false;
     m_restarting = false;
-    m_lastLogId = -1;
+    m_countdown = 0;
 }
 
 bool UpdateController::open()
 {
     close();
     m_localError = {};
-    const QString path = m_configFile.isEmpty() ? defaultConfigPath() : m_configFile;
-    auto config = loadConfig(path);
-    if (!config) {
-        setLocalError(toInt(ExitCode::Usage), tr("The update settings cannot be read."), config.error().message);
-        Q_EMIT statusChanged();
-        return false;
+    if (!m_link) {
+        m_link = new ServiceLink(this);
+        connect(m_link, &ServiceLink::propertiesChanged, this, &UpdateController::onProperties);
+        connect(m_link, &ServiceLink::availableChanged, this, &UpdateController::checkService);
+        connect(m_link, &ServiceLink::completed, this, &UpdateController::onCompleted);
+        connect(m_link, &ServiceLink::callFailed, this, &UpdateController::onCallFailed);
+    } else {
+        m_link->refresh();
     }
-    auto journal = Journal::open(config->device.stateDir, config->log.maxEntries);
-    if (!journal) {
-        setLocalError(toInt(journal.error().code), journal.error().message, journal.error().detail);
-        Q_EMIT statusChanged();
-        return false;
-    }
-    m_config = std::make_unique<Config>(std::move(*config));
-    m_journal = std::move(*journal);
-
-    // The engine only records the reboot request; the device restarts when this
-    // controller says so, after the priority countdown the user sees.
-    Config engineConfig = *m_config;
-    engineConfig.boot.rebootCommand.clear();
-    m_engineThread = std::make_unique<QThread>();
-    m_engineThread->setObjectName(QStringLiteral("s16-engine"));
-    m_worker = new EngineWorker(engineConfig);
-    m_worker->moveToThread(m_engineThread.get());
-    connect(m_engineThread.get(), &QThread::finished, m_worker, &QObject::deleteLater);
-    // Each arrives queued on this thread, in the order the worker sent them.
-    connect(m_worker, &EngineWorker::jobFinished, this, &UpdateController::onJobFinished);
-    connect(m_worker, &EngineWorker::installFinished, this, &UpdateController::onInstallFinished);
-    connect(m_worker, &EngineWorker::progressChanged, this, &UpdateController::onProgress);
-    connect(m_worker, &EngineWorker::edgeTaken, this, &UpdateController::refresh);
-    connect(m_worker, &EngineWorker::openFailed, this, [this](const QJsonObject &error) {
-        m_localError = error;
-        Q_EMIT statusChanged();
-    });
-    m_engineThread->start();
-    QMetaObject::invokeMethod(m_worker, &EngineWorker::open);
-    m_poll.start();
-    refresh();
-    return true;
+    onProperties(m_link->properties().keys());
+    return isReady();
 }
 
 void UpdateController::refresh()
 {
-    if (!m_journal)
-        return;
-    const bool engineRunning = m_lock || EngineLock::holder(m_config->device.stateDir).has_value();
-    *m_status = readDeviceStatus(*m_config, *m_journal, engineRunning);
-    m_staged = m_journal->value(QStringLiteral("staged")).toObject();
-    if (!m_laterVersion.isEmpty() && m_status->lastCheck != m_laterCheck)
-        m_laterVersion.clear();
+    if (m_link)
+        m_link->refresh();
+}
 
-    const QList<LogEntry> newest = m_journal->entries(1);
-    const qint64 logId = newest.isEmpty() ? 0 : newest.constFirst().id;
-    if (logId != m_lastLogId) {
-        m_lastLogId = logId;
-        Q_EMIT historyChanged();
+// Whether the service can be used for this device; says why not in m_serviceProblem.
+void UpdateController::checkService()
+{
+    if (!m_link->isAvailable()) {
+        m_serviceProblem = m_link->unavailableReason();
+        m_job = Job::None; // a job of a service that left ends without its Completed
+        m_installAfterDownload = false;
+    } else if (const QString served = m_link->property("ConfigFile").toString();
+               !m_configFile.isEmpty() && !sameFile(served, m_configFile)) {
+        m_serviceProblem = QStringLiteral("the update service serves %1, not %2").arg(served, m_configFile);
+    } else {
+        m_serviceProblem.clear();
     }
-    if (!m_transfer.live)
-        sample(qint64(m_status->progress.value(QStringLiteral("bytes")).toDouble()),
-               qint64(m_status->progress.value(QStringLiteral("total")).toDouble()));
-    updateCountdown();
     Q_EMIT statusChanged();
-    Q_EMIT progressChanged();
+}
+
+void UpdateController::onProperties(const QStringList &keys)
+{
+    const QVariantMap &p = m_link->properties();
+    const bool logMoved = p.value(QStringLiteral("LogId")).toLongLong() != m_seen.logId;
+    m_seen.state = p.value(QStringLiteral("State")).toString();
+    m_seen.currentVersion = p.value(QStringLiteral("CurrentVersion")).toString();
+    m_seen.available = p.value(QStringLiteral("AvailableVersion")).toString();
+    m_seen.lastCheck = p.value(QStringLiteral("LastCheck")).toString();
+    m_seen.operation = p.value(QStringLiteral("Operation")).toString();
+    m_seen.rebootTime = p.value(QStringLiteral("RebootTime")).toString();
+    m_seen.rebootPending = p.value(QStringLiteral("RebootPending")).toBool();
+    m_seen.consent = p.value(QStringLiteral("Consent")).toBool();
+    m_seen.lastError = object(p.value(QStringLiteral("LastError")));
+    m_seen.progress = object(p.value(QStringLiteral("Progress")));
+    m_seen.outcome = object(p.value(QStringLiteral("Outcome")));
+    m_seen.staged = object(p.value(QStringLiteral("Staged")));
+    const QJsonObject result = object(p.value(QStringLiteral("CheckResult")));
+    m_seen.found = result.value(QStringLiteral("available")).toBool(false) ? result : QJsonObject();
+    m_seen.logId = p.value(QStringLiteral("LogId")).toLongLong();
+    if (keys.contains(QStringLiteral("Consent")))
+        m_consentAsked.reset();
+    if (!m_laterVersion.isEmpty() && m_seen.lastCheck != m_laterCheck)
+        m_laterVersion.clear();
+    if (keys.contains(QStringLiteral("ConfigFile")) || m_serviceProblem.isEmpty() != m_link->isAvailable())
+        checkService();
+    sample(qint64(m_seen.progress.value(QStringLiteral("bytes")).toDouble()),
+           qint64(m_seen.progress.value(QStringLiteral("total")).toDouble()));
+    updateCountdown();
+    if (logMoved)
+        Q_EMIT historyChanged();
+    Q_EMIT statusChanged();
+    if (keys.contains(QStringLiteral("Progress")))
+        Q_EMIT progressChanged();
+}
+
+QString UpdateController::operation() const { return m_seen.operation; }
+
+QList<LogEntry> UpdateController::logEntries() const
+{
+    QList<LogEntry> entries;
+    if (!isReady())
+        return entries;
+    const QJsonArray list = QJsonDocument::fromJson(m_link->callForString(QStringLiteral("Log"), {0u}).toUtf8()).array();
+    entries.reserve(list.size());
+    for (const QJsonValue &v : list) {
+        if (auto e = logEntryFromJson(v.toObject()))
+            entries.append(*e);
+    }
+    return entries;
 }
 
 void UpdateController::sample(qint64 bytes, qint64 total)
@@ -214,38 +219,37 @@ double UpdateController::windowRate() const
     return double(last.bytes - first.bytes) * 1000.0 / double(span);
 }
 
+// The priority countdown runs in the service (RebootTime): this only shows it.
 void UpdateController::updateCountdown()
 {
-    const bool show = page() == QLatin1String("priority");
-    if (show && !m_countdownRunning && !m_restarting) {
-        m_countdownRunning = true;
-        m_countdown = m_config->ui.priorityCountdownSeconds;
-        Q_EMIT countdownChanged();
-        if (m_countdown == 0)
-            restartNow();
-        else
-            m_tick.start();
-    } else if (!show && m_countdownRunning) {
-        m_countdownRunning = false;
+    const QDateTime at = QDateTime::fromString(m_seen.rebootTime, Qt::ISODate);
+    const bool show = page() == QLatin1String("priority") && at.isValid() && !m_restarting;
+    const int left = show ? int(std::max<qint64>(0, (QDateTime::currentDateTimeUtc().msecsTo(at) + 999) / 1000)) : 0;
+    if (show && !m_tick.isActive())
+        m_tick.start();
+    else if (!show)
         m_tick.stop();
+    if (left != m_countdown) {
+        m_countdown = left;
+        Q_EMIT countdownChanged();
     }
 }
 
 // --- what the screens show ------------------------------------------------------
 
-bool UpdateController::isReady() const { return m_journal != nullptr; }
+bool UpdateController::isReady() const { return m_link && m_link->isAvailable() && m_serviceProblem.isEmpty(); }
 
 QString UpdateController::page() const
 {
-    if (!m_journal)
+    if (!isReady())
         return QStringLiteral("error");
-    const QJsonObject outcome = m_status->outcome;
+    const QJsonObject outcome = m_seen.outcome;
     if (!outcome.isEmpty() && !outcome.value(QStringLiteral("seen")).toBool(false))
         return QStringLiteral("outcome");
-    const QString s = m_status->state;
+    const QString s = m_seen.state;
     if (s == QLatin1String("rebootPending") && isPriority())
         return QStringLiteral("priority");
-    if (m_job == Job::Download || s == QLatin1String("downloading") || s == QLatin1String("installing")
+    if (m_job == Job::Download || operation() == kDownload || s == QLatin1String("downloading") || s == QLatin1String("installing")
         || s == QLatin1String("rebootPending"))
         return QStringLiteral("progress");
     const QJsonObject e = effectiveError();
@@ -255,7 +259,7 @@ QString UpdateController::page() const
     if (!e.isEmpty() && !toldByOutcome && !m_dismissedError.contains(errorKey(e)))
         return QStringLiteral("error");
     const QString available = availableVersion();
-    if (!available.isEmpty() && available != m_laterVersion && m_job == Job::None)
+    if (!available.isEmpty() && available != m_laterVersion && m_job == Job::None && operation().isEmpty())
         return QStringLiteral("available");
     return QStringLiteral("status");
 }
@@ -273,9 +277,9 @@ bool UpdateController::isPostponed() const
     return !m_laterVersion.isEmpty() && m_laterVersion == availableVersion();
 }
 
-QString UpdateController::state() const { return m_status->state.isEmpty() ? QStringLiteral("idle") : m_status->state; }
+QString UpdateController::state() const { return m_seen.state.isEmpty() ? QStringLiteral("idle") : m_seen.state; }
 
-bool UpdateController::isBusy() const { return m_job != Job::None; }
+bool UpdateController::isBusy() const { return m_job != Job::None || !operation().isEmpty(); }
 
 QString UpdateController::stateText() const
 {
@@ -292,11 +296,11 @@ QString UpdateController::stateText() const
         return tr("Installing the update…");
     if (s == QLatin1String("trial"))
         return tr("Trying out the new version…");
-    if (m_job == Job::Check)
+    if (m_job == Job::Check || operation() == kCheck)
         return tr("Checking for updates…");
     if (!availableVersion().isEmpty())
         return tr("Version %1 is available.").arg(availableVersion());
-    return m_status->lastCheck.isEmpty() ? tr("Not checked for updates yet.") : tr("No update is waiting.");
+    return m_seen.lastCheck.isEmpty() ? tr("Not checked for updates yet.") : tr("No update is waiting.");
 }
 
 QString UpdateController::stateHint() const
@@ -304,19 +308,19 @@ QString UpdateController::stateHint() const
     const QString s = state();
     if (s == QLatin1String("rebootPending") || s == QLatin1String("installing"))
         return tr("The device restarts to install the update. Please do not switch it off.");
-    if (s == QLatin1String("downloading") || m_job == Job::Download)
+    if (s == QLatin1String("downloading") || m_job == Job::Download || operation() == kDownload)
         return tr("You can go on using the device while the update downloads.");
     return {};
 }
 
-QString UpdateController::currentVersion() const { return m_status->currentVersion; }
-QString UpdateController::lastCheck() const { return m_status->lastCheck; }
+QString UpdateController::currentVersion() const { return m_seen.currentVersion; }
+QString UpdateController::lastCheck() const { return m_seen.lastCheck; }
 
 QString UpdateController::lastCheckText() const
 {
-    const QDateTime ok = QDateTime::fromString(m_status->lastCheck, Qt::ISODate);
+    const QDateTime ok = QDateTime::fromString(m_seen.lastCheck, Qt::ISODate);
     // lastCheck is written only when a check succeeds; a later failed one is lastError.
-    const QJsonObject e = m_status->lastError;
+    const QJsonObject e = m_seen.lastError;
     const QDateTime failed = QDateTime::fromString(str(e, "time"), Qt::ISODate);
     if (failed.isValid() && isCheckFailure(e) && (!ok.isValid() || failed > ok))
         return tr("%1: did not succeed").arg(formatTime(failed));
@@ -333,22 +337,20 @@ QString UpdateController::formatTime(const QDateTime &time)
     return QLocale().toString(time.toLocalTime(), tr("d MMM yyyy, HH:mm"));
 }
 
-QJsonObject UpdateController::staged() const { return m_staged; }
-
 QString UpdateController::availableVersion() const
 {
-    const QString stagedVersion = str(m_staged, "version");
+    const QString stagedVersion = str(m_seen.staged, "version");
     if (!stagedVersion.isEmpty())
         return stagedVersion;
-    const QString found = str(m_found, "version");
-    return found.isEmpty() ? m_status->available : found;
+    const QString found = str(m_seen.found, "version");
+    return found.isEmpty() ? m_seen.available : found;
 }
 
-bool UpdateController::isDownloaded() const { return !str(m_staged, "version").isEmpty(); }
+bool UpdateController::isDownloaded() const { return !str(m_seen.staged, "version").isEmpty(); }
 
 QString UpdateController::notes() const
 {
-    const QJsonObject all = (isDownloaded() ? m_staged : m_found).value(QStringLiteral("notes")).toObject();
+    const QJsonObject all = (isDownloaded() ? m_seen.staged : m_seen.found).value(QStringLiteral("notes")).toObject();
     if (all.isEmpty())
         return {};
     const QLocale locale;
@@ -366,44 +368,38 @@ QString UpdateController::notesText() const
         return n;
     // Known from the journal only (another process checked, or this UI restarted): the
     // notes come with the next check or the download.
-    if (!isDownloaded() && str(m_found, "version").isEmpty())
+    if (!isDownloaded() && str(m_seen.found, "version").isEmpty())
         return tr("What is new in this version is shown after the next check.");
     return tr("No release notes were published.");
 }
 
 qint64 UpdateController::size() const
 {
-    return qint64((isDownloaded() ? m_staged : m_found).value(QStringLiteral("size")).toDouble());
+    return qint64((isDownloaded() ? m_seen.staged : m_seen.found).value(QStringLiteral("size")).toDouble());
 }
 
 QString UpdateController::sizeText() const { return size() > 0 ? formatBytes(size()) : QString(); }
 
 bool UpdateController::isPriority() const
 {
-    return (isDownloaded() ? m_staged : m_found).value(QStringLiteral("priority")).toBool(false);
+    return (isDownloaded() ? m_seen.staged : m_seen.found).value(QStringLiteral("priority")).toBool(false);
 }
 
 qint64 UpdateController::bytes() const
 {
-    if (m_transfer.live)
-        return m_transfer.bytes;
-    return qint64(m_status->progress.value(QStringLiteral("bytes")).toDouble());
+    return qint64(m_seen.progress.value(QStringLiteral("bytes")).toDouble());
 }
 
 qint64 UpdateController::total() const
 {
-    if (m_transfer.live)
-        return m_transfer.total;
-    return qint64(m_status->progress.value(QStringLiteral("total")).toDouble());
+    return qint64(m_seen.progress.value(QStringLiteral("total")).toDouble());
 }
 
 double UpdateController::rate() const
 {
     if (const double r = windowRate(); r > 0)
         return r;
-    if (m_transfer.live)
-        return m_transfer.bytesPerSecond;
-    return m_status->progress.value(QStringLiteral("rate")).toDouble();
+    return m_seen.progress.value(QStringLiteral("rate")).toDouble();
 }
 
 qint64 UpdateController::eta() const
@@ -446,7 +442,12 @@ QString UpdateController::etaText() const
 
 QJsonObject UpdateController::effectiveError() const
 {
-    return m_localError.isEmpty() ? m_status->lastError : m_localError;
+    if (!isReady()) {
+        // Nothing else can be told without the service: it is the error.
+        return QJsonObject{{QStringLiteral("code"), toInt(ExitCode::Usage)},
+                           {QStringLiteral("message"), m_serviceProblem.isEmpty() ? QStringLiteral("the update service is not connected") : m_serviceProblem}};
+    }
+    return m_localError.isEmpty() ? m_seen.lastError : m_localError;
 }
 
 QVariantMap UpdateController::lastError() const
@@ -462,12 +463,16 @@ QVariantMap UpdateController::lastError() const
 
 QString UpdateController::errorTitle() const
 {
+    if (m_link && !m_link->isAvailable())
+        return tr("The updater is not running");
     const QJsonObject e = effectiveError();
     return e.isEmpty() ? QString() : titleForCode(e.value(QStringLiteral("code")).toInt());
 }
 
 QString UpdateController::errorAdvice() const
 {
+    if (m_link && !m_link->isAvailable())
+        return tr("The device starts it again on its own and this screen then shows the update state. If this message stays, restart the device.");
     const QJsonObject e = effectiveError();
     return e.isEmpty() ? QString() : adviceForCode(e.value(QStringLiteral("code")).toInt());
 }
@@ -498,13 +503,13 @@ QString UpdateController::technicalDetails(const QJsonObject &e)
     return lines.join(QLatin1Char('\n'));
 }
 
-bool UpdateController::consent() const { return m_status->consent; }
+bool UpdateController::consent() const { return m_consentAsked.value_or(m_seen.consent); }
 
-bool UpdateController::outcomeSuccess() const { return str(m_status->outcome, "result") == QLatin1String("updated"); }
+bool UpdateController::outcomeSuccess() const { return str(m_seen.outcome, "result") == QLatin1String("updated"); }
 
 QString UpdateController::outcomeMessage() const
 {
-    const QJsonObject o = m_status->outcome;
+    const QJsonObject o = m_seen.outcome;
     if (o.isEmpty())
         return {};
     if (outcomeSuccess())
@@ -516,7 +521,7 @@ QString UpdateController::outcomeMessage() const
 
 QString UpdateController::outcomeReason() const
 {
-    const QJsonObject o = m_status->outcome;
+    const QJsonObject o = m_seen.outcome;
     if (o.isEmpty() || outcomeSuccess())
         return {};
     return reasonForFailure(o.value(QStringLiteral("code")).toInt(toInt(ExitCode::InstallFailed)), str(o, "edge"));
@@ -524,7 +529,7 @@ QString UpdateController::outcomeReason() const
 
 QString UpdateController::outcomeDetails() const
 {
-    const QJsonObject o = m_status->outcome;
+    const QJsonObject o = m_seen.outcome;
     if (o.isEmpty() || outcomeSuccess())
         return {};
     return technicalDetails(o);
@@ -615,65 +620,86 @@ QString UpdateController::formatDuration(qint64 seconds)
 
 void UpdateController::setLocalError(int code, const QString &message, const QString &detail)
 {
-    m_localError = errorJson(Error{ExitCode(code), message, {}, detail});
+    m_localError = QJsonObject{{QStringLiteral("code"), code},
+                               {QStringLiteral("message"), message},
+                               {QStringLiteral("detail"), detail},
+                               {QStringLiteral("time"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)}};
 }
 
 bool UpdateController::startJob(Job job)
 {
-    if (!m_worker || m_job != Job::None)
+    if (!isReady() || m_job != Job::None)
         return false;
-    auto lock = EngineLock::tryAcquire(m_config->device.stateDir);
-    if (!lock) {
-        setLocalError(toInt(ExitCode::Usage), tr("Another update program is working on this device right now."),
-                      lock.error().message);
-        refresh();
-        return false;
-    }
-    m_lock = std::make_unique<EngineLock>(std::move(*lock));
     m_localError = {};
     m_job = job;
     m_lastJob = job;
-    m_transfer = {};
     m_samples.clear();
-    refresh();
-    QMetaObject::invokeMethod(m_worker, job == Job::Check ? &EngineWorker::check : &EngineWorker::download);
+    m_link->call(job == Job::Check ? QStringLiteral("Check") : QStringLiteral("Download"));
+    Q_EMIT statusChanged();
     return true;
 }
 
-void UpdateController::onProgress(qint64 bytes, qint64 total, double bytesPerSecond, qint64 etaSeconds)
+void UpdateController::onCompleted(const QString &op, int code, const QString &message)
 {
-    if (m_job != Job::Check && m_job != Job::Download)
-        return; // a late word from a job that is over
-    m_transfer = Transfer{true, bytes, total, bytesPerSecond, etaSeconds};
-    sample(bytes, total);
-    Q_EMIT progressChanged();
+    if (op == QLatin1String("reboot")) {
+        if (code == 0) {
+            m_restarting = true;
+            m_tick.stop();
+            Q_EMIT restartRequested();
+        } else if (code != toInt(ExitCode::Usage)) {
+            setLocalError(code, tr("The device could not be restarted."), message);
+        }
+        Q_EMIT statusChanged();
+        return;
+    }
+    if (op == QLatin1String("consent") || op == QLatin1String("acknowledge")) {
+        if (code != 0) {
+            m_consentAsked.reset();
+            setLocalError(code, message);
+        }
+        Q_EMIT statusChanged();
+        return;
+    }
+    const Job job = op == kCheck ? Job::Check : op == kDownload ? Job::Download : op == kInstall ? Job::Install : Job::None;
+    if (job == Job::None || job != m_job)
+        return; // another client's job: its effects arrive as properties
+    m_job = Job::None;
+    QVariantMap errorMap;
+    if (code != 0) {
+        // Errors before the flow starts (another updater holds the lock, a pending reboot)
+        // never reach the log: the service's LastError does not tell them.
+        if (str(m_seen.lastError, "message") != message)
+            setLocalError(code, message);
+        m_installAfterDownload = false;
+        errorMap = lastError();
+    } else if (job == Job::Check) {
+        m_laterVersion.clear();
+    }
+    const bool installNow = std::exchange(m_installAfterDownload, false) && code == 0;
+    Q_EMIT statusChanged();
+    if (installNow && isDownloaded())
+        install();
+    Q_EMIT jobFinished(errorMap);
 }
 
-void UpdateController::onJobFinished(const QJsonObject &error, const QJsonObject &found)
+void UpdateController::onCallFailed(const QString &method, const QString &errorName, const QString &message)
 {
-    if (m_job != Job::Check && m_job != Job::Download)
+    const bool denied = errorName == QLatin1String("org.freedesktop.DBus.Error.AccessDenied");
+    setLocalError(toInt(ExitCode::Usage),
+                  denied ? tr("This user account may not change the device's updates.") : tr("The updater did not take the request."),
+                  method % QStringLiteral(": ") % errorName % QStringLiteral(": ") % message);
+    const Job job = method == QLatin1String("Check") ? Job::Check : method == QLatin1String("Download") ? Job::Download
+                  : method == QLatin1String("Install")                                          ? Job::Install : Job::None;
+    if (job != Job::None && job == m_job) {
+        m_job = Job::None;
+        m_installAfterDownload = false;
+        Q_EMIT statusChanged();
+        Q_EMIT jobFinished(lastError());
         return;
-    const Job job = std::exchange(m_job, Job::None);
-    m_transfer = {};
-    m_lock.reset();
-    if (error.isEmpty()) {
-        m_found = found;
-        if (job == Job::Check)
-            m_laterVersion.clear();
-    } else {
-        // Errors before the flow starts (configuration, a pending reboot) never reach the journal.
-        const QJsonObject logged = m_journal->value(QStringLiteral("lastError")).toObject();
-        if (str(logged, "message") != str(error, "message"))
-            m_localError = error;
     }
-    const bool installNow = std::exchange(m_installAfterDownload, false) && error.isEmpty();
-    refresh();
-    if (installNow && isDownloaded() && state() == QLatin1String("ready"))
-        install();
-    QVariantMap errorMap;
-    if (!error.isEmpty())
-        errorMap = lastError();
-    Q_EMIT jobFinished(errorMap);
+    if (method == QLatin1String("SetConsent"))
+        m_consentAsked.reset();
+    Q_EMIT statusChanged();
 }
 
 void UpdateController::check()
@@ -684,7 +710,7 @@ void UpdateController::check()
 
 void UpdateController::retry()
 {
-    if (!m_journal) {
+    if (!isReady()) {
         open();
         return;
     }
@@ -699,7 +725,7 @@ void UpdateController::downloadNow() { startJob(Job::Download); }
 
 void UpdateController::updateNow()
 {
-    if (!m_worker || m_job != Job::None)
+    if (!isReady() || m_job != Job::None)
         return;
     if (isDownloaded() && state() == QLatin1String("ready")) {
         install();
@@ -712,38 +738,18 @@ void UpdateController::updateNow()
 
 void UpdateController::install()
 {
-    auto lock = EngineLock::tryAcquire(m_config->device.stateDir);
-    if (!lock) {
-        setLocalError(toInt(ExitCode::Usage), tr("Another update program is working on this device right now."),
-                      lock.error().message);
-        refresh();
-        return;
-    }
-    m_lock = std::make_unique<EngineLock>(std::move(*lock));
+    // The service requests the reboot into recovery (E42) and restarts the device at once.
+    m_localError = {};
     m_job = Job::Install;
+    m_lastJob = Job::Install;
+    m_link->call(QStringLiteral("Install"));
     Q_EMIT statusChanged();
-    QMetaObject::invokeMethod(m_worker, &EngineWorker::install);
-}
-
-void UpdateController::onInstallFinished(const QJsonObject &error)
-{
-    if (m_job != Job::Install)
-        return;
-    m_job = Job::None;
-    m_lock.reset();
-    if (!error.isEmpty()) {
-        m_localError = error;
-        refresh();
-        return;
-    }
-    refresh();
-    restartNow(); // the user asked for it: no countdown
 }
 
 void UpdateController::later()
 {
     m_laterVersion = availableVersion();
-    m_laterCheck = m_status->lastCheck;
+    m_laterCheck = m_seen.lastCheck;
     Q_EMIT statusChanged();
 }
 
@@ -755,37 +761,19 @@ void UpdateController::showUpdate()
 
 void UpdateController::setConsent(bool on)
 {
-    if (!m_journal)
+    if (!isReady())
         return;
-    // Revoking consent also deletes reports that were not sent yet.
-    if (auto s = diagnostics::setConsent(*m_config, *m_journal, on); !s) {
-        const Error e = toError(s.error());
-        setLocalError(toInt(e.code), e.message, e.detail);
-    }
-    refresh();
+    // Shown at once; the service's Consent confirms it (revoking also deletes the reports not sent yet).
+    m_consentAsked = on;
+    m_link->call(QStringLiteral("SetConsent"), {on});
+    Q_EMIT statusChanged();
 }
 
 void UpdateController::restartNow()
 {
-    if (!m_journal || m_restarting || !m_journal->value(QStringLiteral("rebootPending")).toBool(false))
+    if (!isReady() || m_restarting || !m_seen.rebootPending)
         return;
-    m_restarting = true;
-    m_tick.stop();
-    m_countdown = 0;
-    Q_EMIT countdownChanged();
-    const QString command = m_config->boot.rebootCommand;
-    if (!command.isEmpty()) {
-        // through the shell, as recovery and s16-update run it (core/boot/reboot.h); detached,
-        // so that the GUI thread does not wait for it
-        if (!QProcess::startDetached(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), command})) {
-            m_restarting = false;
-            setLocalError(toInt(ExitCode::InstallFailed), tr("The device could not be restarted."),
-                          QStringLiteral("cannot run the reboot command: ") % command);
-        }
-    }
-    if (m_restarting)
-        Q_EMIT restartRequested();
-    Q_EMIT statusChanged();
+    m_link->call(QStringLiteral("Reboot"));
 }
 
 void UpdateController::dismissError()
@@ -799,23 +787,18 @@ void UpdateController::dismissError()
 
 void UpdateController::dismissOutcome()
 {
-    if (!m_journal)
+    if (!isReady() || m_seen.outcome.isEmpty())
         return;
-    QJsonObject outcome = m_journal->value(QStringLiteral("outcome")).toObject();
-    if (outcome.isEmpty())
-        return;
-    outcome.insert(QStringLiteral("seen"), true);
-    if (auto s = m_journal->set(QStringLiteral("outcome"), outcome); !s)
-        setLocalError(toInt(s.error().code), s.error().message, s.error().detail);
-    refresh();
+    // Shown at once; the service keeps it (Outcome's "seen") for every client and restart.
+    m_seen.outcome.insert(QStringLiteral("seen"), true);
+    m_link->call(QStringLiteral("AcknowledgeOutcome"));
+    Q_EMIT statusChanged();
 }
 
 QString UpdateController::diagnosticsPreview() const
 {
-    // Exactly what would be sent: the same builder as `s16-update diagnostics --preview`.
-    if (!m_journal)
-        return {};
-    return QString::fromUtf8(diagnostics::previewReport(*m_config, *m_journal));
+    // Exactly what would be sent: the service builds it as `s16-update diagnostics --preview` does.
+    return isReady() ? m_link->callForString(QStringLiteral("PreviewDiagnostics")) : QString();
 }
 
 } // namespace s16

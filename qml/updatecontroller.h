@@ -9,24 +9,20 @@
 #include <QVariantMap>
 #include <QtQml/qqmlregistration.h>
 
-#include <memory>
 #include <optional>
-
-QT_FORWARD_DECLARE_CLASS(QThread)
 
 namespace s16 {
 
-struct Config;
-struct DeviceStatus;
-class Journal;
-class EngineLock;
-class EngineWorker;
+struct LogEntry;
+class ServiceLink;
 
-// The device UI's one window onto the updater: it runs the same UpdateEngine as
-// `s16-update` in this process, on a thread of its own (EngineWorker; the EngineLock
-// held only while a job runs), and re-reads the journal every second, so what the screen shows and what
-// `s16-update status` prints always agree, also while another process (the daemon)
-// drives the update. Everything the screens show is a property here, already
+// The device UI's one window onto the updater: a client of the update service
+// (org.s16.Updater1 on the D-Bus system bus, `s16-update daemon`), which alone runs the
+// engine. It shows the service's properties as they change (no polling) and forwards the
+// user's intent as method calls; it opens no journal, takes no lock and writes nothing,
+// so the UI runs as an unprivileged user (in the group s16-update, which the service's
+// policy lets call methods). What the screen shows and what `s16-update status` prints
+// therefore always agree. Everything the screens show is a property here, already
 // decided and translated: `page` names the screen that fits the device's state,
 // errorTitle/errorAdvice turn an exit code into plain language, and the texts for
 // sizes, rates and times are formatted for the user's locale. QML only shows these
@@ -37,16 +33,19 @@ class UpdateController : public QObject, public QQmlParserStatus
     Q_INTERFACES(QQmlParserStatus)
     QML_ELEMENT
 
-    // Empty: $S16_UPDATE_CONFIG, else /etc/s16-update/update.conf. Read when the
-    // component is complete and whenever it changes after that (C++: at open()).
+    // The configuration of the device this UI belongs to. When set, the service must serve
+    // it (its ConfigFile property), else the UI refuses to show another device's state.
+    // Empty: whatever the service serves. Checked at open(), when the component is complete
+    // and whenever it changes after that.
     Q_PROPERTY(QString configFile READ configFile WRITE setConfigFile NOTIFY configFileChanged FINAL)
+    // The service is on the bus and serves this device.
     Q_PROPERTY(bool ready READ isReady NOTIFY statusChanged FINAL)
 
     // status, available, progress, priority, error, outcome: the screen for this state.
     Q_PROPERTY(QString page READ page NOTIFY statusChanged FINAL)
     // idle, checking, downloading, ready, rebootPending, installing, trial (as `status --json`).
     Q_PROPERTY(QString state READ state NOTIFY statusChanged FINAL)
-    // A job of this process is running.
+    // A job runs in the service (started here or by anyone else).
     Q_PROPERTY(bool busy READ isBusy NOTIFY statusChanged FINAL)
     Q_PROPERTY(QString stateText READ stateText NOTIFY statusChanged FINAL)
     // What the user may or should do meanwhile ("Do not switch it off").
@@ -93,7 +92,7 @@ class UpdateController : public QObject, public QQmlParserStatus
     Q_PROPERTY(int countdown READ countdown NOTIFY countdownChanged FINAL)
     Q_PROPERTY(bool restarting READ isRestarting NOTIFY statusChanged FINAL)
 
-    // After a reboot into a new version (journal key `outcome`), until dismissed.
+    // After a reboot into a new version (the service's Outcome), until dismissed.
     Q_PROPERTY(bool outcomeSuccess READ outcomeSuccess NOTIFY statusChanged FINAL)
     Q_PROPERTY(QString outcomeMessage READ outcomeMessage NOTIFY statusChanged FINAL)
     // Why it failed, in plain words from the exit code and the step (never the engine's text).
@@ -157,10 +156,11 @@ public:
     // The technical text of an error (code, step, time, message, detail), each once.
     [[nodiscard]] static QString technicalDetails(const QJsonObject &error);
 
-    // Opens the configuration and journal (again). False, with lastError set to a
-    // configuration error, when the device cannot be opened.
+    // Connects to the service (again) and reads its state. False, with lastError set, when
+    // the service is not on the bus or serves another configuration; the controller then
+    // follows the bus and comes back by itself when the service appears.
     Q_INVOKABLE bool open();
-    // Re-reads the journal now instead of at the next poll.
+    // Reads all of the service's properties anew (they also arrive by themselves).
     Q_INVOKABLE void refresh();
 
     Q_INVOKABLE void check();
@@ -175,17 +175,17 @@ public:
     // Offers the update put off with later() again.
     Q_INVOKABLE void showUpdate();
     Q_INVOKABLE void setConsent(bool on);
-    // Restarts the device now (the end of a priority countdown, or at once).
+    // Asks the service to restart the device now (instead of at the end of the countdown).
     Q_INVOKABLE void restartNow();
     // The JSON of what a diagnostic report would hold.
     Q_INVOKABLE QString diagnosticsPreview() const;
     // Back from the error screen to the status screen (until the next error).
     Q_INVOKABLE void dismissError();
-    // The user has seen the outcome of the last install (persisted).
+    // The user has seen the outcome of the last install (persisted by the service).
     Q_INVOKABLE void dismissOutcome();
 
-    // For HistoryModel and tests: the journal this controller reads, or null.
-    [[nodiscard]] const Journal *journal() const { return m_journal.get(); }
+    // The service's persistent log, oldest first (HistoryModel); empty without the service.
+    [[nodiscard]] QList<LogEntry> logEntries() const;
 
     void classBegin() override {}
     void componentComplete() override;
@@ -199,44 +199,41 @@ Q_SIGNALS:
     void historyChanged();
     // A job started by this controller ended; error is empty when it went well.
     void jobFinished(const QVariantMap &error);
-    // The device is about to restart (rebootCommand was started, or is empty and
-    // only recorded: a simulated device restarts at its next `s16-devsim boot`).
+    // The service restarts the device now (its rebootCommand ran, or is empty and the
+    // restart is only recorded: a simulated device restarts at its next `s16-devsim boot`).
     void restartRequested();
 
 private:
     enum class Job { None, Check, Download, Install };
     void close();
     bool startJob(Job job);
-    void onJobFinished(const QJsonObject &error, const QJsonObject &found);
-    void onInstallFinished(const QJsonObject &error);
-    void onProgress(qint64 bytes, qint64 total, double bytesPerSecond, qint64 etaSeconds);
+    void onProperties(const QStringList &keys);
+    void onCompleted(const QString &operation, int code, const QString &message);
+    void onCallFailed(const QString &method, const QString &errorName, const QString &message);
+    void checkService();
     void install();
     void updateCountdown();
     void setLocalError(int code, const QString &message, const QString &detail = {});
     [[nodiscard]] QJsonObject effectiveError() const;
-    [[nodiscard]] QJsonObject staged() const;
+    [[nodiscard]] QString operation() const;
 
     QString m_configFile;
-    std::unique_ptr<Config> m_config;
-    std::unique_ptr<Journal> m_journal;
-    std::unique_ptr<QThread> m_engineThread;
-    EngineWorker *m_worker = nullptr; // lives in m_engineThread, deleted there
-    std::unique_ptr<EngineLock> m_lock;
-    std::unique_ptr<DeviceStatus> m_status;
-    QJsonObject m_staged;
-    QJsonObject m_localError;     // an error that never reached the journal (config, lock, install)
+    ServiceLink *m_link = nullptr; // made at the first open(), when the bus is first needed
+    // The service's state as last sent (the keys of `status --json`).
+    struct Seen {
+        QString state, currentVersion, available, lastCheck, operation, rebootTime;
+        bool rebootPending = false;
+        bool consent = false;
+        QJsonObject lastError, progress, outcome, staged, found;
+        qint64 logId = -1;
+    } m_seen;
+    QString m_serviceProblem;     // why the service cannot be used; empty when it can
+    std::optional<bool> m_consentAsked; // SetConsent sent, its answer not yet seen
+    QJsonObject m_localError;     // an error that never reached the service's log (a refused call)
     QStringList m_dismissedError; // the errors the user closed (errorKey)
     Job m_job = Job::None;
     Job m_lastJob = Job::None;
     bool m_installAfterDownload = false;
-    QJsonObject m_found;          // what this process's last check found: version, size, priority, notes
-    struct Transfer {             // the running download's progress, as the worker last said
-        bool live = false;
-        qint64 bytes = 0;
-        qint64 total = 0;
-        double bytesPerSecond = 0;
-        qint64 etaSeconds = -1;
-    } m_transfer;
     QString m_laterVersion;       // hidden by later() until the next check
     QString m_laterCheck;         // lastCheck when later() was pressed
     struct Sample {               // transfer progress seen at a time, for a rate of the last seconds
@@ -247,12 +244,9 @@ private:
     QElapsedTimer m_clock;
     void sample(qint64 bytes, qint64 total);
     [[nodiscard]] double windowRate() const;
-    qint64 m_lastLogId = -1;
     int m_countdown = 0;
-    bool m_countdownRunning = false;
     bool m_restarting = false;
     bool m_completed = false;     // as a QML component: open() on every change of configFile
-    QTimer m_poll;
     QTimer m_tick;
 };
 

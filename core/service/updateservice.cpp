@@ -1,6 +1,7 @@
 #include "updateservice.h"
 
 #include "common/logging.h"
+#include "boot/reboot.h"
 #include "config/config.h"
 #include "diagnostics/diagnostics.h"
 #include "diagnostics/reporter.h"
@@ -30,6 +31,16 @@ const QString kCheck = QStringLiteral("check");
 const QString kDownload = QStringLiteral("download");
 const QString kInstall = QStringLiteral("install");
 const QString kConsent = QStringLiteral("consent");
+const QString kReboot = QStringLiteral("reboot");
+const QString kAcknowledge = QStringLiteral("acknowledge");
+
+// The engine only records the reboot request (E42/E43); the service runs the command, so a
+// priority update can wait the countdown the user sees and "Restart now" can cut it short.
+Config withoutRebootCommand(Config config)
+{
+    config.boot.rebootCommand.clear();
+    return config;
+}
 
 // JSON numbers are doubles; on the bus a code is an int (i) and a size a 64-bit integer (x).
 QVariantMap toBusMap(const QJsonObject &o)
@@ -62,7 +73,7 @@ public:
         : q(q)
         , config(config)
         , journal(journal)
-        , engine(config, journal)
+        , engine(withoutRebootCommand(config), journal)
         , reporter(config, journal)
     {
     }
@@ -77,6 +88,8 @@ public:
     void schedule(qint64 seconds);
     void waitUntil(QDeadlineTimer deadline);
     void completed(const QString &op, int code, const QString &message);
+    void planReboot();
+    void rebootNow();
 
     UpdateService *q;
     Config config;
@@ -95,6 +108,11 @@ public:
     QTimer scheduleTimer;
     bool onBus = false;
     bool checked = false; // the engine has run a check since the service started
+    QJsonObject staged;   // the journal's staged update
+    qint64 logId = 0;     // the newest log entry's id
+    QTimer rebootTimer;   // a priority update's countdown
+    QDateTime rebootAt;   // when rebootTimer ends; invalid when no restart is planned
+    bool rebootTried = false; // the reboot command ran for this request: no second try unasked
 };
 
 UpdateService::UpdateService(const Config &config, Journal *journal, QObject *parent)
@@ -113,6 +131,8 @@ UpdateService::UpdateService(const Config &config, Journal *journal, QObject *pa
     d->outsideTimer.setInterval(kOutsideChangesInterval);
     connect(&d->outsideTimer, &QTimer::timeout, this, [this] { d->refresh(); });
     d->scheduleTimer.setSingleShot(true);
+    d->rebootTimer.setSingleShot(true);
+    connect(&d->rebootTimer, &QTimer::timeout, this, [this] { d->rebootNow(); });
     d->refresh();
     d->outsideTimer.start();
 }
@@ -246,14 +266,80 @@ void UpdateService::Install()
         d->completed(kInstall, toInt(ExitCode::Usage), QStringLiteral("an update job is running; install once it has ended"));
         return;
     }
-    auto lock = EngineLock::tryAcquire(d->config.device.stateDir);
-    if (!lock) {
-        d->completed(kInstall, toInt(lock.error().code), lock.error().message);
-        return;
-    }
-    const Status installed = d->engine.install();
+    Status installed;
+    {
+        auto lock = EngineLock::tryAcquire(d->config.device.stateDir);
+        if (!lock) {
+            d->completed(kInstall, toInt(lock.error().code), lock.error().message);
+            return;
+        }
+        installed = d->engine.install();
+    } // the lock is released before the state is read again
     d->refresh();
     d->completed(kInstall, installed ? 0 : toInt(installed.error().code), installed ? QString() : installed.error().message);
+    if (installed) // the user asked: no countdown. Queued after Completed, which goes out first.
+        QMetaObject::invokeMethod(this, [this] { d->rebootNow(); }, Qt::QueuedConnection);
+}
+
+void UpdateService::Reboot()
+{
+    if (!d->status.rebootPending) {
+        d->completed(kReboot, toInt(ExitCode::Usage), QStringLiteral("no update waits for a restart"));
+        return;
+    }
+    d->rebootNow();
+}
+
+void UpdateService::AcknowledgeOutcome()
+{
+    QJsonObject outcome = d->journal->value(QStringLiteral("outcome")).toObject();
+    if (!outcome.isEmpty() && !outcome.value(QStringLiteral("seen")).toBool(false)) {
+        outcome.insert(QStringLiteral("seen"), true);
+        if (auto s = d->journal->set(QStringLiteral("outcome"), outcome); !s) {
+            d->completed(kAcknowledge, toInt(s.error().code), s.error().message);
+            return;
+        }
+    }
+    d->refresh();
+    d->completed(kAcknowledge, 0, {});
+}
+
+// --- the restart -----------------------------------------------------------------------------
+
+void UpdateService::Private::planReboot()
+{
+    const bool priority = staged.value(QStringLiteral("priority")).toBool(false);
+    if (!status.rebootPending) {
+        rebootTimer.stop();
+        rebootAt = {};
+        rebootTried = false;
+        return;
+    }
+    if (!priority || rebootTried || rebootAt.isValid())
+        return;
+    // E43 was taken (here, or before the service restarted): the countdown starts now.
+    const int seconds = config.ui.priorityCountdownSeconds;
+    rebootAt = QDateTime::currentDateTimeUtc().addSecs(seconds);
+    rebootTimer.start(std::chrono::seconds(seconds));
+}
+
+void UpdateService::Private::rebootNow()
+{
+    rebootTimer.stop();
+    rebootAt = {};
+    rebootTried = true;
+    int code = 0;
+    QString message;
+    if (auto rebooted = runRebootCommand(config.boot.rebootCommand); !rebooted) {
+        // The request stands: the next boot installs, whenever it comes.
+        code = toInt(ExitCode::InstallFailed);
+        message = QStringLiteral("the device did not restart; the update installs at the next restart");
+        qCWarning(lcFlow).noquote() << message << rebooted.error();
+        (void)journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Warning, 0, QString(), message,
+                                       rebooted.error(), QStringLiteral("rebootFailed")});
+    }
+    refresh();
+    completed(kReboot, code, message);
 }
 
 void UpdateService::SetConsent(bool consent)
@@ -307,6 +393,22 @@ QString UpdateService::lastCheck() const { return d->status.lastCheck; }
 QVariantMap UpdateService::lastError() const { return toBusMap(d->status.lastError); }
 bool UpdateService::consent() const { return d->status.consent; }
 QVariantMap UpdateService::outcome() const { return toBusMap(d->status.outcome); }
+qlonglong UpdateService::logId() const { return d->logId; }
+QString UpdateService::rebootTime() const { return d->rebootAt.isValid() ? d->rebootAt.toString(Qt::ISODate) : QString(); }
+
+QVariantMap UpdateService::staged() const
+{
+    if (d->staged.isEmpty())
+        return {};
+    QVariantMap m;
+    for (const char *key : {"version", "size", "priority", "released"}) {
+        const QJsonValue v = d->staged.value(QLatin1String(key));
+        if (!v.isUndefined() && !v.isNull())
+            m.insert(QLatin1String(key), v.isDouble() ? QVariant(qint64(v.toDouble())) : v.toVariant());
+    }
+    m.insert(QStringLiteral("notes"), d->staged.value(QStringLiteral("notes")).toObject().toVariantMap());
+    return m;
+}
 
 QVariantMap UpdateService::progress() const
 {
@@ -319,7 +421,8 @@ QVariantMap UpdateService::progress() const
                 {QStringLiteral("rate"), p.bytesPerSecond},
                 {QStringLiteral("eta"), p.etaSeconds}};
     }
-    return {};
+    // another process's transfer (an engine run in process), as it records it
+    return toBusMap(d->status.progress);
 }
 
 QVariantMap UpdateService::Private::properties() const
@@ -338,6 +441,10 @@ void UpdateService::Private::refresh(Read read)
     if (read == Read::State) {
         const bool running = engine.isRunning() || EngineLock::holder(config.device.stateDir).has_value();
         status = readDeviceStatus(config, *journal, running);
+        staged = journal->value(QStringLiteral("staged")).toObject();
+        const QList<LogEntry> newest = journal->entries(1);
+        logId = newest.isEmpty() ? 0 : newest.constFirst().id;
+        planReboot();
     }
     QVariantMap now = properties();
     // Progress goes out at most every kProgressInterval, whatever else made this refresh;

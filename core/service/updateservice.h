@@ -20,6 +20,9 @@ class Journal;
 // `status --json`, sent with PropertiesChanged when they change (Progress at most ten times a
 // second). A job started while another runs joins it: both callers see its Completed. The
 // engine lock is held only while a job runs, as the daemon always did (docs/service.md).
+// The service restarts the device itself, with the command of [boot] rebootCommand: at once
+// after Install, [ui] priorityCountdownSeconds after a priority update was staged (the UI
+// shows that countdown from RebootTime), or when a client calls Reboot.
 class UpdateService : public QObject
 {
     Q_OBJECT
@@ -38,6 +41,9 @@ class UpdateService : public QObject
     Q_PROPERTY(bool Consent READ consent)
     Q_PROPERTY(QVariantMap Progress READ progress)
     Q_PROPERTY(QVariantMap Outcome READ outcome)
+    Q_PROPERTY(QVariantMap Staged READ staged)
+    Q_PROPERTY(qlonglong LogId READ logId)
+    Q_PROPERTY(QString RebootTime READ rebootTime)
 
 public:
     static constexpr const char *kBusName = "org.s16.Updater1";
@@ -67,6 +73,9 @@ public:
     [[nodiscard]] bool consent() const;
     [[nodiscard]] QVariantMap progress() const;
     [[nodiscard]] QVariantMap outcome() const;
+    [[nodiscard]] QVariantMap staged() const;
+    [[nodiscard]] qlonglong logId() const;
+    [[nodiscard]] QString rebootTime() const;
 
 public Q_SLOTS:
     void Check();
@@ -76,6 +85,8 @@ public Q_SLOTS:
     void SetConsent(bool consent);
     QString PreviewDiagnostics();
     QString Log(uint limit);
+    void Reboot();
+    void AcknowledgeOutcome();
 
 Q_SIGNALS:
     void Completed(const QString &operation, int code, const QString &message);

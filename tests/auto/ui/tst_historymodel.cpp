@@ -48,7 +48,7 @@ void tst_HistoryModel::emptyJournal()
     HistoryModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     QCOMPARE(model.rowCount(), 0);
-    model.setJournal(device.journal());
+    model.setEntries(device.journal()->entries());
     QCOMPARE(model.rowCount(), 0);
     QCOMPARE(model.count(), 0);
 }
@@ -121,7 +121,7 @@ void tst_HistoryModel::roles()
     QVERIFY(device.journal()->append(LogEntry{0, time, LogEntry::Level(level), code, edge, QStringLiteral("the message"),
                                               QStringLiteral("the detail"), event}));
     HistoryModel model;
-    model.setJournal(device.journal());
+    model.setEntries(device.journal()->entries());
     QCOMPARE(model.rowCount(), 1);
     const QModelIndex i = model.index(0);
     QCOMPARE(i.data(HistoryModel::TimeRole).toDateTime().toSecsSinceEpoch(), time.toSecsSinceEpoch());
@@ -206,7 +206,7 @@ void tst_HistoryModel::summariesOfEngineMessages()
     TestDevice device;
     QVERIFY(device.journal()->append(entry));
     HistoryModel model;
-    model.setJournal(device.journal());
+    model.setEntries(device.journal()->entries());
     const QString technical = model.index(0).data(HistoryModel::TechnicalRole).toString();
     QVERIFY(technical.contains(message));
     QVERIFY(technical.contains(QStringLiteral("Step: E17")));
