@@ -222,11 +222,23 @@ void UpdateEngine::retryConnect(const QString &why, int retryAfter)
                                     QStringLiteral("the update server could not be reached after %1 tries: %2").arg(m_tries).arg(why), {}, {}});
         return;
     }
-    const int wait = std::min(std::max(m_config.server.retryIntervalSeconds, retryAfter), kMaxRetryAfterSeconds);
-    QTimer::singleShot(std::chrono::seconds(wait), m_jobContext.get(), [this] {
+    waitThen(retryWait(retryAfter), [this] {
         if (m_running && steps({Edge::E05, Edge::E06}))
             fetchMetadata();
     });
+}
+
+std::chrono::seconds UpdateEngine::retryWait(int retryAfter) const
+{
+    return std::chrono::seconds(std::min(std::max(m_config.server.retryIntervalSeconds, retryAfter), kMaxRetryAfterSeconds));
+}
+
+void UpdateEngine::waitThen(std::chrono::seconds wait, std::function<void()> then)
+{
+    if (m_wait)
+        m_wait(wait, m_jobContext.get(), std::move(then));
+    else
+        QTimer::singleShot(wait, m_jobContext.get(), std::move(then));
 }
 
 void UpdateEngine::onSignatureFetched(HttpExchange *x)
@@ -576,8 +588,7 @@ void UpdateEngine::retryDownload(const Error &why, int retryAfter)
         failAt(Edge::E26, why.withContext(QStringLiteral("the update could not be downloaded after %1 tries").arg(m_tries)));
         return;
     }
-    const int wait = std::min(std::max(m_config.server.retryIntervalSeconds, retryAfter), kMaxRetryAfterSeconds);
-    QTimer::singleShot(std::chrono::seconds(wait), m_jobContext.get(), [this] {
+    waitThen(retryWait(retryAfter), [this] {
         if (!m_running || !step(Edge::E27))
             return;
         m_transport->dropConnections();

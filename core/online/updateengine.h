@@ -11,6 +11,8 @@
 #include <QJsonObject>
 #include <QObject>
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -79,6 +81,13 @@ public:
     // consented. Set by the diagnostics part.
     void setDiagnosticsHook(std::function<void(const Error &)> hook) { m_diagnosticsHook = std::move(hook); }
 
+    // The wait before another try (E04-E06, E24-E27): calls then() after `wait`, unless
+    // context is deleted first (cancel() deletes it). By default a timer; a test puts in its
+    // own clock, which notes the wait and goes on at once, so a Retry-After of an hour is
+    // checked without waiting for it.
+    using Wait = std::function<void(std::chrono::seconds wait, QObject *context, std::function<void()> then)>;
+    void setWait(Wait wait) { m_wait = std::move(wait); }
+
 Q_SIGNALS:
     void edgeTaken(int edge);
     void progressChanged();
@@ -100,6 +109,9 @@ private:
     void downloadNext();
     void onDownloadFinished();
     void retryDownload(const Error &why, int retryAfter);
+    // E04/E24: the configured interval, or the server's Retry-After where longer, at most an hour.
+    [[nodiscard]] std::chrono::seconds retryWait(int retryAfter) const;
+    void waitThen(std::chrono::seconds wait, std::function<void()> then);
     void verifyAndStage();
     void notify();
     void awaitInstall(bool priority);            // E41, or E43 and the reboot request
@@ -136,6 +148,7 @@ private:
     CheckResult m_check;
     TransferProgress m_progress;
     std::function<void(const Error &)> m_diagnosticsHook;
+    Wait m_wait;
 
     // download state
     QList<DownloadItem> m_items;   // image first, then migrations
