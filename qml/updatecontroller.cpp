@@ -142,6 +142,17 @@ void UpdateController::checkService()
 
 void UpdateController::onProperties(const QStringList &keys)
 {
+    if (keys.contains(QStringLiteral("ConfigFile")) || m_serviceProblem.isEmpty() != m_link->isAvailable())
+        checkService();
+    if (!isReady()) {
+        // Nothing of a missing service or of another device's is shown.
+        m_seen = Seen{};
+        m_samples.clear();
+        updateCountdown();
+        Q_EMIT statusChanged();
+        Q_EMIT progressChanged();
+        return;
+    }
     const QVariantMap &p = m_link->properties();
     const bool logMoved = p.value(QStringLiteral("LogId")).toLongLong() != m_seen.logId;
     m_seen.state = p.value(QStringLiteral("State")).toString();
@@ -163,8 +174,6 @@ void UpdateController::onProperties(const QStringList &keys)
         m_consentAsked.reset();
     if (!m_laterVersion.isEmpty() && m_seen.lastCheck != m_laterCheck)
         m_laterVersion.clear();
-    if (keys.contains(QStringLiteral("ConfigFile")) || m_serviceProblem.isEmpty() != m_link->isAvailable())
-        checkService();
     sample(qint64(m_seen.progress.value(QStringLiteral("bytes")).toDouble()),
            qint64(m_seen.progress.value(QStringLiteral("total")).toDouble()));
     updateCountdown();
@@ -444,8 +453,11 @@ QJsonObject UpdateController::effectiveError() const
 {
     if (!isReady()) {
         // Nothing else can be told without the service: it is the error.
+        const bool missing = !m_link || !m_link->isAvailable();
         return QJsonObject{{QStringLiteral("code"), toInt(ExitCode::Usage)},
-                           {QStringLiteral("message"), m_serviceProblem.isEmpty() ? QStringLiteral("the update service is not connected") : m_serviceProblem}};
+                           {QStringLiteral("message"), missing ? tr("The update service is not running.")
+                                                               : tr("The update service looks after another device.")},
+                           {QStringLiteral("detail"), m_serviceProblem}};
     }
     return m_localError.isEmpty() ? m_seen.lastError : m_localError;
 }
@@ -645,6 +657,8 @@ void UpdateController::onCompleted(const QString &op, int code, const QString &m
         if (code == 0) {
             m_restarting = true;
             m_tick.stop();
+            m_countdown = 0;
+            Q_EMIT countdownChanged();
             Q_EMIT restartRequested();
         } else if (code != toInt(ExitCode::Usage)) {
             setLocalError(code, tr("The device could not be restarted."), message);

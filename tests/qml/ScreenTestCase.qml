@@ -51,6 +51,7 @@ TestCase {
         verify(device.valid, device.error);
         if (setup)
             setup(device);
+        verify(device.startService(), device.error);
         const controller = keep(controllerComponent.createObject(testCase, { configFile: device.configPath }));
         verify(controller.ready);
         const view = keep(testCase.screen.createObject(testCase, { controller: controller, width: 800, height: 480 }));

@@ -24,6 +24,7 @@ TestCase {
         verify(device.valid, device.error);
         if (setup)
             setup(device);
+        verify(device.startService(), device.error);
         const window = createTemporaryObject(mainComponent, testCase,
                                              { configFile: device.configPath, width: width || 800, height: height || 480 });
         verify(window);

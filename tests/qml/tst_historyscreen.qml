@@ -23,7 +23,7 @@ ScreenTestCase {
         const list = child(t.view, "historyList");
         compare(list.count, 0);
         t.device.log("info", 0, "E39", "staged", "version 2.1.0 is ready to install");
-        tryCompare(list, "count", 1, 3000);
+        tryCompare(list, "count", 1, 5000);
         compare(list.itemAtIndex(0).summary, "Version 2.1.0 downloaded and checked");
     }
 

@@ -24,6 +24,7 @@ TestCase {
         verify(device.valid, device.error);
         if (setup)
             setup(device);
+        verify(device.startService(), device.error);
         const window = createTemporaryObject(mainComponent, testCase, { configFile: device.configPath });
         verify(window);
         waitForRendering(window.contentItem);
@@ -64,7 +65,7 @@ TestCase {
         // The daemon downloads a priority update meanwhile.
         t.device.stage("2.1.0", true);
         t.device.requestReboot();
-        tryVerify(function () { return shown(t.window, "priorityScreen"); }, 3000);
+        tryVerify(function () { return shown(t.window, "priorityScreen"); }, 5000);
         verify(!shown(t.window, "historyButton"));
         verify(!shown(t.window, "settingsButton"));
         compare(t.window.view, "");
@@ -75,7 +76,7 @@ TestCase {
         const ok = findChild(t.window.contentItem, "okButton");
         tryVerify(function () { return ok.activeFocus; }, 2000);
         keyClick(Qt.Key_Return);
-        compare(t.device.value("outcome").seen, true);
+        tryVerify(function () { return t.device.value("outcome").seen === true; }, 5000);
         tryVerify(function () { return shown(t.window, "statusScreen"); }, 2000);
         tryVerify(function () { return findChild(t.window.contentItem, "checkButton").activeFocus; }, 2000);
     }

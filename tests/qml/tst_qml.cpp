@@ -19,6 +19,9 @@ public Q_SLOTS:
         QLocale::setDefault(QLocale(QLocale::English, QLocale::UnitedStates));
         s16::installUiTranslator(QLocale());
         QQuickStyle::setStyle(QStringLiteral("Basic"));
+        // The private system bus of every device's service, before anything connects.
+        if (!s16::TestDevice::startTestBus())
+            qFatal("cannot start the test's system bus");
     }
 
     void qmlEngineAvailable(QQmlEngine *engine)

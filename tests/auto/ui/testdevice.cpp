@@ -2,13 +2,19 @@
 
 #include "boot/bootenv.h"
 #include "store/journal.h"
+#include "support/systembus.h"
+#include "support/testutil.h"
 
+#include <QDBusConnection>
+#include <QDBusConnectionInterface>
 #include <QDateTime>
+#include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
 #include <QJsonObject>
 #include <QProcess>
 #include <QStringBuilder>
+#include <QTest>
 
 namespace s16 {
 namespace {
@@ -31,6 +37,26 @@ bool writeFile(const QString &path, const QByteArray &data)
 }
 
 QString now() { return QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs); }
+
+// One private system bus for the whole test process: QtDBus connects to the system bus
+// once per process, so every device's service meets the UI on the same bus.
+std::expected<QString, QString> testBus()
+{
+    static std::unique_ptr<test::SystemBus> bus;
+    static QString failure;
+    if (!bus && failure.isEmpty()) {
+        auto made = std::make_unique<test::SystemBus>();
+        if (auto started = made->start(QStringLiteral(S16_SOURCE_DIR "/packaging/dbus/org.s16.Updater1.conf")); !started) {
+            failure = started.error();
+        } else {
+            qputenv("DBUS_SYSTEM_BUS_ADDRESS", made->address().toUtf8());
+            bus = std::move(made);
+        }
+    }
+    if (!bus)
+        return std::unexpected(failure);
+    return bus->address();
+}
 
 } // namespace
 
@@ -62,7 +88,63 @@ TestDevice::TestDevice(QObject *parent) : QObject(parent)
     m_journal = std::move(*journal);
 }
 
-TestDevice::~TestDevice() = default;
+TestDevice::~TestDevice() { stopService(); }
+
+bool TestDevice::startTestBus()
+{
+    const auto address = testBus();
+    if (!address)
+        qWarning().noquote() << address.error();
+    return address.has_value();
+}
+
+bool TestDevice::startService()
+{
+    if (m_service.state() != QProcess::NotRunning)
+        return true;
+    const auto address = testBus();
+    if (!address) {
+        m_error = QStringLiteral("no test bus: ") + address.error();
+        return false;
+    }
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), *address);
+    m_service.setProcessEnvironment(env);
+    m_service.setProcessChannelMode(QProcess::MergedChannels);
+    m_service.start(test::binDir() + QStringLiteral("/s16-update"), {QStringLiteral("daemon"), QStringLiteral("--config"), configPath()});
+    if (!m_service.waitForStarted()) {
+        m_error = QStringLiteral("s16-update daemon did not start: ") + m_service.errorString();
+        return false;
+    }
+    QDBusConnectionInterface *bus = QDBusConnection::systemBus().interface();
+    const QDeadlineTimer deadline(10000);
+    while (!deadline.hasExpired() && m_service.state() == QProcess::Running) {
+        if (bus && bus->isServiceRegistered(QStringLiteral("org.s16.Updater1")))
+            return true;
+        QTest::qWait(20);
+    }
+    m_error = QStringLiteral("the service did not claim its name: ") + serviceOutput();
+    stopService();
+    return false;
+}
+
+void TestDevice::stopService()
+{
+    if (m_service.state() == QProcess::NotRunning)
+        return;
+    m_service.terminate();
+    if (!m_service.waitForFinished(5000)) {
+        m_service.kill();
+        m_service.waitForFinished();
+    }
+    // Gone from the bus before the next device's service claims the name.
+    QDBusConnectionInterface *bus = QDBusConnection::systemBus().interface();
+    const QDeadlineTimer deadline(5000);
+    while (bus && !deadline.hasExpired() && bus->isServiceRegistered(QStringLiteral("org.s16.Updater1")))
+        QTest::qWait(10);
+}
+
+QString TestDevice::serviceOutput() const { return QString::fromLocal8Bit(const_cast<QProcess &>(m_service).readAll()); }
 
 QString TestDevice::configPath() const { return QDir(m_dir.path()).filePath(QStringLiteral("update.conf")); }
 
@@ -74,6 +156,7 @@ bool TestDevice::writeConfig(int countdownSeconds, const QString &extra)
                                         "maxTries=1\n"
                                         "retryIntervalSeconds=0\n"
                                         "connectTimeoutSeconds=2\n"
+                                        "checkIntervalSeconds=0\n"
                                         "[trust]\n"
                                         "publicKeys=signing.pub\n"
                                         "[device]\n"

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QObject>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QVariant>
 
@@ -60,14 +61,28 @@ public:
     // Another process (the daemon) downloading: it holds the EngineLock and records progress.
     Q_INVOKABLE bool downloading(qint64 bytes, qint64 total, double rate, qint64 eta);
     Q_INVOKABLE bool holdLock(bool hold);
-    // Whether the controller ran the configured reboot command.
+    // Whether the service ran the configured reboot command.
     Q_INVOKABLE bool rebooted() const;
+
+    // The update service for this device: `s16-update daemon` on a private system bus that
+    // this test process shares (started with the first device, the project's policy file
+    // included; DBUS_SYSTEM_BUS_ADDRESS names it before anything connects). Returns once the
+    // service owns its name. Call it after putting the device into its first state: the
+    // service reads the journal at start and then every two seconds. Stopped with the device.
+    Q_INVOKABLE bool startService();
+    // Starts the process's private system bus now (a test's initTestCase: before any client
+    // connects, a UI that must find no service included). False when dbus-daemon fails.
+    static bool startTestBus();
+    Q_INVOKABLE void stopService();
+    // What the service printed (for a failing test's message).
+    [[nodiscard]] QString serviceOutput() const;
 
 private:
     QTemporaryDir m_dir;
     QString m_error;
     std::unique_ptr<Journal> m_journal;
     std::unique_ptr<EngineLock> m_lock;
+    QProcess m_service;
 };
 
 } // namespace s16

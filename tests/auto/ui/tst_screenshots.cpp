@@ -187,6 +187,7 @@ QQuickItem *findByName(QQuickItem *root, const QString &name)
 
 void tst_Screenshots::initTestCase()
 {
+    QVERIFY2(TestDevice::startTestBus(), "cannot start the test's system bus");
     QQuickStyle::setStyle(QStringLiteral("Basic"));
     m_outDir = qEnvironmentVariable("S16_SCREENSHOT_DIR");
     if (m_outDir.isEmpty())
@@ -290,6 +291,7 @@ void tst_Screenshots::screens()
     TestDevice device;
     QVERIFY2(device.isValid(), qPrintable(device.error()));
     QVERIFY(s.setup(device));
+    QVERIFY2(device.startService(), qPrintable(device.error()));
 
     QQmlApplicationEngine engine;
     registerUpdateQml(engine);

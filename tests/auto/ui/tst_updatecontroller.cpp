@@ -32,7 +32,8 @@ private Q_SLOTS:
     void cleanup();
 
     void opensDevice();
-    void refusesMissingConfig();
+    void refusesServiceOfAnotherDevice();
+    void serviceMissingThenBack();
     void consentPersisted();
     void pageForState_data();
     void pageForState();
@@ -43,7 +44,7 @@ private Q_SLOTS:
     void errorTextsForEveryCode();
     void checkUnreachableServer();
     void checkWhileEngineLocked();
-    void engineRunsOffTheGuiThread();
+    void noEngineInTheUi();
     void reopenDuringJobForgetsIt();
     void laterHidesUntilNextCheck();
     void updateNowRequestsRebootAndRestarts();
@@ -78,6 +79,8 @@ private:
 
 void tst_UpdateController::initTestCase()
 {
+    // The private system bus, before anything in this process connects to "the system bus".
+    QVERIFY2(TestDevice::startTestBus(), "cannot start the test's system bus");
     QLocale::setDefault(QLocale(QLocale::English, QLocale::UnitedStates));
     QCOMPARE(installUiTranslator(QLocale()), QStringLiteral("en"));
 }
@@ -98,7 +101,14 @@ void tst_UpdateController::cleanup()
     installUiTranslator(QLocale());
 }
 
-bool tst_UpdateController::openController() { return m_controller->open(); }
+bool tst_UpdateController::openController()
+{
+    if (!m_device->startService()) {
+        qWarning().noquote() << m_device->error();
+        return false;
+    }
+    return m_controller->open();
+}
 
 void tst_UpdateController::opensDevice()
 {
@@ -114,38 +124,62 @@ void tst_UpdateController::opensDevice()
     QVERIFY(m_controller->availableVersion().isEmpty());
 }
 
-void tst_UpdateController::refusesMissingConfig()
+void tst_UpdateController::refusesServiceOfAnotherDevice()
 {
-    m_controller->setConfigFile(m_device->dir() + QStringLiteral("/missing.conf"));
+    // The service serves the device's configuration, the UI was told another one.
+    m_controller->setConfigFile(m_device->dir() + QStringLiteral("/other.conf"));
     QVERIFY(!openController());
     QVERIFY(!m_controller->isReady());
     QCOMPARE(m_controller->page(), QStringLiteral("error"));
     QCOMPARE(m_controller->lastError().value(QStringLiteral("code")).toInt(), 2);
-    QVERIFY(m_controller->lastError().value(QStringLiteral("detail")).toString().contains(QStringLiteral("missing.conf")));
+    QVERIFY(m_controller->lastError().value(QStringLiteral("detail")).toString().contains(QStringLiteral("other.conf")));
     QCOMPARE(m_controller->errorTitle(), UpdateController::titleForCode(2));
+    QVERIFY(m_controller->currentVersion().isEmpty()); // nothing of another device is shown
+}
+
+void tst_UpdateController::serviceMissingThenBack()
+{
+    // No service on the bus: the UI says so in plain words and follows the bus.
+    QVERIFY(!m_controller->open());
+    QCOMPARE(m_controller->page(), QStringLiteral("error"));
+    QCOMPARE(m_controller->errorTitle(), QStringLiteral("The updater is not running"));
+    QVERIFY(m_controller->errorDetails().contains(QStringLiteral("org.s16.Updater1")));
+    QVERIFY2(m_device->startService(), qPrintable(m_device->error()));
+    QTRY_VERIFY_WITH_TIMEOUT(m_controller->isReady(), 5000);
+    QCOMPARE(m_controller->page(), QStringLiteral("status"));
+    QCOMPARE(m_controller->currentVersion(), QStringLiteral("1.0.0"));
+    // The service restarts (an update of the service, a crash): gone, then back by itself.
+    m_device->stopService();
+    QTRY_COMPARE_WITH_TIMEOUT(m_controller->page(), QStringLiteral("error"), 5000);
+    QVERIFY(m_controller->currentVersion().isEmpty());
+    QVERIFY(m_device->stage(QStringLiteral("2.1.0"), false));
+    QVERIFY2(m_device->startService(), qPrintable(m_device->error()));
+    QTRY_COMPARE_WITH_TIMEOUT(m_controller->page(), QStringLiteral("available"), 5000);
+    QCOMPARE(m_controller->availableVersion(), QStringLiteral("2.1.0"));
 }
 
 void tst_UpdateController::consentPersisted()
 {
     QVERIFY(openController());
     QSignalSpy changed(m_controller.get(), &UpdateController::statusChanged);
-    m_controller->setConsent(true);
-    QVERIFY(m_controller->consent());
-    QVERIFY(!changed.isEmpty());
-    {
-        // A second journal, as `s16-update consent show` would open it.
+    // What `s16-update consent show` would read: the journal, through a connection of its own.
+    const auto stored = [this](bool fallback) {
         auto other = Journal::open(m_device->dir() + QStringLiteral("/state"));
-        QVERIFY(other);
-        QCOMPARE((*other)->value(QStringLiteral("consent")).toBool(false), true);
-    }
+        return other ? (*other)->value(QStringLiteral("consent")).toBool(fallback) : fallback;
+    };
+    m_controller->setConsent(true);
+    QVERIFY(m_controller->consent()); // the switch follows the finger at once
+    QVERIFY(!changed.isEmpty());
+    QTRY_COMPARE_WITH_TIMEOUT(stored(false), true, 5000); // the service wrote it
     m_controller->setConsent(false);
+    QTRY_COMPARE_WITH_TIMEOUT(stored(true), false, 5000);
+    QCOMPARE(m_controller->consent(), false);
+
+    // Consent given elsewhere shows up once the service sees it.
     auto other = Journal::open(m_device->dir() + QStringLiteral("/state"));
     QVERIFY(other);
-    QCOMPARE((*other)->value(QStringLiteral("consent")).toBool(true), false);
-
-    // Consent given elsewhere shows up at the next poll.
     QVERIFY((*other)->set(QStringLiteral("consent"), true));
-    QTRY_VERIFY_WITH_TIMEOUT(m_controller->consent(), 3000);
+    QTRY_VERIFY_WITH_TIMEOUT(m_controller->consent(), 5000);
 }
 
 void tst_UpdateController::pageForState_data()
@@ -253,7 +287,7 @@ void tst_UpdateController::progressFromOtherProcess()
     QVERIFY(m_device->holdLock(false));
     QVERIFY(m_device->set(QStringLiteral("progress"), QVariant()));
     QVERIFY(m_device->set(QStringLiteral("flow"), QVariantMap{{QStringLiteral("node"), QStringLiteral("WaitForImage")}}));
-    QTRY_COMPARE_WITH_TIMEOUT(m_controller->state(), QStringLiteral("idle"), 3000);
+    QTRY_COMPARE_WITH_TIMEOUT(m_controller->state(), QStringLiteral("idle"), 5000);
     QCOMPARE(m_controller->page(), QStringLiteral("status"));
 }
 
@@ -318,10 +352,10 @@ void recordFlowThread(QtMsgType type, const QMessageLogContext &context, const Q
 }
 } // namespace
 
-void tst_UpdateController::engineRunsOffTheGuiThread()
+void tst_UpdateController::noEngineInTheUi()
 {
-    // STYLE rule 4: the engine's work (a check here, then "Update now") never runs on the
-    // thread that draws the screen, which stays free while the engine works.
+    // The engine's work (a check here, then "Update now") runs in the service: this process,
+    // the UI's, takes no edge of the flowchart at all, and still sees the results.
     QLoggingCategory::setFilterRules(QStringLiteral("s16.flow.debug=true"));
     previousHandler = qInstallMessageHandler(recordFlowThread);
     const auto restore = qScopeGuard([] {
@@ -334,13 +368,13 @@ void tst_UpdateController::engineRunsOffTheGuiThread()
     QSignalSpy restart(m_controller.get(), &UpdateController::restartRequested);
     m_controller->check(); // the server is unreachable: E01 ... E07 into the error log
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 20000);
+    QCOMPARE(m_controller->lastError().value(QStringLiteral("code")).toInt(), 10);
+    QCOMPARE(m_controller->lastError().value(QStringLiteral("edge")).toString(), QStringLiteral("E07"));
     m_controller->updateNow(); // E42
     QTRY_COMPARE_WITH_TIMEOUT(restart.size(), 1, 5000);
+    QVERIFY(m_device->rebooted());
     const QMutexLocker lock(&flowThreadsMutex);
-    QVERIFY(flowThreads.size() >= 3);
-    for (QThread *thread : std::as_const(flowThreads))
-        QVERIFY(thread != QThread::currentThread());
-    flowThreads.clear();
+    QVERIFY2(flowThreads.isEmpty(), "the UI process ran the engine");
 }
 
 void tst_UpdateController::reopenDuringJobForgetsIt()
@@ -366,12 +400,15 @@ void tst_UpdateController::checkWhileEngineLocked()
 {
     QVERIFY(m_device->holdLock(true));
     QVERIFY(openController());
+    QSignalSpy finished(m_controller.get(), &UpdateController::jobFinished);
     m_controller->check();
+    // The service refuses: another program holds the engine lock.
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 5000);
     QVERIFY(!m_controller->isBusy());
     QCOMPARE(m_controller->page(), QStringLiteral("error"));
     QCOMPARE(m_controller->lastError().value(QStringLiteral("code")).toInt(), 2);
-    QCOMPARE(m_controller->lastError().value(QStringLiteral("message")).toString(),
-             QStringLiteral("Another update program is working on this device right now."));
+    QCOMPARE(finished.constFirst().constFirst().toMap().value(QStringLiteral("code")).toInt(), 2);
+    QCOMPARE(m_controller->errorAdvice(), UpdateController::adviceForCode(2));
 }
 
 void tst_UpdateController::laterHidesUntilNextCheck()
@@ -386,7 +423,7 @@ void tst_UpdateController::laterHidesUntilNextCheck()
     QCOMPARE(m_controller->page(), QStringLiteral("status"));
     // The daemon checks again: the update is offered again.
     QVERIFY(m_device->set(QStringLiteral("lastCheck"), QStringLiteral("2026-11-21T10:00:00Z")));
-    QTRY_COMPARE_WITH_TIMEOUT(m_controller->page(), QStringLiteral("available"), 3000);
+    QTRY_COMPARE_WITH_TIMEOUT(m_controller->page(), QStringLiteral("available"), 5000);
 }
 
 void tst_UpdateController::updateNowRequestsRebootAndRestarts()
@@ -415,11 +452,12 @@ void tst_UpdateController::priorityCountdownRestarts()
     QCOMPARE(m_controller->page(), QStringLiteral("priority"));
     QCOMPARE(m_controller->countdown(), 2);
     QVERIFY(!m_device->rebooted());
-    QTRY_COMPARE_WITH_TIMEOUT(m_controller->countdown(), 1, 3000);
+    QTRY_COMPARE_WITH_TIMEOUT(m_controller->countdown(), 1, 5000);
     QVERIFY(!m_device->rebooted());
+    // The service restarts the device when its countdown ends, whether a UI watches or not.
     QTRY_VERIFY_WITH_TIMEOUT(m_device->rebooted(), 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(restart.size(), 1, 5000);
     QCOMPARE(m_controller->countdown(), 0);
-    QCOMPARE(restart.size(), 1);
     QVERIFY(m_controller->isRestarting());
 }
 
@@ -440,7 +478,7 @@ void tst_UpdateController::outcomeDismissedIsPersisted()
     QCOMPARE(m_controller->page(), QStringLiteral("outcome"));
     m_controller->dismissOutcome();
     QCOMPARE(m_controller->page(), QStringLiteral("status"));
-    QCOMPARE(m_device->value(QStringLiteral("outcome")).toMap().value(QStringLiteral("seen")).toBool(), true);
+    QTRY_COMPARE_WITH_TIMEOUT(m_device->value(QStringLiteral("outcome")).toMap().value(QStringLiteral("seen")).toBool(), true, 5000);
     // A new UI process does not show it again.
     UpdateController again;
     again.setConfigFile(m_device->configPath());
@@ -568,15 +606,14 @@ void tst_UpdateController::etaFollowsTheRecentRate()
     QVERIFY(m_device->downloading(1764000, total, 3300000, 2));
     QVERIFY(openController());
     QCOMPARE(m_controller->etaText(), QStringLiteral("Estimating the time left…"));
-    QTest::qWait(1100);
+    // Another process records 1 MB more at a time; the service passes each on within two seconds.
     QVERIFY(m_device->downloading(2764000, total, 3300000, 2));
-    m_controller->refresh();
-    QTest::qWait(1100);
+    QTRY_COMPARE_WITH_TIMEOUT(m_controller->bytes(), 2764000, 5000);
     QVERIFY(m_device->downloading(3764000, total, 3300000, 2));
-    m_controller->refresh();
-    // About 2 MB in about 2.2 s: some 0.9 MB/s, 4.6 MB to go.
+    QTRY_COMPARE_WITH_TIMEOUT(m_controller->bytes(), 3764000, 5000);
+    // About 2 MB in two to four seconds: at most 1 MB/s, 4.6 MB to go.
     const qint64 eta = m_controller->eta();
-    QVERIFY2(eta >= 4 && eta <= 8, qPrintable(QString::number(eta)));
+    QVERIFY2(eta >= 4 && eta <= 20, qPrintable(QString::number(eta)));
     QVERIFY2(m_controller->rate() < 1200000, qPrintable(QString::number(m_controller->rate())));
     QVERIFY(m_controller->etaText() != QStringLiteral("About 2 seconds left"));
 }
@@ -652,12 +689,10 @@ void tst_UpdateController::lastCheckSaysWhatItFound()
     QVERIFY(openController());
     QCOMPARE(m_controller->lastCheckText(), QStringLiteral("4 Dec 2026, 20:17: no newer version"));
     QVERIFY(m_device->checked(QStringLiteral("2.1.0"), time));
-    m_controller->refresh();
-    QCOMPARE(m_controller->lastCheckText(), QStringLiteral("4 Dec 2026, 20:17: version 2.1.0 found"));
+    QTRY_COMPARE_WITH_TIMEOUT(m_controller->lastCheckText(), QStringLiteral("4 Dec 2026, 20:17: version 2.1.0 found"), 5000);
     // A later check that failed is the last check, not the last one that worked.
     QVERIFY(m_device->fail(10, QStringLiteral("cannot reach the update server: Connection refused"), QStringLiteral("E07")));
-    m_controller->refresh();
-    QVERIFY2(m_controller->lastCheckText().endsWith(QStringLiteral(": did not succeed")), qPrintable(m_controller->lastCheckText()));
+    QTRY_VERIFY2_WITH_TIMEOUT(m_controller->lastCheckText().endsWith(QStringLiteral(": did not succeed")), qPrintable(m_controller->lastCheckText()), 5000);
 }
 
 void tst_UpdateController::datesInOneFormat_data()
@@ -692,14 +727,14 @@ void tst_UpdateController::failedOutcomeNotRepeatedAsError()
     QCOMPARE(m_controller->page(), QStringLiteral("outcome"));
     m_controller->dismissOutcome();
     QCOMPARE(m_controller->page(), QStringLiteral("status"));
+    QTRY_COMPARE_WITH_TIMEOUT(m_device->value(QStringLiteral("outcome")).toMap().value(QStringLiteral("seen")).toBool(), true, 5000);
     UpdateController again;
     again.setConfigFile(m_device->configPath());
     QVERIFY(again.open());
     QCOMPARE(again.page(), QStringLiteral("status"));
     // A new failure after it is shown.
     QVERIFY(m_device->fail(10, QStringLiteral("cannot reach the update server"), QStringLiteral("E07")));
-    again.refresh();
-    QCOMPARE(again.page(), QStringLiteral("error"));
+    QTRY_COMPARE_WITH_TIMEOUT(again.page(), QStringLiteral("error"), 5000);
 }
 
 void tst_UpdateController::outcomeReasonsInGerman_data()
@@ -761,8 +796,7 @@ void tst_UpdateController::urgentWhileRestarting()
     QVERIFY(openController());
     QVERIFY(!m_controller->isUrgent());
     QVERIFY(m_device->stage(QStringLiteral("2.1.0"), false) && m_device->requestReboot());
-    m_controller->refresh();
-    QCOMPARE(m_controller->page(), QStringLiteral("progress"));
+    QTRY_COMPARE_WITH_TIMEOUT(m_controller->page(), QStringLiteral("progress"), 5000);
     QVERIFY(m_controller->isUrgent());
 }
 
