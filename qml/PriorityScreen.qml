@@ -37,7 +37,9 @@ ScreenPage {
         spacing: 16
         Label {
             objectName: "countdownNumber"
+            // both: a RowLayout in Qt 6.4 does not always lay out again when only the minimum grows (0 -> 10)
             Layout.minimumWidth: implicitWidth
+            Layout.preferredWidth: implicitWidth
             visible: !screen.controller.restarting
             text: screen.controller.countdown
             font.pixelSize: 48

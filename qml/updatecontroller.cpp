@@ -258,7 +258,7 @@ QString UpdateController::page() const
     const QString s = m_seen.state;
     if (s == QLatin1String("rebootPending") && isPriority())
         return QStringLiteral("priority");
-    if (m_job == Job::Download || operation() == kDownload || s == QLatin1String("downloading") || s == QLatin1String("installing")
+    if (m_job == Job::Download || m_job == Job::Install || operation() == kDownload || s == QLatin1String("downloading") || s == QLatin1String("installing")
         || s == QLatin1String("rebootPending"))
         return QStringLiteral("progress");
     const QJsonObject e = effectiveError();
