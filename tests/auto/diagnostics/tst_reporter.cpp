@@ -52,6 +52,12 @@ private Q_SLOTS:
     void e09_queueIsBounded();
     void e09_previewPrintsWhatIsSent();
     void e21_e32_e39_downloadStartAndEndAreLogged();
+    // added with the mutation run (tests/mutations/mutations.txt): each kills mutations the tests above let live
+    void e09_reporterSendsNothingWithoutConsent();
+    void e09_consentRevokedDuringARoundStopsIt();
+    void e13_e09_tokenGoesOnlyToTheUpdateServer();
+    void e53_e08_e09_failedInstallIsQueuedWithConsent_data();
+    void e53_e08_e09_failedInstallIsQueuedWithConsent();
 
 private:
     struct Cycle {
@@ -565,6 +571,149 @@ void tst_Reporter::e21_e32_e39_downloadStartAndEndAreLogged()
              log.out.constData());
     QVERIFY2(QRegularExpression(QStringLiteral("E32 +download of version 1\\.1\\.0 finished \\(262144 bytes\\)")).match(QString::fromUtf8(log.out)).hasMatch(),
              log.out.constData());
+}
+
+void tst_Reporter::e09_reporterSendsNothingWithoutConsent()
+{
+    // The reporter keeps its own promise: without consent it neither queues nor sends, whoever
+    // calls it (the engine asks only with consent; boot-complete's enqueue is another caller).
+    QVERIFY(!makeDevice(m_diag->url(), m_diag->url(QStringLiteral("/diag/"))).isEmpty());
+    const Config config = m_fx.config();
+    auto journal = m_fx.journal();
+    QVERIFY(journal);
+    const int before = m_diag->requestCount(QStringLiteral("/diag/"));
+    DiagnosticsReporter reporter(config, journal.get());
+    const Error error{ExitCode::ServerUnreachable, QStringLiteral("the update server could not be reached"), QStringLiteral("E07"), {}};
+    reporter.enqueue(error);
+    reporter.report(error);
+    QDeadlineTimer deadline(10000);
+    while (reporter.isBusy() && !deadline.hasExpired())
+        QTest::qWait(20);
+    QTest::qWait(300);
+    QVERIFY(diagnostics::queuedReports(config).isEmpty());
+    QCOMPARE(m_diag->requestCount(QStringLiteral("/diag/")), before);
+    QVERIFY(!journal->keys().contains(QStringLiteral("deviceId")));
+}
+
+void tst_Reporter::e09_consentRevokedDuringARoundStopsIt()
+{
+    // Three reports wait; consent is revoked (by the UI, in another process) while the first is
+    // on its way: that one arrives, the others never leave, and the queue is emptied.
+    const quint16 down = FaultServer::unusedPort();
+    QVERIFY(!makeDevice(QUrl(QStringLiteral("https://127.0.0.1:%1/s16/stable/").arg(down)),
+                        QUrl(QStringLiteral("https://127.0.0.1:%1/diag/").arg(down)), {}, QStringLiteral("1.1.0"))
+                 .isEmpty());
+    QVERIFY(diagnostics::setConsent(m_fx.config(), *m_fx.journal(), true));
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(runCycle(false).error);
+    QCOMPARE(diagnostics::queuedReports(m_fx.config()).size(), 3);
+    setConfig(QStringLiteral("diagnostics/url"), m_diag->url(QStringLiteral("/diag/")).toString());
+    const QString id = deviceId();
+
+    const Config config = m_fx.config();
+    auto journal = m_fx.journal();
+    auto other = m_fx.journal(); // the other process's view of the same journal
+    DiagnosticsReporter reporter(config, journal.get());
+    QStringList sent;
+    connect(&reporter, &DiagnosticsReporter::sent, this, [&](const QString &name) {
+        sent.append(name);
+        (void)other->set(QStringLiteral("consent"), false); // its queue is not emptied yet
+    });
+    reporter.flush(true);
+    QDeadlineTimer deadline(20000);
+    while (reporter.isBusy() && !deadline.hasExpired())
+        QTest::qWait(20);
+    QVERIFY(!reporter.isBusy());
+    QTest::qWait(300);
+    QCOMPARE(sent.size(), 1);
+    QCOMPARE(m_diag->requestCount(QStringLiteral("/diag/") + id), 1);
+    QVERIFY(diagnostics::queuedReports(config).isEmpty());
+}
+
+void tst_Reporter::e13_e09_tokenGoesOnlyToTheUpdateServer()
+{
+    // The device's bearer token authenticates it to the update server only: a diagnostics
+    // server elsewhere (another port here) never sees it.
+    const QString token = QStringLiteral("only-for-updates-5150");
+    NginxServer::Options o;
+    o.bearerToken = token;
+    auto updates = startRepoServer(m_badSigRepo, o);
+    QVERIFY(updates);
+    const QString tokenFile = m_fx.deviceDir() + QStringLiteral("-token");
+    {
+        QFile f(tokenFile);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(token.toUtf8() + '\n');
+    }
+    QVERIFY(!makeDevice(updates->url(), m_diag->url(QStringLiteral("/diag/")), {{QStringLiteral("server/tokenFile"), tokenFile}}).isEmpty());
+    QVERIFY(diagnostics::setConsent(m_fx.config(), *m_fx.journal(), true));
+    const Cycle cycle = runCycle(false);
+    QVERIFY(cycle.error);
+    QCOMPARE(cycle.error->code, ExitCode::MetadataRejected); // the token was good for the update server
+    const QString id = deviceId();
+    QTRY_COMPARE(m_diag->requestCount(QStringLiteral("/diag/") + id + QLatin1Char('/')), 1);
+    const QStringList puts = m_diag->accessLog().filter(QStringLiteral("PUT /diag/") + id);
+    QCOMPARE(puts.size(), 1);
+    QVERIFY2(puts.first().startsWith(QStringLiteral("201 ")) && !puts.first().contains(token) && !puts.first().contains(QStringLiteral("Bearer")),
+             qPrintable(puts.first()));
+}
+
+void tst_Reporter::e53_e08_e09_failedInstallIsQueuedWithConsent_data()
+{
+    QTest::addColumn<bool>("consent");
+    QTest::newRow("consent") << true;
+    QTest::newRow("no consent") << false;
+}
+
+void tst_Reporter::e53_e08_e09_failedInstallIsQueuedWithConsent()
+{
+    // The old system is back after a failed install: `s16-update boot-complete` reports it
+    // (E53), logs it (E08) and, with consent, queues a report for the next check (E09): the
+    // network may not be up this early in the boot.
+    QFETCH(bool, consent);
+    const QString conf = makeDevice(m_diag->url(), m_diag->url(QStringLiteral("/diag/")));
+    QVERIFY(!conf.isEmpty());
+    {
+        auto j = m_fx.journal();
+        QVERIFY(diagnostics::setConsent(m_fx.config(), *j, consent));
+        const QJsonObject failure{{QStringLiteral("code"), toInt(ExitCode::InstallFailed)},
+                                  {QStringLiteral("message"), QStringLiteral("the services are not healthy")},
+                                  {QStringLiteral("edge"), QStringLiteral("E62")},
+                                  {QStringLiteral("detail"), QStringLiteral("health: exit 1")}};
+        QVERIFY(j->set(QStringLiteral("install"), QJsonObject{{QStringLiteral("step"), QStringLiteral("rebootOld")},
+                                                              {QStringLiteral("targetSlot"), QStringLiteral("B")},
+                                                              {QStringLiteral("fallbackSlot"), QStringLiteral("A")},
+                                                              {QStringLiteral("version"), QStringLiteral("1.1.0")},
+                                                              {QStringLiteral("previousVersion"), QStringLiteral("1.0.0")},
+                                                              {QStringLiteral("migrated"), false},
+                                                              {QStringLiteral("error"), failure}}));
+    }
+    const int before = m_diag->requestCount(QStringLiteral("/diag/"));
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("S16_BOOTED_SLOT"), QStringLiteral("A"));
+    const ToolResult r = runTool(QStringLiteral("s16-update"), {QStringLiteral("boot-complete"), QStringLiteral("--json"),
+                                                               QStringLiteral("--config"), conf}, env);
+    QCOMPARE(r.exitCode, toInt(ExitCode::InstallFailed));
+    const QJsonObject out = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(out.value(QStringLiteral("edges")).toArray(), QJsonArray{QStringLiteral("E53")});
+    QCOMPARE(out.value(QStringLiteral("code")).toInt(), toInt(ExitCode::InstallFailed));
+    const QList<LogEntry> log = m_fx.journal()->entries();
+    QVERIFY(!log.isEmpty());
+    QCOMPARE(log.last().event, QStringLiteral("installFailed"));
+    QCOMPARE(log.last().edge, QStringLiteral("E62"));
+    const QStringList queued = diagnostics::queuedReports(m_fx.config());
+    QTest::qWait(300);
+    QCOMPARE(m_diag->requestCount(QStringLiteral("/diag/")), before); // queued only, sent by the next check
+    if (!consent) {
+        QVERIFY(queued.isEmpty());
+        return;
+    }
+    QCOMPARE(queued.size(), 1);
+    QFile f(diagnostics::queueDir(m_fx.config()) + QLatin1Char('/') + queued.first());
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QJsonObject failure = QJsonDocument::fromJson(f.readAll()).object().value(QStringLiteral("failure")).toObject();
+    QCOMPARE(failure.value(QStringLiteral("edge")).toString(), QStringLiteral("E62"));
+    QCOMPARE(failure.value(QStringLiteral("code")).toInt(), toInt(ExitCode::InstallFailed));
 }
 
 QTEST_GUILESS_MAIN(tst_Reporter)

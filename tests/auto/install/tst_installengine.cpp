@@ -5,6 +5,8 @@
 #include "installdevice.h"
 #include "install/recoveryengine.h"
 
+#include <algorithm>
+
 #include <QProcess>
 #include <QSignalSpy>
 #include <QThread>
@@ -37,6 +39,14 @@ private Q_SLOTS:
     void bootCompleteOnOrdinaryBootRefillsCounter();
     void engineLockOfThisProcessIsAcceptedOthersRefused();
     void recoveryEngineJobRunsOffTheGuiThread();
+    // added with the mutation run (tests/mutations/mutations.txt): each kills mutations the tests above let live
+    void e65_successIsLogged();
+    void e48_e53_failureIsLogged();
+    void e46_e48_imageAndSavedSumReplacedTogether();
+    void e55_databaseAlreadyAtTheSchemaIsLeftAlone();
+    void e56_e57_e59_failedBackupLeavesTheDatabase();
+    void e59_e60_failedRestoreIsTriedAgainAtTheNextBoot();
+    void e61_e62_e64_failedReloadRevertsSlot();
 
 private:
     std::unique_ptr<Device> m_device;
@@ -462,6 +472,176 @@ void tst_InstallEngine::recoveryEngineJobRunsOffTheGuiThread()
                                                  InstallStage::Migrate, InstallStage::RestartServices, InstallStage::Done}));
     QVERIFY(lastBytes > 0);
     QCOMPARE(d.slotSum(QStringLiteral("B")), *sha256Hex(d.path(QStringLiteral("update/staged/s16-2.0.0.img"))));
+}
+
+namespace {
+
+// The device's event log, the newest last.
+QList<LogEntry> logOf(const Device &d)
+{
+    auto journal = Journal::open(d.config().device.stateDir);
+    return journal ? (*journal)->entries() : QList<LogEntry>();
+}
+
+} // namespace
+
+void tst_InstallEngine::e65_successIsLogged()
+{
+    // E65: "log success, message to the app": the outcome for the app and an entry in the log.
+    Device &d = *m_device;
+    QString why;
+    QVERIFY2(d.stage({}, &why), qPrintable(why));
+    QVERIFY(d.powerOn().report.status);
+    const auto fresh = d.powerOn();
+    QVERIFY(fresh.report.status);
+    const QList<LogEntry> log = logOf(d);
+    QVERIFY(!log.isEmpty());
+    const LogEntry &last = log.last();
+    QCOMPARE(last.event, QStringLiteral("updated"));
+    QCOMPARE(last.edge, QStringLiteral("E65"));
+    QCOMPARE(last.level, LogEntry::Level::Info);
+    QCOMPARE(last.code, 0);
+    QVERIFY2(last.message.contains(kNewVersion) && last.message.contains(QStringLiteral("slot B")), qPrintable(last.message));
+    QCOMPARE(std::count_if(log.cbegin(), log.cend(), [](const LogEntry &e) { return e.event == QStringLiteral("updated"); }), 1);
+}
+
+void tst_InstallEngine::e48_e53_failureIsLogged()
+{
+    // E53 -> E08: the old system logs the failed update once, with the code and edge of the failure.
+    Device &d = *m_device;
+    QString why;
+    StageOptions options;
+    options.tamper = QStringLiteral("imageByte");
+    QVERIFY2(d.stage(options, &why), qPrintable(why));
+    QVERIFY(!d.powerOn().report.status);
+    QVERIFY(logOf(d).isEmpty() || logOf(d).last().event != QStringLiteral("installFailed")); // recovery does not log it
+    const auto old = d.powerOn();
+    QCOMPARE(pathText(old.report.path), pathText(edges({Edge::E53})));
+    const QList<LogEntry> log = logOf(d);
+    QVERIFY(!log.isEmpty());
+    const LogEntry &last = log.last();
+    QCOMPARE(last.event, QStringLiteral("installFailed"));
+    QCOMPARE(last.level, LogEntry::Level::Error);
+    QCOMPARE(last.code, 15);
+    QCOMPARE(last.edge, QStringLiteral("E48"));
+    QVERIFY2(last.message.contains(QStringLiteral("damaged")), qPrintable(last.message));
+    QCOMPARE(d.journal(QStringLiteral("lastError")).toObject().value(QStringLiteral("edge")).toString(), QStringLiteral("E48"));
+    // reported once: a later boot logs nothing more
+    QVERIFY(d.powerOn().report.path.isEmpty());
+    const QList<LogEntry> later = logOf(d);
+    QCOMPARE(std::count_if(later.cbegin(), later.cend(), [](const LogEntry &e) { return e.event == QStringLiteral("installFailed"); }), 1);
+}
+
+void tst_InstallEngine::e46_e48_imageAndSavedSumReplacedTogether()
+{
+    // The image and its saved sum replaced so that they agree: only the signed manifest's sum
+    // tells, so recovery compares against that too.
+    Device &d = *m_device;
+    QString why;
+    QVERIFY2(d.stage(noSchema(), &why), qPrintable(why));
+    const QString image = d.path(QStringLiteral("update/staged/s16-2.0.0.img"));
+    {
+        QFile f(image);
+        QVERIFY(f.open(QIODevice::ReadWrite));
+        f.seek(1000);
+        const char c = f.peek(1).at(0);
+        f.write(QByteArray(1, char(c ^ 0x20)));
+    }
+    const auto sum = sha256Hex(image);
+    QVERIFY(sum);
+    QVERIFY(writeFile(image + QStringLiteral(".sha256"), sum->toLatin1() + "  s16-2.0.0.img\n"));
+    const auto recovery = d.powerOn();
+    QVERIFY(!recovery.report.status);
+    QCOMPARE(recovery.report.status.error().code, ExitCode::IntegrityMismatch);
+    QCOMPARE(pathText(recovery.report.path), pathText(edges({Edge::E44, Edge::E45, Edge::E46, Edge::E48})));
+    QCOMPARE(d.slotSum(QStringLiteral("A")), d.oldSum());
+    QCOMPARE(d.env().value(QStringLiteral("BOOT_ORDER")), QStringLiteral("A B"));
+}
+
+void tst_InstallEngine::e55_databaseAlreadyAtTheSchemaIsLeftAlone()
+{
+    Device &d = *m_device;
+    QString why;
+    QVERIFY2(d.stage({}, &why), qPrintable(why));
+    d.sql(QStringLiteral("PRAGMA user_version=%1").arg(kNewSchema));
+    const auto recovery = d.powerOn();
+    QVERIFY2(recovery.report.status, qPrintable(recovery.report.status ? QString() : recovery.report.status.error().message));
+    QCOMPARE(pathText(recovery.report.path), pathText(edges({Edge::E44, Edge::E45, Edge::E46, Edge::E47, Edge::E49,
+                                                             Edge::E50, Edge::E55})));
+    QVERIFY(!QFileInfo::exists(d.path(QStringLiteral("app.db.s16-backup"))));
+    QCOMPARE(d.journal(QStringLiteral("install")).toObject().value(QStringLiteral("migrated")).toBool(), false);
+}
+
+void tst_InstallEngine::e56_e57_e59_failedBackupLeavesTheDatabase()
+{
+    Device &d = *m_device;
+    QString why;
+    QVERIFY2(d.stage({}, &why), qPrintable(why));
+    qputenv("S16_FAULT", "backup");
+    const auto recovery = d.powerOn();
+    qunsetenv("S16_FAULT");
+    QCOMPARE(exitCodeOf(recovery.report), 20);
+    QCOMPARE(pathText(recovery.report.path),
+             pathText(edges({Edge::E44, Edge::E45, Edge::E46, Edge::E47, Edge::E49, Edge::E50, Edge::E54, Edge::E56,
+                             Edge::E57, Edge::E59, Edge::E60, Edge::E52})));
+    QCOMPARE(d.dbVersion(), kOldSchema); // never migrated without a backup
+    QCOMPARE(d.sql(QStringLiteral("SELECT group_concat(name) FROM pragma_table_info('notes')")), QStringLiteral("id,text"));
+    QCOMPARE(d.slotState(QStringLiteral("B")), QStringLiteral("bad"));
+    QCOMPARE(d.env().value(QStringLiteral("BOOT_ORDER")), QStringLiteral("A B"));
+}
+
+void tst_InstallEngine::e59_e60_failedRestoreIsTriedAgainAtTheNextBoot()
+{
+    // The migration failed and so did putting the backup back: the step stays in the journal
+    // and recovery starts again, before anything else, until the database is restored.
+    Device &d = *m_device;
+    QString why;
+    StageOptions options;
+    options.migration3 = "CREATE TABLE t3(a);\nINSERT INTO no_such_table VALUES (1);\n";
+    QVERIFY2(d.stage(options, &why), qPrintable(why));
+    qputenv("S16_FAULT", "restore");
+    const auto first = d.powerOn();
+    qunsetenv("S16_FAULT");
+    QCOMPARE(first.decision.mode, BootDecision::Mode::Recovery);
+    QVERIFY(!first.report.status);
+    QCOMPARE(pathText(first.report.path).right(11), QStringLiteral("E56 E57 E59"));
+    QCOMPARE(d.dbVersion(), 2); // step 2 had committed; the backup is not back yet
+    QCOMPARE(d.journal(QStringLiteral("install")).toObject().value(QStringLiteral("step")).toString(), QStringLiteral("revertMigration"));
+    QCOMPARE(d.env().value(QStringLiteral("S16_RECOVERY")), QStringLiteral("1"));
+
+    const auto second = d.powerOn();
+    QCOMPARE(second.decision.mode, BootDecision::Mode::Recovery);
+    QCOMPARE(pathText(second.report.path), pathText(edges({Edge::E60, Edge::E52})));
+    QCOMPARE(exitCodeOf(second.report), 20);
+    QCOMPARE(d.dbVersion(), kOldSchema);
+    QCOMPARE(d.sql(QStringLiteral("SELECT count(*) FROM notes")), QStringLiteral("2"));
+    QCOMPARE(d.env().value(QStringLiteral("BOOT_ORDER")), QStringLiteral("A B"));
+}
+
+void tst_InstallEngine::e61_e62_e64_failedReloadRevertsSlot()
+{
+    // The services cannot be reloaded on the new system (its health check would pass).
+    Device &d = *m_device;
+    QString why;
+    QVERIFY2(d.stage(noSchema(), &why), qPrintable(why));
+    QVERIFY(d.powerOn().report.status);
+    QFile conf(d.path(QStringLiteral("update.conf")));
+    QVERIFY(conf.open(QIODevice::ReadOnly));
+    QByteArray ini = conf.readAll();
+    conf.close();
+    QVERIFY(ini.contains("reload=true\n"));
+    ini.replace("reload=true\n", "reload=exit 3\n");
+    QVERIFY(writeFile(d.path(QStringLiteral("update-badreload.conf")), ini));
+    const auto config = loadConfig(d.path(QStringLiteral("update-badreload.conf")));
+    QVERIFY(config);
+    const BootDecision decision = d.bootloader();
+    QCOMPARE(decision.slot, QStringLiteral("B"));
+    const InstallReport report = runBootComplete(*config, decision.slot);
+    QCOMPARE(pathText(report.path), pathText(edges({Edge::E61, Edge::E62, Edge::E64, Edge::E52})));
+    QCOMPARE(exitCodeOf(report), 20);
+    QVERIFY2(report.status.error().detail.contains(QStringLiteral("exit 3")), qPrintable(report.status.error().detail));
+    QCOMPARE(d.slotState(QStringLiteral("B")), QStringLiteral("bad"));
+    QCOMPARE(d.env().value(QStringLiteral("BOOT_ORDER")), QStringLiteral("A B"));
 }
 
 S16_INSTALL_TEST_MAIN(tst_InstallEngine)

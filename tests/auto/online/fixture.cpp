@@ -11,6 +11,7 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QTest>
+#include <QTimer>
 
 namespace s16::test {
 
@@ -130,7 +131,26 @@ OnlineFixture::Run OnlineFixture::run(bool download)
         engine.check();
     if (done.isEmpty() && !done.wait(60000))
         qWarning() << "engine did not finish";
-    return Run{engine.error(), engine.flow().path(), engine.checkResult()};
+    return Run{engine.error(), engine.flow().path(), engine.checkResult(), {}};
+}
+
+OnlineFixture::Run OnlineFixture::runWithClock(bool download)
+{
+    auto j = journal();
+    UpdateEngine engine(config(), j.get());
+    QList<int> waits;
+    engine.setWait([&waits](std::chrono::seconds wait, QObject *context, std::function<void()> then) {
+        waits.append(int(wait.count()));
+        QTimer::singleShot(0, context, std::move(then));
+    });
+    QSignalSpy done(&engine, &UpdateEngine::finished);
+    if (download)
+        engine.download();
+    else
+        engine.check();
+    if (done.isEmpty() && !done.wait(60000))
+        qWarning() << "engine did not finish";
+    return Run{engine.error(), engine.flow().path(), engine.checkResult(), waits};
 }
 
 OnlineFixture::Run OnlineFixture::install()
@@ -138,7 +158,7 @@ OnlineFixture::Run OnlineFixture::install()
     auto j = journal();
     UpdateEngine engine(config(), j.get());
     auto r = engine.install();
-    return Run{r ? std::nullopt : std::optional<Error>(r.error()), engine.flow().path(), {}};
+    return Run{r ? std::nullopt : std::optional<Error>(r.error()), engine.flow().path(), {}, {}};
 }
 
 std::unique_ptr<NginxServer> startRepoServer(const QString &root, NginxServer::Options o)

@@ -49,8 +49,12 @@ public:
         std::optional<Error> error;
         QList<Edge> path;
         CheckResult check;
+        QList<int> waits;  // runWithClock: the seconds waited before each further try
     };
     Run run(bool download);
+    // As run(), with a clock that notes each wait before another try (E04, E24) and goes on
+    // at once: the waits the engine chose, without waiting for them.
+    Run runWithClock(bool download);
     Run install();
     [[nodiscard]] std::unique_ptr<Journal> journal() const;
     [[nodiscard]] Config config() const;

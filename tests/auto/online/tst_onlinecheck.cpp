@@ -10,6 +10,7 @@
 #include "publisher.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QSettings>
 #include <QJsonObject>
@@ -43,6 +44,18 @@ private Q_SLOTS:
     void e18_keyRotation();
     void e08_errorIsLoggedForTheApp();
     void plainHttpRefusedWithoutOptIn();
+    // added with the mutation run (tests/mutations/mutations.txt): each kills mutations the tests above let live
+    void e04_e05_e06_waitBeforeEachTry_data();
+    void e04_e05_e06_waitBeforeEachTry();
+    void e04_e06_busyServerIsTriedAgain_data();
+    void e04_e06_busyServerIsTriedAgain();
+    void e15_refusedStatusIsAuthenticationRejected_data();
+    void e15_refusedStatusIsAuthenticationRejected();
+    void e17_unreadableRunningVersionCountsAsOlder();
+    void e18_replayRefusedByVersionOrByDate_data();
+    void e18_replayRefusedByVersionOrByDate();
+    void e04_e06_busySignatureIsTriedAgain();
+    void e06_eachTryConnectsAnew();
 
 private:
     OnlineFixture m_fx;
@@ -423,6 +436,206 @@ void tst_OnlineCheck::plainHttpRefusedWithoutOptIn()
     const auto c = loadConfig(m_fx.deviceDir() + QStringLiteral("/update.conf"));
     QVERIFY(!c);
     QCOMPARE(toError(c.error()).code, ExitCode::Usage);
+}
+
+void tst_OnlineCheck::e04_e05_e06_waitBeforeEachTry_data()
+{
+    QTest::addColumn<int>("interval");        // server/retryIntervalSeconds
+    QTest::addColumn<QByteArray>("retryAfter"); // the 503's Retry-After; empty: none
+    QTest::addColumn<int>("expected");        // seconds the engine waits before each further try
+    QTest::newRow("the configured interval") << 30 << QByteArray() << 30;
+    QTest::newRow("a longer Retry-After") << 5 << QByteArray("120") << 120;
+    QTest::newRow("a shorter Retry-After") << 45 << QByteArray("2") << 45;
+    QTest::newRow("Retry-After beyond an hour") << 5 << QByteArray("86400") << 3600;
+}
+
+void tst_OnlineCheck::e04_e05_e06_waitBeforeEachTry()
+{
+    // The engine's clock is the test's: the waits are seen, not waited for.
+    QFETCH(int, interval);
+    QFETCH(QByteArray, retryAfter);
+    QFETCH(int, expected);
+    FaultServer server;
+    const auto &pki = TestPki::shared();
+    QVERIFY(server.start({m_repo, QStringLiteral("/s16/"), pki.server().cert, pki.server().key}));
+    FaultServer::Headers headers;
+    if (!retryAfter.isEmpty())
+        headers.append({"Retry-After", retryAfter});
+    server.setFault(QStringLiteral("/s16/manifest.json"), FaultServer::Fault::httpStatus(503, headers).firstRequests(2));
+    QVERIFY(!m_fx.makeDevice(server.url(QStringLiteral("/s16/")),
+                             {{QStringLiteral("server/retryIntervalSeconds"), QString::number(interval)}}).isEmpty());
+    QElapsedTimer clock;
+    clock.start();
+    const auto run = m_fx.runWithClock(false);
+    QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
+    QCOMPARE(run.waits, (QList<int>{expected, expected}));
+    QVERIFY(pathContains(run.path, {Edge::E02, Edge::E04, Edge::E05, Edge::E06, Edge::E02, Edge::E04, Edge::E05, Edge::E06, Edge::E02, Edge::E03}));
+    QCOMPARE(server.requestCount(QStringLiteral("/s16/manifest.json")), 3);
+    QVERIFY(clock.elapsed() < 20000); // nothing was waited for
+}
+
+void tst_OnlineCheck::e04_e06_busyServerIsTriedAgain_data()
+{
+    QTest::addColumn<int>("status");
+    for (int status : {408, 429, 500, 504})
+        QTest::addRow("HTTP %d", status) << status;
+}
+
+void tst_OnlineCheck::e04_e06_busyServerIsTriedAgain()
+{
+    QFETCH(int, status);
+    FaultServer server;
+    const auto &pki = TestPki::shared();
+    QVERIFY(server.start({m_repo, QStringLiteral("/s16/"), pki.server().cert, pki.server().key}));
+    server.setFault(QStringLiteral("/s16/manifest.json"), FaultServer::Fault::httpStatus(status).firstRequests(1));
+    QVERIFY(!m_fx.makeDevice(server.url(QStringLiteral("/s16/"))).isEmpty());
+    const auto run = m_fx.run(false);
+    QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
+    QCOMPARE(pathString(run.path).left(23), QStringLiteral("E01 E02 E04 E05 E06 E02"));
+    QCOMPARE(server.requestCount(QStringLiteral("/s16/manifest.json")), 2);
+    QVERIFY(run.check.available);
+}
+
+void tst_OnlineCheck::e15_refusedStatusIsAuthenticationRejected_data()
+{
+    // The test servers answer a missing token with 401 and a refused client certificate with
+    // 400 or a failed handshake (e15_authenticationRejected); a server may also say 403, and
+    // it may protect the signature only.
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<int>("status");
+    for (const char *file : {"manifest.json", "manifest.json.sig"}) {
+        for (int status : {401, 403})
+            QTest::addRow("%s %d", file, status) << QString::fromLatin1(file) << status;
+    }
+}
+
+void tst_OnlineCheck::e15_refusedStatusIsAuthenticationRejected()
+{
+    QFETCH(QString, file);
+    QFETCH(int, status);
+    FaultServer server;
+    const auto &pki = TestPki::shared();
+    QVERIFY(server.start({m_repo, QStringLiteral("/s16/"), pki.server().cert, pki.server().key}));
+    server.setFault(QStringLiteral("/s16/") + file, FaultServer::Fault::httpStatus(status));
+    QVERIFY(!m_fx.makeDevice(server.url(QStringLiteral("/s16/"))).isEmpty());
+    const auto run = m_fx.run(false);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::AuthRejected);
+    QCOMPARE(run.error->edge, QStringLiteral("E15"));
+    QCOMPARE(pathString(run.path), QStringLiteral("E01 E02 E03 E10 E11 E13 E15 E08"));
+    QCOMPARE(server.requestCount(QStringLiteral("/s16/") + file), 1); // not tried again
+    QCOMPARE(m_fx.journal()->value(QStringLiteral("lastError")).toObject().value(QStringLiteral("code")).toInt(),
+             toInt(ExitCode::AuthRejected));
+}
+
+void tst_OnlineCheck::e17_unreadableRunningVersionCountsAsOlder()
+{
+    // A device whose version file was damaged can still be repaired by the next release.
+    auto nginx = startRepoServer(m_repo);
+    QVERIFY(nginx);
+    QVERIFY(!m_fx.makeDevice(nginx->url(), {}, QStringLiteral("not a version")).isEmpty());
+    const auto run = m_fx.run(false);
+    QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
+    QVERIFY(run.check.available);
+    QCOMPARE(run.path.last(), Edge::E17);
+}
+
+void tst_OnlineCheck::e18_replayRefusedByVersionOrByDate_data()
+{
+    // Each of the two comparisons alone refuses a replayed manifest (TUF's rollback attack).
+    QTest::addColumn<QString>("trustedVersion");
+    QTest::addColumn<QString>("trustedReleased");
+    QTest::addColumn<QString>("servedVersion");
+    QTest::addColumn<QString>("servedReleased");
+    QTest::newRow("an older version released later") << QStringLiteral("1.2.0") << QStringLiteral("2025-01-01T00:00:00Z")
+                                                     << QStringLiteral("1.1.0") << QStringLiteral("2025-06-01T00:00:00Z");
+    QTest::newRow("the same version released earlier") << QStringLiteral("1.1.0") << QStringLiteral("2025-06-01T00:00:00Z")
+                                                       << QStringLiteral("1.1.0") << QStringLiteral("2025-01-01T00:00:00Z");
+}
+
+void tst_OnlineCheck::e18_replayRefusedByVersionOrByDate()
+{
+    QFETCH(QString, trustedVersion);
+    QFETCH(QString, trustedReleased);
+    QFETCH(QString, servedVersion);
+    QFETCH(QString, servedReleased);
+    QTemporaryDir dir;
+    // A release as published, then its "released" set and signed again by the release key.
+    const auto publishAt = [&](const QString &repo, const QString &version, const QString &released) -> bool {
+        Release r;
+        r.version = version;
+        if (!m_fx.publish(repo, r))
+            return false;
+        QFile m(repo + QStringLiteral("/manifest.json"));
+        if (!m.open(QIODevice::ReadWrite))
+            return false;
+        QByteArray bytes = m.readAll();
+        const qsizetype at = bytes.indexOf("\"released\"");
+        const qsizetype from = bytes.indexOf('"', at + 10) + 1;
+        const qsizetype to = bytes.indexOf('"', from);
+        if (at < 0 || from <= 0 || to < from)
+            return false;
+        bytes.replace(from, to - from, released.toLatin1());
+        m.resize(0);
+        m.write(bytes);
+        m.close();
+        const auto sig = crypto::sign(m_fx.privateKey(), bytes);
+        QFile s(repo + QStringLiteral("/manifest.json.sig"));
+        return sig && s.open(QIODevice::WriteOnly) && s.write(*sig) == sig->size();
+    };
+    QVERIFY(publishAt(dir.filePath(QStringLiteral("trusted")), trustedVersion, trustedReleased));
+    QVERIFY(publishAt(dir.filePath(QStringLiteral("served")), servedVersion, servedReleased));
+    auto trusted = startRepoServer(dir.filePath(QStringLiteral("trusted")));
+    QVERIFY(trusted);
+    QVERIFY(!m_fx.makeDevice(trusted->url()).isEmpty());
+    const auto first = m_fx.run(false);
+    QVERIFY2(!first.error, qPrintable(first.error ? first.error->message : QString()));
+    auto served = startRepoServer(dir.filePath(QStringLiteral("served")));
+    QVERIFY(served);
+    QSettings s(m_fx.deviceDir() + QStringLiteral("/update.conf"), QSettings::IniFormat);
+    s.setValue(QStringLiteral("server/url"), served->url().toString());
+    s.sync();
+    const auto run = m_fx.run(false);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::MetadataRejected);
+    QCOMPARE(pathString(run.path), QStringLiteral("E01 E02 E03 E10 E11 E13 E14 E16 E18 E08"));
+    QVERIFY2(run.error->message.contains(QStringLiteral("replayed")), qPrintable(run.error->message));
+    QCOMPARE(m_fx.journal()->value(QStringLiteral("lastTrusted")).toObject().value(QStringLiteral("version")).toString(), trustedVersion);
+}
+
+void tst_OnlineCheck::e04_e06_busySignatureIsTriedAgain()
+{
+    // Busy for manifest.json.sig alone: another try, like a busy manifest.json (not E18).
+    FaultServer server;
+    const auto &pki = TestPki::shared();
+    QVERIFY(server.start({m_repo, QStringLiteral("/s16/"), pki.server().cert, pki.server().key}));
+    server.setFault(QStringLiteral("/s16/manifest.json.sig"), FaultServer::Fault::httpStatus(503).firstRequests(1));
+    QVERIFY(!m_fx.makeDevice(server.url(QStringLiteral("/s16/"))).isEmpty());
+    const auto run = m_fx.run(false);
+    QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
+    QCOMPARE(countOf(run.path, Edge::E04), 1);
+    QCOMPARE(server.requestCount(QStringLiteral("/s16/manifest.json.sig")), 2);
+    QVERIFY(run.check.available);
+}
+
+void tst_OnlineCheck::e06_eachTryConnectsAnew()
+{
+    // A server that is busy for the first request of every connection: a try made on the
+    // connection kept alive from the try before would get through. Each try connects (and
+    // checks the certificate) anew, so all of them meet a first request and the check fails.
+    NginxServer::Options o;
+    o.extraServerConfig = QStringLiteral("    location = /s16/stable/manifest.json {\n"
+                                         "      alias %1/manifest.json;\n"
+                                         "      if ($connection_requests = 1) { return 503; }\n"
+                                         "    }\n").arg(QDir(m_repo).absolutePath());
+    auto nginx = startRepoServer(m_repo, o);
+    QVERIFY(nginx);
+    QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
+    const auto run = m_fx.run(false);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::ServerUnreachable);
+    QCOMPARE(countOf(run.path, Edge::E06), 2);
+    QTRY_COMPARE(nginx->accessLog().filter(QStringLiteral("503 ")).size(), 3);
 }
 
 QTEST_GUILESS_MAIN(tst_OnlineCheck)

@@ -10,11 +10,13 @@
 #include "common/fileutil.h"
 
 #include <QDir>
+#include <QDirIterator>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QJsonObject>
 #include <QProcess>
 #include <QSettings>
+#include <QSignalSpy>
 #include <QTest>
 
 using namespace s16;
@@ -62,6 +64,19 @@ private Q_SLOTS:
     void e34_refusedByServer();
     void notEnoughSpaceIsAStorageError();
     void resumesAfterTheProcessDied();
+    // added with the mutation run (tests/mutations/mutations.txt): each kills mutations the tests above let live
+    void e24_e25_e27_waitBeforeEachTry_data();
+    void e24_e25_e27_waitBeforeEachTry();
+    void e24_e27_refusedConnectionIsTriedAgain();
+    void e34_refusedStatusIsNotTriedAgain_data();
+    void e34_refusedStatusIsNotTriedAgain();
+    void e33_lastByteMissingResumes();
+    void e32_completePartialFileIsConfirmedBy416();
+    void e36_e38_damagedMigrationIsRefused();
+    void e39_updateReadyIsSignalled();
+    void e42_noCycleWhileTheRebootIsPending();
+    void e42_incompleteStagedUpdateIsDownloadedAgain();
+    void e24_e27_eachTryConnectsAnew();
 
 private:
     FaultServer *faultServer(const QString &repo);
@@ -478,6 +493,246 @@ void tst_OnlineDownload::resumesAfterTheProcessDied()
             ranges.append(r.header("Range"));
     }
     QCOMPARE(ranges, QList<QByteArray>{QByteArray("bytes=2097152-")});
+}
+
+void tst_OnlineDownload::e24_e25_e27_waitBeforeEachTry_data()
+{
+    QTest::addColumn<int>("interval");          // server/retryIntervalSeconds
+    QTest::addColumn<QByteArray>("retryAfter"); // the 503's Retry-After; empty: none
+    QTest::addColumn<int>("expected");
+    QTest::newRow("the configured interval") << 40 << QByteArray() << 40;
+    QTest::newRow("a longer Retry-After") << 10 << QByteArray("90") << 90;
+    QTest::newRow("Retry-After beyond an hour") << 10 << QByteArray("7200") << 3600;
+}
+
+void tst_OnlineDownload::e24_e25_e27_waitBeforeEachTry()
+{
+    // The engine's clock is the test's: the waits are seen, not waited for.
+    QFETCH(int, interval);
+    QFETCH(QByteArray, retryAfter);
+    QFETCH(int, expected);
+    auto *server = faultServer(m_repo);
+    QVERIFY(server);
+    FaultServer::Headers headers;
+    if (!retryAfter.isEmpty())
+        headers.append({"Retry-After", retryAfter});
+    server->setFault(imagePath(), FaultServer::Fault::httpStatus(503, headers).firstRequests(1));
+    QVERIFY(!m_fx.makeDevice(server->url(QStringLiteral("/s16/")),
+                             {{QStringLiteral("server/retryIntervalSeconds"), QString::number(interval)}}).isEmpty());
+    QElapsedTimer clock;
+    clock.start();
+    const auto run = m_fx.runWithClock(true);
+    QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
+    QCOMPARE(run.waits, QList<int>{expected});
+    QVERIFY(pathContains(run.path, {Edge::E22, Edge::E24, Edge::E25, Edge::E27, Edge::E22, Edge::E23}));
+    QCOMPARE(server->requestCount(imagePath()), 2);
+    QVERIFY(clock.elapsed() < 20000); // nothing was waited for
+}
+
+void tst_OnlineDownload::e24_e27_refusedConnectionIsTriedAgain()
+{
+    // The download's connection is closed before its TLS handshake: the connection failed, so
+    // the try is counted and made again (E24), not resumed as an interrupted body (E33).
+    auto *server = faultServer(m_repo);
+    QVERIFY(server);
+    // every request has a connection of its own (the server closes each): the image's is the next
+    bool refused = false;
+    connect(server, &FaultServer::requestReceived, this, [&](const QString &path) {
+        if (path == QStringLiteral("/s16/manifest.json.sig") && !std::exchange(refused, true))
+            server->refuseConnections(1);
+    });
+    QVERIFY(!m_fx.makeDevice(server->url(QStringLiteral("/s16/"))).isEmpty());
+    const auto run = m_fx.run(true);
+    QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
+    QVERIFY2(pathContains(run.path, {Edge::E21, Edge::E22, Edge::E24, Edge::E25, Edge::E27, Edge::E22}), qPrintable(pathString(run.path)));
+    QVERIFY(!run.path.contains(Edge::E33));
+    QCOMPARE(server->requestCount(imagePath()), 1); // the refused connection carried no request
+    QCOMPARE(m_fx.journal()->value(QStringLiteral("staged")).toObject().value(QStringLiteral("version")).toString(), QStringLiteral("1.1.0"));
+}
+
+void tst_OnlineDownload::e34_refusedStatusIsNotTriedAgain_data()
+{
+    QTest::addColumn<int>("status");
+    for (int status : {401, 403, 410})
+        QTest::addRow("HTTP %d", status) << status;
+}
+
+void tst_OnlineDownload::e34_refusedStatusIsNotTriedAgain()
+{
+    QFETCH(int, status);
+    auto *server = faultServer(m_repo);
+    QVERIFY(server);
+    server->setFault(imagePath(), FaultServer::Fault::httpStatus(status));
+    QVERIFY(!m_fx.makeDevice(server->url(QStringLiteral("/s16/"))).isEmpty());
+    const auto run = m_fx.run(true);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::DownloadFailed);
+    QCOMPARE(run.error->edge, QStringLiteral("E34"));
+    QVERIFY2(pathContains(run.path, {Edge::E29, Edge::E31, Edge::E34, Edge::E08}), qPrintable(pathString(run.path)));
+    QCOMPARE(server->requestCount(imagePath()), 1);
+}
+
+void tst_OnlineDownload::e33_lastByteMissingResumes()
+{
+    // One byte short is incomplete: resumed for that byte, never hashed as it is. The server
+    // goes quiet before the last byte (a close could lose buffered bytes, and with them the point).
+    const qint64 size = QFileInfo(m_repo + QStringLiteral("/images/s16-1.1.0.img")).size();
+    auto *server = faultServer(m_repo);
+    QVERIFY(server);
+    server->setFault(imagePath(), FaultServer::Fault::stall(size - 1).firstRequests(1));
+    QVERIFY(!m_fx.makeDevice(server->url(QStringLiteral("/s16/")), {{QStringLiteral("server/stallTimeoutSeconds"), QStringLiteral("1")}}).isEmpty());
+    const auto run = m_fx.run(true);
+    QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
+    QVERIFY2(pathContains(run.path, {Edge::E31, Edge::E33, Edge::E25, Edge::E27}), qPrintable(pathString(run.path)));
+    QList<QByteArray> ranges;
+    for (const auto &r : server->requests()) {
+        if (r.path == imagePath())
+            ranges.append(r.header("Range"));
+    }
+    QCOMPARE(ranges, (QList<QByteArray>{QByteArray(), "bytes=" + QByteArray::number(size - 1) + '-'}));
+}
+
+void tst_OnlineDownload::e32_completePartialFileIsConfirmedBy416()
+{
+    // A partial file that is already whole (the power went after its last byte): the server's
+    // 416 to "bytes=<size>-" confirms there is nothing more, and it is verified and staged.
+    auto *server = faultServer(m_repo);
+    QVERIFY(server);
+    QVERIFY(!m_fx.makeDevice(server->url(QStringLiteral("/s16/"))).isEmpty());
+    const QString partialDir = m_fx.deviceDir() + QStringLiteral("/update/partial");
+    QVERIFY(QDir().mkpath(partialDir));
+    QVERIFY(QFile::copy(m_repo + QStringLiteral("/images/s16-1.1.0.img"), partialDir + QStringLiteral("/s16-1.1.0.img.part")));
+    const qint64 size = QFileInfo(m_repo + QStringLiteral("/images/s16-1.1.0.img")).size();
+    const auto run = m_fx.run(true);
+    QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
+    QVERIFY(pathContains(run.path, {Edge::E31, Edge::E32, Edge::E35, Edge::E36, Edge::E37}));
+    QList<QByteArray> ranges;
+    for (const auto &r : server->requests()) {
+        if (r.path == imagePath())
+            ranges.append(r.header("Range"));
+    }
+    QCOMPARE(ranges, QList<QByteArray>{"bytes=" + QByteArray::number(size) + '-'});
+    QCOMPARE(m_fx.journal()->value(QStringLiteral("staged")).toObject().value(QStringLiteral("version")).toString(), QStringLiteral("1.1.0"));
+}
+
+void tst_OnlineDownload::e36_e38_damagedMigrationIsRefused()
+{
+    // Every file's sum is compared, the migrations' too, not the image's only.
+    QTemporaryDir dir;
+    Release r;
+    r.migrations = {{1, "CREATE TABLE t(x);"}, {2, "ALTER TABLE t ADD COLUMN y;"}};
+    QVERIFY(m_fx.publish(dir.path(), r));
+    QStringList scripts;
+    QDirIterator it(dir.path(), {QStringLiteral("*.sql")}, QDir::Files, QDirIterator::Subdirectories);
+    while (it.hasNext())
+        scripts.append(it.next());
+    QCOMPARE(scripts.size(), 2);
+    scripts.sort();
+    {
+        QFile f(scripts.last()); // same size, other bytes: only the sum can tell
+        QVERIFY(f.open(QIODevice::ReadWrite));
+        QByteArray bytes = f.readAll();
+        bytes[0] = bytes[0] == 'A' ? 'a' : 'A';
+        f.seek(0);
+        f.write(bytes);
+    }
+    const auto nginx = startRepoServer(dir.path());
+    QVERIFY(nginx);
+    QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
+    const auto run = m_fx.run(true);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::IntegrityMismatch);
+    QCOMPARE(run.error->edge, QStringLiteral("E38"));
+    QVERIFY(pathContains(run.path, {Edge::E35, Edge::E36, Edge::E38, Edge::E08}));
+    QVERIFY(!QFileInfo::exists(m_fx.deviceDir() + QStringLiteral("/update/staged")));
+    QVERIFY(!m_fx.journal()->keys().contains(QStringLiteral("staged")));
+}
+
+void tst_OnlineDownload::e39_updateReadyIsSignalled()
+{
+    // E39 tells the user: the engine's updateReady, which the service and the UI show.
+    const auto nginx = startRepoServer(m_repo);
+    QVERIFY(nginx);
+    QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
+    auto j = m_fx.journal();
+    UpdateEngine engine(m_fx.config(), j.get());
+    QSignalSpy ready(&engine, &UpdateEngine::updateReady);
+    QSignalSpy done(&engine, &UpdateEngine::finished);
+    engine.download();
+    QVERIFY(done.wait(60000));
+    QVERIFY(!engine.error());
+    QCOMPARE(ready.size(), 1);
+    QCOMPARE(ready.first().value(0).toString(), QStringLiteral("1.1.0"));
+    QCOMPARE(ready.first().value(1).toBool(), false);
+}
+
+void tst_OnlineDownload::e42_noCycleWhileTheRebootIsPending()
+{
+    // After "Update now" the next boot installs: no check or download runs until then.
+    const auto nginx = startRepoServer(m_repo);
+    QVERIFY(nginx);
+    QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
+    QVERIFY(!m_fx.run(true).error);
+    QVERIFY(!m_fx.install().error);
+    const int before = nginx->requestCount(QStringLiteral("manifest.json"));
+    for (bool download : {false, true}) {
+        const auto run = m_fx.run(download);
+        QVERIFY(run.error);
+        QCOMPARE(run.error->code, ExitCode::Usage);
+        QVERIFY(run.path.isEmpty());
+    }
+    QTest::qWait(200);
+    QCOMPARE(nginx->requestCount(QStringLiteral("manifest.json")), before);
+    auto j = m_fx.journal();
+    QVERIFY(j->value(QStringLiteral("rebootPending")).toBool(false));
+    QCOMPARE(j->value(QStringLiteral("flow")).toObject().value(QStringLiteral("node")).toString(), QStringLiteral("Reboot"));
+}
+
+void tst_OnlineDownload::e42_incompleteStagedUpdateIsDownloadedAgain()
+{
+    // "Update now" on a staged image that lost bytes: refused, dropped, fetched again later.
+    const auto nginx = startRepoServer(m_repo);
+    QVERIFY(nginx);
+    QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
+    QVERIFY(!m_fx.run(true).error);
+    const QString image = m_fx.deviceDir() + QStringLiteral("/update/staged/s16-1.1.0.img");
+    {
+        QFile f(image);
+        QVERIFY(f.resize(f.size() - 1));
+    }
+    const auto run = m_fx.install();
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::IntegrityMismatch);
+    QVERIFY(run.path.isEmpty());
+    QVERIFY(!QFileInfo::exists(image));
+    auto j = m_fx.journal();
+    QVERIFY(!j->keys().contains(QStringLiteral("staged")));
+    QVERIFY(!j->value(QStringLiteral("rebootPending")).toBool(false));
+    QCOMPARE(recoveryRequest(m_fx.config()), QString());
+    j.reset();
+    QVERIFY(!m_fx.run(true).error);
+    QCOMPARE(nginx->requestCount(QStringLiteral("/images/")), 2);
+}
+
+void tst_OnlineDownload::e24_e27_eachTryConnectsAnew()
+{
+    // A server that is busy for images asked on a connection it has served before: the image
+    // request on the check's kept-alive connection is refused, and the next try gets through
+    // only because it connects (and checks the certificate) anew.
+    QTemporaryDir dir;
+    QVERIFY(m_fx.publish(dir.path(), Release{}));
+    NginxServer::Options o;
+    o.extraServerConfig = QStringLiteral("    location /s16/stable/images/ {\n"
+                                         "      alias %1/images/;\n"
+                                         "      if ($connection_requests != 1) { return 503; }\n"
+                                         "    }\n").arg(QDir(dir.path()).absolutePath());
+    const auto nginx = startRepoServer(dir.path(), o);
+    QVERIFY(nginx);
+    QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
+    const auto run = m_fx.run(true);
+    QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
+    QVERIFY2(pathContains(run.path, {Edge::E22, Edge::E24, Edge::E25, Edge::E27, Edge::E22, Edge::E23}), qPrintable(pathString(run.path)));
+    QTRY_COMPARE(nginx->requestCount(QStringLiteral("/images/")), 2);
 }
 
 QTEST_GUILESS_MAIN(tst_OnlineDownload)
