@@ -87,7 +87,7 @@ WindowTestCase {
         verify(toggle.background.border.width === 3, "the switch shows no focus ring");
         keyClick(Qt.Key_Return);
         verify(t.controller.consent);
-        compare(t.device.value("consent"), true);
+        tryVerify(function () { return t.device.value("consent") === true; }, 5000);
         keyClick(Qt.Key_Enter);
         verify(!t.controller.consent);
         keyClick(Qt.Key_Space);

@@ -254,6 +254,7 @@ void tst_Config::numbersInRange_data()
     row("maxTries 1", {QStringLiteral("server/maxTries=1")}, "server/maxTries", 1);
     row("maxTries 1000", {QStringLiteral("server/maxTries= 1000 ")}, "server/maxTries", 1000);
     row("interval 1 year", {QStringLiteral("server/checkIntervalSeconds=31536000")}, "server/checkIntervalSeconds", 31536000);
+    row("interval 0: no schedule", {QStringLiteral("server/checkIntervalSeconds=0")}, "server/checkIntervalSeconds", 0);
     row("jitter = interval", {QStringLiteral("server/checkIntervalSeconds=60"), QStringLiteral("server/checkJitterSeconds=60")},
         "server/checkJitterSeconds", 60);
     row("jitter default clamped", {QStringLiteral("server/checkIntervalSeconds=60")}, "server/checkJitterSeconds", 60);
@@ -304,7 +305,7 @@ void tst_Config::rejected_data()
     row("maxTries huge", {QStringLiteral("server/maxTries=99999999999999999999")}, E::BadValue, "server/maxTries");
     row("retry negative", {QStringLiteral("server/retryIntervalSeconds=-1")}, E::BadValue, "server/retryIntervalSeconds");
     row("retry 86401", {QStringLiteral("server/retryIntervalSeconds=86401")}, E::BadValue, "server/retryIntervalSeconds");
-    row("interval 0", {QStringLiteral("server/checkIntervalSeconds=0")}, E::BadValue, "server/checkIntervalSeconds");
+    row("interval < 0", {QStringLiteral("server/checkIntervalSeconds=-1")}, E::BadValue, "server/checkIntervalSeconds");
     row("interval > year", {QStringLiteral("server/checkIntervalSeconds=31536001")}, E::BadValue, "server/checkIntervalSeconds");
     row("jitter > interval", {QStringLiteral("server/checkIntervalSeconds=100"), QStringLiteral("server/checkJitterSeconds=101")},
         E::BadValue, "server/checkJitterSeconds");
