@@ -387,10 +387,6 @@
 <context>
     <name>s16::UpdateController</name>
     <message>
-        <source>The update settings cannot be read.</source>
-        <translation>Die Update-Einstellungen können nicht gelesen werden.</translation>
-    </message>
-    <message>
         <source>Checking for updates…</source>
         <translation>Suche nach Updates…</translation>
     </message>
@@ -560,10 +556,6 @@
         </translation>
     </message>
     <message>
-        <source>Another update program is working on this device right now.</source>
-        <translation>Gerade arbeitet ein anderes Update-Programm auf diesem Gerät.</translation>
-    </message>
-    <message>
         <source>The device could not be restarted.</source>
         <translation>Das Gerät konnte nicht neu gestartet werden.</translation>
     </message>
@@ -639,6 +631,30 @@
     <message>
         <source>Nothing was lost. The update goes on where it stopped the next time it runs.</source>
         <translation>Es ging nichts verloren. Das Update macht beim nächsten Mal dort weiter, wo es angehalten wurde.</translation>
+    </message>
+    <message>
+        <source>The update service is not running.</source>
+        <translation>Der Update-Dienst läuft nicht.</translation>
+    </message>
+    <message>
+        <source>The update service looks after another device.</source>
+        <translation>Der Update-Dienst ist für ein anderes Gerät zuständig.</translation>
+    </message>
+    <message>
+        <source>The updater is not running</source>
+        <translation>Die Update-Funktion läuft nicht</translation>
+    </message>
+    <message>
+        <source>The device starts it again on its own and this screen then shows the update state. If this message stays, restart the device.</source>
+        <translation>Das Gerät startet sie von selbst neu, dann zeigt dieser Bildschirm wieder den Stand der Updates. Wenn diese Meldung bleibt, starten Sie das Gerät neu.</translation>
+    </message>
+    <message>
+        <source>This user account may not change the device&apos;s updates.</source>
+        <translation>Dieses Benutzerkonto darf die Updates des Geräts nicht ändern.</translation>
+    </message>
+    <message>
+        <source>The updater did not take the request.</source>
+        <translation>Die Update-Funktion hat die Anfrage nicht angenommen.</translation>
     </message>
 </context>
 </TS>

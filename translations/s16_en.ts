@@ -387,10 +387,6 @@
 <context>
     <name>s16::UpdateController</name>
     <message>
-        <source>The update settings cannot be read.</source>
-        <translation>The update settings cannot be read.</translation>
-    </message>
-    <message>
         <source>Checking for updates…</source>
         <translation>Checking for updates…</translation>
     </message>
@@ -560,10 +556,6 @@
         </translation>
     </message>
     <message>
-        <source>Another update program is working on this device right now.</source>
-        <translation>Another update program is working on this device right now.</translation>
-    </message>
-    <message>
         <source>The device could not be restarted.</source>
         <translation>The device could not be restarted.</translation>
     </message>
@@ -639,6 +631,30 @@
     <message>
         <source>Nothing was lost. The update goes on where it stopped the next time it runs.</source>
         <translation>Nothing was lost. The update goes on where it stopped the next time it runs.</translation>
+    </message>
+    <message>
+        <source>The update service is not running.</source>
+        <translation>The update service is not running.</translation>
+    </message>
+    <message>
+        <source>The update service looks after another device.</source>
+        <translation>The update service looks after another device.</translation>
+    </message>
+    <message>
+        <source>The updater is not running</source>
+        <translation>The updater is not running</translation>
+    </message>
+    <message>
+        <source>The device starts it again on its own and this screen then shows the update state. If this message stays, restart the device.</source>
+        <translation>The device starts it again on its own and this screen then shows the update state. If this message stays, restart the device.</translation>
+    </message>
+    <message>
+        <source>This user account may not change the device&apos;s updates.</source>
+        <translation>This user account may not change the device&apos;s updates.</translation>
+    </message>
+    <message>
+        <source>The updater did not take the request.</source>
+        <translation>The updater did not take the request.</translation>
     </message>
 </context>
 </TS>
