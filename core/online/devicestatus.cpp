@@ -49,7 +49,7 @@ QString newerThan(const QString &candidate, const QString &running)
 
 QJsonObject DeviceStatus::toJson() const
 {
-    return QJsonObject{
+    QJsonObject o{
         {QStringLiteral("state"), state},
         {QStringLiteral("currentVersion"), orNull(currentVersion)},
         {QStringLiteral("stagedVersion"), orNull(stagedVersion)},
@@ -62,6 +62,13 @@ QJsonObject DeviceStatus::toJson() const
         {QStringLiteral("progress"), progress.isEmpty() ? QJsonValue() : QJsonValue(progress)},
         {QStringLiteral("outcome"), outcome.isEmpty() ? QJsonValue() : QJsonValue(outcome)},
     };
+    // Once a download has started: its bytes so far, then the last one's.
+    const QJsonObject &bytes = progress.contains(QStringLiteral("fetched")) ? progress : lastTransfer;
+    if (bytes.contains(QStringLiteral("fetched"))) {
+        o.insert(QStringLiteral("bytesFetched"), bytes.value(QStringLiteral("fetched")));
+        o.insert(QStringLiteral("bytesReused"), bytes.value(QStringLiteral("reused")));
+    }
+    return o;
 }
 
 DeviceStatus readDeviceStatus(const Config &config, const Journal &journal, bool engineRunning)
@@ -80,6 +87,7 @@ DeviceStatus readDeviceStatus(const Config &config, const Journal &journal, bool
     s.consent = journal.value(QStringLiteral("consent")).toBool(false);
     s.flowNode = journal.value(QStringLiteral("flow")).toObject().value(QStringLiteral("node")).toString(nodeName(Node::NormalSystem));
     s.outcome = journal.value(QStringLiteral("outcome")).toObject();
+    s.lastTransfer = journal.value(QStringLiteral("lastTransfer")).toObject();
     if (engineRunning)
         s.progress = journal.value(QStringLiteral("progress")).toObject();
 

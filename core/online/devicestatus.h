@@ -24,6 +24,9 @@ struct DeviceStatus {
     QString flowNode;         // where the update stands in the flowchart
     QJsonObject progress;     // phase, bytes, total, rate, eta while a transfer runs
     QJsonObject outcome;      // result of the last install, for the app
+    // The last download's bytes: version, total, fetched (over the network), reused (already on
+    // the device); empty before the first one.
+    QJsonObject lastTransfer;
 
     [[nodiscard]] QJsonObject toJson() const;
 };

@@ -408,7 +408,7 @@ void UpdateEngine::startDownload()
         qCWarning(lcDownload).noquote() << made.error().message << made.error().detail;
     m_rateClock.start();
     m_rateBytes = 0;
-    m_progress = TransferProgress{0, 0, 0, -1};
+    m_progress = TransferProgress{};
     for (const DownloadItem &item : std::as_const(m_items))
         m_progress.total += item.size;
     (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E21"),
@@ -572,6 +572,12 @@ void UpdateEngine::downloadNext()
             downloadNext();
             return;
         }
+        recordProgress(true);
+        // What this download cost the link, for `status --json` after it (bytesFetched, bytesReused).
+        (void)m_journal->set(QStringLiteral("lastTransfer"), QJsonObject{{QStringLiteral("version"), m_manifest->version.toString()},
+                                                                         {QStringLiteral("total"), double(m_progress.total)},
+                                                                         {QStringLiteral("fetched"), double(m_progress.fetched)},
+                                                                         {QStringLiteral("reused"), double(m_progress.reused)}});
         (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E32"),
                                          QStringLiteral("download of version %1 finished (%2 bytes)").arg(m_manifest->version.toString()).arg(m_progress.total),
                                          {}, QStringLiteral("downloadFinished")});
@@ -818,6 +824,8 @@ void UpdateEngine::recordProgress(bool force)
         return sum + m_written;
     }();
     m_progress.bytes = done;
+    m_progress.fetched = m_rateBytes;
+    m_progress.reused = std::max<qint64>(0, done - m_rateBytes);
     const qint64 ms = m_rateClock.elapsed();
     if (ms > 500)
         m_progress.bytesPerSecond = double(m_rateBytes) * 1000.0 / double(ms);
@@ -830,7 +838,9 @@ void UpdateEngine::recordProgress(bool force)
                                                                 {QStringLiteral("bytes"), double(m_progress.bytes)},
                                                                 {QStringLiteral("total"), double(m_progress.total)},
                                                                 {QStringLiteral("rate"), m_progress.bytesPerSecond},
-                                                                {QStringLiteral("eta"), double(m_progress.etaSeconds)}});
+                                                                {QStringLiteral("eta"), double(m_progress.etaSeconds)},
+                                                                {QStringLiteral("fetched"), double(m_progress.fetched)},
+                                                                {QStringLiteral("reused"), double(m_progress.reused)}});
 }
 
 void UpdateEngine::cancel()

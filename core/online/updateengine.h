@@ -39,6 +39,8 @@ struct TransferProgress {
     qint64 total = 0;
     double bytesPerSecond = 0;
     qint64 etaSeconds = -1;
+    qint64 fetched = 0; // received over the network by this download
+    qint64 reused = 0;  // of bytes, what the device already had (a partial file resumed)
 };
 
 // The normal system's half of the flowchart (E01-E43), run as a job: check() or

@@ -127,6 +127,7 @@ DeviceStatus ServiceClient::status(const QVariantMap &p)
     s.flowNode = p.value(QStringLiteral("FlowNode")).toString();
     s.progress = toJsonObject(p.value(QStringLiteral("Progress")));
     s.outcome = toJsonObject(p.value(QStringLiteral("Outcome")));
+    s.lastTransfer = toJsonObject(p.value(QStringLiteral("LastTransfer")));
     return s;
 }
 

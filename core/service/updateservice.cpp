@@ -394,6 +394,7 @@ QVariantMap UpdateService::lastError() const { return toBusMap(d->status.lastErr
 bool UpdateService::consent() const { return d->status.consent; }
 QVariantMap UpdateService::outcome() const { return toBusMap(d->status.outcome); }
 qlonglong UpdateService::logId() const { return d->logId; }
+QVariantMap UpdateService::lastTransfer() const { return toBusMap(d->status.lastTransfer); }
 QString UpdateService::rebootTime() const { return d->rebootAt.isValid() ? d->rebootAt.toString(Qt::ISODate) : QString(); }
 
 QVariantMap UpdateService::staged() const
@@ -419,7 +420,9 @@ QVariantMap UpdateService::progress() const
                 {QStringLiteral("bytes"), p.bytes},
                 {QStringLiteral("total"), p.total},
                 {QStringLiteral("rate"), p.bytesPerSecond},
-                {QStringLiteral("eta"), p.etaSeconds}};
+                {QStringLiteral("eta"), p.etaSeconds},
+                {QStringLiteral("fetched"), p.fetched},
+                {QStringLiteral("reused"), p.reused}};
     }
     // another process's transfer (an engine run in process), as it records it
     return toBusMap(d->status.progress);

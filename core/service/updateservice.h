@@ -44,6 +44,7 @@ class UpdateService : public QObject
     Q_PROPERTY(QVariantMap Staged READ staged)
     Q_PROPERTY(qlonglong LogId READ logId)
     Q_PROPERTY(QString RebootTime READ rebootTime)
+    Q_PROPERTY(QVariantMap LastTransfer READ lastTransfer)
 
 public:
     static constexpr const char *kBusName = "org.s16.Updater1";
@@ -76,6 +77,7 @@ public:
     [[nodiscard]] QVariantMap staged() const;
     [[nodiscard]] qlonglong logId() const;
     [[nodiscard]] QString rebootTime() const;
+    [[nodiscard]] QVariantMap lastTransfer() const;
 
 public Q_SLOTS:
     void Check();

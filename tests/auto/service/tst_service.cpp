@@ -291,7 +291,7 @@ void tst_Service::interfaceIsTheRepositorysXml()
     QFile file(kInterfaceXml);
     QVERIFY(file.open(QIODevice::ReadOnly));
     const QStringList documented = members(file.readAll());
-    QCOMPARE(documented.size(), 27); // 17 properties, 9 methods, 1 signal
+    QCOMPARE(documented.size(), 28); // 18 properties, 9 methods, 1 signal
     QCOMPARE(members(live.out), documented);
 }
 
@@ -305,7 +305,7 @@ void tst_Service::anyoneReadsTheProperties()
     const ToolResult all = busctl(As::Nobody, {QStringLiteral("call"), kName, kPath, QStringLiteral("org.freedesktop.DBus.Properties"),
                                                QStringLiteral("GetAll"), QStringLiteral("s"), kName});
     QVERIFY2(all.exitCode == 0, qPrintable(all.describe()));
-    QVERIFY2(all.out.startsWith("a{sv} 17 "), all.out.constData());
+    QVERIFY2(all.out.startsWith("a{sv} 18 "), all.out.constData());
 }
 
 void tst_Service::unprivilegedCallerIsDeniedAndNothingHappens()
@@ -450,6 +450,16 @@ void tst_Service::serviceRestartedMidDownloadResumesIt()
     QCOMPARE(ranges.first(), QStringLiteral("-")); // nginx logs a missing Range header as -
     QVERIFY2(ranges.last().startsWith(QStringLiteral("bytes=")) && ranges.last().mid(6).section(QLatin1Char('-'), 0, 0).toLongLong() > 1024 * 1024,
              qPrintable(ranges.join(QLatin1Char(' '))));
+    // What the resumed download fetched and what it reused, as the service and `status --json`
+    // report it: the bytes asked for by Range were fetched, the ones before were reused.
+    const qint64 resumedAt = ranges.last().mid(6).section(QLatin1Char('-'), 0, 0).toLongLong();
+    const ToolResult status = cli(Cli::InProcess, {QStringLiteral("status"), QStringLiteral("--json")});
+    QVERIFY2(status.exitCode == 0, qPrintable(status.describe()));
+    const QJsonObject o = QJsonDocument::fromJson(status.out).object();
+    QCOMPARE(qint64(o.value(QStringLiteral("bytesReused")).toDouble()), resumedAt);
+    QCOMPARE(qint64(o.value(QStringLiteral("bytesFetched")).toDouble()), 4 * 1024 * 1024 - resumedAt);
+    const QString transfer = property(QStringLiteral("LastTransfer"));
+    QVERIFY2(transfer.contains(QStringLiteral("\"reused\" x %1").arg(resumedAt)), qPrintable(transfer));
 }
 
 ToolResult tst_Service::cli(Cli how, const QStringList &args) const
