@@ -27,14 +27,16 @@ fi
 s16_slot=
 for BOOT_SLOT in "${BOOT_ORDER}"; do
     if test -z "${s16_slot}"; then
-        # only A and B are slots; an unset or non-numeric counter is not greater than 0
+        # Only A and B are slots. An unset, empty or non-numeric counter counts as 0: the leading
+        # "0" keeps test's operand there when the variable is unset (a bare `test -gt 0` is true,
+        # it tests the string "-gt"), and the quotes keep it one word.
         if test "x${BOOT_SLOT}" = "xA"; then
-            if test ${BOOT_A_LEFT} -gt 0; then
+            if test "0${BOOT_A_LEFT}" -gt 0; then
                 setexpr BOOT_A_LEFT ${BOOT_A_LEFT} - 1
                 s16_slot=A
             fi
         elif test "x${BOOT_SLOT}" = "xB"; then
-            if test ${BOOT_B_LEFT} -gt 0; then
+            if test "0${BOOT_B_LEFT}" -gt 0; then
                 setexpr BOOT_B_LEFT ${BOOT_B_LEFT} - 1
                 s16_slot=B
             fi
