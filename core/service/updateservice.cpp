@@ -394,7 +394,18 @@ QVariantMap UpdateService::lastError() const { return toBusMap(d->status.lastErr
 bool UpdateService::consent() const { return d->status.consent; }
 QVariantMap UpdateService::outcome() const { return toBusMap(d->status.outcome); }
 qlonglong UpdateService::logId() const { return d->logId; }
-QVariantMap UpdateService::lastTransfer() const { return toBusMap(d->status.lastTransfer); }
+QVariantMap UpdateService::lastTransfer() const
+{
+    const QJsonObject &t = d->status.lastTransfer;
+    if (t.isEmpty())
+        return {};
+    // sizes are x on the bus, whatever their value
+    const auto size = [&t](const char *key) { return QVariant(qint64(t.value(QLatin1String(key)).toDouble())); };
+    return {{QStringLiteral("version"), t.value(QStringLiteral("version")).toString()},
+            {QStringLiteral("total"), size("total")},
+            {QStringLiteral("fetched"), size("fetched")},
+            {QStringLiteral("reused"), size("reused")}};
+}
 QString UpdateService::rebootTime() const { return d->rebootAt.isValid() ? d->rebootAt.toString(Qt::ISODate) : QString(); }
 
 QVariantMap UpdateService::staged() const
