@@ -743,13 +743,20 @@ Status UpdateEngine::requestRebootIntoRecovery()
                                      {}, QStringLiteral("rebootRequested")});
     Q_EMIT rebootRequested();
     // The request is made: the next boot installs, whether this command works or not.
-    if (auto rebooted = runRebootCommand(m_config.boot.rebootCommand); !rebooted) {
-        qCWarning(lcFlow).noquote() << rebooted.error();
-        (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Warning, 0, QString(),
-                                         QStringLiteral("the device did not restart; the update installs at the next restart"),
-                                         rebooted.error(), QStringLiteral("rebootFailed")});
-    }
+    (void)restartForInstall(m_config.boot.rebootCommand, *m_journal);
     return {};
+}
+
+std::optional<QString> restartForInstall(const QString &command, Journal &journal)
+{
+    auto rebooted = runRebootCommand(command);
+    if (rebooted)
+        return std::nullopt;
+    qCWarning(lcFlow).noquote() << rebooted.error();
+    (void)journal.append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Warning, 0, QString(),
+                                  QStringLiteral("the device did not restart; the update installs at the next restart"),
+                                  rebooted.error(), QStringLiteral("rebootFailed")});
+    return rebooted.error();
 }
 
 void UpdateEngine::rebootRequestFailed(const Error &error)

@@ -43,6 +43,11 @@ struct TransferProgress {
     qint64 reused = 0;  // of bytes, what the device already had (a partial file resumed)
 };
 
+// Runs [boot] rebootCommand once the reboot into recovery is requested. When it fails, the
+// request stands (the next boot installs) and the log says so (event rebootFailed, a warning).
+// Returns the command's error, or nothing when it ran. The engine and the service both restart so.
+[[nodiscard]] std::optional<QString> restartForInstall(const QString &command, Journal &journal);
+
 // The normal system's half of the flowchart (E01-E43), run as a job: check() or
 // download() returns at once, the work runs from the event loop and ends in
 // finished(); error() then says how. Every step moves the FlowMachine along the

@@ -1,7 +1,6 @@
 #include "updateservice.h"
 
 #include "common/logging.h"
-#include "boot/reboot.h"
 #include "config/config.h"
 #include "diagnostics/diagnostics.h"
 #include "diagnostics/reporter.h"
@@ -328,18 +327,10 @@ void UpdateService::Private::rebootNow()
     rebootTimer.stop();
     rebootAt = {};
     rebootTried = true;
-    int code = 0;
-    QString message;
-    if (auto rebooted = runRebootCommand(config.boot.rebootCommand); !rebooted) {
-        // The request stands: the next boot installs, whenever it comes.
-        code = toInt(ExitCode::InstallFailed);
-        message = QStringLiteral("the device did not restart; the update installs at the next restart");
-        qCWarning(lcFlow).noquote() << message << rebooted.error();
-        (void)journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Warning, 0, QString(), message,
-                                       rebooted.error(), QStringLiteral("rebootFailed")});
-    }
+    const std::optional<QString> failed = restartForInstall(config.boot.rebootCommand, *journal);
     refresh();
-    completed(kReboot, code, message);
+    completed(kReboot, failed ? toInt(ExitCode::InstallFailed) : 0,
+              failed ? QStringLiteral("the device did not restart; the update installs at the next restart: ") + *failed : QString());
 }
 
 void UpdateService::SetConsent(bool consent)

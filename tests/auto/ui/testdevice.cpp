@@ -148,7 +148,7 @@ QString TestDevice::serviceOutput() const { return QString::fromLocal8Bit(const_
 
 QString TestDevice::configPath() const { return QDir(m_dir.path()).filePath(QStringLiteral("update.conf")); }
 
-bool TestDevice::writeConfig(int countdownSeconds, const QString &extra)
+bool TestDevice::writeConfig(int countdownSeconds, const QString &extra, const QString &rebootCommand)
 {
     // Port 1 on loopback refuses at once: a check fails fast with "server unreachable".
     const QString conf = QStringLiteral("[server]\n"
@@ -168,8 +168,9 @@ bool TestDevice::writeConfig(int countdownSeconds, const QString &extra)
                                         "envFile=bootenv/grubenv\n"
                                         "slotA=slotA\n"
                                         "slotB=slotB\n"
-                                        "rebootCommand=touch ")
-        % QDir(m_dir.path()).filePath(QStringLiteral("rebooted")) % QStringLiteral("\n[ui]\npriorityCountdownSeconds=")
+                                        "rebootCommand=")
+        % (rebootCommand.isEmpty() ? QStringLiteral("touch ") % QDir(m_dir.path()).filePath(QStringLiteral("rebooted")) : rebootCommand)
+        % QStringLiteral("\n[ui]\npriorityCountdownSeconds=")
         % QString::number(countdownSeconds) % QLatin1Char('\n') % extra;
     return writeFile(configPath(), conf.toUtf8());
 }

@@ -38,7 +38,8 @@ public:
     [[nodiscard]] Journal *journal() const { return m_journal.get(); }
 
     // Rewrites the configuration (the controller must open() it again).
-    Q_INVOKABLE bool writeConfig(int countdownSeconds = 60, const QString &extra = {});
+    // rebootCommand: empty for `touch <dir>/rebooted`.
+    Q_INVOKABLE bool writeConfig(int countdownSeconds = 60, const QString &extra = {}, const QString &rebootCommand = {});
     // Journal key = value (a QVariant converted to JSON); an invalid value removes it.
     Q_INVOKABLE bool set(const QString &key, const QVariant &value);
     Q_INVOKABLE QVariant value(const QString &key) const;

@@ -50,6 +50,7 @@ private Q_SLOTS:
     void updateNowRequestsRebootAndRestarts();
     void priorityCountdownRestarts();
     void restartNowSkipsCountdown();
+    void restartThatFailsIsToldAndTheRequestStands();
     void outcomeDismissedIsPersisted();
     void outcomeTexts_data();
     void outcomeTexts();
@@ -469,6 +470,26 @@ void tst_UpdateController::restartNowSkipsCountdown()
     m_controller->restartNow();
     QTRY_VERIFY_WITH_TIMEOUT(m_device->rebooted(), 5000);
     QCOMPARE(m_controller->countdown(), 0);
+}
+
+void tst_UpdateController::restartThatFailsIsToldAndTheRequestStands()
+{
+    QVERIFY(m_device->writeConfig(60, {}, QStringLiteral("exit 3")));
+    QVERIFY(m_device->stage(QStringLiteral("2.1.0"), true) && m_device->requestReboot());
+    QVERIFY(openController());
+    QSignalSpy restart(m_controller.get(), &UpdateController::restartRequested);
+    m_controller->restartNow();
+    QTRY_COMPARE_WITH_TIMEOUT(m_controller->lastError().value(QStringLiteral("code")).toInt(), 20, 5000);
+    QCOMPARE(m_controller->lastError().value(QStringLiteral("message")).toString(), QStringLiteral("The device could not be restarted."));
+    QVERIFY(m_controller->errorDetails().contains(QStringLiteral("installs at the next restart")));
+    QCOMPARE(restart.size(), 0);
+    QVERIFY(!m_controller->isRestarting());
+    // The request stands: the next boot installs. The log says what happened.
+    QCOMPARE(m_device->value(QStringLiteral("rebootPending")).toBool(), true);
+    const QList<LogEntry> log = m_device->journal()->entries(1);
+    QVERIFY(!log.isEmpty());
+    QCOMPARE(log.constFirst().event, QStringLiteral("rebootFailed"));
+    QCOMPARE(log.constFirst().level, LogEntry::Level::Warning);
 }
 
 void tst_UpdateController::outcomeDismissedIsPersisted()
