@@ -23,3 +23,11 @@ vm_unpack() {
   fi
   echo "$dir"
 }
+# vm_kernel: unpacks the kernel package linux-image-amd64 depends on (linux-image-6.1.*-amd64);
+# prints the folder.
+vm_kernel() {
+  local pkg
+  pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/ {print $2; exit}')
+  [[ -n $pkg ]] || skip "apt-cache knows no linux-image-amd64"
+  vm_unpack "$pkg"
+}
