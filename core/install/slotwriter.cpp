@@ -250,7 +250,10 @@ std::expected<void, SlotProblem> SlotWriter::write(const Job &job, const Progres
                                                   .arg(job.image).arg(qint64(sourceStat.st_size)).arg(job.size));
     }
 
-    Fd target(::open(QFile::encodeName(job.target).constData(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+    // No O_CREAT: a slot is a partition (or, on s16-devsim, a file made when the device was). A
+    // path that does not exist is a misconfiguration or a device node not there yet; creating a
+    // regular file there (on /dev's tmpfs, say) would "install" into memory and boot the old system.
+    Fd target(::open(QFile::encodeName(job.target).constData(), O_WRONLY | O_CLOEXEC));
     if (!target.valid())
         return problem(SlotError::TargetUnopenable, QStringLiteral("cannot open %1 for writing").arg(job.target),
                        errnoText(errno));

@@ -109,6 +109,9 @@ public:
         if (!a || !b)
             return (*why = QStringLiteral("cannot write images")), false;
         QFile::copy(path(QStringLiteral("images/old.img")), path(QStringLiteral("slotA.img")));
+        // slot B exists before anything is written to it (a partition; s16-devsim makes an empty file)
+        if (!writeFile(path(QStringLiteral("slotB.img")), {}))
+            return (*why = QStringLiteral("cannot create slotB.img")), false;
         m_oldSum = cachedSum(QStringLiteral("random:%1:1").arg(kImageSize), path(QStringLiteral("images/old.img")));
         m_newSum = cachedSum(QStringLiteral("random:%1:2").arg(kImageSize), path(QStringLiteral("images/new.img")));
 

@@ -185,6 +185,7 @@ void tst_InstallEngine::e51_e52_e53_writeFailureKeepsOldSystem_data()
 {
     QTest::addColumn<QString>("how");
     QTest::newRow("slot cannot be opened") << QStringLiteral("directory");
+    QTest::newRow("slot does not exist") << QStringLiteral("missing"); // never created by the writer
     QTest::newRow("medium fails mid-write") << QStringLiteral("fault");
 }
 
@@ -194,10 +195,14 @@ void tst_InstallEngine::e51_e52_e53_writeFailureKeepsOldSystem()
     Device &d = *m_device;
     QString why;
     QVERIFY2(d.stage({}, &why), qPrintable(why));
-    if (how == QLatin1StringView("directory"))
+    if (how == QLatin1StringView("directory")) {
+        QVERIFY(QFile::remove(d.path(QStringLiteral("slotB.img"))));
         QVERIFY(QDir().mkpath(d.path(QStringLiteral("slotB.img")))); // open(O_WRONLY) refuses a folder
-    else
+    } else if (how == QLatin1StringView("missing")) {
+        QVERIFY(QFile::remove(d.path(QStringLiteral("slotB.img"))));
+    } else {
         qputenv("S16_FAULT", "write");
+    }
     const auto recovery = d.powerOn();
     qunsetenv("S16_FAULT");
     QCOMPARE(exitCodeOf(recovery.report), 20);
@@ -212,6 +217,8 @@ void tst_InstallEngine::e51_e52_e53_writeFailureKeepsOldSystem()
     QVERIFY(!env.contains(QStringLiteral("S16_RECOVERY")));
     QCOMPARE(d.dbVersion(), kOldSchema);
     QCOMPARE(d.slotSum(QStringLiteral("A")), d.oldSum());
+    if (how == QLatin1StringView("missing"))
+        QVERIFY(!QFileInfo::exists(d.path(QStringLiteral("slotB.img"))));
 
     const auto old = d.powerOn();
     QCOMPARE(old.decision.slot, QStringLiteral("A"));

@@ -29,6 +29,7 @@ private Q_SLOTS:
 
 private:
     QString imageOf(qint64 size, quint64 seed = 7);
+    QString emptySlot(const QString &name);
     std::unique_ptr<QTemporaryDir> m_dir;
 };
 
@@ -46,16 +47,24 @@ QString tst_SlotWriter::imageOf(qint64 size, quint64 seed)
     return written ? path : QString();
 }
 
+// A slot exists before anything is written to it (a partition; s16-devsim makes an empty file).
+QString tst_SlotWriter::emptySlot(const QString &name)
+{
+    const QString path = m_dir->filePath(name);
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly) ? path : QString();
+}
+
 void tst_SlotWriter::writesAndVerifies_data()
 {
     QTest::addColumn<qint64>("size");
-    QTest::addColumn<qint64>("previousSlotSize"); // -1: no slot file yet
-    QTest::newRow("empty image") << qint64(0) << qint64(-1);
-    QTest::newRow("one byte") << qint64(1) << qint64(-1);
-    QTest::newRow("exactly one chunk") << SlotWriter::kChunkBytes << qint64(-1);
-    QTest::newRow("two chunks and a bit") << 2 * SlotWriter::kChunkBytes + 4099 << qint64(-1);
+    QTest::addColumn<qint64>("previousSlotSize"); // 0: an empty slot file, as s16-devsim makes it
+    QTest::newRow("empty image") << qint64(0) << qint64(0);
+    QTest::newRow("one byte") << qint64(1) << qint64(0);
+    QTest::newRow("exactly one chunk") << SlotWriter::kChunkBytes << qint64(0);
+    QTest::newRow("two chunks and a bit") << 2 * SlotWriter::kChunkBytes + 4099 << qint64(0);
     // read back window by window while the next ones are written
-    QTest::newRow("three write-behind windows and a bit") << 3 * fileutil::WriteBehind::kWindowBytes + 4099 << qint64(-1);
+    QTest::newRow("three write-behind windows and a bit") << 3 * fileutil::WriteBehind::kWindowBytes + 4099 << qint64(0);
     QTest::newRow("slot held a larger image") << qint64(100000) << qint64(5000000);
     QTest::newRow("slot held a smaller image") << qint64(300000) << qint64(1000);
 }
@@ -71,8 +80,7 @@ void tst_SlotWriter::writesAndVerifies()
     const QString slotA = m_dir->filePath(QStringLiteral("slotA"));
     const QString slotB = m_dir->filePath(QStringLiteral("slotB"));
     QVERIFY(test::writeRandomFile(slotA, 12345, 99));
-    if (previousSlotSize >= 0)
-        QVERIFY(test::writeRandomFile(slotB, previousSlotSize, 3));
+    QVERIFY(test::writeRandomFile(slotB, previousSlotSize, 3));
     const auto slotABefore = test::sha256Hex(slotA);
 
     QList<QPair<qint64, qint64>> calls;
@@ -106,6 +114,9 @@ void tst_SlotWriter::refuses_data()
     QTest::newRow("image missing") << QStringLiteral("noImage") << SlotError::SourceUnreadable;
     QTest::newRow("image shorter than declared") << QStringLiteral("shortImage") << SlotError::SourceSize;
     QTest::newRow("slot folder missing") << QStringLiteral("noFolder") << SlotError::TargetUnopenable;
+    // a slot is a partition: a device path that does not exist is an error, never a new file
+    QTest::newRow("slot missing") << QStringLiteral("noSlot") << SlotError::TargetUnopenable;
+    QTest::newRow("block device node missing") << QStringLiteral("noDevice") << SlotError::TargetUnopenable;
 }
 
 void tst_SlotWriter::refuses()
@@ -120,6 +131,8 @@ void tst_SlotWriter::refuses()
     const auto before = test::sha256Hex(slotA);
     QString target = m_dir->filePath(QStringLiteral("slotB"));
     qint64 declared = size;
+    if (kind != QLatin1StringView("symlink") && kind != QLatin1StringView("hardlink") && kind != QLatin1StringView("noSlot"))
+        QVERIFY(!emptySlot(QStringLiteral("slotB")).isEmpty());
     if (kind == QLatin1StringView("samePath")) {
         target = slotA;
     } else if (kind == QLatin1StringView("symlink")) {
@@ -134,11 +147,18 @@ void tst_SlotWriter::refuses()
         declared = size + 1;
     } else if (kind == QLatin1StringView("noFolder")) {
         target = m_dir->filePath(QStringLiteral("no/such/slotB"));
+    } else if (kind == QLatin1StringView("noDevice")) {
+        // /dev exists and is writable by root: a missing node there must not become a file
+        target = QStringLiteral("/dev/s16-no-such-slot-%1").arg(::getpid());
     }
     const auto written = SlotWriter::write({image, declared, sum, target, slotA});
     QVERIFY(!written);
     QCOMPARE(written.error().code, expected);
     QCOMPARE(*test::sha256Hex(slotA), *before);
+    if (kind == QLatin1StringView("noSlot") || kind == QLatin1StringView("noDevice")) {
+        QVERIFY2(!QFileInfo::exists(target), qPrintable(target + QStringLiteral(" was created")));
+        QVERIFY2(written.error().detail.contains(QStringLiteral("No such file")), qPrintable(written.error().detail));
+    }
 }
 
 void tst_SlotWriter::injectedFaults_data()
@@ -156,6 +176,7 @@ void tst_SlotWriter::injectedFaults()
     const qint64 size = SlotWriter::kChunkBytes + 10;
     const QString image = imageOf(size);
     const QByteArray sum = test::sha256Hex(image)->toLatin1();
+    QVERIFY(!emptySlot(QStringLiteral("slotB")).isEmpty());
     qputenv("S16_FAULT", fault);
     const auto written = SlotWriter::write({image, size, sum, m_dir->filePath(QStringLiteral("slotB")),
                                             m_dir->filePath(QStringLiteral("slotA"))});
@@ -168,6 +189,7 @@ void tst_SlotWriter::errorsFailTheInstall()
 {
     // A damaged slot is only caught by reading it back: the wrong expected hash stands in.
     const QString image = imageOf(1000);
+    QVERIFY(!emptySlot(QStringLiteral("slotB")).isEmpty());
     const auto written = SlotWriter::write({image, 1000, QByteArray(64, '0'), m_dir->filePath(QStringLiteral("slotB")),
                                             m_dir->filePath(QStringLiteral("slotA"))});
     QVERIFY(!written);
@@ -185,7 +207,8 @@ void tst_SlotWriter::e49_e51_slotChangedWhileWritingIsCaught()
     const qint64 size = 3 * fileutil::WriteBehind::kWindowBytes;
     const QString image = imageOf(size);
     const QByteArray sum = test::sha256Hex(image)->toLatin1();
-    const QString slotB = m_dir->filePath(QStringLiteral("slotB"));
+    const QString slotB = emptySlot(QStringLiteral("slotB"));
+    QVERIFY(!slotB.isEmpty());
     bool changed = false;
     const auto written = SlotWriter::write({image, size, sum, slotB, m_dir->filePath(QStringLiteral("slotA"))},
                                            [&](qint64 bytes, qint64) {
@@ -227,6 +250,7 @@ void tst_SlotWriter::e49_readBackComesFromTheMedium()
     const qint64 size = 3 * fileutil::WriteBehind::kWindowBytes + 4099;
     const QString image = imageOf(size);
     const QByteArray sum = test::sha256Hex(image)->toLatin1(); // the image is in the page cache now
+    QVERIFY(!emptySlot(QStringLiteral("slotB")).isEmpty());
     const qint64 before = storageReadBytes();
     if (before < 0)
         QSKIP("/proc/self/io is not readable here");
