@@ -211,6 +211,24 @@ std::expected<void, ManifestProblem> readNotes(const QJsonObject &root, Manifest
     return {};
 }
 
+// path (under images/), size (1..kMaxImageSize) and sha256 of an image file at field.
+std::expected<ManifestFile, ManifestProblem> imageFile(const QJsonObject &o, const QString &field)
+{
+    const auto path = pathOf(o, field, "images/"_L1);
+    if (!path)
+        return Unexpected(path.error());
+    const auto sizeValue = required(o, "size"_L1, field % u".size"_s);
+    if (!sizeValue)
+        return Unexpected(sizeValue.error());
+    const auto size = integerIn(*sizeValue, field % u".size"_s, 1, kMaxImageSize, ManifestError::BadSize);
+    if (!size)
+        return Unexpected(size.error());
+    const auto sha = sha256Of(o, field);
+    if (!sha)
+        return Unexpected(sha.error());
+    return ManifestFile{*path, *size, *sha};
+}
+
 std::expected<void, ManifestProblem> readImage(const QJsonObject &root, Manifest &m)
 {
     const QString field = u"image"_s;
@@ -220,20 +238,22 @@ std::expected<void, ManifestProblem> readImage(const QJsonObject &root, Manifest
     if (!v->isObject())
         return problem(ManifestError::WrongType, field, u"image must be an object"_s);
     const QJsonObject image = v->toObject();
-
-    const auto path = pathOf(image, field, "images/"_L1);
-    if (!path)
-        return Unexpected(path.error());
-    const auto sizeValue = required(image, "size"_L1, u"image.size"_s);
-    if (!sizeValue)
-        return Unexpected(sizeValue.error());
-    const auto size = integerIn(*sizeValue, u"image.size"_s, 1, kMaxImageSize, ManifestError::BadSize);
-    if (!size)
-        return Unexpected(size.error());
-    const auto sha = sha256Of(image, field);
-    if (!sha)
-        return Unexpected(sha.error());
-    m.image = ManifestFile{*path, *size, *sha};
+    auto file = imageFile(image, field);
+    if (!file)
+        return Unexpected(file.error());
+    m.image = *file;
+    // Optional: the same image compressed with zstd, which a device may fetch instead.
+    if (const QJsonValue z = image.value("zstd"_L1); !z.isUndefined()) {
+        const QString zfield = u"image.zstd"_s;
+        if (!z.isObject())
+            return problem(ManifestError::WrongType, zfield, u"image.zstd must be an object"_s);
+        auto compressed = imageFile(z.toObject(), zfield);
+        if (!compressed)
+            return Unexpected(compressed.error());
+        if (compressed->path == m.image.path)
+            return problem(ManifestError::BadPath, zfield % u".path"_s, u"image.zstd.path must name another file than image.path"_s);
+        m.imageZstd = *compressed;
+    }
     return {};
 }
 
@@ -494,10 +514,15 @@ QByteArray serializeManifest(const Manifest &m)
             notes.append(jsonString(it.key()) + ": " + jsonString(it.value()));
         top.append(member("notes", block('{', '}', notes, 1)));
     }
-    top.append(member("image", block('{', '}',
-                                     {member("path", jsonString(m.image.path)), member("size", number(m.image.size)),
-                                      member("sha256", jsonString(QString::fromLatin1(m.image.sha256)))},
-                                     1)));
+    QList<QByteArray> image{member("path", jsonString(m.image.path)), member("size", number(m.image.size)),
+                            member("sha256", jsonString(QString::fromLatin1(m.image.sha256)))};
+    if (m.imageZstd) {
+        image.append(member("zstd", block('{', '}',
+                                          {member("path", jsonString(m.imageZstd->path)), member("size", number(m.imageZstd->size)),
+                                           member("sha256", jsonString(QString::fromLatin1(m.imageZstd->sha256)))},
+                                          2)));
+    }
+    top.append(member("image", block('{', '}', image, 1)));
     if (m.schema)
         top.append(member("schema", number(*m.schema)));
     if (!m.migrations.isEmpty()) {

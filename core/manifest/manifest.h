@@ -58,6 +58,9 @@ struct Manifest
     bool priority = false;
     QMap<QString, QString> notes;    // language code ("en", "pt_BR") -> text
     ManifestFile image;
+    // The same image compressed with zstd (image.zstd): a device may fetch it instead, then
+    // checks both its sum and the sum of what it unpacks to (image.sha256).
+    std::optional<ManifestFile> imageZstd;
     std::optional<int> schema;       // the app database schema the new system needs
     QList<ManifestMigration> migrations;
 

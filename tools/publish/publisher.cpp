@@ -1,5 +1,7 @@
 #include "publisher.h"
 
+#include "compress/zstd.h"
+
 #include "common/fileutil.h"
 #include "crypto/crypto.h"
 
@@ -309,6 +311,21 @@ std::expected<VerifyOutcome, PublishProblem> verifyWith(const QString &repo, con
     if (!image)
         return std::unexpected(image.error());
     outcome.files << *image;
+    if (m->imageZstd) {
+        auto packed = checkFile(repo, m->imageZstd->path, m->imageZstd->size, m->imageZstd->sha256);
+        if (!packed)
+            return std::unexpected(packed.error());
+        // What a device unpacks must be the image, byte for byte.
+        const auto content = zstd::contentOf(fileInRepo(repo, m->imageZstd->path), m->image.size);
+        if (!content || content->size != m->image.size || content->sha256 != m->image.sha256)
+            return problem(PublishError::HashMismatch,
+                           QStringLiteral("%1 does not unpack to %2: %3")
+                               .arg(m->imageZstd->path, m->image.path,
+                                    content ? QStringLiteral("%1 bytes, SHA-256 %2").arg(content->size).arg(QString::fromLatin1(content->sha256))
+                                            : content.error()),
+                           m->imageZstd->path);
+        outcome.files << *packed;
+    }
     for (const ManifestMigration &mig : std::as_const(m->migrations)) {
         auto f = checkFile(repo, mig.path, mig.size, mig.sha256);
         if (!f)
@@ -484,6 +501,21 @@ std::expected<ReleaseOutcome, PublishProblem> release(const ReleaseOptions &opts
         return std::unexpected(image.error());
     m.image.size = image->size;
     m.image.sha256 = image->sha256;
+    if (opts.zstdLevel > 0) {
+        // Beside the raw image (devices of older releases fetch that one), the same compressed:
+        // a device of this release fetches the smaller file and checks what it unpacks to.
+        ManifestFile z;
+        z.path = m.image.path % QStringLiteral(".zst");
+        const QString file = fileInRepo(staging, z.path);
+        if (auto packed = zstd::compressFile(fileInRepo(staging, m.image.path), file, opts.zstdLevel); !packed)
+            return problem(PublishError::RepositoryUnusable, QStringLiteral("cannot compress the image: %1").arg(packed.error()), z.path);
+        auto sum = crypto::sha256FileHex(file);
+        if (!sum)
+            return problem(PublishError::RepositoryUnusable, QStringLiteral("cannot read %1 back").arg(z.path), sum.error().message);
+        z.size = QFileInfo(file).size();
+        z.sha256 = *sum;
+        m.imageZstd = z;
+    }
 
     if (!migrations.isEmpty()) {
         if (auto d = makeDir(staging % QLatin1Char('/') % kMigrationsDir); !d)
@@ -550,6 +582,8 @@ std::expected<ReleaseOutcome, PublishProblem> release(const ReleaseOptions &opts
         QSet<QString> payload;
         if (*existing) {
             payload << (*existing)->manifest.image.path;
+            if ((*existing)->manifest.imageZstd)
+                payload << (*existing)->manifest.imageZstd->path;
             for (const ManifestMigration &mig : std::as_const((*existing)->manifest.migrations))
                 payload << mig.path;
         }
@@ -618,6 +652,7 @@ constexpr OptionSpec kOptions[] = {
     {"version", true, "release"}, {"key", true, "release"},       {"product", true, "release"},
     {"priority", false, "release"}, {"notes", true, "release"},   {"schema", true, "release"},
     {"migration", true, "release"}, {"expires-days", true, "release"}, {"pubkey", true, "verify"},
+    {"zstd-level", true, "release"}, {"no-compress", false, "release"},
 };
 
 const QStringList kCommands{QStringLiteral("keygen"), QStringLiteral("release"), QStringLiteral("verify")};
@@ -633,6 +668,7 @@ QString helpText()
         "  release --repo DIR --image FILE --version X.Y.Z --key KEY\n"
         "          [--product s16] [--priority] [--notes LANG=TEXT]... [--schema N]\n"
         "          [--migration SCHEMA=FILE.sql]... [--expires-days N]\n"
+        "          [--zstd-level N | --no-compress]\n"
         "                                    publish a signed release into DIR, atomically\n"
         "  verify --repo DIR --pubkey PUB... check signature, sizes and hashes of DIR\n"
         "\n"
@@ -796,6 +832,20 @@ std::expected<ReleaseOptions, PublishProblem> releaseOptions(const Args &a)
             return std::unexpected(v.error());
         o.expiresDays = *v;
     }
+    if (a.values.contains(QStringLiteral("zstd-level"))) {
+        auto text = single(a, QStringLiteral("zstd-level"));
+        if (!text)
+            return std::unexpected(text.error());
+        auto v = intValue(QStringLiteral("zstd-level"), *text, 1, 19);
+        if (!v)
+            return std::unexpected(v.error());
+        o.zstdLevel = *v;
+    }
+    if (a.flags.contains(QStringLiteral("no-compress"))) {
+        if (a.values.contains(QStringLiteral("zstd-level")))
+            return problem(PublishError::Usage, QStringLiteral("--no-compress and --zstd-level exclude each other"));
+        o.zstdLevel = 0;
+    }
     return o;
 }
 
@@ -814,7 +864,12 @@ QJsonObject manifestJson(const Manifest &m)
                   {QStringLiteral("released"), isoUtc(m.released)},
                   {QStringLiteral("expires"), isoUtc(m.expires)},
                   {QStringLiteral("priority"), m.priority},
-                  {QStringLiteral("image"), fileJson(m.image.path, m.image.size, m.image.sha256)}};
+                  {QStringLiteral("image"), [&m] {
+                       QJsonObject image = fileJson(m.image.path, m.image.size, m.image.sha256);
+                       if (m.imageZstd)
+                           image.insert(QStringLiteral("zstd"), fileJson(m.imageZstd->path, m.imageZstd->size, m.imageZstd->sha256));
+                       return image;
+                   }()}};
     o.insert(QStringLiteral("schema"), m.schema ? QJsonValue(*m.schema) : QJsonValue(QJsonValue::Null));
     QJsonArray migrations;
     for (const ManifestMigration &mig : m.migrations) {

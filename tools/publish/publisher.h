@@ -64,6 +64,8 @@ struct ReleaseOptions {
     QList<MigrationInput> migrations;
     int expiresDays = 90;
     QDateTime now;                   // UTC; the current time when invalid
+    // The image compressed with zstd beside the raw one (image.zstd); 0: no compressed image.
+    int zstdLevel = 19;
 };
 
 struct ReleaseOutcome {

@@ -120,6 +120,7 @@ private Q_SLOTS:
     void deepNestingIsRefusedQuickly();
     void roundTrip();
     void roundTripKeepsEscapesAndBuildMetadata();
+    void compressedImageRoundTrips();
     void serializerWritesContractKeyOrder();
     void notesFor_data();
     void notesFor();
@@ -221,6 +222,20 @@ void tst_Manifest::rejects_data()
         u"notes.en"_s);
 
     row("image missing", u"image"_s, removed, E::MissingField, u"image"_s);
+    const auto zstd = [](const QJsonValue &path, const QJsonValue &size, const QJsonValue &sha) {
+        return QJsonObject{{u"path"_s, path}, {u"size"_s, size}, {u"sha256"_s, sha}};
+    };
+    row("image zstd string", u"image.zstd"_s, u"images/x.zst"_s, E::WrongType, u"image.zstd"_s);
+    row("image zstd path missing", u"image.zstd"_s, QJsonObject{{u"size"_s, 10}, {u"sha256"_s, kHashB}}, E::MissingField,
+        u"image.zstd.path"_s);
+    row("image zstd path outside images", u"image.zstd"_s, zstd(u"s16.img.zst"_s, 10, kHashB), E::BadPath, u"image.zstd.path"_s);
+    row("image zstd path climbs out", u"image.zstd"_s, zstd(u"images/../x.zst"_s, 10, kHashB), E::BadPath, u"image.zstd.path"_s);
+    row("image zstd is the raw image", u"image.zstd"_s, zstd(u"images/s16-2.1.0.img"_s, 10, kHashB), E::BadPath,
+        u"image.zstd.path"_s);
+    row("image zstd size 0", u"image.zstd"_s, zstd(u"images/x.zst"_s, 0, kHashB), E::BadSize, u"image.zstd.size"_s);
+    row("image zstd size string", u"image.zstd"_s, zstd(u"images/x.zst"_s, u"10"_s, kHashB), E::WrongType, u"image.zstd.size"_s);
+    row("image zstd hash uppercase", u"image.zstd"_s, zstd(u"images/x.zst"_s, 10, kHashB.toUpper()), E::BadHash,
+        u"image.zstd.sha256"_s);
     row("image string", u"image"_s, u"images/x.img"_s, E::WrongType, u"image"_s);
     row("image path missing", u"image.path"_s, removed, E::MissingField, u"image.path"_s);
     row("image path number", u"image.path"_s, 1, E::WrongType, u"image.path"_s);
@@ -438,6 +453,23 @@ void tst_Manifest::roundTrip()
 
     // Through JSON, the serialized form holds the same data as the source.
     QCOMPARE(QJsonDocument::fromJson(bytes).object(), validManifest());
+}
+
+void tst_Manifest::compressedImageRoundTrips()
+{
+    const QJsonObject withZstd = changed(u"image.zstd"_s, QJsonObject{{u"path"_s, u"images/s16-2.1.0.img.zst"_s},
+                                                                        {u"size"_s, 9000000},
+                                                                        {u"sha256"_s, kHashB}});
+    const auto m = parseManifest(toBytes(withZstd));
+    QVERIFY2(m, m ? "" : qPrintable(m.error().message));
+    QVERIFY(m->imageZstd);
+    QCOMPARE(*m->imageZstd, (ManifestFile{u"images/s16-2.1.0.img.zst"_s, 9000000, kHashB.toLatin1()}));
+    const QByteArray bytes = serializeManifest(*m);
+    const auto again = parseManifest(bytes);
+    QVERIFY(again && *again == *m);
+    QCOMPARE(QJsonDocument::fromJson(bytes).object(), withZstd);
+    // A device of an older release ignores the key: without it the manifest is the same release.
+    QVERIFY(!parsedValid().imageZstd);
 }
 
 void tst_Manifest::roundTripKeepsEscapesAndBuildMetadata()

@@ -98,6 +98,7 @@ private Q_SLOTS:
     void keygen_data();
     void keygen();
     void releaseVerifyRoundTrip();
+    void compressedImageUnpacksWithTheZstdTool();
     void schemaDerivation_data();
     void schemaDerivation();
     void expiresDays();
@@ -231,7 +232,45 @@ void tst_Publish::releaseVerifyRoundTrip()
     QCOMPARE(v.json().value(s("ok")).toBool(), true);
     QCOMPARE(v.json().value(s("version")).toString(), s("2.1.0"));
     QCOMPARE(v.json().value(s("keyFingerprint")).toString(), r.json().value(s("keyFingerprint")).toString());
-    QCOMPARE(v.json().value(s("files")).toArray().size(), 2); // the image and one migration
+    QCOMPARE(v.json().value(s("files")).toArray().size(), 3); // the image, it compressed, one migration
+}
+
+void tst_Publish::compressedImageUnpacksWithTheZstdTool()
+{
+    const Run r = publish({s("release"), s("--repo"), m_repo, s("--image"), m_image, s("--version"), s("2.1.0"), s("--key"), m_key});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const auto m = parseManifest(readFile(m_repo + s("/manifest.json")));
+    QVERIFY(m);
+    QVERIFY(m->imageZstd);
+    QCOMPARE(m->imageZstd->path, m->image.path + s(".zst"));
+    const QString packed = m_repo + s("/") + m->imageZstd->path;
+    QCOMPARE(m->imageZstd->size, QFileInfo(packed).size());
+    const Run sum = run(s("sha256sum"), {packed});
+    QCOMPARE(m->imageZstd->sha256, sum.out.left(64));
+    // zstd's own tool unpacks it to the image, and says its window fits a small device (8 MiB)
+    const Run unpacked = run(s("zstd"), {s("-d"), s("-c"), packed});
+    QCOMPARE(unpacked.exitCode, 0);
+    QCOMPARE(unpacked.out, readFile(m_image));
+    const Run list = run(s("zstd"), {s("-lv"), packed});
+    QVERIFY2(list.out.contains("Check: XXH64"), list.out.constData());
+
+    // Without compression the manifest has no image.zstd, and the repository no .zst.
+    const Run plain = publish({s("release"), s("--repo"), m_repo, s("--image"), m_image, s("--version"), s("2.2.0"), s("--key"), m_key,
+                               s("--no-compress")});
+    QVERIFY2(plain.exitCode == 0, plain.err.constData());
+    const auto m2 = parseManifest(readFile(m_repo + s("/manifest.json")));
+    QVERIFY(m2);
+    QVERIFY(!m2->imageZstd);
+    QVERIFY(!QFileInfo::exists(m_repo + s("/images/s16-2.2.0.img.zst")));
+
+    // A compressed image that unpacks to something else fails verify, naming the file.
+    QVERIFY2(publish({s("release"), s("--repo"), m_repo, s("--image"), m_image, s("--version"), s("2.3.0"), s("--key"), m_key}).exitCode == 0, "");
+    const QString zst = m_repo + s("/images/s16-2.3.0.img.zst");
+    const Run other = run(s("sh"), {s("-c"), s("printf other | zstd -q -f -o '%1.x' && mv '%1.x' '%1'").arg(zst)});
+    QCOMPARE(other.exitCode, 0);
+    const Run v = publish({s("verify"), s("--repo"), m_repo, s("--pubkey"), m_pub});
+    QVERIFY(v.exitCode != 0);
+    QVERIFY2(v.err.contains("s16-2.3.0.img.zst"), v.err.constData());
 }
 
 void tst_Publish::schemaDerivation_data()

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <QByteArray>
+#include <QString>
+
+#include <expected>
+#include <functional>
+#include <memory>
+
+namespace s16::zstd {
+
+// The publisher's settings: level 19 within an 8 MiB window (2^23), so that a device needs
+// about 8 MiB to unpack an image, whatever its size.
+inline constexpr int kDefaultLevel = 19;
+inline constexpr int kWindowLog = 23;
+// The largest window a device accepts (2^25 = 32 MiB): a frame that asks for more is refused
+// before any memory is taken for it, so a hostile or careless image cannot exhaust the device.
+inline constexpr int kMaxWindowLog = 25;
+
+// Compresses the file src into dst (created or truncated, fsynced), streaming.
+[[nodiscard]] std::expected<void, QString> compressFile(const QString &src, const QString &dst, int level = kDefaultLevel);
+
+// Reads the content of a zstd file piece by piece, with bounded memory.
+class Reader
+{
+public:
+    ~Reader();
+    Reader(const Reader &) = delete;
+    Reader &operator=(const Reader &) = delete;
+
+    // fd: an open file descriptor positioned at the start of the compressed data; not closed here.
+    [[nodiscard]] static std::expected<std::unique_ptr<Reader>, QString> open(int fd);
+    // Fills out with up to want bytes of content; fewer only at its end (0: the end). A damaged
+    // or truncated stream, a window over kMaxWindowLog or data after the last frame is an error.
+    [[nodiscard]] std::expected<qint64, QString> read(char *out, qint64 want);
+
+private:
+    Reader() = default;
+    struct State;
+    std::unique_ptr<State> d;
+};
+
+// The SHA-256 (lowercase hex) and size of the content of the zstd file at path; more than
+// maxSize bytes of content is an error (a declared size that is exceeded). onProgress sees the
+// compressed bytes read so far.
+struct Content {
+    QByteArray sha256;
+    qint64 size = 0;
+};
+[[nodiscard]] std::expected<Content, QString> contentOf(const QString &path, qint64 maxSize,
+                                                        const std::function<void(qint64)> &onProgress = {});
+
+} // namespace s16::zstd
