@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "common/logging.h"
+#include "ini.h"
 
 #include <QDir>
 #include <QFile>
@@ -8,7 +9,6 @@
 #include <QMutex>
 #include <QRegularExpression>
 #include <QSet>
-#include <QSettings>
 #include <QStringBuilder>
 
 #include <limits>
@@ -25,21 +25,26 @@ ConfigProblem problem(ConfigError code, const QString &key, const QString &file,
     return ConfigProblem{code, key, file, where % QStringLiteral(": ") % what};
 }
 
-// QSettings accepts almost anything: a line without '=' is dropped without a word.
-// A device maker's typo must not silently become a missing key, so the lines are
-// checked here before QSettings reads them.
-std::optional<ConfigProblem> checkSyntax(const QByteArray &data, const QString &file)
+// QSettings, whose INI rules the reader keeps (ini.h), drops a line without '=' without a
+// word. A device maker's typo must not silently become a missing key, so the lines are
+// checked here before the INI reader reads them.
+std::optional<ConfigProblem> checkSyntax(QByteArrayView data, const QString &file)
 {
-    const QList<QByteArray> lines = data.split('\n');
-    for (qsizetype i = 0; i < lines.size(); ++i) {
-        const QByteArray line = lines.at(i).trimmed();
+    if (data.startsWith("\xEF\xBB\xBF"))
+        data = data.sliced(3);  // a UTF-8 byte order mark
+    qsizetype number = 0;
+    while (!data.isEmpty()) {
+        ++number;
+        const qsizetype end = data.indexOf('\n');
+        const QByteArrayView line = data.first(end < 0 ? data.size() : end).trimmed();
+        data = end < 0 ? QByteArrayView() : data.sliced(end + 1);
         if (line.isEmpty() || line.startsWith(';') || line.startsWith('#') || line.contains('='))
             continue;
         if (line.startsWith('[') && line.contains(']'))
             continue;
         return problem(ConfigError::SyntaxError, {}, file,
                        QStringLiteral("line %1 is neither a [section] nor a key=value: \"%2\"")
-                           .arg(i + 1)
+                           .arg(number)
                            .arg(QString::fromUtf8(line)));
     }
     return std::nullopt;
@@ -50,14 +55,17 @@ std::optional<ConfigProblem> checkSyntax(const QByteArray &data, const QString &
 class Reader
 {
 public:
-    Reader(const QSettings &settings, QString file)
-        : m_settings(settings), m_file(std::move(file)), m_dir(QFileInfo(m_file).absoluteDir())
+    enum Collect { NoCollect, CollectKnown };
+    Reader(const ini::Document &settings, QString file, Collect collect = NoCollect)
+        : m_settings(settings), m_file(std::move(file)), m_dir(QFileInfo(m_file).absoluteDir()),
+          m_collect(collect == CollectKnown)
     {
     }
 
     enum Need { Optional, Required };
 
     const std::optional<ConfigProblem> &problem() const { return m_problem; }
+    // The keys read() asked for: the same for every file (knownKeys()).
     const QSet<QString> &known() const { return m_known; }
     bool contains(const QString &key) const { return m_settings.contains(key); }
 
@@ -67,11 +75,12 @@ public:
             m_problem = s16::problem(code, key, m_file, what);
     }
 
-    // A single value; an unquoted comma makes QSettings return a list, which for a
+    // A single value; an unquoted comma makes the INI reader return a list, which for a
     // command or a path would silently lose the comma, so it is refused instead.
     QString string(const QString &key, Need need, const QString &fallback = {})
     {
-        m_known.insert(key);
+        if (m_collect)
+            m_known.insert(key);
         if (!m_settings.contains(key)) {
             if (need == Required)
                 fail(ConfigError::MissingKey, key, QStringLiteral("is required"));
@@ -95,7 +104,8 @@ public:
 
     QStringList pathList(const QString &key, Need need)
     {
-        m_known.insert(key);
+        if (m_collect)
+            m_known.insert(key);
         QStringList out;
         const QStringList raw = m_settings.value(key).toStringList();
         for (const QString &entry : raw) {
@@ -175,10 +185,11 @@ public:
     }
 
 private:
-    const QSettings &m_settings;
+    const ini::Document &m_settings;
     QString m_file;
     QDir m_dir;
     std::optional<ConfigProblem> m_problem;
+    bool m_collect = false;
     QSet<QString> m_known;
 };
 
@@ -198,18 +209,21 @@ bool isValidPin(const QString &pins)
 
 // A daemon may load its configuration many times; an unknown key (a typo, or a key
 // of a newer updater) is worth one warning per file, not one per load.
-void warnUnknownKeys(const QSettings &settings, const QSet<QString> &known, const QString &file)
+void warnUnknownKeys(const ini::Document &settings, const QSet<QString> &known, const QString &file)
 {
     static QMutex mutex;
-    static QSet<QString> warned;
-    const QStringList keys = settings.allKeys();
+    static QSet<size_t> warned;  // hashes of file and key: a fixed size per entry
+    const QStringList keys = settings.keys();
     const QMutexLocker lock(&mutex);
     for (const QString &key : keys) {
         if (known.contains(key))
             continue;
-        const QString id = file % QLatin1Char('\n') % key;
+        const size_t id = qHashMulti(0, file, key);
         if (warned.contains(id))
             continue;
+        // bounded: a process that loads endless different files (a fuzzer) repeats warnings
+        if (warned.size() >= 4096)
+            warned.clear();
         warned.insert(id);
         qCWarning(lcConfig).noquote() << "ignoring unknown key" << key << "in" << file;
     }
@@ -300,6 +314,19 @@ Config read(Reader &r, const QString &file)
     return c;
 }
 
+// Every key the updater reads: read() asks for the same keys whatever their values, so
+// one run over an empty file names them all.
+const QSet<QString> &knownKeys()
+{
+    static const QSet<QString> keys = [] {
+        const ini::Document empty;
+        Reader reader(empty, QStringLiteral("/known-keys.conf"), Reader::CollectKnown);
+        (void)read(reader, QStringLiteral("/known-keys.conf"));
+        return reader.known();
+    }();
+    return keys;
+}
+
 } // namespace
 
 std::expected<Config, ConfigProblem> loadConfig(const QString &path)
@@ -316,18 +343,23 @@ std::expected<Config, ConfigProblem> loadConfig(const QString &path)
     const QByteArray data = f.size() > kMaxConfigBytes ? QByteArray() : f.readAll();
     if (f.size() > kMaxConfigBytes || data.size() > kMaxConfigBytes)
         return std::unexpected(problem(ConfigError::SyntaxError, {}, file, QStringLiteral("larger than 1 MiB")));
-    if (auto bad = checkSyntax(data, file))
+    return loadConfigFromText(data, file);
+}
+
+std::expected<Config, ConfigProblem> loadConfigFromText(QByteArrayView text, const QString &filePath)
+{
+    const QString file = QFileInfo(filePath).absoluteFilePath();
+    if (text.size() > kMaxConfigBytes)
+        return std::unexpected(problem(ConfigError::SyntaxError, {}, file, QStringLiteral("larger than 1 MiB")));
+    if (auto bad = checkSyntax(text, file))
         return std::unexpected(*bad);
+    const auto settings = ini::parse(text);
+    if (!settings)
+        return std::unexpected(problem(ConfigError::SyntaxError, {}, file, settings.error().message));
 
-    const QSettings settings(file, QSettings::IniFormat);
-    if (settings.status() == QSettings::AccessError)
-        return std::unexpected(problem(ConfigError::FileUnreadable, {}, file, QStringLiteral("cannot be read")));
-    if (settings.status() != QSettings::NoError)
-        return std::unexpected(problem(ConfigError::SyntaxError, {}, file, QStringLiteral("is not a valid INI file")));
-
-    Reader reader(settings, file);
+    Reader reader(*settings, file);
     Config config = read(reader, file);
-    warnUnknownKeys(settings, reader.known(), file);
+    warnUnknownKeys(*settings, knownKeys(), file);
     if (reader.problem())
         return std::unexpected(*reader.problem());
     return config;

@@ -2,6 +2,7 @@
 
 #include "common/error.h"
 
+#include <QByteArrayView>
 #include <QString>
 #include <QStringList>
 #include <QUrl>
@@ -70,7 +71,7 @@ struct Config {
 enum class ConfigError {
     FileMissing,     // no file at the path
     FileUnreadable,  // exists but cannot be read (permissions, a folder)
-    SyntaxError,     // not an INI file QSettings can read without guessing
+    SyntaxError,     // not an INI file that can be read without guessing (core/config/ini.h)
     MissingKey,      // a required key is absent or empty
     BadValue,        // not a number, out of range, not one of the allowed words
     BadUrl,          // not an absolute URL of a scheme we speak
@@ -88,6 +89,10 @@ struct ConfigProblem {
 };
 
 [[nodiscard]] std::expected<Config, ConfigProblem> loadConfig(const QString &path);
+// The same from text in memory (what loadConfig reads from the file): filePath is the
+// file the text stands for; relative paths resolve against its folder, messages name it.
+// Nothing is read but the files the configuration names (it checks that they exist).
+[[nodiscard]] std::expected<Config, ConfigProblem> loadConfigFromText(QByteArrayView text, const QString &filePath);
 // $S16_UPDATE_CONFIG when set and not empty, else /etc/s16-update/update.conf.
 [[nodiscard]] QString defaultConfigPath();
 // Every configuration problem is a usage error (exit code 2).
