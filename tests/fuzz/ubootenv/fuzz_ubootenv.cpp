@@ -15,7 +15,7 @@ using namespace s16;
 
 namespace {
 
-constexpr qsizetype kEnvSize = 0x1000;
+constexpr qsizetype kEnvSize = 0x400;
 
 QByteArray frame(QByteArrayView payload, bool redundant, quint8 flags, bool goodCrc)
 {
@@ -54,17 +54,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const QByteArrayView payload = input.sliced(2);
     const bool goodCrc = mode & 1;
     const bool redundant = mode & 2;
-    const QString dir = fuzz::scratchDir();
-    const QString primary = dir + QStringLiteral("/env.bin");
-    const QString second = dir + QStringLiteral("/env-redund.bin");
-    const QString config = dir + QStringLiteral("/fw_env.config");
-    QByteArray configText = (primary + QStringLiteral(" 0x0 0x1000\n")).toUtf8();
+    // the two fw_env.config files never change: written once, not per input
+    static const QString dir = fuzz::scratchDir();
+    static const QString primary = dir + QStringLiteral("/env.bin");
+    static const QString second = dir + QStringLiteral("/env-redund.bin");
+    static const auto configFor = [](bool pair) {
+        const QString path = dir + (pair ? QStringLiteral("/fw_env-pair.config") : QStringLiteral("/fw_env.config"));
+        QByteArray text = (primary + QStringLiteral(" 0x0 0x400\n")).toUtf8();
+        if (pair)
+            text += (second + QStringLiteral(" 0x0 0x400\n")).toUtf8();
+        fuzz::writeFile(path, text);
+        return path;
+    };
+    static const QString singleConfig = configFor(false);
+    static const QString pairConfig = configFor(true);
+    const QString &config = redundant ? pairConfig : singleConfig;
     fuzz::writeFile(primary, frame(payload, redundant, 1, goodCrc));
-    if (redundant) {
-        configText += (second + QStringLiteral(" 0x0 0x1000\n")).toUtf8();
+    if (redundant)
         fuzz::writeFile(second, frame(payload, true, flags, !(mode & 4)));
-    }
-    fuzz::writeFile(config, configText);
 
     auto env = openBootEnvironment(QStringLiteral("uboot"), config);
     S16_FUZZ_CHECK(env.has_value());
