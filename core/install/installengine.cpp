@@ -331,7 +331,11 @@ Result<Staged> Engine::loadStaged() const
                                                   .arg(manifest->version.toString(), expected.value(QStringLiteral("version")).toString())));
     }
     staged.manifest = std::move(*manifest);
-    staged.image = dir.filePath(QFileInfo(staged.manifest.image.path).fileName());
+    // What the online side fetched and staged: the compressed image when it said so.
+    staged.zstd = expected.value(QStringLiteral("compression")).toString() == QLatin1String("zstd");
+    if (staged.zstd && !staged.manifest.imageZstd)
+        return std::unexpected(integrityError(QStringLiteral("the staged update records a compressed image its manifest does not name")));
+    staged.image = dir.filePath(QFileInfo(staged.zstd ? staged.manifest.imageZstd->path : staged.manifest.image.path).fileName());
     for (const ManifestMigration &m : std::as_const(staged.manifest.migrations)) {
         QString path = dir.filePath(m.path);
         if (!QFileInfo::exists(path))
@@ -343,7 +347,9 @@ Result<Staged> Engine::loadStaged() const
 
 Status Engine::verifyStaged(const Staged &staged)
 {
-    const ManifestFile &image = staged.manifest.image;
+    // The staged file's own sum and size: the compressed image's when it is compressed (what it
+    // unpacks to is proven while the slot is written and read back, E47-E49).
+    const ManifestFile &image = staged.zstd ? *staged.manifest.imageZstd : staged.manifest.image;
     const QString sumFile = staged.image % QStringLiteral(".sha256");
     const auto sumText = fileutil::readSmallFile(sumFile, 4096);
     if (!sumText)
@@ -517,9 +523,9 @@ Status Engine::stepWrite()
     fault::killPoint(u"write");
     const SlotWriter::Job job{m_staged->image, m_staged->manifest.image.size, m_staged->manifest.image.sha256,
                               slotPath(m_rec.targetSlot), slotPath(m_rec.fallbackSlot)};
-    const auto written = SlotWriter::write(job, [this](qint64 bytes, qint64 total) {
-        reportProgress(QStringLiteral("install"), bytes, total);
-    });
+    const auto onProgress = [this](qint64 bytes, qint64 total) { reportProgress(QStringLiteral("install"), bytes, total); };
+    const auto written = m_staged->zstd ? SlotWriter::writeZstd(job, m_staged->manifest.imageZstd->size, onProgress)
+                                        : SlotWriter::write(job, onProgress);
     if (auto moved = take({Edge::E49}); !moved)
         return moved;
     if (!written) {

@@ -41,7 +41,8 @@ struct Record {
 struct Staged {
     Manifest manifest;
     QString dir;
-    QString image;
+    QString image;        // the staged image file: the raw image, or with zstd the compressed one
+    bool zstd = false;    // image holds manifest.imageZstd
     QList<MigrationStep> migrations;
 };
 

@@ -1,5 +1,7 @@
 #include "slotwriter.h"
 
+#include "compress/zstd.h"
+
 #include "common/fileutil.h"
 #include "common/logging.h"
 #include "crypto/crypto.h"
@@ -233,6 +235,16 @@ bool SlotWriter::sameDevice(const QString &a, const QString &b)
 
 std::expected<void, SlotProblem> SlotWriter::write(const Job &job, const Progress &progress)
 {
+    return writeFrom(job, std::nullopt, progress);
+}
+
+std::expected<void, SlotProblem> SlotWriter::writeZstd(const Job &job, qint64 fileSize, const Progress &progress)
+{
+    return writeFrom(job, fileSize, progress);
+}
+
+std::expected<void, SlotProblem> SlotWriter::writeFrom(const Job &job, std::optional<qint64> zstdFileSize, const Progress &progress)
+{
     if (job.target.isEmpty())
         return problem(SlotError::NoTarget, QStringLiteral("no slot to write to is configured"));
     if (job.target == job.protectedSlot || sameDevice(job.target, job.protectedSlot)) {
@@ -245,9 +257,19 @@ std::expected<void, SlotProblem> SlotWriter::write(const Job &job, const Progres
         return problem(SlotError::SourceUnreadable, QStringLiteral("cannot open the image %1").arg(job.image),
                        errnoText(errno));
     struct stat sourceStat {};
-    if (::fstat(source.get(), &sourceStat) != 0 || sourceStat.st_size != job.size) {
+    const qint64 fileSize = zstdFileSize.value_or(job.size);
+    if (::fstat(source.get(), &sourceStat) != 0 || sourceStat.st_size != fileSize) {
         return problem(SlotError::SourceSize, QStringLiteral("the image %1 is %2 bytes, the manifest says %3")
-                                                  .arg(job.image).arg(qint64(sourceStat.st_size)).arg(job.size));
+                                                  .arg(job.image).arg(qint64(sourceStat.st_size)).arg(fileSize));
+    }
+    // A compressed image is unpacked on the way (bounded memory: zstd's window is capped).
+    std::unique_ptr<zstd::Reader> unpack;
+    if (zstdFileSize) {
+        ::posix_fadvise(source.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+        auto reader = zstd::Reader::open(source.get());
+        if (!reader)
+            return problem(SlotError::SourceUnreadable, QStringLiteral("cannot unpack the image %1").arg(job.image), reader.error());
+        unpack = std::move(*reader);
     }
 
     // No O_CREAT: a slot is a partition (or, on s16-devsim, a file made when the device was). A
@@ -288,7 +310,15 @@ std::expected<void, SlotProblem> SlotWriter::write(const Job &job, const Progres
     bool halfwayPassed = false;
     while (done < job.size) {
         const qint64 want = std::min(kChunkBytes, job.size - done);
-        const qint64 got = readFully(source.get(), buffer.get(), want, done);
+        qint64 got = 0;
+        if (unpack) {
+            const auto produced = unpack->read(buffer.get(), want);
+            if (!produced)
+                return problem(SlotError::SourceUnreadable, QStringLiteral("cannot unpack the image %1").arg(job.image), produced.error());
+            got = *produced;
+        } else {
+            got = readFully(source.get(), buffer.get(), want, done);
+        }
         if (got != want) {
             return problem(SlotError::SourceUnreadable, QStringLiteral("cannot read the image %1").arg(job.image),
                            got < 0 ? errnoText(errno) : QStringLiteral("it ended early"));
@@ -307,6 +337,14 @@ std::expected<void, SlotProblem> SlotWriter::write(const Job &job, const Progres
             fault::killPoint(u"write.mid");
         }
         report(done, readBack);
+    }
+    if (unpack) {
+        // Nothing may follow the image: a stream that unpacks to more than it declares is not it.
+        char extra = 0;
+        const auto more = unpack->read(&extra, 1);
+        if (!more || *more != 0)
+            return problem(SlotError::SourceSize, QStringLiteral("the image %1 unpacks to more than %2 bytes").arg(job.image).arg(job.size),
+                           more ? QString() : more.error());
     }
     if (!blockDevice && ::ftruncate(target.get(), job.size) != 0)
         return problem(SlotError::WriteFailed, QStringLiteral("cannot truncate %1").arg(job.target), errnoText(errno));

@@ -7,6 +7,7 @@
 
 #include <expected>
 #include <functional>
+#include <optional>
 
 namespace s16 {
 
@@ -48,8 +49,8 @@ public:
 
     struct Job {
         QString image;        // the staged image file
-        qint64 size = 0;      // bytes, from the manifest
-        QByteArray sha256;    // lowercase hex, from the manifest
+        qint64 size = 0;      // bytes of the image, from the manifest
+        QByteArray sha256;    // lowercase hex, of the image, from the manifest
         QString target;       // the inactive slot
         QString protectedSlot;// the booted / fallback slot: never written
     };
@@ -57,8 +58,15 @@ public:
     using Progress = std::function<void(qint64 bytes, qint64 total)>;
 
     [[nodiscard]] static std::expected<void, SlotProblem> write(const Job &job, const Progress &progress = {});
+    // The same from job.image holding the image zstd-compressed (image.zstd, fileSize bytes): it is
+    // unpacked on the way into the slot, and job.size and job.sha256 stay the image's.
+    [[nodiscard]] static std::expected<void, SlotProblem> writeZstd(const Job &job, qint64 fileSize, const Progress &progress = {});
     // Whether a and b are the same file or block device (false when either is missing).
     [[nodiscard]] static bool sameDevice(const QString &a, const QString &b);
+
+private:
+    [[nodiscard]] static std::expected<void, SlotProblem> writeFrom(const Job &job, std::optional<qint64> zstdFileSize,
+                                                                    const Progress &progress);
 };
 
 } // namespace s16

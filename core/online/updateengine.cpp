@@ -4,6 +4,7 @@
 #include "boot/reboot.h"
 #include "common/fileutil.h"
 #include "common/logging.h"
+#include "compress/zstd.h"
 #include "crypto/crypto.h"
 #include "manifest/manifest.h"
 #include "online/transport.h"
@@ -47,6 +48,7 @@ struct UpdateEngine::DownloadItem {
     QByteArray sha256;
     QString partialPath;
     QByteArray actualSha256;  // set once received completely
+    bool zstd = false;        // the image, zstd-compressed (image.zstd): what it unpacks to is checked too
 };
 
 UpdateEngine::UpdateEngine(Config config, Journal *journal, QObject *parent)
@@ -359,11 +361,14 @@ void UpdateEngine::startDownload()
     m_items.clear();
     m_itemIndex = 0;
     const QString partial = partialDir();
+    // The compressed image when the release has one (a fraction of the bytes), else the image.
+    const ManifestFile &file = m_manifest->imageZstd ? *m_manifest->imageZstd : m_manifest->image;
     DownloadItem image;
-    image.repoPath = m_manifest->image.path;
+    image.repoPath = file.path;
     image.stagedName = QFileInfo(image.repoPath).fileName();
-    image.size = m_manifest->image.size;
-    image.sha256 = m_manifest->image.sha256;
+    image.size = file.size;
+    image.sha256 = file.sha256;
+    image.zstd = m_manifest->imageZstd.has_value();
     image.partialPath = partial % QLatin1Char('/') % image.stagedName % QStringLiteral(".part");
     m_items.append(image);
     for (const ManifestMigration &mig : m_manifest->migrations) {
@@ -616,6 +621,24 @@ void UpdateEngine::verifyAndStage()
             return;
         }
     }
+    // A compressed image must also unpack to exactly the image the manifest signs (its size and
+    // SHA-256): read once more from the partial file, unpacked with bounded memory. A mismatch is
+    // E38's as much as a wrong sum of the received bytes (a broken or malicious publisher).
+    for (const DownloadItem &item : std::as_const(m_items)) {
+        if (!item.zstd)
+            continue;
+        const auto content = zstd::contentOf(item.partialPath, m_manifest->image.size);
+        if (!content || content->size != m_manifest->image.size || content->sha256 != m_manifest->image.sha256) {
+            QFile::remove(item.partialPath);
+            failAt(Edge::E38, Error{ExitCode::IntegrityMismatch,
+                                    QStringLiteral("%1 does not unpack to the image the manifest names; the file was discarded").arg(item.repoPath),
+                                    {}, content ? QStringLiteral("expected %1 bytes with SHA-256 %2, unpacked %3 bytes with SHA-256 %4")
+                                                      .arg(m_manifest->image.size).arg(QString::fromLatin1(m_manifest->image.sha256))
+                                                      .arg(content->size).arg(QString::fromLatin1(content->sha256))
+                                                : content.error()});
+            return;
+        }
+    }
     if (!step(Edge::E37))
         return;
 
@@ -657,7 +680,9 @@ void UpdateEngine::verifyAndStage()
                               QJsonObject{{QStringLiteral("version"), m_manifest->version.toString()},
                                           {QStringLiteral("image"), image.stagedName},
                                           {QStringLiteral("size"), double(image.size)},
-                                          {QStringLiteral("sha256"), QString::fromLatin1(image.sha256)},
+                                          {QStringLiteral("sha256"), QString::fromLatin1(m_manifest->image.sha256)},
+                                          {QStringLiteral("compression"), image.zstd ? QJsonValue(QStringLiteral("zstd")) : QJsonValue()},
+                                          {QStringLiteral("imageSize"), double(m_manifest->image.size)},
                                           {QStringLiteral("priority"), m_manifest->priority},
                                           {QStringLiteral("notes"), notesJson(*m_manifest)},
                                           {QStringLiteral("schema"), m_manifest->schema ? QJsonValue(*m_manifest->schema) : QJsonValue()},

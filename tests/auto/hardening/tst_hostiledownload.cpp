@@ -11,6 +11,8 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSettings>
 #include <QTest>
 
@@ -51,8 +53,12 @@ private Q_SLOTS:
     void symlinkInUpdateDirIsNotFollowed();
     void fullUpdateDir();
     void updateDirTooSmallRequestsNoImage();
+    void compressedImageFromTheZstdToolIsFetchedInstead();
+    void compressedImageThatUnpacksToAnotherImageIsRefused();
 
 private:
+    // Adds image.zstd for a file made by the zstd command line from content, signed.
+    [[nodiscard]] bool offerCompressed(const QByteArray &content, const QStringList &zstdArgs = {});
     [[nodiscard]] bool mountSmallUpdateDir(const QString &size);
     [[nodiscard]] FaultServer *faultServer(const QString &config);
     HostileWorld m_world;
@@ -98,6 +104,93 @@ FaultServer *tst_HostileDownload::faultServer(const QString &config)
         return nullptr;
     setKeys(config, {{QStringLiteral("server/url"), m_server->url(QStringLiteral("/s16/")).toString()}});
     return m_server.get();
+}
+
+bool tst_HostileDownload::offerCompressed(const QByteArray &content, const QStringList &zstdArgs)
+{
+    const QString plain = m_world.repo() + QStringLiteral("/images/content.tmp");
+    const QString packed = m_world.repo() + QStringLiteral("/images/s16-1.1.0.img.zst");
+    if (!writeFile(plain, content))
+        return false;
+    // through a pipe, as a stream of unknown size: the frame then says the window it was made with
+    const auto z = test::runTool(QStringLiteral("sh"), {QStringLiteral("-c"), QStringLiteral("zstd -q -19 %1 < \"$0\" > \"$1\"").arg(zstdArgs.join(QLatin1Char(' '))),
+                                                        plain, packed});
+    QFile::remove(plain);
+    if (z.exitCode != 0)
+        return false;
+    const QByteArray bytes = readFile(packed);
+    QJsonObject manifest = QJsonDocument::fromJson(m_world.goodManifest()).object();
+    QJsonObject image = manifest.value(QStringLiteral("image")).toObject();
+    image.insert(QStringLiteral("zstd"), QJsonObject{{QStringLiteral("path"), QStringLiteral("images/s16-1.1.0.img.zst")},
+                                                     {QStringLiteral("size"), double(bytes.size())},
+                                                     {QStringLiteral("sha256"), test::sha256Hex(packed).value_or(QString())}});
+    manifest.insert(QStringLiteral("image"), image);
+    return m_world.publishSigned(QJsonDocument(manifest).toJson()).has_value();
+}
+
+void tst_HostileDownload::compressedImageFromTheZstdToolIsFetchedInstead()
+{
+    // A release whose image.zstd the zstd command line made: the device fetches that file, not
+    // the raw image, checks what it unpacks to, stages it, and recovery unpacks it into the slot.
+    const QByteArray compressible = m_world.goodImage().left(4096).repeated(int(kImageBytes / 4096));
+    QVERIFY(writeFile(m_world.repoImage(), compressible));
+    const QString packed = m_world.repo() + QStringLiteral("/images/s16-1.1.0.img.zst");
+    QCOMPARE(test::runTool(QStringLiteral("zstd"), {QStringLiteral("-q"), QStringLiteral("-f"), QStringLiteral("-19"), m_world.repoImage(),
+                                                    QStringLiteral("-o"), packed}).exitCode, 0);
+    QJsonObject manifest = QJsonDocument::fromJson(m_world.goodManifest()).object();
+    QJsonObject image = manifest.value(QStringLiteral("image")).toObject();
+    image.insert(QStringLiteral("sha256"), test::sha256Hex(m_world.repoImage()).value_or(QString()));
+    image.insert(QStringLiteral("zstd"), QJsonObject{{QStringLiteral("path"), QStringLiteral("images/s16-1.1.0.img.zst")},
+                                                     {QStringLiteral("size"), double(QFileInfo(packed).size())},
+                                                     {QStringLiteral("sha256"), test::sha256Hex(packed).value_or(QString())}});
+    manifest.insert(QStringLiteral("image"), image);
+    QVERIFY(m_world.publishSigned(QJsonDocument(manifest).toJson()));
+    QVERIFY(QFileInfo(packed).size() < kImageBytes / 10);
+
+    const auto r = e2e::update(m_config, {QStringLiteral("download")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+    QVERIFY(QFileInfo::exists(m_device + QStringLiteral("/update/staged/s16-1.1.0.img.zst")));
+    QVERIFY(!QFileInfo::exists(m_device + QStringLiteral("/update/staged/s16-1.1.0.img")));
+    const auto status = e2e::update(m_config, {QStringLiteral("status"), QStringLiteral("--json")});
+    const QJsonObject o = QJsonDocument::fromJson(status.out).object();
+    QCOMPARE(qint64(o.value(QStringLiteral("bytesFetched")).toDouble()), QFileInfo(packed).size());
+    QCOMPARE(qint64(o.value(QStringLiteral("bytesReused")).toDouble()), 0);
+    // "Update now" and the boots: slot B holds the image, byte for byte
+    QCOMPARE(e2e::update(m_config, {QStringLiteral("install")}).exitCode, 0);
+    const auto boots = e2e::devsim({QStringLiteral("run"), m_device});
+    QVERIFY2(boots.exitCode == 0, qPrintable(boots.describe()));
+    const auto state = e2e::show(m_device);
+    QVERIFY(state);
+    QCOMPARE(state->value(QStringLiteral("bootedSlot")).toString(), QStringLiteral("B"));
+    const QString slotB = QDir(m_device).absoluteFilePath(QSettings(m_config, QSettings::IniFormat).value(QStringLiteral("boot/slotB")).toString());
+    QCOMPARE(readFile(slotB).left(kImageBytes), compressible);
+}
+
+void tst_HostileDownload::compressedImageThatUnpacksToAnotherImageIsRefused()
+{
+    // Its own sum holds (the manifest signs it), what it unpacks to is not the image: E38,
+    // exit 15, the file discarded, nothing staged; the raw release still installs afterwards.
+    QByteArray other = m_world.goodImage();
+    other[1000] = char(other.at(1000) ^ 0x01);
+    QVERIFY(offerCompressed(other));
+    const auto r = e2e::update(m_config, {QStringLiteral("download")});
+    QVERIFY2(r.exitCode == 15, qPrintable(r.describe()));
+    QCOMPARE(lastError(m_config).value(QStringLiteral("edge")).toString(), QStringLiteral("E38"));
+    QVERIFY2(lastError(m_config).value(QStringLiteral("message")).toString().contains(QStringLiteral("does not unpack")),
+             qPrintable(lastError(m_config).value(QStringLiteral("message")).toString()));
+    QVERIFY(!QFileInfo::exists(m_device + QStringLiteral("/update/partial/s16-1.1.0.img.zst.part")));
+    QCOMPARE(untouched(m_device), QString());
+    // A frame that asks for a 128 MiB window (more than a device gives, 32 MiB) is refused too,
+    // before the memory is taken.
+    QVERIFY(m_world.restoreGoodRelease());
+    QVERIFY(offerCompressed(m_world.goodImage(), {QStringLiteral("--zstd=wlog=27")}));
+    const auto wide = e2e::update(m_config, {QStringLiteral("download")});
+    QVERIFY2(wide.exitCode == 15, qPrintable(wide.describe()));
+    QCOMPARE(untouched(m_device), QString());
+    QFile::remove(m_world.repo() + QStringLiteral("/images/s16-1.1.0.img.zst"));
+    QVERIFY(m_world.restoreGoodRelease());
+    const QString notInstalled = installsGoodUpdate(m_config, m_device);
+    QVERIFY2(notInstalled.isEmpty(), qPrintable(notInstalled));
 }
 
 void tst_HostileDownload::imageLongerThanDeclared()

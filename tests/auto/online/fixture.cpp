@@ -39,6 +39,7 @@ bool OnlineFixture::publish(const QString &repo, const Release &release, const Q
     opts.priority = release.priority;
     opts.notes = {{QStringLiteral("en"), QStringLiteral("Faster start-up.")}, {QStringLiteral("de"), QStringLiteral("Schnellerer Start.")}};
     opts.expiresDays = release.expiresDays;
+    opts.zstdLevel = release.zstdLevel;
     for (const auto &[schema, sql] : release.migrations) {
         const QString path = m_dir.filePath(QStringLiteral("m%1.sql").arg(schema));
         QFile f(path);

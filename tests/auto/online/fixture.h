@@ -24,6 +24,7 @@ struct Release {
     QString product = QStringLiteral("s16");
     int expiresDays = 90;
     QList<std::pair<int, QByteArray>> migrations; // schema -> SQL
+    int zstdLevel = 0; // the image also zstd-compressed (image.zstd) at this level; 0: raw only
 };
 
 class OnlineFixture
