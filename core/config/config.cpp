@@ -120,7 +120,9 @@ public:
 
     qint64 number(const QString &key, qint64 fallback, qint64 min, qint64 max)
     {
-        const QString text = string(key, Optional, QString::number(fallback));
+        const QString text = string(key, Optional);
+        if (!m_settings.contains(key))
+            return fallback;
         bool ok = false;
         const qint64 n = text.toLongLong(&ok);
         if (!ok) {

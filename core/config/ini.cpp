@@ -232,7 +232,13 @@ QVariant readValue(QByteArrayView v)
         }
         // a run of plain bytes; a UTF-8 sequence may continue in the next run
         const qsizetype j = skipUntil(v, i + 1, ValueSpecial);
-        text += utf8(v.sliced(i, j - i));
+        QString run = utf8(v.sliced(i, j - i));
+        if (text.isEmpty()) {
+            if (!run.isEmpty())
+                text = std::move(run);  // the usual value is one run: no copy
+        } else {
+            text += run;
+        }
         i = j;
     }
     return finish(true);

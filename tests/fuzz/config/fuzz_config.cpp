@@ -2,10 +2,10 @@
 // (the line check, the INI reader of core/config/ini.h, the validation), in memory: no file
 // is written per input. Properties: nothing crashes; the INI reader reads its keys and
 // values the same when they are written back in its own escapes (a round trip, on one
-// input in four); a text the reader refuses is a SyntaxError; a configuration that loads keeps every promise of
-// core/config/config.h: a server URL the transport may use (https, or http only with
-// allowInsecureHttp; no query or fragment; a path ending in '/'), absolute paths,
-// numbers within their documented ranges, and trust keys that exist.
+// input in eight); a text the reader refuses is a SyntaxError; a configuration that loads
+// keeps every promise of core/config/config.h: a server URL the transport may use (https,
+// or http only with allowInsecureHttp; no query or fragment; a path ending in '/'),
+// absolute paths, numbers within their documented ranges, and trust keys that exist.
 
 #include "fuzzutil.h"
 
@@ -106,9 +106,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const QString path = deviceDir() + QStringLiteral("/update.conf");
     const auto config = loadConfigFromText(text, path);
 
-    // The reader's round trip on one input in four (by its size, so an input always does
+    // The reader's round trip on one input in eight (by its size, so an input always does
     // or does not): it costs as much again as the load.
-    if (size % 4 == 0) {
+    if (size % 8 == 0) {
         const auto doc = ini::parse(text);
         if (!doc) {
             S16_FUZZ_CHECK(!config && config.error().code == ConfigError::SyntaxError);
