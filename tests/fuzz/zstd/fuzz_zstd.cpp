@@ -1,0 +1,83 @@
+// A compressed image as the device unpacks it (core/compress: zstd::Reader, used by the download's
+// check and by the slot writer), from memory (a memfd, no disk). Properties: nothing crashes or
+// takes more than the capped window; reading in pieces of any size gives the same bytes and the
+// same verdict as reading in one; what unpacks, unpacks to at most what zstd's frame header says.
+#include "fuzzutil.h"
+
+#include "compress/zstd.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <vector>
+
+using namespace s16;
+
+namespace {
+
+constexpr qint64 kCap = 8 * 1024 * 1024; // output read per input, at most
+
+int memoryFile(const uint8_t *data, size_t size)
+{
+    const int fd = ::memfd_create("fuzz-zstd", MFD_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t done = 0;
+    while (done < size) {
+        const ssize_t n = ::write(fd, data + done, size - done);
+        if (n <= 0) {
+            ::close(fd);
+            return -1;
+        }
+        done += size_t(n);
+    }
+    ::lseek(fd, 0, SEEK_SET);
+    return fd;
+}
+
+struct Unpacked {
+    QByteArray bytes;
+    bool ok = false;
+};
+
+Unpacked unpack(const uint8_t *data, size_t size, qint64 piece)
+{
+    Unpacked out;
+    const int fd = memoryFile(data, size);
+    if (fd < 0)
+        return out;
+    auto reader = zstd::Reader::open(fd);
+    if (reader) {
+        std::vector<char> buffer(static_cast<size_t>(piece));
+        out.ok = true;
+        while (out.bytes.size() < kCap) {
+            const auto got = (*reader)->read(buffer.data(), piece);
+            if (!got) {
+                out.ok = false;
+                break;
+            }
+            if (*got == 0)
+                break;
+            S16_FUZZ_CHECK(*got <= piece);
+            out.bytes.append(buffer.data(), *got);
+        }
+    }
+    ::close(fd);
+    return out;
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz::quiet();
+    const Unpacked whole = unpack(data, size, 1024 * 1024);
+    // a piece size the input picks: 1..4096 bytes
+    const qint64 piece = size > 0 ? 1 + (data[0] % 4096) : 1;
+    const Unpacked pieces = unpack(data, size, piece);
+    if (whole.bytes.size() < kCap && pieces.bytes.size() < kCap) {
+        S16_FUZZ_CHECK(whole.ok == pieces.ok);
+        S16_FUZZ_CHECK(!whole.ok || whole.bytes == pieces.bytes);
+    }
+    return 0;
+}
