@@ -12,31 +12,9 @@ bus_start() {
   local dir=$1 policy=$2
   command -v dbus-daemon >/dev/null || { echo "dbus-daemon is not installed (scripts/setup-deps installs it)" >&2; return 1; }
   mkdir -p "$dir" && chmod 0755 "$dir"
-  cat >"$dir/system.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$dir/system_bus_socket</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
-  </policy>
-  <include>$policy</include>
-</busconfig>
-CONF
+  local here
+  here=$(dirname "${BASH_SOURCE[0]}")
+  sed -e "s#@SOCKET@#$dir/system_bus_socket#" -e "s#@POLICY@#$policy#" "$here/system-bus.conf.in" >"$dir/system.conf"
   dbus-daemon --config-file="$dir/system.conf" --nofork --nopidfile >"$dir/bus.log" 2>&1 &
   bus_pid=$!
   export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$dir/system_bus_socket

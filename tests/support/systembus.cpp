@@ -45,31 +45,13 @@ std::expected<void, QString> SystemBus::start(const QString &policyFile)
     QFile::setPermissions(m_dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner
                                             | QFileDevice::ReadGroup | QFileDevice::ExeGroup | QFileDevice::ReadOther | QFileDevice::ExeOther);
     const QString socket = m_dir.filePath(QStringLiteral("system_bus_socket"));
-    // The default policy of Debian's /usr/share/dbus-1/system.conf, in short.
-    const QString config = QStringLiteral(R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=%1</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
-  </policy>
-  <include>%2</include>
-</busconfig>
-)").arg(socket, QFileInfo(policyFile).absoluteFilePath());
+    // The demo's configuration (scripts/lib/system-bus.conf.in): a system bus's default policy, in short.
+    QFile templ(QStringLiteral(S16_SOURCE_DIR "/scripts/lib/system-bus.conf.in"));
+    if (!templ.open(QIODevice::ReadOnly))
+        return std::unexpected(QStringLiteral("cannot read ") + templ.fileName());
+    const QString config = QString::fromUtf8(templ.readAll())
+                               .replace(QStringLiteral("@SOCKET@"), socket)
+                               .replace(QStringLiteral("@POLICY@"), QFileInfo(policyFile).absoluteFilePath());
     QFile f(m_dir.filePath(QStringLiteral("bus.conf")));
     if (!f.open(QIODevice::WriteOnly) || f.write(config.toUtf8()) < 0)
         return std::unexpected(QStringLiteral("cannot write ") + f.fileName());
