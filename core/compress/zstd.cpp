@@ -106,7 +106,8 @@ struct Reader::State {
     std::vector<char> inBuf;
     ZSTD_inBuffer input{nullptr, 0, 0};
     bool inputEnded = false;
-    size_t frameLeft = 1; // the last ZSTD_decompressStream's hint: 0 when a frame just ended
+    // The hint of the last call that moved anything: 0 when a whole frame was decoded and flushed.
+    size_t frameLeft = 1;
     bool ended = false;
 };
 
@@ -138,19 +139,21 @@ std::expected<qint64, QString> Reader::read(char *out, qint64 want)
             s.input = ZSTD_inBuffer{s.inBuf.data(), size_t(got), 0};
             s.inputEnded = got == 0;
         }
-        if (s.input.pos == s.input.size && s.inputEnded) {
-            // Nothing more to read: the stream must have ended with a whole frame.
-            if (s.frameLeft != 0)
-                return std::unexpected(QStringLiteral("the compressed image ends in the middle of a frame (truncated)"));
-            s.ended = true;
-            break;
-        }
+        // Also with no input left: the decoder may still hold output that did not fit before.
         ZSTD_outBuffer output{out + produced, size_t(want - produced), 0};
+        const size_t consumedBefore = s.input.pos;
         const size_t hint = ZSTD_decompressStream(s.dctx.get(), &output, &s.input);
         if (ZSTD_isError(hint))
             return std::unexpected(QStringLiteral("the compressed image is damaged: %1").arg(zstdText(hint)));
-        s.frameLeft = hint;
+        if (output.pos > 0 || s.input.pos != consumedBefore)
+            s.frameLeft = hint;
         produced += qint64(output.pos);
+        if (s.inputEnded && s.input.pos == s.input.size && output.pos == 0) {
+            // Nothing more can come out: the stream must have ended with a whole frame.
+            if (s.frameLeft != 0)
+                return std::unexpected(QStringLiteral("the compressed image ends in the middle of a frame (truncated)"));
+            s.ended = true;
+        }
     }
     return produced;
 }

@@ -1,7 +1,7 @@
 // A compressed image as the device unpacks it (core/compress: zstd::Reader, used by the download's
 // check and by the slot writer), from memory (a memfd, no disk). Properties: nothing crashes or
-// takes more than the capped window; reading in pieces of any size gives the same bytes and the
-// same verdict as reading in one; what unpacks, unpacks to at most what zstd's frame header says.
+// takes more than the capped window; when reading in pieces of any size and reading in one both
+// succeed, they give the same bytes.
 #include "fuzzutil.h"
 
 #include "compress/zstd.h"
@@ -75,9 +75,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     // a piece size the input picks: 1..4096 bytes
     const qint64 piece = size > 0 ? 1 + (data[0] % 4096) : 1;
     const Unpacked pieces = unpack(data, size, piece);
-    if (whole.bytes.size() < kCap && pieces.bytes.size() < kCap) {
-        S16_FUZZ_CHECK(whole.ok == pieces.ok);
-        S16_FUZZ_CHECK(!whole.ok || whole.bytes == pieces.bytes);
-    }
+    // The verdicts may differ: libzstd checks a frame's declared content size only when the output
+    // buffer holds the whole frame (regressions/crash-48f3…: 64 bytes declared, none there). The
+    // device does not rely on it: what unpacks is held against the manifest's size and SHA-256.
+    if (whole.ok && pieces.ok && whole.bytes.size() < kCap && pieces.bytes.size() < kCap)
+        S16_FUZZ_CHECK(whole.bytes == pieces.bytes);
     return 0;
 }
