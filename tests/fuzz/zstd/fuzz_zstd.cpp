@@ -9,13 +9,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <vector>
+#include <memory>
 
 using namespace s16;
 
 namespace {
 
-constexpr qint64 kCap = 8 * 1024 * 1024; // output read per input, at most
+constexpr qint64 kCap = 1024 * 1024; // output read per input, at most
 
 int memoryFile(const uint8_t *data, size_t size)
 {
@@ -48,10 +48,10 @@ Unpacked unpack(const uint8_t *data, size_t size, qint64 piece)
         return out;
     auto reader = zstd::Reader::open(fd);
     if (reader) {
-        std::vector<char> buffer(static_cast<size_t>(piece));
+        static std::unique_ptr<char[]> buffer = std::make_unique_for_overwrite<char[]>(size_t(kCap));
         out.ok = true;
         while (out.bytes.size() < kCap) {
-            const auto got = (*reader)->read(buffer.data(), piece);
+            const auto got = (*reader)->read(buffer.get(), piece);
             if (!got) {
                 out.ok = false;
                 break;
@@ -59,7 +59,7 @@ Unpacked unpack(const uint8_t *data, size_t size, qint64 piece)
             if (*got == 0)
                 break;
             S16_FUZZ_CHECK(*got <= piece);
-            out.bytes.append(buffer.data(), *got);
+            out.bytes.append(buffer.get(), *got);
         }
     }
     ::close(fd);
@@ -71,7 +71,7 @@ Unpacked unpack(const uint8_t *data, size_t size, qint64 piece)
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz::quiet();
-    const Unpacked whole = unpack(data, size, 1024 * 1024);
+    const Unpacked whole = unpack(data, size, kCap);
     // a piece size the input picks: 1..4096 bytes
     const qint64 piece = size > 0 ? 1 + (data[0] % 4096) : 1;
     const Unpacked pieces = unpack(data, size, piece);
