@@ -463,7 +463,10 @@ void HttpExchange::classify()
             set(NetOutcome::TlsRejected, QStringLiteral("the TLS handshake failed: %1").arg(errorText));
         return;
     }
-    if (m_connected && error == QNetworkReply::RemoteHostClosedError && isServerClientCertificateRefusal(errorText)) {
+    // TLS 1.3: the server checks the device's certificate after the client has finished its
+    // part of the handshake, so a refusal arrives as an alert on a connected socket, which Qt
+    // reports as a close or as a read error ("Error while reading: ... alert unknown ca").
+    if (m_connected && isServerClientCertificateRefusal(errorText)) {
         set(NetOutcome::AuthRejected, QStringLiteral("the server refused the device's client certificate"));
         return;
     }
