@@ -47,6 +47,8 @@ private Q_SLOTS:
     void e56_e57_e59_failedBackupLeavesTheDatabase();
     void e59_e60_failedRestoreIsTriedAgainAtTheNextBoot();
     void e61_e62_e64_failedReloadRevertsSlot();
+    void e47_e49_slotBeingWrittenIsNoLongerGood();
+    void e50_e55_slotOnTrialHoldsTheNewVersion();
 
 private:
     std::unique_ptr<Device> m_device;
@@ -649,6 +651,43 @@ void tst_InstallEngine::e61_e62_e64_failedReloadRevertsSlot()
     QVERIFY2(report.status.error().detail.contains(QStringLiteral("exit 3")), qPrintable(report.status.error().detail));
     QCOMPARE(d.slotState(QStringLiteral("B")), QStringLiteral("bad"));
     QCOMPARE(d.env().value(QStringLiteral("BOOT_ORDER")), QStringLiteral("A B"));
+}
+
+void tst_InstallEngine::e47_e49_slotBeingWrittenIsNoLongerGood()
+{
+    // The slot held a good system (the one before the running one): from the writer's first
+    // byte on it holds neither that system nor the new one, and the journal says so before
+    // the first byte goes out. The power fails halfway through the write.
+    Device &d = *m_device;
+    QString why;
+    QVERIFY2(d.stage(noSchema(), &why), qPrintable(why));
+    {
+        auto journal = Journal::open(d.config().device.stateDir);
+        QVERIFY(journal);
+        QJsonObject slots = (*journal)->value(QStringLiteral("slots")).toObject();
+        slots.insert(QStringLiteral("B"), QJsonObject{{QStringLiteral("version"), QStringLiteral("0.9.0")},
+                                                      {QStringLiteral("state"), QStringLiteral("good")}});
+        QVERIFY((*journal)->set(QStringLiteral("slots"), slots));
+    }
+    const auto cut = d.powerOnChild({{QStringLiteral("S16_KILL_AT"), QStringLiteral("write.mid")}});
+    QCOMPARE(cut.decision.mode, BootDecision::Mode::Recovery);
+    QVERIFY2(cut.run.exitCode != 0, qPrintable(cut.run.describe())); // killed halfway
+    QCOMPARE(d.slotState(QStringLiteral("B")), QStringLiteral("empty"));
+    QVERIFY(absent(d.journal(QStringLiteral("slots")).toObject().value(QStringLiteral("B")).toObject().value(QStringLiteral("version"))));
+    QCOMPARE(d.journal(QStringLiteral("install")).toObject().value(QStringLiteral("step")).toString(), QStringLiteral("write"));
+}
+
+void tst_InstallEngine::e50_e55_slotOnTrialHoldsTheNewVersion()
+{
+    // What the journal says of the slots, for the status, the UI and the diagnostic reports.
+    Device &d = *m_device;
+    QString why;
+    QVERIFY2(d.stage(noSchema(), &why), qPrintable(why));
+    QVERIFY(d.powerOn().report.status);
+    const QJsonObject b = d.journal(QStringLiteral("slots")).toObject().value(QStringLiteral("B")).toObject();
+    QCOMPARE(b.value(QStringLiteral("version")).toString(), kNewVersion);
+    QCOMPARE(b.value(QStringLiteral("state")).toString(), QStringLiteral("trial"));
+    QCOMPARE(d.journal(QStringLiteral("install")).toObject().value(QStringLiteral("version")).toString(), kNewVersion);
 }
 
 S16_INSTALL_TEST_MAIN(tst_InstallEngine)

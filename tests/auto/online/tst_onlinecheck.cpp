@@ -5,15 +5,19 @@
 #include "support/faultserver.h"
 #include "support/nginxserver.h"
 #include "support/testpki.h"
+#include "support/testutil.h"
 
 #include "crypto/crypto.h"
 #include "publisher.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QSettings>
 #include <QJsonObject>
+#include <QProcess>
+#include <QProcessEnvironment>
 #include <QTest>
 
 using namespace s16;
@@ -56,6 +60,10 @@ private Q_SLOTS:
     void e18_replayRefusedByVersionOrByDate();
     void e04_e06_busySignatureIsTriedAgain();
     void e06_eachTryConnectsAnew();
+    void e04_e06_interruptedManifestIsTriedAgain();
+    void e15_certificateRefusedInTheHandshake_data();
+    void e15_certificateRefusedInTheHandshake();
+    void e10_e12_oldTlsRefusedWhereOpenSslAllowsIt();
 
 private:
     OnlineFixture m_fx;
@@ -638,5 +646,125 @@ void tst_OnlineCheck::e06_eachTryConnectsAnew()
     QTRY_COMPARE(nginx->accessLog().filter(QStringLiteral("503 ")).size(), 3);
 }
 
-QTEST_GUILESS_MAIN(tst_OnlineCheck)
+void tst_OnlineCheck::e04_e06_interruptedManifestIsTriedAgain()
+{
+    // manifest.json breaks off after its first bytes: a failed try, made again (not E18).
+    FaultServer server;
+    const auto &pki = TestPki::shared();
+    QVERIFY(server.start({m_repo, QStringLiteral("/s16/"), pki.server().cert, pki.server().key}));
+    server.setFault(QStringLiteral("/s16/manifest.json"), FaultServer::Fault::truncate(40).firstRequests(1));
+    QVERIFY(!m_fx.makeDevice(server.url(QStringLiteral("/s16/"))).isEmpty());
+    const auto run = m_fx.run(false);
+    QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
+    QCOMPARE(countOf(run.path, Edge::E04), 1);
+    QCOMPARE(server.requestCount(QStringLiteral("/s16/manifest.json")), 2);
+    QVERIFY(run.check.available);
+}
+
+void tst_OnlineCheck::e15_certificateRefusedInTheHandshake_data()
+{
+    // A server that refuses the device's certificate in the TLS handshake itself, with an
+    // alert, as `openssl s_server -Verify` does (nginx finishes the handshake and answers 400,
+    // e15_authenticationRejected): with TLS 1.2 the handshake fails, with TLS 1.3 the alert
+    // arrives once the client thinks it is connected.
+    QTest::addColumn<QString>("protocol");
+    QTest::addColumn<bool>("untrustedCertificate");
+    QTest::newRow("TLS 1.2, no certificate") << QStringLiteral("-tls1_2") << false;
+    QTest::newRow("TLS 1.2, untrusted certificate") << QStringLiteral("-tls1_2") << true;
+    QTest::newRow("TLS 1.3, no certificate") << QStringLiteral("-tls1_3") << false;
+    QTest::newRow("TLS 1.3, untrusted certificate") << QStringLiteral("-tls1_3") << true;
+}
+
+void tst_OnlineCheck::e15_certificateRefusedInTheHandshake()
+{
+    QFETCH(QString, protocol);
+    QFETCH(bool, untrustedCertificate);
+    const auto &pki = TestPki::shared();
+    const quint16 port = FaultServer::unusedPort();
+    QProcess server;
+    server.setWorkingDirectory(m_repo); // -WWW serves the files below it
+    server.setProcessChannelMode(QProcess::MergedChannels);
+    server.start(QStringLiteral("openssl"), {QStringLiteral("s_server"), QStringLiteral("-WWW"), QStringLiteral("-accept"),
+                                             QStringLiteral("127.0.0.1:%1").arg(port), QStringLiteral("-cert"), pki.server().cert,
+                                             QStringLiteral("-key"), pki.server().key, QStringLiteral("-Verify"), QStringLiteral("1"),
+                                             QStringLiteral("-verify_return_error"), QStringLiteral("-CAfile"), pki.clientCaCert(),
+                                             protocol});
+    QVERIFY(server.waitForStarted());
+    QByteArray said;
+    QTRY_VERIFY_WITH_TIMEOUT((said += server.readAll()).contains("ACCEPT"), 10000);
+    const QUrl url(QStringLiteral("https://127.0.0.1:%1/").arg(port));
+    QMap<QString, QString> extra;
+    if (untrustedCertificate) {
+        extra.insert(QStringLiteral("server/clientCertificate"), pki.client(TestPki::Client::Untrusted).cert);
+        extra.insert(QStringLiteral("server/clientKey"), pki.client(TestPki::Client::Untrusted).key);
+    }
+    QVERIFY(!m_fx.makeDevice(url, extra).isEmpty());
+    const auto run = m_fx.run(false);
+    QVERIFY(run.error);
+    QVERIFY2(run.error->code == ExitCode::AuthRejected, qPrintable(run.error->message + QLatin1Char(' ') + run.error->detail));
+    QCOMPARE(pathString(run.path), QStringLiteral("E01 E02 E03 E10 E11 E13 E15 E08"));
+    server.kill();
+    server.waitForFinished();
+}
+
+void tst_OnlineCheck::e10_e12_oldTlsRefusedWhereOpenSslAllowsIt()
+{
+    // Debian's OpenSSL refuses TLS 1.0 and 1.1 at its default security level; a device's
+    // OpenSSL may be configured otherwise. The updater keeps its own floor, TLS 1.2: with an
+    // OpenSSL that allows anything, a check (in a child process, which reads that OpenSSL
+    // configuration as it starts) still refuses a TLS 1.0 server.
+    NginxServer::Options o;
+    o.protocols = {QStringLiteral("TLSv1")};
+    o.ciphers = QStringLiteral("DEFAULT@SECLEVEL=0");
+    auto nginx = startRepoServer(m_repo, o);
+    QVERIFY(nginx);
+    const QString conf = m_fx.makeDevice(nginx->url());
+    QVERIFY(!conf.isEmpty());
+    const QString opensslConf = m_fx.deviceDir() + QStringLiteral("/openssl-anything.cnf");
+    {
+        QFile f(opensslConf);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("openssl_conf = init\n[init]\nssl_conf = ssl\n[ssl]\nsystem_default = anything\n"
+                "[anything]\nMinProtocol = TLSv1\nCipherString = DEFAULT@SECLEVEL=0\n");
+    }
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("OPENSSL_CONF"), opensslConf);
+    // This OpenSSL, so configured, does speak TLS 1.0 with the server: else the test proves nothing.
+    const ToolResult probe = runTool(QStringLiteral("openssl"), {QStringLiteral("s_client"), QStringLiteral("-tls1"),
+                                                                 QStringLiteral("-connect"), QStringLiteral("127.0.0.1:%1").arg(nginx->port())},
+                                     env, 10000, QByteArray("Q\n"));
+    if (probe.exitCode != 0 || !probe.out.contains("Protocol  : TLSv1\n"))
+        QSKIP(qPrintable(QStringLiteral("this OpenSSL cannot speak TLS 1.0: ") + probe.describe()));
+    const ToolResult r = runTool(QCoreApplication::applicationFilePath(), {QStringLiteral("--child-check"), conf}, env);
+    QVERIFY2(r.exitCode == toInt(ExitCode::TlsRejected), qPrintable(r.describe()));
+    QCOMPARE(nginx->requestCount(QStringLiteral("manifest")), 0);
+}
+
+// One check on the device of a config file, its exit code the engine's: the child process
+// of e10_e12_oldTlsRefusedWhereOpenSslAllowsIt, started with an OpenSSL configuration of its own.
+static int childCheck(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    const auto config = loadConfig(QString::fromLocal8Bit(argv[2]));
+    if (!config)
+        return toInt(ExitCode::Usage);
+    auto journal = Journal::open(config->device.stateDir, config->log.maxEntries);
+    if (!journal)
+        return toInt(ExitCode::StorageError);
+    UpdateEngine engine(*config, journal->get());
+    QObject::connect(&engine, &UpdateEngine::finished, &app, &QCoreApplication::quit, Qt::QueuedConnection);
+    engine.check();
+    app.exec();
+    return engine.error() ? toInt(engine.error()->code) : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && qstrcmp(argv[1], "--child-check") == 0)
+        return childCheck(argc, argv);
+    QCoreApplication app(argc, argv);
+    tst_OnlineCheck test;
+    QTEST_SET_MAIN_SOURCE_PATH
+    return QTest::qExec(&test, argc, argv);
+}
 #include "tst_onlinecheck.moc"
