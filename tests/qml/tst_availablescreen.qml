@@ -26,7 +26,7 @@ ScreenTestCase {
     function test_updateNow() {
         const t = make(function (d) { d.stage("2.1.0", false); });
         mouseClick(child(t.view, "updateButton"));
-        // the engine records the request on its own thread; the screen waits for it
+        // the service records the request; the screen waits for it
         tryCompare(t.controller, "state", "rebootPending", 5000);
         compare(t.device.value("rebootPending"), true);
         tryVerify(function () { return t.device.rebooted(); }, 5000);

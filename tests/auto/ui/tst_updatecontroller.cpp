@@ -467,7 +467,8 @@ void tst_UpdateController::restartNowSkipsCountdown()
 {
     QVERIFY(m_device->stage(QStringLiteral("2.1.0"), true) && m_device->requestReboot());
     QVERIFY(openController());
-    QCOMPARE(m_controller->countdown(), 60);
+    // the service began counting when it started, a moment before this UI connected
+    QVERIFY2(m_controller->countdown() >= 55 && m_controller->countdown() <= 60, qPrintable(QString::number(m_controller->countdown())));
     QSignalSpy restart(m_controller.get(), &UpdateController::restartRequested);
     m_controller->restartNow();
     QTRY_VERIFY_WITH_TIMEOUT(m_device->rebooted(), 5000);
