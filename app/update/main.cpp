@@ -1,4 +1,5 @@
 // s16-update: the device's update client, headless (CONTRACT §2).
+#include "boot/bootenv.h"
 #include "config/config.h"
 #include "diagnostics/diagnostics.h"
 #include "diagnostics/reporter.h"

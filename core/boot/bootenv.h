@@ -94,4 +94,9 @@ struct BootDecision {
 // update failed, re-labels it ExitCode::InstallFailed with its own context.
 [[nodiscard]] Error toError(const BootProblem &p);
 
+// The slot the running system was booted from: $S16_BOOTED_SLOT (set by s16-devsim),
+// else "s16.slot=A|B" on /proc/cmdline (set by packaging/uboot/boot.cmd). Usage error
+// when neither says.
+[[nodiscard]] Result<QString> detectBootedSlot();
+
 } // namespace s16

@@ -6,6 +6,7 @@
 
 #include "common/logging.h"
 
+#include <QFile>
 #include <QStringList>
 
 namespace s16 {
@@ -41,6 +42,26 @@ std::expected<BootDecision, BootProblem> bootloaderStep(BootEnvironment &env)
     }
     qCWarning(lcBoot) << "bootloader: no bootable slot in BOOT_ORDER" << order;
     return BootDecision{BootDecision::Mode::NoBootableSlot, QString()};
+}
+
+Result<QString> detectBootedSlot()
+{
+    const QString fromEnv = qEnvironmentVariable("S16_BOOTED_SLOT");
+    if (!fromEnv.isEmpty()) {
+        if (fromEnv == QLatin1StringView("A") || fromEnv == QLatin1StringView("B"))
+            return fromEnv;
+        return fail(ExitCode::Usage, QStringLiteral("S16_BOOTED_SLOT is \"%1\", not A or B").arg(fromEnv));
+    }
+    QFile cmdline(QStringLiteral("/proc/cmdline"));
+    if (cmdline.open(QIODevice::ReadOnly)) {
+        const QList<QByteArray> words = cmdline.readAll().simplified().split(' ');
+        for (const QByteArray &word : words) {
+            if (word == "s16.slot=A" || word == "s16.slot=B")
+                return QString::fromLatin1(word.right(1));
+        }
+    }
+    return fail(ExitCode::Usage, QStringLiteral("cannot tell which slot booted"),
+                QStringLiteral("set S16_BOOTED_SLOT or pass s16.slot=A|B on the kernel command line"));
 }
 
 } // namespace s16

@@ -100,6 +100,63 @@ std::expected<void, QString> compressFile(const QString &src, const QString &dst
     return {};
 }
 
+std::expected<QByteArray, QString> compress(QByteArrayView data, int level)
+{
+    // One context per thread, kept: a chunk store compresses thousands of chunks in a row.
+    thread_local std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> cctx(ZSTD_createCCtx(), &ZSTD_freeCCtx);
+    if (!cctx)
+        return std::unexpected(QStringLiteral("zstd: out of memory"));
+    ZSTD_CCtx_reset(cctx.get(), ZSTD_reset_session_and_parameters);
+    ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, level);
+    ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_windowLog, kWindowLog);
+    ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_checksumFlag, 1);
+    QByteArray out(qsizetype(ZSTD_compressBound(size_t(data.size()))), Qt::Uninitialized);
+    const size_t n = ZSTD_compress2(cctx.get(), out.data(), size_t(out.size()), data.data(), size_t(data.size()));
+    if (ZSTD_isError(n))
+        return std::unexpected(QStringLiteral("zstd cannot compress: %1").arg(zstdText(n)));
+    out.truncate(qsizetype(n));
+    return out;
+}
+
+qint64 compressBound(qint64 size) { return qint64(ZSTD_compressBound(size_t(size))); }
+
+std::expected<QByteArray, QString> decompress(QByteArrayView frame, qint64 size)
+{
+    thread_local std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx(ZSTD_createDCtx(), &ZSTD_freeDCtx);
+    if (!dctx)
+        return std::unexpected(QStringLiteral("zstd: out of memory"));
+    ZSTD_DCtx_reset(dctx.get(), ZSTD_reset_session_and_parameters);
+    ZSTD_DCtx_setParameter(dctx.get(), ZSTD_d_windowLogMax, kMaxWindowLog);
+    QByteArray out(qsizetype(size), Qt::Uninitialized);
+    ZSTD_inBuffer input{frame.data(), size_t(frame.size()), 0};
+    ZSTD_outBuffer output{out.data(), size_t(out.size()), 0};
+    size_t hint = 1;
+    // Until the input is used up; a frame that wants to produce more than size is refused.
+    while (input.pos < input.size) {
+        const size_t before = output.pos;
+        const size_t consumed = input.pos;
+        hint = ZSTD_decompressStream(dctx.get(), &output, &input);
+        if (ZSTD_isError(hint))
+            return std::unexpected(QStringLiteral("damaged: %1").arg(zstdText(hint)));
+        if (output.pos == output.size && hint != 0) {
+            // Full: anything more the frame holds is too much.
+            char probe = 0;
+            ZSTD_outBuffer extra{&probe, 1, 0};
+            const size_t more = ZSTD_decompressStream(dctx.get(), &extra, &input);
+            if (ZSTD_isError(more) || extra.pos > 0)
+                return std::unexpected(QStringLiteral("holds more than the %1 bytes declared").arg(size));
+            hint = more;
+        }
+        if (output.pos == before && input.pos == consumed)
+            break;
+    }
+    if (hint != 0)
+        return std::unexpected(QStringLiteral("ends in the middle of a frame (truncated)"));
+    if (qint64(output.pos) != size)
+        return std::unexpected(QStringLiteral("holds %1 bytes, not the %2 declared").arg(output.pos).arg(size));
+    return out;
+}
+
 struct Reader::State {
     int fd = -1;
     std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx{nullptr, &ZSTD_freeDCtx};

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QByteArrayView>
 #include <QString>
 
 #include <expected>
@@ -19,6 +20,15 @@ inline constexpr int kMaxWindowLog = 25;
 
 // Compresses the file src into dst (created or truncated, fsynced), streaming.
 [[nodiscard]] std::expected<void, QString> compressFile(const QString &src, const QString &dst, int level = kDefaultLevel);
+
+// One buffer compressed into one frame (with its content size and a checksum), as a chunk of a
+// chunk store is; level as for compressFile.
+[[nodiscard]] std::expected<QByteArray, QString> compress(QByteArrayView data, int level = kDefaultLevel);
+// The most bytes compress() can make of size bytes: what a chunk's file may hold at most.
+[[nodiscard]] qint64 compressBound(qint64 size);
+// The content of one or more frames in frame, which must be exactly size bytes: more, less,
+// damage or a window over kMaxWindowLog is an error. Memory: size plus the decoder's.
+[[nodiscard]] std::expected<QByteArray, QString> decompress(QByteArrayView frame, qint64 size);
 
 // Reads the content of a zstd file piece by piece, with bounded memory.
 class Reader

@@ -56,14 +56,9 @@ struct InstallCallbacks {
 // (E62-E64, E60, E52) and request the reboot into the old slot. On the old slot after a
 // failed install or a trial that never came up: finish the rollback and log the failure
 // (E53, ExitCode from the failure). On an ordinary boot: keep the booted slot's boot
-// counter full. bootedSlot is "A" or "B" (detectBootedSlot()).
+// counter full. bootedSlot is "A" or "B" (detectBootedSlot(), boot/bootenv.h).
 [[nodiscard]] InstallReport runBootComplete(const Config &config, const QString &bootedSlot,
                                             const InstallCallbacks &callbacks = {});
-
-// The slot the running system was booted from: $S16_BOOTED_SLOT (set by s16-devsim),
-// else "s16.slot=A|B" on /proc/cmdline (set by packaging/uboot/boot.cmd). Usage error
-// when neither says.
-[[nodiscard]] Result<QString> detectBootedSlot();
 
 // The install's fault-injection and kill points, in the order a run passes them
 // (docs/install.md explains each).

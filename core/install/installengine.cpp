@@ -954,26 +954,6 @@ InstallReport runBootComplete(const Config &config, const QString &bootedSlot, c
     return engine.bootComplete(bootedSlot);
 }
 
-Result<QString> detectBootedSlot()
-{
-    const QString fromEnv = qEnvironmentVariable("S16_BOOTED_SLOT");
-    if (!fromEnv.isEmpty()) {
-        if (fromEnv == QLatin1StringView("A") || fromEnv == QLatin1StringView("B"))
-            return fromEnv;
-        return fail(ExitCode::Usage, QStringLiteral("S16_BOOTED_SLOT is \"%1\", not A or B").arg(fromEnv));
-    }
-    QFile cmdline(QStringLiteral("/proc/cmdline"));
-    if (cmdline.open(QIODevice::ReadOnly)) {
-        const QList<QByteArray> words = cmdline.readAll().simplified().split(' ');
-        for (const QByteArray &word : words) {
-            if (word == "s16.slot=A" || word == "s16.slot=B")
-                return QString::fromLatin1(word.right(1));
-        }
-    }
-    return fail(ExitCode::Usage, QStringLiteral("cannot tell which slot booted"),
-                QStringLiteral("set S16_BOOTED_SLOT or pass s16.slot=A|B on the kernel command line"));
-}
-
 QStringList faultPoints()
 {
     return {QStringLiteral("verify"), QStringLiteral("write"), QStringLiteral("readback"), QStringLiteral("backup"),

@@ -254,6 +254,25 @@ std::expected<void, ManifestProblem> readImage(const QJsonObject &root, Manifest
             return problem(ManifestError::BadPath, zfield % u".path"_s, u"image.zstd.path must name another file than image.path"_s);
         m.imageZstd = *compressed;
     }
+    // Optional: the image as chunks, for a delta update.
+    if (const QJsonValue c = image.value("chunks"_L1); !c.isUndefined()) {
+        const QString cfield = u"image.chunks"_s;
+        if (!c.isObject())
+            return problem(ManifestError::WrongType, cfield, u"image.chunks must be an object"_s);
+        const QJsonObject chunks = c.toObject();
+        auto index = imageFile(chunks, cfield);
+        if (!index)
+            return Unexpected(index.error());
+        if (index->path == m.image.path || (m.imageZstd && index->path == m.imageZstd->path))
+            return problem(ManifestError::BadPath, cfield % u".path"_s, u"image.chunks.path must name a file of its own"_s);
+        const auto store = requiredString(chunks, "store"_L1, cfield % u".store"_s);
+        if (!store)
+            return Unexpected(store.error());
+        if ((*store != u"chunks"_s && !store->startsWith(u"chunks/"_s)) || !isSafeRelativePath(*store))
+            return problem(ManifestError::BadPath, cfield % u".store"_s,
+                           u"image.chunks.store must be \"chunks\" or a plain relative path inside it"_s);
+        m.imageChunks = ManifestChunks{*index, *store};
+    }
     return {};
 }
 
@@ -521,6 +540,14 @@ QByteArray serializeManifest(const Manifest &m)
                                           {member("path", jsonString(m.imageZstd->path)), member("size", number(m.imageZstd->size)),
                                            member("sha256", jsonString(QString::fromLatin1(m.imageZstd->sha256)))},
                                           2)));
+    }
+    if (m.imageChunks) {
+        image.append(member("chunks", block('{', '}',
+                                            {member("path", jsonString(m.imageChunks->index.path)),
+                                             member("size", number(m.imageChunks->index.size)),
+                                             member("sha256", jsonString(QString::fromLatin1(m.imageChunks->index.sha256))),
+                                             member("store", jsonString(m.imageChunks->store))},
+                                            2)));
     }
     top.append(member("image", block('{', '}', image, 1)));
     if (m.schema)

@@ -30,6 +30,17 @@ struct ManifestFile
     friend bool operator==(const ManifestFile &, const ManifestFile &) = default;
 };
 
+// The image as chunks for a delta update (image.chunks): the chunk index (a casync blob index,
+// path under images/) and the chunk store it refers to (a folder, "chunks" or inside it). A
+// device rebuilds the image from the chunks it has and those it fetches (docs/delta.md).
+struct ManifestChunks
+{
+    ManifestFile index;
+    QString store;       // "chunks"
+
+    friend bool operator==(const ManifestChunks &, const ManifestChunks &) = default;
+};
+
 // A database migration script: applied to a database at schema - 1, it leaves it at schema.
 struct ManifestMigration
 {
@@ -61,6 +72,8 @@ struct Manifest
     // The same image compressed with zstd (image.zstd): a device may fetch it instead, then
     // checks both its sum and the sum of what it unpacks to (image.sha256).
     std::optional<ManifestFile> imageZstd;
+    // The same image as chunks (image.chunks): a device may rebuild it from chunks it has.
+    std::optional<ManifestChunks> imageChunks;
     std::optional<int> schema;       // the app database schema the new system needs
     QList<ManifestMigration> migrations;
 

@@ -7,6 +7,7 @@
 #include "compress/zstd.h"
 #include "crypto/crypto.h"
 #include "manifest/manifest.h"
+#include "online/deltatransfer.h"
 #include "online/transport.h"
 #include "store/journal.h"
 #include "version/semver.h"
@@ -49,6 +50,7 @@ struct UpdateEngine::DownloadItem {
     QString partialPath;
     QByteArray actualSha256;  // set once received completely
     bool zstd = false;        // the image, zstd-compressed (image.zstd): what it unpacks to is checked too
+    bool delta = false;       // the image, rebuilt from the running slot and fetched chunks (image.chunks)
 };
 
 UpdateEngine::UpdateEngine(Config config, Journal *journal, QObject *parent)
@@ -361,24 +363,49 @@ void UpdateEngine::startDownload()
     m_items.clear();
     m_itemIndex = 0;
     const QString partial = partialDir();
-    // The compressed image when the release has one (a fraction of the bytes), else the image.
-    const ManifestFile &file = m_manifest->imageZstd ? *m_manifest->imageZstd : m_manifest->image;
-    DownloadItem image;
-    image.repoPath = file.path;
-    image.stagedName = QFileInfo(image.repoPath).fileName();
-    image.size = file.size;
-    image.sha256 = file.sha256;
-    image.zstd = m_manifest->imageZstd.has_value();
-    image.partialPath = partial % QLatin1Char('/') % image.stagedName % QStringLiteral(".part");
-    m_items.append(image);
-    for (const ManifestMigration &mig : m_manifest->migrations) {
-        DownloadItem item;
-        item.repoPath = mig.path;
-        item.stagedName = QStringLiteral("migrations/") % QFileInfo(mig.path).fileName();
-        item.size = mig.size;
-        item.sha256 = mig.sha256;
-        item.partialPath = partial % QStringLiteral("/migration-") % QString::number(mig.schema) % QStringLiteral(".part");
-        m_items.append(item);
+    // How the image comes: as a delta from the running slot when the release has chunks and
+    // the device knows its slot, else compressed when the release has that, else raw.
+    const QString seed = m_manifest->imageChunks ? seedPath() : QString();
+    enum class Transfer { Raw, Zstd, Delta };
+    auto itemsFor = [&](Transfer how) {
+        QList<DownloadItem> items;
+        const ManifestFile &file = how == Transfer::Zstd ? *m_manifest->imageZstd : m_manifest->image;
+        DownloadItem image;
+        image.repoPath = file.path;
+        image.stagedName = QFileInfo(image.repoPath).fileName();
+        image.size = file.size;
+        image.sha256 = file.sha256;
+        image.zstd = how == Transfer::Zstd;
+        image.delta = how == Transfer::Delta;
+        image.partialPath = partial % QLatin1Char('/') % image.stagedName % QStringLiteral(".part");
+        items.append(image);
+        for (const ManifestMigration &mig : m_manifest->migrations) {
+            DownloadItem item;
+            item.repoPath = mig.path;
+            item.stagedName = QStringLiteral("migrations/") % QFileInfo(mig.path).fileName();
+            item.size = mig.size;
+            item.sha256 = mig.sha256;
+            item.partialPath = partial % QStringLiteral("/migration-") % QString::number(mig.schema) % QStringLiteral(".part");
+            items.append(item);
+        }
+        return items;
+    };
+    Transfer how = !seed.isEmpty() ? Transfer::Delta : m_manifest->imageZstd ? Transfer::Zstd : Transfer::Raw;
+    auto missingFor = [](const QList<DownloadItem> &items) {
+        qint64 missing = 0;
+        for (const DownloadItem &item : items) {
+            const QFileInfo part(item.partialPath);
+            const qint64 have = part.isFile() && !part.isSymLink() && part.size() <= item.size ? part.size() : 0;
+            missing += item.size - have;
+        }
+        return missing;
+    };
+    m_items = itemsFor(how);
+    // A delta stages the raw image; where only the compressed one fits, that is fetched instead.
+    if (how == Transfer::Delta && m_manifest->imageZstd && !roomFor(missingFor(m_items))) {
+        qCInfo(lcDownload) << "delta: the update partition cannot hold the raw image; fetching the compressed image";
+        how = Transfer::Zstd;
+        m_items = itemsFor(how);
     }
     // A link (or a file) planted as partial/ is dropped, never followed; the folder itself is
     // made only once the space is known to suffice.
@@ -394,12 +421,7 @@ void UpdateEngine::startDownload()
     }
     // The signed sizes say how much room the download needs: a partition too small for it
     // is refused before the image is requested, so it costs no traffic and leaves no file.
-    qint64 missing = 0;
-    for (const DownloadItem &item : std::as_const(m_items)) {
-        const QFileInfo part(item.partialPath);
-        const qint64 have = part.isFile() && !part.isSymLink() && part.size() <= item.size ? part.size() : 0;
-        missing += item.size - have;
-    }
+    const qint64 missing = missingFor(m_items);
     if (auto room = roomFor(missing); !room) {
         // No edge leaves ConnectUpdate for the error log: as a storage failure in staging,
         // this is an error of the cycle (docs/online.md).
@@ -417,7 +439,9 @@ void UpdateEngine::startDownload()
     for (const DownloadItem &item : std::as_const(m_items))
         m_progress.total += item.size;
     (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E21"),
-                                     QStringLiteral("download of version %1 started (%2 bytes)").arg(m_manifest->version.toString()).arg(m_progress.total),
+                                     QStringLiteral("download of version %1 started (%2 bytes%3)").arg(m_manifest->version.toString()).arg(m_progress.total)
+                                         .arg(how == Transfer::Delta ? QStringLiteral(", a delta from the running slot %1").arg(seed)
+                                              : how == Transfer::Zstd ? QStringLiteral(", compressed") : QString()),
                                      {}, QStringLiteral("downloadStarted")});
     downloadNext();
 }
@@ -441,6 +465,10 @@ void UpdateEngine::downloadNext()
     m_tooManyBytes = false;
     // Skip what is complete already; hash what is on disk (resume after a cut or a retry).
     DownloadItem &item = m_items[m_itemIndex];
+    if (item.delta) {
+        downloadDelta();
+        return;
+    }
     // Only a regular file of our own is resumed: a link would be written (and truncated)
     // through, a FIFO would block the read.
     if (const QFileInfo existing(item.partialPath); existing.isSymLink() || (existing.exists() && !existing.isFile()))
@@ -512,83 +540,163 @@ void UpdateEngine::downloadNext()
     connect(x, &HttpExchange::received, this, [this] {
         recordProgress(false);
     });
-    connect(x, &HttpExchange::finished, this, [this, x] {
-        const NetResult r = x->result();
-        m_file->flush();
-        DownloadItem &current = m_items[m_itemIndex];
-        const bool complete = m_written == current.size;
-        // E22: did the connection succeed?
-        if (r.outcome == NetOutcome::ConnectFailed || r.outcome == NetOutcome::ServerBusy) {
-            if (steps({Edge::E22, Edge::E24}))
-                retryDownload(fromNet(ExitCode::DownloadFailed, r, QStringLiteral("cannot connect for the download")), r.retryAfterSeconds);
-            return;
-        }
-        if (!steps({Edge::E22, Edge::E23, Edge::E28}))
-            return;
-        if (r.outcome == NetOutcome::TlsRejected) {
-            failAt(Edge::E30, fromNet(ExitCode::TlsRejected, r, QStringLiteral("the download server's certificate was rejected")));
-            return;
-        }
-        if (!steps({Edge::E29, Edge::E31}))
-            return;
-        if (m_tooManyBytes) {
-            // Complete and more: the data cannot match the metadata (E38, exit 15).
-            m_file->close();
-            QFile::remove(current.partialPath);
-            if (steps({Edge::E32, Edge::E35, Edge::E36}))
-                failAt(Edge::E38, Error{ExitCode::IntegrityMismatch, r.message, {}, {}});
-            return;
-        }
-        if (m_attemptError) {
-            failAt(Edge::E34, *m_attemptError);
-            return;
-        }
-        const bool nothingMore = r.outcome == NetOutcome::ClientError && r.httpStatus == 416 && complete;
-        if (r.outcome == NetOutcome::AuthRejected || (r.outcome == NetOutcome::ClientError && !nothingMore)) {
-            failAt(Edge::E34, fromNet(ExitCode::DownloadFailed, r, QStringLiteral("the server refused %1").arg(current.repoPath)));
-            return;
-        }
-        if (!complete) {
-            const Error why = r.outcome == NetOutcome::Ok
-                ? Error{ExitCode::DownloadFailed, QStringLiteral("%1 ended after %2 of %3 bytes").arg(current.repoPath).arg(m_written).arg(current.size), {}, {}}
-                : fromNet(ExitCode::DownloadFailed, r, QStringLiteral("%1 interrupted at %2 of %3 bytes").arg(current.repoPath).arg(m_written).arg(current.size));
-            if (m_tries >= m_config.server.maxTries) {
-                failAt(Edge::E34, why.withContext(QStringLiteral("the update was not received completely after %1 tries").arg(m_tries)));
-                return;
+    connect(x, &HttpExchange::finished, this, [this, x] { onItemFinished(x->result()); });
+}
+
+void UpdateEngine::downloadDelta()
+{
+    const DownloadItem &item = m_items[m_itemIndex];
+    m_file.reset();
+    m_hasher.reset();
+    if (!m_delta) {
+        DeltaTransfer::Setup setup;
+        setup.indexPath = m_manifest->imageChunks->index.path;
+        setup.indexSize = m_manifest->imageChunks->index.size;
+        setup.indexSha256 = m_manifest->imageChunks->index.sha256;
+        setup.storePath = m_manifest->imageChunks->store;
+        setup.seedPath = seedPath();
+        setup.partialPath = item.partialPath;
+        setup.imageSize = item.size;
+        m_delta = std::make_unique<DeltaTransfer>(std::move(setup));
+        connect(m_delta.get(), &DeltaTransfer::progressed, this, [this] {
+            m_written = m_delta->written();
+            m_rateBytes = m_delta->fetched();
+            recordProgress(false);
+        });
+        connect(m_delta.get(), &DeltaTransfer::finished, this, [this] {
+            m_written = m_delta->written();
+            m_rateBytes = m_delta->fetched();
+            NetResult r;
+            switch (m_delta->end()) {
+            case DeltaTransfer::End::Network:
+                r = m_delta->netResult();
+                break;
+            case DeltaTransfer::End::Storage:
+                m_attemptError = m_delta->error();
+                break;
+            case DeltaTransfer::End::Running:
+            case DeltaTransfer::End::Complete:
+            case DeltaTransfer::End::Integrity:
+                break;
             }
-            // E34: every interruption is logged; E33: resume after the wait.
-            (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Warning, toInt(ExitCode::DownloadFailed),
-                                             QStringLiteral("E34"), why.message, why.detail, QStringLiteral("downloadInterrupted")});
-            if (step(Edge::E33))
-                retryDownload(why, r.retryAfterSeconds);
-            return;
+            onItemFinished(r);
+        });
+    }
+    m_delta->start(m_transport.get());
+}
+
+QString UpdateEngine::seedPath() const
+{
+    // The booted slot holds the running image. Where the system does not say which it is, the
+    // journal's record of the slots does: the one noted with the running version, in use.
+    QString slot;
+    if (auto booted = detectBootedSlot())
+        slot = *booted;
+    else {
+        const QJsonObject slots = m_journal->value(QStringLiteral("slots")).toObject();
+        const QString running = runningVersion();
+        for (const QString &name : {QStringLiteral("A"), QStringLiteral("B")}) {
+            const QJsonObject o = slots.value(name).toObject();
+            const QString state = o.value(QStringLiteral("state")).toString();
+            if (!running.isEmpty() && o.value(QStringLiteral("version")).toString() == running
+                && (state == QLatin1StringView("good") || state == QLatin1StringView("trial"))) {
+                slot = name;
+                break;
+            }
         }
-        current.actualSha256 = m_hasher->hexResult();
-        if (auto synced = fileutil::syncPath(current.partialPath); !synced) {
-            failAt(Edge::E34, synced.error());
-            return;
-        }
+    }
+    if (slot == QLatin1StringView("A"))
+        return m_config.boot.slotA;
+    if (slot == QLatin1StringView("B"))
+        return m_config.boot.slotB;
+    return {};
+}
+
+void UpdateEngine::onItemFinished(const NetResult &r)
+{
+    if (m_file)
+        (void)m_file->flush();
+    DownloadItem &current = m_items[m_itemIndex];
+    const bool complete = m_written == current.size;
+    // E22: did the connection succeed?
+    if (r.outcome == NetOutcome::ConnectFailed || r.outcome == NetOutcome::ServerBusy) {
+        if (steps({Edge::E22, Edge::E24}))
+            retryDownload(fromNet(ExitCode::DownloadFailed, r, QStringLiteral("cannot connect for the download")), r.retryAfterSeconds);
+        return;
+    }
+    if (!steps({Edge::E22, Edge::E23, Edge::E28}))
+        return;
+    if (r.outcome == NetOutcome::TlsRejected) {
+        failAt(Edge::E30, fromNet(ExitCode::TlsRejected, r, QStringLiteral("the download server's certificate was rejected")));
+        return;
+    }
+    if (!steps({Edge::E29, Edge::E31}))
+        return;
+    if (current.delta && m_delta->end() == DeltaTransfer::End::Integrity) {
+        // The index or a chunk does not match what the manifest signs: nothing of it was
+        // written, the partial image keeps only checked chunks (E38, exit 15).
+        if (steps({Edge::E32, Edge::E35, Edge::E36}))
+            failAt(Edge::E38, m_delta->error());
+        return;
+    }
+    if (m_tooManyBytes) {
+        // Complete and more: the data cannot match the metadata (E38, exit 15).
         m_file->close();
-        if (m_itemIndex + 1 < m_items.size()) {
-            // The next file of the same update: the flow stays in ReceiveFile.
-            ++m_itemIndex;
-            m_flow.resumeAt(Node::ConnectUpdate);
-            m_tries = 0;
-            downloadNext();
+        QFile::remove(current.partialPath);
+        if (steps({Edge::E32, Edge::E35, Edge::E36}))
+            failAt(Edge::E38, Error{ExitCode::IntegrityMismatch, r.message, {}, {}});
+        return;
+    }
+    if (m_attemptError) {
+        failAt(Edge::E34, *m_attemptError);
+        return;
+    }
+    const bool nothingMore = r.outcome == NetOutcome::ClientError && r.httpStatus == 416 && complete;
+    if (r.outcome == NetOutcome::AuthRejected || (r.outcome == NetOutcome::ClientError && !nothingMore)) {
+        failAt(Edge::E34, fromNet(ExitCode::DownloadFailed, r, QStringLiteral("the server refused %1").arg(current.repoPath)));
+        return;
+    }
+    if (!complete) {
+        const Error why = r.outcome == NetOutcome::Ok
+            ? Error{ExitCode::DownloadFailed, QStringLiteral("%1 ended after %2 of %3 bytes").arg(current.repoPath).arg(m_written).arg(current.size), {}, {}}
+            : fromNet(ExitCode::DownloadFailed, r, QStringLiteral("%1 interrupted at %2 of %3 bytes").arg(current.repoPath).arg(m_written).arg(current.size));
+        if (m_tries >= m_config.server.maxTries) {
+            failAt(Edge::E34, why.withContext(QStringLiteral("the update was not received completely after %1 tries").arg(m_tries)));
             return;
         }
-        recordProgress(true);
-        // What this download cost the link, for `status --json` after it (bytesFetched, bytesReused).
-        (void)m_journal->set(QStringLiteral("lastTransfer"), QJsonObject{{QStringLiteral("version"), m_manifest->version.toString()},
-                                                                         {QStringLiteral("total"), double(m_progress.total)},
-                                                                         {QStringLiteral("fetched"), double(m_progress.fetched)},
-                                                                         {QStringLiteral("reused"), double(m_progress.reused)}});
-        (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E32"),
-                                         QStringLiteral("download of version %1 finished (%2 bytes)").arg(m_manifest->version.toString()).arg(m_progress.total),
-                                         {}, QStringLiteral("downloadFinished")});
-        if (step(Edge::E32))
-            verifyAndStage();
-    });
+        // E34: every interruption is logged; E33: resume after the wait.
+        (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Warning, toInt(ExitCode::DownloadFailed),
+                                         QStringLiteral("E34"), why.message, why.detail, QStringLiteral("downloadInterrupted")});
+        if (step(Edge::E33))
+            retryDownload(why, r.retryAfterSeconds);
+        return;
+    }
+    current.actualSha256 = current.delta ? m_delta->sha256Hex() : m_hasher->hexResult();
+    if (auto synced = fileutil::syncPath(current.partialPath); !synced) {
+        failAt(Edge::E34, synced.error());
+        return;
+    }
+    if (m_file)
+        m_file->close();
+    if (m_itemIndex + 1 < m_items.size()) {
+        // The next file of the same update: the flow stays in ReceiveFile.
+        ++m_itemIndex;
+        m_flow.resumeAt(Node::ConnectUpdate);
+        m_tries = 0;
+        downloadNext();
+        return;
+    }
+    recordProgress(true);
+    // What this download cost the link, for `status --json` after it (bytesFetched, bytesReused).
+    (void)m_journal->set(QStringLiteral("lastTransfer"), QJsonObject{{QStringLiteral("version"), m_manifest->version.toString()},
+                                                                     {QStringLiteral("total"), double(m_progress.total)},
+                                                                     {QStringLiteral("fetched"), double(m_progress.fetched)},
+                                                                     {QStringLiteral("reused"), double(m_progress.reused)}});
+    (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E32"),
+                                     QStringLiteral("download of version %1 finished (%2 bytes)").arg(m_manifest->version.toString()).arg(m_progress.total),
+                                     {}, QStringLiteral("downloadFinished")});
+    if (step(Edge::E32))
+        verifyAndStage();
 }
 
 void UpdateEngine::retryDownload(const Error &why, int retryAfter)
@@ -857,7 +965,8 @@ void UpdateEngine::recordProgress(bool force)
     }();
     m_progress.bytes = done;
     m_progress.fetched = m_rateBytes;
-    m_progress.reused = std::max<qint64>(0, done - m_rateBytes);
+    // A delta knows what it copied; a resumed download reused what the partial file held.
+    m_progress.reused = m_delta ? m_delta->reused() : std::max<qint64>(0, done - m_rateBytes);
     const qint64 ms = m_rateClock.elapsed();
     if (ms > 500)
         m_progress.bytesPerSecond = double(m_rateBytes) * 1000.0 / double(ms);
@@ -880,6 +989,9 @@ void UpdateEngine::cancel()
     if (!m_running)
         return;
     m_jobContext.reset();  // the steps still to come
+    if (m_delta)
+        m_delta->stop();   // what it wrote stays for the next download
+    m_delta.reset();
     m_transport.reset();   // aborts the transfer in flight; its exchanges go with it
     if (m_file)
         (void)m_file->flush(); // what arrived stays in the partial file for the next download
@@ -898,6 +1010,11 @@ void UpdateEngine::finish()
     if (QObject *context = m_jobContext.release())
         context->deleteLater();
     m_file.reset();
+    // finish() may run inside the delta's own signal: delete it once that returned
+    if (DeltaTransfer *transfer = m_delta.release()) {
+        transfer->stop();
+        transfer->deleteLater();
+    }
     (void)m_journal->remove(QStringLiteral("progress"));
     if (!m_error)
         (void)m_journal->remove(QStringLiteral("lastError"));

@@ -20,6 +20,8 @@ namespace s16 {
 
 class HttpTransport;
 class HttpExchange;
+class DeltaTransfer;
+struct NetResult;
 class Journal;
 struct Manifest;
 namespace crypto { class Sha256; class TrustedKeys; }
@@ -114,7 +116,9 @@ private:
     void decideNewImage();
     void startDownload();
     void downloadNext();
-    void onDownloadFinished();
+    void downloadDelta();
+    void onItemFinished(const NetResult &result);  // one attempt at the current item ended
+    [[nodiscard]] QString seedPath() const;        // the running slot, empty when unknown
     void retryDownload(const Error &why, int retryAfter);
     // E04/E24: the configured interval, or the server's Retry-After where longer, at most an hour.
     [[nodiscard]] std::chrono::seconds retryWait(int retryAfter) const;
@@ -162,6 +166,7 @@ private:
     qsizetype m_itemIndex = 0;
     std::unique_ptr<QFile> m_file;
     std::unique_ptr<crypto::Sha256> m_hasher;
+    std::unique_ptr<DeltaTransfer> m_delta;  // the image as a delta, kept across the attempts
     fileutil::WriteBehind m_writeBehind;
     qint64 m_written = 0;
     std::optional<Error> m_attemptError;  // why the current attempt stopped early (sink)

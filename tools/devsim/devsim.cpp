@@ -410,7 +410,19 @@ DevsimResult<QString> initDevice(const InitOptions &opts)
     }
 
     // Slot A holds the running system, slot B nothing yet: the slot writer sizes a file slot itself.
-    if (auto w = fileutil::writeAtomically(in(dir, layout::SlotA), simulatedImage(opts.version, opts.imageBytes)); !w)
+    if (!opts.imageFile.isEmpty()) {
+        const QString slotA = in(dir, layout::SlotA);
+        const QString copy = slotA % QStringLiteral(".new");
+        QFile::remove(copy);
+        if (!QFileInfo(opts.imageFile).isFile())
+            return problem(DevsimError::Usage, QStringLiteral("--image %1 is not a file").arg(opts.imageFile));
+        if (!QFile::copy(opts.imageFile, copy))
+            return problem(DevsimError::StorageFailed, QStringLiteral("cannot copy %1 into slot A").arg(opts.imageFile));
+        if (auto synced = fileutil::syncPath(copy); !synced)
+            return storage(synced.error());
+        if (auto moved = fileutil::renameDurably(copy, slotA); !moved)
+            return storage(moved.error());
+    } else if (auto w = fileutil::writeAtomically(in(dir, layout::SlotA), simulatedImage(opts.version, opts.imageBytes)); !w)
         return storage(w.error());
     if (auto w = fileutil::writeAtomically(in(dir, layout::SlotB), QByteArray()); !w)
         return storage(w.error());

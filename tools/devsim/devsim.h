@@ -52,6 +52,7 @@ struct InitOptions {
     QString boot = QStringLiteral("uboot");
     QString token;                    // empty: no tokenFile
     qint64 imageBytes = 1024 * 1024;  // the size of slot A's simulated image
+    QString imageFile;                // else: slot A holds a copy of this file (a real image, for deltas)
 };
 
 // The files init lays out, relative to the device folder.

@@ -55,6 +55,7 @@ int main(int argc, char *argv[])
         "U-Boot or GRUB environment file, a reboot hands over to s16-recovery or s16-update.\n\n"
         "Commands:\n"
         "  init DIR --repo-url URL --ca CA.pem --pubkey PUB [--version 1.0.0] [--schema N] [--boot uboot|grub] [--token T]\n"
+        "                   [--image FILE | --image-size BYTES]\n"
         "                   make a device in DIR; prints its config path last\n"
         "  boot DIR         one power-on: the bootloader's choice, then what it starts\n"
         "  run DIR          boot until no reboot is pending (at most 10 boots)\n"
@@ -77,8 +78,10 @@ int main(int argc, char *argv[])
     const QCommandLineOption tokenOption(QStringLiteral("token"), QStringLiteral("init: a bearer token for the server."), QStringLiteral("T"));
     const QCommandLineOption imageSizeOption(QStringLiteral("image-size"), QStringLiteral("init: bytes of slot A's image (default 1048576)."),
                                              QStringLiteral("BYTES"), QStringLiteral("1048576"));
+    const QCommandLineOption imageOption(QStringLiteral("image"), QStringLiteral("init: slot A holds a copy of FILE as its running image."),
+                                         QStringLiteral("FILE"));
     parser.addOptions({configOption, jsonOption, repoOption, caOption, pubOption, versionOption, schemaOption, bootOption,
-                       tokenOption, imageSizeOption});
+                       tokenOption, imageSizeOption, imageOption});
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("init, boot, run or show"));
     parser.addPositionalArgument(QStringLiteral("DIR"), QStringLiteral("the device's folder"));
 
@@ -128,6 +131,9 @@ int main(int argc, char *argv[])
         opts.imageBytes = parser.value(imageSizeOption).toLongLong(&ok);
         if (!ok)
             return usage(QStringLiteral("--image-size takes a number of bytes"));
+        if (parser.isSet(imageOption) && parser.isSet(imageSizeOption))
+            return usage(QStringLiteral("--image and --image-size exclude each other"));
+        opts.imageFile = parser.value(imageOption);
         auto config = initDevice(opts);
         if (!config)
             return report(config.error());

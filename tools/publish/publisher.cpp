@@ -1,6 +1,8 @@
 #include "publisher.h"
 
 #include "compress/zstd.h"
+#include "delta/chunkindex.h"
+#include "delta/chunkstore.h"
 
 #include "common/fileutil.h"
 #include "crypto/crypto.h"
@@ -37,6 +39,7 @@ const QString kManifestName = QStringLiteral("manifest.json");
 const QString kSignatureName = QStringLiteral("manifest.json.sig");
 const QString kImagesDir = QStringLiteral("images");
 const QString kMigrationsDir = QStringLiteral("migrations");
+const QString kChunksDir = QStringLiteral("chunks");
 
 std::unexpected<PublishProblem> problem(PublishError code, QString message, QString file = {})
 {
@@ -277,6 +280,48 @@ std::expected<VerifiedFile, PublishProblem> checkFile(const QString &repo, const
     return VerifiedFile{relative, size, sha256};
 }
 
+std::expected<delta::ChunkIndex, PublishProblem> readChunkIndex(const QString &repo, const QString &relative)
+{
+    auto bytes = fileutil::readSmallFile(fileInRepo(repo, relative), delta::kMaxIndexBytes);
+    if (!bytes)
+        return problem(PublishError::RepositoryUnusable, bytes.error().message, relative);
+    auto index = delta::parse(*bytes);
+    if (!index)
+        return problem(PublishError::HashMismatch, QStringLiteral("%1: %2").arg(relative, index.error()), relative);
+    return *index;
+}
+
+// What a device rebuilds from the chunk store must be the image, byte for byte: every chunk is
+// unpacked and checked against its id, and the image's SHA-256 is taken over them in order.
+std::expected<void, PublishProblem> checkChunks(const QString &repo, const Manifest &m)
+{
+    const QString &indexPath = m.imageChunks->index.path;
+    auto index = readChunkIndex(repo, indexPath);
+    if (!index)
+        return std::unexpected(index.error());
+    if (qint64(index->imageSize()) != m.image.size)
+        return problem(PublishError::SizeMismatch,
+                       QStringLiteral("%1 describes %2 bytes, %3 has %4").arg(indexPath).arg(index->imageSize()).arg(m.image.path).arg(m.image.size),
+                       indexPath);
+    crypto::Sha256 whole;
+    for (qsizetype i = 0; i < index->entries.size(); ++i) {
+        const QString relative = m.imageChunks->store % QLatin1Char('/') % delta::chunkStorePath(index->entries[i].id);
+        const qint64 size = qint64(index->sizeOf(i));
+        auto packed = fileutil::readSmallFile(fileInRepo(repo, relative), zstd::compressBound(size) + 64);
+        if (!packed)
+            return problem(PublishError::FileMissing, QStringLiteral("chunk %1 of %2: %3").arg(i).arg(indexPath, packed.error().message), relative);
+        auto data = zstd::decompress(*packed, size);
+        if (!data || delta::chunkIdOf(*data) != index->entries[i].id)
+            return problem(PublishError::HashMismatch,
+                           QStringLiteral("%1 does not hold the chunk its name says%2").arg(relative, data ? QString() : QStringLiteral(": ") + data.error()),
+                           relative);
+        whole.addData(*data);
+    }
+    if (whole.hexResult() != m.image.sha256)
+        return problem(PublishError::HashMismatch, QStringLiteral("the chunks of %1 do not rebuild %2").arg(indexPath, m.image.path), indexPath);
+    return {};
+}
+
 std::expected<VerifyOutcome, PublishProblem> verifyWith(const QString &repo, const TrustedKeys &keys)
 {
     if (!QFileInfo(repo).isDir())
@@ -325,6 +370,14 @@ std::expected<VerifyOutcome, PublishProblem> verifyWith(const QString &repo, con
                                             : content.error()),
                            m->imageZstd->path);
         outcome.files << *packed;
+    }
+    if (m->imageChunks) {
+        auto index = checkFile(repo, m->imageChunks->index.path, m->imageChunks->index.size, m->imageChunks->index.sha256);
+        if (!index)
+            return std::unexpected(index.error());
+        if (auto rebuilt = checkChunks(repo, *m); !rebuilt)
+            return std::unexpected(rebuilt.error());
+        outcome.files << *index;
     }
     for (const ManifestMigration &mig : std::as_const(m->migrations)) {
         auto f = checkFile(repo, mig.path, mig.size, mig.sha256);
@@ -516,6 +569,45 @@ std::expected<ReleaseOutcome, PublishProblem> release(const ReleaseOptions &opts
         z.sha256 = *sum;
         m.imageZstd = z;
     }
+    if (opts.delta) {
+        // The image as chunks for delta updates: the store is shared by the releases (what an
+        // earlier one stored is linked over, not compressed again), and the index names the
+        // chunks of this image in order.
+        const QString store = fileInRepo(staging, kChunksDir);
+        if (const QString old = fileInRepo(repo, kChunksDir); QFileInfo(old).isDir() && !QFileInfo(old).isSymLink()) {
+            if (auto c = carryTree(old, store); !c)
+                return std::unexpected(c.error());
+        }
+        auto stored = delta::writeChunkStore(fileInRepo(staging, m.image.path), store, delta::kDefaultChunkSizes,
+                                             opts.zstdLevel > 0 ? opts.zstdLevel : zstd::kDefaultLevel);
+        if (!stored)
+            return problem(PublishError::RepositoryUnusable, QStringLiteral("cannot write the chunk store: %1").arg(stored.error()), kChunksDir);
+        // Chunks that neither this release nor the one before it uses are dropped.
+        QSet<QString> keep;
+        for (const delta::IndexEntry &e : std::as_const(stored->index.entries))
+            keep.insert(delta::chunkStorePath(e.id));
+        if (*existing && (*existing)->manifest.imageChunks) {
+            if (auto before = readChunkIndex(repo, (*existing)->manifest.imageChunks->index.path)) {
+                for (const delta::IndexEntry &e : std::as_const(before->entries))
+                    keep.insert(delta::chunkStorePath(e.id));
+            }
+        }
+        QDirIterator chunkFiles(store, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+        while (chunkFiles.hasNext()) {
+            const QString file = chunkFiles.next();
+            if (!keep.contains(file.mid(store.size() + 1)))
+                QFile::remove(file);
+        }
+        ManifestChunks chunks;
+        chunks.store = kChunksDir;
+        chunks.index.path = kImagesDir % QLatin1Char('/') % opts.product % QLatin1Char('-') % version->toString() % QStringLiteral(".caibx");
+        const QByteArray indexBytes = delta::serialize(stored->index);
+        if (auto w = writeDurably(fileInRepo(staging, chunks.index.path), indexBytes); !w)
+            return std::unexpected(w.error());
+        chunks.index.size = indexBytes.size();
+        chunks.index.sha256 = crypto::Sha256::hexHash(indexBytes);
+        m.imageChunks = chunks;
+    }
 
     if (!migrations.isEmpty()) {
         if (auto d = makeDir(staging % QLatin1Char('/') % kMigrationsDir); !d)
@@ -584,6 +676,8 @@ std::expected<ReleaseOutcome, PublishProblem> release(const ReleaseOptions &opts
             payload << (*existing)->manifest.image.path;
             if ((*existing)->manifest.imageZstd)
                 payload << (*existing)->manifest.imageZstd->path;
+            if ((*existing)->manifest.imageChunks)
+                payload << (*existing)->manifest.imageChunks->index.path;
             for (const ManifestMigration &mig : std::as_const((*existing)->manifest.migrations))
                 payload << mig.path;
         }
@@ -603,6 +697,8 @@ std::expected<ReleaseOutcome, PublishProblem> release(const ReleaseOptions &opts
         for (const QString &entry : own) {
             if (entry == kManifestName || entry == kSignatureName || entry == kImagesDir || entry == kMigrationsDir)
                 continue;
+            if (entry == kChunksDir && QFileInfo::exists(fileInRepo(staging, kChunksDir)))
+                continue; // carried over above, pruned
             if (auto c = carryTree(fileInRepo(repo, entry), fileInRepo(staging, entry)); !c)
                 return std::unexpected(c.error());
         }
@@ -652,7 +748,7 @@ constexpr OptionSpec kOptions[] = {
     {"version", true, "release"}, {"key", true, "release"},       {"product", true, "release"},
     {"priority", false, "release"}, {"notes", true, "release"},   {"schema", true, "release"},
     {"migration", true, "release"}, {"expires-days", true, "release"}, {"pubkey", true, "verify"},
-    {"zstd-level", true, "release"}, {"no-compress", false, "release"},
+    {"zstd-level", true, "release"}, {"no-compress", false, "release"}, {"no-delta", false, "release"},
 };
 
 const QStringList kCommands{QStringLiteral("keygen"), QStringLiteral("release"), QStringLiteral("verify")};
@@ -668,7 +764,7 @@ QString helpText()
         "  release --repo DIR --image FILE --version X.Y.Z --key KEY\n"
         "          [--product s16] [--priority] [--notes LANG=TEXT]... [--schema N]\n"
         "          [--migration SCHEMA=FILE.sql]... [--expires-days N]\n"
-        "          [--zstd-level N | --no-compress]\n"
+        "          [--zstd-level N | --no-compress] [--no-delta]\n"
         "                                    publish a signed release into DIR, atomically\n"
         "  verify --repo DIR --pubkey PUB... check signature, sizes and hashes of DIR\n"
         "\n"
@@ -841,6 +937,8 @@ std::expected<ReleaseOptions, PublishProblem> releaseOptions(const Args &a)
             return std::unexpected(v.error());
         o.zstdLevel = *v;
     }
+    if (a.flags.contains(QStringLiteral("no-delta")))
+        o.delta = false;
     if (a.flags.contains(QStringLiteral("no-compress"))) {
         if (a.values.contains(QStringLiteral("zstd-level")))
             return problem(PublishError::Usage, QStringLiteral("--no-compress and --zstd-level exclude each other"));
@@ -868,6 +966,11 @@ QJsonObject manifestJson(const Manifest &m)
                        QJsonObject image = fileJson(m.image.path, m.image.size, m.image.sha256);
                        if (m.imageZstd)
                            image.insert(QStringLiteral("zstd"), fileJson(m.imageZstd->path, m.imageZstd->size, m.imageZstd->sha256));
+                       if (m.imageChunks) {
+                           QJsonObject chunks = fileJson(m.imageChunks->index.path, m.imageChunks->index.size, m.imageChunks->index.sha256);
+                           chunks.insert(QStringLiteral("store"), m.imageChunks->store);
+                           image.insert(QStringLiteral("chunks"), chunks);
+                       }
                        return image;
                    }()}};
     o.insert(QStringLiteral("schema"), m.schema ? QJsonValue(*m.schema) : QJsonValue(QJsonValue::Null));

@@ -66,6 +66,8 @@ struct ReleaseOptions {
     QDateTime now;                   // UTC; the current time when invalid
     // The image compressed with zstd beside the raw one (image.zstd); 0: no compressed image.
     int zstdLevel = 19;
+    // The image as chunks for delta updates (image.chunks, the chunks/ store); false: none.
+    bool delta = true;
 };
 
 struct ReleaseOutcome {

@@ -29,9 +29,9 @@ std::expected<void, QString> HostileWorld::start()
         return std::unexpected(QStringLiteral("no temporary folder"));
     if (auto s = m_server.start(m_tmp->filePath(QStringLiteral("server"))); !s)
         return s;
-    // The raw image only: these tests meet the device with hostile variants of it
+    // The raw image only (no compressed image, no chunks): these tests meet the device with hostile variants of it
     // (tst_hostiledownload::compressed* add a compressed one of their own).
-    if (auto s = m_server.publish(QStringLiteral("1.1.0"), kImageBytes, {QStringLiteral("--no-compress")}); !s)
+    if (auto s = m_server.publish(QStringLiteral("1.1.0"), kImageBytes, {QStringLiteral("--no-compress"), QStringLiteral("--no-delta")}); !s)
         return s;
     m_manifest = readFile(repo() + QStringLiteral("/manifest.json"));
     m_signature = readFile(repo() + QStringLiteral("/manifest.json.sig"));

@@ -25,8 +25,10 @@ OnlineFixture::OnlineFixture()
 
 bool OnlineFixture::publish(const QString &repo, const Release &release, const QString &key)
 {
-    const QString image = m_dir.filePath(QStringLiteral("image-%1.img").arg(release.version));
-    if (auto w = writeRandomFile(image, release.imageSize, quint64(qHash(release.version))); !w) {
+    const QString image = !release.imageFile.isEmpty() ? release.imageFile : m_dir.filePath(QStringLiteral("image-%1.img").arg(release.version));
+    if (auto w = release.imageFile.isEmpty() ? writeRandomFile(image, release.imageSize, quint64(qHash(release.version)))
+                                             : std::expected<void, QString>{};
+        !w) {
         qWarning() << w.error();
         return false;
     }
@@ -40,6 +42,7 @@ bool OnlineFixture::publish(const QString &repo, const Release &release, const Q
     opts.notes = {{QStringLiteral("en"), QStringLiteral("Faster start-up.")}, {QStringLiteral("de"), QStringLiteral("Schnellerer Start.")}};
     opts.expiresDays = release.expiresDays;
     opts.zstdLevel = release.zstdLevel;
+    opts.delta = release.delta;
     for (const auto &[schema, sql] : release.migrations) {
         const QString path = m_dir.filePath(QStringLiteral("m%1.sql").arg(schema));
         QFile f(path);

@@ -232,7 +232,7 @@ void tst_Publish::releaseVerifyRoundTrip()
     QCOMPARE(v.json().value(s("ok")).toBool(), true);
     QCOMPARE(v.json().value(s("version")).toString(), s("2.1.0"));
     QCOMPARE(v.json().value(s("keyFingerprint")).toString(), r.json().value(s("keyFingerprint")).toString());
-    QCOMPARE(v.json().value(s("files")).toArray().size(), 3); // the image, it compressed, one migration
+    QCOMPARE(v.json().value(s("files")).toArray().size(), 4); // the image, it compressed, its chunk index, one migration
 }
 
 void tst_Publish::compressedImageUnpacksWithTheZstdTool()

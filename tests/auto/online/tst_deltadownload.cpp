@@ -1,0 +1,387 @@
+// The image as a delta from the running slot (docs/delta.md): real ext4 images made from file
+// trees, real nginx over TLS, the release published by s16-publish's library with its chunk store.
+// The download's edges (E21-E39) are the same as for a whole image; what changes is how few bytes
+// cross the link, and that a bad chunk or index is refused before anything is staged (E38).
+#include "fixture.h"
+
+#include "support/nginxserver.h"
+#include "support/testpki.h"
+#include "support/testutil.h"
+
+#include "delta/chunkindex.h"
+
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonObject>
+#include <QRandomGenerator64>
+#include <QTest>
+
+using namespace s16;
+using namespace s16::test;
+
+namespace {
+
+const QStringList kWords = {QStringLiteral("update"), QStringLiteral("slot"), QStringLiteral("kernel"), QStringLiteral("library"),
+                            QStringLiteral("service"), QStringLiteral("config"), QStringLiteral("device"), QStringLiteral("boot"),
+                            QStringLiteral("journal"), QStringLiteral("network"), QStringLiteral("screen"), QStringLiteral("data")};
+
+// A file of text-like content (it compresses, as most of a root file system does), the same
+// for the same seed.
+bool writeTextFile(const QString &path, quint64 seed)
+{
+    QRandomGenerator64 rng(seed);
+    QByteArray text;
+    const int words = 200 + int(rng.bounded(4000));
+    for (int i = 0; i < words; ++i) {
+        text += kWords.at(int(rng.bounded(kWords.size()))).toLatin1();
+        text += (i % 12 == 11) ? '\n' : ' ';
+        if (rng.bounded(20) == 0)
+            text += QByteArray::number(rng.generate() % 100000);
+    }
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly) && f.write(text) == text.size();
+}
+
+// Version 1 of a root tree: 400 files in 20 folders. Version 2: every tenth file changed, every
+// twentieth removed, 30 files added, as a month of package updates does to a small system.
+bool writeTree(const QString &dir, int version)
+{
+    for (int i = 0; i < 400; ++i) {
+        if (version == 2 && i % 20 == 7)
+            continue;
+        const QString folder = dir + QStringLiteral("/usr/d%1").arg(i % 20);
+        if (!QDir().mkpath(folder))
+            return false;
+        const quint64 seed = (version == 2 && i % 10 == 3) ? 100000 + i : i;
+        if (!writeTextFile(folder + QStringLiteral("/f%1").arg(i), seed))
+            return false;
+    }
+    for (int i = 0; version == 2 && i < 30; ++i) {
+        if (!QDir().mkpath(dir + QStringLiteral("/opt/new")) || !writeTextFile(dir + QStringLiteral("/opt/new/n%1").arg(i), 200000 + i))
+            return false;
+    }
+    return true;
+}
+
+// An ext4 image of tree, made by mkfs.ext4 as a build system makes a root file system.
+ToolResult makeExt4(const QString &tree, const QString &image)
+{
+    return runTool(QStringLiteral("mkfs.ext4"), {QStringLiteral("-q"), QStringLiteral("-F"), QStringLiteral("-b"), QStringLiteral("4096"),
+                                                QStringLiteral("-d"), tree, QStringLiteral("-L"), QStringLiteral("s16root"), image,
+                                                QStringLiteral("16M")});
+}
+
+qint64 number(const QJsonObject &o, const char *key) { return qint64(o.value(QLatin1StringView(key)).toDouble()); }
+
+} // namespace
+
+class tst_DeltaDownload : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void cleanup();
+    void e21_e32_e35_e37_e39_deltaFetchesOnlyWhatChanged();
+    void damagedRunningSlotStillUpdates();
+    void unknownRunningSlotFetchesTheCompressedImage();
+    void e36_e38_damagedChunkOnTheServerIsRefused();
+    void e36_e38_chunkWithAnotherContentIsRefused();
+    void e36_e38_changedIndexIsRefused();
+    void e34_missingChunkFailsThenTheNextDownloadResumes();
+    void olderDeviceFetchesTheRawImage();
+
+private:
+    // A device running v1 from slot A, its server serving repo; the engine then downloads.
+    [[nodiscard]] bool deviceOn(const QString &repo);
+    [[nodiscard]] QString copyRepo(const QString &name);
+    // The first (or last) chunk of v2 in image order that v1 does not hold.
+    [[nodiscard]] QString neededChunk(const QString &repo, bool last = false) const;
+    void expectStagedV2();
+    void expectNothingStaged();
+
+    OnlineFixture m_fx;
+    QTemporaryDir m_dir;
+    QString m_v1, m_v2, m_v2Sha, m_repo;
+    std::unique_ptr<NginxServer> m_nginx;
+};
+
+void tst_DeltaDownload::initTestCase()
+{
+    QVERIFY(TestPki::shared().isValid());
+    QVERIFY(m_fx.isValid());
+    m_v1 = m_dir.filePath(QStringLiteral("v1.img"));
+    m_v2 = m_dir.filePath(QStringLiteral("v2.img"));
+    for (int v : {1, 2}) {
+        const QString tree = m_dir.filePath(QStringLiteral("tree%1").arg(v));
+        QVERIFY(writeTree(tree, v));
+        const ToolResult made = makeExt4(tree, v == 1 ? m_v1 : m_v2);
+        QVERIFY2(made.exitCode == 0, qPrintable(made.describe()));
+    }
+    m_v2Sha = sha256Hex(m_v2).value_or(QString());
+    QCOMPARE(m_v2Sha.size(), 64);
+    m_repo = m_fx.repo();
+    Release r;
+    r.version = QStringLiteral("1.1.0");
+    r.imageFile = m_v2;
+    r.zstdLevel = 3;
+    QVERIFY(m_fx.publish(m_repo, r));
+    QVERIFY(QFileInfo::exists(m_repo + QStringLiteral("/images/s16-1.1.0.caibx")));
+}
+
+void tst_DeltaDownload::init() { qputenv("S16_BOOTED_SLOT", "A"); }
+
+void tst_DeltaDownload::cleanup()
+{
+    qunsetenv("S16_BOOTED_SLOT");
+    m_nginx.reset();
+}
+
+bool tst_DeltaDownload::deviceOn(const QString &repo)
+{
+    m_nginx = startRepoServer(repo);
+    if (!m_nginx || m_fx.makeDevice(m_nginx->url()).isEmpty())
+        return false;
+    const QString slotA = m_fx.deviceDir() + QStringLiteral("/slotA");
+    QFile::remove(slotA);
+    return QFile::copy(m_v1, slotA);
+}
+
+QString tst_DeltaDownload::copyRepo(const QString &name)
+{
+    const QString to = m_dir.filePath(name);
+    const ToolResult cp = runTool(QStringLiteral("cp"), {QStringLiteral("-a"), m_repo, to});
+    return cp.exitCode == 0 ? to : QString();
+}
+
+QString tst_DeltaDownload::neededChunk(const QString &repo, bool last) const
+{
+    QFile f(repo + QStringLiteral("/images/s16-1.1.0.caibx"));
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    const auto v2 = delta::parse(f.readAll());
+    if (!v2)
+        return {};
+    // v1's chunks, found as a device finds them: cut with the index's sizes.
+    QFile old(m_v1);
+    if (!old.open(QIODevice::ReadOnly))
+        return {};
+    const QByteArray bytes = old.readAll();
+    const delta::Chunker chunker(v2->sizes);
+    QSet<QByteArray> inV1;
+    for (qsizetype at = 0; at < bytes.size();) {
+        const qsizetype n = chunker.cut(reinterpret_cast<const uchar *>(bytes.constData()) + at, bytes.size() - at, true);
+        inV1.insert(delta::toHex(delta::chunkIdOf(QByteArrayView(bytes).sliced(at, n))));
+        at += n;
+    }
+    QString found;
+    for (const delta::IndexEntry &e : v2->entries) {
+        if (!inV1.contains(delta::toHex(e.id))) {
+            found = repo + QStringLiteral("/chunks/") + delta::chunkStorePath(e.id);
+            if (!last)
+                break;
+        }
+    }
+    return found;
+}
+
+void tst_DeltaDownload::expectStagedV2()
+{
+    auto j = m_fx.journal();
+    const QJsonObject staged = j->value(QStringLiteral("staged")).toObject();
+    QCOMPARE(staged.value(QStringLiteral("version")).toString(), QStringLiteral("1.1.0"));
+    QCOMPARE(staged.value(QStringLiteral("sha256")).toString(), m_v2Sha);
+    const QString file = m_fx.deviceDir() + QStringLiteral("/update/staged/") + staged.value(QStringLiteral("image")).toString();
+    QCOMPARE(sha256Hex(file).value_or(QString()), staged.value(QStringLiteral("compression")).isNull() ? m_v2Sha : QString());
+}
+
+void tst_DeltaDownload::expectNothingStaged()
+{
+    auto j = m_fx.journal();
+    QVERIFY(j->value(QStringLiteral("staged")).toObject().isEmpty());
+    QVERIFY(!QFileInfo::exists(m_fx.deviceDir() + QStringLiteral("/update/staged")));
+}
+
+void tst_DeltaDownload::e21_e32_e35_e37_e39_deltaFetchesOnlyWhatChanged()
+{
+    QVERIFY(deviceOn(m_repo));
+    const auto run = m_fx.run(true);
+    QVERIFY2(!run.error, run.error ? qPrintable(run.error->message + QStringLiteral(" / ") + run.error->detail) : "");
+    QVERIFY2(pathContains(run.path, {Edge::E21, Edge::E22, Edge::E23, Edge::E28, Edge::E29, Edge::E31, Edge::E32, Edge::E35,
+                                     Edge::E36, Edge::E37, Edge::E39}),
+             qPrintable(pathString(run.path)));
+    expectStagedV2();
+    auto j = m_fx.journal();
+    QVERIFY(j->value(QStringLiteral("staged")).toObject().value(QStringLiteral("compression")).isNull()); // the raw image is staged
+    const QJsonObject transfer = j->value(QStringLiteral("lastTransfer")).toObject();
+    const qint64 imageSize = QFileInfo(m_v2).size();
+    const qint64 compressedFull = QFileInfo(m_repo + QStringLiteral("/images/s16-1.1.0.img.zst")).size();
+    qInfo("image %lld bytes, compressed %lld, fetched %lld, reused %lld", imageSize, compressedFull, number(transfer, "fetched"),
+          number(transfer, "reused"));
+    QVERIFY(number(transfer, "fetched") > 0);
+    // A tenth of the files changed: the delta fetches well under half of what the compressed image costs.
+    QVERIFY2(number(transfer, "fetched") * 2 < compressedFull, qPrintable(QString::number(number(transfer, "fetched"))));
+    QVERIFY(number(transfer, "reused") * 2 > imageSize);
+    QCOMPARE(number(transfer, "total"), imageSize);
+}
+
+void tst_DeltaDownload::damagedRunningSlotStillUpdates()
+{
+    QVERIFY(deviceOn(m_repo));
+    const auto clean = m_fx.run(true);
+    QVERIFY(!clean.error);
+    const qint64 cleanFetched = number(m_fx.journal()->value(QStringLiteral("lastTransfer")).toObject(), "fetched");
+
+    QVERIFY(deviceOn(m_repo));
+    // Every other MiB of the running slot overwritten: what is left of it is still used, the
+    // rest is fetched.
+    QFile slot(m_fx.deviceDir() + QStringLiteral("/slotA"));
+    QVERIFY(slot.open(QIODevice::ReadWrite));
+    for (qint64 at = 0; at < slot.size(); at += 2 * 1024 * 1024) {
+        QVERIFY(slot.seek(at));
+        QVERIFY(slot.write(QByteArray(1024 * 1024, '\x5a')) == 1024 * 1024);
+    }
+    slot.close();
+    const auto run = m_fx.run(true);
+    QVERIFY2(!run.error, run.error ? qPrintable(run.error->message) : "");
+    expectStagedV2();
+    const QJsonObject transfer = m_fx.journal()->value(QStringLiteral("lastTransfer")).toObject();
+    QVERIFY(number(transfer, "reused") > 0);
+    QVERIFY2(number(transfer, "fetched") > cleanFetched, qPrintable(QStringLiteral("%1 <= %2").arg(number(transfer, "fetched")).arg(cleanFetched)));
+}
+
+void tst_DeltaDownload::unknownRunningSlotFetchesTheCompressedImage()
+{
+    qunsetenv("S16_BOOTED_SLOT");
+    QVERIFY(deviceOn(m_repo));
+    const auto run = m_fx.run(true);
+    QVERIFY2(!run.error, run.error ? qPrintable(run.error->message) : "");
+    auto j = m_fx.journal();
+    const QJsonObject staged = j->value(QStringLiteral("staged")).toObject();
+    QCOMPARE(staged.value(QStringLiteral("compression")).toString(), QStringLiteral("zstd"));
+    QCOMPARE(staged.value(QStringLiteral("sha256")).toString(), m_v2Sha);
+    QCOMPARE(number(j->value(QStringLiteral("lastTransfer")).toObject(), "fetched"),
+             QFileInfo(m_repo + QStringLiteral("/images/s16-1.1.0.img.zst")).size());
+}
+
+void tst_DeltaDownload::e36_e38_damagedChunkOnTheServerIsRefused()
+{
+    const QString repo = copyRepo(QStringLiteral("damaged-chunk"));
+    QVERIFY(!repo.isEmpty());
+    const QString chunk = neededChunk(repo);
+    QVERIFY(!chunk.isEmpty());
+    QFile f(chunk);
+    QVERIFY(f.open(QIODevice::ReadWrite));
+    QByteArray bytes = f.readAll();
+    bytes[bytes.size() / 2] = char(bytes[bytes.size() / 2] ^ 0x40);
+    QVERIFY(f.seek(0) && f.write(bytes) == bytes.size());
+    f.close();
+    QVERIFY(deviceOn(repo));
+    const auto run = m_fx.run(true);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::IntegrityMismatch);
+    QCOMPARE(run.error->edge, QStringLiteral("E38"));
+    QVERIFY2(run.error->message.contains(QFileInfo(chunk).fileName()), qPrintable(run.error->message));
+    QVERIFY(pathContains(run.path, {Edge::E35, Edge::E36, Edge::E38, Edge::E08}));
+    expectNothingStaged();
+}
+
+void tst_DeltaDownload::e36_e38_chunkWithAnotherContentIsRefused()
+{
+    // A well-formed chunk file under the wrong name: it unpacks, but not to the chunk its id names.
+    const QString repo = copyRepo(QStringLiteral("swapped-chunk"));
+    QVERIFY(!repo.isEmpty());
+    const QString chunk = neededChunk(repo);
+    QVERIFY(!chunk.isEmpty());
+    QString other;
+    QDirIterator it(repo + QStringLiteral("/chunks"), QDir::Files, QDirIterator::Subdirectories);
+    while (it.hasNext() && (other.isEmpty() || QFileInfo(other).size() == QFileInfo(chunk).size())) {
+        const QString candidate = it.next();
+        if (candidate != chunk)
+            other = candidate;
+    }
+    QVERIFY(QFile::remove(chunk));
+    QVERIFY(QFile::copy(other, chunk));
+    QVERIFY(deviceOn(repo));
+    const auto run = m_fx.run(true);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::IntegrityMismatch);
+    QCOMPARE(run.error->edge, QStringLiteral("E38"));
+    expectNothingStaged();
+}
+
+void tst_DeltaDownload::e36_e38_changedIndexIsRefused()
+{
+    const QString repo = copyRepo(QStringLiteral("changed-index"));
+    QVERIFY(!repo.isEmpty());
+    QFile f(repo + QStringLiteral("/images/s16-1.1.0.caibx"));
+    QVERIFY(f.open(QIODevice::ReadWrite));
+    QByteArray bytes = f.readAll();
+    bytes[100] = char(bytes[100] ^ 1); // a chunk id: still a valid index, but not the signed one
+    QVERIFY(f.seek(0) && f.write(bytes) == bytes.size());
+    f.close();
+    QVERIFY(deviceOn(repo));
+    const auto run = m_fx.run(true);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::IntegrityMismatch);
+    QCOMPARE(run.error->edge, QStringLiteral("E38"));
+    QVERIFY2(run.error->message.contains(QStringLiteral("s16-1.1.0.caibx")), qPrintable(run.error->message));
+    expectNothingStaged();
+}
+
+void tst_DeltaDownload::e34_missingChunkFailsThenTheNextDownloadResumes()
+{
+    const QString repo = copyRepo(QStringLiteral("missing-chunk"));
+    QVERIFY(!repo.isEmpty());
+    // The last chunk v1 lacks: the first try writes the image up to it, then the server's 404
+    // ends the download (a repository without it cannot be made whole by trying again).
+    const QString chunk = neededChunk(repo, true);
+    QVERIFY(!chunk.isEmpty());
+    const QString aside = chunk + QStringLiteral(".aside");
+    QVERIFY(QFile::rename(chunk, aside));
+    QVERIFY(deviceOn(repo));
+    const auto first = m_fx.run(true);
+    QVERIFY(first.error);
+    QCOMPARE(first.error->code, ExitCode::DownloadFailed);
+    QCOMPARE(first.error->edge, QStringLiteral("E34"));
+    QVERIFY2(first.error->message.contains(QStringLiteral("404")), qPrintable(first.error->message));
+    expectNothingStaged();
+    const QString partial = m_fx.deviceDir() + QStringLiteral("/update/partial/s16-1.1.0.img.part");
+    const qint64 kept = QFileInfo(partial).size();
+    QVERIFY2(kept > QFileInfo(m_v2).size() / 2, qPrintable(QString::number(kept)));
+
+    // The next download keeps what the partial file holds (each chunk checked again) and
+    // fetches only what follows it.
+    QVERIFY(QFile::rename(aside, chunk));
+    const auto second = m_fx.run(true);
+    QVERIFY2(!second.error, second.error ? qPrintable(second.error->message) : "");
+    expectStagedV2();
+    const QJsonObject transfer = m_fx.journal()->value(QStringLiteral("lastTransfer")).toObject();
+    const qint64 indexSize = QFileInfo(repo + QStringLiteral("/images/s16-1.1.0.caibx")).size();
+    QVERIFY2(number(transfer, "fetched") < indexSize + 64 * 1024, qPrintable(QString::number(number(transfer, "fetched"))));
+}
+
+void tst_DeltaDownload::olderDeviceFetchesTheRawImage()
+{
+    // What a device of the release before delta updates reads: image.path, size and sha256,
+    // which the repository keeps beside the chunks, byte for byte the image.
+    QCOMPARE(sha256Hex(m_repo + QStringLiteral("/images/s16-1.1.0.img")).value_or(QString()), m_v2Sha);
+    // ...and a device that finds no chunks in a manifest (an older publisher) takes the whole image.
+    const QString repo = m_dir.filePath(QStringLiteral("no-delta"));
+    Release r;
+    r.version = QStringLiteral("1.1.0");
+    r.imageFile = m_v2;
+    r.delta = false;
+    QVERIFY(m_fx.publish(repo, r));
+    QVERIFY(!QFileInfo::exists(repo + QStringLiteral("/chunks")));
+    QVERIFY(deviceOn(repo));
+    const auto run = m_fx.run(true);
+    QVERIFY2(!run.error, run.error ? qPrintable(run.error->message) : "");
+    expectStagedV2();
+    QCOMPARE(number(m_fx.journal()->value(QStringLiteral("lastTransfer")).toObject(), "fetched"), QFileInfo(m_v2).size());
+}
+
+QTEST_GUILESS_MAIN(tst_DeltaDownload)
+#include "tst_deltadownload.moc"
