@@ -1,0 +1,284 @@
+// The chunked image (core/delta): the chunker, casync's blob index and chunk store. casync itself
+// is the oracle for the format: it rebuilds an image from what the publisher writes, and what it
+// writes is read here.
+#include "compress/zstd.h"
+#include "delta/chunker.h"
+#include "delta/chunkindex.h"
+#include "delta/chunkstore.h"
+
+#include "support/testutil.h"
+
+#include <QDirIterator>
+#include <QFile>
+#include <QRandomGenerator>
+#include <QSet>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+using namespace s16;
+using namespace s16::test;
+
+namespace {
+
+QByteArray randomBytes(qsizetype size, quint32 seed)
+{
+    QByteArray data(size, Qt::Uninitialized);
+    QRandomGenerator rng(seed);
+    rng.fillRange(reinterpret_cast<quint32 *>(data.data()), size / 4);
+    return data;
+}
+
+QList<QByteArray> cut(const QByteArray &data, delta::ChunkSizes sizes)
+{
+    const delta::Chunker chunker(sizes);
+    QList<QByteArray> chunks;
+    for (qsizetype at = 0; at < data.size();) {
+        const qsizetype n = chunker.cut(reinterpret_cast<const uchar *>(data.constData()) + at, data.size() - at, true);
+        chunks.append(data.mid(at, n));
+        at += n;
+    }
+    return chunks;
+}
+
+bool writeFile(const QString &path, const QByteArray &data)
+{
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(data) == data.size();
+}
+
+QByteArray readFile(const QString &path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+bool haveCasync() { return !QStandardPaths::findExecutable(QStringLiteral("casync")).isEmpty(); }
+
+} // namespace
+
+class tst_Delta : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void chunksKeepToTheirSizes();
+    void cutsFollowTheContent();
+    void chunkReaderCutsAsTheChunkerDoes();
+    void indexRoundTrip();
+    void malformedIndexIsRefused_data();
+    void malformedIndexIsRefused();
+    void storeKeepsChunksOnce();
+    void casyncRebuildsThePublishedImage();
+    void casyncIndexIsRead();
+    void casyncDefaultDigestIsRefused();
+    void decompressHoldsToTheDeclaredSize();
+
+private:
+    QTemporaryDir m_dir;
+};
+
+void tst_Delta::chunksKeepToTheirSizes()
+{
+    const QByteArray data = randomBytes(3 * 1024 * 1024 + 123, 7) + QByteArray(512 * 1024, '\0');
+    const delta::ChunkSizes sizes = delta::kDefaultChunkSizes;
+    const QList<QByteArray> chunks = cut(data, sizes);
+    QCOMPARE(chunks.join(), data);
+    for (qsizetype i = 0; i + 1 < chunks.size(); ++i) {
+        QVERIFY(quint64(chunks[i].size()) >= sizes.min);
+        QVERIFY(quint64(chunks[i].size()) <= sizes.max);
+    }
+    // Near the average on random data (a cut at each byte past min with probability 1/(avg-min)).
+    const qint64 average = qint64(data.size()) / chunks.size();
+    QVERIFY2(average > qint64(sizes.avg) * 3 / 4 && average < qint64(sizes.avg) * 5 / 4, qPrintable(QString::number(average)));
+}
+
+void tst_Delta::cutsFollowTheContent()
+{
+    // 100 bytes inserted in the middle move only the cuts nearby: almost every chunk stays.
+    const QByteArray before = randomBytes(4 * 1024 * 1024, 11);
+    const QByteArray after = before.left(2 * 1024 * 1024) + randomBytes(100, 12) + before.mid(2 * 1024 * 1024);
+    const QList<QByteArray> a = cut(before, delta::kDefaultChunkSizes);
+    const QList<QByteArray> b = cut(after, delta::kDefaultChunkSizes);
+    const QSet<QByteArray> known(a.cbegin(), a.cend());
+    qint64 shared = 0;
+    for (const QByteArray &c : b)
+        shared += known.contains(c) ? c.size() : 0;
+    QVERIFY2(shared > after.size() - 3 * qint64(delta::kDefaultChunkSizes.max), qPrintable(QString::number(after.size() - shared)));
+}
+
+void tst_Delta::chunkReaderCutsAsTheChunkerDoes()
+{
+    // The reader refills its buffer as it goes: its cuts across refills must equal one pass over
+    // the whole data in memory.
+    const QByteArray data = randomBytes(9 * 1024 * 1024 + 5, 3);
+    const QString path = m_dir.filePath(QStringLiteral("reader.bin"));
+    QVERIFY(writeFile(path, data));
+    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY);
+    QVERIFY(fd >= 0);
+    delta::ChunkReader reader(fd, delta::kDefaultChunkSizes);
+    QList<QByteArray> read;
+    for (;;) {
+        auto next = reader.next();
+        QVERIFY(next.has_value());
+        if (!*next)
+            break;
+        QCOMPARE(qsizetype((*next)->offset), read.isEmpty() ? 0 : read.join().size());
+        read.append((*next)->data.toByteArray());
+    }
+    ::close(fd);
+    QCOMPARE(read, cut(data, delta::kDefaultChunkSizes));
+}
+
+void tst_Delta::indexRoundTrip()
+{
+    delta::ChunkIndex index;
+    index.sizes = delta::kDefaultChunkSizes;
+    quint64 end = 0;
+    for (const QByteArray &c : cut(randomBytes(1024 * 1024, 5), index.sizes)) {
+        end += quint64(c.size());
+        index.entries.append(delta::IndexEntry{end, delta::chunkIdOf(c)});
+    }
+    const auto parsed = delta::parse(delta::serialize(index));
+    QVERIFY2(parsed.has_value(), parsed ? "" : qPrintable(parsed.error()));
+    QCOMPARE(*parsed, index);
+    QCOMPARE(parsed->imageSize(), quint64(1024 * 1024));
+}
+
+void tst_Delta::malformedIndexIsRefused_data()
+{
+    QTest::addColumn<int>("offset");   // a byte to change (-1: cut the file instead)
+    QTest::addColumn<int>("value");
+    QTest::addColumn<QString>("reason");
+    QTest::newRow("not an index") << 8 << 0 << QStringLiteral("not a casync blob index");
+    QTest::newRow("SHA-512/256 ids") << 23 << 0xb0 << QStringLiteral("SHA-512/256");
+    QTest::newRow("min over max") << 26 << 0x7f << QStringLiteral("not usable");
+    QTest::newRow("no table") << 56 << 0 << QStringLiteral("no chunk table");
+    QTest::newRow("offsets go back") << 64 + 40 + 1 << 0 << QStringLiteral("breaks the index's chunk sizes");
+    QTest::newRow("chunk over max") << 64 + 2 << 0x7f << QStringLiteral("breaks the index's chunk sizes");
+    QTest::newRow("tail marker") << -3 << 0 << QStringLiteral("tail is wrong");
+    QTest::newRow("cut off") << -1 << 0 << QStringLiteral("cut off");
+}
+
+void tst_Delta::malformedIndexIsRefused()
+{
+    QFETCH(int, offset);
+    QFETCH(int, value);
+    QFETCH(QString, reason);
+    delta::ChunkIndex index;
+    quint64 end = 0;
+    for (const QByteArray &c : cut(randomBytes(512 * 1024, 9), index.sizes)) {
+        end += quint64(c.size());
+        index.entries.append(delta::IndexEntry{end, delta::chunkIdOf(c)});
+    }
+    QByteArray bytes = delta::serialize(index);
+    QVERIFY(delta::parse(bytes).has_value());
+    if (offset == -1)
+        bytes.chop(7);
+    else
+        bytes[offset < 0 ? bytes.size() + offset + 1 : offset] = char(value);
+    const auto parsed = delta::parse(bytes);
+    QVERIFY(!parsed.has_value());
+    QVERIFY2(parsed.error().contains(reason), qPrintable(parsed.error()));
+}
+
+void tst_Delta::storeKeepsChunksOnce()
+{
+    const QString image = m_dir.filePath(QStringLiteral("store.img"));
+    // Repeated content (the same 256 KiB eight times, then zeros) is stored once.
+    const QByteArray block = randomBytes(256 * 1024, 21);
+    QVERIFY(writeFile(image, block.repeated(8) + QByteArray(1024 * 1024, '\0')));
+    const QString store = m_dir.filePath(QStringLiteral("store"));
+    const auto first = delta::writeChunkStore(image, store, delta::kDefaultChunkSizes, 3);
+    QVERIFY2(first.has_value(), first ? "" : qPrintable(first.error()));
+    QVERIFY(first->reusedChunks > first->newChunks);
+    qsizetype files = 0;
+    for (QDirIterator it(store, QDir::Files, QDirIterator::Subdirectories); it.hasNext(); it.next())
+        ++files;
+    QCOMPARE(files, qsizetype(first->newChunks));
+    const auto second = delta::writeChunkStore(image, store, delta::kDefaultChunkSizes, 3);
+    QVERIFY(second.has_value());
+    QCOMPARE(second->newChunks, 0);
+    QCOMPARE(second->index, first->index);
+}
+
+void tst_Delta::casyncRebuildsThePublishedImage()
+{
+    if (!haveCasync())
+        QSKIP("casync is not installed (scripts/setup-deps installs it)");
+    const QString image = m_dir.filePath(QStringLiteral("casync-oracle.img"));
+    QVERIFY(writeFile(image, randomBytes(2 * 1024 * 1024, 31) + QByteArray(300 * 1024, '\0') + randomBytes(77777, 32)));
+    const QString store = m_dir.filePath(QStringLiteral("oracle-store"));
+    const auto stored = delta::writeChunkStore(image, store, delta::kDefaultChunkSizes, 19);
+    QVERIFY(stored.has_value());
+    const QString index = m_dir.filePath(QStringLiteral("oracle.caibx"));
+    QVERIFY(writeFile(index, delta::serialize(stored->index)));
+    const QString out = m_dir.filePath(QStringLiteral("oracle-out.img"));
+    const ToolResult r = runTool(QStringLiteral("casync"), {QStringLiteral("extract"), QStringLiteral("--store=") + store, index, out});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+    QCOMPARE(readFile(out), readFile(image));
+}
+
+void tst_Delta::casyncIndexIsRead()
+{
+    if (!haveCasync())
+        QSKIP("casync is not installed (scripts/setup-deps installs it)");
+    const QByteArray data = randomBytes(1024 * 1024 + 999, 41);
+    const QString image = m_dir.filePath(QStringLiteral("casync-made.img"));
+    QVERIFY(writeFile(image, data));
+    const QString store = m_dir.filePath(QStringLiteral("casync-store"));
+    const QString index = m_dir.filePath(QStringLiteral("casync-made.caibx"));
+    const ToolResult r = runTool(QStringLiteral("casync"), {QStringLiteral("make"), QStringLiteral("--digest=sha256"),
+                                                            QStringLiteral("--chunk-size=4096:16384:65536"),
+                                                            QStringLiteral("--store=") + store, index, image});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+    const auto parsed = delta::parse(readFile(index));
+    QVERIFY2(parsed.has_value(), parsed ? "" : qPrintable(parsed.error()));
+    QCOMPARE(parsed->sizes, (delta::ChunkSizes{4096, 16384, 65536}));
+    QCOMPARE(parsed->imageSize(), quint64(data.size()));
+    // Each chunk of casync's store unpacks, as the device unpacks it, to the bytes its id names.
+    QByteArray rebuilt;
+    for (qsizetype i = 0; i < parsed->entries.size(); ++i) {
+        const QByteArray packed = readFile(store + QLatin1Char('/') + delta::chunkStorePath(parsed->entries[i].id));
+        const auto chunk = zstd::decompress(packed, qint64(parsed->sizeOf(i)));
+        QVERIFY2(chunk.has_value(), chunk ? "" : qPrintable(chunk.error()));
+        QCOMPARE(delta::chunkIdOf(*chunk), parsed->entries[i].id);
+        rebuilt += *chunk;
+    }
+    QCOMPARE(rebuilt, data);
+}
+
+void tst_Delta::casyncDefaultDigestIsRefused()
+{
+    if (!haveCasync())
+        QSKIP("casync is not installed (scripts/setup-deps installs it)");
+    const QString image = m_dir.filePath(QStringLiteral("casync-default.img"));
+    QVERIFY(writeFile(image, randomBytes(200 * 1024, 51)));
+    const QString index = m_dir.filePath(QStringLiteral("casync-default.caibx"));
+    const ToolResult r = runTool(QStringLiteral("casync"), {QStringLiteral("make"), QStringLiteral("--store=") + m_dir.filePath(QStringLiteral("s2")),
+                                                            index, image});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+    const auto parsed = delta::parse(readFile(index));
+    QVERIFY(!parsed.has_value());
+    QVERIFY2(parsed.error().contains(QStringLiteral("--digest=sha256")), qPrintable(parsed.error()));
+}
+
+void tst_Delta::decompressHoldsToTheDeclaredSize()
+{
+    const QByteArray data = randomBytes(20000, 61);
+    const auto packed = zstd::compress(data, 3);
+    QVERIFY(packed.has_value());
+    QCOMPARE(zstd::decompress(*packed, data.size()).value_or(QByteArray()), data);
+    QVERIFY(!zstd::decompress(*packed, data.size() - 1).has_value());  // more than declared
+    QVERIFY(!zstd::decompress(*packed, data.size() + 1).has_value());  // less than declared
+    QVERIFY(!zstd::decompress(packed->left(packed->size() - 5), data.size()).has_value()); // truncated
+    QVERIFY(!zstd::decompress(QByteArray(), 0).has_value());
+    QByteArray damaged = *packed;
+    damaged[damaged.size() / 2] = char(damaged[damaged.size() / 2] ^ 1);
+    QVERIFY(!zstd::decompress(damaged, data.size()).has_value());  // the frame's checksum
+}
+
+QTEST_GUILESS_MAIN(tst_Delta)
+#include "tst_delta.moc"
