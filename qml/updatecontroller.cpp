@@ -295,8 +295,14 @@ QString UpdateController::stateText() const
     const QString s = state();
     if (s == QLatin1String("checking"))
         return tr("Checking for updates…");
-    if (s == QLatin1String("downloading"))
+    if (s == QLatin1String("downloading")) {
+        // What crosses the link, where it is less than the update (compressed, a delta).
+        const qint64 toFetch = qint64(m_seen.progress.value(QStringLiteral("toFetch")).toDouble(-1));
+        if (toFetch >= 0 && total() > 0 && toFetch < total() * 9 / 10)
+            //: %1: what is downloaded, %2: the size of the update it becomes ("Downloading 19 MB (update size 1.1 GB)")
+            return tr("Downloading %1 (update size %2)").arg(formatBytes(toFetch), formatBytes(total()));
         return tr("Downloading the update…");
+    }
     if (s == QLatin1String("ready"))
         return tr("Version %1 is ready to install.").arg(availableVersion());
     if (s == QLatin1String("rebootPending"))

@@ -656,5 +656,10 @@
         <source>The updater did not take the request.</source>
         <translation>The updater did not take the request.</translation>
     </message>
+    <message>
+        <source>Downloading %1 (update size %2)</source>
+        <extracomment>%1: what is downloaded, %2: the size of the update it becomes (&quot;Downloading 19 MB (update size 1.1 GB)&quot;)</extracomment>
+        <translation>Downloading %1 (update size %2)</translation>
+    </message>
 </context>
 </TS>

@@ -72,6 +72,8 @@ struct DeltaTransfer::Private {
     qint64 fetched = 0;
     qint64 reused = 0;
     qint64 toFetch = -1;
+    qint64 chunkBytesPacked = 0;    // what the fetched chunks took, and what they unpacked to
+    qint64 chunkBytesUnpacked = 0;
     QByteArray sha256;
     qsizetype cursor = 0;            // the next entry to write
     QHash<QByteArray, qint64> inOutput;  // chunk id -> where the partial file holds it
@@ -450,6 +452,8 @@ struct DeltaTransfer::Private {
                      QStringLiteral("its content has SHA-256 %1").arg(QString::fromLatin1(crypto::Sha256::hexHash(*data))));
                 return;
             }
+            chunkBytesPacked += buffer->size();
+            chunkBytesUnpacked += data->size();
             aheadBytes += data->size();
             ready.insert(id, std::move(*data));
             later();
@@ -497,5 +501,16 @@ qint64 DeltaTransfer::fetched() const { return d->fetched; }
 qint64 DeltaTransfer::reused() const { return d->reused; }
 qint64 DeltaTransfer::toFetch() const { return d->toFetch; }
 QByteArray DeltaTransfer::sha256Hex() const { return d->sha256; }
+
+qint64 DeltaTransfer::expectedFetch() const
+{
+    if (d->toFetch < 0)
+        return -1;
+    // The chunks' own ratio once there are enough of them, the release's before.
+    const double ratio = d->chunkBytesUnpacked >= 256 * 1024 ? double(d->chunkBytesPacked) / double(d->chunkBytesUnpacked)
+                                                             : d->setup.packRatio;
+    const qint64 left = std::max<qint64>(0, d->toFetch - d->chunkBytesUnpacked);
+    return d->fetched + qint64(double(left) * ratio);
+}
 
 } // namespace s16

@@ -34,6 +34,7 @@ public:
         QString seedPath;       // the running slot, empty for none
         QString partialPath;    // the image as assembled so far
         qint64 imageSize = 0;
+        double packRatio = 0.5; // compressed / raw size of the release's image, the first guess for chunks
     };
     enum class End {
         Running,
@@ -56,7 +57,10 @@ public:
     [[nodiscard]] qint64 written() const;   // bytes of the image in the partial file
     [[nodiscard]] qint64 fetched() const;   // bytes received (the index and compressed chunks)
     [[nodiscard]] qint64 reused() const;    // bytes of the image copied from the seed or itself
-    [[nodiscard]] qint64 toFetch() const;   // bytes of the image still to fetch (unpacked); -1 until known
+    [[nodiscard]] qint64 toFetch() const;   // bytes of the image to fetch (unpacked); -1 until known
+    // What the whole transfer will have fetched (compressed), estimated from the chunks so far;
+    // -1 until the seed is scanned.
+    [[nodiscard]] qint64 expectedFetch() const;
     [[nodiscard]] QByteArray sha256Hex() const; // of the whole image, once Complete
 
 Q_SIGNALS:

@@ -438,6 +438,9 @@ void UpdateEngine::startDownload()
     m_progress = TransferProgress{};
     for (const DownloadItem &item : std::as_const(m_items))
         m_progress.total += item.size;
+    // What crosses the link: every byte of a whole file; for a delta, known once the running
+    // slot is scanned (recordProgress).
+    m_progress.toFetch = how == Transfer::Delta ? -1 : m_progress.total;
     (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E21"),
                                      QStringLiteral("download of version %1 started (%2 bytes%3)").arg(m_manifest->version.toString()).arg(m_progress.total)
                                          .arg(how == Transfer::Delta ? QStringLiteral(", a delta from the running slot %1").arg(seed)
@@ -557,6 +560,8 @@ void UpdateEngine::downloadDelta()
         setup.seedPath = seedPath();
         setup.partialPath = item.partialPath;
         setup.imageSize = item.size;
+        if (m_manifest->imageZstd && m_manifest->image.size > 0)
+            setup.packRatio = double(m_manifest->imageZstd->size) / double(m_manifest->image.size);
         m_delta = std::make_unique<DeltaTransfer>(std::move(setup));
         connect(m_delta.get(), &DeltaTransfer::progressed, this, [this] {
             m_written = m_delta->written();
@@ -693,7 +698,8 @@ void UpdateEngine::onItemFinished(const NetResult &r)
                                                                      {QStringLiteral("fetched"), double(m_progress.fetched)},
                                                                      {QStringLiteral("reused"), double(m_progress.reused)}});
     (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E32"),
-                                     QStringLiteral("download of version %1 finished (%2 bytes)").arg(m_manifest->version.toString()).arg(m_progress.total),
+                                     QStringLiteral("download of version %1 finished (%2 bytes, %3 of them fetched)")
+                                         .arg(m_manifest->version.toString()).arg(m_progress.total).arg(m_progress.fetched),
                                      {}, QStringLiteral("downloadFinished")});
     if (step(Edge::E32))
         verifyAndStage();
@@ -967,6 +973,12 @@ void UpdateEngine::recordProgress(bool force)
     m_progress.fetched = m_rateBytes;
     // A delta knows what it copied; a resumed download reused what the partial file held.
     m_progress.reused = m_delta ? m_delta->reused() : std::max<qint64>(0, done - m_rateBytes);
+    if (m_delta && m_delta->expectedFetch() >= 0) {
+        qint64 others = 0; // the migrations come whole
+        for (qsizetype i = 1; i < m_items.size(); ++i)
+            others += m_items[i].size;
+        m_progress.toFetch = m_delta->expectedFetch() + others;
+    }
     const qint64 ms = m_rateClock.elapsed();
     if (ms > 500)
         m_progress.bytesPerSecond = double(m_rateBytes) * 1000.0 / double(ms);
@@ -981,7 +993,8 @@ void UpdateEngine::recordProgress(bool force)
                                                                 {QStringLiteral("rate"), m_progress.bytesPerSecond},
                                                                 {QStringLiteral("eta"), double(m_progress.etaSeconds)},
                                                                 {QStringLiteral("fetched"), double(m_progress.fetched)},
-                                                                {QStringLiteral("reused"), double(m_progress.reused)}});
+                                                                {QStringLiteral("reused"), double(m_progress.reused)},
+                                                                {QStringLiteral("toFetch"), double(m_progress.toFetch)}});
 }
 
 void UpdateEngine::cancel()

@@ -42,7 +42,9 @@ struct TransferProgress {
     double bytesPerSecond = 0;
     qint64 etaSeconds = -1;
     qint64 fetched = 0; // received over the network by this download
-    qint64 reused = 0;  // of bytes, what the device already had (a partial file resumed)
+    qint64 reused = 0;  // of bytes, what the device already had (a partial file resumed, the running slot)
+    qint64 toFetch = -1; // what the whole download is to take from the network (an estimate for a
+                         // delta, refined as chunks arrive); -1 until known
 };
 
 // Runs [boot] rebootCommand once the reboot into recovery is requested. When it fails, the

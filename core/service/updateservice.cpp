@@ -424,7 +424,8 @@ QVariantMap UpdateService::progress() const
                 {QStringLiteral("rate"), p.bytesPerSecond},
                 {QStringLiteral("eta"), p.etaSeconds},
                 {QStringLiteral("fetched"), p.fetched},
-                {QStringLiteral("reused"), p.reused}};
+                {QStringLiteral("reused"), p.reused},
+                {QStringLiteral("toFetch"), p.toFetch}};
     }
     // another process's transfer (an engine run in process), as it records it
     return toBusMap(d->status.progress);

@@ -16,6 +16,7 @@
 #include <QFileInfo>
 #include <QJsonObject>
 #include <QRandomGenerator64>
+#include <QSignalSpy>
 #include <QTest>
 
 using namespace s16;
@@ -85,6 +86,7 @@ private Q_SLOTS:
     void init();
     void cleanup();
     void e21_e32_e35_e37_e39_deltaFetchesOnlyWhatChanged();
+    void progressTellsWhatCrossesTheLink();
     void damagedRunningSlotStillUpdates();
     void unknownRunningSlotFetchesTheCompressedImage();
     void e36_e38_damagedChunkOnTheServerIsRefused();
@@ -225,6 +227,36 @@ void tst_DeltaDownload::e21_e32_e35_e37_e39_deltaFetchesOnlyWhatChanged()
     QVERIFY2(number(transfer, "fetched") * 2 < compressedFull, qPrintable(QString::number(number(transfer, "fetched"))));
     QVERIFY(number(transfer, "reused") * 2 > imageSize);
     QCOMPARE(number(transfer, "total"), imageSize);
+}
+
+void tst_DeltaDownload::progressTellsWhatCrossesTheLink()
+{
+    QVERIFY(deviceOn(m_repo));
+    auto journal = m_fx.journal();
+    UpdateEngine engine(m_fx.config(), journal.get());
+    QList<TransferProgress> seen;
+    connect(&engine, &UpdateEngine::progressChanged, this, [&] { seen.append(engine.progress()); });
+    QSignalSpy done(&engine, &UpdateEngine::finished);
+    engine.download();
+    QVERIFY(done.wait(60000));
+    QVERIFY(!engine.error());
+    QVERIFY(!seen.isEmpty());
+    // An estimate once the running slot is scanned, at the end what was fetched.
+    const auto known = std::find_if(seen.cbegin(), seen.cend(), [](const TransferProgress &p) { return p.toFetch >= 0; });
+    QVERIFY(known != seen.cend());
+    const qint64 fetched = seen.constLast().fetched;
+    QCOMPARE(seen.constLast().toFetch, fetched);
+    QVERIFY2(known->toFetch > fetched / 3 && known->toFetch < fetched * 3,
+             qPrintable(QStringLiteral("first estimate %1, fetched %2").arg(known->toFetch).arg(fetched)));
+    QCOMPARE(seen.constLast().total, QFileInfo(m_v2).size());
+    QCOMPARE(seen.constLast().bytes, QFileInfo(m_v2).size());
+    QCOMPARE(seen.constLast().reused + seen.constLast().fetched < seen.constLast().total, true);
+    // The log says what the download saved.
+    const QList<LogEntry> entries = journal->entries(100);
+    const bool said = std::any_of(entries.cbegin(), entries.cend(), [&](const LogEntry &e) {
+        return e.event == QStringLiteral("downloadFinished") && e.message.contains(QStringLiteral("%1 of them fetched").arg(fetched));
+    });
+    QVERIFY(said);
 }
 
 void tst_DeltaDownload::damagedRunningSlotStillUpdates()

@@ -278,17 +278,20 @@ bool TestDevice::checked(const QString &serverVersion, const QString &time)
         && set(QStringLiteral("lastCheck"), time.isEmpty() ? now() : time);
 }
 
-bool TestDevice::downloading(qint64 bytes, qint64 total, double rate, qint64 eta)
+bool TestDevice::downloading(qint64 bytes, qint64 total, double rate, qint64 eta, qint64 toFetch)
 {
+    QVariantMap progress{{QStringLiteral("phase"), QStringLiteral("download")},
+                         {QStringLiteral("bytes"), double(bytes)},
+                         {QStringLiteral("total"), double(total)},
+                         {QStringLiteral("rate"), rate},
+                         {QStringLiteral("eta"), double(eta)}};
+    if (toFetch >= 0)
+        progress.insert(QStringLiteral("toFetch"), double(toFetch));
     return holdLock(true)
         && set(QStringLiteral("flow"), QVariantMap{{QStringLiteral("node"), QStringLiteral("ReceiveFile")},
                                                    {QStringLiteral("edge"), QStringLiteral("E29")},
                                                    {QStringLiteral("time"), now()}})
-        && set(QStringLiteral("progress"), QVariantMap{{QStringLiteral("phase"), QStringLiteral("download")},
-                                                       {QStringLiteral("bytes"), double(bytes)},
-                                                       {QStringLiteral("total"), double(total)},
-                                                       {QStringLiteral("rate"), rate},
-                                                       {QStringLiteral("eta"), double(eta)}});
+        && set(QStringLiteral("progress"), progress);
 }
 
 bool TestDevice::holdLock(bool hold)

@@ -60,7 +60,8 @@ public:
     // What a successful check leaves: the trusted manifest's version and the check's time.
     Q_INVOKABLE bool checked(const QString &serverVersion, const QString &time = {});
     // Another process (the daemon) downloading: it holds the EngineLock and records progress.
-    Q_INVOKABLE bool downloading(qint64 bytes, qint64 total, double rate, qint64 eta);
+    // toFetch: what crosses the link (a compressed or delta download), -1 to leave it out.
+    Q_INVOKABLE bool downloading(qint64 bytes, qint64 total, double rate, qint64 eta, qint64 toFetch = -1);
     Q_INVOKABLE bool holdLock(bool hold);
     // Whether the service ran the configured reboot command.
     Q_INVOKABLE bool rebooted() const;

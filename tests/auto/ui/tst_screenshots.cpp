@@ -84,6 +84,8 @@ const QList<std::pair<const char *, Scene>> &scenes()
         {"status-later", {QStringLiteral("available"), {}, [](TestDevice &d) { return d.checked(QStringLiteral("2.1.0"), QStringLiteral("2026-11-20T10:00:00Z")); }, QStringLiteral("later")}},
         {"available", {QStringLiteral("available"), {}, [](TestDevice &d) { return d.stage(QStringLiteral("2.1.0"), false, 268435456); }, {}}},
         {"progress", {QStringLiteral("progress"), {}, [](TestDevice &d) { return d.downloading(96468992, 268435456, 2400000, 72); }, {}}},
+        // A delta update: 19 MB cross the link for a 1.1 GB image.
+        {"progress-delta", {QStringLiteral("progress"), {}, [](TestDevice &d) { return d.downloading(352321536, 1073741824, 2400000, 5, 19000000); }, {}}},
         {"priority", {QStringLiteral("priority"), {}, [](TestDevice &d) { return d.stage(QStringLiteral("2.1.0"), true) && d.requestReboot(); }, {}}},
         {"restarting", {QStringLiteral("progress"), {}, [](TestDevice &d) { return d.stage(QStringLiteral("2.1.0"), false) && d.requestReboot(); }, {}}},
         {"error", {QStringLiteral("error"), {}, [](TestDevice &d) { return d.fail(10, QStringLiteral("cannot reach the update server: Connection refused"), QStringLiteral("E07")); }, {}}},

@@ -40,6 +40,7 @@ private Q_SLOTS:
     void notesInUsersLanguage_data();
     void notesInUsersLanguage();
     void progressFromOtherProcess();
+    void smallerDownloadSaysWhatItFetches();
     void errorTextsForEveryCode_data();
     void errorTextsForEveryCode();
     void checkUnreachableServer();
@@ -825,6 +826,17 @@ void tst_UpdateController::urgentWhileRestarting()
     QVERIFY(m_device->stage(QStringLiteral("2.1.0"), false) && m_device->requestReboot());
     QTRY_COMPARE_WITH_TIMEOUT(m_controller->page(), QStringLiteral("progress"), 5000);
     QVERIFY(m_controller->isUrgent());
+}
+
+void tst_UpdateController::smallerDownloadSaysWhatItFetches()
+{
+    // A delta (or compressed) download tells what it takes from the network beside the update's size.
+    QVERIFY(m_device->downloading(64 * 1000 * 1000, 1100 * 1000 * 1000, 2 * 1000 * 1000, 96, 19 * 1000 * 1000));
+    QVERIFY(openController());
+    QTRY_COMPARE(m_controller->stateText(), QStringLiteral("Downloading 19.0 MB (update size 1.1 GB)"));
+    // A whole raw image: nothing to say beyond the usual.
+    QVERIFY(m_device->downloading(64 * 1000 * 1000, 1100 * 1000 * 1000, 2 * 1000 * 1000, 96, 1100 * 1000 * 1000));
+    QTRY_COMPARE(m_controller->stateText(), QStringLiteral("Downloading the update…"));
 }
 
 QTEST_GUILESS_MAIN(tst_UpdateController)
