@@ -62,7 +62,7 @@ random_image() {
 # data does not compress; bench/service and a compressed release are another matter).
 publish() {
   mkdir -p "$(dirname "$1")"
-  "$bin/s16-publish" release --repo "$1" --image "$2" --version "$3" --key "$work/keys/signing.key" --no-compress >/dev/null \
+  "$bin/s16-publish" release --repo "$1" --image "$2" --version "$3" --key "$work/keys/signing.key" --no-compress --no-delta >/dev/null \
     || die "s16-publish release failed"
 }
 

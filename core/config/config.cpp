@@ -238,6 +238,7 @@ Config read(Reader &r, const QString &file)
 
     auto &s = c.server;
     s.allowInsecureHttp = r.boolean(QStringLiteral("server/allowInsecureHttp"), s.allowInsecureHttp);
+    s.delta = r.boolean(QStringLiteral("server/delta"), s.delta);
     s.url = r.url(QStringLiteral("server/url"), Reader::Required, s.allowInsecureHttp);
     s.caFile = r.path(QStringLiteral("server/caFile"), Reader::Optional);
     s.clientCertificate = r.path(QStringLiteral("server/clientCertificate"), Reader::Optional);

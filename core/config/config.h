@@ -30,6 +30,7 @@ struct Config {
         int stallTimeoutSeconds = 30;           // no byte for this long: the attempt has failed
         QString pinnedPublicKey;                // "sha256//<base64>[;sha256//...]", as curl's --pinnedpubkey
         bool allowInsecureHttp = false;
+        bool delta = true;                      // rebuild the image from the running slot where the release has chunks
     } server;
 
     struct Trust {

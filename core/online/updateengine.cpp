@@ -365,7 +365,7 @@ void UpdateEngine::startDownload()
     const QString partial = partialDir();
     // How the image comes: as a delta from the running slot when the release has chunks and
     // the device knows its slot, else compressed when the release has that, else raw.
-    const QString seed = m_manifest->imageChunks ? seedPath() : QString();
+    const QString seed = m_manifest->imageChunks && m_config.server.delta ? seedPath() : QString();
     enum class Transfer { Raw, Zstd, Delta };
     auto itemsFor = [&](Transfer how) {
         QList<DownloadItem> items;

@@ -89,6 +89,7 @@ private Q_SLOTS:
     void progressTellsWhatCrossesTheLink();
     void damagedRunningSlotStillUpdates();
     void unknownRunningSlotFetchesTheCompressedImage();
+    void deltaTurnedOffFetchesTheCompressedImage();
     void e36_e38_damagedChunkOnTheServerIsRefused();
     void e36_e38_chunkWithAnotherContentIsRefused();
     void e36_e38_changedIndexIsRefused();
@@ -296,6 +297,20 @@ void tst_DeltaDownload::unknownRunningSlotFetchesTheCompressedImage()
     QCOMPARE(staged.value(QStringLiteral("sha256")).toString(), m_v2Sha);
     QCOMPARE(number(j->value(QStringLiteral("lastTransfer")).toObject(), "fetched"),
              QFileInfo(m_repo + QStringLiteral("/images/s16-1.1.0.img.zst")).size());
+}
+
+void tst_DeltaDownload::deltaTurnedOffFetchesTheCompressedImage()
+{
+    m_nginx = startRepoServer(m_repo);
+    QVERIFY(m_nginx);
+    QVERIFY(!m_fx.makeDevice(m_nginx->url(), {{QStringLiteral("server/delta"), QStringLiteral("false")}}).isEmpty());
+    QFile::remove(m_fx.deviceDir() + QStringLiteral("/slotA"));
+    QVERIFY(QFile::copy(m_v1, m_fx.deviceDir() + QStringLiteral("/slotA")));
+    const auto run = m_fx.run(true);
+    QVERIFY2(!run.error, run.error ? qPrintable(run.error->message) : "");
+    const QJsonObject staged = m_fx.journal()->value(QStringLiteral("staged")).toObject();
+    QCOMPARE(staged.value(QStringLiteral("compression")).toString(), QStringLiteral("zstd"));
+    QCOMPARE(staged.value(QStringLiteral("sha256")).toString(), m_v2Sha);
 }
 
 void tst_DeltaDownload::e36_e38_damagedChunkOnTheServerIsRefused()
