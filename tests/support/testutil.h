@@ -50,6 +50,11 @@ template <typename T>
     return result ? QString() : result.error();
 }
 
+// A whole file's bytes (empty when it cannot be read), and writing them (created or truncated).
+// Named apart from the readFile/writeFile helpers that older tests keep for themselves.
+[[nodiscard]] QByteArray fileBytes(const QString &path);
+[[nodiscard]] bool putFileBytes(const QString &path, const QByteArray &data);
+
 // Lowercase hex SHA-256 of a file, computed by `openssl dgst -sha256`.
 [[nodiscard]] std::expected<QString, QString> sha256Hex(const QString &path);
 

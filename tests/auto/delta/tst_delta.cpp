@@ -44,18 +44,6 @@ QList<QByteArray> cut(const QByteArray &data, delta::ChunkSizes sizes)
     return chunks;
 }
 
-bool writeFile(const QString &path, const QByteArray &data)
-{
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(data) == data.size();
-}
-
-QByteArray readFile(const QString &path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
 bool haveCasync() { return !QStandardPaths::findExecutable(QStringLiteral("casync")).isEmpty(); }
 
 } // namespace
@@ -115,7 +103,7 @@ void tst_Delta::chunkReaderCutsAsTheChunkerDoes()
     // the whole data in memory.
     const QByteArray data = randomBytes(9 * 1024 * 1024 + 5, 3);
     const QString path = m_dir.filePath(QStringLiteral("reader.bin"));
-    QVERIFY(writeFile(path, data));
+    QVERIFY(putFileBytes(path, data));
     const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY);
     QVERIFY(fd >= 0);
     delta::ChunkReader reader(fd, delta::kDefaultChunkSizes);
@@ -189,7 +177,7 @@ void tst_Delta::storeKeepsChunksOnce()
     const QString image = m_dir.filePath(QStringLiteral("store.img"));
     // Repeated content (the same 256 KiB eight times, then zeros) is stored once.
     const QByteArray block = randomBytes(256 * 1024, 21);
-    QVERIFY(writeFile(image, block.repeated(8) + QByteArray(1024 * 1024, '\0')));
+    QVERIFY(putFileBytes(image, block.repeated(8) + QByteArray(1024 * 1024, '\0')));
     const QString store = m_dir.filePath(QStringLiteral("store"));
     const auto first = delta::writeChunkStore(image, store, delta::kDefaultChunkSizes, 3);
     QVERIFY2(first.has_value(), first ? "" : qPrintable(first.error()));
@@ -209,16 +197,16 @@ void tst_Delta::casyncRebuildsThePublishedImage()
     if (!haveCasync())
         QSKIP("casync is not installed (scripts/setup-deps installs it)");
     const QString image = m_dir.filePath(QStringLiteral("casync-oracle.img"));
-    QVERIFY(writeFile(image, randomBytes(2 * 1024 * 1024, 31) + QByteArray(300 * 1024, '\0') + randomBytes(77777, 32)));
+    QVERIFY(putFileBytes(image, randomBytes(2 * 1024 * 1024, 31) + QByteArray(300 * 1024, '\0') + randomBytes(77777, 32)));
     const QString store = m_dir.filePath(QStringLiteral("oracle-store"));
     const auto stored = delta::writeChunkStore(image, store, delta::kDefaultChunkSizes, 19);
     QVERIFY(stored.has_value());
     const QString index = m_dir.filePath(QStringLiteral("oracle.caibx"));
-    QVERIFY(writeFile(index, delta::serialize(stored->index)));
+    QVERIFY(putFileBytes(index, delta::serialize(stored->index)));
     const QString out = m_dir.filePath(QStringLiteral("oracle-out.img"));
     const ToolResult r = runTool(QStringLiteral("casync"), {QStringLiteral("extract"), QStringLiteral("--store=") + store, index, out});
     QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
-    QCOMPARE(readFile(out), readFile(image));
+    QCOMPARE(fileBytes(out), fileBytes(image));
 }
 
 void tst_Delta::casyncIndexIsRead()
@@ -227,21 +215,21 @@ void tst_Delta::casyncIndexIsRead()
         QSKIP("casync is not installed (scripts/setup-deps installs it)");
     const QByteArray data = randomBytes(1024 * 1024 + 999, 41);
     const QString image = m_dir.filePath(QStringLiteral("casync-made.img"));
-    QVERIFY(writeFile(image, data));
+    QVERIFY(putFileBytes(image, data));
     const QString store = m_dir.filePath(QStringLiteral("casync-store"));
     const QString index = m_dir.filePath(QStringLiteral("casync-made.caibx"));
     const ToolResult r = runTool(QStringLiteral("casync"), {QStringLiteral("make"), QStringLiteral("--digest=sha256"),
                                                             QStringLiteral("--chunk-size=4096:16384:65536"),
                                                             QStringLiteral("--store=") + store, index, image});
     QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
-    const auto parsed = delta::parse(readFile(index));
+    const auto parsed = delta::parse(fileBytes(index));
     QVERIFY2(parsed.has_value(), parsed ? "" : qPrintable(parsed.error()));
     QCOMPARE(parsed->sizes, (delta::ChunkSizes{4096, 16384, 65536}));
     QCOMPARE(parsed->imageSize(), quint64(data.size()));
     // Each chunk of casync's store unpacks, as the device unpacks it, to the bytes its id names.
     QByteArray rebuilt;
     for (qsizetype i = 0; i < parsed->entries.size(); ++i) {
-        const QByteArray packed = readFile(store + QLatin1Char('/') + delta::chunkStorePath(parsed->entries[i].id));
+        const QByteArray packed = fileBytes(store + QLatin1Char('/') + delta::chunkStorePath(parsed->entries[i].id));
         const auto chunk = zstd::decompress(packed, qint64(parsed->sizeOf(i)));
         QVERIFY2(chunk.has_value(), chunk ? "" : qPrintable(chunk.error()));
         QCOMPARE(delta::chunkIdOf(*chunk), parsed->entries[i].id);
@@ -255,12 +243,12 @@ void tst_Delta::casyncDefaultDigestIsRefused()
     if (!haveCasync())
         QSKIP("casync is not installed (scripts/setup-deps installs it)");
     const QString image = m_dir.filePath(QStringLiteral("casync-default.img"));
-    QVERIFY(writeFile(image, randomBytes(200 * 1024, 51)));
+    QVERIFY(putFileBytes(image, randomBytes(200 * 1024, 51)));
     const QString index = m_dir.filePath(QStringLiteral("casync-default.caibx"));
     const ToolResult r = runTool(QStringLiteral("casync"), {QStringLiteral("make"), QStringLiteral("--store=") + m_dir.filePath(QStringLiteral("s2")),
                                                             index, image});
     QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
-    const auto parsed = delta::parse(readFile(index));
+    const auto parsed = delta::parse(fileBytes(index));
     QVERIFY(!parsed.has_value());
     QVERIFY2(parsed.error().contains(QStringLiteral("--digest=sha256")), qPrintable(parsed.error()));
 }

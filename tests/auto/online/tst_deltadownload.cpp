@@ -104,6 +104,10 @@ private:
     [[nodiscard]] QString neededChunk(const QString &repo, bool last = false) const;
     void expectStagedV2();
     void expectNothingStaged();
+    // Flips one bit of the file at offset (from the end when negative).
+    [[nodiscard]] static bool flipBit(const QString &path, qsizetype offset, char mask);
+    // The device refuses what repo serves at E38 (exit 15) with a message naming what, and stages nothing.
+    void expectRefusedAtE38(const QString &repo, const QString &what);
 
     OnlineFixture m_fx;
     QTemporaryDir m_dir;
@@ -205,6 +209,29 @@ void tst_DeltaDownload::expectNothingStaged()
     auto j = m_fx.journal();
     QVERIFY(j->value(QStringLiteral("staged")).toObject().isEmpty());
     QVERIFY(!QFileInfo::exists(m_fx.deviceDir() + QStringLiteral("/update/staged")));
+}
+
+bool tst_DeltaDownload::flipBit(const QString &path, qsizetype offset, char mask)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadWrite))
+        return false;
+    QByteArray bytes = f.readAll();
+    const qsizetype at = offset < 0 ? bytes.size() + offset : offset;
+    bytes[at] = char(bytes[at] ^ mask);
+    return f.seek(0) && f.write(bytes) == bytes.size();
+}
+
+void tst_DeltaDownload::expectRefusedAtE38(const QString &repo, const QString &what)
+{
+    QVERIFY(deviceOn(repo));
+    const auto run = m_fx.run(true);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::IntegrityMismatch);
+    QCOMPARE(run.error->edge, QStringLiteral("E38"));
+    QVERIFY2(run.error->message.contains(what), qPrintable(run.error->message));
+    QVERIFY(pathContains(run.path, {Edge::E35, Edge::E36, Edge::E38, Edge::E08}));
+    expectNothingStaged();
 }
 
 void tst_DeltaDownload::e21_e32_e35_e37_e39_deltaFetchesOnlyWhatChanged()
@@ -319,20 +346,8 @@ void tst_DeltaDownload::e36_e38_damagedChunkOnTheServerIsRefused()
     QVERIFY(!repo.isEmpty());
     const QString chunk = neededChunk(repo);
     QVERIFY(!chunk.isEmpty());
-    QFile f(chunk);
-    QVERIFY(f.open(QIODevice::ReadWrite));
-    QByteArray bytes = f.readAll();
-    bytes[bytes.size() / 2] = char(bytes[bytes.size() / 2] ^ 0x40);
-    QVERIFY(f.seek(0) && f.write(bytes) == bytes.size());
-    f.close();
-    QVERIFY(deviceOn(repo));
-    const auto run = m_fx.run(true);
-    QVERIFY(run.error);
-    QCOMPARE(run.error->code, ExitCode::IntegrityMismatch);
-    QCOMPARE(run.error->edge, QStringLiteral("E38"));
-    QVERIFY2(run.error->message.contains(QFileInfo(chunk).fileName()), qPrintable(run.error->message));
-    QVERIFY(pathContains(run.path, {Edge::E35, Edge::E36, Edge::E38, Edge::E08}));
-    expectNothingStaged();
+    QVERIFY(flipBit(chunk, QFileInfo(chunk).size() / 2, 0x40));
+    expectRefusedAtE38(repo, QFileInfo(chunk).fileName());
 }
 
 void tst_DeltaDownload::e36_e38_chunkWithAnotherContentIsRefused()
@@ -351,31 +366,16 @@ void tst_DeltaDownload::e36_e38_chunkWithAnotherContentIsRefused()
     }
     QVERIFY(QFile::remove(chunk));
     QVERIFY(QFile::copy(other, chunk));
-    QVERIFY(deviceOn(repo));
-    const auto run = m_fx.run(true);
-    QVERIFY(run.error);
-    QCOMPARE(run.error->code, ExitCode::IntegrityMismatch);
-    QCOMPARE(run.error->edge, QStringLiteral("E38"));
-    expectNothingStaged();
+    expectRefusedAtE38(repo, QFileInfo(chunk).fileName());
 }
 
 void tst_DeltaDownload::e36_e38_changedIndexIsRefused()
 {
     const QString repo = copyRepo(QStringLiteral("changed-index"));
     QVERIFY(!repo.isEmpty());
-    QFile f(repo + QStringLiteral("/images/s16-1.1.0.caibx"));
-    QVERIFY(f.open(QIODevice::ReadWrite));
-    QByteArray bytes = f.readAll();
-    bytes[100] = char(bytes[100] ^ 1); // a chunk id: still a valid index, but not the signed one
-    QVERIFY(f.seek(0) && f.write(bytes) == bytes.size());
-    f.close();
-    QVERIFY(deviceOn(repo));
-    const auto run = m_fx.run(true);
-    QVERIFY(run.error);
-    QCOMPARE(run.error->code, ExitCode::IntegrityMismatch);
-    QCOMPARE(run.error->edge, QStringLiteral("E38"));
-    QVERIFY2(run.error->message.contains(QStringLiteral("s16-1.1.0.caibx")), qPrintable(run.error->message));
-    expectNothingStaged();
+    // a bit of a chunk id: still a well-formed index, but not the signed one
+    QVERIFY(flipBit(repo + QStringLiteral("/images/s16-1.1.0.caibx"), 100, 1));
+    expectRefusedAtE38(repo, QStringLiteral("s16-1.1.0.caibx"));
 }
 
 void tst_DeltaDownload::e34_missingChunkFailsThenTheNextDownloadResumes()
