@@ -4,6 +4,7 @@
 // cross the link, and that a bad chunk or index is refused before anything is staged (E38).
 #include "fixture.h"
 
+#include "support/faultserver.h"
 #include "support/nginxserver.h"
 #include "support/testpki.h"
 #include "support/testutil.h"
@@ -94,6 +95,9 @@ private Q_SLOTS:
     void e36_e38_chunkWithAnotherContentIsRefused();
     void e36_e38_changedIndexIsRefused();
     void e34_missingChunkFailsThenTheNextDownloadResumes();
+    void e24_e25_e27_busyServerIsTriedAgainForAChunk();
+    void e33_brokenOffChunkIsFetchedAgain();
+    void e30_redirectOfAChunkIsRefused();
     void olderDeviceFetchesTheRawImage();
 
 private:
@@ -113,6 +117,7 @@ private:
     QTemporaryDir m_dir;
     QString m_v1, m_v2, m_v2Sha, m_repo;
     std::unique_ptr<NginxServer> m_nginx;
+    std::unique_ptr<FaultServer> m_faults;
 };
 
 void tst_DeltaDownload::initTestCase()
@@ -144,6 +149,7 @@ void tst_DeltaDownload::cleanup()
 {
     qunsetenv("S16_BOOTED_SLOT");
     m_nginx.reset();
+    m_faults.reset();
 }
 
 bool tst_DeltaDownload::deviceOn(const QString &repo)
@@ -408,6 +414,63 @@ void tst_DeltaDownload::e34_missingChunkFailsThenTheNextDownloadResumes()
     const QJsonObject transfer = m_fx.journal()->value(QStringLiteral("lastTransfer")).toObject();
     const qint64 indexSize = QFileInfo(repo + QStringLiteral("/images/s16-1.1.0.caibx")).size();
     QVERIFY2(number(transfer, "fetched") < indexSize + 64 * 1024, qPrintable(QString::number(number(transfer, "fetched"))));
+}
+
+// The URL path under which the fault server serves chunkFile, a file of repo.
+static QString chunkUrlPath(const QString &repo, const QString &chunkFile)
+{
+    return QStringLiteral("/s16/") + chunkFile.mid(repo.size() + 1);
+}
+
+void tst_DeltaDownload::e24_e25_e27_busyServerIsTriedAgainForAChunk()
+{
+    m_faults = std::make_unique<FaultServer>();
+    const auto &pki = TestPki::shared();
+    QVERIFY(m_faults->start({m_repo, QStringLiteral("/s16/"), pki.server().cert, pki.server().key}));
+    const QString chunk = chunkUrlPath(m_repo, neededChunk(m_repo));
+    m_faults->setFault(chunk, FaultServer::Fault::httpStatus(503).firstRequests(1));
+    QVERIFY(!m_fx.makeDevice(m_faults->url(QStringLiteral("/s16/"))).isEmpty());
+    QVERIFY(QFile::remove(m_fx.deviceDir() + QStringLiteral("/slotA")) && QFile::copy(m_v1, m_fx.deviceDir() + QStringLiteral("/slotA")));
+    const auto run = m_fx.run(true);
+    QVERIFY2(!run.error, run.error ? qPrintable(run.error->message) : "");
+    QVERIFY2(pathContains(run.path, {Edge::E22, Edge::E24, Edge::E25, Edge::E27, Edge::E22, Edge::E23}), qPrintable(pathString(run.path)));
+    QCOMPARE(m_faults->requestCount(chunk), 2);
+    expectStagedV2();
+}
+
+void tst_DeltaDownload::e33_brokenOffChunkIsFetchedAgain()
+{
+    m_faults = std::make_unique<FaultServer>();
+    const auto &pki = TestPki::shared();
+    QVERIFY(m_faults->start({m_repo, QStringLiteral("/s16/"), pki.server().cert, pki.server().key}));
+    const QString chunk = chunkUrlPath(m_repo, neededChunk(m_repo, true));
+    m_faults->setFault(chunk, FaultServer::Fault::resetMidBody(8).firstRequests(1));
+    QVERIFY(!m_fx.makeDevice(m_faults->url(QStringLiteral("/s16/"))).isEmpty());
+    QVERIFY(QFile::remove(m_fx.deviceDir() + QStringLiteral("/slotA")) && QFile::copy(m_v1, m_fx.deviceDir() + QStringLiteral("/slotA")));
+    const auto run = m_fx.run(true);
+    QVERIFY2(!run.error, run.error ? qPrintable(run.error->message) : "");
+    QVERIFY2(pathContains(run.path, {Edge::E29, Edge::E31, Edge::E33, Edge::E25, Edge::E27, Edge::E22}), qPrintable(pathString(run.path)));
+    QCOMPARE(m_faults->requestCount(chunk), 2);
+    // The index is fetched once: the second attempt continues the same transfer.
+    QCOMPARE(m_faults->requestCount(QStringLiteral("/s16/images/s16-1.1.0.caibx")), 1);
+    expectStagedV2();
+}
+
+void tst_DeltaDownload::e30_redirectOfAChunkIsRefused()
+{
+    // A chunk sent to another host: the device's trust does not follow it there (E30, exit 11).
+    m_faults = std::make_unique<FaultServer>();
+    const auto &pki = TestPki::shared();
+    QVERIFY(m_faults->start({m_repo, QStringLiteral("/s16/"), pki.server().cert, pki.server().key}));
+    const QString chunk = chunkUrlPath(m_repo, neededChunk(m_repo));
+    m_faults->setFault(chunk, FaultServer::Fault::redirect("https://elsewhere.example/chunk.cacnk"));
+    QVERIFY(!m_fx.makeDevice(m_faults->url(QStringLiteral("/s16/"))).isEmpty());
+    QVERIFY(QFile::remove(m_fx.deviceDir() + QStringLiteral("/slotA")) && QFile::copy(m_v1, m_fx.deviceDir() + QStringLiteral("/slotA")));
+    const auto run = m_fx.run(true);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::TlsRejected);
+    QCOMPARE(run.error->edge, QStringLiteral("E30"));
+    expectNothingStaged();
 }
 
 void tst_DeltaDownload::olderDeviceFetchesTheRawImage()
