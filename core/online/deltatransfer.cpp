@@ -11,9 +11,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
-#include <QHash>
 #include <QPointer>
-#include <QSet>
 #include <QStringBuilder>
 #include <QTimer>
 
@@ -21,6 +19,8 @@
 #include <cstring>
 #include <fcntl.h>
 #include <unistd.h>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace s16 {
 namespace {
@@ -34,7 +34,20 @@ constexpr int kMaxInFlight = 8;
 constexpr qint64 kMaxAheadBytes = 8 * 1024 * 1024;
 constexpr qsizetype kMaxLookahead = 4096;
 
-QByteArray key(const delta::ChunkId &id) { return QByteArray(reinterpret_cast<const char *>(id.data()), qsizetype(id.size())); }
+// Chunk ids are SHA-256 sums: any eight of their bytes are a good hash already, and keying the
+// tables by the ids themselves costs no allocation per chunk (65536 of them for 1 GiB).
+using Id = delta::ChunkId;
+struct IdHash {
+    size_t operator()(const Id &id) const noexcept
+    {
+        size_t h;
+        std::memcpy(&h, id.data(), sizeof h);
+        return h;
+    }
+};
+template <typename T>
+using IdMap = std::unordered_map<Id, T, IdHash>;
+using IdSet = std::unordered_set<Id, IdHash>;
 
 QString errnoText(int err) { return QString::fromLocal8Bit(std::strerror(err)); }
 
@@ -76,14 +89,15 @@ struct DeltaTransfer::Private {
     qint64 chunkBytesUnpacked = 0;
     QByteArray sha256;
     qsizetype cursor = 0;            // the next entry to write
-    QHash<QByteArray, qint64> inOutput;  // chunk id -> where the partial file holds it
+    IdMap<qint64> inOutput;          // chunk id -> where the partial file holds it
     struct SeedChunk { qint64 offset; qint64 size; };
-    QHash<QByteArray, SeedChunk> inSeed;
+    IdMap<SeedChunk> inSeed;
     int seedFd = -1;
     std::unique_ptr<delta::ChunkReader> seedReader;
-    QSet<QByteArray> wanted;         // ids the seed scan looks for
-    QHash<QByteArray, QByteArray> ready;  // fetched, checked, waiting for their turn
-    QHash<QByteArray, QPointer<HttpExchange>> inFlight;
+    IdSet wanted;                    // ids the seed scan looks for
+    IdMap<QByteArray> ready;         // fetched, checked, waiting for their turn
+    IdMap<QPointer<HttpExchange>> inFlight;
+    QPointer<HttpExchange> indexExchange;
     qint64 aheadBytes = 0;
     bool scheduled = false;
 
@@ -96,15 +110,19 @@ struct DeltaTransfer::Private {
 
     void abortAll()
     {
-        for (const QPointer<HttpExchange> &x : std::as_const(inFlight)) {
+        auto abort = [this](HttpExchange *x) {
             if (x) {
                 QObject::disconnect(x, nullptr, q, nullptr);
                 x->abort(NetOutcome::SinkRefused, QStringLiteral("stopped"));
             }
-        }
+        };
+        abort(indexExchange);
+        indexExchange.clear();
+        for (const auto &[id, x] : inFlight)
+            abort(x);
         inFlight.clear();
         aheadBytes = 0;
-        for (const QByteArray &data : std::as_const(ready))
+        for (const auto &[id, data] : ready)
             aheadBytes += data.size();
     }
 
@@ -164,9 +182,9 @@ struct DeltaTransfer::Private {
             return true;
         };
         HttpExchange *x = transport->get(transport->resolve(setup.indexPath), 0, sink, 256 * 1024);
-        inFlight.insert(QByteArray("index"), x);
+        indexExchange = x;
         QObject::connect(x, &HttpExchange::finished, q, [this, x, buffer, tooLarge] {
-            inFlight.remove(QByteArray("index"));
+            indexExchange.clear();
             const NetResult &r = x->result();
             fetched += buffer->size();
             if (*tooLarge) {
@@ -232,7 +250,7 @@ struct DeltaTransfer::Private {
             if (!preadAll(out.handle(), data.data(), size, start) || delta::chunkIdOf(data) != index.entries[cursor].id)
                 break;
             whole.addData(data);
-            inOutput.insert(key(index.entries[cursor].id), start);
+            inOutput.emplace(index.entries[cursor].id, start);
             ++cursor;
             done += size;
             if (done >= kSliceBytes || clock.elapsed() > kSliceMs) {
@@ -251,7 +269,7 @@ struct DeltaTransfer::Private {
         if (written > 0)
             qCInfo(lcDownload) << "delta: resuming at byte" << written << "of" << setup.imageSize;
         for (qsizetype i = cursor; i < index.entries.size(); ++i)
-            wanted.insert(key(index.entries[i].id));
+            wanted.insert(index.entries[i].id);
         startSeed();
     }
 
@@ -290,9 +308,9 @@ struct DeltaTransfer::Private {
                 break;
             }
             const delta::Chunk &c = **next;
-            const QByteArray id = key(delta::chunkIdOf(c.data));
-            if (wanted.contains(id) && !inSeed.contains(id))
-                inSeed.insert(id, SeedChunk{qint64(c.offset), c.data.size()});
+            const Id id = delta::chunkIdOf(c.data);
+            if (wanted.contains(id))
+                inSeed.emplace(id, SeedChunk{qint64(c.offset), c.data.size()});
             done += c.data.size();
             if (done >= kSliceBytes || clock.elapsed() > kSliceMs) {
                 later();
@@ -301,11 +319,11 @@ struct DeltaTransfer::Private {
         }
         wanted.clear();
         // What is left to fetch: each chunk neither in the seed nor earlier in the image, once.
-        QSet<QByteArray> counted;
+        IdSet counted;
         toFetch = 0;
         qint64 fromSeed = 0;
         for (qsizetype i = cursor; i < index.entries.size(); ++i) {
-            const QByteArray id = key(index.entries[i].id);
+            const Id &id = index.entries[i].id;
             if (inSeed.contains(id)) {
                 fromSeed += qint64(index.sizeOf(i));
                 continue;
@@ -336,21 +354,22 @@ struct DeltaTransfer::Private {
     }
 
     // The chunk's bytes from where the device has them, checked; empty if it must be fetched.
-    QByteArray local(qsizetype i, const QByteArray &id)
+    QByteArray local(qsizetype i, const Id &id)
     {
         const qint64 size = qint64(index.sizeOf(i));
         QByteArray data(size, Qt::Uninitialized);
-        if (auto it = inOutput.constFind(id); it != inOutput.constEnd()) {
-            if (preadAll(out.handle(), data.data(), size, *it) && delta::chunkIdOf(data) == index.entries[i].id)
+        if (auto it = inOutput.find(id); it != inOutput.end()) {
+            if (preadAll(out.handle(), data.data(), size, it->second) && delta::chunkIdOf(data) == id)
                 return data;
-            inOutput.remove(id);
+            inOutput.erase(it);
         }
-        if (auto it = inSeed.constFind(id); it != inSeed.constEnd()) {
+        if (auto it = inSeed.find(id); it != inSeed.end()) {
             // The slot was read once to find the chunk; it is checked again now, as it is used.
-            if (it->size == size && preadAll(seedFd, data.data(), size, it->offset) && delta::chunkIdOf(data) == index.entries[i].id)
+            const SeedChunk at = it->second;
+            if (at.size == size && preadAll(seedFd, data.data(), size, at.offset) && delta::chunkIdOf(data) == id)
                 return data;
-            qCWarning(lcDownload) << "delta: the running slot changed at byte" << it->offset << "- fetching that chunk";
-            inSeed.remove(id);
+            qCWarning(lcDownload) << "delta: the running slot changed at byte" << at.offset << "- fetching that chunk";
+            inSeed.erase(it);
         }
         return {};
     }
@@ -361,10 +380,10 @@ struct DeltaTransfer::Private {
         clock.start();
         qint64 done = 0;
         while (cursor < index.entries.size()) {
-            const QByteArray id = key(index.entries[cursor].id);
+            const Id &id = index.entries[cursor].id;
             QByteArray data;
             if (auto it = ready.find(id); it != ready.end()) {
-                data = *it;
+                data = std::move(it->second);
                 aheadBytes -= data.size();
                 ready.erase(it);
             } else {
@@ -377,7 +396,7 @@ struct DeltaTransfer::Private {
             }
             if (!append(data))
                 return;
-            inOutput.insert(id, written - data.size());
+            inOutput.emplace(id, written - data.size());
             ++cursor;
             done += data.size();
             if (done >= kSliceBytes || clock.elapsed() > kSliceMs) {
@@ -387,7 +406,7 @@ struct DeltaTransfer::Private {
                 return;
             }
         }
-        if (!ready.isEmpty() || !inFlight.isEmpty())
+        if (!ready.empty() || !inFlight.empty())
             abortAll();
         sha256 = whole.hexResult();
         phase = Phase::Done;
@@ -398,11 +417,11 @@ struct DeltaTransfer::Private {
     // Fetch what the next chunks need, within the bounds.
     void schedule()
     {
-        QSet<QByteArray> seen;
+        IdSet seen;
         for (qsizetype i = cursor; i < index.entries.size() && i < cursor + kMaxLookahead; ++i) {
             if (inFlight.size() >= kMaxInFlight || (aheadBytes >= kMaxAheadBytes && i > cursor))
                 return;
-            const QByteArray id = key(index.entries[i].id);
+            const Id &id = index.entries[i].id;
             if (seen.contains(id) || ready.contains(id) || inFlight.contains(id) || inOutput.contains(id) || inSeed.contains(id))
                 continue;
             seen.insert(id);
@@ -410,7 +429,7 @@ struct DeltaTransfer::Private {
         }
     }
 
-    void fetchChunk(qsizetype i, const QByteArray &id)
+    void fetchChunk(qsizetype i, const Id &id)
     {
         const qint64 size = qint64(index.sizeOf(i));
         const qint64 limit = zstd::compressBound(size) + 64;
@@ -425,11 +444,11 @@ struct DeltaTransfer::Private {
         };
         const QString path = setup.storePath % QLatin1Char('/') % delta::chunkStorePath(index.entries[i].id);
         HttpExchange *x = transport->get(transport->resolve(path), 0, sink, 256 * 1024);
-        inFlight.insert(id, x);
+        inFlight.insert_or_assign(id, x);
         aheadBytes += size;
         QObject::connect(x, &HttpExchange::received, q, [this] { Q_EMIT q->progressed(); });
         QObject::connect(x, &HttpExchange::finished, q, [this, x, id, size, path, buffer] {
-            inFlight.remove(id);
+            inFlight.erase(id);
             aheadBytes -= size;
             const NetResult &r = x->result();
             fetched += buffer->size();
@@ -447,7 +466,7 @@ struct DeltaTransfer::Private {
                 fail(End::Integrity, QStringLiteral("the chunk %1 from the server is damaged").arg(path), data.error());
                 return;
             }
-            if (key(delta::chunkIdOf(*data)) != id) {
+            if (delta::chunkIdOf(*data) != id) {
                 fail(End::Integrity, QStringLiteral("the chunk %1 from the server does not match its id").arg(path),
                      QStringLiteral("its content has SHA-256 %1").arg(QString::fromLatin1(crypto::Sha256::hexHash(*data))));
                 return;
@@ -455,7 +474,7 @@ struct DeltaTransfer::Private {
             chunkBytesPacked += buffer->size();
             chunkBytesUnpacked += data->size();
             aheadBytes += data->size();
-            ready.insert(id, std::move(*data));
+            ready.insert_or_assign(id, std::move(*data));
             later();
         });
     }
