@@ -51,6 +51,10 @@ QByteArray encoded(const QString &path) { return QFile::encodeName(path); }
 class RepoLock
 {
 public:
+    RepoLock() = default;
+    // One owner of the descriptor: a copy would close it (and drop the lock) twice.
+    RepoLock(const RepoLock &) = delete;
+    RepoLock &operator=(const RepoLock &) = delete;
     ~RepoLock()
     {
         if (m_fd >= 0)
