@@ -1,6 +1,7 @@
 #include "updatecontroller.h"
 
 #include "servicelink.h"
+#include "uitext.h"
 
 #include "common/error.h"
 #include "common/logentry.h"
@@ -33,11 +34,6 @@ bool isCheckFailure(const QJsonObject &e)
     const int code = e.value(QStringLiteral("code")).toInt();
     return code == toInt(ExitCode::ServerUnreachable) || code == toInt(ExitCode::TlsRejected)
         || code == toInt(ExitCode::AuthRejected) || code == toInt(ExitCode::MetadataRejected);
-}
-
-int edgeNumber(const QString &edge)
-{
-    return edge.startsWith(QLatin1Char('E')) ? edge.mid(1).toInt() : -1;
 }
 
 QJsonObject object(const QVariant &v) { return QJsonObject::fromVariantMap(v.toMap()); }
@@ -340,11 +336,7 @@ QString UpdateController::lastCheckText() const
                            : tr("%1: version %2 found").arg(formatTime(ok), found);
 }
 
-QString UpdateController::formatTime(const QDateTime &time)
-{
-    //: The date and time format of the whole UI (QLocale pattern); German: "d. MMM yyyy, HH:mm"
-    return QLocale().toString(time.toLocalTime(), tr("d MMM yyyy, HH:mm"));
-}
+QString UpdateController::formatTime(const QDateTime &time) { return uitext::formatTime(time); }
 
 QString UpdateController::availableVersion() const
 {
@@ -495,25 +487,7 @@ QString UpdateController::errorDetails() const
     return e.isEmpty() ? QString() : technicalDetails(e);
 }
 
-QString UpdateController::technicalDetails(const QJsonObject &e)
-{
-    const int code = e.value(QStringLiteral("code")).toInt();
-    QStringList lines;
-    lines << tr("Error code: %1 (%2)").arg(code).arg(exitCodeName(ExitCode(code)));
-    if (!str(e, "edge").isEmpty())
-        lines << tr("Step: %1").arg(str(e, "edge"));
-    const QDateTime time = QDateTime::fromString(str(e, "time"), Qt::ISODate);
-    if (time.isValid())
-        lines << tr("Time: %1").arg(formatTime(time));
-    const QString message = str(e, "message");
-    const QString detail = str(e, "detail");
-    if (!message.isEmpty())
-        lines << message;
-    // The engine often carries the library's text in both (a TLS error): say it once.
-    if (!detail.isEmpty() && !message.contains(detail))
-        lines << detail;
-    return lines.join(QLatin1Char('\n'));
-}
+QString UpdateController::technicalDetails(const QJsonObject &error) { return uitext::technicalDetails(error); }
 
 bool UpdateController::consent() const { return m_consentAsked.value_or(m_seen.consent); }
 
@@ -547,21 +521,7 @@ QString UpdateController::outcomeDetails() const
     return technicalDetails(o);
 }
 
-QString UpdateController::reasonForFailure(int code, const QString &edge)
-{
-    const int n = edgeNumber(edge);
-    if (n == 61 || n == 62)
-        return tr("The new version did not work properly when it started, so the device went back to the previous version.");
-    if (n >= 54 && n <= 59)
-        return tr("Your data could not be prepared for the new version.");
-    if (n == 47 || (n >= 49 && n <= 51))
-        return tr("The new version could not be written to the device's storage.");
-    if (code == toInt(ExitCode::IntegrityMismatch) || (n >= 44 && n <= 48))
-        return tr("The downloaded update did not pass its safety check, so it was not installed.");
-    if (code == toInt(ExitCode::StorageError))
-        return tr("There was not enough storage to install the update.");
-    return tr("The update could not be installed.");
-}
+QString UpdateController::reasonForFailure(int code, const QString &edge) { return uitext::reasonForFailure(code, edge); }
 
 QString UpdateController::titleForCode(int code)
 {

@@ -2,7 +2,7 @@
 
 #include "config/config.h"
 #include "install/recoveryengine.h"
-#include "updatecontroller.h"
+#include "uitext.h"
 
 #include <QJSEngine>
 #include <QJsonObject>
@@ -137,17 +137,17 @@ QString RecoveryController::failureText() const
 {
     if (!m_finished || m_exitCode == 0)
         return {};
-    return UpdateController::reasonForFailure(m_exitCode, m_errorEdge);
+    return uitext::reasonForFailure(m_exitCode, m_errorEdge);
 }
 
 QString RecoveryController::technicalDetails() const
 {
     if (!m_finished || m_exitCode == 0)
         return {};
-    return UpdateController::technicalDetails(QJsonObject{{QStringLiteral("code"), m_exitCode},
-                                                          {QStringLiteral("message"), m_errorMessage},
-                                                          {QStringLiteral("edge"), m_errorEdge},
-                                                          {QStringLiteral("detail"), m_errorDetail}});
+    return uitext::technicalDetails(QJsonObject{{QStringLiteral("code"), m_exitCode},
+                                                {QStringLiteral("message"), m_errorMessage},
+                                                {QStringLiteral("edge"), m_errorEdge},
+                                                {QStringLiteral("detail"), m_errorDetail}});
 }
 
 void RecoveryController::stageForTest(Step step)

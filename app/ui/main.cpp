@@ -1,7 +1,7 @@
 // s16-update-ui: the device UI (CONTRACT §2), a thin host for the QML module S16.Update.
 #include "autopilot.h"
 #include "config/config.h"
-#include "uitranslator.h"
+#include "uitext.h"
 #include "updateqml.h"
 
 #include <QCommandLineParser>

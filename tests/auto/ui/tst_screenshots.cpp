@@ -1,7 +1,7 @@
 #include "config/config.h"
 #include "recoverycontroller.h"
 #include "testdevice.h"
-#include "uitranslator.h"
+#include "uitext.h"
 #include "updateqml.h"
 
 #include <QDir>

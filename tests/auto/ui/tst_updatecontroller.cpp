@@ -1,6 +1,6 @@
 #include "store/journal.h"
 #include "testdevice.h"
-#include "uitranslator.h"
+#include "uitext.h"
 #include "updatecontroller.h"
 
 #include "support/testutil.h"
