@@ -27,10 +27,10 @@ ApplicationWindow {
     }
 
     readonly property list<StepEntry> steps: [
-        StepEntry { step: RecoveryController.Verify; title: qsTr("Check the update") },
-        StepEntry { step: RecoveryController.Install; title: qsTr("Write the new version") },
-        StepEntry { step: RecoveryController.Migrate; title: qsTr("Prepare your data") },
-        StepEntry { step: RecoveryController.RestartServices; title: qsTr("Switch to the new version") }
+        StepEntry { step: InstallStage.Verify; title: qsTr("Check the update") },
+        StepEntry { step: InstallStage.Install; title: qsTr("Write the new version") },
+        StepEntry { step: InstallStage.Migrate; title: qsTr("Prepare your data") },
+        StepEntry { step: InstallStage.RestartServices; title: qsTr("Switch to the new version") }
     ]
 
     function etaText(seconds: int): string {

@@ -382,25 +382,27 @@ void tst_Screenshots::recovery()
     QVERIFY2(config, qPrintable(config ? QString() : config.error().message));
     RecoveryController controller(*config);
     if (state == QStringLiteral("installing")) {
-        controller.stageForTest(RecoveryController::Verify);
-        controller.stageForTest(RecoveryController::Install);
+        controller.stageForTest(InstallStage::Verify);
+        controller.stageForTest(InstallStage::Install);
         controller.progressForTest(107374182, 268435456);
     } else if (state == QStringLiteral("installed")) {
-        for (auto step : {RecoveryController::Verify, RecoveryController::Install, RecoveryController::Migrate,
-                          RecoveryController::RestartServices})
+        for (auto step : {InstallStage::Verify, InstallStage::Install, InstallStage::Migrate,
+                          InstallStage::RestartServices})
             controller.stageForTest(step);
         controller.finishForTest(0);
     } else {
-        controller.stageForTest(RecoveryController::Verify);
-        controller.stageForTest(RecoveryController::Install);
-        controller.stageForTest(RecoveryController::Migrate);
-        controller.stageForTest(RecoveryController::RollingBack);
+        controller.stageForTest(InstallStage::Verify);
+        controller.stageForTest(InstallStage::Install);
+        controller.stageForTest(InstallStage::Migrate);
+        controller.stageForTest(InstallStage::RollingBack);
         controller.finishForTest(20, QStringLiteral("cannot migrate the database: the migration to schema 2 failed"),
                                  QStringLiteral("E59"), QStringLiteral("no such table: settings"));
     }
 
     QQmlApplicationEngine engine;
     qmlRegisterSingletonInstance("S16.Recovery", 1, 0, "RecoveryController", &controller);
+    qmlRegisterUncreatableMetaObject(InstallStage::staticMetaObject, "S16.Recovery", 1, 0, "InstallStage",
+                                     QStringLiteral("InstallStage holds the install's stages only"));
     engine.load(QUrl::fromLocalFile(QStringLiteral(S16_SOURCE_DIR "/recovery/qml/Main.qml")));
     QCOMPARE(engine.rootObjects().size(), 1);
     auto *window = qobject_cast<QQuickWindow *>(engine.rootObjects().constFirst());
