@@ -11,6 +11,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLocale>
+#include <QMetaEnum>
 #include <QStringBuilder>
 
 #include <cmath>
@@ -44,6 +45,17 @@ bool sameFile(const QString &a, const QString &b)
     const QFileInfo fa(a), fb(b);
     const QString ca = fa.canonicalFilePath(), cb = fb.canonicalFilePath();
     return !ca.isEmpty() && !cb.isEmpty() ? ca == cb : fa.absoluteFilePath() == fb.absoluteFilePath();
+}
+
+// An enum value's key with a lower-case first letter: the name the service and `status
+// --json` give a state ("rebootPending"), and the screenshots a page ("available").
+template <typename E>
+QString nameOf(E value)
+{
+    QString key = QString::fromLatin1(QMetaEnum::fromType<E>().valueToKey(int(value)));
+    if (!key.isEmpty())
+        key[0] = key[0].toLower();
+    return key;
 }
 
 const QString kCheck = QStringLiteral("check");
@@ -228,7 +240,7 @@ double UpdateController::windowRate() const
 void UpdateController::updateCountdown()
 {
     const QDateTime at = QDateTime::fromString(m_seen.rebootTime, Qt::ISODate);
-    const bool show = page() == QLatin1String("priority") && at.isValid() && !m_restarting;
+    const bool show = page() == Page::Priority && at.isValid() && !m_restarting;
     const int left = show ? int(std::max<qint64>(0, (QDateTime::currentDateTimeUtc().msecsTo(at) + 999) / 1000)) : 0;
     if (show && !m_tick.isActive())
         m_tick.start();
@@ -244,37 +256,37 @@ void UpdateController::updateCountdown()
 
 bool UpdateController::isReady() const { return m_link && m_link->isAvailable() && m_serviceProblem.isEmpty(); }
 
-QString UpdateController::page() const
+UpdateController::Page UpdateController::page() const
 {
     if (!isReady())
-        return QStringLiteral("error");
+        return Page::Error;
     const QJsonObject outcome = m_seen.outcome;
     if (!outcome.isEmpty() && !outcome.value(QStringLiteral("seen")).toBool(false))
-        return QStringLiteral("outcome");
-    const QString s = m_seen.state;
-    if (s == QLatin1String("rebootPending") && isPriority())
-        return QStringLiteral("priority");
-    if (m_job == Job::Download || m_job == Job::Install || operation() == kDownload || s == QLatin1String("downloading") || s == QLatin1String("installing")
-        || s == QLatin1String("rebootPending"))
-        return QStringLiteral("progress");
+        return Page::Outcome;
+    const State s = state();
+    if (s == State::RebootPending && isPriority())
+        return Page::Priority;
+    if (m_job == Job::Download || m_job == Job::Install || operation() == kDownload || s == State::Downloading || s == State::Installing
+        || s == State::RebootPending)
+        return Page::Progress;
     const QJsonObject e = effectiveError();
     // A failed install leaves lastError and the outcome with one time: the outcome screen
     // told it, the error screen must not tell it again.
     const bool toldByOutcome = !outcome.isEmpty() && !str(e, "time").isEmpty() && str(e, "time") == str(outcome, "time");
     if (!e.isEmpty() && !toldByOutcome && !m_dismissedError.contains(errorKey(e)))
-        return QStringLiteral("error");
+        return Page::Error;
     const QString available = availableVersion();
     if (!available.isEmpty() && available != m_laterVersion && m_job == Job::None && operation().isEmpty())
-        return QStringLiteral("available");
-    return QStringLiteral("status");
+        return Page::Available;
+    return Page::Status;
 }
 
 bool UpdateController::isUrgent() const
 {
-    const QString p = page();
-    const QString s = state();
-    return p == QLatin1String("priority") || p == QLatin1String("outcome") || m_restarting || m_job == Job::Install
-        || s == QLatin1String("rebootPending") || s == QLatin1String("installing");
+    const Page p = page();
+    const State s = state();
+    return p == Page::Priority || p == Page::Outcome || m_restarting || m_job == Job::Install
+        || s == State::RebootPending || s == State::Installing;
 }
 
 bool UpdateController::isPostponed() const
@@ -282,24 +294,36 @@ bool UpdateController::isPostponed() const
     return !m_laterVersion.isEmpty() && m_laterVersion == availableVersion();
 }
 
-QString UpdateController::state() const { return m_seen.state.isEmpty() ? QStringLiteral("idle") : m_seen.state; }
+UpdateController::State UpdateController::state() const
+{
+    const QMetaEnum states = QMetaEnum::fromType<State>();
+    for (int i = 0; i < states.keyCount(); ++i) {
+        if (m_seen.state == nameOf(State(states.value(i))))
+            return State(states.value(i));
+    }
+    return State::Idle; // none yet, or one newer than this UI
+}
+
+QString UpdateController::stateName(State state) { return nameOf(state); }
+
+QString UpdateController::pageName(Page page) { return nameOf(page); }
 
 bool UpdateController::isBusy() const { return m_job != Job::None || !operation().isEmpty(); }
 
 QString UpdateController::stateText() const
 {
-    const QString s = state();
-    if (s == QLatin1String("checking"))
+    const State s = state();
+    if (s == State::Checking)
         return tr("Checking for updates…");
-    if (s == QLatin1String("downloading"))
+    if (s == State::Downloading)
         return tr("Downloading the update…");
-    if (s == QLatin1String("ready"))
+    if (s == State::Ready)
         return tr("Version %1 is ready to install.").arg(availableVersion());
-    if (s == QLatin1String("rebootPending"))
+    if (s == State::RebootPending)
         return tr("Restarting to install the update…");
-    if (s == QLatin1String("installing"))
+    if (s == State::Installing)
         return tr("Installing the update…");
-    if (s == QLatin1String("trial"))
+    if (s == State::Trial)
         return tr("Trying out the new version…");
     if (m_job == Job::Check || operation() == kCheck)
         return tr("Checking for updates…");
@@ -310,10 +334,10 @@ QString UpdateController::stateText() const
 
 QString UpdateController::stateHint() const
 {
-    const QString s = state();
-    if (s == QLatin1String("rebootPending") || s == QLatin1String("installing"))
+    const State s = state();
+    if (s == State::RebootPending || s == State::Installing)
         return tr("The device restarts to install the update. Please do not switch it off.");
-    if (s == QLatin1String("downloading") || m_job == Job::Download || operation() == kDownload)
+    if (s == State::Downloading || m_job == Job::Download || operation() == kDownload)
         return tr("You can go on using the device while the update downloads.");
     return {};
 }
@@ -701,7 +725,7 @@ void UpdateController::updateNow()
 {
     if (!isReady() || m_job != Job::None)
         return;
-    if (isDownloaded() && state() == QLatin1String("ready")) {
+    if (isDownloaded() && state() == State::Ready) {
         install();
         return;
     }
