@@ -41,7 +41,8 @@ ApplicationWindow {
     // open there (Escape closes the dialog first).
     Shortcut {
         objectName: "backShortcut"
-        sequences: [StandardKey.Back, "Escape", "Back"]
+        // StandardKey is Qt's own enum, which Qt 6.4's qmllint has no type information for.
+        sequences: [StandardKey.Back, "Escape", "Back"] // qmllint disable unqualified
         enabled: window.view !== "" && !settingsScreen.dialogOpen
         onActivated: window.back()
     }
