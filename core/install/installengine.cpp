@@ -7,6 +7,7 @@
 #include "faults.h"
 #include "install/servicereload.h"
 #include "install/slotwriter.h"
+#include "store/devicestate.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -37,24 +38,8 @@ constexpr QLatin1StringView Revert{"revert"};
 constexpr QLatin1StringView RebootOld{"rebootOld"};
 } // namespace step
 
-namespace key {
-const QString Install = QStringLiteral("install");
-const QString Slots = QStringLiteral("slots");
-const QString Flow = QStringLiteral("flow");
-const QString RebootPending = QStringLiteral("rebootPending");
-const QString Progress = QStringLiteral("progress");
-const QString Outcome = QStringLiteral("outcome");
-const QString LastError = QStringLiteral("lastError");
-const QString Staged = QStringLiteral("staged");
-} // namespace key
-
 const QString kTrialVar = QStringLiteral("S16_TRIAL");
 constexpr qint64 kMaxSmallFile = 1024 * 1024;
-
-QString nowIso()
-{
-    return QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
-}
 
 QString otherSlot(const QString &slot)
 {
@@ -64,21 +49,6 @@ QString otherSlot(const QString &slot)
 bool isSlotName(const QString &slot)
 {
     return slot == QLatin1StringView("A") || slot == QLatin1StringView("B");
-}
-
-QJsonObject errorToJson(const Error &e)
-{
-    return QJsonObject{{QStringLiteral("code"), toInt(e.code)},
-                       {QStringLiteral("message"), e.message},
-                       {QStringLiteral("edge"), e.edge},
-                       {QStringLiteral("detail"), e.detail}};
-}
-
-Error errorFromJson(const QJsonObject &o)
-{
-    return Error{ExitCode(o.value(QStringLiteral("code")).toInt(toInt(ExitCode::InstallFailed))),
-                 o.value(QStringLiteral("message")).toString(), o.value(QStringLiteral("edge")).toString(),
-                 o.value(QStringLiteral("detail")).toString()};
 }
 
 // A boot environment failure here means the install failed (docs/boot.md leaves the
@@ -172,7 +142,7 @@ Record Record::fromJson(const QJsonValue &value)
     r.migrated = o.value(QStringLiteral("migrated")).toBool();
     r.backup = o.value(QStringLiteral("backup")).toString();
     if (o.value(QStringLiteral("error")).isObject())
-        r.error = errorFromJson(o.value(QStringLiteral("error")).toObject());
+        r.error = errorFromJson(o.value(QStringLiteral("error")).toObject(), ExitCode::InstallFailed);
     return r;
 }
 
@@ -185,7 +155,7 @@ QJsonObject Record::toJson() const
                   {QStringLiteral("previousVersion"), previousVersion},
                   {QStringLiteral("migrated"), migrated},
                   {QStringLiteral("backup"), backup.isEmpty() ? QJsonValue() : QJsonValue(backup)},
-                  {QStringLiteral("time"), nowIso()}};
+                  {QStringLiteral("time"), journalTime(QDateTime::currentDateTimeUtc())}};
     if (error)
         o.insert(QStringLiteral("error"), errorToJson(*error));
     return o;
@@ -218,16 +188,14 @@ Status Engine::open()
         return std::unexpected(bootError(env.error(), QStringLiteral("cannot open the boot environment")));
     m_env = std::move(*env);
     m_flow = FlowMachine(Node::Reboot, [this](Node node, Edge via) -> Status {
-        return m_journal->set(key::Flow, QJsonObject{{QStringLiteral("node"), nodeName(node)},
-                                                     {QStringLiteral("edge"), edgeName(via)},
-                                                     {QStringLiteral("time"), nowIso()}});
+        return state().setFlow(node, via);
     });
     // The reboot that was requested has happened: this process runs after it.
-    if (m_journal->value(key::RebootPending).toBool()) {
-        if (auto cleared = m_journal->set(key::RebootPending, false); !cleared)
+    if (state().rebootPending()) {
+        if (auto cleared = state().setRebootPending(false); !cleared)
             return cleared;
     }
-    m_rec = Record::fromJson(m_journal->value(key::Install));
+    m_rec = Record::fromJson(state().installRecord());
     return {};
 }
 
@@ -242,14 +210,7 @@ Status Engine::take(std::initializer_list<Edge> edges)
 
 Status Engine::saveRecord()
 {
-    return m_journal->set(key::Install, m_rec.toJson());
-}
-
-Status Engine::setSlot(const QString &slot, const QJsonValue &version, const QString &state)
-{
-    QJsonObject all = m_journal->value(key::Slots).toObject();
-    all.insert(slot, QJsonObject{{QStringLiteral("version"), version}, {QStringLiteral("state"), state}});
-    return m_journal->set(key::Slots, all);
+    return state().setInstallRecord(m_rec.toJson());
 }
 
 QString Engine::slotPath(const QString &slot) const
@@ -259,9 +220,8 @@ QString Engine::slotPath(const QString &slot) const
 
 QString Engine::slotVersion(const QString &slot) const
 {
-    const QJsonValue version = m_journal->value(key::Slots).toObject().value(slot).toObject().value(QStringLiteral("version"));
-    if (version.isString() && !version.toString().isEmpty())
-        return version.toString();
+    if (const std::optional<QString> version = state().slot(slot).version; version && !version->isEmpty())
+        return *version;
     if (slot == m_rec.fallbackSlot && !m_config.device.versionFile.isEmpty()) {
         if (auto text = fileutil::readSmallFile(m_config.device.versionFile, 4096))
             return QString::fromUtf8(*text).trimmed();
@@ -294,7 +254,7 @@ Status Engine::updateEnv(const QMap<QString, QString> &changes, const QString &w
 // system for it when a command is configured.
 Status Engine::requestReboot()
 {
-    if (auto recorded = m_journal->set(key::RebootPending, true); !recorded)
+    if (auto recorded = state().setRebootPending(true); !recorded)
         return recorded;
     m_rebootRequested = true;
     if (m_config.boot.rebootCommand.isEmpty()) {
@@ -328,12 +288,8 @@ void Engine::reportProgress(const QString &phase, qint64 bytes, qint64 total)
         return;
     m_lastProgressWrite = elapsed;
     const double rate = elapsed > 0 ? double(bytes) * 1000.0 / double(elapsed) : 0.0;
-    const QJsonValue eta = rate > 0 ? QJsonValue(qint64(double(total - bytes) / rate)) : QJsonValue();
-    const Status hinted = m_journal->setHint(key::Progress, QJsonObject{{QStringLiteral("phase"), phase},
-                                                                        {QStringLiteral("bytes"), bytes},
-                                                                        {QStringLiteral("total"), total},
-                                                                        {QStringLiteral("rate"), qint64(rate)},
-                                                                        {QStringLiteral("eta"), eta}});
+    const std::optional<qint64> eta = rate > 0 ? std::optional<qint64>(qint64(double(total - bytes) / rate)) : std::nullopt;
+    const Status hinted = state().setProgress(Progress{phase, bytes, total, qint64(rate), eta});
     // A hint: the install goes on without it, but a journal that refuses it is worth a line.
     if (!hinted)
         qCWarning(lcInstall).noquote() << "cannot record the progress:" << hinted.error().message;
@@ -394,7 +350,7 @@ Status Engine::resume(Entry entry)
 // The database steps need the staged update's migrations: read it back (and prove it) first.
 Status Engine::resumeWithStaged(Entry entry)
 {
-    auto staged = loadStaged(m_config, m_journal->value(key::Staged).toObject());
+    auto staged = loadStaged(m_config, state().staged());
     if (staged) {
         m_staged = std::move(*staged);
         return run(entry, {});
@@ -413,7 +369,7 @@ InstallReport Engine::report(const Status &status)
     report.rebootRequested = m_rebootRequested;
     report.path = m_flow.path();
     if (m_journal) {
-        if (auto removed = m_journal->remove(key::Progress); !removed)
+        if (auto removed = state().clearProgress(); !removed)
             qCWarning(lcInstall).noquote() << "cannot clear the progress:" << removed.error().message;
     }
     return report;
@@ -470,7 +426,7 @@ Status Engine::stepVerify()
     fault::killPoint(u"verify");
     if (auto moved = take({Edge::E44}); !moved)
         return moved;
-    auto staged = loadStaged(m_config, m_journal->value(key::Staged).toObject());
+    auto staged = loadStaged(m_config, state().staged());
     const Status checked = staged ? verifyStaged(*staged, [this](qint64 done, qint64 total) {
         reportProgress(QStringLiteral("verify"), done, total);
     })
@@ -490,7 +446,7 @@ Status Engine::stepWrite()
     if (auto saved = m_journal->transaction([&]() -> Status {
             if (auto r = saveRecord(); !r)
                 return r;
-            return setSlot(m_rec.targetSlot, QJsonValue(), QStringLiteral("empty"));
+            return state().setSlot(m_rec.targetSlot, {std::nullopt, SlotRecord::State::Empty});
         });
         !saved)
         return saved;
@@ -566,7 +522,7 @@ Status Engine::stepSwitch()
     if (auto saved = m_journal->transaction([&]() -> Status {
             if (auto r = saveRecord(); !r)
                 return r;
-            return setSlot(m_rec.targetSlot, m_rec.version, QStringLiteral("trial"));
+            return state().setSlot(m_rec.targetSlot, {m_rec.version, SlotRecord::State::Trial});
         });
         !saved)
         return saved;
@@ -645,8 +601,9 @@ Status Engine::stepRevert(const Error &failure)
     if (auto saved = m_journal->transaction([&]() -> Status {
             if (auto r = saveRecord(); !r)
                 return r;
-            const QJsonValue version = m_journal->value(key::Slots).toObject().value(t).toObject().value(QStringLiteral("version"));
-            return setSlot(t, version, QStringLiteral("bad"));
+            SlotRecord slot = state().slot(t);
+            slot.state = SlotRecord::State::Bad;
+            return state().setSlot(t, slot);
         });
         !saved)
         return saved;
@@ -688,43 +645,46 @@ Status Engine::stepRebootOld(const Error &failure)
 Status Engine::logFailure(const Error &failure)
 {
     fault::killPoint(u"errorLog");
-    const QString time = nowIso();
-    const Status logged = m_journal->transaction([&]() -> Status {
-        QJsonObject lastError = errorToJson(failure);
-        lastError.insert(QStringLiteral("time"), time);
-        if (auto r = m_journal->set(key::LastError, lastError); !r)
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    LogEntry entry;
+    entry.level = LogEntry::Level::Error;
+    entry.code = toInt(failure.code);
+    entry.edge = failure.edge;
+    entry.message = m_rec.version.isEmpty()
+                        ? failure.message
+                        : QStringLiteral("update to %1 failed: %2").arg(m_rec.version, failure.message);
+    entry.detail = failure.detail;
+    entry.event = QStringLiteral("installFailed");
+    const Status logged = recordEnd(Outcome{false, m_rec.version, m_rec.previousVersion, failure, now}, [&]() -> Status {
+        if (auto r = state().setLastError(failure, now); !r)
             return r;
-        const QJsonObject outcome{{QStringLiteral("result"), QStringLiteral("failed")},
-                                  {QStringLiteral("version"), m_rec.version},
-                                  {QStringLiteral("previousVersion"), m_rec.previousVersion},
-                                  {QStringLiteral("code"), toInt(failure.code)},
-                                  {QStringLiteral("message"), failure.message},
-                                  {QStringLiteral("edge"), failure.edge},
-                                  {QStringLiteral("time"), time},
-                                  {QStringLiteral("seen"), false}};
-        if (auto r = m_journal->set(key::Outcome, outcome); !r)
-            return r;
-        LogEntry entry;
-        entry.level = LogEntry::Level::Error;
-        entry.code = toInt(failure.code);
-        entry.edge = failure.edge;
-        entry.message = m_rec.version.isEmpty()
-                            ? failure.message
-                            : QStringLiteral("update to %1 failed: %2").arg(m_rec.version, failure.message);
-        entry.detail = failure.detail;
-        entry.event = QStringLiteral("installFailed");
-        if (auto r = m_journal->append(entry); !r)
-            return r;
-        if (auto r = m_journal->remove(key::Staged); !r)
-            return r;
-        return m_journal->remove(key::Install);
+        return m_journal->append(entry);
     });
     if (!logged)
         return logged;
+    return std::unexpected(failure);
+}
+
+// The end of an install in one journal transaction: what `record` writes (the failure, or
+// the committed slot, and the log entry), the outcome, and the staged update and the
+// install record gone; then the database backup and the staged files.
+Status Engine::recordEnd(const Outcome &outcome, const std::function<Status()> &record)
+{
+    const Status recorded = m_journal->transaction([&]() -> Status {
+        if (auto r = record(); !r)
+            return r;
+        if (auto r = state().setOutcome(outcome); !r)
+            return r;
+        if (auto r = state().clearStaged(); !r)
+            return r;
+        return state().clearInstallRecord();
+    });
+    if (!recorded)
+        return recorded;
     Migrator(m_config.device.database).dropBackup();
     dropStaged();
     setStage(InstallStage::Done);
-    return std::unexpected(failure);
+    return {};
 }
 
 // ---- boot-complete --------------------------------------------------------------------------
@@ -740,9 +700,8 @@ InstallReport Engine::bootComplete(const QString &bootedSlot)
 
 Status Engine::refreshBootCounter()
 {
-    const QJsonObject slot = m_journal->value(key::Slots).toObject().value(m_booted).toObject();
-    const QString state = slot.value(QStringLiteral("state")).toString();
-    if (!state.isEmpty() && state != QLatin1StringView("good"))
+    const SlotRecord::State booted = state().slot(m_booted).state;
+    if (booted != SlotRecord::State::Unknown && booted != SlotRecord::State::Good)
         return {};
     // A good slot keeps its tries full, or it would run out after a few ordinary boots.
     return updateEnv({{triesLeftVariable(m_booted), QString::number(kTrialTries)}},
@@ -800,36 +759,20 @@ Status Engine::stepCommit()
         !committed)
         return committed;
     fault::killPoint(u"commit.mid");
-    const QString time = nowIso();
-    const Status recorded = m_journal->transaction([&]() -> Status {
-        if (auto r = setSlot(t, m_rec.version, QStringLiteral("good")); !r)
-            return r;
-        const QJsonObject outcome{{QStringLiteral("result"), QStringLiteral("updated")},
-                                  {QStringLiteral("version"), m_rec.version},
-                                  {QStringLiteral("previousVersion"), m_rec.previousVersion},
-                                  {QStringLiteral("code"), 0},
-                                  {QStringLiteral("message"), QString()},
-                                  {QStringLiteral("edge"), QStringLiteral("E65")},
-                                  {QStringLiteral("time"), time},
-                                  {QStringLiteral("seen"), false}};
-        if (auto r = m_journal->set(key::Outcome, outcome); !r)
-            return r;
-        LogEntry entry;
-        entry.level = LogEntry::Level::Info;
-        entry.edge = QStringLiteral("E65");
-        entry.message = QStringLiteral("updated to %1 (slot %2)").arg(m_rec.version, t);
-        entry.event = QStringLiteral("updated");
-        if (auto r = m_journal->append(entry); !r)
-            return r;
-        if (auto r = m_journal->remove(key::Staged); !r)
-            return r;
-        return m_journal->remove(key::Install);
-    });
-    if (!recorded)
+    LogEntry entry;
+    entry.level = LogEntry::Level::Info;
+    entry.edge = QStringLiteral("E65");
+    entry.message = QStringLiteral("updated to %1 (slot %2)").arg(m_rec.version, t);
+    entry.event = QStringLiteral("updated");
+    const Outcome updated{true, m_rec.version, m_rec.previousVersion, Error{ExitCode::Ok, {}, QStringLiteral("E65"), {}},
+                          QDateTime::currentDateTimeUtc()};
+    if (auto recorded = recordEnd(updated, [&]() -> Status {
+            if (auto r = state().setSlot(t, {m_rec.version, SlotRecord::State::Good}); !r)
+                return r;
+            return m_journal->append(entry);
+        });
+        !recorded)
         return recorded;
-    Migrator(m_config.device.database).dropBackup();
-    dropStaged();
-    setStage(InstallStage::Done);
     qCInfo(lcInstall) << "slot" << t << "committed with" << m_rec.version;
     return {};
 }

@@ -9,6 +9,7 @@
 #include "flow/flowmachine.h"
 #include "install/install.h"
 #include "install/stagedupdate_p.h"
+#include "store/devicestate.h"
 #include "store/journal.h"
 
 #include <QElapsedTimer>
@@ -87,11 +88,13 @@ private:
     [[nodiscard]] Status stepRevert(const Error &failure);
     [[nodiscard]] Status stepRebootOld(const Error &failure);
     [[nodiscard]] Status logFailure(const Error &failure);
+    [[nodiscard]] Status recordEnd(const Outcome &outcome, const std::function<Status()> &record);
     [[nodiscard]] Status refreshBootCounter();
 
     [[nodiscard]] Status take(std::initializer_list<Edge> edges);
     [[nodiscard]] Status saveRecord();
-    [[nodiscard]] Status setSlot(const QString &slot, const QJsonValue &version, const QString &state);
+    // The journal's keys, typed (core/store/devicestate.h).
+    [[nodiscard]] DeviceState state() const { return DeviceState(*m_journal); }
     [[nodiscard]] Status updateEnv(const QMap<QString, QString> &changes, const QString &what);
     [[nodiscard]] Status requestReboot();
     [[nodiscard]] QString slotPath(const QString &slot) const;

@@ -15,7 +15,7 @@ Error integrityError(const QString &message, const QString &detail)
     return Error{ExitCode::IntegrityMismatch, message, QStringLiteral("E48"), detail};
 }
 
-Result<Staged> loadStaged(const Config &config, const QJsonObject &expected)
+Result<Staged> loadStaged(const Config &config, const std::optional<StagedRecord> &expected)
 {
     Staged staged;
     staged.dir = QDir(config.device.updateDir).filePath(QStringLiteral("staged"));
@@ -46,17 +46,16 @@ Result<Staged> loadStaged(const Config &config, const QJsonObject &expected)
     // Only the release the online side verified and the user agreed to: another one in its
     // place, even one the same key signed (an older release, say), is not installed; nor
     // is anything when the journal records no download (files left or put in staged/).
-    if (expected.isEmpty())
+    if (!expected)
         return std::unexpected(integrityError(QStringLiteral("no downloaded update is recorded for what is in %1").arg(dir.path())));
-    if (expected.value(QStringLiteral("version")).toString() != manifest->version.toString()
-        || expected.value(QStringLiteral("sha256")).toString().toLatin1() != manifest->image.sha256) {
+    if (expected->version != manifest->version.toString() || expected->sha256 != manifest->image.sha256) {
         return std::unexpected(integrityError(QStringLiteral("the staged update is not the one that was downloaded"),
                                               QStringLiteral("staged: %1, downloaded: %2")
-                                                  .arg(manifest->version.toString(), expected.value(QStringLiteral("version")).toString())));
+                                                  .arg(manifest->version.toString(), expected->version)));
     }
     staged.manifest = std::move(*manifest);
     // What the online side fetched and staged: the compressed image when it said so.
-    staged.zstd = expected.value(QStringLiteral("compression")).toString() == QLatin1String("zstd");
+    staged.zstd = expected->compression == QLatin1String("zstd");
     if (staged.zstd && !staged.manifest.imageZstd)
         return std::unexpected(integrityError(QStringLiteral("the staged update records a compressed image its manifest does not name")));
     staged.image = dir.filePath(QFileInfo(staged.zstd ? staged.manifest.imageZstd->path : staged.manifest.image.path).fileName());

@@ -7,6 +7,7 @@
 #include "config/config.h"
 #include "install/migrator.h"
 #include "manifest/manifest.h"
+#include "store/devicestate.h"
 
 #include <QJsonObject>
 
@@ -28,7 +29,7 @@ struct Staged {
 
 // Reads updateDir/staged, checks the manifest's signature and product, and that it is the
 // release the journal's `staged` record (expected) says was downloaded and agreed to.
-[[nodiscard]] Result<Staged> loadStaged(const Config &config, const QJsonObject &expected);
+[[nodiscard]] Result<Staged> loadStaged(const Config &config, const std::optional<StagedRecord> &expected);
 
 // Hashes the staged image and migrations again and compares them with the saved sum and the
 // manifest; progress gets the bytes hashed so far and the image's size.
