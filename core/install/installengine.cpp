@@ -3,7 +3,6 @@
 #include "boot/reboot.h"
 #include "common/fileutil.h"
 #include "common/logging.h"
-#include "crypto/crypto.h"
 #include "faults.h"
 #include "install/servicereload.h"
 #include "install/slotwriter.h"
@@ -12,13 +11,9 @@
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
-#include <QFileInfo>
-#include <QJsonArray>
 #include <QJsonDocument>
 #include <QStringBuilder>
 
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 namespace s16::install {
@@ -39,7 +34,6 @@ constexpr QLatin1StringView RebootOld{"rebootOld"};
 } // namespace step
 
 const QString kTrialVar = QStringLiteral("S16_TRIAL");
-constexpr qint64 kMaxSmallFile = 1024 * 1024;
 
 QString otherSlot(const QString &slot)
 {
