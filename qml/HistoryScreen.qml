@@ -29,9 +29,11 @@ ScreenPage {
             controller: screen.controller
         }
 
+        // The keys do what a tap does: the row's clicked() shows or hides its details.
         function toggleCurrent() {
-            if (list.currentItem)
-                list.currentItem.expanded = !list.currentItem.expanded;
+            const row = list.currentItem as ItemDelegate;
+            if (row)
+                row.clicked();
         }
         Keys.onReturnPressed: list.toggleCurrent()
         Keys.onEnterPressed: list.toggleCurrent()

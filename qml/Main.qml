@@ -41,7 +41,8 @@ ApplicationWindow {
     // open there (Escape closes the dialog first).
     Shortcut {
         objectName: "backShortcut"
-        sequences: [StandardKey.Back, "Escape", "Back"]
+        // StandardKey is Qt's own enum, which Qt 6.4's qmllint has no type information for.
+        sequences: [StandardKey.Back, "Escape", "Back"] // qmllint disable unqualified
         enabled: window.view !== "" && !settingsScreen.dialogOpen
         onActivated: window.back()
     }
@@ -94,17 +95,18 @@ ApplicationWindow {
         id: stack
         objectName: "screens"
         anchors.fill: parent
-        currentIndex: stack.indexFor(window.view !== "" ? window.view : updateController.page)
+        currentIndex: window.view === "settings" ? 6
+                      : window.view === "history" ? 7
+                      : stack.indexFor(updateController.page)
 
-        function indexFor(name: string): int {
-            switch (name) {
-            case "available": return 1;
-            case "progress": return 2;
-            case "priority": return 3;
-            case "error": return 4;
-            case "outcome": return 5;
-            case "settings": return 6;
-            case "history": return 7;
+        // Where the controller's page stands in the stack below.
+        function indexFor(page: int): int {
+            switch (page) {
+            case UpdateController.Available: return 1;
+            case UpdateController.Progress: return 2;
+            case UpdateController.Priority: return 3;
+            case UpdateController.Error: return 4;
+            case UpdateController.Outcome: return 5;
             default: return 0;
             }
         }

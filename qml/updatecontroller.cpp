@@ -1,6 +1,7 @@
 #include "updatecontroller.h"
 
 #include "servicelink.h"
+#include "uitext.h"
 
 #include "common/error.h"
 #include "common/logentry.h"
@@ -10,6 +11,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLocale>
+#include <QMetaEnum>
 #include <QStringBuilder>
 
 #include <cmath>
@@ -35,11 +37,6 @@ bool isCheckFailure(const QJsonObject &e)
         || code == toInt(ExitCode::AuthRejected) || code == toInt(ExitCode::MetadataRejected);
 }
 
-int edgeNumber(const QString &edge)
-{
-    return edge.startsWith(QLatin1Char('E')) ? edge.mid(1).toInt() : -1;
-}
-
 QJsonObject object(const QVariant &v) { return QJsonObject::fromVariantMap(v.toMap()); }
 
 // The same file, however it was named.
@@ -48,6 +45,17 @@ bool sameFile(const QString &a, const QString &b)
     const QFileInfo fa(a), fb(b);
     const QString ca = fa.canonicalFilePath(), cb = fb.canonicalFilePath();
     return !ca.isEmpty() && !cb.isEmpty() ? ca == cb : fa.absoluteFilePath() == fb.absoluteFilePath();
+}
+
+// An enum value's key with a lower-case first letter: the name the service and `status
+// --json` give a state ("rebootPending"), and the screenshots a page ("available").
+template <typename E>
+QString nameOf(E value)
+{
+    QString key = QString::fromLatin1(QMetaEnum::fromType<E>().valueToKey(int(value)));
+    if (!key.isEmpty())
+        key[0] = key[0].toLower();
+    return key;
 }
 
 const QString kCheck = QStringLiteral("check");
@@ -232,7 +240,7 @@ double UpdateController::windowRate() const
 void UpdateController::updateCountdown()
 {
     const QDateTime at = QDateTime::fromString(m_seen.rebootTime, Qt::ISODate);
-    const bool show = page() == QLatin1String("priority") && at.isValid() && !m_restarting;
+    const bool show = page() == Page::Priority && at.isValid() && !m_restarting;
     const int left = show ? int(std::max<qint64>(0, (QDateTime::currentDateTimeUtc().msecsTo(at) + 999) / 1000)) : 0;
     if (show && !m_tick.isActive())
         m_tick.start();
@@ -248,37 +256,37 @@ void UpdateController::updateCountdown()
 
 bool UpdateController::isReady() const { return m_link && m_link->isAvailable() && m_serviceProblem.isEmpty(); }
 
-QString UpdateController::page() const
+UpdateController::Page UpdateController::page() const
 {
     if (!isReady())
-        return QStringLiteral("error");
+        return Page::Error;
     const QJsonObject outcome = m_seen.outcome;
     if (!outcome.isEmpty() && !outcome.value(QStringLiteral("seen")).toBool(false))
-        return QStringLiteral("outcome");
-    const QString s = m_seen.state;
-    if (s == QLatin1String("rebootPending") && isPriority())
-        return QStringLiteral("priority");
-    if (m_job == Job::Download || m_job == Job::Install || operation() == kDownload || s == QLatin1String("downloading") || s == QLatin1String("installing")
-        || s == QLatin1String("rebootPending"))
-        return QStringLiteral("progress");
+        return Page::Outcome;
+    const State s = state();
+    if (s == State::RebootPending && isPriority())
+        return Page::Priority;
+    if (m_job == Job::Download || m_job == Job::Install || operation() == kDownload || s == State::Downloading || s == State::Installing
+        || s == State::RebootPending)
+        return Page::Progress;
     const QJsonObject e = effectiveError();
     // A failed install leaves lastError and the outcome with one time: the outcome screen
     // told it, the error screen must not tell it again.
     const bool toldByOutcome = !outcome.isEmpty() && !str(e, "time").isEmpty() && str(e, "time") == str(outcome, "time");
     if (!e.isEmpty() && !toldByOutcome && !m_dismissedError.contains(errorKey(e)))
-        return QStringLiteral("error");
+        return Page::Error;
     const QString available = availableVersion();
     if (!available.isEmpty() && available != m_laterVersion && m_job == Job::None && operation().isEmpty())
-        return QStringLiteral("available");
-    return QStringLiteral("status");
+        return Page::Available;
+    return Page::Status;
 }
 
 bool UpdateController::isUrgent() const
 {
-    const QString p = page();
-    const QString s = state();
-    return p == QLatin1String("priority") || p == QLatin1String("outcome") || m_restarting || m_job == Job::Install
-        || s == QLatin1String("rebootPending") || s == QLatin1String("installing");
+    const Page p = page();
+    const State s = state();
+    return p == Page::Priority || p == Page::Outcome || m_restarting || m_job == Job::Install
+        || s == State::RebootPending || s == State::Installing;
 }
 
 bool UpdateController::isPostponed() const
@@ -286,16 +294,28 @@ bool UpdateController::isPostponed() const
     return !m_laterVersion.isEmpty() && m_laterVersion == availableVersion();
 }
 
-QString UpdateController::state() const { return m_seen.state.isEmpty() ? QStringLiteral("idle") : m_seen.state; }
+UpdateController::State UpdateController::state() const
+{
+    const QMetaEnum states = QMetaEnum::fromType<State>();
+    for (int i = 0; i < states.keyCount(); ++i) {
+        if (m_seen.state == nameOf(State(states.value(i))))
+            return State(states.value(i));
+    }
+    return State::Idle; // none yet, or one newer than this UI
+}
+
+QString UpdateController::stateName(State state) { return nameOf(state); }
+
+QString UpdateController::pageName(Page page) { return nameOf(page); }
 
 bool UpdateController::isBusy() const { return m_job != Job::None || !operation().isEmpty(); }
 
 QString UpdateController::stateText() const
 {
-    const QString s = state();
-    if (s == QLatin1String("checking"))
+    const State s = state();
+    if (s == State::Checking)
         return tr("Checking for updates…");
-    if (s == QLatin1String("downloading")) {
+    if (s == State::Downloading) {
         // What crosses the link, where it is less than the update (compressed, a delta).
         const qint64 toFetch = qint64(m_seen.progress.value(QStringLiteral("toFetch")).toDouble(-1));
         if (toFetch >= 0 && total() > 0 && toFetch < total() * 9 / 10)
@@ -303,13 +323,13 @@ QString UpdateController::stateText() const
             return tr("Downloading %1 (update size %2)").arg(formatBytes(toFetch), formatBytes(total()));
         return tr("Downloading the update…");
     }
-    if (s == QLatin1String("ready"))
+    if (s == State::Ready)
         return tr("Version %1 is ready to install.").arg(availableVersion());
-    if (s == QLatin1String("rebootPending"))
+    if (s == State::RebootPending)
         return tr("Restarting to install the update…");
-    if (s == QLatin1String("installing"))
+    if (s == State::Installing)
         return tr("Installing the update…");
-    if (s == QLatin1String("trial"))
+    if (s == State::Trial)
         return tr("Trying out the new version…");
     if (m_job == Job::Check || operation() == kCheck)
         return tr("Checking for updates…");
@@ -320,10 +340,10 @@ QString UpdateController::stateText() const
 
 QString UpdateController::stateHint() const
 {
-    const QString s = state();
-    if (s == QLatin1String("rebootPending") || s == QLatin1String("installing"))
+    const State s = state();
+    if (s == State::RebootPending || s == State::Installing)
         return tr("The device restarts to install the update. Please do not switch it off.");
-    if (s == QLatin1String("downloading") || m_job == Job::Download || operation() == kDownload)
+    if (s == State::Downloading || m_job == Job::Download || operation() == kDownload)
         return tr("You can go on using the device while the update downloads.");
     return {};
 }
@@ -346,11 +366,7 @@ QString UpdateController::lastCheckText() const
                            : tr("%1: version %2 found").arg(formatTime(ok), found);
 }
 
-QString UpdateController::formatTime(const QDateTime &time)
-{
-    //: The date and time format of the whole UI (QLocale pattern); German: "d. MMM yyyy, HH:mm"
-    return QLocale().toString(time.toLocalTime(), tr("d MMM yyyy, HH:mm"));
-}
+QString UpdateController::formatTime(const QDateTime &time) { return uitext::formatTime(time); }
 
 QString UpdateController::availableVersion() const
 {
@@ -501,25 +517,7 @@ QString UpdateController::errorDetails() const
     return e.isEmpty() ? QString() : technicalDetails(e);
 }
 
-QString UpdateController::technicalDetails(const QJsonObject &e)
-{
-    const int code = e.value(QStringLiteral("code")).toInt();
-    QStringList lines;
-    lines << tr("Error code: %1 (%2)").arg(code).arg(exitCodeName(ExitCode(code)));
-    if (!str(e, "edge").isEmpty())
-        lines << tr("Step: %1").arg(str(e, "edge"));
-    const QDateTime time = QDateTime::fromString(str(e, "time"), Qt::ISODate);
-    if (time.isValid())
-        lines << tr("Time: %1").arg(formatTime(time));
-    const QString message = str(e, "message");
-    const QString detail = str(e, "detail");
-    if (!message.isEmpty())
-        lines << message;
-    // The engine often carries the library's text in both (a TLS error): say it once.
-    if (!detail.isEmpty() && !message.contains(detail))
-        lines << detail;
-    return lines.join(QLatin1Char('\n'));
-}
+QString UpdateController::technicalDetails(const QJsonObject &error) { return uitext::technicalDetails(error); }
 
 bool UpdateController::consent() const { return m_consentAsked.value_or(m_seen.consent); }
 
@@ -553,21 +551,7 @@ QString UpdateController::outcomeDetails() const
     return technicalDetails(o);
 }
 
-QString UpdateController::reasonForFailure(int code, const QString &edge)
-{
-    const int n = edgeNumber(edge);
-    if (n == 61 || n == 62)
-        return tr("The new version did not work properly when it started, so the device went back to the previous version.");
-    if (n >= 54 && n <= 59)
-        return tr("Your data could not be prepared for the new version.");
-    if (n == 47 || (n >= 49 && n <= 51))
-        return tr("The new version could not be written to the device's storage.");
-    if (code == toInt(ExitCode::IntegrityMismatch) || (n >= 44 && n <= 48))
-        return tr("The downloaded update did not pass its safety check, so it was not installed.");
-    if (code == toInt(ExitCode::StorageError))
-        return tr("There was not enough storage to install the update.");
-    return tr("The update could not be installed.");
-}
+QString UpdateController::reasonForFailure(int code, const QString &edge) { return uitext::reasonForFailure(code, edge); }
 
 QString UpdateController::titleForCode(int code)
 {
@@ -747,7 +731,7 @@ void UpdateController::updateNow()
 {
     if (!isReady() || m_job != Job::None)
         return;
-    if (isDownloaded() && state() == QLatin1String("ready")) {
+    if (isDownloaded() && state() == State::Ready) {
         install();
         return;
     }

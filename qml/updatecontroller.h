@@ -41,10 +41,11 @@ class UpdateController : public QObject, public QQmlParserStatus
     // The service is on the bus and serves this device.
     Q_PROPERTY(bool ready READ isReady NOTIFY statusChanged FINAL)
 
-    // status, available, progress, priority, error, outcome: the screen for this state.
-    Q_PROPERTY(QString page READ page NOTIFY statusChanged FINAL)
-    // idle, checking, downloading, ready, rebootPending, installing, trial (as `status --json`).
-    Q_PROPERTY(QString state READ state NOTIFY statusChanged FINAL)
+    // The screen for this state (UpdateController.Status, .Available, ...).
+    Q_PROPERTY(Page page READ page NOTIFY statusChanged FINAL)
+    // The service's state (UpdateController.Idle, .Checking, ...; stateName() gives the name
+    // `status --json` prints).
+    Q_PROPERTY(State state READ state NOTIFY statusChanged FINAL)
     // A job runs in the service (started here or by anyone else).
     Q_PROPERTY(bool busy READ isBusy NOTIFY statusChanged FINAL)
     Q_PROPERTY(QString stateText READ stateText NOTIFY statusChanged FINAL)
@@ -100,6 +101,13 @@ class UpdateController : public QObject, public QQmlParserStatus
     Q_PROPERTY(QString outcomeDetails READ outcomeDetails NOTIFY statusChanged FINAL)
 
 public:
+    // The screens, in the order Main.qml stacks them.
+    enum class Page { Status, Available, Progress, Priority, Error, Outcome };
+    Q_ENUM(Page)
+    // The device's state as the service reports it (CONTRACT: `status --json` "state").
+    enum class State { Idle, Checking, Downloading, Ready, RebootPending, Installing, Trial };
+    Q_ENUM(State)
+
     explicit UpdateController(QObject *parent = nullptr);
     ~UpdateController() override;
 
@@ -107,8 +115,12 @@ public:
     void setConfigFile(const QString &path);
 
     [[nodiscard]] bool isReady() const;
-    [[nodiscard]] QString page() const;
-    [[nodiscard]] QString state() const;
+    [[nodiscard]] Page page() const;
+    [[nodiscard]] State state() const;
+    // "idle", "rebootPending", ...: the state's name in `status --json` and on the bus.
+    [[nodiscard]] static QString stateName(State state);
+    // "status", "available", ...: the page's name in screenshots and log lines.
+    [[nodiscard]] static QString pageName(Page page);
     [[nodiscard]] bool isBusy() const;
     [[nodiscard]] QString stateText() const;
     [[nodiscard]] QString stateHint() const;

@@ -5,7 +5,7 @@
 #include "config/config.h"
 #include "recoverycontroller.h"
 
-#include "uitranslator.h"
+#include "uitext.h"
 
 #include <QLocale>
 

@@ -2,7 +2,7 @@
 
 #include "config/config.h"
 #include "install/recoveryengine.h"
-#include "updatecontroller.h"
+#include "uitext.h"
 
 #include <QJSEngine>
 #include <QJsonObject>
@@ -13,20 +13,6 @@ namespace s16 {
 namespace {
 
 QPointer<RecoveryController> s_instance;
-
-RecoveryController::Step toStep(InstallStage::Value stage)
-{
-    switch (stage) {
-    case InstallStage::Idle: return RecoveryController::Idle;
-    case InstallStage::Verify: return RecoveryController::Verify;
-    case InstallStage::Install: return RecoveryController::Install;
-    case InstallStage::Migrate: return RecoveryController::Migrate;
-    case InstallStage::RestartServices: return RecoveryController::RestartServices;
-    case InstallStage::RollingBack: return RecoveryController::RollingBack;
-    case InstallStage::Done: return RecoveryController::Done;
-    }
-    return RecoveryController::Idle;
-}
 
 } // namespace
 
@@ -75,29 +61,28 @@ QString RecoveryController::totalText() const
     return QLocale().formattedDataSize(m_total);
 }
 
-QString RecoveryController::stepName(Step step)
+QString RecoveryController::stepName(InstallStage::Value step)
 {
     switch (step) {
-    case Idle: return QStringLiteral("idle");
-    case Verify: return QStringLiteral("verify");
-    case Install: return QStringLiteral("install");
-    case Migrate: return QStringLiteral("migrate");
-    case RestartServices: return QStringLiteral("restart");
-    case RollingBack: return QStringLiteral("rollback");
-    case Done: return QStringLiteral("done");
+    case InstallStage::Idle: return QStringLiteral("idle");
+    case InstallStage::Verify: return QStringLiteral("verify");
+    case InstallStage::Install: return QStringLiteral("install");
+    case InstallStage::Migrate: return QStringLiteral("migrate");
+    case InstallStage::RestartServices: return QStringLiteral("restart");
+    case InstallStage::RollingBack: return QStringLiteral("rollback");
+    case InstallStage::Done: return QStringLiteral("done");
     }
     return QStringLiteral("idle");
 }
 
-void RecoveryController::onStage(InstallStage::Value stage)
+void RecoveryController::onStage(InstallStage::Value step)
 {
-    const Step step = toStep(stage);
     if (step == m_step)
         return;
     m_step = step;
-    if (step == RollingBack)
+    if (step == InstallStage::RollingBack)
         m_rollingBack = true;
-    else if (step > m_reached && step < RollingBack)
+    else if (step > m_reached && step < InstallStage::RollingBack)
         m_reached = step;
     m_bytes = 0;
     m_total = 0;
@@ -126,8 +111,8 @@ void RecoveryController::onFinished(const InstallReport &report)
         m_errorDetail = report.status.error().detail;
         m_errorEdge = report.status.error().edge;
     }
-    if (m_step != Done) {
-        m_step = Done;
+    if (m_step != InstallStage::Done) {
+        m_step = InstallStage::Done;
         Q_EMIT stepChanged();
     }
     Q_EMIT finishedChanged();
@@ -137,30 +122,17 @@ QString RecoveryController::failureText() const
 {
     if (!m_finished || m_exitCode == 0)
         return {};
-    return UpdateController::reasonForFailure(m_exitCode, m_errorEdge);
+    return uitext::reasonForFailure(m_exitCode, m_errorEdge);
 }
 
 QString RecoveryController::technicalDetails() const
 {
     if (!m_finished || m_exitCode == 0)
         return {};
-    return UpdateController::technicalDetails(QJsonObject{{QStringLiteral("code"), m_exitCode},
-                                                          {QStringLiteral("message"), m_errorMessage},
-                                                          {QStringLiteral("edge"), m_errorEdge},
-                                                          {QStringLiteral("detail"), m_errorDetail}});
-}
-
-void RecoveryController::stageForTest(Step step)
-{
-    switch (step) {
-    case Verify: onStage(InstallStage::Verify); break;
-    case Install: onStage(InstallStage::Install); break;
-    case Migrate: onStage(InstallStage::Migrate); break;
-    case RestartServices: onStage(InstallStage::RestartServices); break;
-    case RollingBack: onStage(InstallStage::RollingBack); break;
-    case Done: onStage(InstallStage::Done); break;
-    case Idle: break;
-    }
+    return uitext::technicalDetails(QJsonObject{{QStringLiteral("code"), m_exitCode},
+                                                {QStringLiteral("message"), m_errorMessage},
+                                                {QStringLiteral("edge"), m_errorEdge},
+                                                {QStringLiteral("detail"), m_errorDetail}});
 }
 
 void RecoveryController::finishForTest(int exitCode, const QString &message, const QString &edge, const QString &detail)

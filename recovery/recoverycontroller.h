@@ -29,8 +29,9 @@ class RecoveryController : public QObject
     Q_OBJECT
     QML_ELEMENT
     QML_SINGLETON
-    Q_PROPERTY(Step step READ step NOTIFY stepChanged)
-    Q_PROPERTY(Step reachedStep READ reachedStep NOTIFY stepChanged)
+    // The install's stage (InstallStage in QML), and the furthest one it reached before any rollback.
+    Q_PROPERTY(s16::InstallStage::Value step READ step NOTIFY stepChanged)
+    Q_PROPERTY(s16::InstallStage::Value reachedStep READ reachedStep NOTIFY stepChanged)
     Q_PROPERTY(bool rollingBack READ rollingBack NOTIFY stepChanged)
     Q_PROPERTY(int percent READ percent NOTIFY progressChanged)
     Q_PROPERTY(double bytes READ bytes NOTIFY progressChanged)
@@ -48,10 +49,6 @@ class RecoveryController : public QObject
     Q_PROPERTY(QString technicalDetails READ technicalDetails NOTIFY finishedChanged)
 
 public:
-    // The steps in the order the screen lists them.
-    enum Step { Idle, Verify, Install, Migrate, RestartServices, RollingBack, Done };
-    Q_ENUM(Step)
-
     explicit RecoveryController(const Config &config, QObject *parent = nullptr);
     ~RecoveryController() override;
 
@@ -61,8 +58,8 @@ public:
 
     void start();
 
-    [[nodiscard]] Step step() const { return m_step; }
-    [[nodiscard]] Step reachedStep() const { return m_reached; }
+    [[nodiscard]] InstallStage::Value step() const { return m_step; }
+    [[nodiscard]] InstallStage::Value reachedStep() const { return m_reached; }
     [[nodiscard]] bool rollingBack() const { return m_rollingBack; }
     [[nodiscard]] int percent() const;
     [[nodiscard]] double bytes() const { return double(m_bytes); }
@@ -80,10 +77,10 @@ public:
     [[nodiscard]] QString technicalDetails() const;
     // For tests: end as a run with this result would (exit code 0: success).
     void finishForTest(int exitCode, const QString &message = {}, const QString &edge = {}, const QString &detail = {});
-    void stageForTest(Step step);
+    void stageForTest(InstallStage::Value stage) { onStage(stage); }
     void progressForTest(qint64 bytes, qint64 total) { onProgress(bytes, total); }
     // "verify", "install", ...: the step's name in --headless output.
-    [[nodiscard]] static QString stepName(Step step);
+    [[nodiscard]] static QString stepName(InstallStage::Value step);
 
 Q_SIGNALS:
     void stepChanged();
@@ -96,8 +93,8 @@ private:
     void onFinished(const InstallReport &report);
 
     std::unique_ptr<RecoveryEngine> m_engine;
-    Step m_step = Idle;
-    Step m_reached = Idle;
+    InstallStage::Value m_step = InstallStage::Idle;
+    InstallStage::Value m_reached = InstallStage::Idle;
     bool m_rollingBack = false;
     qint64 m_bytes = 0;
     qint64 m_total = 0;
@@ -109,5 +106,13 @@ private:
     QString m_errorDetail;
     QString m_errorEdge;
 };
+
+// The install's stages reach QML as InstallStage.Verify, ... (the steps the screen lists
+// are the engine's own, install.h).
+namespace InstallStageForeign {
+Q_NAMESPACE
+QML_FOREIGN_NAMESPACE(s16::InstallStage)
+QML_NAMED_ELEMENT(InstallStage)
+} // namespace InstallStageForeign
 
 } // namespace s16

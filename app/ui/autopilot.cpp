@@ -1,5 +1,7 @@
 #include "autopilot.h"
 
+#include "updatecontroller.h"
+
 #include <QCoreApplication>
 #include <QTimer>
 #include <QVariant>
@@ -43,17 +45,19 @@ void Autopilot::tick()
         quitLater(1, QStringLiteral("gave up after %1 s on the %2 screen").arg(m_timeoutMs / 1000).arg(m_page));
         return;
     }
-    const QString page = m_controller->property("page").toString();
+    using s16::UpdateController;
+    using Page = UpdateController::Page;
+    const Page page = m_controller->property("page").value<Page>();
     const bool busy = m_controller->property("busy").toBool();
-    if (page != m_page) {
-        m_page = page;
+    if (const QString name = UpdateController::pageName(page); name != m_page) {
+        m_page = name;
         m_pressed = false;
         m_onPage.restart();
-        std::fprintf(stderr, "s16-update-ui --auto: %s screen\n", qPrintable(page));
+        std::fprintf(stderr, "s16-update-ui --auto: %s screen\n", qPrintable(name));
     }
     if (busy || m_pressed || m_onPage.elapsed() < kDwellMs)
         return;
-    if (page == QLatin1String("status")) {
+    if (page == Page::Status) {
         if (!m_checked) {
             m_checked = true;
             m_pressed = true;
@@ -61,18 +65,18 @@ void Autopilot::tick()
         } else if (m_onPage.elapsed() > 2 * kDwellMs) {
             quitLater(0, QStringLiteral("no update to install"));
         }
-    } else if (page == QLatin1String("available")) {
+    } else if (page == Page::Available) {
         m_pressed = true;
         QMetaObject::invokeMethod(m_controller, "updateNow");
-    } else if (page == QLatin1String("priority")) {
+    } else if (page == Page::Priority) {
         if (m_onPage.elapsed() > 2 * kDwellMs) { // let the countdown be seen
             m_pressed = true;
             QMetaObject::invokeMethod(m_controller, "restartNow");
         }
-    } else if (page == QLatin1String("outcome")) {
+    } else if (page == Page::Outcome) {
         quitLater(m_controller->property("outcomeSuccess").toBool() ? 0 : 3,
                   m_controller->property("outcomeMessage").toString());
-    } else if (page == QLatin1String("error")) {
+    } else if (page == Page::Error) {
         quitLater(1, m_controller->property("errorTitle").toString());
     }
 }

@@ -1,7 +1,8 @@
 // s16-update-ui: the device UI (CONTRACT §2), a thin host for the QML module S16.Update.
 #include "autopilot.h"
 #include "config/config.h"
-#include "uitranslator.h"
+#include "uitext.h"
+#include "updatecontroller.h"
 #include "updateqml.h"
 
 #include <QCommandLineParser>
@@ -30,7 +31,7 @@ void saveScreenshots(QQuickWindow *window, QObject *controller, const QString &d
     auto lastPage = std::make_shared<QString>();
     auto *poll = new QTimer(window);
     QObject::connect(poll, &QTimer::timeout, window, [window, controller, dir, count, lastPage] {
-        const QString page = controller->property("page").toString();
+        const QString page = s16::UpdateController::pageName(controller->property("page").value<s16::UpdateController::Page>());
         if (page == *lastPage)
             return;
         *lastPage = page;

@@ -323,7 +323,7 @@ int main(int argc, char *argv[])
             std::fprintf(stderr, "s16-update: consent takes on, off or show\n");
             return 2;
         }
-        printConsent(journal.value(QStringLiteral("consent")).toBool(false), json);
+        printConsent(diagnostics::consent(journal), json);
         return 0;
     }
     if (command == QStringLiteral("diagnostics")) {

@@ -14,22 +14,20 @@ namespace s16 {
 struct Config;
 
 // The install's stages as the recovery screen shows them (RAUC's named, weighted steps).
-// A Q_GADGET so QML can name them: InstallStage.Verify, ...
-class InstallStage
-{
-    Q_GADGET
-public:
-    enum Value {
-        Idle,
-        Verify,         // E44-E46: signature and hash of the staged update
-        Install,        // E47, E49-E51: writing and reading back the inactive slot
-        Migrate,        // E54-E59: backup and database migration
-        RestartServices,// switch to the new slot (recovery), E61 reload + health (new system)
-        RollingBack,    // E59-E64, E52: restoring the database, reverting the boot order
-        Done,
-    };
-    Q_ENUM(Value)
+// A Q_NAMESPACE so QML can name them: InstallStage.Verify, ...
+namespace InstallStage {
+Q_NAMESPACE
+enum Value {
+    Idle,
+    Verify,         // E44-E46: signature and hash of the staged update
+    Install,        // E47, E49-E51: writing and reading back the inactive slot
+    Migrate,        // E54-E59: backup and database migration
+    RestartServices,// switch to the new slot (recovery), E61 reload + health (new system)
+    RollingBack,    // E59-E64, E52: restoring the database, reverting the boot order
+    Done,
 };
+Q_ENUM_NS(Value)
+} // namespace InstallStage
 
 // What one run of the recovery engine or of boot-complete did.
 struct InstallReport {

@@ -3,21 +3,17 @@
 #include "boot/reboot.h"
 #include "common/fileutil.h"
 #include "common/logging.h"
-#include "crypto/crypto.h"
 #include "faults.h"
 #include "install/servicereload.h"
 #include "install/slotwriter.h"
+#include "store/devicestate.h"
 
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
-#include <QFileInfo>
-#include <QJsonArray>
 #include <QJsonDocument>
 #include <QStringBuilder>
 
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 namespace s16::install {
@@ -37,24 +33,7 @@ constexpr QLatin1StringView Revert{"revert"};
 constexpr QLatin1StringView RebootOld{"rebootOld"};
 } // namespace step
 
-namespace key {
-const QString Install = QStringLiteral("install");
-const QString Slots = QStringLiteral("slots");
-const QString Flow = QStringLiteral("flow");
-const QString RebootPending = QStringLiteral("rebootPending");
-const QString Progress = QStringLiteral("progress");
-const QString Outcome = QStringLiteral("outcome");
-const QString LastError = QStringLiteral("lastError");
-const QString Staged = QStringLiteral("staged");
-} // namespace key
-
 const QString kTrialVar = QStringLiteral("S16_TRIAL");
-constexpr qint64 kMaxSmallFile = 1024 * 1024;
-
-QString nowIso()
-{
-    return QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
-}
 
 QString otherSlot(const QString &slot)
 {
@@ -64,26 +43,6 @@ QString otherSlot(const QString &slot)
 bool isSlotName(const QString &slot)
 {
     return slot == QLatin1StringView("A") || slot == QLatin1StringView("B");
-}
-
-QJsonObject errorToJson(const Error &e)
-{
-    return QJsonObject{{QStringLiteral("code"), toInt(e.code)},
-                       {QStringLiteral("message"), e.message},
-                       {QStringLiteral("edge"), e.edge},
-                       {QStringLiteral("detail"), e.detail}};
-}
-
-Error errorFromJson(const QJsonObject &o)
-{
-    return Error{ExitCode(o.value(QStringLiteral("code")).toInt(toInt(ExitCode::InstallFailed))),
-                 o.value(QStringLiteral("message")).toString(), o.value(QStringLiteral("edge")).toString(),
-                 o.value(QStringLiteral("detail")).toString()};
-}
-
-Error integrityError(const QString &message, const QString &detail = {})
-{
-    return Error{ExitCode::IntegrityMismatch, message, QStringLiteral("E48"), detail};
 }
 
 // A boot environment failure here means the install failed (docs/boot.md leaves the
@@ -105,6 +64,66 @@ bool lockHeldByThisProcess(const QString &stateDir)
 
 } // namespace
 
+// The one resume table: for each step the install journals (Record::step), the step a run
+// that finds it enters. The recovery boot repeats or finishes an interrupted step; the new
+// system (booted from the target slot) checks and commits the trial; the old one (the
+// bootloader fell back, or recovery was left before it finished) undoes what was done.
+struct Engine::ResumePoint {
+    QLatin1StringView step;
+    Entry recovery;
+    Entry newSystem;
+    Entry oldSystem;
+};
+
+namespace {
+
+using Entry = Engine::Entry;
+constexpr Engine::ResumePoint kResumeTable[] = {
+    {{}, Entry::Verify, Entry::Revert, Entry::Revert}, // no install under way: a new one
+    {step::Verify, Entry::Verify, Entry::RebootOld, Entry::RebootOld},
+    {step::Write, Entry::Verify, Entry::Revert, Entry::Revert},
+    {step::Backup, Entry::Backup, Entry::Revert, Entry::Revert},
+    {step::Migrate, Entry::Migrate, Entry::RevertMigration, Entry::RevertMigration},
+    {step::Switch, Entry::Switch, Entry::Reload, Entry::TrialFailed},
+    {step::Trial, Entry::HandBack, Entry::Reload, Entry::TrialFailed},
+    {step::Reload, Entry::HandBack, Entry::Reload, Entry::TrialFailed},
+    {step::Commit, Entry::HandBack, Entry::Commit, Entry::TrialFailed},
+    {step::RevertMigration, Entry::RevertMigration, Entry::RevertMigration, Entry::RevertMigration},
+    {step::Revert, Entry::Revert, Entry::Revert, Entry::Revert},
+    {step::RebootOld, Entry::RebootOld, Entry::RebootOld, Entry::RebootOld},
+};
+// A step this version does not know: recovery leaves it alone, a normal boot rolls it back.
+constexpr Engine::ResumePoint kUnknownStep{{}, Entry::HandBack, Entry::Revert, Entry::Revert};
+
+const Engine::ResumePoint &resumePoint(const QString &step)
+{
+    for (const Engine::ResumePoint &point : kResumeTable) {
+        if (step == point.step)
+            return point;
+    }
+    return kUnknownStep;
+}
+
+// The flowchart node each resume point stands at; a hand-back takes no edge at all.
+std::optional<Node> resumeNode(Entry entry)
+{
+    switch (entry) {
+    case Entry::Verify: return Node::Reboot;
+    case Entry::Backup: return Node::Backup;
+    case Entry::Migrate: return Node::PUMigration;
+    case Entry::Switch:
+    case Entry::Reload:
+    case Entry::TrialFailed: return Node::Reload;
+    case Entry::Commit: return Node::EndSuccess;
+    case Entry::RevertMigration: return Node::RevertMigration;
+    case Entry::Revert: return Node::RevertUpdates;
+    case Entry::RebootOld: return Node::RebootOld;
+    default: return std::nullopt;
+    }
+}
+
+} // namespace
+
 Record Record::fromJson(const QJsonValue &value)
 {
     const QJsonObject o = value.toObject();
@@ -117,7 +136,7 @@ Record Record::fromJson(const QJsonValue &value)
     r.migrated = o.value(QStringLiteral("migrated")).toBool();
     r.backup = o.value(QStringLiteral("backup")).toString();
     if (o.value(QStringLiteral("error")).isObject())
-        r.error = errorFromJson(o.value(QStringLiteral("error")).toObject());
+        r.error = errorFromJson(o.value(QStringLiteral("error")).toObject(), ExitCode::InstallFailed);
     return r;
 }
 
@@ -130,7 +149,7 @@ QJsonObject Record::toJson() const
                   {QStringLiteral("previousVersion"), previousVersion},
                   {QStringLiteral("migrated"), migrated},
                   {QStringLiteral("backup"), backup.isEmpty() ? QJsonValue() : QJsonValue(backup)},
-                  {QStringLiteral("time"), nowIso()}};
+                  {QStringLiteral("time"), journalTime(QDateTime::currentDateTimeUtc())}};
     if (error)
         o.insert(QStringLiteral("error"), errorToJson(*error));
     return o;
@@ -163,16 +182,14 @@ Status Engine::open()
         return std::unexpected(bootError(env.error(), QStringLiteral("cannot open the boot environment")));
     m_env = std::move(*env);
     m_flow = FlowMachine(Node::Reboot, [this](Node node, Edge via) -> Status {
-        return m_journal->set(key::Flow, QJsonObject{{QStringLiteral("node"), nodeName(node)},
-                                                     {QStringLiteral("edge"), edgeName(via)},
-                                                     {QStringLiteral("time"), nowIso()}});
+        return state().setFlow(node, via);
     });
     // The reboot that was requested has happened: this process runs after it.
-    if (m_journal->value(key::RebootPending).toBool()) {
-        if (auto cleared = m_journal->set(key::RebootPending, false); !cleared)
+    if (state().rebootPending()) {
+        if (auto cleared = state().setRebootPending(false); !cleared)
             return cleared;
     }
-    m_rec = Record::fromJson(m_journal->value(key::Install));
+    m_rec = Record::fromJson(state().installRecord());
     return {};
 }
 
@@ -187,14 +204,7 @@ Status Engine::take(std::initializer_list<Edge> edges)
 
 Status Engine::saveRecord()
 {
-    return m_journal->set(key::Install, m_rec.toJson());
-}
-
-Status Engine::setSlot(const QString &slot, const QJsonValue &version, const QString &state)
-{
-    QJsonObject all = m_journal->value(key::Slots).toObject();
-    all.insert(slot, QJsonObject{{QStringLiteral("version"), version}, {QStringLiteral("state"), state}});
-    return m_journal->set(key::Slots, all);
+    return state().setInstallRecord(m_rec.toJson());
 }
 
 QString Engine::slotPath(const QString &slot) const
@@ -204,9 +214,8 @@ QString Engine::slotPath(const QString &slot) const
 
 QString Engine::slotVersion(const QString &slot) const
 {
-    const QJsonValue version = m_journal->value(key::Slots).toObject().value(slot).toObject().value(QStringLiteral("version"));
-    if (version.isString() && !version.toString().isEmpty())
-        return version.toString();
+    if (const std::optional<QString> version = state().slot(slot).version; version && !version->isEmpty())
+        return *version;
     if (slot == m_rec.fallbackSlot && !m_config.device.versionFile.isEmpty()) {
         if (auto text = fileutil::readSmallFile(m_config.device.versionFile, 4096))
             return QString::fromUtf8(*text).trimmed();
@@ -239,7 +248,7 @@ Status Engine::updateEnv(const QMap<QString, QString> &changes, const QString &w
 // system for it when a command is configured.
 Status Engine::requestReboot()
 {
-    if (auto recorded = m_journal->set(key::RebootPending, true); !recorded)
+    if (auto recorded = state().setRebootPending(true); !recorded)
         return recorded;
     m_rebootRequested = true;
     if (m_config.boot.rebootCommand.isEmpty()) {
@@ -273,12 +282,11 @@ void Engine::reportProgress(const QString &phase, qint64 bytes, qint64 total)
         return;
     m_lastProgressWrite = elapsed;
     const double rate = elapsed > 0 ? double(bytes) * 1000.0 / double(elapsed) : 0.0;
-    const QJsonValue eta = rate > 0 ? QJsonValue(qint64(double(total - bytes) / rate)) : QJsonValue();
-    (void)m_journal->setHint(key::Progress, QJsonObject{{QStringLiteral("phase"), phase},
-                                                    {QStringLiteral("bytes"), bytes},
-                                                    {QStringLiteral("total"), total},
-                                                    {QStringLiteral("rate"), qint64(rate)},
-                                                    {QStringLiteral("eta"), eta}});
+    const std::optional<qint64> eta = rate > 0 ? std::optional<qint64>(qint64(double(total - bytes) / rate)) : std::nullopt;
+    const Status hinted = state().setProgress(Progress{phase, bytes, total, qint64(rate), eta});
+    // A hint: the install goes on without it, but a journal that refuses it is worth a line.
+    if (!hinted)
+        qCWarning(lcInstall).noquote() << "cannot record the progress:" << hinted.error().message;
 }
 
 void Engine::dropStaged()
@@ -288,108 +296,77 @@ void Engine::dropStaged()
         qCWarning(lcInstall) << "cannot remove" << staged;
 }
 
-// ---- the staged update ------------------------------------------------------------------
+// ---- how a run moves ----------------------------------------------------------------------
 
-Result<Staged> Engine::loadStaged() const
+Status Engine::move(std::initializer_list<Edge> edges, Entry next, const Error &failure)
 {
-    Staged staged;
-    staged.dir = QDir(m_config.device.updateDir).filePath(QStringLiteral("staged"));
-    const QDir dir(staged.dir);
-    const auto bytes = fileutil::readSmallFile(dir.filePath(QStringLiteral("manifest.json")), kMaxManifestBytes);
-    const auto signature = fileutil::readSmallFile(dir.filePath(QStringLiteral("manifest.json.sig")), 1024);
-    if (!bytes || !signature) {
-        return std::unexpected(integrityError(QStringLiteral("the staged update is incomplete"),
-                                              (!bytes ? bytes.error() : signature.error()).message));
-    }
-    const auto keys = crypto::TrustedKeys::load(m_config.trust.publicKeys);
-    if (!keys) {
-        return std::unexpected(integrityError(QStringLiteral("cannot check the staged update's signature"),
-                                              keys.error().message));
-    }
-    if (const auto verified = keys->verify(*bytes, *signature); !verified) {
-        return std::unexpected(integrityError(QStringLiteral("the staged update's signature does not verify"),
-                                              verified.error().message));
-    }
-    auto manifest = parseManifest(*bytes);
-    if (!manifest) {
-        return std::unexpected(integrityError(QStringLiteral("the staged manifest is not valid"), manifest.error().message));
-    }
-    if (manifest->product != m_config.device.product) {
-        return std::unexpected(integrityError(QStringLiteral("the staged update is for product %1, not %2")
-                                                  .arg(manifest->product, m_config.device.product)));
-    }
-    // Only the release the online side verified and the user agreed to: another one in its
-    // place, even one the same key signed (an older release, say), is not installed; nor
-    // is anything when the journal records no download (files left or put in staged/).
-    const QJsonObject expected = m_journal ? m_journal->value(key::Staged).toObject() : QJsonObject();
-    if (expected.isEmpty())
-        return std::unexpected(integrityError(QStringLiteral("no downloaded update is recorded for what is in %1").arg(dir.path())));
-    if (expected.value(QStringLiteral("version")).toString() != manifest->version.toString()
-        || expected.value(QStringLiteral("sha256")).toString().toLatin1() != manifest->image.sha256) {
-        return std::unexpected(integrityError(QStringLiteral("the staged update is not the one that was downloaded"),
-                                              QStringLiteral("staged: %1, downloaded: %2")
-                                                  .arg(manifest->version.toString(), expected.value(QStringLiteral("version")).toString())));
-    }
-    staged.manifest = std::move(*manifest);
-    // What the online side fetched and staged: the compressed image when it said so.
-    staged.zstd = expected.value(QStringLiteral("compression")).toString() == QLatin1String("zstd");
-    if (staged.zstd && !staged.manifest.imageZstd)
-        return std::unexpected(integrityError(QStringLiteral("the staged update records a compressed image its manifest does not name")));
-    staged.image = dir.filePath(QFileInfo(staged.zstd ? staged.manifest.imageZstd->path : staged.manifest.image.path).fileName());
-    for (const ManifestMigration &m : std::as_const(staged.manifest.migrations)) {
-        QString path = dir.filePath(m.path);
-        if (!QFileInfo::exists(path))
-            path = dir.filePath(QStringLiteral("migrations/") % QFileInfo(m.path).fileName());
-        staged.migrations.append(MigrationStep{m.schema, path, m.sha256});
-    }
-    return staged;
+    if (auto moved = take(edges); !moved)
+        return moved;
+    return run(next, failure);
 }
 
-Status Engine::verifyStaged(const Staged &staged)
+Status Engine::run(Entry entry, const Error &failure)
 {
-    // The staged file's own sum and size: the compressed image's when it is compressed (what it
-    // unpacks to is proven while the slot is written and read back, E47-E49).
-    const ManifestFile &image = staged.zstd ? *staged.manifest.imageZstd : staged.manifest.image;
-    const QString sumFile = staged.image % QStringLiteral(".sha256");
-    const auto sumText = fileutil::readSmallFile(sumFile, 4096);
-    if (!sumText)
-        return std::unexpected(integrityError(QStringLiteral("the saved checksum of the staged image is missing"), sumFile));
-    const auto sumLine = crypto::parseSha256Sum(*sumText);
-    if (!sumLine)
-        return std::unexpected(integrityError(QStringLiteral("the saved checksum of the staged image is not readable"),
-                                              sumFile % QStringLiteral(": ") % sumLine.error().message));
-    if (sumLine->fileName != QFileInfo(staged.image).fileName()) {
-        return std::unexpected(integrityError(QStringLiteral("the saved checksum is for another file"),
-                                              QStringLiteral("%1 names %2").arg(sumFile, sumLine->fileName)));
+    switch (entry) {
+    case Entry::Verify: return stepVerify();
+    case Entry::Write: return stepWrite();
+    case Entry::NeedMigration: return stepNeedMigration();
+    case Entry::Backup: return stepBackup();
+    case Entry::Migrate: return stepMigrate();
+    case Entry::Switch: return stepSwitch();
+    case Entry::HandBack: return stepHandBack();
+    case Entry::Reload: return stepReload();
+    case Entry::Commit: return stepCommit();
+    case Entry::TrialFailed: return stepTrialFailed();
+    case Entry::MigrationMade: return migrationMadeBranch(failure);
+    case Entry::RevertMigration: return stepRevertMigration(failure);
+    case Entry::Revert: return stepRevert(failure);
+    case Entry::RebootOld: return stepRebootOld(failure);
+    case Entry::ErrorLog: return logFailure(failure);
     }
-    const QByteArray saved = sumLine->hex;
-    if (saved != image.sha256) {
-        return std::unexpected(integrityError(QStringLiteral("the saved checksum does not match the manifest"),
-                                              QStringLiteral("%1 says %2, the manifest %3")
-                                                  .arg(sumFile, QString::fromLatin1(saved), QString::fromLatin1(image.sha256))));
-    }
-    const QFileInfo info(staged.image);
-    if (!info.isFile() || info.size() != image.size) {
-        return std::unexpected(integrityError(QStringLiteral("the staged image is not the size the manifest declares"),
-                                              QStringLiteral("%1: %2 bytes, expected %3").arg(staged.image).arg(info.size()).arg(image.size)));
-    }
-    const auto hash = crypto::sha256FileHex(staged.image, [&](qint64 done) {
-        reportProgress(QStringLiteral("verify"), done, image.size);
-    });
-    if (!hash)
-        return std::unexpected(integrityError(QStringLiteral("cannot read the staged image"), hash.error().message));
-    if (fault::injected(u"verify") || *hash != saved) {
-        return std::unexpected(integrityError(QStringLiteral("the staged image is damaged: its checksum does not match"),
-                                              QStringLiteral("SHA-256 %1, saved %2").arg(QString::fromLatin1(*hash), QString::fromLatin1(saved))));
-    }
-    for (const MigrationStep &m : staged.migrations) {
-        const auto sum = crypto::sha256FileHex(m.path);
-        if (!sum || *sum != m.sha256) {
-            return std::unexpected(integrityError(QStringLiteral("the staged migration %1 is damaged or missing").arg(m.path),
-                                                  sum ? QStringLiteral("SHA-256 %1").arg(QString::fromLatin1(*sum)) : sum.error().message));
-        }
-    }
+    Q_UNREACHABLE();
     return {};
+}
+
+// The one resume table (docs/install.md): the journaled step a run finds, and where the
+// recovery boot, the new system (booted from the target slot) and the old one (booted from
+// the fallback slot, the bootloader fell back) pick the install up.
+Status Engine::resume(Entry entry)
+{
+    if (const std::optional<Node> node = resumeNode(entry))
+        m_flow.resumeAt(*node);
+    if ((entry == Entry::Backup || entry == Entry::Migrate) && !m_staged)
+        return resumeWithStaged(entry);
+    return run(entry, m_rec.error.value_or(Error{ExitCode::InstallFailed, QStringLiteral("the installation was interrupted"),
+                                                 QStringLiteral("E51"), {}}));
+}
+
+// The database steps need the staged update's migrations: read it back (and prove it) first.
+Status Engine::resumeWithStaged(Entry entry)
+{
+    auto staged = loadStaged(m_config, state().staged());
+    if (staged) {
+        m_staged = std::move(*staged);
+        return run(entry, {});
+    }
+    Error e = staged.error();
+    e.code = ExitCode::InstallFailed;
+    if (entry == Entry::Backup)
+        return move({Edge::E56, Edge::E57, Edge::E59}, Entry::RevertMigration, e.withEdge(QStringLiteral("E59")));
+    return move({Edge::E57, Edge::E59}, Entry::RevertMigration, e.withEdge(QStringLiteral("E59")));
+}
+
+InstallReport Engine::report(const Status &status)
+{
+    InstallReport report;
+    report.status = status;
+    report.rebootRequested = m_rebootRequested;
+    report.path = m_flow.path();
+    if (m_journal) {
+        if (auto removed = state().clearProgress(); !removed)
+            qCWarning(lcInstall).noquote() << "cannot clear the progress:" << removed.error().message;
+    }
+    return report;
 }
 
 // ---- recovery ---------------------------------------------------------------------------
@@ -397,12 +374,7 @@ Status Engine::verifyStaged(const Staged &staged)
 InstallReport Engine::recovery()
 {
     m_context = Context::Recovery;
-    InstallReport report;
-    report.status = runRecovery();
-    report.rebootRequested = m_rebootRequested;
-    report.path = m_flow.path();
-    if (m_journal)
-        (void)m_journal->remove(key::Progress);
+    InstallReport report = this->report(runRecovery());
     if (!report.status)
         qCWarning(lcInstall).noquote() << "recovery:" << report.status.error().message << report.status.error().detail;
     return report;
@@ -435,51 +407,7 @@ Status Engine::runRecovery()
     }
     qCInfo(lcInstall) << "recovery: installing into slot" << m_rec.targetSlot << "at step"
                       << (m_rec.step.isEmpty() ? QStringLiteral("(new)") : m_rec.step);
-
-    const QString &s = m_rec.step;
-    const Error interrupted = m_rec.error.value_or(
-        Error{ExitCode::InstallFailed, QStringLiteral("the installation was interrupted"), QStringLiteral("E51"), {}});
-    if (s.isEmpty() || s == step::Verify || s == step::Write) {
-        m_flow.resumeAt(Node::Reboot);
-        return stepVerify();
-    }
-    if (s == step::Backup || s == step::Migrate) {
-        m_flow.resumeAt(s == step::Backup ? Node::Backup : Node::PUMigration);
-        auto staged = loadStaged();
-        if (!staged) {
-            if (auto moved = take(s == step::Backup ? std::initializer_list<Edge>{Edge::E56, Edge::E57, Edge::E59}
-                                                    : std::initializer_list<Edge>{Edge::E57, Edge::E59});
-                !moved)
-                return moved;
-            Error e = staged.error();
-            e.code = ExitCode::InstallFailed;
-            return stepRevertMigration(e.withEdge(QStringLiteral("E59")));
-        }
-        m_staged = std::move(*staged);
-        return s == step::Backup ? stepBackup() : stepMigrate();
-    }
-    if (s == step::Switch) {
-        m_flow.resumeAt(Node::Reload);
-        return stepSwitch();
-    }
-    if (s == step::RevertMigration) {
-        m_flow.resumeAt(Node::RevertMigration);
-        return stepRevertMigration(interrupted);
-    }
-    if (s == step::Revert) {
-        m_flow.resumeAt(Node::RevertUpdates);
-        return stepRevert(interrupted);
-    }
-    if (s == step::RebootOld) {
-        m_flow.resumeAt(Node::RebootOld);
-        return stepRebootOld(interrupted);
-    }
-    // A trial is pending (trial, reload, commit): it is the new system's boot-complete
-    // that decides it, so recovery only hands back to the normal boot.
-    qCWarning(lcInstall) << "recovery started while slot" << m_rec.targetSlot << "is on trial; handing back";
-    if (auto cleared = updateEnv({{bootvar::Recovery, QString()}}, QStringLiteral("cannot leave recovery")); !cleared)
-        return cleared;
-    return requestReboot();
+    return resume(resumePoint(m_rec.step).recovery);
 }
 
 Status Engine::stepVerify()
@@ -492,20 +420,16 @@ Status Engine::stepVerify()
     fault::killPoint(u"verify");
     if (auto moved = take({Edge::E44}); !moved)
         return moved;
-    auto staged = loadStaged();
-    Status checked = staged ? verifyStaged(*staged) : Status(std::unexpected(staged.error()));
-    if (auto moved = take({Edge::E45, Edge::E46}); !moved)
-        return moved;
-    if (!checked) {
-        if (auto moved = take({Edge::E48}); !moved)
-            return moved;
-        return stepRebootOld(checked.error());
-    }
+    auto staged = loadStaged(m_config, state().staged());
+    const Status checked = staged ? verifyStaged(*staged, [this](qint64 done, qint64 total) {
+        reportProgress(QStringLiteral("verify"), done, total);
+    })
+                                  : Status(std::unexpected(staged.error()));
+    if (!checked)
+        return move({Edge::E45, Edge::E46, Edge::E48}, Entry::RebootOld, checked.error());
     m_staged = std::move(*staged);
     m_rec.version = m_staged->manifest.version.toString();
-    if (auto moved = take({Edge::E47}); !moved)
-        return moved;
-    return stepWrite();
+    return move({Edge::E45, Edge::E46, Edge::E47}, Entry::Write);
 }
 
 Status Engine::stepWrite()
@@ -516,7 +440,7 @@ Status Engine::stepWrite()
     if (auto saved = m_journal->transaction([&]() -> Status {
             if (auto r = saveRecord(); !r)
                 return r;
-            return setSlot(m_rec.targetSlot, QJsonValue(), QStringLiteral("empty"));
+            return state().setSlot(m_rec.targetSlot, {std::nullopt, SlotRecord::State::Empty});
         });
         !saved)
         return saved;
@@ -526,43 +450,26 @@ Status Engine::stepWrite()
     const auto onProgress = [this](qint64 bytes, qint64 total) { reportProgress(QStringLiteral("install"), bytes, total); };
     const auto written = m_staged->zstd ? SlotWriter::writeZstd(job, m_staged->manifest.imageZstd->size, onProgress)
                                         : SlotWriter::write(job, onProgress);
-    if (auto moved = take({Edge::E49}); !moved)
-        return moved;
-    if (!written) {
-        if (auto moved = take({Edge::E51}); !moved)
-            return moved;
-        return stepRevert(toError(written.error()).withContext(QStringLiteral("cannot write slot %1").arg(m_rec.targetSlot)));
-    }
-    if (auto moved = take({Edge::E50}); !moved)
-        return moved;
-    return stepNeedMigration();
+    if (!written)
+        return move({Edge::E49, Edge::E51}, Entry::Revert,
+                    toError(written.error()).withContext(QStringLiteral("cannot write slot %1").arg(m_rec.targetSlot)));
+    return move({Edge::E49, Edge::E50}, Entry::NeedMigration);
 }
 
 Status Engine::stepNeedMigration()
 {
     const std::optional<int> schema = m_staged->manifest.schema;
-    if (!schema || m_config.device.database.isEmpty()) {
-        if (auto moved = take({Edge::E55}); !moved)
-            return moved;
-        return stepSwitch();
-    }
-    const Migrator migrator(m_config.device.database);
-    const auto need = migrator.needsMigration(*schema);
+    const auto need = schema && !m_config.device.database.isEmpty()
+                          ? Migrator(m_config.device.database).needsMigration(*schema)
+                          : std::expected<bool, MigrationProblem>(false);
     // No database yet: the new system creates its own at its schema.
-    if ((need && !*need) || (!need && need.error().code == MigrationError::NoDatabase)) {
-        if (auto moved = take({Edge::E55}); !moved)
-            return moved;
-        return stepSwitch();
-    }
-    if (auto moved = take({Edge::E54}); !moved)
-        return moved;
-    if (!need) {
-        // Refused before anything changed (too new, unreadable): the migration has failed.
-        if (auto moved = take({Edge::E56, Edge::E57, Edge::E59}); !moved)
-            return moved;
-        return stepRevertMigration(toError(need.error()).withContext(QStringLiteral("cannot migrate the database")));
-    }
-    return stepBackup();
+    if ((need && !*need) || (!need && need.error().code == MigrationError::NoDatabase))
+        return move({Edge::E55}, Entry::Switch);
+    // Refused before anything changed (too new, unreadable): the migration has failed.
+    if (!need)
+        return move({Edge::E54, Edge::E56, Edge::E57, Edge::E59}, Entry::RevertMigration,
+                    toError(need.error()).withContext(QStringLiteral("cannot migrate the database")));
+    return move({Edge::E54}, Entry::Backup);
 }
 
 Status Engine::stepBackup()
@@ -574,14 +481,10 @@ Status Engine::stepBackup()
     fault::killPoint(u"backup");
     const Migrator migrator(m_config.device.database);
     const auto backedUp = migrator.backup();
-    if (auto moved = take({Edge::E56}); !moved)
-        return moved;
-    if (!backedUp) {
-        if (auto moved = take({Edge::E57, Edge::E59}); !moved)
-            return moved;
-        return stepRevertMigration(toError(backedUp.error()).withContext(QStringLiteral("cannot migrate the database")));
-    }
-    return stepMigrate();
+    if (!backedUp)
+        return move({Edge::E56, Edge::E57, Edge::E59}, Entry::RevertMigration,
+                    toError(backedUp.error()).withContext(QStringLiteral("cannot migrate the database")));
+    return move({Edge::E56}, Entry::Migrate);
 }
 
 Status Engine::stepMigrate()
@@ -600,16 +503,10 @@ Status Engine::stepMigrate()
     const auto migrated = migrator.migrate(schema, m_staged->migrations, [&](int reached) {
         reportProgress(QStringLiteral("migrate"), reached - start, std::max(1, schema - start));
     });
-    if (auto moved = take({Edge::E57}); !moved)
-        return moved;
-    if (!migrated) {
-        if (auto moved = take({Edge::E59}); !moved)
-            return moved;
-        return stepRevertMigration(toError(migrated.error()).withContext(QStringLiteral("cannot migrate the database")));
-    }
-    if (auto moved = take({Edge::E58}); !moved)
-        return moved;
-    return stepSwitch();
+    if (!migrated)
+        return move({Edge::E57, Edge::E59}, Entry::RevertMigration,
+                    toError(migrated.error()).withContext(QStringLiteral("cannot migrate the database")));
+    return move({Edge::E57, Edge::E58}, Entry::Switch);
 }
 
 Status Engine::stepSwitch()
@@ -619,7 +516,7 @@ Status Engine::stepSwitch()
     if (auto saved = m_journal->transaction([&]() -> Status {
             if (auto r = saveRecord(); !r)
                 return r;
-            return setSlot(m_rec.targetSlot, m_rec.version, QStringLiteral("trial"));
+            return state().setSlot(m_rec.targetSlot, {m_rec.version, SlotRecord::State::Trial});
         });
         !saved)
         return saved;
@@ -637,11 +534,8 @@ Status Engine::stepSwitch()
                                        {kTrialVar, t},
                                        {bootvar::Recovery, QString()}},
                                       QStringLiteral("cannot switch to slot %1").arg(t));
-    if (!switched) {
-        if (auto moved = take({Edge::E61, Edge::E62}); !moved)
-            return moved;
-        return migrationMadeBranch(switched.error().withEdge(QStringLiteral("E62")));
-    }
+    if (!switched)
+        return move({Edge::E61, Edge::E62}, Entry::MigrationMade, switched.error().withEdge(QStringLiteral("E62")));
     fault::killPoint(u"switch.mid");
     m_rec.step = step::Trial;
     if (auto saved = saveRecord(); !saved)
@@ -653,18 +547,23 @@ Status Engine::stepSwitch()
     return {};
 }
 
+// A trial is pending (trial, reload, commit): it is the new system's boot-complete that
+// decides it, so recovery only hands back to the normal boot.
+Status Engine::stepHandBack()
+{
+    qCWarning(lcInstall) << "recovery started while slot" << m_rec.targetSlot << "is on trial; handing back";
+    if (auto cleared = updateEnv({{bootvar::Recovery, QString()}}, QStringLiteral("cannot leave recovery")); !cleared)
+        return cleared;
+    return requestReboot();
+}
+
 // ---- rollback -----------------------------------------------------------------------------
 
 Status Engine::migrationMadeBranch(const Error &failure)
 {
-    if (m_rec.migrated) {
-        if (auto moved = take({Edge::E63}); !moved)
-            return moved;
-        return stepRevertMigration(failure);
-    }
-    if (auto moved = take({Edge::E64}); !moved)
-        return moved;
-    return stepRevert(failure);
+    if (m_rec.migrated)
+        return move({Edge::E63}, Entry::RevertMigration, failure);
+    return move({Edge::E64}, Entry::Revert, failure);
 }
 
 Status Engine::stepRevertMigration(const Error &failure)
@@ -683,9 +582,7 @@ Status Engine::stepRevertMigration(const Error &failure)
         }
         m_rec.migrated = false;
     }
-    if (auto moved = take({Edge::E60}); !moved)
-        return moved;
-    return stepRevert(failure);
+    return move({Edge::E60}, Entry::Revert, failure);
 }
 
 Status Engine::stepRevert(const Error &failure)
@@ -698,8 +595,9 @@ Status Engine::stepRevert(const Error &failure)
     if (auto saved = m_journal->transaction([&]() -> Status {
             if (auto r = saveRecord(); !r)
                 return r;
-            const QJsonValue version = m_journal->value(key::Slots).toObject().value(t).toObject().value(QStringLiteral("version"));
-            return setSlot(t, version, QStringLiteral("bad"));
+            SlotRecord slot = state().slot(t);
+            slot.state = SlotRecord::State::Bad;
+            return state().setSlot(t, slot);
         });
         !saved)
         return saved;
@@ -714,9 +612,7 @@ Status Engine::stepRevert(const Error &failure)
                                   QStringLiteral("cannot revert to slot %1").arg(f));
         !reverted)
         return reverted;
-    if (auto moved = take({Edge::E52}); !moved)
-        return moved;
-    return stepRebootOld(failure);
+    return move({Edge::E52}, Entry::RebootOld, failure);
 }
 
 Status Engine::stepRebootOld(const Error &failure)
@@ -729,9 +625,7 @@ Status Engine::stepRebootOld(const Error &failure)
     fault::killPoint(u"rebootOld");
     if (m_context == Context::NormalSystem && m_booted != m_rec.targetSlot) {
         // Back on the old system: it reports the failed update.
-        if (auto moved = take({Edge::E53}); !moved)
-            return moved;
-        return logFailure(failure);
+        return move({Edge::E53}, Entry::ErrorLog, failure);
     }
     if (auto left = updateEnv({{bootvar::Recovery, QString()}, {kTrialVar, QString()}},
                               QStringLiteral("cannot leave recovery"));
@@ -745,43 +639,46 @@ Status Engine::stepRebootOld(const Error &failure)
 Status Engine::logFailure(const Error &failure)
 {
     fault::killPoint(u"errorLog");
-    const QString time = nowIso();
-    const Status logged = m_journal->transaction([&]() -> Status {
-        QJsonObject lastError = errorToJson(failure);
-        lastError.insert(QStringLiteral("time"), time);
-        if (auto r = m_journal->set(key::LastError, lastError); !r)
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    LogEntry entry;
+    entry.level = LogEntry::Level::Error;
+    entry.code = toInt(failure.code);
+    entry.edge = failure.edge;
+    entry.message = m_rec.version.isEmpty()
+                        ? failure.message
+                        : QStringLiteral("update to %1 failed: %2").arg(m_rec.version, failure.message);
+    entry.detail = failure.detail;
+    entry.event = QStringLiteral("installFailed");
+    const Status logged = recordEnd(Outcome{false, m_rec.version, m_rec.previousVersion, failure, now}, [&]() -> Status {
+        if (auto r = state().setLastError(failure, now); !r)
             return r;
-        const QJsonObject outcome{{QStringLiteral("result"), QStringLiteral("failed")},
-                                  {QStringLiteral("version"), m_rec.version},
-                                  {QStringLiteral("previousVersion"), m_rec.previousVersion},
-                                  {QStringLiteral("code"), toInt(failure.code)},
-                                  {QStringLiteral("message"), failure.message},
-                                  {QStringLiteral("edge"), failure.edge},
-                                  {QStringLiteral("time"), time},
-                                  {QStringLiteral("seen"), false}};
-        if (auto r = m_journal->set(key::Outcome, outcome); !r)
-            return r;
-        LogEntry entry;
-        entry.level = LogEntry::Level::Error;
-        entry.code = toInt(failure.code);
-        entry.edge = failure.edge;
-        entry.message = m_rec.version.isEmpty()
-                            ? failure.message
-                            : QStringLiteral("update to %1 failed: %2").arg(m_rec.version, failure.message);
-        entry.detail = failure.detail;
-        entry.event = QStringLiteral("installFailed");
-        if (auto r = m_journal->append(entry); !r)
-            return r;
-        if (auto r = m_journal->remove(key::Staged); !r)
-            return r;
-        return m_journal->remove(key::Install);
+        return m_journal->append(entry);
     });
     if (!logged)
         return logged;
+    return std::unexpected(failure);
+}
+
+// The end of an install in one journal transaction: what `record` writes (the failure, or
+// the committed slot, and the log entry), the outcome, and the staged update and the
+// install record gone; then the database backup and the staged files.
+Status Engine::recordEnd(const Outcome &outcome, const std::function<Status()> &record)
+{
+    const Status recorded = m_journal->transaction([&]() -> Status {
+        if (auto r = record(); !r)
+            return r;
+        if (auto r = state().setOutcome(outcome); !r)
+            return r;
+        if (auto r = state().clearStaged(); !r)
+            return r;
+        return state().clearInstallRecord();
+    });
+    if (!recorded)
+        return recorded;
     Migrator(m_config.device.database).dropBackup();
     dropStaged();
     setStage(InstallStage::Done);
-    return std::unexpected(failure);
+    return {};
 }
 
 // ---- boot-complete --------------------------------------------------------------------------
@@ -790,22 +687,15 @@ InstallReport Engine::bootComplete(const QString &bootedSlot)
 {
     m_context = Context::NormalSystem;
     m_booted = bootedSlot;
-    InstallReport report;
-    report.status = isSlotName(bootedSlot)
-                        ? runBootComplete()
-                        : Status(fail(ExitCode::Usage, QStringLiteral("unknown booted slot \"%1\"").arg(bootedSlot)));
-    report.rebootRequested = m_rebootRequested;
-    report.path = m_flow.path();
-    if (m_journal)
-        (void)m_journal->remove(key::Progress);
-    return report;
+    return report(isSlotName(bootedSlot)
+                      ? runBootComplete()
+                      : Status(fail(ExitCode::Usage, QStringLiteral("unknown booted slot \"%1\"").arg(bootedSlot))));
 }
 
 Status Engine::refreshBootCounter()
 {
-    const QJsonObject slot = m_journal->value(key::Slots).toObject().value(m_booted).toObject();
-    const QString state = slot.value(QStringLiteral("state")).toString();
-    if (!state.isEmpty() && state != QLatin1StringView("good"))
+    const SlotRecord::State booted = state().slot(m_booted).state;
+    if (booted != SlotRecord::State::Unknown && booted != SlotRecord::State::Good)
         return {};
     // A good slot keeps its tries full, or it would run out after a few ordinary boots.
     return updateEnv({{triesLeftVariable(m_booted), QString::number(kTrialTries)}},
@@ -821,53 +711,17 @@ Status Engine::runBootComplete()
     if (!isSlotName(m_rec.targetSlot) || !isSlotName(m_rec.fallbackSlot))
         return fail(ExitCode::StorageError, QStringLiteral("the install journal names no slots"),
                     QString::fromUtf8(QJsonDocument(m_rec.toJson()).toJson(QJsonDocument::Compact)));
+    qCInfo(lcInstall) << "boot-complete: slot" << m_booted << "booted, install step" << m_rec.step;
+    const ResumePoint &at = resumePoint(m_rec.step);
+    return resume(m_booted == m_rec.targetSlot ? at.newSystem : at.oldSystem);
+}
 
-    const bool onTarget = m_booted == m_rec.targetSlot;
-    const QString &s = m_rec.step;
-    qCInfo(lcInstall) << "boot-complete: slot" << m_booted << "booted, install step" << s;
-    if (s == step::Switch || s == step::Trial || s == step::Reload || s == step::Commit) {
-        if (onTarget) {
-            if (s == step::Commit) {
-                m_flow.resumeAt(Node::EndSuccess);
-                return stepCommit();
-            }
-            m_flow.resumeAt(Node::Reload);
-            return stepReload();
-        }
-        // The bootloader fell back: the new system used up its tries without committing.
-        m_flow.resumeAt(Node::Reload);
-        if (auto moved = take({Edge::E61, Edge::E62}); !moved)
-            return moved;
-        return migrationMadeBranch(Error{ExitCode::InstallFailed,
-                                         QStringLiteral("the new system (slot %1) did not start").arg(m_rec.targetSlot),
-                                         QStringLiteral("E62"), QStringLiteral("slot %1 booted instead").arg(m_booted)});
-    }
-    const Error failure = m_rec.error.value_or(
-        Error{ExitCode::InstallFailed, QStringLiteral("the installation was interrupted"), QStringLiteral("E51"), {}});
-    if (s == step::RevertMigration) {
-        m_flow.resumeAt(Node::RevertMigration);
-        return stepRevertMigration(failure);
-    }
-    if (s == step::Revert) {
-        m_flow.resumeAt(Node::RevertUpdates);
-        return stepRevert(failure);
-    }
-    if (s == step::RebootOld) {
-        m_flow.resumeAt(Node::RebootOld);
-        return stepRebootOld(failure);
-    }
-    // verify, write, backup, migrate: recovery was left before it finished (the recovery
-    // request was cleared by hand). Whatever it did is undone.
-    if (s == step::Verify) {
-        m_flow.resumeAt(Node::RebootOld);
-        return stepRebootOld(failure);
-    }
-    if (s == step::Migrate) {
-        m_flow.resumeAt(Node::RevertMigration);
-        return stepRevertMigration(failure);
-    }
-    m_flow.resumeAt(Node::RevertUpdates);
-    return stepRevert(failure);
+// The bootloader fell back: the new system used up its tries without committing.
+Status Engine::stepTrialFailed()
+{
+    return move({Edge::E61, Edge::E62}, Entry::MigrationMade,
+                Error{ExitCode::InstallFailed, QStringLiteral("the new system (slot %1) did not start").arg(m_rec.targetSlot),
+                      QStringLiteral("E62"), QStringLiteral("slot %1 booted instead").arg(m_booted)});
 }
 
 Status Engine::stepReload()
@@ -881,15 +735,10 @@ Status Engine::stepReload()
         return moved;
     const auto healthy = ServiceReload::run({m_config.services.reload, m_config.services.healthCheck,
                                              m_config.services.timeoutSeconds});
-    if (!healthy) {
-        if (auto moved = take({Edge::E62}); !moved)
-            return moved;
-        return migrationMadeBranch(toError(healthy.error()).withContext(
+    if (!healthy)
+        return move({Edge::E62}, Entry::MigrationMade, toError(healthy.error()).withContext(
             QStringLiteral("the new system (slot %1) failed its check").arg(m_rec.targetSlot)));
-    }
-    if (auto moved = take({Edge::E65}); !moved)
-        return moved;
-    return stepCommit();
+    return move({Edge::E65}, Entry::Commit);
 }
 
 Status Engine::stepCommit()
@@ -904,36 +753,20 @@ Status Engine::stepCommit()
         !committed)
         return committed;
     fault::killPoint(u"commit.mid");
-    const QString time = nowIso();
-    const Status recorded = m_journal->transaction([&]() -> Status {
-        if (auto r = setSlot(t, m_rec.version, QStringLiteral("good")); !r)
-            return r;
-        const QJsonObject outcome{{QStringLiteral("result"), QStringLiteral("updated")},
-                                  {QStringLiteral("version"), m_rec.version},
-                                  {QStringLiteral("previousVersion"), m_rec.previousVersion},
-                                  {QStringLiteral("code"), 0},
-                                  {QStringLiteral("message"), QString()},
-                                  {QStringLiteral("edge"), QStringLiteral("E65")},
-                                  {QStringLiteral("time"), time},
-                                  {QStringLiteral("seen"), false}};
-        if (auto r = m_journal->set(key::Outcome, outcome); !r)
-            return r;
-        LogEntry entry;
-        entry.level = LogEntry::Level::Info;
-        entry.edge = QStringLiteral("E65");
-        entry.message = QStringLiteral("updated to %1 (slot %2)").arg(m_rec.version, t);
-        entry.event = QStringLiteral("updated");
-        if (auto r = m_journal->append(entry); !r)
-            return r;
-        if (auto r = m_journal->remove(key::Staged); !r)
-            return r;
-        return m_journal->remove(key::Install);
-    });
-    if (!recorded)
+    LogEntry entry;
+    entry.level = LogEntry::Level::Info;
+    entry.edge = QStringLiteral("E65");
+    entry.message = QStringLiteral("updated to %1 (slot %2)").arg(m_rec.version, t);
+    entry.event = QStringLiteral("updated");
+    const Outcome updated{true, m_rec.version, m_rec.previousVersion, Error{ExitCode::Ok, {}, QStringLiteral("E65"), {}},
+                          QDateTime::currentDateTimeUtc()};
+    if (auto recorded = recordEnd(updated, [&]() -> Status {
+            if (auto r = state().setSlot(t, {m_rec.version, SlotRecord::State::Good}); !r)
+                return r;
+            return m_journal->append(entry);
+        });
+        !recorded)
         return recorded;
-    Migrator(m_config.device.database).dropBackup();
-    dropStaged();
-    setStage(InstallStage::Done);
     qCInfo(lcInstall) << "slot" << t << "committed with" << m_rec.version;
     return {};
 }

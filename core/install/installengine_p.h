@@ -8,8 +8,8 @@
 #include "config/config.h"
 #include "flow/flowmachine.h"
 #include "install/install.h"
-#include "install/migrator.h"
-#include "manifest/manifest.h"
+#include "install/stagedupdate_p.h"
+#include "store/devicestate.h"
 #include "store/journal.h"
 
 #include <QElapsedTimer>
@@ -37,21 +37,21 @@ struct Record {
     [[nodiscard]] bool isEmpty() const { return step.isEmpty(); }
 };
 
-// The staged update, read back from updateDir/staged and checked against its signature.
-struct Staged {
-    Manifest manifest;
-    QString dir;
-    QString image;        // the staged image file: the raw image, or with zstd the compressed one
-    bool zstd = false;    // image holds manifest.imageZstd
-    QList<MigrationStep> migrations;
-};
-
 inline constexpr int kTrialTries = 3;  // boots a new slot gets before the bootloader falls back
 
 class Engine
 {
 public:
     enum class Context { Recovery, NormalSystem };
+    // Where a run enters the install: one step of the flowchart each. A run moves from one to
+    // the next only through move(); a resumed run enters at the one the resume table names.
+    enum class Entry {
+        Verify, Write, NeedMigration, Backup, Migrate, Switch, HandBack,
+        Reload, Commit, TrialFailed, MigrationMade, RevertMigration, Revert, RebootOld, ErrorLog,
+    };
+
+    // A row of the resume table (installengine.cpp).
+    struct ResumePoint;
 
     Engine(const Config &config, InstallCallbacks callbacks);
     ~Engine();
@@ -63,30 +63,40 @@ private:
     [[nodiscard]] Status open();
     [[nodiscard]] Status runRecovery();
     [[nodiscard]] Status runBootComplete();
+    [[nodiscard]] InstallReport report(const Status &status);
 
-    // One function per flowchart step; each journals itself, then moves along its edges.
+    // The one way from a step to the next: take the edges, then run the step they lead to.
+    [[nodiscard]] Status move(std::initializer_list<Edge> edges, Entry next, const Error &failure = {});
+    [[nodiscard]] Status run(Entry entry, const Error &failure);
+    // Picks up the journaled install at entry (after a reboot or a power cut).
+    [[nodiscard]] Status resume(Entry entry);
+    [[nodiscard]] Status resumeWithStaged(Entry entry);
+
+    // One function per flowchart step; each journals itself, does its one job and moves on.
     [[nodiscard]] Status stepVerify();
     [[nodiscard]] Status stepWrite();
     [[nodiscard]] Status stepNeedMigration();
     [[nodiscard]] Status stepBackup();
     [[nodiscard]] Status stepMigrate();
     [[nodiscard]] Status stepSwitch();
+    [[nodiscard]] Status stepHandBack();
     [[nodiscard]] Status stepReload();
     [[nodiscard]] Status stepCommit();
+    [[nodiscard]] Status stepTrialFailed();
     [[nodiscard]] Status migrationMadeBranch(const Error &failure);
     [[nodiscard]] Status stepRevertMigration(const Error &failure);
     [[nodiscard]] Status stepRevert(const Error &failure);
     [[nodiscard]] Status stepRebootOld(const Error &failure);
     [[nodiscard]] Status logFailure(const Error &failure);
+    [[nodiscard]] Status recordEnd(const Outcome &outcome, const std::function<Status()> &record);
     [[nodiscard]] Status refreshBootCounter();
 
     [[nodiscard]] Status take(std::initializer_list<Edge> edges);
     [[nodiscard]] Status saveRecord();
-    [[nodiscard]] Status setSlot(const QString &slot, const QJsonValue &version, const QString &state);
+    // The journal's keys, typed (core/store/devicestate.h).
+    [[nodiscard]] DeviceState state() const { return DeviceState(*m_journal); }
     [[nodiscard]] Status updateEnv(const QMap<QString, QString> &changes, const QString &what);
     [[nodiscard]] Status requestReboot();
-    [[nodiscard]] Result<Staged> loadStaged() const;
-    [[nodiscard]] Status verifyStaged(const Staged &staged);
     [[nodiscard]] QString slotPath(const QString &slot) const;
     [[nodiscard]] QString slotVersion(const QString &slot) const;
     void dropStaged();

@@ -104,7 +104,12 @@ std::expected<void, MigrationProblem> applyStep(sqlite3 *db, const QString &data
         return problem(MigrationError::DatabaseUnreadable,
                        QStringLiteral("cannot start migrating the database %1").arg(database), begun.error());
     }
-    const auto rollback = [&] { (void)exec(db, "ROLLBACK"); };
+    // The step is refused either way; a rollback that fails too (the connection's close
+    // still undoes the step) is worth a line in the log.
+    const auto rollback = [&] {
+        if (auto undone = exec(db, "ROLLBACK"); !undone)
+            qCWarning(lcMigrate).noquote() << "cannot roll back the migration to schema" << schema << ":" << undone.error();
+    };
     ScriptGuard guard;
     sqlite3_set_authorizer(db, guardScript, &guard);
     const auto ran = exec(db, script);

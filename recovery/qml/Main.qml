@@ -2,6 +2,7 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 import S16.Recovery
+import "colors.js" as Colors
 
 // The recovery progress screen. It shows RecoveryController's state and nothing else:
 // the controller decides, this only draws. Colours and sizes follow the device UI
@@ -10,9 +11,6 @@ ApplicationWindow {
     id: window
 
     readonly property bool failed: RecoveryController.finished && !RecoveryController.succeeded
-    readonly property color accent: "#1565c0"
-    readonly property color good: "#2e7d32"
-    readonly property color bad: "#c62828"
 
     width: 800
     height: 480
@@ -27,10 +25,10 @@ ApplicationWindow {
     }
 
     readonly property list<StepEntry> steps: [
-        StepEntry { step: RecoveryController.Verify; title: qsTr("Check the update") },
-        StepEntry { step: RecoveryController.Install; title: qsTr("Write the new version") },
-        StepEntry { step: RecoveryController.Migrate; title: qsTr("Prepare your data") },
-        StepEntry { step: RecoveryController.RestartServices; title: qsTr("Switch to the new version") }
+        StepEntry { step: InstallStage.Verify; title: qsTr("Check the update") },
+        StepEntry { step: InstallStage.Install; title: qsTr("Write the new version") },
+        StepEntry { step: InstallStage.Migrate; title: qsTr("Prepare your data") },
+        StepEntry { step: InstallStage.RestartServices; title: qsTr("Switch to the new version") }
     ]
 
     function etaText(seconds: int): string {
@@ -60,7 +58,7 @@ ApplicationWindow {
                 wrapMode: Text.WordWrap
                 font.pixelSize: 26
                 font.bold: true
-                color: window.failed ? window.bad : "#212121"
+                color: window.failed ? Colors.bad : "#212121"
                 text: RecoveryController.succeeded ? qsTr("The new version is installed")
                       : window.failed ? qsTr("Update not installed")
                       : RecoveryController.rollingBack ? qsTr("Restoring the previous version")
@@ -90,14 +88,14 @@ ApplicationWindow {
                         objectName: "mark"
                         Layout.preferredWidth: 24
                         text: stepRow.current ? "▶" : stepRow.failed ? "✗" : stepRow.passed ? "✓" : "•"
-                        color: stepRow.failed ? window.bad : stepRow.passed ? window.good : stepRow.current ? window.accent : "#9e9e9e"
+                        color: stepRow.failed ? Colors.bad : stepRow.passed ? Colors.good : stepRow.current ? Colors.accent : "#9e9e9e"
                     }
                     Label {
                         Layout.fillWidth: true
                         wrapMode: Text.WordWrap
                         text: stepRow.modelData.title
                         font.bold: stepRow.current
-                        color: stepRow.failed ? window.bad : "#212121"
+                        color: stepRow.failed ? Colors.bad : "#212121"
                         opacity: stepRow.current || stepRow.passed || stepRow.failed ? 1.0 : 0.6
                     }
                 }
@@ -114,7 +112,7 @@ ApplicationWindow {
                     Layout.preferredWidth: 24
                     // Restoring went well (finished): a plain tick; it is not the failure.
                     text: RecoveryController.finished ? "✓" : "▶"
-                    color: RecoveryController.finished ? window.good : window.accent
+                    color: RecoveryController.finished ? Colors.good : Colors.accent
                 }
                 Label {
                     Layout.fillWidth: true
@@ -127,6 +125,10 @@ ApplicationWindow {
 
             ProgressBar {
                 id: bar
+
+                // Where the block of the indeterminate bar stands: 0 to 1 and back.
+                property real pulse
+
                 objectName: "progressBar"
                 Layout.fillWidth: true
                 Layout.preferredHeight: 24
@@ -140,24 +142,21 @@ ApplicationWindow {
                     radius: 6
                     color: "#e3eaf5"
                 }
+                // Here, not in the deferred contentItem: an id there would make it immediate.
+                SequentialAnimation on pulse {
+                    running: bar.indeterminate && bar.visible
+                    loops: Animation.Infinite
+                    NumberAnimation { from: 0; to: 1; duration: 900 }
+                    NumberAnimation { from: 1; to: 0; duration: 900 }
+                }
                 contentItem: Item {
                     implicitHeight: 24
                     Rectangle {
                         width: bar.indeterminate ? parent.width * 0.25 : bar.visualPosition * parent.width
-                        x: bar.indeterminate ? (parent.width - width) * pulse.position : 0
+                        x: bar.indeterminate ? (parent.width - width) * bar.pulse : 0
                         height: parent.height
                         radius: 6
-                        color: window.accent
-                    }
-                    QtObject {
-                        id: pulse
-                        property real position: 0
-                        property SequentialAnimation run: SequentialAnimation {
-                            running: bar.indeterminate && bar.visible
-                            loops: Animation.Infinite
-                            NumberAnimation { target: pulse; property: "position"; from: 0; to: 1; duration: 900 }
-                            NumberAnimation { target: pulse; property: "position"; from: 1; to: 0; duration: 900 }
-                        }
+                        color: Colors.accent
                     }
                 }
             }

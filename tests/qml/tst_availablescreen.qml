@@ -8,7 +8,7 @@ ScreenTestCase {
 
     function test_showsUpdate() {
         const t = make(function (d) { d.stage("2.1.0", false, 268435456); });
-        compare(t.controller.page, "available");
+        compare(t.controller.page, UpdateController.Available);
         compare(t.view.heading, "Update available");
         compare(child(t.view, "versionText").text, "Version 2.1.0 (268.4 MB)");
         compare(child(t.view, "notesText").text, "Faster start-up.");
@@ -19,7 +19,7 @@ ScreenTestCase {
     function test_later() {
         const t = make(function (d) { d.stage("2.1.0", false); });
         mouseClick(child(t.view, "laterButton"));
-        compare(t.controller.page, "status");
+        compare(t.controller.page, UpdateController.Status);
         compare(t.device.value("staged").version, "2.1.0");
     }
 
@@ -27,7 +27,7 @@ ScreenTestCase {
         const t = make(function (d) { d.stage("2.1.0", false); });
         mouseClick(child(t.view, "updateButton"));
         // the service records the request; the screen waits for it
-        tryCompare(t.controller, "state", "rebootPending", 5000);
+        tryCompare(t.controller, "state", UpdateController.RebootPending, 5000);
         compare(t.device.value("rebootPending"), true);
         tryVerify(function () { return t.device.rebooted(); }, 5000);
     }

@@ -8,7 +8,7 @@ ScreenTestCase {
 
     function test_plainLanguageAndDetails() {
         const t = make(function (d) { d.fail(11, "the update server's certificate was rejected", "E12", "self-signed certificate"); });
-        compare(t.controller.page, "error");
+        compare(t.controller.page, UpdateController.Error);
         compare(t.view.heading, "The update server could not be trusted");
         verify(child(t.view, "adviceText").text.indexOf("date and time") >= 0);
         const details = child(t.view, "details");
@@ -25,7 +25,7 @@ ScreenTestCase {
     function test_close() {
         const t = make(function (d) { d.fail(16, "no space left on device", ""); });
         mouseClick(child(t.view, "closeButton"));
-        compare(t.controller.page, "status");
+        compare(t.controller.page, UpdateController.Status);
     }
 
     function test_tryAgain() {
@@ -42,7 +42,7 @@ ScreenTestCase {
         tryVerify(function () { return !t.controller.busy && t.device.value("lastError").message !== "seeded"; }, 20000);
         compare(t.device.value("lastError").code, 10);
         compare(t.controller.lastError.code, 10);
-        compare(t.controller.page, "error");
+        compare(t.controller.page, UpdateController.Error);
     }
 
     // Item 8, deterministic: the job is running while nothing has turned the event loop.

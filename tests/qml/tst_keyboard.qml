@@ -149,13 +149,13 @@ WindowTestCase {
         verify(item(t.window, "details").visible);
         item(t.window, "closeButton").forceActiveFocus(Qt.TabFocusReason);
         keyClick(Qt.Key_Return);
-        compare(t.controller.page, "status");
+        compare(t.controller.page, UpdateController.Status);
     }
 
     // Item 11: no way into Settings or History while the device restarts to install.
     function test_noSettingsWhileRestarting() {
         const t = make(function (d) { d.stage("2.1.0", false); d.requestReboot(); });
-        compare(t.controller.page, "progress");
+        compare(t.controller.page, UpdateController.Progress);
         verify(!shown(t.window, "historyButton"));
         verify(!shown(t.window, "settingsButton"));
     }

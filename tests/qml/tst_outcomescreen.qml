@@ -8,13 +8,13 @@ ScreenTestCase {
 
     function test_updated() {
         const t = make(function (d) { d.outcome("updated", "2.1.0", "1.0.0", 0, ""); });
-        compare(t.controller.page, "outcome");
+        compare(t.controller.page, UpdateController.Outcome);
         compare(t.view.heading, "Update complete");
         compare(child(t.view, "outcomeText").text, "Your device now runs version 2.1.0.");
         verify(!child(t.view, "detailsButton").visible);
         verify(!child(t.view, "reasonText").visible);
         mouseClick(child(t.view, "okButton"));
-        compare(t.controller.page, "status");
+        compare(t.controller.page, UpdateController.Status);
         tryVerify(function () { return t.device.value("outcome").seen === true; }, 5000);
     }
 
@@ -31,6 +31,6 @@ ScreenTestCase {
         verify(child(t.view, "detailsText").text.indexOf("services are not healthy") >= 0);
         // Item 5: OK does not lead to the same failure on the error screen.
         mouseClick(child(t.view, "okButton"));
-        compare(t.controller.page, "status");
+        compare(t.controller.page, UpdateController.Status);
     }
 }

@@ -25,7 +25,7 @@ WindowTestCase {
 
     function test_status(data) {
         const t = make(function (d) { d.checked("1.0.0"); }, data.w, data.h);
-        compare(t.controller.page, "status");
+        compare(t.controller.page, UpdateController.Status);
         checkFit(t, "status");
         // Item 11: the tool bar's last button keeps a margin from the window's edge.
         const settings = item(t.window, "settingsButton");
@@ -35,7 +35,7 @@ WindowTestCase {
 
     function test_available(data) {
         const t = make(function (d) { d.stage("2.1.0", false, 268435456); }, data.w, data.h);
-        compare(t.controller.page, "available");
+        compare(t.controller.page, UpdateController.Available);
         checkFit(t, "available");
     }
 
@@ -46,7 +46,7 @@ WindowTestCase {
 
     function test_priority(data) {
         const t = make(function (d) { d.stage("2.1.0", true); d.requestReboot(); }, data.w, data.h);
-        compare(t.controller.page, "priority");
+        compare(t.controller.page, UpdateController.Priority);
         checkFit(t, "priority");
     }
 
@@ -55,7 +55,7 @@ WindowTestCase {
             d.fail(11, "TLS handshake with updates.example.com failed: The certificate is self-signed, and untrusted", "E12",
                    "The certificate is self-signed, and untrusted");
         }, data.w, data.h);
-        compare(t.controller.page, "error");
+        compare(t.controller.page, UpdateController.Error);
         checkFit(t, "error");
         mouseClick(item(t.window, "detailsButton"));
         checkFit(t, "error with details");
@@ -68,7 +68,7 @@ WindowTestCase {
         const t = make(function (d) {
             d.failedInstall("2.1.0", "1.0.0", 20, "E62", "the new system (slot A) failed its check: the services are not healthy");
         }, data.w, data.h);
-        compare(t.controller.page, "outcome");
+        compare(t.controller.page, UpdateController.Outcome);
         checkFit(t, "outcome");
         mouseClick(item(t.window, "detailsButton"));
         checkFit(t, "outcome with details");

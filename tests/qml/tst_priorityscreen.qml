@@ -8,7 +8,7 @@ ScreenTestCase {
 
     function test_countsDown() {
         const t = make(function (d) { d.stage("2.1.0", true); d.requestReboot(); });
-        compare(t.controller.page, "priority");
+        compare(t.controller.page, UpdateController.Priority);
         // the service began its 60 s when it started, a moment before this screen
         const start = t.controller.countdown;
         verify(start >= 55 && start <= 60, "countdown " + start);

@@ -8,7 +8,7 @@ ScreenTestCase {
 
     function test_showsDownload() {
         const t = make(function (d) { d.downloading(64000000, 256000000, 2000000, 96); });
-        compare(t.controller.page, "progress");
+        compare(t.controller.page, UpdateController.Progress);
         compare(t.view.heading, "Downloading the update…");
         compare(child(t.view, "progressBar").value, 0.25);
         verify(!child(t.view, "progressBar").indeterminate);

@@ -1,7 +1,7 @@
 // Runs the tst_*.qml files beside this file. The setup registers the module and the
 // TestDevice type (import S16.Test) and pins the language to English.
 #include "testdevice.h"
-#include "uitranslator.h"
+#include "uitext.h"
 #include "updateqml.h"
 
 #include <QLocale>

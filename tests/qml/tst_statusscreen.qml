@@ -35,20 +35,20 @@ ScreenTestCase {
         compare(finished.count, 1);
         // Nothing listens on the test server's port: the error is the engine's own.
         compare(t.controller.lastError.code, 10);
-        compare(t.controller.page, "error");
+        compare(t.controller.page, UpdateController.Error);
         verify(button.enabled);
     }
 
     function test_otherConfigFile() {
         const t = make();
-        compare(t.controller.page, "status");
+        compare(t.controller.page, UpdateController.Status);
         const other = makeDevice();
         verify(other.stage("2.1.0", false));
         // One service per device: the other device's takes over the bus.
         t.device.stopService();
         verify(other.startService(), other.error);
         t.controller.configFile = other.configPath;
-        tryCompare(t.controller, "page", "available", 5000);
+        tryCompare(t.controller, "page", UpdateController.Available, 5000);
         compare(t.controller.availableVersion, "2.1.0");
     }
 
@@ -86,14 +86,14 @@ ScreenTestCase {
     // Item 3: after "Later" the screen still says an update is there, and can show it again.
     function test_laterThenShowUpdate() {
         const t = make(function (d) { d.checked("2.1.0"); });
-        compare(t.controller.page, "available");
+        compare(t.controller.page, UpdateController.Available);
         t.controller.later();
-        compare(t.controller.page, "status");
+        compare(t.controller.page, UpdateController.Status);
         compare(child(t.view, "stateText").text, "Version 2.1.0 is available.");
         verify(child(t.view, "lastCheckText").text.indexOf("version 2.1.0 found") >= 0, child(t.view, "lastCheckText").text);
         const show = child(t.view, "showUpdateButton");
         verify(show.visible);
         mouseClick(show);
-        compare(t.controller.page, "available");
+        compare(t.controller.page, UpdateController.Available);
     }
 }

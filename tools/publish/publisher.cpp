@@ -53,7 +53,10 @@ QByteArray encoded(const QString &path) { return QFile::encodeName(path); }
 // publishers never build or swap at once (and stale staging folders can be removed).
 class RepoLock
 {
+    Q_DISABLE_COPY(RepoLock) // one owner of the descriptor: a copy would close it (and drop the lock) twice
+
 public:
+    RepoLock() = default;
     ~RepoLock()
     {
         if (m_fd >= 0)

@@ -49,6 +49,8 @@ private Q_SLOTS:
     void e61_e62_e64_failedReloadRevertsSlot();
     void e47_e49_slotBeingWrittenIsNoLongerGood();
     void e50_e55_slotOnTrialHoldsTheNewVersion();
+    void resumeTable_data();
+    void resumeTable();
 
 private:
     std::unique_ptr<Device> m_device;
@@ -688,6 +690,78 @@ void tst_InstallEngine::e50_e55_slotOnTrialHoldsTheNewVersion()
     QCOMPARE(b.value(QStringLiteral("version")).toString(), kNewVersion);
     QCOMPARE(b.value(QStringLiteral("state")).toString(), QStringLiteral("trial"));
     QCOMPARE(d.journal(QStringLiteral("install")).toObject().value(QStringLiteral("version")).toString(), kNewVersion);
+}
+
+// The one resume table (installengine.cpp): for each step the journal can hold, where the
+// recovery boot, the new system (booted from the target slot) and the old one pick the
+// install up. Each row proves its resume point by the first edge the run takes, or, where
+// the step takes none, by what it leaves in the journal.
+void tst_InstallEngine::resumeTable_data()
+{
+    QTest::addColumn<QString>("step");
+    QTest::addColumn<QString>("booted");   // "" recovery, "B" the new system, "A" the old one
+    QTest::addColumn<QString>("first");    // the first edge, "" when the run takes none
+    QTest::addColumn<QString>("stepAfter"); // install.step after the run ("-": no record), when first is ""
+
+    const QString none;
+    // recovery: repeat or finish the interrupted step
+    QTest::newRow("recovery, new install") << QString() << none << QStringLiteral("E44") << none;
+    QTest::newRow("recovery, verify") << QStringLiteral("verify") << none << QStringLiteral("E44") << none;
+    QTest::newRow("recovery, write") << QStringLiteral("write") << none << QStringLiteral("E44") << none;
+    QTest::newRow("recovery, backup") << QStringLiteral("backup") << none << QStringLiteral("E56") << none;
+    QTest::newRow("recovery, migrate") << QStringLiteral("migrate") << none << QStringLiteral("E57") << none;
+    QTest::newRow("recovery, switch") << QStringLiteral("switch") << none << none << QStringLiteral("trial");
+    QTest::newRow("recovery, trial: handed back") << QStringLiteral("trial") << none << none << QStringLiteral("trial");
+    QTest::newRow("recovery, reload: handed back") << QStringLiteral("reload") << none << none << QStringLiteral("reload");
+    QTest::newRow("recovery, commit: handed back") << QStringLiteral("commit") << none << none << QStringLiteral("commit");
+    QTest::newRow("recovery, revertMigration") << QStringLiteral("revertMigration") << none << QStringLiteral("E60") << none;
+    QTest::newRow("recovery, revert") << QStringLiteral("revert") << none << QStringLiteral("E52") << none;
+    QTest::newRow("recovery, rebootOld") << QStringLiteral("rebootOld") << none << none << QStringLiteral("rebootOld");
+    QTest::newRow("recovery, unknown step: handed back") << QStringLiteral("later") << none << none << QStringLiteral("later");
+    // the new system: check and commit the trial, or finish the rollback
+    QTest::newRow("new system, switch") << QStringLiteral("switch") << QStringLiteral("B") << QStringLiteral("E61") << none;
+    QTest::newRow("new system, trial") << QStringLiteral("trial") << QStringLiteral("B") << QStringLiteral("E61") << none;
+    QTest::newRow("new system, reload") << QStringLiteral("reload") << QStringLiteral("B") << QStringLiteral("E61") << none;
+    QTest::newRow("new system, commit") << QStringLiteral("commit") << QStringLiteral("B") << none << QStringLiteral("-");
+    QTest::newRow("new system, verify") << QStringLiteral("verify") << QStringLiteral("B") << none << QStringLiteral("rebootOld");
+    QTest::newRow("new system, write") << QStringLiteral("write") << QStringLiteral("B") << QStringLiteral("E52") << none;
+    QTest::newRow("new system, migrate") << QStringLiteral("migrate") << QStringLiteral("B") << QStringLiteral("E60") << none;
+    QTest::newRow("new system, unknown step") << QStringLiteral("later") << QStringLiteral("B") << QStringLiteral("E52") << none;
+    // the old system: the trial never came up, or recovery was left half done: undo it
+    QTest::newRow("old system, trial") << QStringLiteral("trial") << QStringLiteral("A") << QStringLiteral("E61") << none;
+    QTest::newRow("old system, commit") << QStringLiteral("commit") << QStringLiteral("A") << QStringLiteral("E61") << none;
+    QTest::newRow("old system, backup") << QStringLiteral("backup") << QStringLiteral("A") << QStringLiteral("E52") << none;
+    QTest::newRow("old system, verify") << QStringLiteral("verify") << QStringLiteral("A") << QStringLiteral("E53") << none;
+    QTest::newRow("old system, rebootOld") << QStringLiteral("rebootOld") << QStringLiteral("A") << QStringLiteral("E53") << none;
+}
+
+void tst_InstallEngine::resumeTable()
+{
+    QFETCH(QString, step);
+    QFETCH(QString, booted);
+    QFETCH(QString, first);
+    QFETCH(QString, stepAfter);
+    Device &d = *m_device;
+    {
+        auto journal = Journal::open(d.config().device.stateDir);
+        QVERIFY(journal);
+        const QJsonObject record{{QStringLiteral("step"), step},
+                                 {QStringLiteral("targetSlot"), QStringLiteral("B")},
+                                 {QStringLiteral("fallbackSlot"), QStringLiteral("A")},
+                                 {QStringLiteral("version"), kNewVersion},
+                                 {QStringLiteral("previousVersion"), kOldVersion},
+                                 {QStringLiteral("migrated"), false}};
+        QVERIFY((*journal)->set(QStringLiteral("install"), step.isEmpty() ? QJsonValue() : QJsonValue(record)));
+    }
+    const InstallReport report = booted.isEmpty() ? runRecovery(d.config()) : runBootComplete(d.config(), booted);
+    if (!first.isEmpty()) {
+        QVERIFY2(!report.path.isEmpty(), qPrintable(report.status ? QString() : report.status.error().message));
+        QCOMPARE(edgeName(report.path.constFirst()), first);
+        return;
+    }
+    QCOMPARE(pathText(report.path), QString());
+    const QJsonValue record = d.journal(QStringLiteral("install"));
+    QCOMPARE(absent(record) ? QStringLiteral("-") : record.toObject().value(QStringLiteral("step")).toString(), stepAfter);
 }
 
 S16_INSTALL_TEST_MAIN(tst_InstallEngine)

@@ -12,7 +12,6 @@
 #include "delta/chunkindex.h"
 
 #include <QDir>
-#include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonObject>
@@ -358,21 +357,21 @@ void tst_DeltaDownload::e36_e38_damagedChunkOnTheServerIsRefused()
 
 void tst_DeltaDownload::e36_e38_chunkWithAnotherContentIsRefused()
 {
-    // A well-formed chunk file under the wrong name: it unpacks, but not to the chunk its id names.
+    // A well-formed chunk file of the right size that unpacks to other bytes than its id names
+    // (one byte changed, packed again by the zstd tool): only the id says it is wrong.
     const QString repo = copyRepo(QStringLiteral("swapped-chunk"));
     QVERIFY(!repo.isEmpty());
     const QString chunk = neededChunk(repo);
     QVERIFY(!chunk.isEmpty());
-    QString other;
-    QDirIterator it(repo + QStringLiteral("/chunks"), QDir::Files, QDirIterator::Subdirectories);
-    while (it.hasNext() && (other.isEmpty() || QFileInfo(other).size() == QFileInfo(chunk).size())) {
-        const QString candidate = it.next();
-        if (candidate != chunk)
-            other = candidate;
-    }
-    QVERIFY(QFile::remove(chunk));
-    QVERIFY(QFile::copy(other, chunk));
-    expectRefusedAtE38(repo, QFileInfo(chunk).fileName());
+    const ToolResult unpacked = runTool(QStringLiteral("zstd"), {QStringLiteral("-q"), QStringLiteral("-d"), QStringLiteral("-c"), chunk});
+    QVERIFY2(unpacked.exitCode == 0 && !unpacked.out.isEmpty(), qPrintable(unpacked.describe()));
+    QByteArray other = unpacked.out;
+    other[other.size() / 2] = char(other[other.size() / 2] ^ 0x20);
+    const ToolResult packed = runTool(QStringLiteral("zstd"), {QStringLiteral("-q"), QStringLiteral("-c")},
+                                      QProcessEnvironment::systemEnvironment(), 30000, other);
+    QVERIFY2(packed.exitCode == 0, qPrintable(packed.describe()));
+    QVERIFY(putFileBytes(chunk, packed.out));
+    expectRefusedAtE38(repo, QStringLiteral("does not match its id"));
 }
 
 void tst_DeltaDownload::e36_e38_changedIndexIsRefused()

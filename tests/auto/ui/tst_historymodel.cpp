@@ -1,7 +1,7 @@
 #include "historymodel.h"
 #include "store/journal.h"
 #include "testdevice.h"
-#include "uitranslator.h"
+#include "uitext.h"
 #include "updatecontroller.h"
 
 #include <QAbstractItemModelTester>

@@ -1,7 +1,8 @@
 #include "config/config.h"
 #include "recoverycontroller.h"
 #include "testdevice.h"
-#include "uitranslator.h"
+#include "uitext.h"
+#include "updatecontroller.h"
 #include "updateqml.h"
 
 #include <QDir>
@@ -53,7 +54,7 @@ namespace {
 // Puts the device into the state the screen shows; returns the page the controller
 // must then name, and the view the user opened ("settings", "history") if any.
 struct Scene {
-    QString page;
+    UpdateController::Page page;
     QString view;
     bool (*setup)(TestDevice &);
     QString action;  // "details", "preview": what the user opened on the screen; "no-service": no service runs
@@ -80,26 +81,26 @@ QString sizeName(const QSize &s) { return QStringLiteral("%1x%2").arg(s.width())
 const QList<std::pair<const char *, Scene>> &scenes()
 {
     static const QList<std::pair<const char *, Scene>> list{
-        {"status", {QStringLiteral("status"), {}, [](TestDevice &d) { return d.checked(QStringLiteral("1.0.0"), QStringLiteral("2026-11-20T10:00:00Z")); }, {}}},
-        {"status-later", {QStringLiteral("available"), {}, [](TestDevice &d) { return d.checked(QStringLiteral("2.1.0"), QStringLiteral("2026-11-20T10:00:00Z")); }, QStringLiteral("later")}},
-        {"available", {QStringLiteral("available"), {}, [](TestDevice &d) { return d.stage(QStringLiteral("2.1.0"), false, 268435456); }, {}}},
-        {"progress", {QStringLiteral("progress"), {}, [](TestDevice &d) { return d.downloading(96468992, 268435456, 2400000, 72); }, {}}},
+        {"status", {UpdateController::Page::Status, {}, [](TestDevice &d) { return d.checked(QStringLiteral("1.0.0"), QStringLiteral("2026-11-20T10:00:00Z")); }, {}}},
+        {"status-later", {UpdateController::Page::Available, {}, [](TestDevice &d) { return d.checked(QStringLiteral("2.1.0"), QStringLiteral("2026-11-20T10:00:00Z")); }, QStringLiteral("later")}},
+        {"available", {UpdateController::Page::Available, {}, [](TestDevice &d) { return d.stage(QStringLiteral("2.1.0"), false, 268435456); }, {}}},
+        {"progress", {UpdateController::Page::Progress, {}, [](TestDevice &d) { return d.downloading(96468992, 268435456, 2400000, 72); }, {}}},
         // A delta update: 19 MB cross the link for a 1.1 GB image.
-        {"progress-delta", {QStringLiteral("progress"), {}, [](TestDevice &d) { return d.downloading(352321536, 1073741824, 2400000, 5, 19000000); }, {}}},
-        {"priority", {QStringLiteral("priority"), {}, [](TestDevice &d) { return d.stage(QStringLiteral("2.1.0"), true) && d.requestReboot(); }, {}}},
-        {"restarting", {QStringLiteral("progress"), {}, [](TestDevice &d) { return d.stage(QStringLiteral("2.1.0"), false) && d.requestReboot(); }, {}}},
-        {"error", {QStringLiteral("error"), {}, [](TestDevice &d) { return d.fail(10, QStringLiteral("cannot reach the update server: Connection refused"), QStringLiteral("E07")); }, {}}},
-        {"error-details", {QStringLiteral("error"), {}, [](TestDevice &d) { return d.fail(15, QStringLiteral("images/s16-2.1.0.img does not match its SHA-256"), QStringLiteral("E38"), QStringLiteral("expected 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08, got e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")); }, QStringLiteral("details")}},
-        {"error-tls", {QStringLiteral("error"), {}, [](TestDevice &d) { return d.fail(11, QStringLiteral("TLS handshake with updates.example.com failed: The certificate is self-signed, and untrusted"), QStringLiteral("E12"), QStringLiteral("The certificate is self-signed, and untrusted")); }, QStringLiteral("details")}},
+        {"progress-delta", {UpdateController::Page::Progress, {}, [](TestDevice &d) { return d.downloading(352321536, 1073741824, 2400000, 5, 19000000); }, {}}},
+        {"priority", {UpdateController::Page::Priority, {}, [](TestDevice &d) { return d.stage(QStringLiteral("2.1.0"), true) && d.requestReboot(); }, {}}},
+        {"restarting", {UpdateController::Page::Progress, {}, [](TestDevice &d) { return d.stage(QStringLiteral("2.1.0"), false) && d.requestReboot(); }, {}}},
+        {"error", {UpdateController::Page::Error, {}, [](TestDevice &d) { return d.fail(10, QStringLiteral("cannot reach the update server: Connection refused"), QStringLiteral("E07")); }, {}}},
+        {"error-details", {UpdateController::Page::Error, {}, [](TestDevice &d) { return d.fail(15, QStringLiteral("images/s16-2.1.0.img does not match its SHA-256"), QStringLiteral("E38"), QStringLiteral("expected 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08, got e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")); }, QStringLiteral("details")}},
+        {"error-tls", {UpdateController::Page::Error, {}, [](TestDevice &d) { return d.fail(11, QStringLiteral("TLS handshake with updates.example.com failed: The certificate is self-signed, and untrusted"), QStringLiteral("E12"), QStringLiteral("The certificate is self-signed, and untrusted")); }, QStringLiteral("details")}},
         // The update service is not on the bus: the UI says so and waits for it.
-        {"service-missing", {QStringLiteral("error"), {}, [](TestDevice &) { return true; }, QStringLiteral("no-service")}},
-        {"settings", {QStringLiteral("status"), QStringLiteral("settings"), [](TestDevice &) { return true; }, {}}},
-        {"settings-preview", {QStringLiteral("status"), QStringLiteral("settings"), [](TestDevice &d) { return d.fail(13, QStringLiteral("bad signature"), QStringLiteral("E18")) && d.set(QStringLiteral("lastError"), QVariant()); }, QStringLiteral("preview")}},
-        {"history", {QStringLiteral("available"), QStringLiteral("history"), withHistory, {}}},
-        {"history-empty", {QStringLiteral("status"), QStringLiteral("history"), [](TestDevice &) { return true; }, {}}},
-        {"outcome-updated", {QStringLiteral("outcome"), {}, [](TestDevice &d) { return d.outcome(QStringLiteral("updated"), QStringLiteral("2.1.0"), QStringLiteral("1.0.0")); }, {}}},
-        {"outcome-failed", {QStringLiteral("outcome"), {}, [](TestDevice &d) { return d.failedInstall(QStringLiteral("2.1.0"), QStringLiteral("1.0.0"), 20, QStringLiteral("E62"), QStringLiteral("the new system (slot A) failed its check: the services are not healthy")); }, {}}},
-        {"outcome-migration", {QStringLiteral("outcome"), {}, [](TestDevice &d) { return d.failedInstall(QStringLiteral("2.1.0"), QStringLiteral("1.0.0"), 20, QStringLiteral("E59"), QStringLiteral("cannot migrate the database: the migration to schema 2 failed")); }, QStringLiteral("details")}},
+        {"service-missing", {UpdateController::Page::Error, {}, [](TestDevice &) { return true; }, QStringLiteral("no-service")}},
+        {"settings", {UpdateController::Page::Status, QStringLiteral("settings"), [](TestDevice &) { return true; }, {}}},
+        {"settings-preview", {UpdateController::Page::Status, QStringLiteral("settings"), [](TestDevice &d) { return d.fail(13, QStringLiteral("bad signature"), QStringLiteral("E18")) && d.set(QStringLiteral("lastError"), QVariant()); }, QStringLiteral("preview")}},
+        {"history", {UpdateController::Page::Available, QStringLiteral("history"), withHistory, {}}},
+        {"history-empty", {UpdateController::Page::Status, QStringLiteral("history"), [](TestDevice &) { return true; }, {}}},
+        {"outcome-updated", {UpdateController::Page::Outcome, {}, [](TestDevice &d) { return d.outcome(QStringLiteral("updated"), QStringLiteral("2.1.0"), QStringLiteral("1.0.0")); }, {}}},
+        {"outcome-failed", {UpdateController::Page::Outcome, {}, [](TestDevice &d) { return d.failedInstall(QStringLiteral("2.1.0"), QStringLiteral("1.0.0"), 20, QStringLiteral("E62"), QStringLiteral("the new system (slot A) failed its check: the services are not healthy")); }, {}}},
+        {"outcome-migration", {UpdateController::Page::Outcome, {}, [](TestDevice &d) { return d.failedInstall(QStringLiteral("2.1.0"), QStringLiteral("1.0.0"), 20, QStringLiteral("E59"), QStringLiteral("cannot migrate the database: the migration to schema 2 failed")); }, QStringLiteral("details")}},
     };
     return list;
 }
@@ -309,7 +310,7 @@ void tst_Screenshots::screens()
     window->resize(size);
     QObject *controller = window->property("controller").value<QObject *>();
     QVERIFY(controller);
-    QCOMPARE(controller->property("page").toString(), s.page);
+    QCOMPARE(controller->property("page").value<UpdateController::Page>(), s.page);
     if (!s.view.isEmpty())
         window->setProperty("view", s.view);
     QVERIFY(QTest::qWaitForWindowExposed(window));
@@ -384,25 +385,27 @@ void tst_Screenshots::recovery()
     QVERIFY2(config, qPrintable(config ? QString() : config.error().message));
     RecoveryController controller(*config);
     if (state == QStringLiteral("installing")) {
-        controller.stageForTest(RecoveryController::Verify);
-        controller.stageForTest(RecoveryController::Install);
+        controller.stageForTest(InstallStage::Verify);
+        controller.stageForTest(InstallStage::Install);
         controller.progressForTest(107374182, 268435456);
     } else if (state == QStringLiteral("installed")) {
-        for (auto step : {RecoveryController::Verify, RecoveryController::Install, RecoveryController::Migrate,
-                          RecoveryController::RestartServices})
+        for (auto step : {InstallStage::Verify, InstallStage::Install, InstallStage::Migrate,
+                          InstallStage::RestartServices})
             controller.stageForTest(step);
         controller.finishForTest(0);
     } else {
-        controller.stageForTest(RecoveryController::Verify);
-        controller.stageForTest(RecoveryController::Install);
-        controller.stageForTest(RecoveryController::Migrate);
-        controller.stageForTest(RecoveryController::RollingBack);
+        controller.stageForTest(InstallStage::Verify);
+        controller.stageForTest(InstallStage::Install);
+        controller.stageForTest(InstallStage::Migrate);
+        controller.stageForTest(InstallStage::RollingBack);
         controller.finishForTest(20, QStringLiteral("cannot migrate the database: the migration to schema 2 failed"),
                                  QStringLiteral("E59"), QStringLiteral("no such table: settings"));
     }
 
     QQmlApplicationEngine engine;
     qmlRegisterSingletonInstance("S16.Recovery", 1, 0, "RecoveryController", &controller);
+    qmlRegisterUncreatableMetaObject(InstallStage::staticMetaObject, "S16.Recovery", 1, 0, "InstallStage",
+                                     QStringLiteral("InstallStage holds the install's stages only"));
     engine.load(QUrl::fromLocalFile(QStringLiteral(S16_SOURCE_DIR "/recovery/qml/Main.qml")));
     QCOMPARE(engine.rootObjects().size(), 1);
     auto *window = qobject_cast<QQuickWindow *>(engine.rootObjects().constFirst());

@@ -1,6 +1,6 @@
 #include "store/journal.h"
 #include "testdevice.h"
-#include "uitranslator.h"
+#include "uitext.h"
 #include "updatecontroller.h"
 
 #include "support/testutil.h"
@@ -71,6 +71,7 @@ private Q_SLOTS:
     void outcomeReasonsInGerman_data();
     void outcomeReasonsInGerman();
     void technicalDetailsSayEachOnce();
+    void namesOfStatesAndPages();
     void urgentWhileRestarting();
 
 private:
@@ -116,8 +117,8 @@ void tst_UpdateController::opensDevice()
 {
     QVERIFY(openController());
     QVERIFY(m_controller->isReady());
-    QCOMPARE(m_controller->state(), QStringLiteral("idle"));
-    QCOMPARE(m_controller->page(), QStringLiteral("status"));
+    QCOMPARE(m_controller->state(), UpdateController::State::Idle);
+    QCOMPARE(m_controller->page(), UpdateController::Page::Status);
     QCOMPARE(m_controller->currentVersion(), QStringLiteral("1.0.0"));
     QCOMPARE(m_controller->consent(), false);
     QCOMPARE(m_controller->lastCheckText(), QStringLiteral("Never"));
@@ -132,7 +133,7 @@ void tst_UpdateController::refusesServiceOfAnotherDevice()
     m_controller->setConfigFile(m_device->dir() + QStringLiteral("/other.conf"));
     QVERIFY(!openController());
     QVERIFY(!m_controller->isReady());
-    QCOMPARE(m_controller->page(), QStringLiteral("error"));
+    QCOMPARE(m_controller->page(), UpdateController::Page::Error);
     QCOMPARE(m_controller->lastError().value(QStringLiteral("code")).toInt(), 2);
     QVERIFY(m_controller->lastError().value(QStringLiteral("detail")).toString().contains(QStringLiteral("other.conf")));
     QCOMPARE(m_controller->errorTitle(), UpdateController::titleForCode(2));
@@ -143,20 +144,20 @@ void tst_UpdateController::serviceMissingThenBack()
 {
     // No service on the bus: the UI says so in plain words and follows the bus.
     QVERIFY(!m_controller->open());
-    QCOMPARE(m_controller->page(), QStringLiteral("error"));
+    QCOMPARE(m_controller->page(), UpdateController::Page::Error);
     QCOMPARE(m_controller->errorTitle(), QStringLiteral("The updater is not running"));
     QVERIFY(m_controller->errorDetails().contains(QStringLiteral("org.s16.Updater1")));
     QVERIFY2(m_device->startService(), qPrintable(m_device->error()));
     QTRY_VERIFY_WITH_TIMEOUT(m_controller->isReady(), 5000);
-    QCOMPARE(m_controller->page(), QStringLiteral("status"));
+    QCOMPARE(m_controller->page(), UpdateController::Page::Status);
     QCOMPARE(m_controller->currentVersion(), QStringLiteral("1.0.0"));
     // The service restarts (an update of the service, a crash): gone, then back by itself.
     m_device->stopService();
-    QTRY_COMPARE_WITH_TIMEOUT(m_controller->page(), QStringLiteral("error"), 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(m_controller->page(), UpdateController::Page::Error, 5000);
     QVERIFY(m_controller->currentVersion().isEmpty());
     QVERIFY(m_device->stage(QStringLiteral("2.1.0"), false));
     QVERIFY2(m_device->startService(), qPrintable(m_device->error()));
-    QTRY_COMPARE_WITH_TIMEOUT(m_controller->page(), QStringLiteral("available"), 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(m_controller->page(), UpdateController::Page::Available, 5000);
     QCOMPARE(m_controller->availableVersion(), QStringLiteral("2.1.0"));
 }
 
@@ -187,26 +188,26 @@ void tst_UpdateController::consentPersisted()
 void tst_UpdateController::pageForState_data()
 {
     QTest::addColumn<QString>("setup");
-    QTest::addColumn<QString>("page");
-    QTest::addColumn<QString>("state");
+    QTest::addColumn<UpdateController::Page>("page");
+    QTest::addColumn<UpdateController::State>("state");
     QTest::addColumn<QString>("available");
 
-    QTest::newRow("nothing") << "" << "status" << "idle" << "";
-    QTest::newRow("staged") << "stage" << "available" << "ready" << "2.1.0";
-    QTest::newRow("staged priority, reboot requested") << "priority" << "priority" << "rebootPending" << "2.1.0";
-    QTest::newRow("reboot requested") << "reboot" << "progress" << "rebootPending" << "2.1.0";
-    QTest::newRow("failed") << "fail" << "error" << "idle" << "";
-    QTest::newRow("failed but staged") << "stage+fail" << "error" << "ready" << "2.1.0";
-    QTest::newRow("updated") << "updated" << "outcome" << "idle" << "";
-    QTest::newRow("outcome seen") << "seen" << "status" << "idle" << "";
-    QTest::newRow("trial") << "trial" << "status" << "trial" << "";
+    QTest::newRow("nothing") << "" << UpdateController::Page::Status << UpdateController::State::Idle << "";
+    QTest::newRow("staged") << "stage" << UpdateController::Page::Available << UpdateController::State::Ready << "2.1.0";
+    QTest::newRow("staged priority, reboot requested") << "priority" << UpdateController::Page::Priority << UpdateController::State::RebootPending << "2.1.0";
+    QTest::newRow("reboot requested") << "reboot" << UpdateController::Page::Progress << UpdateController::State::RebootPending << "2.1.0";
+    QTest::newRow("failed") << "fail" << UpdateController::Page::Error << UpdateController::State::Idle << "";
+    QTest::newRow("failed but staged") << "stage+fail" << UpdateController::Page::Error << UpdateController::State::Ready << "2.1.0";
+    QTest::newRow("updated") << "updated" << UpdateController::Page::Outcome << UpdateController::State::Idle << "";
+    QTest::newRow("outcome seen") << "seen" << UpdateController::Page::Status << UpdateController::State::Idle << "";
+    QTest::newRow("trial") << "trial" << UpdateController::Page::Status << UpdateController::State::Trial << "";
 }
 
 void tst_UpdateController::pageForState()
 {
     QFETCH(QString, setup);
-    QFETCH(QString, page);
-    QFETCH(QString, state);
+    QFETCH(UpdateController::Page, page);
+    QFETCH(UpdateController::State, state);
     QFETCH(QString, available);
 
     TestDevice &d = *m_device;
@@ -239,14 +240,14 @@ void tst_UpdateController::pageForState()
         QCOMPARE(m_controller->isDownloaded(), true);
         QCOMPARE(m_controller->isPriority(), setup == QStringLiteral("priority"));
     }
-    if (page == QStringLiteral("error")) {
+    if (page == UpdateController::Page::Error) {
         QCOMPARE(m_controller->lastError().value(QStringLiteral("code")).toInt(), 14);
         QCOMPARE(m_controller->lastError().value(QStringLiteral("edge")).toString(), QStringLiteral("E34"));
         QCOMPARE(m_controller->errorTitle(), QStringLiteral("The update could not be downloaded completely"));
         QVERIFY(m_controller->errorDetails().contains(QStringLiteral("images/s16.img interrupted")));
         // Closed by the user: the next screen in line shows.
         m_controller->dismissError();
-        QCOMPARE(m_controller->page(), setup.contains(QStringLiteral("stage")) ? QStringLiteral("available") : QStringLiteral("status"));
+        QCOMPARE(m_controller->page(), setup.contains(QStringLiteral("stage")) ? UpdateController::Page::Available : UpdateController::Page::Status);
     }
 }
 
@@ -273,8 +274,8 @@ void tst_UpdateController::progressFromOtherProcess()
 {
     QVERIFY(m_device->downloading(64 * 1000 * 1000, 256 * 1000 * 1000, 2 * 1000 * 1000, 96));
     QVERIFY(openController());
-    QCOMPARE(m_controller->state(), QStringLiteral("downloading"));
-    QCOMPARE(m_controller->page(), QStringLiteral("progress"));
+    QCOMPARE(m_controller->state(), UpdateController::State::Downloading);
+    QCOMPARE(m_controller->page(), UpdateController::Page::Progress);
     QCOMPARE(m_controller->progress(), 0.25);
     QCOMPARE(m_controller->bytes(), 64 * 1000 * 1000);
     QCOMPARE(m_controller->total(), 256 * 1000 * 1000);
@@ -289,8 +290,8 @@ void tst_UpdateController::progressFromOtherProcess()
     QVERIFY(m_device->holdLock(false));
     QVERIFY(m_device->set(QStringLiteral("progress"), QVariant()));
     QVERIFY(m_device->set(QStringLiteral("flow"), QVariantMap{{QStringLiteral("node"), QStringLiteral("WaitForImage")}}));
-    QTRY_COMPARE_WITH_TIMEOUT(m_controller->state(), QStringLiteral("idle"), 5000);
-    QCOMPARE(m_controller->page(), QStringLiteral("status"));
+    QTRY_COMPARE_WITH_TIMEOUT(m_controller->state(), UpdateController::State::Idle, 5000);
+    QCOMPARE(m_controller->page(), UpdateController::Page::Status);
 }
 
 void tst_UpdateController::errorTextsForEveryCode_data()
@@ -329,7 +330,7 @@ void tst_UpdateController::checkUnreachableServer()
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 20000);
     QCOMPARE(finished.first().first().toMap().value(QStringLiteral("code")).toInt(), 10);
     QVERIFY(!m_controller->isBusy());
-    QCOMPARE(m_controller->page(), QStringLiteral("error"));
+    QCOMPARE(m_controller->page(), UpdateController::Page::Error);
     QCOMPARE(m_controller->lastError().value(QStringLiteral("code")).toInt(), 10);
     QCOMPARE(m_controller->lastError().value(QStringLiteral("edge")).toString(), QStringLiteral("E07"));
     QCOMPARE(m_controller->errorTitle(), QStringLiteral("The update server cannot be reached"));
@@ -407,7 +408,7 @@ void tst_UpdateController::checkWhileEngineLocked()
     // The service refuses: another program holds the engine lock.
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 5000);
     QVERIFY(!m_controller->isBusy());
-    QCOMPARE(m_controller->page(), QStringLiteral("error"));
+    QCOMPARE(m_controller->page(), UpdateController::Page::Error);
     QCOMPARE(m_controller->lastError().value(QStringLiteral("code")).toInt(), 2);
     QCOMPARE(finished.constFirst().constFirst().toMap().value(QStringLiteral("code")).toInt(), 2);
     QCOMPARE(m_controller->errorAdvice(), UpdateController::adviceForCode(2));
@@ -418,14 +419,14 @@ void tst_UpdateController::laterHidesUntilNextCheck()
     QVERIFY(m_device->stage(QStringLiteral("2.1.0"), false));
     QVERIFY(m_device->set(QStringLiteral("lastCheck"), QStringLiteral("2026-11-20T10:00:00Z")));
     QVERIFY(openController());
-    QCOMPARE(m_controller->page(), QStringLiteral("available"));
+    QCOMPARE(m_controller->page(), UpdateController::Page::Available);
     m_controller->later();
-    QCOMPARE(m_controller->page(), QStringLiteral("status"));
+    QCOMPARE(m_controller->page(), UpdateController::Page::Status);
     m_controller->refresh();
-    QCOMPARE(m_controller->page(), QStringLiteral("status"));
+    QCOMPARE(m_controller->page(), UpdateController::Page::Status);
     // The daemon checks again: the update is offered again.
     QVERIFY(m_device->set(QStringLiteral("lastCheck"), QStringLiteral("2026-11-21T10:00:00Z")));
-    QTRY_COMPARE_WITH_TIMEOUT(m_controller->page(), QStringLiteral("available"), 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(m_controller->page(), UpdateController::Page::Available, 5000);
 }
 
 void tst_UpdateController::updateNowRequestsRebootAndRestarts()
@@ -440,8 +441,8 @@ void tst_UpdateController::updateNowRequestsRebootAndRestarts()
     QVERIFY(!m_controller->isBusy());
     QVERIFY2(m_controller->lastError().isEmpty(), qPrintable(m_controller->lastError().value(QStringLiteral("message")).toString()));
     QCOMPARE(m_device->value(QStringLiteral("rebootPending")).toBool(), true);
-    QCOMPARE(m_controller->state(), QStringLiteral("rebootPending"));
-    QCOMPARE(m_controller->page(), QStringLiteral("progress"));
+    QCOMPARE(m_controller->state(), UpdateController::State::RebootPending);
+    QCOMPARE(m_controller->page(), UpdateController::Page::Progress);
     QTRY_VERIFY_WITH_TIMEOUT(m_device->rebooted(), 5000);
 }
 
@@ -451,7 +452,7 @@ void tst_UpdateController::priorityCountdownRestarts()
     QVERIFY(m_device->stage(QStringLiteral("2.1.0"), true) && m_device->requestReboot());
     QSignalSpy restart(m_controller.get(), &UpdateController::restartRequested);
     QVERIFY(openController());
-    QCOMPARE(m_controller->page(), QStringLiteral("priority"));
+    QCOMPARE(m_controller->page(), UpdateController::Page::Priority);
     // the service began counting when it started, a moment before this UI connected
     QVERIFY2(m_controller->countdown() >= 3 && m_controller->countdown() <= 4, qPrintable(QString::number(m_controller->countdown())));
     QVERIFY(!m_device->rebooted());
@@ -503,15 +504,15 @@ void tst_UpdateController::outcomeDismissedIsPersisted()
 {
     QVERIFY(m_device->outcome(QStringLiteral("updated"), QStringLiteral("2.1.0"), QStringLiteral("1.0.0")));
     QVERIFY(openController());
-    QCOMPARE(m_controller->page(), QStringLiteral("outcome"));
+    QCOMPARE(m_controller->page(), UpdateController::Page::Outcome);
     m_controller->dismissOutcome();
-    QCOMPARE(m_controller->page(), QStringLiteral("status"));
+    QCOMPARE(m_controller->page(), UpdateController::Page::Status);
     QTRY_COMPARE_WITH_TIMEOUT(m_device->value(QStringLiteral("outcome")).toMap().value(QStringLiteral("seen")).toBool(), true, 5000);
     // A new UI process does not show it again.
     UpdateController again;
     again.setConfigFile(m_device->configPath());
     QVERIFY(again.open());
-    QCOMPARE(again.page(), QStringLiteral("status"));
+    QCOMPARE(again.page(), UpdateController::Page::Status);
 }
 
 void tst_UpdateController::outcomeTexts_data()
@@ -590,7 +591,7 @@ void tst_UpdateController::statusAgreesWithCommandLine()
                                                     m_device->configPath()});
     QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
     const QJsonObject cli = QJsonDocument::fromJson(r.out).object();
-    QCOMPARE(cli.value(QStringLiteral("state")).toString(), m_controller->state());
+    QCOMPARE(cli.value(QStringLiteral("state")).toString(), UpdateController::stateName(m_controller->state()));
     QCOMPARE(cli.value(QStringLiteral("currentVersion")).toString(), m_controller->currentVersion());
     QCOMPARE(cli.value(QStringLiteral("stagedVersion")).toString(), m_controller->availableVersion());
     QCOMPARE(cli.value(QStringLiteral("consent")).toBool(), m_controller->consent());
@@ -652,7 +653,7 @@ void tst_UpdateController::availableAfterRestart()
     QVERIFY(m_device->checked(QStringLiteral("2.1.0")));
     QVERIFY(openController());
     QCOMPARE(m_controller->availableVersion(), QStringLiteral("2.1.0"));
-    QCOMPARE(m_controller->page(), QStringLiteral("available"));
+    QCOMPARE(m_controller->page(), UpdateController::Page::Available);
     QVERIFY(!m_controller->isDownloaded());
     QCOMPARE(m_controller->notesText(), QStringLiteral("What is new in this version is shown after the next check."));
     QCOMPARE(m_controller->stateText(), QStringLiteral("Version 2.1.0 is available."));
@@ -663,12 +664,12 @@ void tst_UpdateController::laterStillSaysAvailable()
     QVERIFY(m_device->stage(QStringLiteral("2.1.0"), false));
     QVERIFY(openController());
     m_controller->later();
-    QCOMPARE(m_controller->page(), QStringLiteral("status"));
+    QCOMPARE(m_controller->page(), UpdateController::Page::Status);
     QVERIFY(m_controller->isPostponed());
     QCOMPARE(m_controller->stateText(), QStringLiteral("Version 2.1.0 is ready to install."));
     QVERIFY(m_controller->stateText() != QStringLiteral("No update is waiting."));
     m_controller->showUpdate();
-    QCOMPARE(m_controller->page(), QStringLiteral("available"));
+    QCOMPARE(m_controller->page(), UpdateController::Page::Available);
     QVERIFY(!m_controller->isPostponed());
 }
 
@@ -752,17 +753,17 @@ void tst_UpdateController::failedOutcomeNotRepeatedAsError()
     QVERIFY(m_device->failedInstall(QStringLiteral("2.1.0"), QStringLiteral("1.0.0"), 20, QStringLiteral("E62"),
                                     QStringLiteral("the new system (slot B) failed its check: the services are not healthy")));
     QVERIFY(openController());
-    QCOMPARE(m_controller->page(), QStringLiteral("outcome"));
+    QCOMPARE(m_controller->page(), UpdateController::Page::Outcome);
     m_controller->dismissOutcome();
-    QCOMPARE(m_controller->page(), QStringLiteral("status"));
+    QCOMPARE(m_controller->page(), UpdateController::Page::Status);
     QTRY_COMPARE_WITH_TIMEOUT(m_device->value(QStringLiteral("outcome")).toMap().value(QStringLiteral("seen")).toBool(), true, 5000);
     UpdateController again;
     again.setConfigFile(m_device->configPath());
     QVERIFY(again.open());
-    QCOMPARE(again.page(), QStringLiteral("status"));
+    QCOMPARE(again.page(), UpdateController::Page::Status);
     // A new failure after it is shown.
     QVERIFY(m_device->fail(10, QStringLiteral("cannot reach the update server"), QStringLiteral("E07")));
-    QTRY_COMPARE_WITH_TIMEOUT(again.page(), QStringLiteral("error"), 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(again.page(), UpdateController::Page::Error, 5000);
 }
 
 void tst_UpdateController::outcomeReasonsInGerman_data()
@@ -798,7 +799,7 @@ void tst_UpdateController::outcomeReasonsInGerman()
     QCOMPARE(installUiTranslator(QLocale()), QStringLiteral("de"));
     QVERIFY(m_device->failedInstall(QStringLiteral("2.1.0"), QStringLiteral("1.0.0"), code, edge, message));
     QVERIFY(openController());
-    QCOMPARE(m_controller->page(), QStringLiteral("outcome"));
+    QCOMPARE(m_controller->page(), UpdateController::Page::Outcome);
     QCOMPARE(m_controller->outcomeReason(), reason);
     QCOMPARE(m_controller->outcomeMessage(),
              QStringLiteral("Version 2.1.0 wurde nicht installiert. Auf Ihrem Gerät läuft wieder Version 1.0.0, und es funktioniert wie bisher."));
@@ -807,6 +808,26 @@ void tst_UpdateController::outcomeReasonsInGerman()
 }
 
 // Item 7: the TLS message came twice (in the message and again as the detail).
+// The names the service and `status --json` give the states, and the screenshots the pages.
+void tst_UpdateController::namesOfStatesAndPages()
+{
+    using State = UpdateController::State;
+    using Page = UpdateController::Page;
+    const QList<std::pair<State, QString>> states{
+        {State::Idle, QStringLiteral("idle")}, {State::Checking, QStringLiteral("checking")},
+        {State::Downloading, QStringLiteral("downloading")}, {State::Ready, QStringLiteral("ready")},
+        {State::RebootPending, QStringLiteral("rebootPending")}, {State::Installing, QStringLiteral("installing")},
+        {State::Trial, QStringLiteral("trial")}};
+    for (const auto &[state, name] : states)
+        QCOMPARE(UpdateController::stateName(state), name);
+    const QList<std::pair<Page, QString>> pages{
+        {Page::Status, QStringLiteral("status")}, {Page::Available, QStringLiteral("available")},
+        {Page::Progress, QStringLiteral("progress")}, {Page::Priority, QStringLiteral("priority")},
+        {Page::Error, QStringLiteral("error")}, {Page::Outcome, QStringLiteral("outcome")}};
+    for (const auto &[page, name] : pages)
+        QCOMPARE(UpdateController::pageName(page), name);
+}
+
 void tst_UpdateController::technicalDetailsSayEachOnce()
 {
     QVERIFY(m_device->fail(11, QStringLiteral("TLS handshake with 127.0.0.1 failed: The certificate is self-signed, and untrusted"),
@@ -824,7 +845,7 @@ void tst_UpdateController::urgentWhileRestarting()
     QVERIFY(openController());
     QVERIFY(!m_controller->isUrgent());
     QVERIFY(m_device->stage(QStringLiteral("2.1.0"), false) && m_device->requestReboot());
-    QTRY_COMPARE_WITH_TIMEOUT(m_controller->page(), QStringLiteral("progress"), 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(m_controller->page(), UpdateController::Page::Progress, 5000);
     QVERIFY(m_controller->isUrgent());
 }
 
