@@ -157,6 +157,73 @@ std::expected<QByteArray, QString> decompress(QByteArrayView frame, qint64 size)
     return out;
 }
 
+struct Unpacker::State {
+    std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx{nullptr, &ZSTD_freeDCtx};
+    std::vector<char> out;
+    crypto::Sha256 hash;
+    qint64 size = 0;
+    qint64 maxSize = 0;
+    size_t frameLeft = 0;  // 0: between frames (nothing pushed yet counts as a whole stream of none)
+    bool anything = false;
+    QString error;
+};
+
+Unpacker::~Unpacker() = default;
+
+std::expected<std::unique_ptr<Unpacker>, QString> Unpacker::create(qint64 maxSize)
+{
+    std::unique_ptr<Unpacker> u(new Unpacker);
+    u->d = std::make_unique<State>();
+    u->d->dctx.reset(ZSTD_createDCtx());
+    if (!u->d->dctx)
+        return std::unexpected(QStringLiteral("zstd: out of memory"));
+    ZSTD_DCtx_setParameter(u->d->dctx.get(), ZSTD_d_windowLogMax, kMaxWindowLog);
+    u->d->out.resize(ZSTD_DStreamOutSize());
+    u->d->maxSize = maxSize;
+    return u;
+}
+
+void Unpacker::push(QByteArrayView data)
+{
+    State &s = *d;
+    if (!s.error.isEmpty() || data.isEmpty())
+        return;
+    s.anything = true;
+    ZSTD_inBuffer input{data.data(), size_t(data.size()), 0};
+    // Until the input is used and the decoder holds nothing more for it.
+    for (;;) {
+        ZSTD_outBuffer output{s.out.data(), s.out.size(), 0};
+        const size_t consumedBefore = input.pos;
+        const size_t hint = ZSTD_decompressStream(s.dctx.get(), &output, &input);
+        if (ZSTD_isError(hint)) {
+            s.error = QStringLiteral("the compressed image is damaged: %1").arg(zstdText(hint));
+            return;
+        }
+        // The hint of a call that moved nothing (a frame that ended exactly as the buffer filled,
+        // asked once more) speaks of a next frame that may never come: it does not count.
+        if (output.pos > 0 || input.pos != consumedBefore)
+            s.frameLeft = hint;
+        s.size += qint64(output.pos);
+        if (s.size > s.maxSize) {
+            s.error = QStringLiteral("the compressed image holds more than the %1 bytes declared").arg(s.maxSize);
+            return;
+        }
+        s.hash.addData(QByteArrayView(s.out.data(), qsizetype(output.pos)));
+        if (input.pos == input.size && output.pos < output.size)
+            return;
+    }
+}
+
+std::expected<Content, QString> Unpacker::finish()
+{
+    State &s = *d;
+    if (!s.error.isEmpty())
+        return std::unexpected(s.error);
+    if (!s.anything || s.frameLeft != 0)
+        return std::unexpected(QStringLiteral("the compressed image ends in the middle of a frame (truncated)"));
+    return Content{s.hash.hexResult(), s.size};
+}
+
 struct Reader::State {
     int fd = -1;
     std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx{nullptr, &ZSTD_freeDCtx};

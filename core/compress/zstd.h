@@ -50,13 +50,38 @@ private:
     std::unique_ptr<State> d;
 };
 
-// The SHA-256 (lowercase hex) and size of the content of the zstd file at path; more than
-// maxSize bytes of content is an error (a declared size that is exceeded). onProgress sees the
-// compressed bytes read so far.
+// What a compressed file unpacks to: its SHA-256 (lowercase hex) and size.
 struct Content {
     QByteArray sha256;
     qint64 size = 0;
 };
+
+// Unpacks a zstd stream pushed to it piece by piece (as a download receives it), hashing what
+// comes out and keeping none of it: a compressed image is checked while it arrives, without a
+// second pass over the file. The first error sticks; later pushes are ignored.
+class Unpacker
+{
+public:
+    ~Unpacker();
+    Unpacker(const Unpacker &) = delete;
+    Unpacker &operator=(const Unpacker &) = delete;
+
+    // maxSize: more content than this is an error (the declared size, exceeded).
+    [[nodiscard]] static std::expected<std::unique_ptr<Unpacker>, QString> create(qint64 maxSize);
+    void push(QByteArrayView data);
+    // The content's SHA-256 and size; an error when the stream was damaged, asked for a window over
+    // kMaxWindowLog, held more than maxSize or ended in the middle of a frame.
+    [[nodiscard]] std::expected<Content, QString> finish();
+
+private:
+    Unpacker() = default;
+    struct State;
+    std::unique_ptr<State> d;
+};
+
+// The SHA-256 (lowercase hex) and size of the content of the zstd file at path; more than
+// maxSize bytes of content is an error (a declared size that is exceeded). onProgress sees the
+// compressed bytes read so far.
 [[nodiscard]] std::expected<Content, QString> contentOf(const QString &path, qint64 maxSize,
                                                         const std::function<void(qint64)> &onProgress = {});
 

@@ -51,6 +51,7 @@ struct UpdateEngine::DownloadItem {
     QByteArray actualSha256;  // set once received completely
     bool zstd = false;        // the image, zstd-compressed (image.zstd): what it unpacks to is checked too
     bool delta = false;       // the image, rebuilt from the running slot and fetched chunks (image.chunks)
+    std::optional<std::expected<zstd::Content, QString>> unpacked; // zstd: what it unpacked to, once received
 };
 
 UpdateEngine::UpdateEngine(Config config, Journal *journal, QObject *parent)
@@ -478,6 +479,14 @@ void UpdateEngine::downloadNext()
         (void)fileutil::removeTree(item.partialPath);
     m_file = std::make_unique<QFile>(item.partialPath);
     m_hasher = std::make_unique<crypto::Sha256>();
+    // A compressed image is unpacked (and what comes out hashed) as it arrives: no second pass.
+    m_unpacker.reset();
+    if (item.zstd) {
+        if (auto unpacker = zstd::Unpacker::create(m_manifest->image.size))
+            m_unpacker = std::move(*unpacker);
+        else
+            m_attemptError = Error{ExitCode::StorageError, unpacker.error(), {}, {}};
+    }
     m_written = 0;
     if (!m_file->open(QIODevice::ReadWrite)) {
         // Reported once the server answers: the flow reaches ReceiveFile, then E34.
@@ -486,8 +495,11 @@ void UpdateEngine::downloadNext()
         if (m_file->size() > item.size)
             m_file->resize(0);
         QByteArray chunk;
-        while (!(chunk = m_file->read(crypto::kHashChunkBytes)).isEmpty())
+        while (!(chunk = m_file->read(crypto::kHashChunkBytes)).isEmpty()) {
             m_hasher->addData(chunk);
+            if (m_unpacker)
+                m_unpacker->push(chunk);
+        }
         m_written = m_file->size();
     }
     // the partial file goes to the medium while the rest arrives: the fsync before E37 is short
@@ -516,6 +528,8 @@ void UpdateEngine::downloadNext()
             return false;
         }
         m_hasher->addData(chunk);
+        if (m_unpacker)
+            m_unpacker->push(chunk);
         m_written += chunk.size();
         m_writeBehind.written(m_file->handle(), m_written);
         m_rateBytes += chunk.size();
@@ -535,6 +549,10 @@ void UpdateEngine::downloadNext()
             m_file->resize(0);
             m_file->seek(0);
             m_hasher->reset();
+            if (m_unpacker) {
+                if (auto fresh = zstd::Unpacker::create(m_manifest->image.size))
+                    m_unpacker = std::move(*fresh);
+            }
             m_written = 0;
         } else if (r.httpStatus == 206 && r.rangeStart != m_written) {
             x->abort(NetOutcome::Interrupted, QStringLiteral("the server resumed at byte %1, not %2").arg(r.rangeStart).arg(m_written));
@@ -677,6 +695,8 @@ void UpdateEngine::onItemFinished(const NetResult &r)
         return;
     }
     current.actualSha256 = current.delta ? m_delta->sha256Hex() : m_hasher->hexResult();
+    if (current.zstd && m_unpacker)
+        current.unpacked = m_unpacker->finish();
     if (auto synced = fileutil::syncPath(current.partialPath); !synced) {
         failAt(Edge::E34, synced.error());
         return;
@@ -736,12 +756,12 @@ void UpdateEngine::verifyAndStage()
         }
     }
     // A compressed image must also unpack to exactly the image the manifest signs (its size and
-    // SHA-256): read once more from the partial file, unpacked with bounded memory. A mismatch is
-    // E38's as much as a wrong sum of the received bytes (a broken or malicious publisher).
+    // SHA-256), as it was unpacked while it arrived, with bounded memory. A mismatch is E38's as
+    // much as a wrong sum of the received bytes (a broken or malicious publisher).
     for (const DownloadItem &item : std::as_const(m_items)) {
         if (!item.zstd)
             continue;
-        const auto content = zstd::contentOf(item.partialPath, m_manifest->image.size);
+        const auto content = item.unpacked.value_or(std::unexpected(QStringLiteral("the compressed image was not unpacked")));
         if (!content || content->size != m_manifest->image.size || content->sha256 != m_manifest->image.sha256) {
             QFile::remove(item.partialPath);
             failAt(Edge::E38, Error{ExitCode::IntegrityMismatch,

@@ -25,6 +25,7 @@ struct NetResult;
 class Journal;
 struct Manifest;
 namespace crypto { class Sha256; class TrustedKeys; }
+namespace zstd { class Unpacker; }
 
 // What a completed check found.
 struct CheckResult {
@@ -169,6 +170,7 @@ private:
     std::unique_ptr<QFile> m_file;
     std::unique_ptr<crypto::Sha256> m_hasher;
     std::unique_ptr<DeltaTransfer> m_delta;  // the image as a delta, kept across the attempts
+    std::unique_ptr<zstd::Unpacker> m_unpacker; // a compressed image, unpacked as it arrives
     fileutil::WriteBehind m_writeBehind;
     qint64 m_written = 0;
     std::optional<Error> m_attemptError;  // why the current attempt stopped early (sink)

@@ -58,6 +58,8 @@ private Q_SLOTS:
     void refusedInput_data();
     void refusedInput();
     void moreThanDeclaredIsRefused();
+    void unpackerChecksWhatArrives_data();
+    void unpackerChecksWhatArrives();
 
 private:
     QTemporaryDir m_dir;
@@ -85,6 +87,58 @@ void tst_Zstd::publisherOutputUnpacksWithTheTool()
     QVERIFY2(c, c ? "" : qPrintable(c.error()));
     QCOMPARE(c->size, m_content.size());
     QCOMPARE(c->sha256, crypto::Sha256::hexHash(m_content));
+}
+
+void tst_Zstd::unpackerChecksWhatArrives_data()
+{
+    QTest::addColumn<int>("piece");
+    QTest::addColumn<int>("cut");     // bytes left off the end of the stream
+    QTest::addColumn<bool>("ok");
+    QTest::newRow("one byte at a time") << 1 << 0 << true;
+    QTest::newRow("as a network delivers") << 16384 << 0 << true;
+    QTest::newRow("all at once") << (1 << 30) << 0 << true;
+    QTest::newRow("truncated") << 16384 << 5 << false;
+}
+
+void tst_Zstd::unpackerChecksWhatArrives()
+{
+    QFETCH(int, piece);
+    QFETCH(int, cut);
+    QFETCH(bool, ok);
+    const QString packed = m_dir.filePath(QStringLiteral("pushed.zst"));
+    QCOMPARE(test::runTool(QStringLiteral("zstd"), {QStringLiteral("-q"), QStringLiteral("-f"), QStringLiteral("-3"), m_plain,
+                                                    QStringLiteral("-o"), packed}).exitCode, 0);
+    QByteArray stream = readFile(packed);
+    stream.chop(cut);
+    auto unpacker = zstd::Unpacker::create(m_content.size());
+    QVERIFY(unpacker);
+    // one byte at a time only for the first 64 KiB, and then on in large pieces: the test stays short
+    qsizetype at = 0;
+    for (; at < stream.size() && (piece > 1 || at < 65536); at += piece)
+        (*unpacker)->push(QByteArrayView(stream).sliced(at, std::min<qsizetype>(piece, stream.size() - at)));
+    if (at < stream.size())
+        (*unpacker)->push(QByteArrayView(stream).sliced(at));
+    const auto content = (*unpacker)->finish();
+    QCOMPARE(content.has_value(), ok);
+    if (ok) {
+        QCOMPARE(content->size, m_content.size());
+        QCOMPARE(content->sha256, crypto::Sha256::hexHash(m_content));
+    }
+    // A frame that ends exactly where the decoder's buffer is full (512 KiB: four of its 128 KiB).
+    const QByteArray exact = imageLike(512 * 1024);
+    const auto exactPacked = zstd::compress(exact, 3);
+    QVERIFY(exactPacked);
+    auto whole = zstd::Unpacker::create(exact.size());
+    QVERIFY(whole);
+    (*whole)->push(*exactPacked);
+    const auto exactContent = (*whole)->finish();
+    QVERIFY2(exactContent.has_value(), exactContent ? "" : qPrintable(exactContent.error()));
+    QCOMPARE(exactContent->sha256, crypto::Sha256::hexHash(exact));
+    // more content than declared is refused
+    auto smaller = zstd::Unpacker::create(m_content.size() - 1);
+    QVERIFY(smaller);
+    (*smaller)->push(readFile(packed));
+    QVERIFY(!(*smaller)->finish().has_value());
 }
 
 void tst_Zstd::toolOutputUnpacksOnTheDevice()

@@ -90,6 +90,7 @@ private Q_SLOTS:
     void damagedRunningSlotStillUpdates();
     void unknownRunningSlotFetchesTheCompressedImage();
     void deltaTurnedOffFetchesTheCompressedImage();
+    void e33_compressedImageResumesAfterACut();
     void e36_e38_damagedChunkOnTheServerIsRefused();
     void e36_e38_chunkWithAnotherContentIsRefused();
     void e36_e38_changedIndexIsRefused();
@@ -340,6 +341,25 @@ void tst_DeltaDownload::deltaTurnedOffFetchesTheCompressedImage()
     QVERIFY(QFile::copy(m_v1, m_fx.deviceDir() + QStringLiteral("/slotA")));
     const auto run = m_fx.run(true);
     QVERIFY2(!run.error, run.error ? qPrintable(run.error->message) : "");
+    const QJsonObject staged = m_fx.journal()->value(QStringLiteral("staged")).toObject();
+    QCOMPARE(staged.value(QStringLiteral("compression")).toString(), QStringLiteral("zstd"));
+    QCOMPARE(staged.value(QStringLiteral("sha256")).toString(), m_v2Sha);
+}
+
+void tst_DeltaDownload::e33_compressedImageResumesAfterACut()
+{
+    // The compressed image is unpacked while it arrives; after a cut, what the partial file holds
+    // is unpacked again before the rest is added, so the content checks out (E33, then E37).
+    m_faults = std::make_unique<FaultServer>();
+    const auto &pki = TestPki::shared();
+    QVERIFY(m_faults->start({m_repo, QStringLiteral("/s16/"), pki.server().cert, pki.server().key}));
+    const QString zst = QStringLiteral("/s16/images/s16-1.1.0.img.zst");
+    m_faults->setFault(zst, FaultServer::Fault::resetMidBody(QFileInfo(m_repo + QStringLiteral("/images/s16-1.1.0.img.zst")).size() / 2).firstRequests(1));
+    QVERIFY(!m_fx.makeDevice(m_faults->url(QStringLiteral("/s16/")), {{QStringLiteral("server/delta"), QStringLiteral("false")}}).isEmpty());
+    const auto run = m_fx.run(true);
+    QVERIFY2(!run.error, run.error ? qPrintable(run.error->message + QStringLiteral(": ") + run.error->detail) : "");
+    QVERIFY2(pathContains(run.path, {Edge::E31, Edge::E33, Edge::E25, Edge::E27, Edge::E22}), qPrintable(pathString(run.path)));
+    QCOMPARE(m_faults->requestCount(zst), 2);
     const QJsonObject staged = m_fx.journal()->value(QStringLiteral("staged")).toObject();
     QCOMPARE(staged.value(QStringLiteral("compression")).toString(), QStringLiteral("zstd"));
     QCOMPARE(staged.value(QStringLiteral("sha256")).toString(), m_v2Sha);

@@ -5,6 +5,7 @@
 #include "fuzzutil.h"
 
 #include "compress/zstd.h"
+#include "crypto/crypto.h"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -80,5 +81,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     // device does not rely on it: what unpacks is held against the manifest's size and SHA-256.
     if (whole.ok && pieces.ok && whole.bytes.size() < kCap && pieces.bytes.size() < kCap)
         S16_FUZZ_CHECK(whole.bytes == pieces.bytes);
+    // The download's unpacker, pushed the same pieces: when it accepts the stream, it saw the same
+    // content as the reader.
+    if (auto unpacker = zstd::Unpacker::create(kCap)) {
+        for (size_t at = 0; at < size; at += size_t(piece))
+            (*unpacker)->push(QByteArrayView(reinterpret_cast<const char *>(data) + at, qsizetype(std::min<size_t>(size_t(piece), size - at))));
+        if (const auto content = (*unpacker)->finish(); content && whole.ok && whole.bytes.size() < kCap) {
+            S16_FUZZ_CHECK(content->size == whole.bytes.size());
+            S16_FUZZ_CHECK(content->sha256 == crypto::Sha256::hexHash(whole.bytes));
+        }
+    }
     return 0;
 }
