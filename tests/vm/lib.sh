@@ -140,10 +140,12 @@ vm_prepare() {
   echo "$policy" >"$w/share/policy"
   cat >"$w/share/services" <<'SH'
 #!/bin/sh
-# the device's services: reload and health check ([services] of update.conf)
-echo "S16-VM: services $1 on $(cat /etc/s16-version)"
-if [ "$1" = health ] && [ -e /mnt/test/fail-health ]; then echo "S16-VM: health check fails"; exit 1; fi
-exit 0
+# the device's services: reload and health check ([services] of update.conf); each run is noted
+# in /mnt/test/services.log (the updater keeps their output to itself)
+if [ "$1" = health ] && [ -e /mnt/test/fail-health ]; then
+    echo "$1 on $(cat /etc/s16-version): fails" >>/mnt/test/services.log; exit 1
+fi
+echo "$1 on $(cat /etc/s16-version): ok" >>/mnt/test/services.log
 SH
   chmod +x "$w/share/services"
   [[ $case == health ]] && : >"$w/share/fail-health"
