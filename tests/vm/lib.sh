@@ -4,7 +4,11 @@ need() {
   local t
   for t in "$@"; do command -v "$t" >/dev/null || skip "$t is missing (scripts/setup-deps --vm installs it)"; done
 }
-skip() { echo "SKIP: $*"; exit 77; }
+# S16_VM_REQUIRE=1 (CI) turns a skip into a failure: there, a missing tool is a broken setup.
+skip() {
+  [[ ${S16_VM_REQUIRE:-} == 1 ]] && { echo "FAIL (S16_VM_REQUIRE=1): $*" >&2; exit 1; }
+  echo "SKIP: $*"; exit 77
+}
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # vm_unpack PACKAGE: downloads PACKAGE's .deb with apt-get download into $cache/debs and unpacks it
 # into $cache/root-PACKAGE once; prints that folder.
