@@ -115,9 +115,10 @@ vm_readback() {
 # whose kernel panics), the release (DIR/repo, with the migration to schema 2; CASE migration: one
 # that fails) served by nginx over TLS (scripts/lib/nginx.sh, must be sourced), and the guest's
 # share DIR/share: tests/vm/device-run as `run`, the configuration, the services (CASE health: the
-# health check fails), the target version and POLICY (tests/vm/device-run).
+# health check fails), the reboot command, the target version and POLICY (tests/vm/device-run).
+# CASE nodev: the configuration names /dev/vdb3, which does not exist, as slot B.
 vm_prepare() {
-  local w=$1 bin=$2 case=$3 policy=$4 url
+  local w=$1 bin=$2 case=$3 policy=$4 url slotb
   # --- the maker's side: keys, the disk (slot A) and the 2.0.0 slot image, the release, nginx
   vm_pki "$w/pki"
   "$bin/s16-publish" keygen --out "$w/keys" >/dev/null
@@ -153,6 +154,16 @@ echo "$1 on $(cat /etc/s16-version): ok" >>/mnt/test/services.log
 SH
   chmod +x "$w/share/services"
   [[ $case == health ]] && : >"$w/share/fail-health"
+  cat >"$w/share/reboot" <<'SH'
+#!/bin/sh
+# the device's reboot command ([boot] rebootCommand): a real reboot, said first on the console
+echo "S16-VM: reboot requested; /dev/vdb3 $([ -e /dev/vdb3 ] && ls -l /dev/vdb3 || echo "does not exist")"
+exec reboot -f
+SH
+  chmod +x "$w/share/reboot"
+  # CASE nodev: slot B names a block device this device does not have
+  slotb=/dev/vda3
+  [[ $case == nodev ]] && slotb=/dev/vdb3
   cat >"$w/share/update.conf" <<CONF
 [server]
 url=$url
@@ -174,8 +185,8 @@ freeSpaceMarginBytes=0
 backend=grub
 envFile=/mnt/boot/boot/grub/grubenv
 slotA=/dev/vda2
-slotB=/dev/vda3
-rebootCommand=reboot -f
+slotB=$slotb
+rebootCommand=/mnt/test/reboot
 [services]
 reload=/mnt/test/services reload
 healthCheck=/mnt/test/services health
