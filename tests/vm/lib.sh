@@ -157,7 +157,8 @@ SH
   cat >"$w/share/reboot" <<'SH'
 #!/bin/sh
 # the device's reboot command ([boot] rebootCommand): a real reboot, said first on the console
-echo "S16-VM: reboot requested; /dev/vdb3 $([ -e /dev/vdb3 ] && ls -l /dev/vdb3 || echo "does not exist")"
+# (the updater keeps the command's own output to itself)
+echo "S16-VM: reboot requested; /dev/vdb3 $([ -e /dev/vdb3 ] && ls -l /dev/vdb3 || echo "does not exist")" >/dev/console
 exec reboot -f
 SH
   chmod +x "$w/share/reboot"
