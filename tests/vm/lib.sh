@@ -41,7 +41,9 @@ vm_kernel() {
 # SHARE (the guest's /mnt/test) and BINDIR (the project's programs, the guest's /mnt/s16,
 # read-only) over 9p, the user network (the host is 10.0.2.2 to the guest) and the serial
 # console appended to LOG. The guest's reboots stay in this QEMU; its power-off ends it.
-# Sets vm_pid, QEMU's own pid: `kill -9 $vm_pid` is a power cut.
+# QEMU daemonizes (-pidfile LOG.pid), so it is no job of this shell: a long run forks so often
+# that PIDs come round, and bash's job table then mixed a reused PID up with the ended QEMU.
+# Sets vm_pid; vm_alive says whether that is still this QEMU; vm_cut is a power cut.
 vm_start() {
   local disk=$1 share=$2 log=$3 bindir=${4:-}
   local args=(-accel tcg -m 512 -display none -monitor none -serial "file:$log"
@@ -51,24 +53,39 @@ vm_start() {
     -netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile=)
   [[ -n $bindir ]] && args+=(-virtfs "local,path=$bindir,mount_tag=s16bin,security_model=none,readonly=on")
   : >>"$log"
-  nice -n 10 qemu-system-x86_64 "${args[@]}" </dev/null 2>>"$log.qemu-err" &
-  vm_pid=$!
+  rm -f "$log.pid"
+  vm_pid= vm_disk=$disk
+  nice -n 10 qemu-system-x86_64 "${args[@]}" -daemonize -pidfile "$log.pid" </dev/null >/dev/null 2>>"$log.qemu-err" \
+    || fail "QEMU did not start ($log.qemu-err)"
+  vm_pid=$(cat "$log.pid")
+}
+# vm_alive: the QEMU of vm_start still runs (its PID still names a QEMU with that disk).
+vm_alive() {
+  [[ -n ${vm_pid:-} ]] || return 1
+  local cmd
+  cmd=$(tr '\0' ' ' <"/proc/$vm_pid/cmdline" 2>/dev/null) || return 1
+  [[ $cmd == *qemu-system-x86_64*"file=$vm_disk,"* ]]
 }
 # vm_wait LIMIT: waits for the guest to power off; after LIMIT seconds QEMU is killed and 1 returned.
 vm_wait() {
   local end=$((SECONDS + $1))
-  while kill -0 "$vm_pid" 2>/dev/null; do
+  while vm_alive; do
     if ((SECONDS >= end)); then
-      kill -9 "$vm_pid" 2>/dev/null; wait "$vm_pid" 2>/dev/null
+      vm_cut
       return 1
     fi
     sleep 0.2
   done
-  wait "$vm_pid" 2>/dev/null || true
   return 0
 }
 # vm_cut: the power cut: QEMU is killed with SIGKILL; what the guest had not written to its disk is gone.
-vm_cut() { kill -9 "$vm_pid" 2>/dev/null; wait "$vm_pid" 2>/dev/null || true; }
+vm_cut() {
+  if vm_alive; then
+    kill -9 "$vm_pid" 2>/dev/null
+    while vm_alive; do sleep 0.05; done
+  fi
+  return 0
+}
 
 # vm_pki DIR: a CA (DIR/ca.pem) and a server certificate for nginx (DIR/server.pem, DIR/server.key)
 # valid for 127.0.0.1, where nginx listens, and 10.0.2.2, the host's address in the guest.
