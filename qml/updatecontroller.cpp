@@ -102,6 +102,7 @@ void UpdateController::close()
     m_seen = Seen{};
     m_serviceProblem.clear();
     m_consentAsked.reset();
+    m_consentCalls = 0;
     m_job = Job::None;
     m_samples.clear();
     m_installAfterDownload = false;
@@ -178,7 +179,10 @@ void UpdateController::onProperties(const QStringList &keys)
     const QJsonObject result = object(p.value(QStringLiteral("CheckResult")));
     m_seen.found = result.value(QStringLiteral("available")).toBool(false) ? result : QJsonObject();
     m_seen.logId = p.value(QStringLiteral("LogId")).toLongLong();
-    if (keys.contains(QStringLiteral("Consent")))
+    // The service's word replaces what was asked once nothing asked is still on its way (the
+    // last SetConsent's Completed resets it too): an answer to an earlier toggle must not undo a
+    // later one.
+    if (keys.contains(QStringLiteral("Consent")) && m_consentCalls == 0)
         m_consentAsked.reset();
     if (!m_laterVersion.isEmpty() && m_seen.lastCheck != m_laterCheck)
         m_laterVersion.clear();
@@ -657,6 +661,8 @@ void UpdateController::onCompleted(const QString &op, int code, const QString &m
         return;
     }
     if (op == QLatin1String("consent") || op == QLatin1String("acknowledge")) {
+        if (op == QLatin1String("consent") && m_consentCalls > 0 && --m_consentCalls == 0)
+            m_consentAsked.reset(); // the last one asked is done: the service's Consent holds
         if (code != 0) {
             m_consentAsked.reset();
             setLocalError(code, message);
@@ -701,8 +707,10 @@ void UpdateController::onCallFailed(const QString &method, const QString &errorN
         Q_EMIT jobFinished(lastError());
         return;
     }
-    if (method == QLatin1String("SetConsent"))
+    if (method == QLatin1String("SetConsent")) {
+        m_consentCalls = std::max(0, m_consentCalls - 1);
         m_consentAsked.reset();
+    }
     Q_EMIT statusChanged();
 }
 
@@ -769,6 +777,7 @@ void UpdateController::setConsent(bool on)
         return;
     // Shown at once; the service's Consent confirms it (revoking also deletes the reports not sent yet).
     m_consentAsked = on;
+    ++m_consentCalls;
     m_link->call(QStringLiteral("SetConsent"), {on});
     Q_EMIT statusChanged();
 }

@@ -241,6 +241,7 @@ private:
     } m_seen;
     QString m_serviceProblem;     // why the service cannot be used; empty when it can
     std::optional<bool> m_consentAsked; // SetConsent sent, its answer not yet seen
+    int m_consentCalls = 0;             // SetConsent calls the service has not completed yet
     QJsonObject m_localError;     // an error that never reached the service's log (a refused call)
     QStringList m_dismissedError; // the errors the user closed (errorKey)
     Job m_job = Job::None;

@@ -41,6 +41,7 @@ private Q_SLOTS:
     void notesInUsersLanguage();
     void progressFromOtherProcess();
     void smallerDownloadSaysWhatItFetches();
+    void quickConsentTogglesDoNotFlicker();
     void errorTextsForEveryCode_data();
     void errorTextsForEveryCode();
     void checkUnreachableServer();
@@ -858,6 +859,22 @@ void tst_UpdateController::smallerDownloadSaysWhatItFetches()
     // A whole raw image: nothing to say beyond the usual.
     QVERIFY(m_device->downloading(64 * 1000 * 1000, 1100 * 1000 * 1000, 2 * 1000 * 1000, 96, 1100 * 1000 * 1000));
     QTRY_COMPARE(m_controller->stateText(), QStringLiteral("Downloading the update…"));
+}
+
+void tst_UpdateController::quickConsentTogglesDoNotFlicker()
+{
+    // On, off, on, off faster than the service answers: what the switch shows never goes back to
+    // an earlier answer of the service (that toggle was overtaken), and ends as the last one asked.
+    QVERIFY(openController());
+    QList<bool> shown;
+    connect(m_controller.get(), &UpdateController::statusChanged, this, [&] { shown.append(m_controller->consent()); });
+    for (bool on : {true, false, true, false})
+        m_controller->setConsent(on);
+    shown.clear();
+    QTRY_COMPARE_WITH_TIMEOUT(m_device->value(QStringLiteral("consent")).toBool(), false, 5000);
+    QTest::qWait(500); // every answer of the service has arrived
+    QCOMPARE(m_controller->consent(), false);
+    QVERIFY2(!shown.contains(true), "the switch went back to an overtaken answer");
 }
 
 QTEST_GUILESS_MAIN(tst_UpdateController)
