@@ -103,6 +103,7 @@ private Q_SLOTS:
 private:
     // A device running v1 from slot A, its server serving repo; the engine then downloads.
     [[nodiscard]] bool deviceOn(const QString &repo);
+    [[nodiscard]] bool startFaultServer(); // the fault server in front of m_repo, for faults nginx cannot make
     [[nodiscard]] QString copyRepo(const QString &name);
     // The first (or last) chunk of v2 in image order that v1 does not hold.
     [[nodiscard]] QString neededChunk(const QString &repo, bool last = false) const;
@@ -160,6 +161,13 @@ bool tst_DeltaDownload::deviceOn(const QString &repo)
     const QString slotA = m_fx.deviceDir() + QStringLiteral("/slotA");
     QFile::remove(slotA);
     return QFile::copy(m_v1, slotA);
+}
+
+bool tst_DeltaDownload::startFaultServer()
+{
+    m_faults = std::make_unique<FaultServer>();
+    const auto &pki = TestPki::shared();
+    return m_faults->start({m_repo, QStringLiteral("/s16/"), pki.server().cert, pki.server().key}).has_value();
 }
 
 QString tst_DeltaDownload::copyRepo(const QString &name)
@@ -350,9 +358,7 @@ void tst_DeltaDownload::e33_compressedImageResumesAfterACut()
 {
     // The compressed image is unpacked while it arrives; after a cut, what the partial file holds
     // is unpacked again before the rest is added, so the content checks out (E33, then E37).
-    m_faults = std::make_unique<FaultServer>();
-    const auto &pki = TestPki::shared();
-    QVERIFY(m_faults->start({m_repo, QStringLiteral("/s16/"), pki.server().cert, pki.server().key}));
+    QVERIFY(startFaultServer());
     const QString zst = QStringLiteral("/s16/images/s16-1.1.0.img.zst");
     m_faults->setFault(zst, FaultServer::Fault::resetMidBody(QFileInfo(m_repo + QStringLiteral("/images/s16-1.1.0.img.zst")).size() / 2).firstRequests(1));
     QVERIFY(!m_fx.makeDevice(m_faults->url(QStringLiteral("/s16/")), {{QStringLiteral("server/delta"), QStringLiteral("false")}}).isEmpty());
@@ -443,9 +449,7 @@ static QString chunkUrlPath(const QString &repo, const QString &chunkFile)
 
 void tst_DeltaDownload::e24_e25_e27_busyServerIsTriedAgainForAChunk()
 {
-    m_faults = std::make_unique<FaultServer>();
-    const auto &pki = TestPki::shared();
-    QVERIFY(m_faults->start({m_repo, QStringLiteral("/s16/"), pki.server().cert, pki.server().key}));
+    QVERIFY(startFaultServer());
     const QString chunk = chunkUrlPath(m_repo, neededChunk(m_repo));
     m_faults->setFault(chunk, FaultServer::Fault::httpStatus(503).firstRequests(1));
     QVERIFY(!m_fx.makeDevice(m_faults->url(QStringLiteral("/s16/"))).isEmpty());
@@ -459,9 +463,7 @@ void tst_DeltaDownload::e24_e25_e27_busyServerIsTriedAgainForAChunk()
 
 void tst_DeltaDownload::e33_brokenOffChunkIsFetchedAgain()
 {
-    m_faults = std::make_unique<FaultServer>();
-    const auto &pki = TestPki::shared();
-    QVERIFY(m_faults->start({m_repo, QStringLiteral("/s16/"), pki.server().cert, pki.server().key}));
+    QVERIFY(startFaultServer());
     const QString chunk = chunkUrlPath(m_repo, neededChunk(m_repo, true));
     m_faults->setFault(chunk, FaultServer::Fault::resetMidBody(8).firstRequests(1));
     QVERIFY(!m_fx.makeDevice(m_faults->url(QStringLiteral("/s16/"))).isEmpty());
@@ -478,9 +480,7 @@ void tst_DeltaDownload::e33_brokenOffChunkIsFetchedAgain()
 void tst_DeltaDownload::e30_redirectOfAChunkIsRefused()
 {
     // A chunk sent to another host: the device's trust does not follow it there (E30, exit 11).
-    m_faults = std::make_unique<FaultServer>();
-    const auto &pki = TestPki::shared();
-    QVERIFY(m_faults->start({m_repo, QStringLiteral("/s16/"), pki.server().cert, pki.server().key}));
+    QVERIFY(startFaultServer());
     const QString chunk = chunkUrlPath(m_repo, neededChunk(m_repo));
     m_faults->setFault(chunk, FaultServer::Fault::redirect("https://elsewhere.example/chunk.cacnk"));
     QVERIFY(!m_fx.makeDevice(m_faults->url(QStringLiteral("/s16/"))).isEmpty());
