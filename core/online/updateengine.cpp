@@ -51,6 +51,7 @@ struct UpdateEngine::DownloadItem {
     QByteArray actualSha256;  // set once received completely
     bool zstd = false;        // the image, zstd-compressed (image.zstd): what it unpacks to is checked too
     bool delta = false;       // the image, rebuilt from the running slot and fetched chunks (image.chunks)
+    QString seed;             // delta: the running slot it is rebuilt from
     std::optional<std::expected<zstd::Content, QString>> unpacked; // zstd: what it unpacked to, once received
 };
 
@@ -378,6 +379,7 @@ void UpdateEngine::startDownload()
         image.sha256 = file.sha256;
         image.zstd = how == Transfer::Zstd;
         image.delta = how == Transfer::Delta;
+        image.seed = seed;
         image.partialPath = partial % QLatin1Char('/') % image.stagedName % QStringLiteral(".part");
         items.append(image);
         for (const ManifestMigration &mig : m_manifest->migrations) {
@@ -575,7 +577,7 @@ void UpdateEngine::downloadDelta()
         setup.indexSize = m_manifest->imageChunks->index.size;
         setup.indexSha256 = m_manifest->imageChunks->index.sha256;
         setup.storePath = m_manifest->imageChunks->store;
-        setup.seedPath = seedPath();
+        setup.seedPath = item.seed;
         setup.partialPath = item.partialPath;
         setup.imageSize = item.size;
         if (m_manifest->imageZstd && m_manifest->image.size > 0)
