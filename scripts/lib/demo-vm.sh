@@ -82,7 +82,7 @@ narrate() {
       "S16-VM: database "*) echo "app database: ${line#S16-VM: database }" ;;
       "S16-VM: reboot requested"*) echo "reboot -f" ;;
       "S16-VM: runs the target "*) say "Slot B runs ${line#S16-VM: runs the target }; the device powers off" ;;
-      "S16-VM: "*": step "*" 100%") echo "  ${line#S16-VM: *: step } done" ;;
+      "S16-VM: "*": step "*" 100%") what=${line#S16-VM: *: step }; echo "  ${what% *}: done" ;;
       "S16-VM: "*": step "*) ;; # the progress in between
       "S16-VM: "*" exit "*) echo "  ${line#S16-VM: }" ;;
       "S16-VM: run exited"*) ;;
