@@ -103,8 +103,8 @@ vm_pki() {
 }
 
 # The disk's layout (tests/vm/build-disk): first sector and size in sectors of each partition.
-declare -A vm_part_start=([boot]=2048 [A]=18432 [B]=100352 [state]=184320 [update]=219136)
-declare -A vm_part_size=([boot]=16384 [A]=81920 [B]=81920 [state]=32768 [update]=65536)
+declare -A vm_part_start=([boot]=2048 [A]=18432 [B]=100352 [state]=184320 [update]=219136 [recovery]=286720)
+declare -A vm_part_size=([boot]=16384 [A]=81920 [B]=81920 [state]=32768 [update]=65536 [recovery]=81920)
 # vm_part DISK NAME OUT: copies partition NAME of DISK to the file OUT.
 vm_part() { dd if="$1" of="$3" bs=512 skip="${vm_part_start[$2]}" count="${vm_part_size[$2]}" status=none; }
 # vm_readback DISK DIR: after the power-off, the device's state as the next power-on finds it,
@@ -127,38 +127,70 @@ vm_readback() {
 }
 
 # vm_prepare DIR BINDIR CASE POLICY: everything one update on the VM device needs, in DIR: the
-# keys (DIR/keys), the certificates (DIR/pki), the disk (DIR/disk.img: slot A 1.0.0, slot B zeros,
-# the app database at schema 1), the 2.0.0 slot image (DIR/s16-2.0.0.img; CASE broken: a system
-# whose kernel panics), the release (DIR/repo, with the migration to schema 2; CASE migration: one
-# that fails) served by nginx over TLS (scripts/lib/nginx.sh, must be sourced), and the guest's
-# share DIR/share: tests/vm/device-run as `run`, the configuration, the services (CASE health: the
-# health check fails), the reboot command, the target version and POLICY (tests/vm/device-run).
-# CASE nodev: the configuration names /dev/vdb3, which does not exist, as slot B.
+# keys and certificates (vm_keys), the disk and the images (vm_disk), release 2.0.0 (vm_release)
+# served by nginx (vm_serve; scripts/lib/nginx.sh must be sourced) and the guest's share
+# (vm_device, target 2.0.0).
 vm_prepare() {
-  local w=$1 bin=$2 case=$3 policy=$4 url slotb
-  # --- the maker's side: keys, the disk (slot A) and the 2.0.0 slot image, the release, nginx
-  vm_pki "$w/pki"
-  "$bin/s16-publish" keygen --out "$w/keys" >/dev/null
+  local w=$1 bin=$2 case=$3 policy=$4
+  vm_keys "$w" "$bin"
+  vm_disk "$w" "$case"
+  vm_release "$w" "$bin" 2.0.0 "$case"
+  vm_serve "$w"
+  echo "  release 2.0.0 ($(stat -c %s "$w/s16-2.0.0.img") bytes, compressed $(stat -c %s "$w"/repo/images/*2.0.0*.zst)) at $vm_url"
+  vm_device "$w" "$case" "$policy" 2.0.0
+}
+# vm_keys DIR BINDIR: the signing keys (DIR/keys) and the certificates for nginx (DIR/pki).
+vm_keys() {
+  vm_pki "$1/pki"
+  "$2/s16-publish" keygen --out "$1/keys" >/dev/null
+}
+# vm_disk DIR CASE: the disk (DIR/disk.img: slot A 1.0.0, slot B zeros, the recovery system, the app
+# database at schema 1) and the 2.0.0 slot image (DIR/s16-2.0.0.img; CASE broken: a system whose
+# kernel panics); CASE twice: also the 3.0.0 slot image (DIR/s16-3.0.0.img).
+vm_disk() {
+  local w=$1 case=$2
   [[ $case == broken ]] && export S16_VM_SLOT_B=broken
+  [[ $case == twice ]] && export S16_VM_IMAGE3_OUT=$w/s16-3.0.0.img
   S16_VM_IMAGE_OUT=$w/s16-2.0.0.img S16_VM_DB=1 nice -n 10 "$root/tests/vm/build-disk" "$w/disk.img"
-  unset S16_VM_SLOT_B
+  unset S16_VM_SLOT_B S16_VM_IMAGE3_OUT
+}
+# vm_release DIR BINDIR VERSION [CASE]: publishes DIR/s16-VERSION.img as VERSION into DIR/repo with
+# the migrations a device at any older schema needs: 2.0.0 brings schema 2 (CASE migration: SQL
+# that fails), 3.0.0 schema 3 (and 2, for a device still at 1).
+vm_release() {
+  local w=$1 bin=$2 version=$3 case=${4:-ok}
+  local migrations=(--migration "2=$w/0002.sql")
   if [[ $case == migration ]]; then
     printf 'ALTER TABLE recipes ADD COLUMN rating INTEGER;\nTHIS IS NOT SQL;\n' >"$w/0002.sql"
   else
     printf 'ALTER TABLE recipes ADD COLUMN rating INTEGER NOT NULL DEFAULT 0;\nCREATE INDEX recipes_rating ON recipes(rating);\n' >"$w/0002.sql"
   fi
-  nice -n 10 "$bin/s16-publish" release --repo "$w/repo" --image "$w/s16-2.0.0.img" --version 2.0.0 \
-    --key "$w/keys/signing.key" --notes "en=The VM's slot B." --migration "2=$w/0002.sql" --zstd-level 6 >"$w/publish.log" 2>&1 \
-    || fail "s16-publish release failed ($w/publish.log)"
+  if [[ $version == 3.0.0 ]]; then
+    printf "ALTER TABLE recipes ADD COLUMN favourite INTEGER NOT NULL DEFAULT 0;\nINSERT INTO settings VALUES('units', 'metric');\n" >"$w/0003.sql"
+    migrations+=(--migration "3=$w/0003.sql")
+  fi
+  nice -n 10 "$bin/s16-publish" release --repo "$w/repo" --image "$w/s16-$version.img" --version "$version" \
+    --key "$w/keys/signing.key" --notes "en=The VM's $version." "${migrations[@]}" --zstd-level 6 >>"$w/publish.log" 2>&1 \
+    || fail "s16-publish release $version failed ($w/publish.log)"
+}
+# vm_serve DIR: nginx over TLS serves DIR/repo; sets vm_url, the repository's URL as the guest
+# reaches it (the host is 10.0.2.2 there).
+vm_serve() {
+  local w=$1
   nginx_start "$w/nginx" "$w/repo" /s16/stable/ "$w/pki/server.pem" "$w/pki/server.key" "$w/pki/ca.pem" \
     || fail "nginx did not start"
-  url=https://10.0.2.2:$nginx_port/s16/stable/
-  echo "  release 2.0.0 ($(stat -c %s "$w/s16-2.0.0.img") bytes, compressed $(stat -c %s "$w"/repo/images/*.zst)) at $url"
-
-  # --- the device's side: its configuration, its software, what it is to do
+  vm_url=https://10.0.2.2:$nginx_port/s16/stable/
+}
+# vm_device DIR CASE POLICY TARGET: the guest's share DIR/share: tests/vm/device-run as `run`, the
+# configuration (vm_url), the services (CASE health: the health check fails), the reboot command,
+# the version to reach (TARGET) and POLICY (tests/vm/device-run). CASE nodev: the configuration
+# names /dev/vdb3, which does not exist, as slot B.
+vm_device() {
+  local w=$1 case=$2 policy=$3 target=$4 slotb
+  mkdir -p "$w/share"
   cp "$w/pki/ca.pem" "$w/keys/signing.pub" "$root/tests/vm/device-run" "$w/share/"
   mv "$w/share/device-run" "$w/share/run"
-  echo 2.0.0 >"$w/share/target"
+  echo "$target" >"$w/share/target"
   echo "$policy" >"$w/share/policy"
   cat >"$w/share/services" <<'SH'
 #!/bin/sh
@@ -184,7 +216,7 @@ SH
   [[ $case == nodev ]] && slotb=/dev/vdb3
   cat >"$w/share/update.conf" <<CONF
 [server]
-url=$url
+url=$vm_url
 caFile=/mnt/test/ca.pem
 retryIntervalSeconds=2
 maxTries=3
