@@ -283,7 +283,7 @@ void Engine::reportProgress(const QString &phase, qint64 bytes, qint64 total)
     m_lastProgressWrite = elapsed;
     const double rate = elapsed > 0 ? double(bytes) * 1000.0 / double(elapsed) : 0.0;
     const std::optional<qint64> eta = rate > 0 ? std::optional<qint64>(qint64(double(total - bytes) / rate)) : std::nullopt;
-    const Status hinted = state().setProgress(Progress{phase, bytes, total, qint64(rate), eta});
+    const Status hinted = state().setProgress(Progress{phase, bytes, total, double(qint64(rate)), eta, std::nullopt});
     // A hint: the install goes on without it, but a journal that refuses it is worth a line.
     if (!hinted)
         qCWarning(lcInstall).noquote() << "cannot record the progress:" << hinted.error().message;

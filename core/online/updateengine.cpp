@@ -9,6 +9,7 @@
 #include "manifest/manifest.h"
 #include "online/deltatransfer.h"
 #include "online/transport.h"
+#include "store/devicestate.h"
 #include "store/journal.h"
 #include "version/semver.h"
 
@@ -23,8 +24,6 @@ namespace {
 
 constexpr qint64 kMaxSignatureBytes = 1024;
 constexpr int kMaxRetryAfterSeconds = 3600;
-
-QString isoNow() { return QDateTime::currentDateTimeUtc().toString(Qt::ISODate); }
 
 QJsonObject notesJson(const Manifest &m)
 {
@@ -92,9 +91,8 @@ void UpdateEngine::begin(Mode mode)
     // stops it: the update installs at the next boot. A flow left at Reboot without the
     // request (it failed, or the power went before it was written) starts over too, and
     // finds the update staged.
-    const auto saved = nodeFromName(m_journal->value(QStringLiteral("flow")).toObject().value(QStringLiteral("node")).toString());
-    const Node at = saved.value_or(Node::NormalSystem);
-    if (m_journal->value(QStringLiteral("rebootPending")).toBool(false)) {
+    const Node at = state().flowNode().value_or(Node::NormalSystem);
+    if (state().rebootPending()) {
         m_error = Error{ExitCode::Usage, QStringLiteral("a reboot into recovery is pending; the update installs at the next boot"), {}, {}};
         QTimer::singleShot(0, this, &UpdateEngine::finish);
         return;
@@ -289,26 +287,23 @@ void UpdateEngine::onSignatureFetched(HttpExchange *x)
         return;
     }
     // A replayed older manifest (TUF's rollback attack) is refused.
-    const QJsonObject last = m_journal->value(QStringLiteral("lastTrusted")).toObject();
-    const QDateTime lastReleased = QDateTime::fromString(last.value(QStringLiteral("released")).toString(), Qt::ISODate);
-    const auto lastVersion = SemVer::parse(last.value(QStringLiteral("version")).toString());
+    const TrustedRelease last = state().lastTrusted().value_or(TrustedRelease{});
+    const QDateTime lastReleased = QDateTime::fromString(last.released, Qt::ISODate);
+    const auto lastVersion = SemVer::parse(last.version);
     if ((lastReleased.isValid() && parsed->released < lastReleased) || (lastVersion && parsed->version < *lastVersion)) {
         failAt(Edge::E18, Error{ExitCode::MetadataRejected,
                                 QStringLiteral("the server offers release %1 of %2, older than release %3 of %4 that this device already trusted (a replayed manifest)")
                                     .arg(parsed->version.toString(), parsed->released.toString(Qt::ISODate),
-                                         last.value(QStringLiteral("version")).toString(), lastReleased.toString(Qt::ISODate)),
+                                         last.version, lastReleased.toString(Qt::ISODate)),
                                 {}, {}});
         return;
     }
     m_manifest = std::make_unique<Manifest>(std::move(*parsed));
     qCInfo(lcManifest) << "trusted manifest" << m_manifest->version.toString() << "signed by" << *signer;
     const auto saved = m_journal->transaction([&]() -> Status {
-        if (auto s = m_journal->set(QStringLiteral("lastTrusted"),
-                                    QJsonObject{{QStringLiteral("version"), m_manifest->version.toString()},
-                                                {QStringLiteral("released"), m_manifest->released.toString(Qt::ISODate)}});
-            !s)
+        if (auto s = state().setLastTrusted({m_manifest->version.toString(), m_manifest->released.toString(Qt::ISODate)}); !s)
             return s;
-        return m_journal->set(QStringLiteral("lastCheck"), isoNow());
+        return state().setLastCheck(QDateTime::currentDateTimeUtc());
     });
     if (!saved) {
         failAt(Edge::E18, saved.error());
@@ -342,9 +337,9 @@ void UpdateEngine::decideNewImage()
         return;
     }
     // Already downloaded and verified: a staged update is never downloaded again.
-    const QJsonObject staged = m_journal->value(QStringLiteral("staged")).toObject();
+    const std::optional<StagedRecord> staged = state().staged();
     QFile stagedManifest(stagedDir() % QStringLiteral("/manifest.json"));
-    if (staged.value(QStringLiteral("version")).toString() == m_check.version && stagedManifest.open(QIODevice::ReadOnly)
+    if (staged && staged->version == m_check.version && stagedManifest.open(QIODevice::ReadOnly)
         && stagedManifest.readAll() == m_manifestBytes) {
         qCInfo(lcDownload) << "version" << m_check.version << "is already staged";
         // E40's decision again: a priority update whose reboot request was lost (a power
@@ -618,13 +613,11 @@ QString UpdateEngine::seedPath() const
     if (auto booted = detectBootedSlot())
         slot = *booted;
     else {
-        const QJsonObject slots = m_journal->value(QStringLiteral("slots")).toObject();
         const QString running = runningVersion();
         for (const QString &name : {QStringLiteral("A"), QStringLiteral("B")}) {
-            const QJsonObject o = slots.value(name).toObject();
-            const QString state = o.value(QStringLiteral("state")).toString();
-            if (!running.isEmpty() && o.value(QStringLiteral("version")).toString() == running
-                && (state == QLatin1StringView("good") || state == QLatin1StringView("trial"))) {
+            const SlotRecord record = state().slot(name);
+            if (!running.isEmpty() && record.version.value_or(QString()) == running
+                && (record.state == SlotRecord::State::Good || record.state == SlotRecord::State::Trial)) {
                 slot = name;
                 break;
             }
@@ -715,10 +708,7 @@ void UpdateEngine::onItemFinished(const NetResult &r)
     }
     recordProgress(true);
     // What this download cost the link, for `status --json` after it (bytesFetched, bytesReused).
-    (void)m_journal->set(QStringLiteral("lastTransfer"), QJsonObject{{QStringLiteral("version"), m_manifest->version.toString()},
-                                                                     {QStringLiteral("total"), double(m_progress.total)},
-                                                                     {QStringLiteral("fetched"), double(m_progress.fetched)},
-                                                                     {QStringLiteral("reused"), double(m_progress.reused)}});
+    (void)state().setLastTransfer({m_manifest->version.toString(), m_progress.total, m_progress.fetched, m_progress.reused});
     (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E32"),
                                      QStringLiteral("download of version %1 finished (%2 bytes, %3 of them fetched)")
                                          .arg(m_manifest->version.toString()).arg(m_progress.total).arg(m_progress.fetched),
@@ -812,17 +802,18 @@ void UpdateEngine::verifyAndStage()
             return s;
         (void)fileutil::removeTree(old);
         (void)fileutil::removeTree(partialDir());
-        return m_journal->set(QStringLiteral("staged"),
-                              QJsonObject{{QStringLiteral("version"), m_manifest->version.toString()},
-                                          {QStringLiteral("image"), image.stagedName},
-                                          {QStringLiteral("size"), double(image.size)},
-                                          {QStringLiteral("sha256"), QString::fromLatin1(m_manifest->image.sha256)},
-                                          {QStringLiteral("compression"), image.zstd ? QJsonValue(QStringLiteral("zstd")) : QJsonValue()},
-                                          {QStringLiteral("imageSize"), double(m_manifest->image.size)},
-                                          {QStringLiteral("priority"), m_manifest->priority},
-                                          {QStringLiteral("notes"), notesJson(*m_manifest)},
-                                          {QStringLiteral("schema"), m_manifest->schema ? QJsonValue(*m_manifest->schema) : QJsonValue()},
-                                          {QStringLiteral("released"), m_manifest->released.toString(Qt::ISODate)}});
+        StagedRecord record;
+        record.version = m_manifest->version.toString();
+        record.sha256 = m_manifest->image.sha256;
+        record.compression = image.zstd ? QStringLiteral("zstd") : QString();
+        record.image = image.stagedName;
+        record.size = image.size;
+        record.imageSize = m_manifest->image.size;
+        record.priority = m_manifest->priority;
+        record.notes = notesJson(*m_manifest);
+        record.schema = m_manifest->schema;
+        record.released = m_manifest->released.toString(Qt::ISODate);
+        return state().setStaged(record);
     };
     if (auto staged = stage(); !staged) {
         // No edge leaves MoveFile but to Notify: a storage failure here is an error of the cycle.
@@ -863,17 +854,17 @@ void UpdateEngine::awaitInstall(bool priority)
 
 Status UpdateEngine::install()
 {
-    if (m_journal->value(QStringLiteral("rebootPending")).toBool(false))
+    if (state().rebootPending())
         return {}; // asked before: the update installs at the next boot
-    const QJsonObject staged = m_journal->value(QStringLiteral("staged")).toObject();
-    if (staged.isEmpty())
+    const std::optional<StagedRecord> staged = state().staged();
+    if (!staged)
         return fail(ExitCode::Usage, QStringLiteral("there is no downloaded update waiting to be installed"));
-    const QString image = stagedDir() % QLatin1Char('/') % staged.value(QStringLiteral("image")).toString();
-    if (QFileInfo(image).size() != qint64(staged.value(QStringLiteral("size")).toDouble())
+    const QString image = stagedDir() % QLatin1Char('/') % staged->image;
+    if (QFileInfo(image).size() != staged->size
         || !QFileInfo::exists(image % QStringLiteral(".sha256"))) {
         // dropped, so that the next download fetches it again instead of finding it "staged"
         (void)fileutil::removeTree(stagedDir());
-        (void)m_journal->remove(QStringLiteral("staged"));
+        (void)state().clearStaged();
         return fail(ExitCode::IntegrityMismatch, QStringLiteral("the staged update is incomplete; it will be downloaded again"));
     }
     // Whatever the last cycle did since (a check, a failed cycle while offline), a staged
@@ -896,11 +887,11 @@ Status UpdateEngine::requestRebootIntoRecovery()
         return std::unexpected(toError(env.error()).withContext(context));
     if (auto set = (*env)->update({{QString(bootvar::Recovery), QStringLiteral("1")}}); !set)
         return std::unexpected(toError(set.error()).withContext(context));
-    if (auto s = m_journal->set(QStringLiteral("rebootPending"), true); !s)
+    if (auto s = state().setRebootPending(true); !s)
         return std::unexpected(s.error().withContext(context));
     (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QString(),
                                      QStringLiteral("reboot into recovery requested to install %1")
-                                         .arg(m_journal->value(QStringLiteral("staged")).toObject().value(QStringLiteral("version")).toString()),
+                                         .arg(state().staged().value_or(StagedRecord{}).version),
                                      {}, QStringLiteral("rebootRequested")});
     Q_EMIT rebootRequested();
     // The request is made: the next boot installs, whether this command works or not.
@@ -933,9 +924,12 @@ void UpdateEngine::rebootRequestFailed(const Error &error)
 
 Status UpdateEngine::saveFlow(Node node, Edge via)
 {
-    return m_journal->set(QStringLiteral("flow"), QJsonObject{{QStringLiteral("node"), nodeName(node)},
-                                                             {QStringLiteral("edge"), edgeName(via)},
-                                                             {QStringLiteral("time"), isoNow()}});
+    return state().setFlow(node, via);
+}
+
+DeviceState UpdateEngine::state() const
+{
+    return DeviceState(*m_journal);
 }
 
 Status UpdateEngine::recordError(const Error &error)
@@ -945,11 +939,7 @@ Status UpdateEngine::recordError(const Error &error)
                                                error.message, error.detail, QStringLiteral("error")});
             !s)
             return s;
-        return m_journal->set(QStringLiteral("lastError"), QJsonObject{{QStringLiteral("code"), toInt(error.code)},
-                                                                      {QStringLiteral("message"), error.message},
-                                                                      {QStringLiteral("edge"), error.edge},
-                                                                      {QStringLiteral("detail"), error.detail},
-                                                                      {QStringLiteral("time"), isoNow()}});
+        return state().setLastError(error, QDateTime::currentDateTimeUtc());
     });
 }
 
@@ -974,7 +964,7 @@ void UpdateEngine::failAt(Edge toErrorLog, Error error)
         qCCritical(lcStore) << "cannot log the error:" << logged.error().message;
     if (!step(Edge::E08))
         return;
-    if (m_journal->value(QStringLiteral("consent")).toBool(false)) {
+    if (state().consent()) {
         if (!step(Edge::E09))
             return;
         if (m_diagnosticsHook)
@@ -1009,14 +999,9 @@ void UpdateEngine::recordProgress(bool force)
     if (!force && m_progressClock.isValid() && m_progressClock.elapsed() < 500)
         return;
     m_progressClock.start();
-    (void)m_journal->setHint(QStringLiteral("progress"), QJsonObject{{QStringLiteral("phase"), QStringLiteral("download")},
-                                                                {QStringLiteral("bytes"), double(m_progress.bytes)},
-                                                                {QStringLiteral("total"), double(m_progress.total)},
-                                                                {QStringLiteral("rate"), m_progress.bytesPerSecond},
-                                                                {QStringLiteral("eta"), double(m_progress.etaSeconds)},
-                                                                {QStringLiteral("fetched"), double(m_progress.fetched)},
-                                                                {QStringLiteral("reused"), double(m_progress.reused)},
-                                                                {QStringLiteral("toFetch"), double(m_progress.toFetch)}});
+    // A download's eta is -1 while unknown (the install's is null): readers know both.
+    (void)state().setProgress(Progress{QStringLiteral("download"), m_progress.bytes, m_progress.total, m_progress.bytesPerSecond,
+                                       m_progress.etaSeconds, Progress::Transfer{m_progress.fetched, m_progress.reused, m_progress.toFetch}});
 }
 
 void UpdateEngine::cancel()
@@ -1050,9 +1035,9 @@ void UpdateEngine::finish()
         transfer->stop();
         transfer->deleteLater();
     }
-    (void)m_journal->remove(QStringLiteral("progress"));
+    (void)state().clearProgress();
     if (!m_error)
-        (void)m_journal->remove(QStringLiteral("lastError"));
+        (void)state().clearLastError();
     Q_EMIT finished();
 }
 

@@ -23,6 +23,7 @@ class HttpExchange;
 class DeltaTransfer;
 struct NetResult;
 class Journal;
+class DeviceState;
 struct Manifest;
 namespace crypto { class Sha256; class TrustedKeys; }
 namespace zstd { class Unpacker; }
@@ -139,6 +140,7 @@ private:
     void rebootRequestFailed(const Error &error);
     [[nodiscard]] Status recordError(const Error &error); // the log entry and lastError (E08's record)
     [[nodiscard]] Status saveFlow(Node node, Edge via);   // journal `flow`: where the cycle stands
+    [[nodiscard]] DeviceState state() const;              // the journal's keys, typed
     void recordProgress(bool force);
     [[nodiscard]] QString partialDir() const;
     [[nodiscard]] QString stagedDir() const;
