@@ -205,9 +205,8 @@ QJsonObject buildReport(const Config &config, const Journal &journal, const Repo
     QJsonValue failure;
     if (input.failure) {
         const Error &e = *input.failure;
-        const auto edge = edgeFromName(e.edge);
-        failure = QJsonObject{{QStringLiteral("state"), edge ? QJsonValue(nodeName(edgeInfo(*edge).from)) : QJsonValue()},
-                              {QStringLiteral("edge"), orNull(e.edge)},
+        failure = QJsonObject{{QStringLiteral("state"), e.edge ? QJsonValue(nodeName(edgeInfo(*e.edge).from)) : QJsonValue()},
+                              {QStringLiteral("edge"), orNull(edgeName(e.edge))},
                               {QStringLiteral("code"), toInt(e.code)},
                               {QStringLiteral("codeName"), exitCodeName(e.code)},
                               {QStringLiteral("message"), clean(e.message)},

@@ -103,7 +103,7 @@ bool DiagnosticsReporter::queueReport(const Error &error)
         qCWarning(lcDiag).noquote() << "diagnostic report" << name << "is not queued:" << written.error().message;
         m_memoryOnly.append(Item{name, body});
     }
-    qCInfo(lcDiag).noquote() << "diagnostic report" << name << "for" << error.edge << "made";
+    qCInfo(lcDiag).noquote() << "diagnostic report" << name << "for" << edgeName(error.edge) << "made";
     return true;
 }
 

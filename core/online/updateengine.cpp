@@ -935,7 +935,7 @@ DeviceState UpdateEngine::state() const
 Status UpdateEngine::recordError(const Error &error)
 {
     return m_journal->transaction([&]() -> Status {
-        if (auto s = m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Error, toInt(error.code), error.edge,
+        if (auto s = m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Error, toInt(error.code), edgeName(error.edge),
                                                error.message, error.detail, QStringLiteral("error")});
             !s)
             return s;
@@ -947,7 +947,7 @@ Status UpdateEngine::recordError(const Error &error)
 
 void UpdateEngine::failAt(Edge toErrorLog, Error error)
 {
-    error.edge = edgeName(toErrorLog);
+    error.edge = toErrorLog;
     m_error = error;
     (void)fileutil::removeTree(m_config.device.updateDir % QStringLiteral("/staged.new"));
     if (m_flow.current() != Node::ErrorLog) {
@@ -957,7 +957,7 @@ void UpdateEngine::failAt(Edge toErrorLog, Error error)
             return;
         }
     }
-    qCWarning(lcFlow).noquote() << error.edge << exitCodeName(error.code) << error.message;
+    qCWarning(lcFlow).noquote() << edgeName(error.edge) << exitCodeName(error.code) << error.message;
     // E08: the error is logged and the app sees it (lastError), in one transaction.
     const auto logged = recordError(error);
     if (!logged)

@@ -71,7 +71,7 @@ QJsonObject errorToJson(const Error &error, const QDateTime &time)
 {
     QJsonObject o{{QStringLiteral("code"), toInt(error.code)},
                   {QStringLiteral("message"), error.message},
-                  {QStringLiteral("edge"), error.edge},
+                  {QStringLiteral("edge"), edgeName(error.edge)},
                   {QStringLiteral("detail"), error.detail}};
     if (time.isValid())
         o.insert(QStringLiteral("time"), journalTime(time));
@@ -80,7 +80,7 @@ QJsonObject errorToJson(const Error &error, const QDateTime &time)
 
 Error errorFromJson(const QJsonObject &o, ExitCode fallbackCode)
 {
-    return Error{ExitCode(o.value(QStringLiteral("code")).toInt(toInt(fallbackCode))), str(o, "message"), str(o, "edge"),
+    return Error{ExitCode(o.value(QStringLiteral("code")).toInt(toInt(fallbackCode))), str(o, "message"), edgeFromName(str(o, "edge")),
                  str(o, "detail")};
 }
 
@@ -143,7 +143,7 @@ Status DeviceState::setOutcome(const Outcome &o)
                                                    {QStringLiteral("previousVersion"), o.previousVersion},
                                                    {QStringLiteral("code"), toInt(o.error.code)},
                                                    {QStringLiteral("message"), o.error.message},
-                                                   {QStringLiteral("edge"), o.error.edge},
+                                                   {QStringLiteral("edge"), edgeName(o.error.edge)},
                                                    {QStringLiteral("time"), journalTime(o.time)},
                                                    {QStringLiteral("seen"), false}});
 }

@@ -93,7 +93,7 @@ void tst_DeviceState::outcomeOfAFailureAndASuccess()
 {
     DeviceState state(*m_journal);
     const QDateTime time(QDate(2026, 12, 6), QTime(6, 0), Qt::UTC);
-    const Error failure{ExitCode::InstallFailed, QStringLiteral("cannot write slot B"), QStringLiteral("E51"), QStringLiteral("EIO")};
+    const Error failure{ExitCode::InstallFailed, QStringLiteral("cannot write slot B"), Edge::E51, QStringLiteral("EIO")};
     QVERIFY(state.setOutcome(Outcome{false, QStringLiteral("2.0.0"), QStringLiteral("1.0.0"), failure, time}));
     QCOMPARE(m_journal->value(QStringLiteral("outcome")).toObject(),
              (QJsonObject{{QStringLiteral("result"), QStringLiteral("failed")}, {QStringLiteral("version"), QStringLiteral("2.0.0")},
@@ -101,7 +101,7 @@ void tst_DeviceState::outcomeOfAFailureAndASuccess()
                           {QStringLiteral("message"), QStringLiteral("cannot write slot B")}, {QStringLiteral("edge"), QStringLiteral("E51")},
                           {QStringLiteral("time"), QStringLiteral("2026-12-06T06:00:00Z")}, {QStringLiteral("seen"), false}}));
     QVERIFY(state.setOutcome(Outcome{true, QStringLiteral("2.0.0"), QStringLiteral("1.0.0"),
-                                     Error{ExitCode::Ok, {}, QStringLiteral("E65"), {}}, time}));
+                                     Error{ExitCode::Ok, {}, Edge::E65, {}}, time}));
     const QJsonObject updated = m_journal->value(QStringLiteral("outcome")).toObject();
     QCOMPARE(updated.value(QStringLiteral("result")).toString(), QStringLiteral("updated"));
     QCOMPARE(updated.value(QStringLiteral("code")).toInt(-1), 0);
@@ -111,7 +111,7 @@ void tst_DeviceState::outcomeOfAFailureAndASuccess()
 void tst_DeviceState::lastErrorCarriesItsTime()
 {
     const QDateTime time(QDate(2026, 12, 6), QTime(6, 0, 5), Qt::UTC);
-    QVERIFY(DeviceState(*m_journal).setLastError(Error{ExitCode::IntegrityMismatch, QStringLiteral("damaged"), QStringLiteral("E48"), {}}, time));
+    QVERIFY(DeviceState(*m_journal).setLastError(Error{ExitCode::IntegrityMismatch, QStringLiteral("damaged"), Edge::E48, {}}, time));
     const QJsonObject e = m_journal->value(QStringLiteral("lastError")).toObject();
     QCOMPARE(e.value(QStringLiteral("code")).toInt(), 15);
     QCOMPARE(e.value(QStringLiteral("time")).toString(), QStringLiteral("2026-12-06T06:00:05Z"));
@@ -165,7 +165,7 @@ void tst_DeviceState::installRecord()
 
 void tst_DeviceState::errorJsonRoundTrip()
 {
-    const Error e{ExitCode::StorageError, QStringLiteral("disk full"), QStringLiteral("E38"), QStringLiteral("ENOSPC")};
+    const Error e{ExitCode::StorageError, QStringLiteral("disk full"), Edge::E38, QStringLiteral("ENOSPC")};
     QCOMPARE(errorFromJson(errorToJson(e), ExitCode::InstallFailed), e);
     QVERIFY(!errorToJson(e).contains(QStringLiteral("time")));
     QCOMPARE(errorFromJson(QJsonObject{}, ExitCode::InstallFailed).code, ExitCode::InstallFailed);
@@ -201,7 +201,7 @@ void tst_DeviceState::outcomeIsAcknowledgedOnce()
     DeviceState state(*m_journal);
     QVERIFY(state.acknowledgeOutcome()); // none: nothing to do
     QVERIFY(!m_journal->keys().contains(QStringLiteral("outcome")));
-    QVERIFY(state.setOutcome(Outcome{true, QStringLiteral("2.0.0"), QStringLiteral("1.0.0"), Error{ExitCode::Ok, {}, QStringLiteral("E65"), {}},
+    QVERIFY(state.setOutcome(Outcome{true, QStringLiteral("2.0.0"), QStringLiteral("1.0.0"), Error{ExitCode::Ok, {}, Edge::E65, {}},
                                      QDateTime::currentDateTimeUtc()}));
     QCOMPARE(state.outcomeJson().value(QStringLiteral("seen")), QJsonValue(false));
     QVERIFY(state.acknowledgeOutcome());
@@ -213,7 +213,7 @@ void tst_DeviceState::lastErrorReadsBack()
 {
     DeviceState state(*m_journal);
     QCOMPARE(state.lastError(), std::nullopt);
-    const Error e{ExitCode::DownloadFailed, QStringLiteral("cut"), QStringLiteral("E34"), QStringLiteral("EOF")};
+    const Error e{ExitCode::DownloadFailed, QStringLiteral("cut"), Edge::E34, QStringLiteral("EOF")};
     QVERIFY(state.setLastError(e, QDateTime::currentDateTimeUtc()));
     QCOMPARE(state.lastError(), std::optional<Error>(e));
     QCOMPARE(state.lastErrorJson().value(QStringLiteral("edge")).toString(), QStringLiteral("E34"));
