@@ -174,7 +174,7 @@ void tst_OnlineCheck::e07_unreachableAfterMaxTries()
     const auto run = m_fx.run(false);
     QVERIFY(run.error);
     QCOMPARE(run.error->code, ExitCode::ServerUnreachable);
-    QCOMPARE(run.error->edge, QStringLiteral("E07"));
+    QCOMPARE(run.error->edge, std::optional(Edge::E07));
     QCOMPARE(countOf(run.path, Edge::E02), 4);  // maxTries tries in all
     QCOMPARE(countOf(run.path, Edge::E06), 3);
     QVERIFY(pathContains(run.path, {Edge::E04, Edge::E05, Edge::E07, Edge::E08}));
@@ -532,7 +532,7 @@ void tst_OnlineCheck::e15_refusedStatusIsAuthenticationRejected()
     const auto run = m_fx.run(false);
     QVERIFY(run.error);
     QCOMPARE(run.error->code, ExitCode::AuthRejected);
-    QCOMPARE(run.error->edge, QStringLiteral("E15"));
+    QCOMPARE(run.error->edge, std::optional(Edge::E15));
     QCOMPARE(pathString(run.path), QStringLiteral("E01 E02 E03 E10 E11 E13 E15 E08"));
     QCOMPARE(server.requestCount(QStringLiteral("/s16/") + file), 1); // not tried again
     QCOMPARE(m_fx.journal()->value(QStringLiteral("lastError")).toObject().value(QStringLiteral("code")).toInt(),
