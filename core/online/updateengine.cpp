@@ -39,6 +39,52 @@ Error fromNet(ExitCode code, const NetResult &r, const QString &context)
     return e;
 }
 
+// Removes what the engine no longer needs. A failure leaves litter that the next run removes
+// again, or shows where the path is used next (a file that cannot be opened, a staging that
+// fails), so it is logged here and not fatal.
+void discard(const QString &path)
+{
+    if (!fileutil::removeTree(path))
+        qCWarning(lcDownload).noquote() << "cannot remove" << path;
+}
+
+// How a request for the metadata (manifest.json or its signature) ended, and the chart's way
+// from ConnectRepo for it: one table for both files.
+constexpr Edge kMetadataUnreachable[] = {Edge::E02};
+constexpr Edge kMetadataTlsRejected[] = {Edge::E02, Edge::E03, Edge::E10};
+constexpr Edge kMetadataAuthRejected[] = {Edge::E02, Edge::E03, Edge::E10, Edge::E11, Edge::E13};
+constexpr Edge kMetadataFetched[] = {Edge::E02, Edge::E03, Edge::E10, Edge::E11, Edge::E13, Edge::E14, Edge::E16};
+
+struct MetadataEnd {
+    std::span<const Edge> path;      // from ConnectRepo
+    std::optional<Edge> toErrorLog;  // none: another try (E04)
+    ExitCode code;
+    const char *why;                 // the error's context, %1 the file
+};
+
+const MetadataEnd &metadataEnd(NetOutcome outcome)
+{
+    static const MetadataEnd unreachable{kMetadataUnreachable, std::nullopt, ExitCode::ServerUnreachable, ""};
+    static const MetadataEnd tlsRejected{kMetadataTlsRejected, Edge::E12, ExitCode::TlsRejected, "the update server's certificate was rejected"};
+    static const MetadataEnd authRejected{kMetadataAuthRejected, Edge::E15, ExitCode::AuthRejected, "authentication failed"};
+    static const MetadataEnd refused{kMetadataFetched, Edge::E18, ExitCode::MetadataRejected, "cannot fetch %1"};
+    switch (outcome) {
+    case NetOutcome::ConnectFailed:
+    case NetOutcome::ServerBusy:
+    case NetOutcome::Interrupted:
+        return unreachable;
+    case NetOutcome::TlsRejected:
+        return tlsRejected;
+    case NetOutcome::AuthRejected:
+        return authRejected;
+    case NetOutcome::ClientError:
+    case NetOutcome::SinkRefused:
+    case NetOutcome::Ok:
+        break;
+    }
+    return refused;
+}
+
 } // namespace
 
 struct UpdateEngine::DownloadItem {
@@ -91,21 +137,15 @@ void UpdateEngine::begin(Mode mode)
     // stops it: the update installs at the next boot. A flow left at Reboot without the
     // request (it failed, or the power went before it was written) starts over too, and
     // finds the update staged.
-    const Node at = state().flowNode().value_or(Node::NormalSystem);
+    const Node at = onlineResumeNode(state().flowNode());
     if (state().rebootPending()) {
         m_error = Error{ExitCode::Usage, QStringLiteral("a reboot into recovery is pending; the update installs at the next boot"), {}, {}};
         QTimer::singleShot(0, this, &UpdateEngine::finish);
         return;
     }
-    if (at == Node::WaitForImage) {
-        m_flow.resumeAt(Node::WaitForImage);
-        if (!step(Edge::E20)) // the wait is over: check again
-            return;
-    } else {
-        m_flow.resumeAt(Node::NormalSystem);
-        if (!step(Edge::E01))
-            return;
-    }
+    m_flow.resumeAt(at);
+    if (!step(at == Node::WaitForImage ? Edge::E20 : Edge::E01)) // E20: the wait is over, check again
+        return;
 
     auto transport = HttpTransport::create(m_config, this);
     if (!transport) {
@@ -140,11 +180,27 @@ bool UpdateEngine::step(Edge edge)
     return true;
 }
 
-bool UpdateEngine::steps(std::initializer_list<Edge> edges)
+bool UpdateEngine::steps(std::span<const Edge> edges)
 {
     for (Edge e : edges) {
         if (!step(e))
             return false;
+    }
+    return true;
+}
+
+bool UpdateEngine::steps(std::initializer_list<Edge> edges)
+{
+    return steps(std::span<const Edge>(edges.begin(), edges.size()));
+}
+
+bool UpdateEngine::jump(Jump jump)
+{
+    if (auto moved = m_flow.jump(jump); !moved) {
+        qCCritical(lcFlow) << moved.error().message;
+        m_error = moved.error();
+        finish();
+        return false;
     }
     return true;
 }
@@ -171,32 +227,24 @@ void UpdateEngine::fetchMetadata()
     });
 }
 
+bool UpdateEngine::metadataFailed(const NetResult &r, const QString &file)
+{
+    if (r.outcome == NetOutcome::Ok)
+        return false;
+    const MetadataEnd &end = metadataEnd(r.outcome);
+    if (!steps(end.path))
+        return true;
+    if (end.toErrorLog)
+        failAt(*end.toErrorLog, fromNet(end.code, r, QString::fromLatin1(end.why).arg(file)));
+    else
+        retryConnect(r.message, r.retryAfterSeconds);
+    return true;
+}
+
 void UpdateEngine::onMetadataFetched(HttpExchange *x)
 {
-    const NetResult &r = x->result();
-    switch (r.outcome) {
-    case NetOutcome::ConnectFailed:
-    case NetOutcome::ServerBusy:
-    case NetOutcome::Interrupted:
-        if (step(Edge::E02))
-            retryConnect(r.message, r.retryAfterSeconds);
+    if (metadataFailed(x->result(), QStringLiteral("manifest.json")))
         return;
-    case NetOutcome::TlsRejected:
-        if (steps({Edge::E02, Edge::E03, Edge::E10}))
-            failAt(Edge::E12, fromNet(ExitCode::TlsRejected, r, QStringLiteral("the update server's certificate was rejected")));
-        return;
-    case NetOutcome::AuthRejected:
-        if (steps({Edge::E02, Edge::E03, Edge::E10, Edge::E11, Edge::E13}))
-            failAt(Edge::E15, fromNet(ExitCode::AuthRejected, r, QStringLiteral("authentication failed")));
-        return;
-    case NetOutcome::ClientError:
-    case NetOutcome::SinkRefused:
-        if (steps({Edge::E02, Edge::E03, Edge::E10, Edge::E11, Edge::E13, Edge::E14, Edge::E16}))
-            failAt(Edge::E18, fromNet(ExitCode::MetadataRejected, r, QStringLiteral("cannot fetch manifest.json")));
-        return;
-    case NetOutcome::Ok:
-        break;
-    }
     // The signature comes over the same, already trusted connection.
     auto sig = std::make_shared<QByteArray>();
     auto sink = [sig](QByteArrayView chunk, QString *why) {
@@ -247,28 +295,8 @@ void UpdateEngine::waitThen(std::chrono::seconds wait, std::function<void()> the
 
 void UpdateEngine::onSignatureFetched(HttpExchange *x)
 {
-    const NetResult &r = x->result();
-    if (r.outcome == NetOutcome::ConnectFailed || r.outcome == NetOutcome::ServerBusy || r.outcome == NetOutcome::Interrupted) {
-        if (step(Edge::E02))
-            retryConnect(r.message, r.retryAfterSeconds);
+    if (metadataFailed(x->result(), QStringLiteral("manifest.json.sig")) || !steps(kMetadataFetched))
         return;
-    }
-    if (r.outcome == NetOutcome::TlsRejected) {
-        if (steps({Edge::E02, Edge::E03, Edge::E10}))
-            failAt(Edge::E12, fromNet(ExitCode::TlsRejected, r, QStringLiteral("the update server's certificate was rejected")));
-        return;
-    }
-    if (r.outcome == NetOutcome::AuthRejected) {
-        if (steps({Edge::E02, Edge::E03, Edge::E10, Edge::E11, Edge::E13}))
-            failAt(Edge::E15, fromNet(ExitCode::AuthRejected, r, QStringLiteral("authentication failed")));
-        return;
-    }
-    if (!steps({Edge::E02, Edge::E03, Edge::E10, Edge::E11, Edge::E13, Edge::E14, Edge::E16}))
-        return;
-    if (r.outcome != NetOutcome::Ok) {
-        failAt(Edge::E18, fromNet(ExitCode::MetadataRejected, r, QStringLiteral("cannot fetch manifest.json.sig")));
-        return;
-    }
 
     // E16: trust, in this order: signature over the exact bytes, then the content.
     auto signer = m_keys->verify(m_manifestBytes, m_signature);
@@ -323,7 +351,7 @@ void UpdateEngine::decideNewImage()
     m_check.notes = notesJson(*m_manifest);
     // An unreadable running version counts as older than anything: the device can always be repaired.
     m_check.available = !current || *current < m_manifest->version;
-    (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E17"),
+    log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E17"),
                                      m_check.available ? QStringLiteral("version %1 is available (running %2)").arg(m_check.version, running)
                                                        : QStringLiteral("no newer version (running %1, server has %2)").arg(running, m_check.version),
                                      {}, QStringLiteral("checked")});
@@ -344,8 +372,8 @@ void UpdateEngine::decideNewImage()
         qCInfo(lcDownload) << "version" << m_check.version << "is already staged";
         // E40's decision again: a priority update whose reboot request was lost (a power
         // cut between E39 and E43) still reboots at once.
-        m_flow.resumeAt(Node::PrioUpdate);
-        awaitInstall(m_manifest->priority);
+        if (jump(Jump::AlreadyStaged))
+            awaitInstall(m_manifest->priority);
         return;
     }
     if (step(Edge::E21))
@@ -408,7 +436,7 @@ void UpdateEngine::startDownload()
     // A link (or a file) planted as partial/ is dropped, never followed; the folder itself is
     // made only once the space is known to suffice.
     if (const QFileInfo planted(partial); planted.isSymLink() || (planted.exists() && !planted.isDir()))
-        (void)fileutil::removeTree(partial);
+        discard(partial);
     // Partial files of other releases are of no use any more.
     QStringList keep;
     for (const DownloadItem &item : std::as_const(m_items))
@@ -423,8 +451,8 @@ void UpdateEngine::startDownload()
     if (auto room = roomFor(missing); !room) {
         // No edge leaves ConnectUpdate for the error log: as a storage failure in staging,
         // this is an error of the cycle (docs/online.md).
-        m_flow.resumeAt(Node::ErrorLog);
-        failAt(Edge::E08, room.error());
+        if (jump(Jump::StorageFailed))
+            failAt(Edge::E08, room.error());
         return;
     }
     // a link planted as partial/ is replaced, never written through; a failure shows as
@@ -439,7 +467,7 @@ void UpdateEngine::startDownload()
     // What crosses the link: every byte of a whole file; for a delta, known once the running
     // slot is scanned (recordProgress).
     m_progress.toFetch = how == Transfer::Delta ? -1 : m_progress.total;
-    (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E21"),
+    log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E21"),
                                      QStringLiteral("download of version %1 started (%2 bytes%3)").arg(m_manifest->version.toString()).arg(m_progress.total)
                                          .arg(how == Transfer::Delta ? QStringLiteral(", a delta from the running slot %1").arg(seed)
                                               : how == Transfer::Zstd ? QStringLiteral(", compressed") : QString()),
@@ -632,10 +660,8 @@ QString UpdateEngine::seedPath() const
 
 void UpdateEngine::onItemFinished(const NetResult &r)
 {
-    if (m_file)
-        (void)m_file->flush();
-    DownloadItem &current = m_items[m_itemIndex];
-    const bool complete = m_written == current.size;
+    if (m_file && !m_file->flush())
+        qCWarning(lcDownload).noquote() << "cannot flush" << m_file->fileName() << m_file->errorString();
     // E22: did the connection succeed?
     if (r.outcome == NetOutcome::ConnectFailed || r.outcome == NetOutcome::ServerBusy) {
         if (steps({Edge::E22, Edge::E24}))
@@ -650,71 +676,80 @@ void UpdateEngine::onItemFinished(const NetResult &r)
     }
     if (!steps({Edge::E29, Edge::E31}))
         return;
+    const FileEnd end = fileEnd(r);
+    switch (end.how) {
+    case FileEnd::How::Failed:
+        failAt(Edge::E34, end.error);
+        return;
+    case FileEnd::How::Interrupted:
+        // E34: every interruption is logged; E33: resume after the wait.
+        log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Warning, toInt(ExitCode::DownloadFailed),
+                     QStringLiteral("E34"), end.error.message, end.error.detail, QStringLiteral("downloadInterrupted")});
+        if (step(Edge::E33))
+            retryDownload(end.error, r.retryAfterSeconds);
+        return;
+    case FileEnd::How::Complete:
+        if (m_itemIndex + 1 < m_items.size()) {
+            // The next file of the same update.
+            ++m_itemIndex;
+            m_tries = 0;
+            if (jump(Jump::NextFile))
+                downloadNext();
+            return;
+        }
+        recordProgress(true);
+        // What this download cost the link, for `status --json` after it (bytesFetched, bytesReused).
+        if (auto saved = state().setLastTransfer({m_manifest->version.toString(), m_progress.total, m_progress.fetched, m_progress.reused});
+            !saved)
+            qCWarning(lcStore).noquote() << "cannot record the transfer:" << saved.error().message;
+        log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E32"),
+                     QStringLiteral("download of version %1 finished (%2 bytes, %3 of them fetched)")
+                         .arg(m_manifest->version.toString()).arg(m_progress.total).arg(m_progress.fetched),
+                     {}, QStringLiteral("downloadFinished")});
+        break;
+    case FileEnd::How::Mismatch:
+        break;
+    }
+    if (step(Edge::E32))
+        verifyAndStage(end.how == FileEnd::How::Mismatch ? std::optional<Error>(end.error) : std::nullopt);
+}
+
+UpdateEngine::FileEnd UpdateEngine::fileEnd(const NetResult &r)
+{
+    DownloadItem &current = m_items[m_itemIndex];
+    const bool complete = m_written == current.size;
     if (current.delta && m_delta->end() == DeltaTransfer::End::Integrity) {
         // The index or a chunk does not match what the manifest signs: nothing of it was
         // written, the partial image keeps only checked chunks (E38, exit 15).
-        if (steps({Edge::E32, Edge::E35, Edge::E36}))
-            failAt(Edge::E38, m_delta->error());
-        return;
+        return {FileEnd::How::Mismatch, m_delta->error()};
     }
     if (m_tooManyBytes) {
         // Complete and more: the data cannot match the metadata (E38, exit 15).
         m_file->close();
         QFile::remove(current.partialPath);
-        if (steps({Edge::E32, Edge::E35, Edge::E36}))
-            failAt(Edge::E38, Error{ExitCode::IntegrityMismatch, r.message, {}, {}});
-        return;
+        return {FileEnd::How::Mismatch, Error{ExitCode::IntegrityMismatch, r.message, {}, {}}};
     }
-    if (m_attemptError) {
-        failAt(Edge::E34, *m_attemptError);
-        return;
-    }
+    if (m_attemptError)
+        return {FileEnd::How::Failed, *m_attemptError};
     const bool nothingMore = r.outcome == NetOutcome::ClientError && r.httpStatus == 416 && complete;
-    if (r.outcome == NetOutcome::AuthRejected || (r.outcome == NetOutcome::ClientError && !nothingMore)) {
-        failAt(Edge::E34, fromNet(ExitCode::DownloadFailed, r, QStringLiteral("the server refused %1").arg(current.repoPath)));
-        return;
-    }
+    if (r.outcome == NetOutcome::AuthRejected || (r.outcome == NetOutcome::ClientError && !nothingMore))
+        return {FileEnd::How::Failed, fromNet(ExitCode::DownloadFailed, r, QStringLiteral("the server refused %1").arg(current.repoPath))};
     if (!complete) {
         const Error why = r.outcome == NetOutcome::Ok
             ? Error{ExitCode::DownloadFailed, QStringLiteral("%1 ended after %2 of %3 bytes").arg(current.repoPath).arg(m_written).arg(current.size), {}, {}}
             : fromNet(ExitCode::DownloadFailed, r, QStringLiteral("%1 interrupted at %2 of %3 bytes").arg(current.repoPath).arg(m_written).arg(current.size));
-        if (m_tries >= m_config.server.maxTries) {
-            failAt(Edge::E34, why.withContext(QStringLiteral("the update was not received completely after %1 tries").arg(m_tries)));
-            return;
-        }
-        // E34: every interruption is logged; E33: resume after the wait.
-        (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Warning, toInt(ExitCode::DownloadFailed),
-                                         QStringLiteral("E34"), why.message, why.detail, QStringLiteral("downloadInterrupted")});
-        if (step(Edge::E33))
-            retryDownload(why, r.retryAfterSeconds);
-        return;
+        if (m_tries >= m_config.server.maxTries)
+            return {FileEnd::How::Failed, why.withContext(QStringLiteral("the update was not received completely after %1 tries").arg(m_tries))};
+        return {FileEnd::How::Interrupted, why};
     }
     current.actualSha256 = current.delta ? m_delta->sha256Hex() : m_hasher->hexResult();
     if (current.zstd && m_unpacker)
         current.unpacked = m_unpacker->finish();
-    if (auto synced = fileutil::syncPath(current.partialPath); !synced) {
-        failAt(Edge::E34, synced.error());
-        return;
-    }
+    if (auto synced = fileutil::syncPath(current.partialPath); !synced)
+        return {FileEnd::How::Failed, synced.error()};
     if (m_file)
         m_file->close();
-    if (m_itemIndex + 1 < m_items.size()) {
-        // The next file of the same update: the flow stays in ReceiveFile.
-        ++m_itemIndex;
-        m_flow.resumeAt(Node::ConnectUpdate);
-        m_tries = 0;
-        downloadNext();
-        return;
-    }
-    recordProgress(true);
-    // What this download cost the link, for `status --json` after it (bytesFetched, bytesReused).
-    (void)state().setLastTransfer({m_manifest->version.toString(), m_progress.total, m_progress.fetched, m_progress.reused});
-    (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E32"),
-                                     QStringLiteral("download of version %1 finished (%2 bytes, %3 of them fetched)")
-                                         .arg(m_manifest->version.toString()).arg(m_progress.total).arg(m_progress.fetched),
-                                     {}, QStringLiteral("downloadFinished")});
-    if (step(Edge::E32))
-        verifyAndStage();
+    return {FileEnd::How::Complete, {}};
 }
 
 void UpdateEngine::retryDownload(const Error &why, int retryAfter)
@@ -733,18 +768,15 @@ void UpdateEngine::retryDownload(const Error &why, int retryAfter)
     });
 }
 
-void UpdateEngine::verifyAndStage()
+// The received files against the manifest; a file that does not match is discarded.
+std::optional<Error> UpdateEngine::checkReceived()
 {
-    // E35/E36: the sums were computed while the bytes arrived; compare them now.
-    if (!steps({Edge::E35, Edge::E36}))
-        return;
     for (const DownloadItem &item : std::as_const(m_items)) {
         if (item.actualSha256 != item.sha256) {
             QFile::remove(item.partialPath); // a file that does not match is discarded
-            failAt(Edge::E38, Error{ExitCode::IntegrityMismatch,
-                                    QStringLiteral("%1 does not match the manifest's SHA-256; the file was discarded").arg(item.repoPath),
-                                    {}, QStringLiteral("expected %1, received %2").arg(QString::fromLatin1(item.sha256), QString::fromLatin1(item.actualSha256))});
-            return;
+            return Error{ExitCode::IntegrityMismatch,
+                         QStringLiteral("%1 does not match the manifest's SHA-256; the file was discarded").arg(item.repoPath),
+                         {}, QStringLiteral("expected %1, received %2").arg(QString::fromLatin1(item.sha256), QString::fromLatin1(item.actualSha256))};
         }
     }
     // A compressed image must also unpack to exactly the image the manifest signs (its size and
@@ -756,14 +788,27 @@ void UpdateEngine::verifyAndStage()
         const auto content = item.unpacked.value_or(std::unexpected(QStringLiteral("the compressed image was not unpacked")));
         if (!content || content->size != m_manifest->image.size || content->sha256 != m_manifest->image.sha256) {
             QFile::remove(item.partialPath);
-            failAt(Edge::E38, Error{ExitCode::IntegrityMismatch,
-                                    QStringLiteral("%1 does not unpack to the image the manifest names; the file was discarded").arg(item.repoPath),
-                                    {}, content ? QStringLiteral("expected %1 bytes with SHA-256 %2, unpacked %3 bytes with SHA-256 %4")
-                                                      .arg(m_manifest->image.size).arg(QString::fromLatin1(m_manifest->image.sha256))
-                                                      .arg(content->size).arg(QString::fromLatin1(content->sha256))
-                                                : content.error()});
-            return;
+            return Error{ExitCode::IntegrityMismatch,
+                         QStringLiteral("%1 does not unpack to the image the manifest names; the file was discarded").arg(item.repoPath),
+                         {}, content ? QStringLiteral("expected %1 bytes with SHA-256 %2, unpacked %3 bytes with SHA-256 %4")
+                                           .arg(m_manifest->image.size).arg(QString::fromLatin1(m_manifest->image.sha256))
+                                           .arg(content->size).arg(QString::fromLatin1(content->sha256))
+                                     : content.error()};
         }
+    }
+    return std::nullopt;
+}
+
+void UpdateEngine::verifyAndStage(std::optional<Error> mismatch)
+{
+    // E35/E36: the sums were computed while the bytes arrived; compare them now.
+    if (!steps({Edge::E35, Edge::E36}))
+        return;
+    if (!mismatch)
+        mismatch = checkReceived();
+    if (mismatch) {
+        failAt(Edge::E38, *mismatch);
+        return;
     }
     if (!step(Edge::E37))
         return;
@@ -773,8 +818,8 @@ void UpdateEngine::verifyAndStage()
     const QString fresh = updateDir % QStringLiteral("/staged.new");
     const QString old = updateDir % QStringLiteral("/staged.old");
     // links planted under these names are removed as links, never followed
-    (void)fileutil::removeTree(fresh);
-    (void)fileutil::removeTree(old);
+    discard(fresh);
+    discard(old);
     auto stage = [&]() -> Status {
         if (!QDir().mkpath(fresh % QStringLiteral("/migrations")))
             return fail(ExitCode::StorageError, QStringLiteral("cannot create %1").arg(fresh));
@@ -800,8 +845,8 @@ void UpdateEngine::verifyAndStage()
         }
         if (auto s = fileutil::renameDurably(fresh, stagedDir()); !s)
             return s;
-        (void)fileutil::removeTree(old);
-        (void)fileutil::removeTree(partialDir());
+        discard(old);
+        discard(partialDir());
         StagedRecord record;
         record.version = m_manifest->version.toString();
         record.sha256 = m_manifest->image.sha256;
@@ -817,8 +862,8 @@ void UpdateEngine::verifyAndStage()
     };
     if (auto staged = stage(); !staged) {
         // No edge leaves MoveFile but to Notify: a storage failure here is an error of the cycle.
-        m_flow.resumeAt(Node::ErrorLog);
-        failAt(Edge::E08, staged.error().withContext(QStringLiteral("cannot stage the update")));
+        if (jump(Jump::StorageFailed))
+            failAt(Edge::E08, staged.error().withContext(QStringLiteral("cannot stage the update")));
         return;
     }
     if (step(Edge::E39))
@@ -827,7 +872,7 @@ void UpdateEngine::verifyAndStage()
 
 void UpdateEngine::notify()
 {
-    (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E39"),
+    log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E39"),
                                      QStringLiteral("version %1 is ready to install").arg(m_manifest->version.toString()), {},
                                      QStringLiteral("staged")});
     Q_EMIT updateReady(m_manifest->version.toString(), m_manifest->priority);
@@ -863,13 +908,15 @@ Status UpdateEngine::install()
     if (QFileInfo(image).size() != staged->size
         || !QFileInfo::exists(image % QStringLiteral(".sha256"))) {
         // dropped, so that the next download fetches it again instead of finding it "staged"
-        (void)fileutil::removeTree(stagedDir());
-        (void)state().clearStaged();
+        discard(stagedDir());
+        if (auto cleared = state().clearStaged(); !cleared)
+            qCWarning(lcStore).noquote() << "cannot drop the staged update's record:" << cleared.error().message;
         return fail(ExitCode::IntegrityMismatch, QStringLiteral("the staged update is incomplete; it will be downloaded again"));
     }
     // Whatever the last cycle did since (a check, a failed cycle while offline), a staged
     // update waits for the user.
-    m_flow.resumeAt(Node::WaitForUser);
+    if (auto moved = m_flow.jump(Jump::InstallStaged); !moved)
+        return moved;
     if (auto moved = m_flow.take(Edge::E42); !moved)
         return moved;
     if (auto requested = requestRebootIntoRecovery(); !requested) {
@@ -889,12 +936,13 @@ Status UpdateEngine::requestRebootIntoRecovery()
         return std::unexpected(toError(set.error()).withContext(context));
     if (auto s = state().setRebootPending(true); !s)
         return std::unexpected(s.error().withContext(context));
-    (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QString(),
+    log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QString(),
                                      QStringLiteral("reboot into recovery requested to install %1")
                                          .arg(state().staged().value_or(StagedRecord{}).version),
                                      {}, QStringLiteral("rebootRequested")});
     Q_EMIT rebootRequested();
-    // The request is made: the next boot installs, whether this command works or not.
+    // The request is made: the next boot installs, whether this command works or not;
+    // restartForInstall logs a failure itself (event rebootFailed).
     (void)restartForInstall(m_config.boot.rebootCommand, *m_journal);
     return {};
 }
@@ -905,9 +953,11 @@ std::optional<QString> restartForInstall(const QString &command, Journal &journa
     if (rebooted)
         return std::nullopt;
     qCWarning(lcFlow).noquote() << rebooted.error();
-    (void)journal.append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Warning, 0, QString(),
-                                  QStringLiteral("the device did not restart; the update installs at the next restart"),
-                                  rebooted.error(), QStringLiteral("rebootFailed")});
+    if (auto logged = journal.append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Warning, 0, QString(),
+                                              QStringLiteral("the device did not restart; the update installs at the next restart"),
+                                              rebooted.error(), QStringLiteral("rebootFailed")});
+        !logged)
+        qCWarning(lcStore).noquote() << "cannot log the failed restart:" << logged.error().message;
     return rebooted.error();
 }
 
@@ -918,8 +968,16 @@ void UpdateEngine::rebootRequestFailed(const Error &error)
     if (auto recorded = recordError(error); !recorded)
         qCCritical(lcStore) << "cannot log the error:" << recorded.error().message;
     // Nothing changed on the device: the update stays staged and waits for "Update now".
-    m_flow.resumeAt(Node::WaitForUser);
-    (void)saveFlow(Node::WaitForUser, Edge::E41);
+    if (auto moved = m_flow.jump(Jump::RebootRequestFailed); !moved)
+        qCCritical(lcFlow) << moved.error().message;
+    if (auto saved = saveFlow(Node::WaitForUser, Edge::E41); !saved)
+        qCCritical(lcStore).noquote() << saved.error().message;
+}
+
+void UpdateEngine::log(const LogEntry &entry)
+{
+    if (auto logged = m_journal->append(entry); !logged)
+        qCWarning(lcStore).noquote() << "cannot log" << entry.event << "to the journal:" << logged.error().message;
 }
 
 Status UpdateEngine::saveFlow(Node node, Edge via)
@@ -949,7 +1007,7 @@ void UpdateEngine::failAt(Edge toErrorLog, Error error)
 {
     error.edge = toErrorLog;
     m_error = error;
-    (void)fileutil::removeTree(m_config.device.updateDir % QStringLiteral("/staged.new"));
+    discard(m_config.device.updateDir % QStringLiteral("/staged.new"));
     if (m_flow.current() != Node::ErrorLog) {
         if (auto moved = m_flow.take(toErrorLog); !moved) {
             qCCritical(lcFlow) << moved.error().message;
@@ -999,7 +1057,8 @@ void UpdateEngine::recordProgress(bool force)
     if (!force && m_progressClock.isValid() && m_progressClock.elapsed() < 500)
         return;
     m_progressClock.start();
-    // A download's eta is -1 while unknown (the install's is null): readers know both.
+    // A download's eta is -1 while unknown (the install's is null): readers know both. A hint:
+    // one lost (or a failure to write it) harms nothing, and the next comes in half a second.
     (void)state().setProgress(Progress{QStringLiteral("download"), m_progress.bytes, m_progress.total, m_progress.bytesPerSecond,
                                        m_progress.etaSeconds, Progress::Transfer{m_progress.fetched, m_progress.reused, m_progress.toFetch}});
 }
@@ -1013,10 +1072,11 @@ void UpdateEngine::cancel()
         m_delta->stop();   // what it wrote stays for the next download
     m_delta.reset();
     m_transport.reset();   // aborts the transfer in flight; its exchanges go with it
-    if (m_file)
-        (void)m_file->flush(); // what arrived stays in the partial file for the next download
+    // what arrived stays in the partial file for the next download
+    if (m_file && !m_file->flush())
+        qCWarning(lcDownload).noquote() << "cannot flush" << m_file->fileName() << m_file->errorString();
     m_error = Error{ExitCode::Cancelled, QStringLiteral("cancelled; the next download continues where this one stopped"), {}, {}};
-    (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, {}, m_error->message, {},
+    log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, {}, m_error->message, {},
                                      QStringLiteral("cancelled")});
     finish();
 }
@@ -1035,9 +1095,12 @@ void UpdateEngine::finish()
         transfer->stop();
         transfer->deleteLater();
     }
-    (void)state().clearProgress();
-    if (!m_error)
-        (void)state().clearLastError();
+    if (auto cleared = state().clearProgress(); !cleared)
+        qCWarning(lcStore).noquote() << "cannot clear the progress:" << cleared.error().message;
+    if (!m_error) {
+        if (auto cleared = state().clearLastError(); !cleared)
+            qCWarning(lcStore).noquote() << "cannot clear the last error:" << cleared.error().message;
+    }
     Q_EMIT finished();
 }
 
