@@ -8,6 +8,7 @@
 #include "support/testutil.h"
 
 #include "crypto/crypto.h"
+#include "store/devicestate.h"
 #include "publisher.h"
 
 #include <QCoreApplication>
@@ -20,6 +21,7 @@
 #include <QProcessEnvironment>
 #include <QTest>
 
+#include <algorithm>
 #include <cstdio>
 #include <unistd.h>
 
@@ -33,6 +35,8 @@ private Q_SLOTS:
     void initTestCase();
     void e01_e02_e03_e10_e11_e13_e14_e16_e17_e19_noNewerVersionWaits();
     void e20_checkAgainAfterWaiting();
+    void resumePointAfterARestart_data();
+    void resumePointAfterARestart();
     void e17_newerVersionIsAvailable();
     void e04_e05_e06_retryUntilTheServerAnswers_data();
     void e04_e05_e06_retryUntilTheServerAnswers();
@@ -108,6 +112,40 @@ void tst_OnlineCheck::e20_checkAgainAfterWaiting()
     QCOMPARE(again.path.first(), Edge::E20); // from WaitForImage straight to ConnectRepo
     QVERIFY(!again.path.contains(Edge::E01));
     QCOMPARE(nginx->requestCount(QStringLiteral("/manifest.json.sig")), 2);
+}
+
+void tst_OnlineCheck::resumePointAfterARestart_data()
+{
+    QTest::addColumn<int>("recorded"); // the node a cut left in the journal; -1: none
+    QTest::addColumn<int>("first");    // the first edge the next check takes
+    QTest::newRow("nothing recorded") << -1 << int(Edge::E01);
+    QTest::newRow("waiting for the next check") << int(Node::WaitForImage) << int(Edge::E20);
+    QTest::newRow("cut while fetching the metadata") << int(Node::SuccessImageRepo) << int(Edge::E01);
+    QTest::newRow("cut while receiving") << int(Node::ReceiveFile) << int(Edge::E01);
+    QTest::newRow("cut while staging") << int(Node::MoveFile) << int(Edge::E01);
+    QTest::newRow("after an error") << int(Node::Consent) << int(Edge::E01);
+}
+
+// The online part's resume points (onlineResumeNode): after a power cut anywhere in a cycle the
+// next one starts over at E01, only a rest before the next check goes on by E20.
+void tst_OnlineCheck::resumePointAfterARestart()
+{
+    QFETCH(int, recorded);
+    QFETCH(int, first);
+    auto nginx = startRepoServer(m_repo);
+    QVERIFY(nginx);
+    QVERIFY(!m_fx.makeDevice(nginx->url(), {}, QStringLiteral("1.1.0")).isEmpty());
+    if (recorded >= 0) {
+        auto j = m_fx.journal();
+        const auto into = std::find_if(allEdges().begin(), allEdges().end(), [&](const EdgeInfo &e) { return e.to == Node(recorded); });
+        QVERIFY(into != allEdges().end());
+        QVERIFY(DeviceState(*j).setFlow(Node(recorded), into->id));
+    }
+    const auto run = m_fx.run(false);
+    QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
+    QVERIFY(!run.path.isEmpty());
+    QCOMPARE(int(run.path.first()), first);
+    QCOMPARE(pathString(run.path.mid(1)), QStringLiteral("E02 E03 E10 E11 E13 E14 E16 E17 E19"));
 }
 
 void tst_OnlineCheck::e17_newerVersionIsAvailable()
