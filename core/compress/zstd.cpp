@@ -8,9 +8,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <fcntl.h>
+#include <mutex>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -157,66 +161,233 @@ std::expected<QByteArray, QString> decompress(QByteArrayView frame, qint64 size)
     return out;
 }
 
+// Three parties: the caller pushes pieces into `input`; the unpacking thread turns them into
+// blocks of content and queues them in `full`; the hashing thread hashes each and gives it back
+// to `free`. One mutex guards the queues and the flags, one condition variable wakes whoever
+// waits; both threads stop at `closing` once their queue is empty, or at once on `abandon`.
 struct Unpacker::State {
-    std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx{nullptr, &ZSTD_freeDCtx};
-    std::vector<char> out;
-    crypto::Sha256 hash;
-    qint64 size = 0;
     qint64 maxSize = 0;
-    size_t frameLeft = 0;  // 0: between frames (nothing pushed yet counts as a whole stream of none)
+    std::function<void()> onRoom;
+
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::deque<QByteArray> input;   // guarded by mutex
+    qint64 backlog = 0;             // guarded: pushed bytes not unpacked yet
+    bool roomWanted = false;        // guarded: push() said "wait", onRoom is owed
+    std::deque<std::vector<char>> full;  // guarded: content to hash, in order
+    std::vector<std::vector<char>> free; // guarded: blocks to fill
+    bool unpacked = false;          // guarded: the unpacking thread has queued its last block
+    bool closing = false;           // guarded: finish() was called, nothing more comes
+    bool abandon = false;           // guarded: the destructor: stop now
+    bool failed = false;            // guarded: error is set, drop everything from now on
+
+    // Only the unpacking thread touches these until it ended (then finish() reads them).
+    std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx{nullptr, &ZSTD_freeDCtx};
+    qint64 size = 0;
+    size_t frameLeft = 0;  // 0: between frames
     bool anything = false;
     QString error;
+    // Only the hashing thread, until it ended.
+    crypto::Sha256 hash;
+
+    std::thread unpacker;
+    std::thread hasher;
+
+    void unpackLoop();
+    void hashLoop();
+    bool unpackPiece(const QByteArray &piece, std::vector<char> &block, size_t &filled);
+    bool handOver(std::vector<char> &block, size_t filled);
+    void fail(QString why);
 };
 
-Unpacker::~Unpacker() = default;
-
-std::expected<std::unique_ptr<Unpacker>, QString> Unpacker::create(qint64 maxSize)
+void Unpacker::State::fail(QString why)
 {
-    std::unique_ptr<Unpacker> u(new Unpacker);
-    u->d = std::make_unique<State>();
-    u->d->dctx.reset(ZSTD_createDCtx());
-    if (!u->d->dctx)
-        return std::unexpected(QStringLiteral("zstd: out of memory"));
-    ZSTD_DCtx_setParameter(u->d->dctx.get(), ZSTD_d_windowLogMax, kMaxWindowLog);
-    u->d->out.resize(ZSTD_DStreamOutSize());
-    u->d->maxSize = maxSize;
-    return u;
+    const std::lock_guard lock(mutex);
+    if (error.isEmpty())
+        error = std::move(why);
+    failed = true;
+    changed.notify_all();
 }
 
-void Unpacker::push(QByteArrayView data)
+// Queues the block's first `filled` bytes for hashing and takes a free block for what follows;
+// false when the work is to stop.
+bool Unpacker::State::handOver(std::vector<char> &block, size_t filled)
 {
-    State &s = *d;
-    if (!s.error.isEmpty() || data.isEmpty())
-        return;
-    s.anything = true;
-    ZSTD_inBuffer input{data.data(), size_t(data.size()), 0};
-    // Until the input is used and the decoder holds nothing more for it.
+    std::unique_lock lock(mutex);
+    block.resize(filled);
+    full.push_back(std::move(block));
+    changed.notify_all();
+    changed.wait(lock, [this] { return !free.empty() || abandon; });
+    if (abandon)
+        return false;
+    block = std::move(free.back());
+    free.pop_back();
+    block.resize(size_t(kBlockBytes));
+    return true;
+}
+
+bool Unpacker::State::unpackPiece(const QByteArray &piece, std::vector<char> &block, size_t &filled)
+{
+    anything = true;
+    ZSTD_inBuffer input{piece.constData(), size_t(piece.size()), 0};
+    // Until the piece is used and the decoder holds nothing more for it.
     for (;;) {
-        ZSTD_outBuffer output{s.out.data(), s.out.size(), 0};
+        ZSTD_outBuffer output{block.data() + filled, block.size() - filled, 0};
         const size_t consumedBefore = input.pos;
-        const size_t hint = ZSTD_decompressStream(s.dctx.get(), &output, &input);
+        const size_t hint = ZSTD_decompressStream(dctx.get(), &output, &input);
         if (ZSTD_isError(hint)) {
-            s.error = QStringLiteral("the compressed image is damaged: %1").arg(zstdText(hint));
-            return;
+            fail(QStringLiteral("the compressed image is damaged: %1").arg(zstdText(hint)));
+            return false;
         }
         // The hint of a call that moved nothing (a frame that ended exactly as the buffer filled,
         // asked once more) speaks of a next frame that may never come: it does not count.
         if (output.pos > 0 || input.pos != consumedBefore)
-            s.frameLeft = hint;
-        s.size += qint64(output.pos);
-        if (s.size > s.maxSize) {
-            s.error = QStringLiteral("the compressed image holds more than the %1 bytes declared").arg(s.maxSize);
-            return;
+            frameLeft = hint;
+        size += qint64(output.pos);
+        if (size > maxSize) {
+            fail(QStringLiteral("the compressed image holds more than the %1 bytes declared").arg(maxSize));
+            return false;
         }
-        s.hash.addData(QByteArrayView(s.out.data(), qsizetype(output.pos)));
-        if (input.pos == input.size && output.pos < output.size)
-            return;
+        filled += output.pos;
+        const bool blockFull = filled == block.size();
+        if (blockFull) {
+            if (!handOver(block, filled))
+                return false;
+            filled = 0;
+        }
+        if (input.pos == input.size && !blockFull)
+            return true;
     }
+}
+
+void Unpacker::State::unpackLoop()
+{
+    std::vector<char> block(static_cast<size_t>(kBlockBytes));
+    size_t filled = 0;
+    bool working = true;
+    for (;;) {
+        QByteArray piece;
+        {
+            std::unique_lock lock(mutex);
+            changed.wait(lock, [this] { return !input.empty() || closing || abandon; });
+            if (abandon || (input.empty() && closing))
+                break;
+            piece = std::move(input.front());
+            input.pop_front();
+            working = !failed;
+        }
+        if (working)
+            working = unpackPiece(piece, block, filled);
+        bool announce = false;
+        {
+            const std::lock_guard lock(mutex);
+            backlog -= piece.size();
+            if (roomWanted && (backlog <= kBacklogBytes / 4 || failed)) {
+                roomWanted = false;
+                announce = true;
+            }
+            changed.notify_all();
+        }
+        if (announce && onRoom)
+            onRoom();
+    }
+    const std::lock_guard lock(mutex);
+    if (filled > 0) {  // the last block, not full
+        block.resize(filled);
+        full.push_back(std::move(block));
+    }
+    unpacked = true;
+    changed.notify_all();
+}
+
+void Unpacker::State::hashLoop()
+{
+    for (;;) {
+        std::vector<char> block;
+        {
+            std::unique_lock lock(mutex);
+            changed.wait(lock, [this] { return !full.empty() || unpacked || abandon; });
+            if (abandon || full.empty())
+                break;
+            block = std::move(full.front());
+            full.pop_front();
+        }
+        hash.addData(QByteArrayView(block.data(), qsizetype(block.size())));
+        const std::lock_guard lock(mutex);
+        free.push_back(std::move(block));
+        changed.notify_all();
+    }
+    crypto::releaseThreadState();
+}
+
+Unpacker::~Unpacker()
+{
+    if (!d)
+        return;
+    {
+        const std::lock_guard lock(d->mutex);
+        d->abandon = true;
+        d->changed.notify_all();
+    }
+    if (d->unpacker.joinable())
+        d->unpacker.join();
+    if (d->hasher.joinable())
+        d->hasher.join();
+}
+
+std::expected<std::unique_ptr<Unpacker>, QString> Unpacker::create(qint64 maxSize, std::function<void()> onRoom)
+{
+    std::unique_ptr<Unpacker> u(new Unpacker);
+    u->d = std::make_unique<State>();
+    State &s = *u->d;
+    s.dctx.reset(ZSTD_createDCtx());
+    if (!s.dctx)
+        return std::unexpected(QStringLiteral("zstd: out of memory"));
+    ZSTD_DCtx_setParameter(s.dctx.get(), ZSTD_d_windowLogMax, kMaxWindowLog);
+    s.maxSize = maxSize;
+    s.onRoom = std::move(onRoom);
+    for (int i = 1; i < kBlocks; ++i)  // one more is the unpacking thread's own
+        s.free.emplace_back(size_t(kBlockBytes));
+    s.unpacker = std::thread([&s] { s.unpackLoop(); });
+    s.hasher = std::thread([&s] { s.hashLoop(); });
+    return u;
+}
+
+bool Unpacker::push(QByteArrayView data)
+{
+    State &s = *d;
+    const std::lock_guard lock(s.mutex);
+    if (s.failed || s.closing || data.isEmpty())
+        return true;
+    s.input.emplace_back(data.data(), data.size());
+    s.backlog += data.size();
+    s.changed.notify_all();
+    if (s.backlog <= kBacklogBytes)
+        return true;
+    s.roomWanted = true;
+    return false;
+}
+
+void Unpacker::waitForRoom()
+{
+    State &s = *d;
+    std::unique_lock lock(s.mutex);
+    s.changed.wait(lock, [&s] { return s.backlog <= kBacklogBytes / 4 || s.failed; });
+    s.roomWanted = false;
 }
 
 std::expected<Content, QString> Unpacker::finish()
 {
     State &s = *d;
+    {
+        const std::lock_guard lock(s.mutex);
+        s.closing = true;
+        s.changed.notify_all();
+    }
+    if (s.unpacker.joinable())
+        s.unpacker.join();
+    if (s.hasher.joinable())
+        s.hasher.join();
     if (!s.error.isEmpty())
         return std::unexpected(s.error);
     if (!s.anything || s.frameLeft != 0)

@@ -58,19 +58,37 @@ struct Content {
 
 // Unpacks a zstd stream pushed to it piece by piece (as a download receives it), hashing what
 // comes out and keeping none of it: a compressed image is checked while it arrives, without a
-// second pass over the file. The first error sticks; later pushes are ignored.
+// second pass over the file. Two threads of its own do the work, one unpacking and one hashing
+// (SHA-256 of the content is the slower half), so that a download on two cores takes about as
+// long as the hash of the content alone; the caller's thread only copies what it pushes.
+// Memory: at most about kBacklogBytes of pushed data, kBlocks blocks of kBlockBytes unpacked
+// content and the decoder's window. The first error sticks; later pushes are dropped.
 class Unpacker
 {
 public:
-    ~Unpacker();
+    // Pushed data not unpacked yet beyond which push() asks the caller to wait; room is
+    // announced again when it is down to a quarter of that.
+    static constexpr qint64 kBacklogBytes = 2 * 1024 * 1024;
+    static constexpr qint64 kBlockBytes = 1024 * 1024;
+    static constexpr int kBlocks = 3;
+
+    ~Unpacker();  // stops and joins its threads; what was pushed and not unpacked is dropped
     Unpacker(const Unpacker &) = delete;
     Unpacker &operator=(const Unpacker &) = delete;
 
-    // maxSize: more content than this is an error (the declared size, exceeded).
-    [[nodiscard]] static std::expected<std::unique_ptr<Unpacker>, QString> create(qint64 maxSize);
-    void push(QByteArrayView data);
-    // The content's SHA-256 and size; an error when the stream was damaged, asked for a window over
-    // kMaxWindowLog, held more than maxSize or ended in the middle of a frame.
+    // maxSize: more content than this is an error (the declared size, exceeded). onRoom is
+    // called, on one of the unpacker's threads, when push() had said "wait" and the backlog
+    // has come down again; it must only hand the news over (a queued call), not push itself.
+    [[nodiscard]] static std::expected<std::unique_ptr<Unpacker>, QString> create(qint64 maxSize,
+                                                                                 std::function<void()> onRoom = {});
+    // Takes a copy of data. Returns false when more than kBacklogBytes wait to be unpacked: the
+    // caller should stop receiving until onRoom, or call waitForRoom(). Never drops data.
+    bool push(QByteArrayView data);
+    // Blocks until the backlog is down to a quarter of kBacklogBytes (or an error stopped the work).
+    void waitForRoom();
+    // Waits for everything pushed, then: the content's SHA-256 and size; an error when the stream
+    // was damaged, asked for a window over kMaxWindowLog, held more than maxSize or ended in the
+    // middle of a frame. Call it once; push nothing after it.
     [[nodiscard]] std::expected<Content, QString> finish();
 
 private:

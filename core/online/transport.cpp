@@ -325,12 +325,48 @@ void HttpExchange::restartStallTimer()
 
 void HttpExchange::abort(NetOutcome outcome, const QString &message)
 {
-    if (m_decided || m_reply->isFinished())
+    if (m_decided || (m_reply->isFinished() && !m_finishHeld))
         return;
     m_decided = true;
     m_result.outcome = outcome;
     m_result.message = message;
+    if (m_finishHeld) {
+        m_finishHeld = false;
+        onFinished();
+        return;
+    }
     m_reply->abort(); // emits finished()
+}
+
+void HttpExchange::setPaused(bool paused)
+{
+    if (m_paused == paused)
+        return;
+    m_paused = paused;
+    if (m_decided || (m_reply->isFinished() && !m_finishHeld))
+        return;
+    qCDebug(lcNet) << m_reply->url().toString(QUrl::RemoveUserInfo) << (paused ? "paused" : "resumed") << "at"
+                   << m_result.bodyBytes;
+    if (paused) {
+        m_timer->stop();
+        return;
+    }
+    if (!m_reply->isFinished())
+        restartStallTimer();
+    // Not from inside the caller (possibly the sink's own consumer): from the event loop.
+    QMetaObject::invokeMethod(this, &HttpExchange::catchUp, Qt::QueuedConnection);
+}
+
+void HttpExchange::catchUp()
+{
+    if (m_paused || m_decided)
+        return;
+    if (m_reply->bytesAvailable() > 0)
+        onReadyRead();
+    if (m_finishHeld && !m_decided) {
+        m_finishHeld = false;
+        onFinished();
+    }
 }
 
 void HttpExchange::onEncrypted()
@@ -385,7 +421,7 @@ void HttpExchange::onMetaData()
 
 void HttpExchange::onReadyRead()
 {
-    if (m_decided)
+    if (m_decided || (m_paused && m_bodyWanted))
         return;
     restartStallTimer();
     if (!m_bodyWanted) {
@@ -410,8 +446,13 @@ void HttpExchange::onReadyRead()
 void HttpExchange::onFinished()
 {
     m_timer->stop();
-    if (!m_decided && m_bodyWanted && m_reply->bytesAvailable() > 0)
+    if (!m_decided && m_bodyWanted && m_reply->bytesAvailable() > 0) {
+        if (m_paused) {
+            m_finishHeld = true;  // catchUp() reads the rest and ends the exchange
+            return;
+        }
         onReadyRead();
+    }
     if (!m_decided)
         classify();
     qCDebug(lcNet) << m_reply->url().toString(QUrl::RemoveUserInfo) << netOutcomeName(m_result.outcome)

@@ -129,6 +129,11 @@ class HttpExchange : public QObject
 public:
     [[nodiscard]] const NetResult &result() const { return m_result; }
     void abort(NetOutcome outcome, const QString &message);
+    // Stops handing body bytes to the sink until unpaused (a consumer with a full backlog):
+    // Qt then stops reading the socket once the read buffer is full, and TCP slows the
+    // server down. The stall timeout does not run while paused; an end of the response that
+    // arrives meanwhile is reported after the bytes before it, once unpaused.
+    void setPaused(bool paused);
 
 Q_SIGNALS:
     void responseStarted();
@@ -142,6 +147,7 @@ private:
     void onEncrypted();
     void onRedirected(const QUrl &url);
     void onFinished();
+    void catchUp();
     void classify();
     void restartStallTimer();
 
@@ -154,6 +160,8 @@ private:
     bool m_decided = false;    // m_result.outcome was set by us (abort), keep it
     bool m_connected = false;
     bool m_bodyWanted = false;
+    bool m_paused = false;
+    bool m_finishHeld = false;  // the reply finished while paused, with bytes still unread
     friend class HttpTransport;
 };
 

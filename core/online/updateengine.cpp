@@ -16,6 +16,7 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonArray>
+#include <QPointer>
 #include <QStringBuilder>
 #include <QTimer>
 
@@ -505,13 +506,26 @@ void UpdateEngine::downloadNext()
     m_file = std::make_unique<QFile>(item.partialPath);
     m_hasher = std::make_unique<crypto::Sha256>();
     // A compressed image is unpacked (and what comes out hashed) as it arrives: no second pass.
-    m_unpacker.reset();
-    if (item.zstd) {
-        if (auto unpacker = zstd::Unpacker::create(m_manifest->image.size))
-            m_unpacker = std::move(*unpacker);
-        else
+    // The unpacker works on threads of its own; while its backlog is full the exchange pauses,
+    // so the link runs at the pace of the unpacking and memory stays bounded.
+    auto exchange = std::make_shared<QPointer<HttpExchange>>();
+    const auto newUnpacker = [this, exchange]() -> std::unique_ptr<zstd::Unpacker> {
+        auto onRoom = [this, exchange] {
+            QMetaObject::invokeMethod(this, [exchange] {
+                if (*exchange)
+                    (*exchange)->setPaused(false);
+            }, Qt::QueuedConnection);
+        };
+        auto unpacker = zstd::Unpacker::create(m_manifest->image.size, std::move(onRoom));
+        if (!unpacker) {
             m_attemptError = Error{ExitCode::StorageError, unpacker.error(), {}, {}};
-    }
+            return {};
+        }
+        return std::move(*unpacker);
+    };
+    m_unpacker.reset();
+    if (item.zstd)
+        m_unpacker = newUnpacker();
     m_written = 0;
     if (!m_file->open(QIODevice::ReadWrite)) {
         // Reported once the server answers: the flow reaches ReceiveFile, then E34.
@@ -522,8 +536,8 @@ void UpdateEngine::downloadNext()
         QByteArray chunk;
         while (!(chunk = m_file->read(crypto::kHashChunkBytes)).isEmpty()) {
             m_hasher->addData(chunk);
-            if (m_unpacker)
-                m_unpacker->push(chunk);
+            if (m_unpacker && !m_unpacker->push(chunk))
+                m_unpacker->waitForRoom();
         }
         m_written = m_file->size();
     }
@@ -536,7 +550,7 @@ void UpdateEngine::downloadNext()
             m_attemptError = room.error();
     }
 
-    auto sink = [this](QByteArrayView chunk, QString *why) {
+    auto sink = [this, exchange](QByteArrayView chunk, QString *why) {
         DownloadItem &current = m_items[m_itemIndex];
         if (m_attemptError) {
             *why = m_attemptError->message;
@@ -553,8 +567,8 @@ void UpdateEngine::downloadNext()
             return false;
         }
         m_hasher->addData(chunk);
-        if (m_unpacker)
-            m_unpacker->push(chunk);
+        if (m_unpacker && !m_unpacker->push(chunk) && *exchange)
+            (*exchange)->setPaused(true);
         m_written += chunk.size();
         m_writeBehind.written(m_file->handle(), m_written);
         m_rateBytes += chunk.size();
@@ -563,7 +577,8 @@ void UpdateEngine::downloadNext()
     // Nothing to fetch is still asked for: the exchange proves the connection and the
     // certificate, and the server's 416 confirms there is nothing more.
     HttpExchange *x = m_transport->get(m_transport->resolve(item.repoPath), m_written, sink);
-    connect(x, &HttpExchange::responseStarted, this, [this, x] {
+    *exchange = x;
+    connect(x, &HttpExchange::responseStarted, this, [this, x, newUnpacker] {
         const NetResult &r = x->result();
         if (m_attemptError) {
             x->abort(NetOutcome::SinkRefused, m_attemptError->message);
@@ -574,10 +589,8 @@ void UpdateEngine::downloadNext()
             m_file->resize(0);
             m_file->seek(0);
             m_hasher->reset();
-            if (m_unpacker) {
-                if (auto fresh = zstd::Unpacker::create(m_manifest->image.size))
-                    m_unpacker = std::move(*fresh);
-            }
+            if (m_unpacker)
+                m_unpacker = newUnpacker();
             m_written = 0;
         } else if (r.httpStatus == 206 && r.rangeStart != m_written) {
             x->abort(NetOutcome::Interrupted, QStringLiteral("the server resumed at byte %1, not %2").arg(r.rangeStart).arg(m_written));

@@ -63,7 +63,7 @@ vm_start() {
 vm_alive() {
   [[ -n ${vm_pid:-} ]] || return 1
   local cmd
-  cmd=$(tr '\0' ' ' <"/proc/$vm_pid/cmdline" 2>/dev/null) || return 1
+  cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$vm_pid/cmdline") || return 1
   [[ $cmd == *qemu-system-x86_64*"file=$vm_disk,"* ]]
 }
 # vm_wait LIMIT: waits for the guest to power off; after LIMIT seconds QEMU is killed and 1 returned.

@@ -6,9 +6,11 @@
 #include "support/testutil.h"
 
 #include <QFile>
+#include <QRandomGenerator64>
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <atomic>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -60,6 +62,7 @@ private Q_SLOTS:
     void moreThanDeclaredIsRefused();
     void unpackerChecksWhatArrives_data();
     void unpackerChecksWhatArrives();
+    void unpackerAsksToWaitWhenBehind();
 
 private:
     QTemporaryDir m_dir;
@@ -139,6 +142,42 @@ void tst_Zstd::unpackerChecksWhatArrives()
     QVERIFY(smaller);
     (*smaller)->push(readFile(packed));
     QVERIFY(!(*smaller)->finish().has_value());
+}
+
+void tst_Zstd::unpackerAsksToWaitWhenBehind()
+{
+    // Random bytes do not pack: the stream is as large as its content, more than the backlog
+    // the unpacker takes before it asks its caller to wait.
+    QByteArray content(qsizetype(3 * zstd::Unpacker::kBacklogBytes), Qt::Uninitialized);
+    QRandomGenerator64(5).fillRange(reinterpret_cast<quint32 *>(content.data()), content.size() / qsizetype(sizeof(quint32)));
+    const auto packed = zstd::compress(content, 1);
+    QVERIFY(packed);
+    std::atomic<int> rooms{0};
+    auto unpacker = zstd::Unpacker::create(content.size(), [&rooms] { ++rooms; });
+    QVERIFY(unpacker);
+    QVERIFY((*unpacker)->push(QByteArrayView(*packed).first(1024)));  // little: welcome
+    QVERIFY(!(*unpacker)->push(QByteArrayView(*packed).sliced(1024)));  // much: wait
+    // The room is announced once, when the backlog is down to a quarter.
+    QTRY_COMPARE(rooms.load(), 1);
+    const auto done = (*unpacker)->finish();
+    QVERIFY2(done.has_value(), done ? "" : qPrintable(done.error()));
+    QCOMPARE(done->sha256, crypto::Sha256::hexHash(content));
+    QCOMPARE(rooms.load(), 1);
+
+    // waitForRoom() returns once the backlog is down, with no callback at all.
+    auto waiting = zstd::Unpacker::create(content.size());
+    QVERIFY(waiting);
+    QVERIFY(!(*waiting)->push(*packed));
+    (*waiting)->waitForRoom();
+    const auto after = (*waiting)->finish();
+    QVERIFY(after.has_value());
+    QCOMPARE(after->size, content.size());
+
+    // An unpacker dropped in the middle (a cancelled download) stops its threads at once.
+    auto dropped = zstd::Unpacker::create(content.size());
+    QVERIFY(dropped);
+    (void)(*dropped)->push(*packed);
+    dropped->reset();
 }
 
 void tst_Zstd::toolOutputUnpacksOnTheDevice()

@@ -9,14 +9,19 @@
 #include "support/testpki.h"
 #include "support/testutil.h"
 
+#include "config/config.h"
+#include "online/transport.h"
+
 #include "delta/chunkindex.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonObject>
+#include <QLoggingCategory>
 #include <QRandomGenerator64>
 #include <QSignalSpy>
+#include <QTimer>
 #include <QTest>
 
 using namespace s16;
@@ -76,6 +81,58 @@ ToolResult makeExt4(const QString &tree, const QString &image)
 
 qint64 number(const QJsonObject &o, const char *key) { return qint64(o.value(QLatin1StringView(key)).toDouble()); }
 
+// An image that zstd shrinks about 32-fold: in every 4 KiB, 128 random bytes and zeros. Its
+// compressed form arrives much faster than it unpacks and hashes.
+bool writeSparseImage(const QString &path, qint64 size, quint64 seed)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly))
+        return false;
+    QRandomGenerator64 rng(seed);
+    QByteArray page(4096, '\0');
+    for (qint64 at = 0; at < size; at += page.size()) {
+        rng.fillRange(reinterpret_cast<quint32 *>(page.data()), 128 / sizeof(quint32));
+        if (f.write(page) != page.size())
+            return false;
+    }
+    return true;
+}
+
+// The messages of one logging category while it lives, at debug level.
+class CategoryLog
+{
+public:
+    explicit CategoryLog(const char *category)
+    {
+        s_category = category;
+        s_lines.clear();
+        QLoggingCategory::setFilterRules(QStringLiteral("%1.debug=true").arg(QLatin1StringView(category)));
+        m_previous = qInstallMessageHandler(&CategoryLog::handle);
+    }
+    ~CategoryLog()
+    {
+        qInstallMessageHandler(m_previous);
+        QLoggingCategory::setFilterRules(QString());
+    }
+    [[nodiscard]] static int count(const QString &word)
+    {
+        int n = 0;
+        for (const QString &line : std::as_const(s_lines))
+            n += line.contains(word) ? 1 : 0;
+        return n;
+    }
+
+private:
+    static void handle(QtMsgType, const QMessageLogContext &context, const QString &message)
+    {
+        if (context.category && qstrcmp(context.category, s_category) == 0)
+            s_lines.append(message);
+    }
+    QtMessageHandler m_previous = nullptr;
+    static inline const char *s_category = nullptr;
+    static inline QStringList s_lines;
+};
+
 } // namespace
 
 class tst_DeltaDownload : public QObject
@@ -99,6 +156,8 @@ private Q_SLOTS:
     void e33_brokenOffChunkIsFetchedAgain();
     void e30_redirectOfAChunkIsRefused();
     void olderDeviceFetchesTheRawImage();
+    void compressedImageWaitsForItsUnpacking();
+    void pausedExchangeEndsAfterItsLastBytes();
 
 private:
     // A device running v1 from slot A, its server serving repo; the engine then downloads.
@@ -512,5 +571,87 @@ void tst_DeltaDownload::olderDeviceFetchesTheRawImage()
     QCOMPARE(number(m_fx.journal()->value(QStringLiteral("lastTransfer")).toObject(), "fetched"), QFileInfo(m_v2).size());
 }
 
+void tst_DeltaDownload::compressedImageWaitsForItsUnpacking()
+{
+    // 128 MiB that pack into about 4 MiB: the link delivers them faster than they unpack and
+    // hash, so the exchange pauses while the unpacker's backlog is full (memory stays bounded)
+    // and goes on when it has room; what is staged is still exactly the image signed.
+    const QString image = m_dir.filePath(QStringLiteral("sparse.img"));
+    QVERIFY(writeSparseImage(image, 128 * 1024 * 1024, 7));
+    const QString repo = m_dir.filePath(QStringLiteral("sparse"));
+    Release r;
+    r.version = QStringLiteral("1.1.0");
+    r.imageFile = image;
+    r.zstdLevel = 1;
+    r.delta = false;
+    QVERIFY(m_fx.publish(repo, r));
+    m_nginx = startRepoServer(repo);
+    QVERIFY(m_nginx);
+    QVERIFY(!m_fx.makeDevice(m_nginx->url()).isEmpty());
+    std::optional<OnlineFixture::Run> run;
+    {
+        const CategoryLog net("s16.net");
+        run = m_fx.run(true);
+        QVERIFY2(CategoryLog::count(QStringLiteral(" paused at ")) > 0, "the download never waited for the unpacker");
+        QCOMPARE(CategoryLog::count(QStringLiteral(" resumed at ")), CategoryLog::count(QStringLiteral(" paused at ")));
+    }
+    QVERIFY2(!run->error, run->error ? qPrintable(run->error->message + QStringLiteral(": ") + run->error->detail) : "");
+    const QJsonObject staged = m_fx.journal()->value(QStringLiteral("staged")).toObject();
+    QCOMPARE(staged.value(QStringLiteral("compression")).toString(), QStringLiteral("zstd"));
+    QCOMPARE(staged.value(QStringLiteral("sha256")).toString(), sha256Hex(image).value_or(QString()));
+    QCOMPARE(number(m_fx.journal()->value(QStringLiteral("lastTransfer")).toObject(), "fetched"),
+             QFileInfo(repo + QStringLiteral("/images/s16-1.1.0.img.zst")).size());
+    QFile::remove(image);
+    QVERIFY(QDir(repo).removeRecursively());
+}
+
+void tst_DeltaDownload::pausedExchangeEndsAfterItsLastBytes()
+{
+    // A consumer pauses at its first bytes and goes on only after the stall timeout (2 s here)
+    // has passed and the whole response has arrived (the read buffer holds it all): nothing
+    // reaches it meanwhile, the stall timeout does not strike, and the end is reported after
+    // the last bytes, once it goes on.
+    m_nginx = startRepoServer(m_repo);
+    QVERIFY(m_nginx);
+    QVERIFY(!m_fx.makeDevice(m_nginx->url()).isEmpty());
+    auto transport = HttpTransport::create(m_fx.config());
+    QVERIFY(transport);
+    const QByteArray expected = fileBytes(m_v2);
+    QByteArray body;
+    bool paused = false;
+    bool deliveredWhilePaused = false;
+    bool endedWhilePaused = false;
+    qsizetype bytesAtPause = -1;
+    HttpExchange *x = nullptr;
+    x = (*transport)->get((*transport)->resolve(QStringLiteral("images/s16-1.1.0.img")), 0,
+                          [&](QByteArrayView chunk, QString *) {
+                              deliveredWhilePaused = deliveredWhilePaused || paused;
+                              body += chunk;
+                              if (bytesAtPause < 0) {
+                                  bytesAtPause = body.size();
+                                  paused = true;
+                                  x->setPaused(true);
+                                  QTimer::singleShot(3000, x, [&] {
+                                      paused = false;
+                                      x->setPaused(false);
+                                  });
+                              }
+                              return true;
+                          },
+                          2 * expected.size());
+    QSignalSpy ended(x, &HttpExchange::finished);
+    connect(x, &HttpExchange::finished, this, [&] { endedWhilePaused = paused; });
+    NetResult result;
+    connect(x, &HttpExchange::finished, this, [&] { result = x->result(); });
+    QVERIFY(ended.wait(15000));
+    QVERIFY(bytesAtPause > 0 && bytesAtPause < expected.size());
+    QVERIFY(!deliveredWhilePaused);
+    QVERIFY(!endedWhilePaused);
+    QCOMPARE(result.outcome, NetOutcome::Ok);
+    QCOMPARE(body.size(), expected.size());
+    QVERIFY(body == expected);
+}
+
 QTEST_GUILESS_MAIN(tst_DeltaDownload)
 #include "tst_deltadownload.moc"
+
