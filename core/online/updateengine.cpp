@@ -502,7 +502,7 @@ void UpdateEngine::downloadNext()
     // Only a regular file of our own is resumed: a link would be written (and truncated)
     // through, a FIFO would block the read.
     if (const QFileInfo existing(item.partialPath); existing.isSymLink() || (existing.exists() && !existing.isFile()))
-        (void)fileutil::removeTree(item.partialPath);
+        discard(item.partialPath);
     m_file = std::make_unique<QFile>(item.partialPath);
     m_hasher = std::make_unique<crypto::Sha256>();
     // A compressed image is unpacked (and what comes out hashed) as it arrives: no second pass.
