@@ -269,16 +269,22 @@ void UpdateEngine::retryConnect(const QString &why, int retryAfter)
     if (!step(Edge::E04))
         return;
     qCInfo(lcNet) << "connect try" << m_tries << "of" << m_config.server.maxTries << "failed:" << why;
-    if (m_tries >= m_config.server.maxTries) {
-        if (step(Edge::E05))
+    const bool outOfTries = m_tries >= m_config.server.maxTries;
+    auto countTry = [this, outOfTries, why] {
+        if (!m_running || !step(Edge::E05))
+            return;
+        if (outOfTries) {
             failAt(Edge::E07, Error{ExitCode::ServerUnreachable,
                                     QStringLiteral("the update server could not be reached after %1 tries: %2").arg(m_tries).arg(why), {}, {}});
-        return;
-    }
-    waitThen(retryWait(retryAfter), [this] {
-        if (m_running && steps({Edge::E05, Edge::E06}))
+        } else if (step(Edge::E06)) {
             fetchMetadata();
-    });
+        }
+    };
+    // Out of tries the error follows at once; else E05 counts the try once the wait is over.
+    if (outOfTries)
+        countTry();
+    else
+        waitThen(retryWait(retryAfter), countTry);
 }
 
 std::chrono::seconds UpdateEngine::retryWait(int retryAfter) const
@@ -676,12 +682,14 @@ void UpdateEngine::onItemFinished(const NetResult &r)
     if (m_file && !m_file->flush())
         qCWarning(lcDownload).noquote() << "cannot flush" << m_file->fileName() << m_file->errorString();
     // E22: did the connection succeed?
+    if (!step(Edge::E22))
+        return;
     if (r.outcome == NetOutcome::ConnectFailed || r.outcome == NetOutcome::ServerBusy) {
-        if (steps({Edge::E22, Edge::E24}))
+        if (step(Edge::E24))
             retryDownload(fromNet(ExitCode::DownloadFailed, r, QStringLiteral("cannot connect for the download")), r.retryAfterSeconds);
         return;
     }
-    if (!steps({Edge::E22, Edge::E23, Edge::E28}))
+    if (!steps({Edge::E23, Edge::E28}))
         return;
     if (r.outcome == NetOutcome::TlsRejected) {
         failAt(Edge::E30, fromNet(ExitCode::TlsRejected, r, QStringLiteral("the download server's certificate was rejected")));
