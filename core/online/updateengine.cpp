@@ -170,15 +170,18 @@ void UpdateEngine::begin(Mode mode)
     });
 }
 
-bool UpdateEngine::step(Edge edge)
+bool UpdateEngine::step(Edge edge) { return moved(m_flow.take(edge)); }
+
+bool UpdateEngine::jump(Jump jump) { return moved(m_flow.jump(jump)); }
+
+bool UpdateEngine::moved(const Status &move)
 {
-    if (auto moved = m_flow.take(edge); !moved) {
-        qCCritical(lcFlow) << moved.error().message;
-        m_error = moved.error();
-        finish();
-        return false;
-    }
-    return true;
+    if (move)
+        return true;
+    qCCritical(lcFlow) << move.error().message;
+    m_error = move.error();
+    finish();
+    return false;
 }
 
 bool UpdateEngine::steps(std::span<const Edge> edges)
@@ -193,17 +196,6 @@ bool UpdateEngine::steps(std::span<const Edge> edges)
 bool UpdateEngine::steps(std::initializer_list<Edge> edges)
 {
     return steps(std::span<const Edge>(edges.begin(), edges.size()));
-}
-
-bool UpdateEngine::jump(Jump jump)
-{
-    if (auto moved = m_flow.jump(jump); !moved) {
-        qCCritical(lcFlow) << moved.error().message;
-        m_error = moved.error();
-        finish();
-        return false;
-    }
-    return true;
 }
 
 // --- E02-E18: connect, TLS, authenticate, metadata ------------------------------

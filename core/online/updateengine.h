@@ -148,6 +148,7 @@ private:
     [[nodiscard]] bool steps(std::span<const Edge> edges);
     [[nodiscard]] bool steps(std::initializer_list<Edge> edges);
     [[nodiscard]] bool jump(Jump jump);          // a named jump (core/flow); on failure end the job
+    [[nodiscard]] bool moved(const Status &move); // a step or jump made; else end the job with its error
     // A metadata request that did not succeed: takes the chart's way for it (metadataEnd) and
     // returns true; false, taking nothing, when it succeeded.
     [[nodiscard]] bool metadataFailed(const NetResult &result, const QString &file);
