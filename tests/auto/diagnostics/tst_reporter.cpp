@@ -583,7 +583,7 @@ void tst_Reporter::e09_reporterSendsNothingWithoutConsent()
     QVERIFY(journal);
     const int before = m_diag->requestCount(QStringLiteral("/diag/"));
     DiagnosticsReporter reporter(config, journal.get());
-    const Error error{ExitCode::ServerUnreachable, QStringLiteral("the update server could not be reached"), QStringLiteral("E07"), {}};
+    const Error error{ExitCode::ServerUnreachable, QStringLiteral("the update server could not be reached"), Edge::E07, {}};
     reporter.enqueue(error);
     reporter.report(error);
     QDeadlineTimer deadline(10000);
