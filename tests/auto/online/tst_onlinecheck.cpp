@@ -65,9 +65,9 @@ private Q_SLOTS:
     void e17_unreadableRunningVersionCountsAsOlder();
     void e18_replayRefusedByVersionOrByDate_data();
     void e18_replayRefusedByVersionOrByDate();
-    void e04_e06_busySignatureIsTriedAgain();
+    void e04_e06_failedMetadataFileIsTriedAgain_data();
+    void e04_e06_failedMetadataFileIsTriedAgain();
     void e06_eachTryConnectsAnew();
-    void e04_e06_interruptedManifestIsTriedAgain();
     void e15_certificateRefusedInTheHandshake_data();
     void e15_certificateRefusedInTheHandshake();
     void e10_e12_oldTlsRefusedWhereOpenSslAllowsIt();
@@ -652,18 +652,29 @@ void tst_OnlineCheck::e18_replayRefusedByVersionOrByDate()
     QCOMPARE(m_fx.journal()->value(QStringLiteral("lastTrusted")).toObject().value(QStringLiteral("version")).toString(), trustedVersion);
 }
 
-void tst_OnlineCheck::e04_e06_busySignatureIsTriedAgain()
+void tst_OnlineCheck::e04_e06_failedMetadataFileIsTriedAgain_data()
 {
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<bool>("busy"); // 503; else the body breaks off after 40 bytes
     // Busy for manifest.json.sig alone: another try, like a busy manifest.json (not E18).
+    QTest::newRow("busy signature") << QStringLiteral("/s16/manifest.json.sig") << true;
+    // manifest.json breaks off after its first bytes: a failed try, made again (not E18).
+    QTest::newRow("manifest broken off") << QStringLiteral("/s16/manifest.json") << false;
+}
+
+void tst_OnlineCheck::e04_e06_failedMetadataFileIsTriedAgain()
+{
+    QFETCH(QString, file);
+    QFETCH(bool, busy);
     FaultServer server;
     const auto &pki = TestPki::shared();
     QVERIFY(server.start({m_repo, QStringLiteral("/s16/"), pki.server().cert, pki.server().key}));
-    server.setFault(QStringLiteral("/s16/manifest.json.sig"), FaultServer::Fault::httpStatus(503).firstRequests(1));
+    server.setFault(file, (busy ? FaultServer::Fault::httpStatus(503) : FaultServer::Fault::truncate(40)).firstRequests(1));
     QVERIFY(!m_fx.makeDevice(server.url(QStringLiteral("/s16/"))).isEmpty());
     const auto run = m_fx.run(false);
     QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
     QCOMPARE(countOf(run.path, Edge::E04), 1);
-    QCOMPARE(server.requestCount(QStringLiteral("/s16/manifest.json.sig")), 2);
+    QCOMPARE(server.requestCount(file), 2);
     QVERIFY(run.check.available);
 }
 
@@ -685,21 +696,6 @@ void tst_OnlineCheck::e06_eachTryConnectsAnew()
     QCOMPARE(run.error->code, ExitCode::ServerUnreachable);
     QCOMPARE(countOf(run.path, Edge::E06), 2);
     QTRY_COMPARE(nginx->accessLog().filter(QStringLiteral("503 ")).size(), 3);
-}
-
-void tst_OnlineCheck::e04_e06_interruptedManifestIsTriedAgain()
-{
-    // manifest.json breaks off after its first bytes: a failed try, made again (not E18).
-    FaultServer server;
-    const auto &pki = TestPki::shared();
-    QVERIFY(server.start({m_repo, QStringLiteral("/s16/"), pki.server().cert, pki.server().key}));
-    server.setFault(QStringLiteral("/s16/manifest.json"), FaultServer::Fault::truncate(40).firstRequests(1));
-    QVERIFY(!m_fx.makeDevice(server.url(QStringLiteral("/s16/"))).isEmpty());
-    const auto run = m_fx.run(false);
-    QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
-    QCOMPARE(countOf(run.path, Edge::E04), 1);
-    QCOMPARE(server.requestCount(QStringLiteral("/s16/manifest.json")), 2);
-    QVERIFY(run.check.available);
 }
 
 void tst_OnlineCheck::e15_certificateRefusedInTheHandshake_data()
