@@ -15,7 +15,6 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
-#include <QSettings>
 #include <QJsonObject>
 #include <QProcess>
 #include <QProcessEnvironment>
@@ -432,9 +431,7 @@ void tst_OnlineCheck::e18_replayedOlderManifestRefused()
     // A mirror now serves the older, correctly signed manifest.
     auto old = startRepoServer(dir.filePath(QStringLiteral("older")));
     QVERIFY(old);
-    QSettings s(m_fx.deviceDir() + QStringLiteral("/update.conf"), QSettings::IniFormat);
-    s.setValue(QStringLiteral("server/url"), old->url().toString());
-    s.sync();
+    QVERIFY(m_fx.setServer(old->url()));
     const auto run = m_fx.run(false);
     QVERIFY(run.error);
     QCOMPARE(run.error->code, ExitCode::MetadataRejected);
@@ -641,9 +638,7 @@ void tst_OnlineCheck::e18_replayRefusedByVersionOrByDate()
     QVERIFY2(!first.error, qPrintable(first.error ? first.error->message : QString()));
     auto served = startRepoServer(dir.filePath(QStringLiteral("served")));
     QVERIFY(served);
-    QSettings s(m_fx.deviceDir() + QStringLiteral("/update.conf"), QSettings::IniFormat);
-    s.setValue(QStringLiteral("server/url"), served->url().toString());
-    s.sync();
+    QVERIFY(m_fx.setServer(served->url()));
     const auto run = m_fx.run(false);
     QVERIFY(run.error);
     QCOMPARE(run.error->code, ExitCode::MetadataRejected);
