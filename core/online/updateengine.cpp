@@ -292,48 +292,47 @@ void UpdateEngine::waitThen(std::chrono::seconds wait, std::function<void()> the
         QTimer::singleShot(wait, m_jobContext.get(), std::move(then));
 }
 
+// E16's checks of the fetched metadata; the manifest it trusts becomes m_manifest and the
+// journal's lastTrusted. Any refusal leaves by E18.
+Status UpdateEngine::trustManifest()
+{
+    auto signer = m_keys->verify(m_manifestBytes, m_signature);
+    if (!signer) {
+        return fail(ExitCode::MetadataRejected, QStringLiteral("the manifest's signature is not valid for any trusted key"),
+                    signer.error().message);
+    }
+    auto parsed = parseManifest(m_manifestBytes);
+    if (!parsed)
+        return std::unexpected(toError(parsed.error()));
+    if (auto ok = checkManifestFor(*parsed, m_config.device.product, QDateTime::currentDateTimeUtc()); !ok)
+        return std::unexpected(toError(ok.error()));
+    // A replayed older manifest (TUF's rollback attack) is refused.
+    const TrustedRelease last = state().lastTrusted().value_or(TrustedRelease{});
+    const QDateTime lastReleased = QDateTime::fromString(last.released, Qt::ISODate);
+    const auto lastVersion = SemVer::parse(last.version);
+    if ((lastReleased.isValid() && parsed->released < lastReleased) || (lastVersion && parsed->version < *lastVersion)) {
+        return fail(ExitCode::MetadataRejected,
+                    QStringLiteral("the server offers release %1 of %2, older than release %3 of %4 that this device already trusted (a replayed manifest)")
+                        .arg(parsed->version.toString(), parsed->released.toString(Qt::ISODate), last.version,
+                             lastReleased.toString(Qt::ISODate)));
+    }
+    m_manifest = std::make_unique<Manifest>(std::move(*parsed));
+    qCInfo(lcManifest) << "trusted manifest" << m_manifest->version.toString() << "signed by" << *signer;
+    return m_journal->transaction([&]() -> Status {
+        if (auto s = state().setLastTrusted({m_manifest->version.toString(), m_manifest->released.toString(Qt::ISODate)}); !s)
+            return s;
+        return state().setLastCheck(QDateTime::currentDateTimeUtc());
+    });
+}
+
 void UpdateEngine::onSignatureFetched(HttpExchange *x)
 {
     if (metadataFailed(x->result(), QStringLiteral("manifest.json.sig")) || !steps(kMetadataFetched))
         return;
 
     // E16: trust, in this order: signature over the exact bytes, then the content.
-    auto signer = m_keys->verify(m_manifestBytes, m_signature);
-    if (!signer) {
-        failAt(Edge::E18, Error{ExitCode::MetadataRejected, QStringLiteral("the manifest's signature is not valid for any trusted key"),
-                                {}, signer.error().message});
-        return;
-    }
-    auto parsed = parseManifest(m_manifestBytes);
-    if (!parsed) {
-        failAt(Edge::E18, toError(parsed.error()));
-        return;
-    }
-    if (auto ok = checkManifestFor(*parsed, m_config.device.product, QDateTime::currentDateTimeUtc()); !ok) {
-        failAt(Edge::E18, toError(ok.error()));
-        return;
-    }
-    // A replayed older manifest (TUF's rollback attack) is refused.
-    const TrustedRelease last = state().lastTrusted().value_or(TrustedRelease{});
-    const QDateTime lastReleased = QDateTime::fromString(last.released, Qt::ISODate);
-    const auto lastVersion = SemVer::parse(last.version);
-    if ((lastReleased.isValid() && parsed->released < lastReleased) || (lastVersion && parsed->version < *lastVersion)) {
-        failAt(Edge::E18, Error{ExitCode::MetadataRejected,
-                                QStringLiteral("the server offers release %1 of %2, older than release %3 of %4 that this device already trusted (a replayed manifest)")
-                                    .arg(parsed->version.toString(), parsed->released.toString(Qt::ISODate),
-                                         last.version, lastReleased.toString(Qt::ISODate)),
-                                {}, {}});
-        return;
-    }
-    m_manifest = std::make_unique<Manifest>(std::move(*parsed));
-    qCInfo(lcManifest) << "trusted manifest" << m_manifest->version.toString() << "signed by" << *signer;
-    const auto saved = m_journal->transaction([&]() -> Status {
-        if (auto s = state().setLastTrusted({m_manifest->version.toString(), m_manifest->released.toString(Qt::ISODate)}); !s)
-            return s;
-        return state().setLastCheck(QDateTime::currentDateTimeUtc());
-    });
-    if (!saved) {
-        failAt(Edge::E18, saved.error());
+    if (auto trusted = trustManifest(); !trusted) {
+        failAt(Edge::E18, trusted.error());
         return;
     }
     if (step(Edge::E17))

@@ -118,6 +118,7 @@ private:
     void fetchMetadata();
     void onMetadataFetched(HttpExchange *manifestExchange);
     void onSignatureFetched(HttpExchange *sigExchange);
+    [[nodiscard]] Status trustManifest();         // E16's checks; a refusal leaves by E18
     void retryConnect(const QString &why, int retryAfter);
     void decideNewImage();
     void startDownload();
