@@ -109,7 +109,7 @@ void RecoveryController::onFinished(const InstallReport &report)
     if (!report.status) {
         m_errorMessage = report.status.error().message;
         m_errorDetail = report.status.error().detail;
-        m_errorEdge = report.status.error().edge;
+        m_errorEdge = edgeName(report.status.error().edge);
     }
     if (m_step != InstallStage::Done) {
         m_step = InstallStage::Done;
@@ -139,7 +139,7 @@ void RecoveryController::finishForTest(int exitCode, const QString &message, con
 {
     InstallReport report;
     if (exitCode != 0)
-        report.status = std::unexpected(Error{ExitCode(exitCode), message, edge, detail});
+        report.status = std::unexpected(Error{ExitCode(exitCode), message, edgeFromName(edge), detail});
     onFinished(report);
 }
 

@@ -58,7 +58,7 @@ std::expected<QString, BootProblem> createBootEnvironment(const QString &backend
 Error toError(const BootProblem &p)
 {
     const ExitCode code = p.code == BootError::UnknownBackend ? ExitCode::Usage : ExitCode::StorageError;
-    return Error{code, p.message, QString(), bootErrorName(p.code)};
+    return Error{code, p.message, {}, bootErrorName(p.code)};
 }
 
 } // namespace s16

@@ -29,7 +29,7 @@ Error Error::withContext(const QString &context) const
     return e;
 }
 
-Error Error::withEdge(const QString &flowEdge) const
+Error Error::withEdge(Edge flowEdge) const
 {
     Error e = *this;
     e.edge = flowEdge;

@@ -1,8 +1,11 @@
 #pragma once
 
+#include "flow/flowchart.h"
+
 #include <QString>
 
 #include <expected>
+#include <optional>
 
 namespace s16 {
 
@@ -32,12 +35,12 @@ enum class ExitCode : int {
 struct Error {
     ExitCode code = ExitCode::Usage;
     QString message;  // plain language, gains context on the way up
-    QString edge;     // the flowchart edge this error leaves by, e.g. "E38"; may be empty
+    std::optional<Edge> edge;  // the flowchart edge this error leaves by (E38); none when it decides none
     QString detail;   // technical detail (library error text, HTTP status, file path)
 
     // "cannot write slot B: " + message, as RAUC's errors gain context going up.
     [[nodiscard]] Error withContext(const QString &context) const;
-    [[nodiscard]] Error withEdge(const QString &flowEdge) const;
+    [[nodiscard]] Error withEdge(Edge flowEdge) const;
 
     friend bool operator==(const Error &, const Error &) = default;
 };
@@ -47,7 +50,7 @@ using Result = std::expected<T, Error>;
 using Status = std::expected<void, Error>;
 
 [[nodiscard]] inline std::unexpected<Error> fail(ExitCode code, QString message, QString detail = {},
-                                                 QString edge = {})
+                                                 std::optional<Edge> edge = {})
 {
     return std::unexpected(Error{code, std::move(message), std::move(edge), std::move(detail)});
 }

@@ -128,7 +128,7 @@ Error toError(const CryptoProblem &p)
 {
     switch (p.code) {
     case CryptoError::BadSignature:
-        return Error{ExitCode::MetadataRejected, p.message, QStringLiteral("E18"), cryptoErrorName(p.code)};
+        return Error{ExitCode::MetadataRejected, p.message, Edge::E18, cryptoErrorName(p.code)};
     case CryptoError::KeyUnreadable:
     case CryptoError::KeyNotEd25519:
     case CryptoError::NoTrustedKeys:

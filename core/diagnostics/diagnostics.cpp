@@ -6,6 +6,7 @@
 #include "common/logging.h"
 #include "config/config.h"
 #include "flow/flowchart.h"
+#include "store/devicestate.h"
 #include "store/journal.h"
 
 #include <QDir>
@@ -83,7 +84,9 @@ QJsonValue bootCounters(const Config &config)
 
 namespace detail {
 
-QJsonObject sendState(const Journal &journal) { return journal.value(kStateKey).toObject(); }
+QJsonObject sendState(const Journal &journal) { return DeviceState::reader(journal).diagnosticsState(); }
+
+Status setSendState(Journal &journal, const QJsonObject &state) { return DeviceState(journal).setDiagnosticsState(state); }
 
 qint64 lastSequence(const Journal &journal)
 {
@@ -92,11 +95,11 @@ qint64 lastSequence(const Journal &journal)
 
 } // namespace detail
 
-bool consent(const Journal &journal) { return journal.value(detail::kConsentKey).toBool(false); }
+bool consent(const Journal &journal) { return DeviceState::reader(journal).consent(); }
 
 std::expected<void, DiagProblem> setConsent(const Config &config, Journal &journal, bool on)
 {
-    if (auto s = journal.set(detail::kConsentKey, on); !s)
+    if (auto s = DeviceState(journal).setConsent(on); !s)
         return std::unexpected(DiagProblem{DiagError::StoreFailed, QStringLiteral("cannot record the consent: ") + s.error().message,
                                            s.error().detail});
     if (on) {
@@ -119,13 +122,13 @@ std::expected<QString, DiagProblem> deviceId(Journal &journal)
     static const QRegularExpression valid(QStringLiteral("^[0-9a-f]{32}$"));
     QString id;
     const auto made = journal.transaction([&]() -> Status {
-        id = journal.value(detail::kDeviceIdKey).toString();
+        id = DeviceState(journal).deviceId();
         if (valid.match(id).hasMatch())
             return {};
         quint32 words[4];
         QRandomGenerator::system()->fillRange(words);
         id = QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(words), sizeof words).toHex());
-        return journal.set(detail::kDeviceIdKey, id);
+        return DeviceState(journal).setDeviceId(id);
     });
     if (!made)
         return std::unexpected(DiagProblem{DiagError::StoreFailed, QStringLiteral("cannot record the device id: ") + made.error().message,
@@ -189,23 +192,21 @@ QJsonObject buildReport(const Config &config, const Journal &journal, const Repo
     QJsonObject versions;
     auto running = fileutil::readSmallFile(config.device.versionFile, 256);
     versions.insert(QStringLiteral("running"), running ? orNull(clean(QString::fromUtf8(running->trimmed()))) : QJsonValue());
-    versions.insert(QStringLiteral("staged"),
-                    orNull(clean(journal.value(QStringLiteral("staged")).toObject().value(QStringLiteral("version")).toString())));
+    const DeviceState state = DeviceState::reader(journal);
+    versions.insert(QStringLiteral("staged"), orNull(clean(state.staged().value_or(StagedRecord{}).version)));
     QJsonObject slots;
-    const QJsonObject journalSlots = journal.value(QStringLiteral("slots")).toObject();
+    const QMap<QString, SlotRecord> journalSlots = state.allSlots();
     for (auto it = journalSlots.constBegin(); it != journalSlots.constEnd(); ++it) {
-        const QJsonObject slot = it.value().toObject();
-        slots.insert(clean(it.key(), 8), QJsonObject{{QStringLiteral("version"), orNull(clean(slot.value(QStringLiteral("version")).toString()))},
-                                                     {QStringLiteral("state"), orNull(clean(slot.value(QStringLiteral("state")).toString()))}});
+        slots.insert(clean(it.key(), 8), QJsonObject{{QStringLiteral("version"), orNull(clean(it.value().version.value_or(QString())))},
+                                                     {QStringLiteral("state"), orNull(slotStateName(it.value().state))}});
     }
     versions.insert(QStringLiteral("slots"), slots);
 
     QJsonValue failure;
     if (input.failure) {
         const Error &e = *input.failure;
-        const auto edge = edgeFromName(e.edge);
-        failure = QJsonObject{{QStringLiteral("state"), edge ? QJsonValue(nodeName(edgeInfo(*edge).from)) : QJsonValue()},
-                              {QStringLiteral("edge"), orNull(e.edge)},
+        failure = QJsonObject{{QStringLiteral("state"), e.edge ? QJsonValue(nodeName(edgeInfo(*e.edge).from)) : QJsonValue()},
+                              {QStringLiteral("edge"), orNull(edgeName(e.edge))},
                               {QStringLiteral("code"), toInt(e.code)},
                               {QStringLiteral("codeName"), exitCodeName(e.code)},
                               {QStringLiteral("message"), clean(e.message)},
@@ -224,7 +225,7 @@ QJsonObject buildReport(const Config &config, const Journal &journal, const Repo
     }
 
     auto free = fileutil::freeBytes(config.device.updateDir);
-    const QString flowNode = journal.value(QStringLiteral("flow")).toObject().value(QStringLiteral("node")).toString();
+    const QString flowNode = state.flowNodeName();
     return QJsonObject{
         {QStringLiteral("format"), kReportFormat},
         {QStringLiteral("product"), clean(config.device.product)},
@@ -235,7 +236,7 @@ QJsonObject buildReport(const Config &config, const Journal &journal, const Repo
         {QStringLiteral("versions"), versions},
         {QStringLiteral("failure"), failure},
         {QStringLiteral("flowNode"), orNull(clean(flowNode, 64))},
-        {QStringLiteral("lastCheck"), orNull(clean(journal.value(QStringLiteral("lastCheck")).toString(), 64))},
+        {QStringLiteral("lastCheck"), orNull(clean(state.lastCheck(), 64))},
         {QStringLiteral("updateDirFreeBytes"), free ? QJsonValue(double(*free)) : QJsonValue()},
         {QStringLiteral("uptimeSeconds"), uptimeSeconds()},
         {QStringLiteral("boot"), bootCounters(config)},
@@ -265,12 +266,7 @@ QByteArray previewReport(const Config &config, Journal &journal)
     input.deviceId = id ? *id : QString();
     input.sequence = detail::lastSequence(journal) + 1;
     input.time = QDateTime::currentDateTimeUtc();
-    const QJsonObject last = journal.value(QStringLiteral("lastError")).toObject();
-    if (!last.isEmpty()) {
-        input.failure = Error{ExitCode(last.value(QStringLiteral("code")).toInt(toInt(ExitCode::Usage))),
-                              last.value(QStringLiteral("message")).toString(), last.value(QStringLiteral("edge")).toString(),
-                              last.value(QStringLiteral("detail")).toString()};
-    }
+    input.failure = DeviceState(journal).lastError();
     return serializeReport(buildReport(config, journal, input));
 }
 

@@ -1,20 +1,19 @@
 #pragma once
 
+#include "common/error.h"
+
 #include <QJsonObject>
 #include <QString>
 
-// Journal keys of the diagnostics area (docs/diagnostics.md) and the sending state kept
-// under `diagnostics`, shared by the report builder and the reporter.
+// The sending state the journal keeps for the diagnostics area (docs/diagnostics.md, its key
+// in core/store), shared by the report builder and the reporter.
 namespace s16 {
 class Journal;
 namespace diagnostics::detail {
 
-inline const QString kConsentKey = QStringLiteral("consent");
-inline const QString kDeviceIdKey = QStringLiteral("deviceId");
 // {"sequence": last n used, "failures": failed attempts in a row, "nextAttempt": ISO UTC}
-inline const QString kStateKey = QStringLiteral("diagnostics");
-
 [[nodiscard]] QJsonObject sendState(const Journal &journal);
+[[nodiscard]] Status setSendState(Journal &journal, const QJsonObject &state);
 [[nodiscard]] qint64 lastSequence(const Journal &journal);
 
 } // namespace diagnostics::detail

@@ -63,7 +63,7 @@ bool DiagnosticsReporter::queueReport(const Error &error)
         QJsonObject state = diagnostics::detail::sendState(*m_journal);
         sequence = qint64(state.value(QStringLiteral("sequence")).toDouble(0)) + 1;
         state.insert(QStringLiteral("sequence"), double(sequence));
-        return m_journal->set(diagnostics::detail::kStateKey, state);
+        return diagnostics::detail::setSendState(*m_journal, state);
     });
     if (!numbered) {
         qCWarning(lcDiag).noquote() << "cannot number the diagnostic report:" << numbered.error().message;
@@ -103,7 +103,7 @@ bool DiagnosticsReporter::queueReport(const Error &error)
         qCWarning(lcDiag).noquote() << "diagnostic report" << name << "is not queued:" << written.error().message;
         m_memoryOnly.append(Item{name, body});
     }
-    qCInfo(lcDiag).noquote() << "diagnostic report" << name << "for" << error.edge << "made";
+    qCInfo(lcDiag).noquote() << "diagnostic report" << name << "for" << edgeName(error.edge) << "made";
     return true;
 }
 
@@ -173,7 +173,7 @@ void DiagnosticsReporter::sendNext()
         if (state.contains(QStringLiteral("failures"))) {
             state.remove(QStringLiteral("failures"));
             state.remove(QStringLiteral("nextAttempt"));
-            (void)m_journal->set(diagnostics::detail::kStateKey, state);
+            (void)diagnostics::detail::setSendState(*m_journal, state);
         }
         finishRound();
         return;
@@ -235,7 +235,7 @@ void DiagnosticsReporter::stopAfterFailure(const QString &why)
     const qint64 delay = std::min<qint64>(qint64(m_backoff.baseSeconds) << std::min(failures - 1, 20), m_backoff.maxSeconds);
     state.insert(QStringLiteral("failures"), failures);
     state.insert(QStringLiteral("nextAttempt"), QDateTime::currentDateTimeUtc().addSecs(delay).toString(Qt::ISODateWithMs));
-    (void)m_journal->set(diagnostics::detail::kStateKey, state);
+    (void)diagnostics::detail::setSendState(*m_journal, state);
     const int waiting = int(diagnostics::queuedReports(m_config).size());
     logEvent(int(LogEntry::Level::Warning),
              QStringLiteral("diagnostic data could not be sent; %1 reports wait, next try in %2 s or later").arg(waiting).arg(delay), why,

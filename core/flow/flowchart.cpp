@@ -107,6 +107,8 @@ const EdgeInfo &edgeInfo(Edge edge) { return kEdges[size_t(int(edge) - 1)]; }
 
 QString edgeName(Edge edge) { return QStringLiteral("E%1").arg(int(edge), 2, 10, QLatin1Char('0')); }
 
+QString edgeName(std::optional<Edge> edge) { return edge ? edgeName(*edge) : QString(); }
+
 std::optional<Edge> edgeFromName(QStringView name)
 {
     if (name.size() != 3 || name.front() != QLatin1Char('E'))

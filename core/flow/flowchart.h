@@ -40,6 +40,7 @@ struct EdgeInfo {
 [[nodiscard]] std::span<const EdgeInfo> allEdges();
 [[nodiscard]] const EdgeInfo &edgeInfo(Edge edge);
 [[nodiscard]] QString edgeName(Edge edge);                 // "E07"
+[[nodiscard]] QString edgeName(std::optional<Edge> edge);  // "E07", empty for none
 [[nodiscard]] std::optional<Edge> edgeFromName(QStringView name);
 [[nodiscard]] QString nodeName(Node node);                 // "ConnectRepo"
 [[nodiscard]] std::optional<Node> nodeFromName(QStringView name);

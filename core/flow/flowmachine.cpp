@@ -2,7 +2,34 @@
 
 #include "common/logging.h"
 
+#include <algorithm>
+
 namespace s16 {
+namespace {
+
+constexpr Node kStorageFailedFrom[] = {Node::ConnectUpdate, Node::MoveFile};
+constexpr Node kNextFileFrom[] = {Node::CompleteFile};
+constexpr Node kAlreadyStagedFrom[] = {Node::NewImage};
+constexpr Node kRebootRequestFailedFrom[] = {Node::Reboot};
+
+constexpr JumpInfo kJumps[] = {
+    {Jump::StorageFailed, kStorageFailedFrom, Node::ErrorLog, "StorageFailed"},
+    {Jump::NextFile, kNextFileFrom, Node::ConnectUpdate, "NextFile"},
+    {Jump::AlreadyStaged, kAlreadyStagedFrom, Node::PrioUpdate, "AlreadyStaged"},
+    {Jump::InstallStaged, {}, Node::WaitForUser, "InstallStaged"},
+    {Jump::RebootRequestFailed, kRebootRequestFailedFrom, Node::WaitForUser, "RebootRequestFailed"},
+};
+
+} // namespace
+
+std::span<const JumpInfo> allJumps() { return kJumps; }
+
+const JumpInfo &jumpInfo(Jump jump) { return kJumps[size_t(jump)]; }
+
+Node onlineResumeNode(std::optional<Node> recorded)
+{
+    return recorded == Node::WaitForImage ? Node::WaitForImage : Node::NormalSystem;
+}
 
 FlowMachine::FlowMachine(Node start, Persist persist)
     : m_current(start)
@@ -27,6 +54,18 @@ Status FlowMachine::take(Edge edge)
     m_path.append(edge);
     if (m_observer)
         m_observer(edge);
+    return {};
+}
+
+Status FlowMachine::jump(Jump jump)
+{
+    const JumpInfo &info = jumpInfo(jump);
+    if (!info.from.empty() && std::find(info.from.begin(), info.from.end(), m_current) == info.from.end()) {
+        return fail(ExitCode::Usage, QStringLiteral("internal error: the jump %1 does not leave %2")
+                                         .arg(QLatin1StringView(info.name), nodeName(m_current)));
+    }
+    qCDebug(lcFlow) << info.name << nodeName(m_current) << "->" << nodeName(info.to);
+    m_current = info.to;
     return {};
 }
 

@@ -283,7 +283,7 @@ void Engine::reportProgress(const QString &phase, qint64 bytes, qint64 total)
     m_lastProgressWrite = elapsed;
     const double rate = elapsed > 0 ? double(bytes) * 1000.0 / double(elapsed) : 0.0;
     const std::optional<qint64> eta = rate > 0 ? std::optional<qint64>(qint64(double(total - bytes) / rate)) : std::nullopt;
-    const Status hinted = state().setProgress(Progress{phase, bytes, total, qint64(rate), eta});
+    const Status hinted = state().setProgress(Progress{phase, bytes, total, double(qint64(rate)), eta, std::nullopt});
     // A hint: the install goes on without it, but a journal that refuses it is worth a line.
     if (!hinted)
         qCWarning(lcInstall).noquote() << "cannot record the progress:" << hinted.error().message;
@@ -338,7 +338,7 @@ Status Engine::resume(Entry entry)
     if ((entry == Entry::Backup || entry == Entry::Migrate) && !m_staged)
         return resumeWithStaged(entry);
     return run(entry, m_rec.error.value_or(Error{ExitCode::InstallFailed, QStringLiteral("the installation was interrupted"),
-                                                 QStringLiteral("E51"), {}}));
+                                                 Edge::E51, {}}));
 }
 
 // The database steps need the staged update's migrations: read it back (and prove it) first.
@@ -352,8 +352,8 @@ Status Engine::resumeWithStaged(Entry entry)
     Error e = staged.error();
     e.code = ExitCode::InstallFailed;
     if (entry == Entry::Backup)
-        return move({Edge::E56, Edge::E57, Edge::E59}, Entry::RevertMigration, e.withEdge(QStringLiteral("E59")));
-    return move({Edge::E57, Edge::E59}, Entry::RevertMigration, e.withEdge(QStringLiteral("E59")));
+        return move({Edge::E56, Edge::E57, Edge::E59}, Entry::RevertMigration, e.withEdge(Edge::E59));
+    return move({Edge::E57, Edge::E59}, Entry::RevertMigration, e.withEdge(Edge::E59));
 }
 
 InstallReport Engine::report(const Status &status)
@@ -535,7 +535,7 @@ Status Engine::stepSwitch()
                                        {bootvar::Recovery, QString()}},
                                       QStringLiteral("cannot switch to slot %1").arg(t));
     if (!switched)
-        return move({Edge::E61, Edge::E62}, Entry::MigrationMade, switched.error().withEdge(QStringLiteral("E62")));
+        return move({Edge::E61, Edge::E62}, Entry::MigrationMade, switched.error().withEdge(Edge::E62));
     fault::killPoint(u"switch.mid");
     m_rec.step = step::Trial;
     if (auto saved = saveRecord(); !saved)
@@ -643,7 +643,7 @@ Status Engine::logFailure(const Error &failure)
     LogEntry entry;
     entry.level = LogEntry::Level::Error;
     entry.code = toInt(failure.code);
-    entry.edge = failure.edge;
+    entry.edge = edgeName(failure.edge);
     entry.message = m_rec.version.isEmpty()
                         ? failure.message
                         : QStringLiteral("update to %1 failed: %2").arg(m_rec.version, failure.message);
@@ -721,7 +721,7 @@ Status Engine::stepTrialFailed()
 {
     return move({Edge::E61, Edge::E62}, Entry::MigrationMade,
                 Error{ExitCode::InstallFailed, QStringLiteral("the new system (slot %1) did not start").arg(m_rec.targetSlot),
-                      QStringLiteral("E62"), QStringLiteral("slot %1 booted instead").arg(m_booted)});
+                      Edge::E62, QStringLiteral("slot %1 booted instead").arg(m_booted)});
 }
 
 Status Engine::stepReload()
@@ -758,7 +758,7 @@ Status Engine::stepCommit()
     entry.edge = QStringLiteral("E65");
     entry.message = QStringLiteral("updated to %1 (slot %2)").arg(m_rec.version, t);
     entry.event = QStringLiteral("updated");
-    const Outcome updated{true, m_rec.version, m_rec.previousVersion, Error{ExitCode::Ok, {}, QStringLiteral("E65"), {}},
+    const Outcome updated{true, m_rec.version, m_rec.previousVersion, Error{ExitCode::Ok, {}, Edge::E65, {}},
                           QDateTime::currentDateTimeUtc()};
     if (auto recorded = recordEnd(updated, [&]() -> Status {
             if (auto r = state().setSlot(t, {m_rec.version, SlotRecord::State::Good}); !r)

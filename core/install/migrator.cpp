@@ -178,7 +178,7 @@ QString migrationErrorName(MigrationError code)
 
 Error toError(const MigrationProblem &problem)
 {
-    return Error{ExitCode::InstallFailed, problem.message, QStringLiteral("E59"), problem.detail};
+    return Error{ExitCode::InstallFailed, problem.message, Edge::E59, problem.detail};
 }
 
 Migrator::Migrator(QString database)

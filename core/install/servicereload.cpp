@@ -56,7 +56,7 @@ QString serviceErrorName(ServiceError code)
 
 Error toError(const ServiceProblem &problem)
 {
-    return Error{ExitCode::InstallFailed, problem.message, QStringLiteral("E62"), problem.detail};
+    return Error{ExitCode::InstallFailed, problem.message, Edge::E62, problem.detail};
 }
 
 std::expected<void, ServiceProblem> ServiceReload::run(const Commands &commands)

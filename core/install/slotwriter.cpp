@@ -218,7 +218,7 @@ QString slotErrorName(SlotError code)
 
 Error toError(const SlotProblem &problem)
 {
-    return Error{ExitCode::InstallFailed, problem.message, QStringLiteral("E51"), problem.detail};
+    return Error{ExitCode::InstallFailed, problem.message, Edge::E51, problem.detail};
 }
 
 bool SlotWriter::sameDevice(const QString &a, const QString &b)

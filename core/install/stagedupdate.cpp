@@ -12,7 +12,7 @@ namespace s16::install {
 
 Error integrityError(const QString &message, const QString &detail)
 {
-    return Error{ExitCode::IntegrityMismatch, message, QStringLiteral("E48"), detail};
+    return Error{ExitCode::IntegrityMismatch, message, Edge::E48, detail};
 }
 
 Result<Staged> loadStaged(const Config &config, const std::optional<StagedRecord> &expected)

@@ -621,7 +621,7 @@ Error toError(const ManifestProblem &p)
     Error e;
     e.code = ExitCode::MetadataRejected;
     e.message = u"the release manifest was rejected: "_s % p.message;
-    e.edge = u"E18"_s;
+    e.edge = Edge::E18;
     e.detail = manifestErrorName(p.code) % (p.field.isEmpty() ? QString() : u" at "_s % p.field);
     return e;
 }

@@ -3,6 +3,7 @@
 #include "common/fileutil.h"
 #include "config/config.h"
 #include "flow/flowchart.h"
+#include "store/devicestate.h"
 #include "store/journal.h"
 #include "version/semver.h"
 
@@ -76,27 +77,27 @@ DeviceStatus readDeviceStatus(const Config &config, const Journal &journal, bool
     DeviceStatus s;
     if (auto v = fileutil::readSmallFile(config.device.versionFile, 256))
         s.currentVersion = QString::fromUtf8(v->trimmed());
-    s.stagedVersion = journal.value(QStringLiteral("staged")).toObject().value(QStringLiteral("version")).toString();
-    s.available = !s.stagedVersion.isEmpty()
-        ? s.stagedVersion
-        : newerThan(journal.value(QStringLiteral("lastTrusted")).toObject().value(QStringLiteral("version")).toString(),
-                    s.currentVersion);
-    s.rebootPending = journal.value(QStringLiteral("rebootPending")).toBool(false);
-    s.lastCheck = journal.value(QStringLiteral("lastCheck")).toString();
-    s.lastError = journal.value(QStringLiteral("lastError")).toObject();
-    s.consent = journal.value(QStringLiteral("consent")).toBool(false);
-    s.flowNode = journal.value(QStringLiteral("flow")).toObject().value(QStringLiteral("node")).toString(nodeName(Node::NormalSystem));
-    s.outcome = journal.value(QStringLiteral("outcome")).toObject();
-    s.lastTransfer = journal.value(QStringLiteral("lastTransfer")).toObject();
+    const DeviceState state = DeviceState::reader(journal);
+    s.stagedVersion = state.staged().value_or(StagedRecord{}).version;
+    s.available = !s.stagedVersion.isEmpty() ? s.stagedVersion
+                                              : newerThan(state.lastTrusted().value_or(TrustedRelease{}).version, s.currentVersion);
+    s.rebootPending = state.rebootPending();
+    s.lastCheck = state.lastCheck();
+    s.lastError = state.lastErrorJson();
+    s.consent = state.consent();
+    s.flowNode = state.flowNodeName();
+    if (s.flowNode.isEmpty())
+        s.flowNode = nodeName(Node::NormalSystem);
+    s.outcome = state.outcomeJson();
+    s.lastTransfer = state.lastTransferJson();
     if (engineRunning)
-        s.progress = journal.value(QStringLiteral("progress")).toObject();
+        s.progress = state.progressJson();
 
     const Node node = nodeFromName(s.flowNode).value_or(Node::NormalSystem);
     const Phase phase = phaseOf(node);
     bool trial = false;
-    const QJsonObject slots = journal.value(QStringLiteral("slots")).toObject();
-    for (auto it = slots.begin(); it != slots.end(); ++it)
-        trial = trial || it.value().toObject().value(QStringLiteral("state")).toString() == QStringLiteral("trial");
+    for (const SlotRecord &slot : state.allSlots())
+        trial = trial || slot.state == SlotRecord::State::Trial;
 
     if (s.rebootPending)
         s.state = QStringLiteral("rebootPending");

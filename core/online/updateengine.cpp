@@ -9,6 +9,7 @@
 #include "manifest/manifest.h"
 #include "online/deltatransfer.h"
 #include "online/transport.h"
+#include "store/devicestate.h"
 #include "store/journal.h"
 #include "version/semver.h"
 
@@ -25,8 +26,6 @@ namespace {
 constexpr qint64 kMaxSignatureBytes = 1024;
 constexpr int kMaxRetryAfterSeconds = 3600;
 
-QString isoNow() { return QDateTime::currentDateTimeUtc().toString(Qt::ISODate); }
-
 QJsonObject notesJson(const Manifest &m)
 {
     QJsonObject notes;
@@ -39,6 +38,52 @@ Error fromNet(ExitCode code, const NetResult &r, const QString &context)
 {
     Error e{code, context % QStringLiteral(": ") % r.message, {}, r.detail};
     return e;
+}
+
+// Removes what the engine no longer needs. A failure leaves litter that the next run removes
+// again, or shows where the path is used next (a file that cannot be opened, a staging that
+// fails), so it is logged here and not fatal.
+void discard(const QString &path)
+{
+    if (!fileutil::removeTree(path))
+        qCWarning(lcDownload).noquote() << "cannot remove" << path;
+}
+
+// How a request for the metadata (manifest.json or its signature) ended, and the chart's way
+// from ConnectRepo for it: one table for both files.
+constexpr Edge kMetadataUnreachable[] = {Edge::E02};
+constexpr Edge kMetadataTlsRejected[] = {Edge::E02, Edge::E03, Edge::E10};
+constexpr Edge kMetadataAuthRejected[] = {Edge::E02, Edge::E03, Edge::E10, Edge::E11, Edge::E13};
+constexpr Edge kMetadataFetched[] = {Edge::E02, Edge::E03, Edge::E10, Edge::E11, Edge::E13, Edge::E14, Edge::E16};
+
+struct MetadataEnd {
+    std::span<const Edge> path;      // from ConnectRepo
+    std::optional<Edge> toErrorLog;  // none: another try (E04)
+    ExitCode code;
+    const char *why;                 // the error's context, %1 the file
+};
+
+const MetadataEnd &metadataEnd(NetOutcome outcome)
+{
+    static const MetadataEnd unreachable{kMetadataUnreachable, std::nullopt, ExitCode::ServerUnreachable, ""};
+    static const MetadataEnd tlsRejected{kMetadataTlsRejected, Edge::E12, ExitCode::TlsRejected, "the update server's certificate was rejected"};
+    static const MetadataEnd authRejected{kMetadataAuthRejected, Edge::E15, ExitCode::AuthRejected, "authentication failed"};
+    static const MetadataEnd refused{kMetadataFetched, Edge::E18, ExitCode::MetadataRejected, "cannot fetch %1"};
+    switch (outcome) {
+    case NetOutcome::ConnectFailed:
+    case NetOutcome::ServerBusy:
+    case NetOutcome::Interrupted:
+        return unreachable;
+    case NetOutcome::TlsRejected:
+        return tlsRejected;
+    case NetOutcome::AuthRejected:
+        return authRejected;
+    case NetOutcome::ClientError:
+    case NetOutcome::SinkRefused:
+    case NetOutcome::Ok:
+        break;
+    }
+    return refused;
 }
 
 } // namespace
@@ -93,22 +138,15 @@ void UpdateEngine::begin(Mode mode)
     // stops it: the update installs at the next boot. A flow left at Reboot without the
     // request (it failed, or the power went before it was written) starts over too, and
     // finds the update staged.
-    const auto saved = nodeFromName(m_journal->value(QStringLiteral("flow")).toObject().value(QStringLiteral("node")).toString());
-    const Node at = saved.value_or(Node::NormalSystem);
-    if (m_journal->value(QStringLiteral("rebootPending")).toBool(false)) {
+    const Node at = onlineResumeNode(state().flowNode());
+    if (state().rebootPending()) {
         m_error = Error{ExitCode::Usage, QStringLiteral("a reboot into recovery is pending; the update installs at the next boot"), {}, {}};
         QTimer::singleShot(0, this, &UpdateEngine::finish);
         return;
     }
-    if (at == Node::WaitForImage) {
-        m_flow.resumeAt(Node::WaitForImage);
-        if (!step(Edge::E20)) // the wait is over: check again
-            return;
-    } else {
-        m_flow.resumeAt(Node::NormalSystem);
-        if (!step(Edge::E01))
-            return;
-    }
+    m_flow.resumeAt(at);
+    if (!step(at == Node::WaitForImage ? Edge::E20 : Edge::E01)) // E20: the wait is over, check again
+        return;
 
     auto transport = HttpTransport::create(m_config, this);
     if (!transport) {
@@ -132,24 +170,32 @@ void UpdateEngine::begin(Mode mode)
     });
 }
 
-bool UpdateEngine::step(Edge edge)
+bool UpdateEngine::step(Edge edge) { return moved(m_flow.take(edge)); }
+
+bool UpdateEngine::jump(Jump jump) { return moved(m_flow.jump(jump)); }
+
+bool UpdateEngine::moved(const Status &move)
 {
-    if (auto moved = m_flow.take(edge); !moved) {
-        qCCritical(lcFlow) << moved.error().message;
-        m_error = moved.error();
-        finish();
-        return false;
-    }
-    return true;
+    if (move)
+        return true;
+    qCCritical(lcFlow) << move.error().message;
+    m_error = move.error();
+    finish();
+    return false;
 }
 
-bool UpdateEngine::steps(std::initializer_list<Edge> edges)
+bool UpdateEngine::steps(std::span<const Edge> edges)
 {
     for (Edge e : edges) {
         if (!step(e))
             return false;
     }
     return true;
+}
+
+bool UpdateEngine::steps(std::initializer_list<Edge> edges)
+{
+    return steps(std::span<const Edge>(edges.begin(), edges.size()));
 }
 
 // --- E02-E18: connect, TLS, authenticate, metadata ------------------------------
@@ -174,32 +220,24 @@ void UpdateEngine::fetchMetadata()
     });
 }
 
+bool UpdateEngine::metadataFailed(const NetResult &r, const QString &file)
+{
+    if (r.outcome == NetOutcome::Ok)
+        return false;
+    const MetadataEnd &end = metadataEnd(r.outcome);
+    if (!steps(end.path))
+        return true;
+    if (end.toErrorLog)
+        failAt(*end.toErrorLog, fromNet(end.code, r, QString::fromLatin1(end.why).arg(file)));
+    else
+        retryConnect(r.message, r.retryAfterSeconds);
+    return true;
+}
+
 void UpdateEngine::onMetadataFetched(HttpExchange *x)
 {
-    const NetResult &r = x->result();
-    switch (r.outcome) {
-    case NetOutcome::ConnectFailed:
-    case NetOutcome::ServerBusy:
-    case NetOutcome::Interrupted:
-        if (step(Edge::E02))
-            retryConnect(r.message, r.retryAfterSeconds);
+    if (metadataFailed(x->result(), QStringLiteral("manifest.json")))
         return;
-    case NetOutcome::TlsRejected:
-        if (steps({Edge::E02, Edge::E03, Edge::E10}))
-            failAt(Edge::E12, fromNet(ExitCode::TlsRejected, r, QStringLiteral("the update server's certificate was rejected")));
-        return;
-    case NetOutcome::AuthRejected:
-        if (steps({Edge::E02, Edge::E03, Edge::E10, Edge::E11, Edge::E13}))
-            failAt(Edge::E15, fromNet(ExitCode::AuthRejected, r, QStringLiteral("authentication failed")));
-        return;
-    case NetOutcome::ClientError:
-    case NetOutcome::SinkRefused:
-        if (steps({Edge::E02, Edge::E03, Edge::E10, Edge::E11, Edge::E13, Edge::E14, Edge::E16}))
-            failAt(Edge::E18, fromNet(ExitCode::MetadataRejected, r, QStringLiteral("cannot fetch manifest.json")));
-        return;
-    case NetOutcome::Ok:
-        break;
-    }
     // The signature comes over the same, already trusted connection.
     auto sig = std::make_shared<QByteArray>();
     auto sink = [sig](QByteArrayView chunk, QString *why) {
@@ -223,16 +261,22 @@ void UpdateEngine::retryConnect(const QString &why, int retryAfter)
     if (!step(Edge::E04))
         return;
     qCInfo(lcNet) << "connect try" << m_tries << "of" << m_config.server.maxTries << "failed:" << why;
-    if (m_tries >= m_config.server.maxTries) {
-        if (step(Edge::E05))
+    const bool outOfTries = m_tries >= m_config.server.maxTries;
+    auto countTry = [this, outOfTries, why] {
+        if (!m_running || !step(Edge::E05))
+            return;
+        if (outOfTries) {
             failAt(Edge::E07, Error{ExitCode::ServerUnreachable,
                                     QStringLiteral("the update server could not be reached after %1 tries: %2").arg(m_tries).arg(why), {}, {}});
-        return;
-    }
-    waitThen(retryWait(retryAfter), [this] {
-        if (m_running && steps({Edge::E05, Edge::E06}))
+        } else if (step(Edge::E06)) {
             fetchMetadata();
-    });
+        }
+    };
+    // Out of tries the error follows at once; else E05 counts the try once the wait is over.
+    if (outOfTries)
+        countTry();
+    else
+        waitThen(retryWait(retryAfter), countTry);
 }
 
 std::chrono::seconds UpdateEngine::retryWait(int retryAfter) const
@@ -248,71 +292,47 @@ void UpdateEngine::waitThen(std::chrono::seconds wait, std::function<void()> the
         QTimer::singleShot(wait, m_jobContext.get(), std::move(then));
 }
 
-void UpdateEngine::onSignatureFetched(HttpExchange *x)
+// E16's checks of the fetched metadata; the manifest it trusts becomes m_manifest and the
+// journal's lastTrusted. Any refusal leaves by E18.
+Status UpdateEngine::trustManifest()
 {
-    const NetResult &r = x->result();
-    if (r.outcome == NetOutcome::ConnectFailed || r.outcome == NetOutcome::ServerBusy || r.outcome == NetOutcome::Interrupted) {
-        if (step(Edge::E02))
-            retryConnect(r.message, r.retryAfterSeconds);
-        return;
-    }
-    if (r.outcome == NetOutcome::TlsRejected) {
-        if (steps({Edge::E02, Edge::E03, Edge::E10}))
-            failAt(Edge::E12, fromNet(ExitCode::TlsRejected, r, QStringLiteral("the update server's certificate was rejected")));
-        return;
-    }
-    if (r.outcome == NetOutcome::AuthRejected) {
-        if (steps({Edge::E02, Edge::E03, Edge::E10, Edge::E11, Edge::E13}))
-            failAt(Edge::E15, fromNet(ExitCode::AuthRejected, r, QStringLiteral("authentication failed")));
-        return;
-    }
-    if (!steps({Edge::E02, Edge::E03, Edge::E10, Edge::E11, Edge::E13, Edge::E14, Edge::E16}))
-        return;
-    if (r.outcome != NetOutcome::Ok) {
-        failAt(Edge::E18, fromNet(ExitCode::MetadataRejected, r, QStringLiteral("cannot fetch manifest.json.sig")));
-        return;
-    }
-
-    // E16: trust, in this order: signature over the exact bytes, then the content.
     auto signer = m_keys->verify(m_manifestBytes, m_signature);
     if (!signer) {
-        failAt(Edge::E18, Error{ExitCode::MetadataRejected, QStringLiteral("the manifest's signature is not valid for any trusted key"),
-                                {}, signer.error().message});
-        return;
+        return fail(ExitCode::MetadataRejected, QStringLiteral("the manifest's signature is not valid for any trusted key"),
+                    signer.error().message);
     }
     auto parsed = parseManifest(m_manifestBytes);
-    if (!parsed) {
-        failAt(Edge::E18, toError(parsed.error()));
-        return;
-    }
-    if (auto ok = checkManifestFor(*parsed, m_config.device.product, QDateTime::currentDateTimeUtc()); !ok) {
-        failAt(Edge::E18, toError(ok.error()));
-        return;
-    }
+    if (!parsed)
+        return std::unexpected(toError(parsed.error()));
+    if (auto ok = checkManifestFor(*parsed, m_config.device.product, QDateTime::currentDateTimeUtc()); !ok)
+        return std::unexpected(toError(ok.error()));
     // A replayed older manifest (TUF's rollback attack) is refused.
-    const QJsonObject last = m_journal->value(QStringLiteral("lastTrusted")).toObject();
-    const QDateTime lastReleased = QDateTime::fromString(last.value(QStringLiteral("released")).toString(), Qt::ISODate);
-    const auto lastVersion = SemVer::parse(last.value(QStringLiteral("version")).toString());
+    const TrustedRelease last = state().lastTrusted().value_or(TrustedRelease{});
+    const QDateTime lastReleased = QDateTime::fromString(last.released, Qt::ISODate);
+    const auto lastVersion = SemVer::parse(last.version);
     if ((lastReleased.isValid() && parsed->released < lastReleased) || (lastVersion && parsed->version < *lastVersion)) {
-        failAt(Edge::E18, Error{ExitCode::MetadataRejected,
-                                QStringLiteral("the server offers release %1 of %2, older than release %3 of %4 that this device already trusted (a replayed manifest)")
-                                    .arg(parsed->version.toString(), parsed->released.toString(Qt::ISODate),
-                                         last.value(QStringLiteral("version")).toString(), lastReleased.toString(Qt::ISODate)),
-                                {}, {}});
-        return;
+        return fail(ExitCode::MetadataRejected,
+                    QStringLiteral("the server offers release %1 of %2, older than release %3 of %4 that this device already trusted (a replayed manifest)")
+                        .arg(parsed->version.toString(), parsed->released.toString(Qt::ISODate), last.version,
+                             lastReleased.toString(Qt::ISODate)));
     }
     m_manifest = std::make_unique<Manifest>(std::move(*parsed));
     qCInfo(lcManifest) << "trusted manifest" << m_manifest->version.toString() << "signed by" << *signer;
-    const auto saved = m_journal->transaction([&]() -> Status {
-        if (auto s = m_journal->set(QStringLiteral("lastTrusted"),
-                                    QJsonObject{{QStringLiteral("version"), m_manifest->version.toString()},
-                                                {QStringLiteral("released"), m_manifest->released.toString(Qt::ISODate)}});
-            !s)
+    return m_journal->transaction([&]() -> Status {
+        if (auto s = state().setLastTrusted({m_manifest->version.toString(), m_manifest->released.toString(Qt::ISODate)}); !s)
             return s;
-        return m_journal->set(QStringLiteral("lastCheck"), isoNow());
+        return state().setLastCheck(QDateTime::currentDateTimeUtc());
     });
-    if (!saved) {
-        failAt(Edge::E18, saved.error());
+}
+
+void UpdateEngine::onSignatureFetched(HttpExchange *x)
+{
+    if (metadataFailed(x->result(), QStringLiteral("manifest.json.sig")) || !steps(kMetadataFetched))
+        return;
+
+    // E16: trust, in this order: signature over the exact bytes, then the content.
+    if (auto trusted = trustManifest(); !trusted) {
+        failAt(Edge::E18, trusted.error());
         return;
     }
     if (step(Edge::E17))
@@ -329,7 +349,7 @@ void UpdateEngine::decideNewImage()
     m_check.notes = notesJson(*m_manifest);
     // An unreadable running version counts as older than anything: the device can always be repaired.
     m_check.available = !current || *current < m_manifest->version;
-    (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E17"),
+    log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E17"),
                                      m_check.available ? QStringLiteral("version %1 is available (running %2)").arg(m_check.version, running)
                                                        : QStringLiteral("no newer version (running %1, server has %2)").arg(running, m_check.version),
                                      {}, QStringLiteral("checked")});
@@ -343,15 +363,15 @@ void UpdateEngine::decideNewImage()
         return;
     }
     // Already downloaded and verified: a staged update is never downloaded again.
-    const QJsonObject staged = m_journal->value(QStringLiteral("staged")).toObject();
+    const std::optional<StagedRecord> staged = state().staged();
     QFile stagedManifest(stagedDir() % QStringLiteral("/manifest.json"));
-    if (staged.value(QStringLiteral("version")).toString() == m_check.version && stagedManifest.open(QIODevice::ReadOnly)
+    if (staged && staged->version == m_check.version && stagedManifest.open(QIODevice::ReadOnly)
         && stagedManifest.readAll() == m_manifestBytes) {
         qCInfo(lcDownload) << "version" << m_check.version << "is already staged";
         // E40's decision again: a priority update whose reboot request was lost (a power
         // cut between E39 and E43) still reboots at once.
-        m_flow.resumeAt(Node::PrioUpdate);
-        awaitInstall(m_manifest->priority);
+        if (jump(Jump::AlreadyStaged))
+            awaitInstall(m_manifest->priority);
         return;
     }
     if (step(Edge::E21))
@@ -414,7 +434,7 @@ void UpdateEngine::startDownload()
     // A link (or a file) planted as partial/ is dropped, never followed; the folder itself is
     // made only once the space is known to suffice.
     if (const QFileInfo planted(partial); planted.isSymLink() || (planted.exists() && !planted.isDir()))
-        (void)fileutil::removeTree(partial);
+        discard(partial);
     // Partial files of other releases are of no use any more.
     QStringList keep;
     for (const DownloadItem &item : std::as_const(m_items))
@@ -429,8 +449,8 @@ void UpdateEngine::startDownload()
     if (auto room = roomFor(missing); !room) {
         // No edge leaves ConnectUpdate for the error log: as a storage failure in staging,
         // this is an error of the cycle (docs/online.md).
-        m_flow.resumeAt(Node::ErrorLog);
-        failAt(Edge::E08, room.error());
+        if (jump(Jump::StorageFailed))
+            failAt(Edge::E08, room.error());
         return;
     }
     // a link planted as partial/ is replaced, never written through; a failure shows as
@@ -445,7 +465,7 @@ void UpdateEngine::startDownload()
     // What crosses the link: every byte of a whole file; for a delta, known once the running
     // slot is scanned (recordProgress).
     m_progress.toFetch = how == Transfer::Delta ? -1 : m_progress.total;
-    (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E21"),
+    log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E21"),
                                      QStringLiteral("download of version %1 started (%2 bytes%3)").arg(m_manifest->version.toString()).arg(m_progress.total)
                                          .arg(how == Transfer::Delta ? QStringLiteral(", a delta from the running slot %1").arg(seed)
                                               : how == Transfer::Zstd ? QStringLiteral(", compressed") : QString()),
@@ -479,7 +499,7 @@ void UpdateEngine::downloadNext()
     // Only a regular file of our own is resumed: a link would be written (and truncated)
     // through, a FIFO would block the read.
     if (const QFileInfo existing(item.partialPath); existing.isSymLink() || (existing.exists() && !existing.isFile()))
-        (void)fileutil::removeTree(item.partialPath);
+        discard(item.partialPath);
     m_file = std::make_unique<QFile>(item.partialPath);
     m_hasher = std::make_unique<crypto::Sha256>();
     // A compressed image is unpacked (and what comes out hashed) as it arrives: no second pass.
@@ -631,13 +651,11 @@ QString UpdateEngine::seedPath() const
     if (auto booted = detectBootedSlot())
         slot = *booted;
     else {
-        const QJsonObject slots = m_journal->value(QStringLiteral("slots")).toObject();
         const QString running = runningVersion();
         for (const QString &name : {QStringLiteral("A"), QStringLiteral("B")}) {
-            const QJsonObject o = slots.value(name).toObject();
-            const QString state = o.value(QStringLiteral("state")).toString();
-            if (!running.isEmpty() && o.value(QStringLiteral("version")).toString() == running
-                && (state == QLatin1StringView("good") || state == QLatin1StringView("trial"))) {
+            const SlotRecord record = state().slot(name);
+            if (!running.isEmpty() && record.version.value_or(QString()) == running
+                && (record.state == SlotRecord::State::Good || record.state == SlotRecord::State::Trial)) {
                 slot = name;
                 break;
             }
@@ -652,17 +670,17 @@ QString UpdateEngine::seedPath() const
 
 void UpdateEngine::onItemFinished(const NetResult &r)
 {
-    if (m_file)
-        (void)m_file->flush();
-    DownloadItem &current = m_items[m_itemIndex];
-    const bool complete = m_written == current.size;
+    if (m_file && !m_file->flush())
+        qCWarning(lcDownload).noquote() << "cannot flush" << m_file->fileName() << m_file->errorString();
     // E22: did the connection succeed?
+    if (!step(Edge::E22))
+        return;
     if (r.outcome == NetOutcome::ConnectFailed || r.outcome == NetOutcome::ServerBusy) {
-        if (steps({Edge::E22, Edge::E24}))
+        if (step(Edge::E24))
             retryDownload(fromNet(ExitCode::DownloadFailed, r, QStringLiteral("cannot connect for the download")), r.retryAfterSeconds);
         return;
     }
-    if (!steps({Edge::E22, Edge::E23, Edge::E28}))
+    if (!steps({Edge::E23, Edge::E28}))
         return;
     if (r.outcome == NetOutcome::TlsRejected) {
         failAt(Edge::E30, fromNet(ExitCode::TlsRejected, r, QStringLiteral("the download server's certificate was rejected")));
@@ -670,74 +688,80 @@ void UpdateEngine::onItemFinished(const NetResult &r)
     }
     if (!steps({Edge::E29, Edge::E31}))
         return;
+    const FileEnd end = fileEnd(r);
+    switch (end.how) {
+    case FileEnd::How::Failed:
+        failAt(Edge::E34, end.error);
+        return;
+    case FileEnd::How::Interrupted:
+        // E34: every interruption is logged; E33: resume after the wait.
+        log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Warning, toInt(ExitCode::DownloadFailed),
+                     QStringLiteral("E34"), end.error.message, end.error.detail, QStringLiteral("downloadInterrupted")});
+        if (step(Edge::E33))
+            retryDownload(end.error, r.retryAfterSeconds);
+        return;
+    case FileEnd::How::Complete:
+        if (m_itemIndex + 1 < m_items.size()) {
+            // The next file of the same update.
+            ++m_itemIndex;
+            m_tries = 0;
+            if (jump(Jump::NextFile))
+                downloadNext();
+            return;
+        }
+        recordProgress(true);
+        // What this download cost the link, for `status --json` after it (bytesFetched, bytesReused).
+        if (auto saved = state().setLastTransfer({m_manifest->version.toString(), m_progress.total, m_progress.fetched, m_progress.reused});
+            !saved)
+            qCWarning(lcStore).noquote() << "cannot record the transfer:" << saved.error().message;
+        log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E32"),
+                     QStringLiteral("download of version %1 finished (%2 bytes, %3 of them fetched)")
+                         .arg(m_manifest->version.toString()).arg(m_progress.total).arg(m_progress.fetched),
+                     {}, QStringLiteral("downloadFinished")});
+        break;
+    case FileEnd::How::Mismatch:
+        break;
+    }
+    if (step(Edge::E32))
+        verifyAndStage(end.how == FileEnd::How::Mismatch ? std::optional<Error>(end.error) : std::nullopt);
+}
+
+UpdateEngine::FileEnd UpdateEngine::fileEnd(const NetResult &r)
+{
+    DownloadItem &current = m_items[m_itemIndex];
+    const bool complete = m_written == current.size;
     if (current.delta && m_delta->end() == DeltaTransfer::End::Integrity) {
         // The index or a chunk does not match what the manifest signs: nothing of it was
         // written, the partial image keeps only checked chunks (E38, exit 15).
-        if (steps({Edge::E32, Edge::E35, Edge::E36}))
-            failAt(Edge::E38, m_delta->error());
-        return;
+        return {FileEnd::How::Mismatch, m_delta->error()};
     }
     if (m_tooManyBytes) {
         // Complete and more: the data cannot match the metadata (E38, exit 15).
         m_file->close();
         QFile::remove(current.partialPath);
-        if (steps({Edge::E32, Edge::E35, Edge::E36}))
-            failAt(Edge::E38, Error{ExitCode::IntegrityMismatch, r.message, {}, {}});
-        return;
+        return {FileEnd::How::Mismatch, Error{ExitCode::IntegrityMismatch, r.message, {}, {}}};
     }
-    if (m_attemptError) {
-        failAt(Edge::E34, *m_attemptError);
-        return;
-    }
+    if (m_attemptError)
+        return {FileEnd::How::Failed, *m_attemptError};
     const bool nothingMore = r.outcome == NetOutcome::ClientError && r.httpStatus == 416 && complete;
-    if (r.outcome == NetOutcome::AuthRejected || (r.outcome == NetOutcome::ClientError && !nothingMore)) {
-        failAt(Edge::E34, fromNet(ExitCode::DownloadFailed, r, QStringLiteral("the server refused %1").arg(current.repoPath)));
-        return;
-    }
+    if (r.outcome == NetOutcome::AuthRejected || (r.outcome == NetOutcome::ClientError && !nothingMore))
+        return {FileEnd::How::Failed, fromNet(ExitCode::DownloadFailed, r, QStringLiteral("the server refused %1").arg(current.repoPath))};
     if (!complete) {
         const Error why = r.outcome == NetOutcome::Ok
             ? Error{ExitCode::DownloadFailed, QStringLiteral("%1 ended after %2 of %3 bytes").arg(current.repoPath).arg(m_written).arg(current.size), {}, {}}
             : fromNet(ExitCode::DownloadFailed, r, QStringLiteral("%1 interrupted at %2 of %3 bytes").arg(current.repoPath).arg(m_written).arg(current.size));
-        if (m_tries >= m_config.server.maxTries) {
-            failAt(Edge::E34, why.withContext(QStringLiteral("the update was not received completely after %1 tries").arg(m_tries)));
-            return;
-        }
-        // E34: every interruption is logged; E33: resume after the wait.
-        (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Warning, toInt(ExitCode::DownloadFailed),
-                                         QStringLiteral("E34"), why.message, why.detail, QStringLiteral("downloadInterrupted")});
-        if (step(Edge::E33))
-            retryDownload(why, r.retryAfterSeconds);
-        return;
+        if (m_tries >= m_config.server.maxTries)
+            return {FileEnd::How::Failed, why.withContext(QStringLiteral("the update was not received completely after %1 tries").arg(m_tries))};
+        return {FileEnd::How::Interrupted, why};
     }
     current.actualSha256 = current.delta ? m_delta->sha256Hex() : m_hasher->hexResult();
     if (current.zstd && m_unpacker)
         current.unpacked = m_unpacker->finish();
-    if (auto synced = fileutil::syncPath(current.partialPath); !synced) {
-        failAt(Edge::E34, synced.error());
-        return;
-    }
+    if (auto synced = fileutil::syncPath(current.partialPath); !synced)
+        return {FileEnd::How::Failed, synced.error()};
     if (m_file)
         m_file->close();
-    if (m_itemIndex + 1 < m_items.size()) {
-        // The next file of the same update: the flow stays in ReceiveFile.
-        ++m_itemIndex;
-        m_flow.resumeAt(Node::ConnectUpdate);
-        m_tries = 0;
-        downloadNext();
-        return;
-    }
-    recordProgress(true);
-    // What this download cost the link, for `status --json` after it (bytesFetched, bytesReused).
-    (void)m_journal->set(QStringLiteral("lastTransfer"), QJsonObject{{QStringLiteral("version"), m_manifest->version.toString()},
-                                                                     {QStringLiteral("total"), double(m_progress.total)},
-                                                                     {QStringLiteral("fetched"), double(m_progress.fetched)},
-                                                                     {QStringLiteral("reused"), double(m_progress.reused)}});
-    (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E32"),
-                                     QStringLiteral("download of version %1 finished (%2 bytes, %3 of them fetched)")
-                                         .arg(m_manifest->version.toString()).arg(m_progress.total).arg(m_progress.fetched),
-                                     {}, QStringLiteral("downloadFinished")});
-    if (step(Edge::E32))
-        verifyAndStage();
+    return {FileEnd::How::Complete, {}};
 }
 
 void UpdateEngine::retryDownload(const Error &why, int retryAfter)
@@ -756,18 +780,15 @@ void UpdateEngine::retryDownload(const Error &why, int retryAfter)
     });
 }
 
-void UpdateEngine::verifyAndStage()
+// The received files against the manifest; a file that does not match is discarded.
+std::optional<Error> UpdateEngine::checkReceived()
 {
-    // E35/E36: the sums were computed while the bytes arrived; compare them now.
-    if (!steps({Edge::E35, Edge::E36}))
-        return;
     for (const DownloadItem &item : std::as_const(m_items)) {
         if (item.actualSha256 != item.sha256) {
             QFile::remove(item.partialPath); // a file that does not match is discarded
-            failAt(Edge::E38, Error{ExitCode::IntegrityMismatch,
-                                    QStringLiteral("%1 does not match the manifest's SHA-256; the file was discarded").arg(item.repoPath),
-                                    {}, QStringLiteral("expected %1, received %2").arg(QString::fromLatin1(item.sha256), QString::fromLatin1(item.actualSha256))});
-            return;
+            return Error{ExitCode::IntegrityMismatch,
+                         QStringLiteral("%1 does not match the manifest's SHA-256; the file was discarded").arg(item.repoPath),
+                         {}, QStringLiteral("expected %1, received %2").arg(QString::fromLatin1(item.sha256), QString::fromLatin1(item.actualSha256))};
         }
     }
     // A compressed image must also unpack to exactly the image the manifest signs (its size and
@@ -779,14 +800,27 @@ void UpdateEngine::verifyAndStage()
         const auto content = item.unpacked.value_or(std::unexpected(QStringLiteral("the compressed image was not unpacked")));
         if (!content || content->size != m_manifest->image.size || content->sha256 != m_manifest->image.sha256) {
             QFile::remove(item.partialPath);
-            failAt(Edge::E38, Error{ExitCode::IntegrityMismatch,
-                                    QStringLiteral("%1 does not unpack to the image the manifest names; the file was discarded").arg(item.repoPath),
-                                    {}, content ? QStringLiteral("expected %1 bytes with SHA-256 %2, unpacked %3 bytes with SHA-256 %4")
-                                                      .arg(m_manifest->image.size).arg(QString::fromLatin1(m_manifest->image.sha256))
-                                                      .arg(content->size).arg(QString::fromLatin1(content->sha256))
-                                                : content.error()});
-            return;
+            return Error{ExitCode::IntegrityMismatch,
+                         QStringLiteral("%1 does not unpack to the image the manifest names; the file was discarded").arg(item.repoPath),
+                         {}, content ? QStringLiteral("expected %1 bytes with SHA-256 %2, unpacked %3 bytes with SHA-256 %4")
+                                           .arg(m_manifest->image.size).arg(QString::fromLatin1(m_manifest->image.sha256))
+                                           .arg(content->size).arg(QString::fromLatin1(content->sha256))
+                                     : content.error()};
         }
+    }
+    return std::nullopt;
+}
+
+void UpdateEngine::verifyAndStage(std::optional<Error> mismatch)
+{
+    // E35/E36: the sums were computed while the bytes arrived; compare them now.
+    if (!steps({Edge::E35, Edge::E36}))
+        return;
+    if (!mismatch)
+        mismatch = checkReceived();
+    if (mismatch) {
+        failAt(Edge::E38, *mismatch);
+        return;
     }
     if (!step(Edge::E37))
         return;
@@ -796,8 +830,8 @@ void UpdateEngine::verifyAndStage()
     const QString fresh = updateDir % QStringLiteral("/staged.new");
     const QString old = updateDir % QStringLiteral("/staged.old");
     // links planted under these names are removed as links, never followed
-    (void)fileutil::removeTree(fresh);
-    (void)fileutil::removeTree(old);
+    discard(fresh);
+    discard(old);
     auto stage = [&]() -> Status {
         if (!QDir().mkpath(fresh % QStringLiteral("/migrations")))
             return fail(ExitCode::StorageError, QStringLiteral("cannot create %1").arg(fresh));
@@ -823,24 +857,25 @@ void UpdateEngine::verifyAndStage()
         }
         if (auto s = fileutil::renameDurably(fresh, stagedDir()); !s)
             return s;
-        (void)fileutil::removeTree(old);
-        (void)fileutil::removeTree(partialDir());
-        return m_journal->set(QStringLiteral("staged"),
-                              QJsonObject{{QStringLiteral("version"), m_manifest->version.toString()},
-                                          {QStringLiteral("image"), image.stagedName},
-                                          {QStringLiteral("size"), double(image.size)},
-                                          {QStringLiteral("sha256"), QString::fromLatin1(m_manifest->image.sha256)},
-                                          {QStringLiteral("compression"), image.zstd ? QJsonValue(QStringLiteral("zstd")) : QJsonValue()},
-                                          {QStringLiteral("imageSize"), double(m_manifest->image.size)},
-                                          {QStringLiteral("priority"), m_manifest->priority},
-                                          {QStringLiteral("notes"), notesJson(*m_manifest)},
-                                          {QStringLiteral("schema"), m_manifest->schema ? QJsonValue(*m_manifest->schema) : QJsonValue()},
-                                          {QStringLiteral("released"), m_manifest->released.toString(Qt::ISODate)}});
+        discard(old);
+        discard(partialDir());
+        StagedRecord record;
+        record.version = m_manifest->version.toString();
+        record.sha256 = m_manifest->image.sha256;
+        record.compression = image.zstd ? QStringLiteral("zstd") : QString();
+        record.image = image.stagedName;
+        record.size = image.size;
+        record.imageSize = m_manifest->image.size;
+        record.priority = m_manifest->priority;
+        record.notes = notesJson(*m_manifest);
+        record.schema = m_manifest->schema;
+        record.released = m_manifest->released.toString(Qt::ISODate);
+        return state().setStaged(record);
     };
     if (auto staged = stage(); !staged) {
         // No edge leaves MoveFile but to Notify: a storage failure here is an error of the cycle.
-        m_flow.resumeAt(Node::ErrorLog);
-        failAt(Edge::E08, staged.error().withContext(QStringLiteral("cannot stage the update")));
+        if (jump(Jump::StorageFailed))
+            failAt(Edge::E08, staged.error().withContext(QStringLiteral("cannot stage the update")));
         return;
     }
     if (step(Edge::E39))
@@ -849,7 +884,7 @@ void UpdateEngine::verifyAndStage()
 
 void UpdateEngine::notify()
 {
-    (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E39"),
+    log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E39"),
                                      QStringLiteral("version %1 is ready to install").arg(m_manifest->version.toString()), {},
                                      QStringLiteral("staged")});
     Q_EMIT updateReady(m_manifest->version.toString(), m_manifest->priority);
@@ -876,22 +911,24 @@ void UpdateEngine::awaitInstall(bool priority)
 
 Status UpdateEngine::install()
 {
-    if (m_journal->value(QStringLiteral("rebootPending")).toBool(false))
+    if (state().rebootPending())
         return {}; // asked before: the update installs at the next boot
-    const QJsonObject staged = m_journal->value(QStringLiteral("staged")).toObject();
-    if (staged.isEmpty())
+    const std::optional<StagedRecord> staged = state().staged();
+    if (!staged)
         return fail(ExitCode::Usage, QStringLiteral("there is no downloaded update waiting to be installed"));
-    const QString image = stagedDir() % QLatin1Char('/') % staged.value(QStringLiteral("image")).toString();
-    if (QFileInfo(image).size() != qint64(staged.value(QStringLiteral("size")).toDouble())
+    const QString image = stagedDir() % QLatin1Char('/') % staged->image;
+    if (QFileInfo(image).size() != staged->size
         || !QFileInfo::exists(image % QStringLiteral(".sha256"))) {
         // dropped, so that the next download fetches it again instead of finding it "staged"
-        (void)fileutil::removeTree(stagedDir());
-        (void)m_journal->remove(QStringLiteral("staged"));
+        discard(stagedDir());
+        if (auto cleared = state().clearStaged(); !cleared)
+            qCWarning(lcStore).noquote() << "cannot drop the staged update's record:" << cleared.error().message;
         return fail(ExitCode::IntegrityMismatch, QStringLiteral("the staged update is incomplete; it will be downloaded again"));
     }
     // Whatever the last cycle did since (a check, a failed cycle while offline), a staged
     // update waits for the user.
-    m_flow.resumeAt(Node::WaitForUser);
+    if (auto moved = m_flow.jump(Jump::InstallStaged); !moved)
+        return moved;
     if (auto moved = m_flow.take(Edge::E42); !moved)
         return moved;
     if (auto requested = requestRebootIntoRecovery(); !requested) {
@@ -909,14 +946,15 @@ Status UpdateEngine::requestRebootIntoRecovery()
         return std::unexpected(toError(env.error()).withContext(context));
     if (auto set = (*env)->update({{QString(bootvar::Recovery), QStringLiteral("1")}}); !set)
         return std::unexpected(toError(set.error()).withContext(context));
-    if (auto s = m_journal->set(QStringLiteral("rebootPending"), true); !s)
+    if (auto s = state().setRebootPending(true); !s)
         return std::unexpected(s.error().withContext(context));
-    (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QString(),
+    log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QString(),
                                      QStringLiteral("reboot into recovery requested to install %1")
-                                         .arg(m_journal->value(QStringLiteral("staged")).toObject().value(QStringLiteral("version")).toString()),
+                                         .arg(state().staged().value_or(StagedRecord{}).version),
                                      {}, QStringLiteral("rebootRequested")});
     Q_EMIT rebootRequested();
-    // The request is made: the next boot installs, whether this command works or not.
+    // The request is made: the next boot installs, whether this command works or not;
+    // restartForInstall logs a failure itself (event rebootFailed).
     (void)restartForInstall(m_config.boot.rebootCommand, *m_journal);
     return {};
 }
@@ -927,9 +965,11 @@ std::optional<QString> restartForInstall(const QString &command, Journal &journa
     if (rebooted)
         return std::nullopt;
     qCWarning(lcFlow).noquote() << rebooted.error();
-    (void)journal.append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Warning, 0, QString(),
-                                  QStringLiteral("the device did not restart; the update installs at the next restart"),
-                                  rebooted.error(), QStringLiteral("rebootFailed")});
+    if (auto logged = journal.append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Warning, 0, QString(),
+                                              QStringLiteral("the device did not restart; the update installs at the next restart"),
+                                              rebooted.error(), QStringLiteral("rebootFailed")});
+        !logged)
+        qCWarning(lcStore).noquote() << "cannot log the failed restart:" << logged.error().message;
     return rebooted.error();
 }
 
@@ -940,29 +980,36 @@ void UpdateEngine::rebootRequestFailed(const Error &error)
     if (auto recorded = recordError(error); !recorded)
         qCCritical(lcStore) << "cannot log the error:" << recorded.error().message;
     // Nothing changed on the device: the update stays staged and waits for "Update now".
-    m_flow.resumeAt(Node::WaitForUser);
-    (void)saveFlow(Node::WaitForUser, Edge::E41);
+    if (auto moved = m_flow.jump(Jump::RebootRequestFailed); !moved)
+        qCCritical(lcFlow) << moved.error().message;
+    if (auto saved = saveFlow(Node::WaitForUser, Edge::E41); !saved)
+        qCCritical(lcStore).noquote() << saved.error().message;
+}
+
+void UpdateEngine::log(const LogEntry &entry)
+{
+    if (auto logged = m_journal->append(entry); !logged)
+        qCWarning(lcStore).noquote() << "cannot log" << entry.event << "to the journal:" << logged.error().message;
 }
 
 Status UpdateEngine::saveFlow(Node node, Edge via)
 {
-    return m_journal->set(QStringLiteral("flow"), QJsonObject{{QStringLiteral("node"), nodeName(node)},
-                                                             {QStringLiteral("edge"), edgeName(via)},
-                                                             {QStringLiteral("time"), isoNow()}});
+    return state().setFlow(node, via);
+}
+
+DeviceState UpdateEngine::state() const
+{
+    return DeviceState(*m_journal);
 }
 
 Status UpdateEngine::recordError(const Error &error)
 {
     return m_journal->transaction([&]() -> Status {
-        if (auto s = m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Error, toInt(error.code), error.edge,
+        if (auto s = m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Error, toInt(error.code), edgeName(error.edge),
                                                error.message, error.detail, QStringLiteral("error")});
             !s)
             return s;
-        return m_journal->set(QStringLiteral("lastError"), QJsonObject{{QStringLiteral("code"), toInt(error.code)},
-                                                                      {QStringLiteral("message"), error.message},
-                                                                      {QStringLiteral("edge"), error.edge},
-                                                                      {QStringLiteral("detail"), error.detail},
-                                                                      {QStringLiteral("time"), isoNow()}});
+        return state().setLastError(error, QDateTime::currentDateTimeUtc());
     });
 }
 
@@ -970,9 +1017,9 @@ Status UpdateEngine::recordError(const Error &error)
 
 void UpdateEngine::failAt(Edge toErrorLog, Error error)
 {
-    error.edge = edgeName(toErrorLog);
+    error.edge = toErrorLog;
     m_error = error;
-    (void)fileutil::removeTree(m_config.device.updateDir % QStringLiteral("/staged.new"));
+    discard(m_config.device.updateDir % QStringLiteral("/staged.new"));
     if (m_flow.current() != Node::ErrorLog) {
         if (auto moved = m_flow.take(toErrorLog); !moved) {
             qCCritical(lcFlow) << moved.error().message;
@@ -980,14 +1027,14 @@ void UpdateEngine::failAt(Edge toErrorLog, Error error)
             return;
         }
     }
-    qCWarning(lcFlow).noquote() << error.edge << exitCodeName(error.code) << error.message;
+    qCWarning(lcFlow).noquote() << edgeName(error.edge) << exitCodeName(error.code) << error.message;
     // E08: the error is logged and the app sees it (lastError), in one transaction.
     const auto logged = recordError(error);
     if (!logged)
         qCCritical(lcStore) << "cannot log the error:" << logged.error().message;
     if (!step(Edge::E08))
         return;
-    if (m_journal->value(QStringLiteral("consent")).toBool(false)) {
+    if (state().consent()) {
         if (!step(Edge::E09))
             return;
         if (m_diagnosticsHook)
@@ -1022,14 +1069,10 @@ void UpdateEngine::recordProgress(bool force)
     if (!force && m_progressClock.isValid() && m_progressClock.elapsed() < 500)
         return;
     m_progressClock.start();
-    (void)m_journal->setHint(QStringLiteral("progress"), QJsonObject{{QStringLiteral("phase"), QStringLiteral("download")},
-                                                                {QStringLiteral("bytes"), double(m_progress.bytes)},
-                                                                {QStringLiteral("total"), double(m_progress.total)},
-                                                                {QStringLiteral("rate"), m_progress.bytesPerSecond},
-                                                                {QStringLiteral("eta"), double(m_progress.etaSeconds)},
-                                                                {QStringLiteral("fetched"), double(m_progress.fetched)},
-                                                                {QStringLiteral("reused"), double(m_progress.reused)},
-                                                                {QStringLiteral("toFetch"), double(m_progress.toFetch)}});
+    // A download's eta is -1 while unknown (the install's is null): readers know both. A hint:
+    // one lost (or a failure to write it) harms nothing, and the next comes in half a second.
+    (void)state().setProgress(Progress{QStringLiteral("download"), m_progress.bytes, m_progress.total, m_progress.bytesPerSecond,
+                                       m_progress.etaSeconds, Progress::Transfer{m_progress.fetched, m_progress.reused, m_progress.toFetch}});
 }
 
 void UpdateEngine::cancel()
@@ -1041,10 +1084,11 @@ void UpdateEngine::cancel()
         m_delta->stop();   // what it wrote stays for the next download
     m_delta.reset();
     m_transport.reset();   // aborts the transfer in flight; its exchanges go with it
-    if (m_file)
-        (void)m_file->flush(); // what arrived stays in the partial file for the next download
+    // what arrived stays in the partial file for the next download
+    if (m_file && !m_file->flush())
+        qCWarning(lcDownload).noquote() << "cannot flush" << m_file->fileName() << m_file->errorString();
     m_error = Error{ExitCode::Cancelled, QStringLiteral("cancelled; the next download continues where this one stopped"), {}, {}};
-    (void)m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, {}, m_error->message, {},
+    log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, {}, m_error->message, {},
                                      QStringLiteral("cancelled")});
     finish();
 }
@@ -1063,9 +1107,12 @@ void UpdateEngine::finish()
         transfer->stop();
         transfer->deleteLater();
     }
-    (void)m_journal->remove(QStringLiteral("progress"));
-    if (!m_error)
-        (void)m_journal->remove(QStringLiteral("lastError"));
+    if (auto cleared = state().clearProgress(); !cleared)
+        qCWarning(lcStore).noquote() << "cannot clear the progress:" << cleared.error().message;
+    if (!m_error) {
+        if (auto cleared = state().clearLastError(); !cleared)
+            qCWarning(lcStore).noquote() << "cannot clear the last error:" << cleared.error().message;
+    }
     Q_EMIT finished();
 }
 

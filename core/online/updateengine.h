@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 
 namespace s16 {
 
@@ -22,7 +23,9 @@ class HttpTransport;
 class HttpExchange;
 class DeltaTransfer;
 struct NetResult;
+struct LogEntry;
 class Journal;
+class DeviceState;
 struct Manifest;
 namespace crypto { class Sha256; class TrustedKeys; }
 namespace zstd { class Unpacker; }
@@ -115,23 +118,41 @@ private:
     void fetchMetadata();
     void onMetadataFetched(HttpExchange *manifestExchange);
     void onSignatureFetched(HttpExchange *sigExchange);
+    [[nodiscard]] Status trustManifest();         // E16's checks; a refusal leaves by E18
     void retryConnect(const QString &why, int retryAfter);
     void decideNewImage();
     void startDownload();
     void downloadNext();
     void downloadDelta();
     void onItemFinished(const NetResult &result);  // one attempt at the current item ended
+    // How the attempt ended at CompleteFile: complete (E32), data that cannot match (E38),
+    // interrupted with tries left (E33) or failed (E34).
+    struct FileEnd {
+        enum class How { Complete, Mismatch, Interrupted, Failed };
+        How how;
+        Error error; // why, unless Complete
+    };
+    [[nodiscard]] FileEnd fileEnd(const NetResult &result);
+    void log(const LogEntry &entry);               // an event for the log; a failure to write it is logged
     [[nodiscard]] QString seedPath() const;        // the running slot, empty when unknown
     void retryDownload(const Error &why, int retryAfter);
     // E04/E24: the configured interval, or the server's Retry-After where longer, at most an hour.
     [[nodiscard]] std::chrono::seconds retryWait(int retryAfter) const;
     void waitThen(std::chrono::seconds wait, std::function<void()> then);
-    void verifyAndStage();
+    // E32 on: checks what arrived (or fails by E38 with a mismatch found while it arrived), stages it.
+    void verifyAndStage(std::optional<Error> mismatch);
+    [[nodiscard]] std::optional<Error> checkReceived();
     void notify();
     void awaitInstall(bool priority);            // E41, or E43 and the reboot request
 
     [[nodiscard]] bool step(Edge edge);          // take an edge; on failure end the job
+    [[nodiscard]] bool steps(std::span<const Edge> edges);
     [[nodiscard]] bool steps(std::initializer_list<Edge> edges);
+    [[nodiscard]] bool jump(Jump jump);          // a named jump (core/flow); on failure end the job
+    [[nodiscard]] bool moved(const Status &move); // a step or jump made; else end the job with its error
+    // A metadata request that did not succeed: takes the chart's way for it (metadataEnd) and
+    // returns true; false, taking nothing, when it succeeded.
+    [[nodiscard]] bool metadataFailed(const NetResult &result, const QString &file);
     void failAt(Edge toErrorLog, Error error);   // take the edge into ErrorLog, then E08/E09
     void finish();
     [[nodiscard]] Status requestRebootIntoRecovery();
@@ -139,6 +160,7 @@ private:
     void rebootRequestFailed(const Error &error);
     [[nodiscard]] Status recordError(const Error &error); // the log entry and lastError (E08's record)
     [[nodiscard]] Status saveFlow(Node node, Edge via);   // journal `flow`: where the cycle stands
+    [[nodiscard]] DeviceState state() const;              // the journal's keys, typed
     void recordProgress(bool force);
     [[nodiscard]] QString partialDir() const;
     [[nodiscard]] QString stagedDir() const;

@@ -6,6 +6,7 @@
 #include "diagnostics/reporter.h"
 #include "online/devicestatus.h"
 #include "online/updateengine.h"
+#include "store/devicestate.h"
 #include "store/journal.h"
 
 #include <QDBusConnection>
@@ -107,7 +108,7 @@ public:
     QTimer scheduleTimer;
     bool onBus = false;
     bool checked = false; // the engine has run a check since the service started
-    QJsonObject staged;   // the journal's staged update
+    std::optional<StagedRecord> staged;  // the journal's staged update
     qint64 logId = 0;     // the newest log entry's id
     QTimer rebootTimer;   // a priority update's countdown
     QDateTime rebootAt;   // when rebootTimer ends; invalid when no restart is planned
@@ -291,13 +292,9 @@ void UpdateService::Reboot()
 
 void UpdateService::AcknowledgeOutcome()
 {
-    QJsonObject outcome = d->journal->value(QStringLiteral("outcome")).toObject();
-    if (!outcome.isEmpty() && !outcome.value(QStringLiteral("seen")).toBool(false)) {
-        outcome.insert(QStringLiteral("seen"), true);
-        if (auto s = d->journal->set(QStringLiteral("outcome"), outcome); !s) {
-            d->completed(kAcknowledge, toInt(s.error().code), s.error().message);
-            return;
-        }
+    if (auto s = DeviceState(*d->journal).acknowledgeOutcome(); !s) {
+        d->completed(kAcknowledge, toInt(s.error().code), s.error().message);
+        return;
     }
     d->refresh();
     d->completed(kAcknowledge, 0, {});
@@ -307,7 +304,7 @@ void UpdateService::AcknowledgeOutcome()
 
 void UpdateService::Private::planReboot()
 {
-    const bool priority = staged.value(QStringLiteral("priority")).toBool(false);
+    const bool priority = staged && staged->priority;
     if (!status.rebootPending) {
         rebootTimer.stop();
         rebootAt = {};
@@ -401,15 +398,14 @@ QString UpdateService::rebootTime() const { return d->rebootAt.isValid() ? d->re
 
 QVariantMap UpdateService::staged() const
 {
-    if (d->staged.isEmpty())
+    if (!d->staged)
         return {};
-    QVariantMap m;
-    for (const char *key : {"version", "size", "priority", "released"}) {
-        const QJsonValue v = d->staged.value(QLatin1String(key));
-        if (!v.isUndefined() && !v.isNull())
-            m.insert(QLatin1String(key), v.isDouble() ? QVariant(qint64(v.toDouble())) : v.toVariant());
-    }
-    m.insert(QStringLiteral("notes"), d->staged.value(QStringLiteral("notes")).toObject().toVariantMap());
+    QVariantMap m{{QStringLiteral("version"), d->staged->version},
+                  {QStringLiteral("size"), d->staged->size},
+                  {QStringLiteral("priority"), d->staged->priority},
+                  {QStringLiteral("notes"), d->staged->notes.toVariantMap()}};
+    if (!d->staged->released.isEmpty())
+        m.insert(QStringLiteral("released"), d->staged->released);
     return m;
 }
 
@@ -447,7 +443,7 @@ void UpdateService::Private::refresh(Read read)
     if (read == Read::State) {
         const bool running = engine.isRunning() || EngineLock::holder(config.device.stateDir).has_value();
         status = readDeviceStatus(config, *journal, running);
-        staged = journal->value(QStringLiteral("staged")).toObject();
+        staged = DeviceState(*journal).staged();
         const QList<LogEntry> newest = journal->entries(1);
         logId = newest.isEmpty() ? 0 : newest.constFirst().id;
         planReboot();

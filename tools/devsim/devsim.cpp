@@ -3,6 +3,7 @@
 #include "boot/bootenv.h"
 #include "common/fileutil.h"
 #include "config/config.h"
+#include "store/devicestate.h"
 #include "store/journal.h"
 #include "version/semver.h"
 
@@ -218,15 +219,15 @@ DevsimResult<std::unique_ptr<Journal>> openJournal(const Config &config)
     return std::move(*journal);
 }
 
-QJsonObject slotsObject(const QJsonValue &stored)
+// The slots as `devsim show` prints them: both, a slot the journal does not know as empty.
+QJsonObject slotsObject(const DeviceState &state)
 {
     QJsonObject out;
-    for (const QString &slot : {QStringLiteral("A"), QStringLiteral("B")}) {
-        const QJsonObject s = stored.toObject().value(slot).toObject();
-        out.insert(slot, QJsonObject{{QStringLiteral("version"), s.value(QStringLiteral("version")).isString()
-                                                                      ? s.value(QStringLiteral("version"))
-                                                                      : QJsonValue(QJsonValue::Null)},
-                                     {QStringLiteral("state"), s.value(QStringLiteral("state")).toString(QStringLiteral("empty"))}});
+    for (const QString &name : {QStringLiteral("A"), QStringLiteral("B")}) {
+        const SlotRecord slot = state.slot(name);
+        const QString stateName = slotStateName(slot.state);
+        out.insert(name, QJsonObject{{QStringLiteral("version"), slot.version ? QJsonValue(*slot.version) : QJsonValue(QJsonValue::Null)},
+                                     {QStringLiteral("state"), stateName.isEmpty() ? QStringLiteral("empty") : stateName}});
     }
     return out;
 }
@@ -503,16 +504,15 @@ DevsimResult<QString> initDevice(const InitOptions &opts)
     auto journal = openJournal(*config);
     if (!journal)
         return std::unexpected(journal.error());
-    const QJsonObject slots{
-        {QStringLiteral("A"), QJsonObject{{QStringLiteral("version"), opts.version}, {QStringLiteral("state"), QStringLiteral("good")}}},
-        {QStringLiteral("B"), QJsonObject{{QStringLiteral("version"), QJsonValue(QJsonValue::Null)}, {QStringLiteral("state"), QStringLiteral("empty")}}},
-    };
+    DeviceState state(**journal);
     if (auto s = (*journal)->transaction([&]() -> Status {
-            if (auto r = (*journal)->set(QStringLiteral("slots"), slots); !r)
+            if (auto r = state.setSlot(QStringLiteral("A"), {opts.version, SlotRecord::State::Good}); !r)
                 return r;
-            if (auto r = (*journal)->set(QStringLiteral("consent"), false); !r)
+            if (auto r = state.setSlot(QStringLiteral("B"), {std::nullopt, SlotRecord::State::Empty}); !r)
                 return r;
-            return (*journal)->set(QStringLiteral("rebootPending"), false);
+            if (auto r = state.setConsent(false); !r)
+                return r;
+            return state.setRebootPending(false);
         });
         !s)
         return storage(s.error());
@@ -541,7 +541,7 @@ DevsimResult<BootReport> boot(const QString &dirArg, const QString &binDir)
         if (!journal)
             return std::unexpected(journal.error());
         // The power came back on: the reboot someone asked for has happened.
-        if (auto s = (*journal)->set(QStringLiteral("rebootPending"), false); !s)
+        if (auto s = DeviceState(**journal).setRebootPending(false); !s)
             return storage(s.error());
     }
 
@@ -589,9 +589,9 @@ DevsimResult<BootReport> boot(const QString &dirArg, const QString &binDir)
         auto journal = openJournal(*config);
         if (!journal)
             return std::unexpected(journal.error());
-        const QJsonObject slot = slotsObject((*journal)->value(QStringLiteral("slots"))).value(decision->slot).toObject();
-        if (slot.value(QStringLiteral("version")).isString() && slot.value(QStringLiteral("state")).toString() != QLatin1StringView("empty"))
-            bootedVersion = slot.value(QStringLiteral("version")).toString();
+        const SlotRecord slot = DeviceState(**journal).slot(decision->slot);
+        if (slot.version && slot.state != SlotRecord::State::Empty && slot.state != SlotRecord::State::Unknown)
+            bootedVersion = *slot.version;
         program = QStringLiteral("s16-update");
         args = {QStringLiteral("boot-complete"), QStringLiteral("--config"), configPath};
         childEnv.insert(QStringLiteral("S16_BOOTED_SLOT"), decision->slot);
@@ -624,7 +624,7 @@ DevsimResult<BootReport> boot(const QString &dirArg, const QString &binDir)
     auto journal = openJournal(*config);
     if (!journal)
         return std::unexpected(journal.error());
-    report.rebootPending = (*journal)->value(QStringLiteral("rebootPending")).toBool(false);
+    report.rebootPending = DeviceState(**journal).rebootPending();
     return report;
 }
 
@@ -668,10 +668,10 @@ DevsimResult<QJsonObject> show(const QString &dirArg)
     return QJsonObject{
         {QStringLiteral("bootedSlot"), state.bootedSlot},
         {QStringLiteral("mode"), state.mode},
-        {QStringLiteral("slots"), slotsObject((*journal)->value(QStringLiteral("slots")))},
+        {QStringLiteral("slots"), slotsObject(DeviceState(**journal))},
         {QStringLiteral("bootEnv"), bootVars},
         {QStringLiteral("dbUserVersion"), userVersion ? QJsonValue(*userVersion) : QJsonValue(QJsonValue::Null)},
-        {QStringLiteral("rebootPending"), (*journal)->value(QStringLiteral("rebootPending")).toBool(false)},
+        {QStringLiteral("rebootPending"), DeviceState(**journal).rebootPending()},
         {QStringLiteral("runningVersion"), version ? QJsonValue(QString::fromUtf8(version->trimmed())) : QJsonValue(QJsonValue::Null)},
         {QStringLiteral("boots"), state.boots},
         {QStringLiteral("backend"), config->boot.backend},

@@ -153,7 +153,7 @@ void tst_Report::e09_reportNamesTheFailedStateAndEdge()
     QFETCH(int, code);
     QFETCH(QString, state);
     auto j = journal();
-    const Error e{ExitCode(code), QStringLiteral("it failed"), edge, QStringLiteral("technical")};
+    const Error e{ExitCode(code), QStringLiteral("it failed"), edgeFromName(edge), QStringLiteral("technical")};
     const QJsonObject r = diagnostics::buildReport(config(), *j, {e, QStringLiteral("ab"), 3, QDateTime::currentDateTimeUtc()});
     const QJsonObject f = r.value(QStringLiteral("failure")).toObject();
     QCOMPARE(f.value(QStringLiteral("edge")).toString(), edge);

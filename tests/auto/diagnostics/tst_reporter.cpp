@@ -255,7 +255,7 @@ void tst_Reporter::e08_withoutConsentNothingIsSent()
     const Cycle cycle = runCycle(download);
     QVERIFY(cycle.error);
     QCOMPARE(int(cycle.error->code), code);
-    QCOMPARE(cycle.error->edge, edge);
+    QCOMPARE(cycle.error->edge, edgeFromName(edge));
     QVERIFY(pathContains(cycle.path, {*edgeFromName(edge), Edge::E08}));
     QVERIFY(!cycle.path.contains(Edge::E09));
     // E08 happened: the error is in the log for the app.
@@ -404,7 +404,7 @@ void tst_Reporter::e09_queuedReportArrivesWhenTheServerIsBack()
     const DiagnosticsReporter::Backoff backoff{4, 60};
     const Cycle failed = runCycle(false, backoff);
     QVERIFY(failed.error);
-    QCOMPARE(failed.error->edge, QStringLiteral("E07"));
+    QCOMPARE(failed.error->edge, std::optional(Edge::E07));
     const QStringList queued = diagnostics::queuedReports(m_fx.config());
     QCOMPARE(queued.size(), 1);
     const QDateTime failedAt = QDateTime::currentDateTimeUtc();
@@ -583,7 +583,7 @@ void tst_Reporter::e09_reporterSendsNothingWithoutConsent()
     QVERIFY(journal);
     const int before = m_diag->requestCount(QStringLiteral("/diag/"));
     DiagnosticsReporter reporter(config, journal.get());
-    const Error error{ExitCode::ServerUnreachable, QStringLiteral("the update server could not be reached"), QStringLiteral("E07"), {}};
+    const Error error{ExitCode::ServerUnreachable, QStringLiteral("the update server could not be reached"), Edge::E07, {}};
     reporter.enqueue(error);
     reporter.report(error);
     QDeadlineTimer deadline(10000);

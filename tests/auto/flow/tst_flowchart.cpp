@@ -5,6 +5,8 @@
 #include <QRegularExpression>
 #include <QTest>
 
+#include <algorithm>
+
 using namespace s16;
 
 // The edge table is the single source of the chart's order of steps; these tests
@@ -20,6 +22,11 @@ private Q_SLOTS:
     void takeFollowsOnlyExistingEdges();
     void persistFailureKeepsState();
     void restartOnlyFromRestingNode();
+    void jumpsAreNamedAndNoEdges();
+    void jumpOnlyFromItsNodes_data();
+    void jumpOnlyFromItsNodes();
+    void onlineResumePoints_data();
+    void onlineResumePoints();
 };
 
 static QString lowerFirst(QString s)
@@ -124,6 +131,89 @@ void tst_Flowchart::restartOnlyFromRestingNode()
     FlowMachine resting(Node::WaitForImage);
     QVERIFY(resting.restart());
     QCOMPARE(resting.current(), Node::NormalSystem);
+}
+
+// Each jump is listed at its own index, named once, and is no edge of the chart: where the
+// chart has the arrow, the code must take() it.
+void tst_Flowchart::jumpsAreNamedAndNoEdges()
+{
+    QStringList names;
+    for (qsizetype i = 0; i < allJumps().size(); ++i) {
+        const JumpInfo &info = allJumps()[i];
+        QCOMPARE(int(info.id), int(i));
+        QCOMPARE(&jumpInfo(info.id), &info);
+        QVERIFY(!names.contains(QLatin1StringView(info.name)));
+        names.append(QLatin1StringView(info.name));
+        for (Node from : info.from) {
+            for (const EdgeInfo &edge : allEdges())
+                QVERIFY2(!(edge.from == from && edge.to == info.to), info.name);
+        }
+    }
+    QCOMPARE(names, (QStringList{QStringLiteral("StorageFailed"), QStringLiteral("NextFile"), QStringLiteral("AlreadyStaged"),
+                                 QStringLiteral("InstallStaged"), QStringLiteral("RebootRequestFailed")}));
+}
+
+void tst_Flowchart::jumpOnlyFromItsNodes_data()
+{
+    QTest::addColumn<int>("jump");
+    QTest::addColumn<int>("from");
+    QTest::addColumn<bool>("allowed");
+    for (const JumpInfo &info : allJumps()) {
+        for (int n = 0; n < kNodeCount; ++n) {
+            const bool listed = info.from.empty() || std::find(info.from.begin(), info.from.end(), Node(n)) != info.from.end();
+            QTest::addRow("%s from %s", info.name, qPrintable(nodeName(Node(n)))) << int(info.id) << n << listed;
+        }
+    }
+}
+
+// A jump moves only from its nodes, records nothing and enters no path.
+void tst_Flowchart::jumpOnlyFromItsNodes()
+{
+    QFETCH(int, jump);
+    QFETCH(int, from);
+    QFETCH(bool, allowed);
+    int persisted = 0;
+    FlowMachine flow(Node(from), [&](Node, Edge) -> Status { ++persisted; return {}; });
+    const Status moved = flow.jump(Jump(jump));
+    QCOMPARE(bool(moved), allowed);
+    QCOMPARE(flow.current(), allowed ? jumpInfo(Jump(jump)).to : Node(from));
+    if (!allowed)
+        QCOMPARE(moved.error().code, ExitCode::Usage);
+    QCOMPARE(persisted, 0);
+    QVERIFY(flow.path().isEmpty());
+}
+
+void tst_Flowchart::onlineResumePoints_data()
+{
+    QTest::addColumn<int>("recorded"); // -1: nothing recorded
+    QTest::addColumn<int>("resume");
+    QTest::addColumn<int>("next");
+    const auto row = [](const char *name, int recorded, Node resume, Edge next) {
+        QTest::newRow(name) << recorded << int(resume) << int(next);
+    };
+    row("nothing recorded", -1, Node::NormalSystem, Edge::E01);
+    row("waiting for the next check", int(Node::WaitForImage), Node::WaitForImage, Edge::E20);
+    row("cut while connecting", int(Node::ConnectRepo), Node::NormalSystem, Edge::E01);
+    row("cut while receiving", int(Node::ReceiveFile), Node::NormalSystem, Edge::E01);
+    row("cut while staging", int(Node::MoveFile), Node::NormalSystem, Edge::E01);
+    row("waiting for the user", int(Node::WaitForUser), Node::NormalSystem, Edge::E01);
+    row("reboot not requested", int(Node::Reboot), Node::NormalSystem, Edge::E01);
+    row("after an error", int(Node::Consent), Node::NormalSystem, Edge::E01);
+    row("after an install", int(Node::EndSuccess), Node::NormalSystem, Edge::E01);
+}
+
+// Where the online part picks a cycle up after a restart, and that the chart goes on from there.
+void tst_Flowchart::onlineResumePoints()
+{
+    QFETCH(int, recorded);
+    QFETCH(int, resume);
+    QFETCH(int, next);
+    const std::optional<Node> node = recorded < 0 ? std::nullopt : std::optional(Node(recorded));
+    QCOMPARE(onlineResumeNode(node), Node(resume));
+    FlowMachine flow;
+    flow.resumeAt(onlineResumeNode(node));
+    QVERIFY(flow.take(Edge(next)));
+    QCOMPARE(flow.current(), Node::ConnectRepo);
 }
 
 QTEST_GUILESS_MAIN(tst_Flowchart)

@@ -157,7 +157,7 @@ void tst_InstallEngine::e48_checksumMismatchBootsOld()
     QCOMPARE(recovery.decision.mode, BootDecision::Mode::Recovery);
     QVERIFY(!recovery.report.status);
     QCOMPARE(recovery.report.status.error().code, ExitCode::IntegrityMismatch);
-    QCOMPARE(recovery.report.status.error().edge, QStringLiteral("E48"));
+    QCOMPARE(recovery.report.status.error().edge, std::optional(Edge::E48));
     QCOMPARE(pathText(recovery.report.path), pathText(edges({Edge::E44, Edge::E45, Edge::E46, Edge::E48})));
     QVERIFY(recovery.report.rebootRequested);
     // nothing the old system needs was touched
@@ -210,7 +210,7 @@ void tst_InstallEngine::e51_e52_e53_writeFailureKeepsOldSystem()
     const auto recovery = d.powerOn();
     qunsetenv("S16_FAULT");
     QCOMPARE(exitCodeOf(recovery.report), 20);
-    QCOMPARE(recovery.report.status.error().edge, QStringLiteral("E51"));
+    QCOMPARE(recovery.report.status.error().edge, std::optional(Edge::E51));
     QVERIFY(recovery.report.status.error().message.startsWith(QStringLiteral("cannot write slot B")));
     QCOMPARE(pathText(recovery.report.path), pathText(edges({Edge::E44, Edge::E45, Edge::E46, Edge::E47, Edge::E49,
                                                              Edge::E51, Edge::E52})));
@@ -275,7 +275,7 @@ void tst_InstallEngine::e59_e60_failedMigrationRestoresBackup()
 
     const auto recovery = d.powerOn();
     QCOMPARE(exitCodeOf(recovery.report), 20);
-    QCOMPARE(recovery.report.status.error().edge, QStringLiteral("E59"));
+    QCOMPARE(recovery.report.status.error().edge, std::optional(Edge::E59));
     QCOMPARE(pathText(recovery.report.path),
              pathText(edges({Edge::E44, Edge::E45, Edge::E46, Edge::E47, Edge::E49, Edge::E50, Edge::E54, Edge::E56,
                              Edge::E57, Edge::E59, Edge::E60, Edge::E52})));
@@ -339,7 +339,7 @@ void tst_InstallEngine::e62_e64_unhealthyNewSystemRevertsSlot()
     QCOMPARE(fresh.decision.slot, QStringLiteral("B"));
     QCOMPARE(pathText(fresh.report.path), pathText(edges({Edge::E61, Edge::E62, Edge::E64, Edge::E52})));
     QCOMPARE(exitCodeOf(fresh.report), 20);
-    QCOMPARE(fresh.report.status.error().edge, QStringLiteral("E62"));
+    QCOMPARE(fresh.report.status.error().edge, std::optional(Edge::E62));
     QVERIFY(fresh.report.rebootRequested);
     QCOMPARE(d.slotState(QStringLiteral("B")), QStringLiteral("bad"));
     const auto env = d.env();

@@ -231,7 +231,7 @@ void tst_Migrator::errorsFailTheInstall()
     QVERIFY(!need);
     const Error e = toError(need.error());
     QCOMPARE(e.code, ExitCode::InstallFailed);
-    QCOMPARE(e.edge, QStringLiteral("E59"));
+    QCOMPARE(e.edge, std::optional(Edge::E59));
     QVERIFY(e.message.contains(m_db));
 }
 

@@ -85,7 +85,7 @@ void tst_ServiceReload::errorsFailTheInstall()
     QVERIFY(!result);
     const Error e = toError(result.error());
     QCOMPARE(e.code, ExitCode::InstallFailed);
-    QCOMPARE(e.edge, QStringLiteral("E62"));
+    QCOMPARE(e.edge, std::optional(Edge::E62));
 }
 
 QTEST_GUILESS_MAIN(tst_ServiceReload)

@@ -196,7 +196,7 @@ void tst_SlotWriter::errorsFailTheInstall()
     QCOMPARE(written.error().code, SlotError::VerifyMismatch);
     const Error e = toError(written.error());
     QCOMPARE(e.code, ExitCode::InstallFailed);
-    QCOMPARE(e.edge, QStringLiteral("E51"));
+    QCOMPARE(e.edge, std::optional(Edge::E51));
     QVERIFY(e.message.contains(QStringLiteral("slotB")));
 }
 

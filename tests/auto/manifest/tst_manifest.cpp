@@ -641,7 +641,7 @@ void tst_Manifest::toErrorNamesTheField()
     const Error e = toError(m.error());
     QCOMPARE(e.code, ExitCode::MetadataRejected);
     QCOMPARE(toInt(e.code), 13);
-    QCOMPARE(e.edge, u"E18"_s);
+    QCOMPARE(e.edge, std::optional(Edge::E18));
     QVERIFY2(e.message.contains(u"image.sha256"_s), qPrintable(e.message));
     QCOMPARE(e.detail, u"BadHash at image.sha256"_s);
 
@@ -649,7 +649,7 @@ void tst_Manifest::toErrorNamesTheField()
     QVERIFY(!expired);
     const Error e2 = toError(expired.error());
     QCOMPARE(e2.code, ExitCode::MetadataRejected);
-    QCOMPARE(e2.edge, u"E18"_s);
+    QCOMPARE(e2.edge, std::optional(Edge::E18));
     QVERIFY2(e2.message.contains(u"expires"_s), qPrintable(e2.message));
 }
 

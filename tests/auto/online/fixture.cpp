@@ -124,6 +124,14 @@ std::unique_ptr<Journal> OnlineFixture::journal() const
     return j ? std::move(*j) : nullptr;
 }
 
+bool OnlineFixture::setServer(const QUrl &serverUrl) const
+{
+    QSettings s(deviceDir() + QStringLiteral("/update.conf"), QSettings::IniFormat);
+    s.setValue(QStringLiteral("server/url"), serverUrl.toString());
+    s.sync();
+    return s.status() == QSettings::NoError;
+}
+
 OnlineFixture::Run OnlineFixture::run(bool download)
 {
     auto j = journal();

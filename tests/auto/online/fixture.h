@@ -46,6 +46,8 @@ public:
     [[nodiscard]] QString makeDevice(const QUrl &serverUrl, const QMap<QString, QString> &extra = {},
                                      const QString &runningVersion = QStringLiteral("1.0.0"));
     QString deviceDir() const { return m_dir.filePath(QStringLiteral("device")); }
+    // Points the device made by makeDevice() at another server (a mirror, a replay).
+    [[nodiscard]] bool setServer(const QUrl &serverUrl) const;
 
     // Runs one job on a fresh engine over the device; returns the edges it took.
     struct Run {

@@ -301,7 +301,7 @@ void tst_DeltaDownload::expectRefusedAtE38(const QString &repo, const QString &w
     const auto run = m_fx.run(true);
     QVERIFY(run.error);
     QCOMPARE(run.error->code, ExitCode::IntegrityMismatch);
-    QCOMPARE(run.error->edge, QStringLiteral("E38"));
+    QCOMPARE(run.error->edge, std::optional(Edge::E38));
     QVERIFY2(run.error->message.contains(what), qPrintable(run.error->message));
     QVERIFY(pathContains(run.path, {Edge::E35, Edge::E36, Edge::E38, Edge::E08}));
     expectNothingStaged();
@@ -482,7 +482,7 @@ void tst_DeltaDownload::e34_missingChunkFailsThenTheNextDownloadResumes()
     const auto first = m_fx.run(true);
     QVERIFY(first.error);
     QCOMPARE(first.error->code, ExitCode::DownloadFailed);
-    QCOMPARE(first.error->edge, QStringLiteral("E34"));
+    QCOMPARE(first.error->edge, std::optional(Edge::E34));
     QVERIFY2(first.error->message.contains(QStringLiteral("404")), qPrintable(first.error->message));
     expectNothingStaged();
     const QString partial = m_fx.deviceDir() + QStringLiteral("/update/partial/s16-1.1.0.img.part");
@@ -547,7 +547,7 @@ void tst_DeltaDownload::e30_redirectOfAChunkIsRefused()
     const auto run = m_fx.run(true);
     QVERIFY(run.error);
     QCOMPARE(run.error->code, ExitCode::TlsRejected);
-    QCOMPARE(run.error->edge, QStringLiteral("E30"));
+    QCOMPARE(run.error->edge, std::optional(Edge::E30));
     expectNothingStaged();
 }
 

@@ -8,18 +8,19 @@
 #include "support/testutil.h"
 
 #include "crypto/crypto.h"
+#include "store/devicestate.h"
 #include "publisher.h"
 
 #include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
-#include <QSettings>
 #include <QJsonObject>
 #include <QProcess>
 #include <QProcessEnvironment>
 #include <QTest>
 
+#include <algorithm>
 #include <cstdio>
 #include <unistd.h>
 
@@ -33,6 +34,8 @@ private Q_SLOTS:
     void initTestCase();
     void e01_e02_e03_e10_e11_e13_e14_e16_e17_e19_noNewerVersionWaits();
     void e20_checkAgainAfterWaiting();
+    void resumePointAfterARestart_data();
+    void resumePointAfterARestart();
     void e17_newerVersionIsAvailable();
     void e04_e05_e06_retryUntilTheServerAnswers_data();
     void e04_e05_e06_retryUntilTheServerAnswers();
@@ -61,9 +64,9 @@ private Q_SLOTS:
     void e17_unreadableRunningVersionCountsAsOlder();
     void e18_replayRefusedByVersionOrByDate_data();
     void e18_replayRefusedByVersionOrByDate();
-    void e04_e06_busySignatureIsTriedAgain();
+    void e04_e06_failedMetadataFileIsTriedAgain_data();
+    void e04_e06_failedMetadataFileIsTriedAgain();
     void e06_eachTryConnectsAnew();
-    void e04_e06_interruptedManifestIsTriedAgain();
     void e15_certificateRefusedInTheHandshake_data();
     void e15_certificateRefusedInTheHandshake();
     void e10_e12_oldTlsRefusedWhereOpenSslAllowsIt();
@@ -108,6 +111,40 @@ void tst_OnlineCheck::e20_checkAgainAfterWaiting()
     QCOMPARE(again.path.first(), Edge::E20); // from WaitForImage straight to ConnectRepo
     QVERIFY(!again.path.contains(Edge::E01));
     QCOMPARE(nginx->requestCount(QStringLiteral("/manifest.json.sig")), 2);
+}
+
+void tst_OnlineCheck::resumePointAfterARestart_data()
+{
+    QTest::addColumn<int>("recorded"); // the node a cut left in the journal; -1: none
+    QTest::addColumn<int>("first");    // the first edge the next check takes
+    QTest::newRow("nothing recorded") << -1 << int(Edge::E01);
+    QTest::newRow("waiting for the next check") << int(Node::WaitForImage) << int(Edge::E20);
+    QTest::newRow("cut while fetching the metadata") << int(Node::SuccessImageRepo) << int(Edge::E01);
+    QTest::newRow("cut while receiving") << int(Node::ReceiveFile) << int(Edge::E01);
+    QTest::newRow("cut while staging") << int(Node::MoveFile) << int(Edge::E01);
+    QTest::newRow("after an error") << int(Node::Consent) << int(Edge::E01);
+}
+
+// The online part's resume points (onlineResumeNode): after a power cut anywhere in a cycle the
+// next one starts over at E01, only a rest before the next check goes on by E20.
+void tst_OnlineCheck::resumePointAfterARestart()
+{
+    QFETCH(int, recorded);
+    QFETCH(int, first);
+    auto nginx = startRepoServer(m_repo);
+    QVERIFY(nginx);
+    QVERIFY(!m_fx.makeDevice(nginx->url(), {}, QStringLiteral("1.1.0")).isEmpty());
+    if (recorded >= 0) {
+        auto j = m_fx.journal();
+        const auto into = std::find_if(allEdges().begin(), allEdges().end(), [&](const EdgeInfo &e) { return e.to == Node(recorded); });
+        QVERIFY(into != allEdges().end());
+        QVERIFY(DeviceState(*j).setFlow(Node(recorded), into->id));
+    }
+    const auto run = m_fx.run(false);
+    QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
+    QVERIFY(!run.path.isEmpty());
+    QCOMPARE(int(run.path.first()), first);
+    QCOMPARE(pathString(run.path.mid(1)), QStringLiteral("E02 E03 E10 E11 E13 E14 E16 E17 E19"));
 }
 
 void tst_OnlineCheck::e17_newerVersionIsAvailable()
@@ -174,7 +211,7 @@ void tst_OnlineCheck::e07_unreachableAfterMaxTries()
     const auto run = m_fx.run(false);
     QVERIFY(run.error);
     QCOMPARE(run.error->code, ExitCode::ServerUnreachable);
-    QCOMPARE(run.error->edge, QStringLiteral("E07"));
+    QCOMPARE(run.error->edge, std::optional(Edge::E07));
     QCOMPARE(countOf(run.path, Edge::E02), 4);  // maxTries tries in all
     QCOMPARE(countOf(run.path, Edge::E06), 3);
     QVERIFY(pathContains(run.path, {Edge::E04, Edge::E05, Edge::E07, Edge::E08}));
@@ -394,9 +431,7 @@ void tst_OnlineCheck::e18_replayedOlderManifestRefused()
     // A mirror now serves the older, correctly signed manifest.
     auto old = startRepoServer(dir.filePath(QStringLiteral("older")));
     QVERIFY(old);
-    QSettings s(m_fx.deviceDir() + QStringLiteral("/update.conf"), QSettings::IniFormat);
-    s.setValue(QStringLiteral("server/url"), old->url().toString());
-    s.sync();
+    QVERIFY(m_fx.setServer(old->url()));
     const auto run = m_fx.run(false);
     QVERIFY(run.error);
     QCOMPARE(run.error->code, ExitCode::MetadataRejected);
@@ -532,7 +567,7 @@ void tst_OnlineCheck::e15_refusedStatusIsAuthenticationRejected()
     const auto run = m_fx.run(false);
     QVERIFY(run.error);
     QCOMPARE(run.error->code, ExitCode::AuthRejected);
-    QCOMPARE(run.error->edge, QStringLiteral("E15"));
+    QCOMPARE(run.error->edge, std::optional(Edge::E15));
     QCOMPARE(pathString(run.path), QStringLiteral("E01 E02 E03 E10 E11 E13 E15 E08"));
     QCOMPARE(server.requestCount(QStringLiteral("/s16/") + file), 1); // not tried again
     QCOMPARE(m_fx.journal()->value(QStringLiteral("lastError")).toObject().value(QStringLiteral("code")).toInt(),
@@ -603,9 +638,7 @@ void tst_OnlineCheck::e18_replayRefusedByVersionOrByDate()
     QVERIFY2(!first.error, qPrintable(first.error ? first.error->message : QString()));
     auto served = startRepoServer(dir.filePath(QStringLiteral("served")));
     QVERIFY(served);
-    QSettings s(m_fx.deviceDir() + QStringLiteral("/update.conf"), QSettings::IniFormat);
-    s.setValue(QStringLiteral("server/url"), served->url().toString());
-    s.sync();
+    QVERIFY(m_fx.setServer(served->url()));
     const auto run = m_fx.run(false);
     QVERIFY(run.error);
     QCOMPARE(run.error->code, ExitCode::MetadataRejected);
@@ -614,18 +647,29 @@ void tst_OnlineCheck::e18_replayRefusedByVersionOrByDate()
     QCOMPARE(m_fx.journal()->value(QStringLiteral("lastTrusted")).toObject().value(QStringLiteral("version")).toString(), trustedVersion);
 }
 
-void tst_OnlineCheck::e04_e06_busySignatureIsTriedAgain()
+void tst_OnlineCheck::e04_e06_failedMetadataFileIsTriedAgain_data()
 {
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<bool>("busy"); // 503; else the body breaks off after 40 bytes
     // Busy for manifest.json.sig alone: another try, like a busy manifest.json (not E18).
+    QTest::newRow("busy signature") << QStringLiteral("/s16/manifest.json.sig") << true;
+    // manifest.json breaks off after its first bytes: a failed try, made again (not E18).
+    QTest::newRow("manifest broken off") << QStringLiteral("/s16/manifest.json") << false;
+}
+
+void tst_OnlineCheck::e04_e06_failedMetadataFileIsTriedAgain()
+{
+    QFETCH(QString, file);
+    QFETCH(bool, busy);
     FaultServer server;
     const auto &pki = TestPki::shared();
     QVERIFY(server.start({m_repo, QStringLiteral("/s16/"), pki.server().cert, pki.server().key}));
-    server.setFault(QStringLiteral("/s16/manifest.json.sig"), FaultServer::Fault::httpStatus(503).firstRequests(1));
+    server.setFault(file, (busy ? FaultServer::Fault::httpStatus(503) : FaultServer::Fault::truncate(40)).firstRequests(1));
     QVERIFY(!m_fx.makeDevice(server.url(QStringLiteral("/s16/"))).isEmpty());
     const auto run = m_fx.run(false);
     QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
     QCOMPARE(countOf(run.path, Edge::E04), 1);
-    QCOMPARE(server.requestCount(QStringLiteral("/s16/manifest.json.sig")), 2);
+    QCOMPARE(server.requestCount(file), 2);
     QVERIFY(run.check.available);
 }
 
@@ -647,21 +691,6 @@ void tst_OnlineCheck::e06_eachTryConnectsAnew()
     QCOMPARE(run.error->code, ExitCode::ServerUnreachable);
     QCOMPARE(countOf(run.path, Edge::E06), 2);
     QTRY_COMPARE(nginx->accessLog().filter(QStringLiteral("503 ")).size(), 3);
-}
-
-void tst_OnlineCheck::e04_e06_interruptedManifestIsTriedAgain()
-{
-    // manifest.json breaks off after its first bytes: a failed try, made again (not E18).
-    FaultServer server;
-    const auto &pki = TestPki::shared();
-    QVERIFY(server.start({m_repo, QStringLiteral("/s16/"), pki.server().cert, pki.server().key}));
-    server.setFault(QStringLiteral("/s16/manifest.json"), FaultServer::Fault::truncate(40).firstRequests(1));
-    QVERIFY(!m_fx.makeDevice(server.url(QStringLiteral("/s16/"))).isEmpty());
-    const auto run = m_fx.run(false);
-    QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
-    QCOMPARE(countOf(run.path, Edge::E04), 1);
-    QCOMPARE(server.requestCount(QStringLiteral("/s16/manifest.json")), 2);
-    QVERIFY(run.check.available);
 }
 
 void tst_OnlineCheck::e15_certificateRefusedInTheHandshake_data()

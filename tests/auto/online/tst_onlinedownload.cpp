@@ -314,7 +314,7 @@ void tst_OnlineDownload::e26_downloadOutOfTries()
     const auto run = m_fx.run(true);
     QVERIFY(run.error);
     QCOMPARE(run.error->code, ExitCode::DownloadFailed);
-    QCOMPARE(run.error->edge, QStringLiteral("E26"));
+    QCOMPARE(run.error->edge, std::optional(Edge::E26));
     QCOMPARE(server->requestCount(imagePath()), 3);
     QCOMPARE(countOf(run.path, Edge::E27), 2);
     QVERIFY(pathContains(run.path, {Edge::E24, Edge::E25, Edge::E26, Edge::E08}));
@@ -359,7 +359,7 @@ void tst_OnlineDownload::e34_incompleteAfterAllTries()
     const auto run = m_fx.run(true);
     QVERIFY(run.error);
     QCOMPARE(run.error->code, ExitCode::DownloadFailed);
-    QCOMPARE(run.error->edge, QStringLiteral("E34"));
+    QCOMPARE(run.error->edge, std::optional(Edge::E34));
     QCOMPARE(countOf(run.path, Edge::E33), 2);
     QVERIFY(pathContains(run.path, {Edge::E31, Edge::E34, Edge::E08}));
     QVERIFY(!QFileInfo::exists(m_fx.deviceDir() + QStringLiteral("/update/staged")));
@@ -567,7 +567,7 @@ void tst_OnlineDownload::e34_refusedStatusIsNotTriedAgain()
     const auto run = m_fx.run(true);
     QVERIFY(run.error);
     QCOMPARE(run.error->code, ExitCode::DownloadFailed);
-    QCOMPARE(run.error->edge, QStringLiteral("E34"));
+    QCOMPARE(run.error->edge, std::optional(Edge::E34));
     QVERIFY2(pathContains(run.path, {Edge::E29, Edge::E31, Edge::E34, Edge::E08}), qPrintable(pathString(run.path)));
     QCOMPARE(server->requestCount(imagePath()), 1);
 }
@@ -642,7 +642,7 @@ void tst_OnlineDownload::e36_e38_damagedMigrationIsRefused()
     const auto run = m_fx.run(true);
     QVERIFY(run.error);
     QCOMPARE(run.error->code, ExitCode::IntegrityMismatch);
-    QCOMPARE(run.error->edge, QStringLiteral("E38"));
+    QCOMPARE(run.error->edge, std::optional(Edge::E38));
     QVERIFY(pathContains(run.path, {Edge::E35, Edge::E36, Edge::E38, Edge::E08}));
     QVERIFY(!QFileInfo::exists(m_fx.deviceDir() + QStringLiteral("/update/staged")));
     QVERIFY(!m_fx.journal()->keys().contains(QStringLiteral("staged")));

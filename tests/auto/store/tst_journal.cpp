@@ -248,11 +248,11 @@ void tst_Journal::transactionRollsBack()
         if (left-- > 0)
             if (auto s = j->remove(QStringLiteral("state")); !s)
                 return s;
-        return fail(code, QStringLiteral("work failed"), QStringLiteral("detail"), QStringLiteral("E38"));
+        return fail(code, QStringLiteral("work failed"), QStringLiteral("detail"), Edge::E38);
     });
     QVERIFY(!r);
     QCOMPARE(r.error().code, code); // the work's own error comes back unchanged
-    QCOMPARE(r.error().edge, QStringLiteral("E38"));
+    QCOMPARE(r.error().edge, std::optional(Edge::E38));
     QCOMPARE(j->value(QStringLiteral("state")), QJsonValue(QStringLiteral("idle")));
     const auto log = j->entries();
     QCOMPARE(log.size(), 1);
