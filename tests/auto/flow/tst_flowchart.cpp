@@ -138,7 +138,7 @@ void tst_Flowchart::restartOnlyFromRestingNode()
 void tst_Flowchart::jumpsAreNamedAndNoEdges()
 {
     QStringList names;
-    for (qsizetype i = 0; i < allJumps().size(); ++i) {
+    for (size_t i = 0; i < allJumps().size(); ++i) {
         const JumpInfo &info = allJumps()[i];
         QCOMPARE(int(info.id), int(i));
         QCOMPARE(&jumpInfo(info.id), &info);
