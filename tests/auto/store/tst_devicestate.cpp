@@ -79,11 +79,11 @@ void tst_DeviceState::rebootPending()
 void tst_DeviceState::progressIsAHint()
 {
     DeviceState state(*m_journal);
-    QVERIFY(state.setProgress(Progress{QStringLiteral("install"), 10, 100, 5, 18}));
+    QVERIFY(state.setProgress(Progress{QStringLiteral("install"), 10, 100, 5, 18, std::nullopt}));
     QCOMPARE(m_journal->value(QStringLiteral("progress")).toObject(),
              (QJsonObject{{QStringLiteral("phase"), QStringLiteral("install")}, {QStringLiteral("bytes"), 10},
                           {QStringLiteral("total"), 100}, {QStringLiteral("rate"), 5}, {QStringLiteral("eta"), 18}}));
-    QVERIFY(state.setProgress(Progress{QStringLiteral("verify"), 0, 100, 0, std::nullopt}));
+    QVERIFY(state.setProgress(Progress{QStringLiteral("verify"), 0, 100, 0, std::nullopt, std::nullopt}));
     QVERIFY(m_journal->value(QStringLiteral("progress")).toObject().value(QStringLiteral("eta")).isNull());
     QVERIFY(state.clearProgress());
     QVERIFY(!m_journal->keys().contains(QStringLiteral("progress")));
