@@ -157,6 +157,7 @@ private Q_SLOTS:
     void e30_redirectOfAChunkIsRefused();
     void olderDeviceFetchesTheRawImage();
     void compressedImageWaitsForItsUnpacking();
+    void pausedExchangeEndsAfterItsLastBytes_data();
     void pausedExchangeEndsAfterItsLastBytes();
 
 private:
@@ -605,12 +606,20 @@ void tst_DeltaDownload::compressedImageWaitsForItsUnpacking()
     QVERIFY(QDir(repo).removeRecursively());
 }
 
+void tst_DeltaDownload::pausedExchangeEndsAfterItsLastBytes_data()
+{
+    QTest::addColumn<bool>("bufferHoldsAll");
+    QTest::newRow("the whole response arrives while paused") << true;
+    QTest::newRow("the response is held back by the link") << false;
+}
+
 void tst_DeltaDownload::pausedExchangeEndsAfterItsLastBytes()
 {
     // A consumer pauses at its first bytes and goes on only after the stall timeout (2 s here)
-    // has passed and the whole response has arrived (the read buffer holds it all): nothing
-    // reaches it meanwhile, the stall timeout does not strike, and the end is reported after
-    // the last bytes, once it goes on.
+    // has passed: nothing reaches it meanwhile and the stall timeout does not strike, whether the
+    // whole response has arrived meanwhile (a read buffer that holds it all: its end is reported
+    // after the last bytes, once it goes on) or the rest waits in the link (a 64 KiB buffer).
+    QFETCH(bool, bufferHoldsAll);
     m_nginx = startRepoServer(m_repo);
     QVERIFY(m_nginx);
     QVERIFY(!m_fx.makeDevice(m_nginx->url()).isEmpty());
@@ -638,7 +647,7 @@ void tst_DeltaDownload::pausedExchangeEndsAfterItsLastBytes()
                               }
                               return true;
                           },
-                          2 * expected.size());
+                          bufferHoldsAll ? 2 * expected.size() : 64 * 1024);
     QSignalSpy ended(x, &HttpExchange::finished);
     connect(x, &HttpExchange::finished, this, [&] { endedWhilePaused = paused; });
     NetResult result;
