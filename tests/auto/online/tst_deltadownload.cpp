@@ -594,7 +594,8 @@ void tst_DeltaDownload::compressedImageWaitsForItsUnpacking()
         const CategoryLog net("s16.net");
         run = m_fx.run(true);
         QVERIFY2(CategoryLog::count(QStringLiteral(" paused at ")) > 0, "the download never waited for the unpacker");
-        QCOMPARE(CategoryLog::count(QStringLiteral(" resumed at ")), CategoryLog::count(QStringLiteral(" paused at ")));
+        // Each pause but one at the very end (its bytes all read, the response over) went on.
+        QVERIFY(CategoryLog::count(QStringLiteral(" resumed at ")) >= CategoryLog::count(QStringLiteral(" paused at ")) - 1);
     }
     QVERIFY2(!run->error, run->error ? qPrintable(run->error->message + QStringLiteral(": ") + run->error->detail) : "");
     const QJsonObject staged = m_fx.journal()->value(QStringLiteral("staged")).toObject();
