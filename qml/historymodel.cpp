@@ -76,7 +76,10 @@ QString HistoryModel::summaryOf(const LogEntry &e)
     return tr("The updater noted an event");
 }
 
-HistoryModel::HistoryModel(QObject *parent) : QAbstractListModel(parent) {}
+HistoryModel::HistoryModel(QObject *parent)
+    : QAbstractListModel(parent)
+{
+}
 HistoryModel::~HistoryModel() = default;
 
 void HistoryModel::setController(UpdateController *controller)
@@ -168,10 +171,8 @@ QVariant HistoryModel::data(const QModelIndex &index, int role) const
 
 QHash<int, QByteArray> HistoryModel::roleNames() const
 {
-    return {{TimeRole, "time"},     {TimeTextRole, "timeText"}, {LevelRole, "level"},
-            {MessageRole, "message"}, {SummaryRole, "summary"}, {CodeRole, "code"},
-            {EdgeRole, "edge"},     {EventRole, "event"},       {DetailRole, "detail"},
-            {TechnicalRole, "technical"}};
+    return {{TimeRole, "time"}, {TimeTextRole, "timeText"}, {LevelRole, "level"}, {MessageRole, "message"}, {SummaryRole, "summary"},
+            {CodeRole, "code"}, {EdgeRole, "edge"},         {EventRole, "event"}, {DetailRole, "detail"},   {TechnicalRole, "technical"}};
 }
 
 } // namespace s16

@@ -45,7 +45,8 @@ QVariant plain(const QVariant &v)
 
 } // namespace
 
-ServiceLink::ServiceLink(QObject *parent) : QObject(parent)
+ServiceLink::ServiceLink(QObject *parent)
+    : QObject(parent)
 {
     QDBusConnection bus = QDBusConnection::systemBus();
     if (!bus.isConnected()) {
@@ -54,16 +55,15 @@ ServiceLink::ServiceLink(QObject *parent) : QObject(parent)
     }
     // Subscribed by the well-known name: QtDBus follows its owner, also a new one after a restart.
     bus.connect(kName, kPath, kProperties, QStringLiteral("PropertiesChanged"), this,
-                SLOT(onPropertiesChanged(QString,QVariantMap,QStringList)));
-    bus.connect(kName, kPath, kName, QStringLiteral("Completed"), this, SLOT(onCompleted(QString,int,QString)));
+                SLOT(onPropertiesChanged(QString, QVariantMap, QStringList)));
+    bus.connect(kName, kPath, kName, QStringLiteral("Completed"), this, SLOT(onCompleted(QString, int, QString)));
     m_watcher = new QDBusServiceWatcher(kName, bus, QDBusServiceWatcher::WatchForOwnerChange, this);
-    connect(m_watcher, &QDBusServiceWatcher::serviceOwnerChanged, this,
-            [this](const QString &, const QString &, const QString &newOwner) {
-                if (newOwner.isEmpty())
-                    setUnavailable(QString(kName + QStringLiteral(" left the bus")));
-                else
-                    refresh();
-            });
+    connect(m_watcher, &QDBusServiceWatcher::serviceOwnerChanged, this, [this](const QString &, const QString &, const QString &newOwner) {
+        if (newOwner.isEmpty())
+            setUnavailable(QString(kName + QStringLiteral(" left the bus")));
+        else
+            refresh();
+    });
     refresh();
 }
 
@@ -119,10 +119,7 @@ void ServiceLink::onPropertiesChanged(const QString &interface, const QVariantMa
         Q_EMIT propertiesChanged(keys);
 }
 
-void ServiceLink::onCompleted(const QString &operation, int code, const QString &message)
-{
-    Q_EMIT completed(operation, code, message);
-}
+void ServiceLink::onCompleted(const QString &operation, int code, const QString &message) { Q_EMIT completed(operation, code, message); }
 
 void ServiceLink::call(const QString &method, const QVariantList &args)
 {

@@ -15,10 +15,7 @@ namespace {
 
 QString str(const QJsonObject &o, const char *key) { return o.value(QLatin1String(key)).toString(); }
 
-int edgeNumber(const QString &edge)
-{
-    return edge.startsWith(QLatin1Char('E')) ? edge.mid(1).toInt() : -1;
-}
+int edgeNumber(const QString &edge) { return edge.startsWith(QLatin1Char('E')) ? edge.mid(1).toInt() : -1; }
 
 } // namespace
 
@@ -54,13 +51,16 @@ QString reasonForFailure(int code, const QString &edge)
 {
     const int n = edgeNumber(edge);
     if (n == 61 || n == 62)
-        return QCoreApplication::translate("s16::UpdateController", "The new version did not work properly when it started, so the device went back to the previous version.");
+        return QCoreApplication::translate(
+            "s16::UpdateController",
+            "The new version did not work properly when it started, so the device went back to the previous version.");
     if (n >= 54 && n <= 59)
         return QCoreApplication::translate("s16::UpdateController", "Your data could not be prepared for the new version.");
     if (n == 47 || (n >= 49 && n <= 51))
         return QCoreApplication::translate("s16::UpdateController", "The new version could not be written to the device's storage.");
     if (code == toInt(ExitCode::IntegrityMismatch) || (n >= 44 && n <= 48))
-        return QCoreApplication::translate("s16::UpdateController", "The downloaded update did not pass its safety check, so it was not installed.");
+        return QCoreApplication::translate("s16::UpdateController",
+                                           "The downloaded update did not pass its safety check, so it was not installed.");
     if (code == toInt(ExitCode::StorageError))
         return QCoreApplication::translate("s16::UpdateController", "There was not enough storage to install the update.");
     return QCoreApplication::translate("s16::UpdateController", "The update could not be installed.");

@@ -24,8 +24,8 @@ QString str(const QJsonObject &o, const char *key) { return o.value(QLatin1Strin
 // The key by which a dismissed error is remembered: a new error has a new time.
 QString errorKey(const QJsonObject &e)
 {
-    return str(e, "time") % QLatin1Char('|') % QString::number(e.value(QStringLiteral("code")).toInt())
-        % QLatin1Char('|') % str(e, "message");
+    return str(e, "time") % QLatin1Char('|') % QString::number(e.value(QStringLiteral("code")).toInt()) % QLatin1Char('|')
+           % str(e, "message");
 }
 
 // Codes a check (connect, TLS, authenticate, metadata) ends with; the others end a
@@ -33,8 +33,8 @@ QString errorKey(const QJsonObject &e)
 bool isCheckFailure(const QJsonObject &e)
 {
     const int code = e.value(QStringLiteral("code")).toInt();
-    return code == toInt(ExitCode::ServerUnreachable) || code == toInt(ExitCode::TlsRejected)
-        || code == toInt(ExitCode::AuthRejected) || code == toInt(ExitCode::MetadataRejected);
+    return code == toInt(ExitCode::ServerUnreachable) || code == toInt(ExitCode::TlsRejected) || code == toInt(ExitCode::AuthRejected)
+           || code == toInt(ExitCode::MetadataRejected);
 }
 
 QJsonObject object(const QVariant &v) { return QJsonObject::fromVariantMap(v.toMap()); }
@@ -289,14 +289,11 @@ bool UpdateController::isUrgent() const
 {
     const Page p = page();
     const State s = state();
-    return p == Page::Priority || p == Page::Outcome || m_restarting || m_job == Job::Install
-        || s == State::RebootPending || s == State::Installing;
+    return p == Page::Priority || p == Page::Outcome || m_restarting || m_job == Job::Install || s == State::RebootPending
+           || s == State::Installing;
 }
 
-bool UpdateController::isPostponed() const
-{
-    return !m_laterVersion.isEmpty() && m_laterVersion == availableVersion();
-}
+bool UpdateController::isPostponed() const { return !m_laterVersion.isEmpty() && m_laterVersion == availableVersion(); }
 
 UpdateController::State UpdateController::state() const
 {
@@ -366,8 +363,7 @@ QString UpdateController::lastCheckText() const
     if (!ok.isValid())
         return tr("Never");
     const QString found = availableVersion();
-    return found.isEmpty() ? tr("%1: no newer version").arg(formatTime(ok))
-                           : tr("%1: version %2 found").arg(formatTime(ok), found);
+    return found.isEmpty() ? tr("%1: no newer version").arg(formatTime(ok)) : tr("%1: version %2 found").arg(formatTime(ok), found);
 }
 
 QString UpdateController::formatTime(const QDateTime &time) { return uitext::formatTime(time); }
@@ -420,15 +416,9 @@ bool UpdateController::isPriority() const
     return (isDownloaded() ? m_seen.staged : m_seen.found).value(QStringLiteral("priority")).toBool(false);
 }
 
-qint64 UpdateController::bytes() const
-{
-    return qint64(m_seen.progress.value(QStringLiteral("bytes")).toDouble());
-}
+qint64 UpdateController::bytes() const { return qint64(m_seen.progress.value(QStringLiteral("bytes")).toDouble()); }
 
-qint64 UpdateController::total() const
-{
-    return qint64(m_seen.progress.value(QStringLiteral("total")).toDouble());
-}
+qint64 UpdateController::total() const { return qint64(m_seen.progress.value(QStringLiteral("total")).toDouble()); }
 
 double UpdateController::rate() const
 {
@@ -481,8 +471,8 @@ QJsonObject UpdateController::effectiveError() const
         // Nothing else can be told without the service: it is the error.
         const bool missing = !m_link || !m_link->isAvailable();
         return QJsonObject{{QStringLiteral("code"), toInt(ExitCode::Usage)},
-                           {QStringLiteral("message"), missing ? tr("The update service is not running.")
-                                                               : tr("The update service looks after another device.")},
+                           {QStringLiteral("message"),
+                            missing ? tr("The update service is not running.") : tr("The update service looks after another device.")},
                            {QStringLiteral("detail"), m_serviceProblem}};
     }
     return m_localError.isEmpty() ? m_seen.lastError : m_localError;
@@ -510,7 +500,8 @@ QString UpdateController::errorTitle() const
 QString UpdateController::errorAdvice() const
 {
     if (m_link && !m_link->isAvailable())
-        return tr("The device starts it again on its own and this screen then shows the update state. If this message stays, restart the device.");
+        return tr("The device starts it again on its own and this screen then shows the update state. If this message stays, restart the "
+                  "device.");
     const QJsonObject e = effectiveError();
     return e.isEmpty() ? QString() : adviceForCode(e.value(QStringLiteral("code")).toInt());
 }
@@ -535,8 +526,7 @@ QString UpdateController::outcomeMessage() const
     if (outcomeSuccess())
         return tr("Your device now runs version %1.").arg(str(o, "version"));
     const QString running = str(o, "previousVersion").isEmpty() ? currentVersion() : str(o, "previousVersion");
-    return tr("Version %1 was not installed. Your device is running version %2 again and works as before.")
-        .arg(str(o, "version"), running);
+    return tr("Version %1 was not installed. Your device is running version %2 again and works as before.").arg(str(o, "version"), running);
 }
 
 QString UpdateController::outcomeReason() const
@@ -582,21 +572,21 @@ QString UpdateController::adviceForCode(int code)
     case ExitCode::ServerUnreachable:
         return tr("Check that the device is connected to the network, then try again. The device also tries again later on its own.");
     case ExitCode::TlsRejected:
-        return tr("The connection was stopped for your safety. Check that the device's date and time are right. If this keeps happening, contact support.");
-    case ExitCode::AuthRejected:
-        return tr("The update server did not accept this device. Contact support.");
+        return tr("The connection was stopped for your safety. Check that the device's date and time are right. If this keeps happening, "
+                  "contact support.");
+    case ExitCode::AuthRejected: return tr("The update server did not accept this device. Contact support.");
     case ExitCode::MetadataRejected:
-        return tr("The update was refused for your safety and nothing was changed. Try again later; if this keeps happening, contact support.");
-    case ExitCode::DownloadFailed:
-        return tr("Check the network connection and try again. The download goes on where it stopped.");
+        return tr(
+            "The update was refused for your safety and nothing was changed. Try again later; if this keeps happening, contact support.");
+    case ExitCode::DownloadFailed: return tr("Check the network connection and try again. The download goes on where it stopped.");
     case ExitCode::IntegrityMismatch:
         return tr("The damaged data was thrown away and nothing was changed. Try again to download the update anew.");
-    case ExitCode::StorageError:
-        return tr("Nothing was changed. Free some storage on the device or contact support.");
+    case ExitCode::StorageError: return tr("Nothing was changed. Free some storage on the device or contact support.");
     case ExitCode::InstallFailed:
         return tr("Your device still runs the previous version and works as before. Try again later or contact support.");
     case ExitCode::Usage:
-        return tr("Another update may be running, or the update settings are wrong. Wait a moment and try again; if this keeps happening, contact support.");
+        return tr("Another update may be running, or the update settings are wrong. Wait a moment and try again; if this keeps happening, "
+                  "contact support.");
     default: break;
     }
     if (code == 3)
@@ -604,10 +594,7 @@ QString UpdateController::adviceForCode(int code)
     return tr("Try again later. If this keeps happening, contact support and show them the details.");
 }
 
-QString UpdateController::formatBytes(qint64 bytes)
-{
-    return QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeSIFormat);
-}
+QString UpdateController::formatBytes(qint64 bytes) { return QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeSIFormat); }
 
 QString UpdateController::formatDuration(qint64 seconds)
 {
@@ -698,8 +685,10 @@ void UpdateController::onCallFailed(const QString &method, const QString &errorN
     setLocalError(toInt(ExitCode::Usage),
                   denied ? tr("This user account may not change the device's updates.") : tr("The updater did not take the request."),
                   method % QStringLiteral(": ") % errorName % QStringLiteral(": ") % message);
-    const Job job = method == QLatin1String("Check") ? Job::Check : method == QLatin1String("Download") ? Job::Download
-                  : method == QLatin1String("Install")                                          ? Job::Install : Job::None;
+    const Job job = method == QLatin1String("Check")      ? Job::Check
+                    : method == QLatin1String("Download") ? Job::Download
+                    : method == QLatin1String("Install")  ? Job::Install
+                                                          : Job::None;
     if (job != Job::None && job == m_job) {
         m_job = Job::None;
         m_installAfterDownload = false;

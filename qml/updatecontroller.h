@@ -27,7 +27,9 @@ class ServiceLink;
 // errorTitle/errorAdvice turn an exit code into plain language, and the texts for
 // sizes, rates and times are formatted for the user's locale. QML only shows these
 // and forwards the user's intent to the invokables.
-class UpdateController : public QObject, public QQmlParserStatus
+class UpdateController
+    : public QObject
+    , public QQmlParserStatus
 {
     Q_OBJECT
     Q_INTERFACES(QQmlParserStatus)
@@ -199,7 +201,7 @@ public:
     // The service's persistent log, oldest first (HistoryModel); empty without the service.
     [[nodiscard]] QList<LogEntry> logEntries() const;
 
-    void classBegin() override {}
+    void classBegin() override { }
     void componentComplete() override;
 
 Q_SIGNALS:
@@ -239,17 +241,17 @@ private:
         QJsonObject lastError, progress, outcome, staged, found;
         qint64 logId = -1;
     } m_seen;
-    QString m_serviceProblem;     // why the service cannot be used; empty when it can
+    QString m_serviceProblem;           // why the service cannot be used; empty when it can
     std::optional<bool> m_consentAsked; // SetConsent sent, its answer not yet seen
     int m_consentCalls = 0;             // SetConsent calls the service has not completed yet
-    QJsonObject m_localError;     // an error that never reached the service's log (a refused call)
-    QStringList m_dismissedError; // the errors the user closed (errorKey)
+    QJsonObject m_localError;           // an error that never reached the service's log (a refused call)
+    QStringList m_dismissedError;       // the errors the user closed (errorKey)
     Job m_job = Job::None;
     Job m_lastJob = Job::None;
     bool m_installAfterDownload = false;
-    QString m_laterVersion;       // hidden by later() until the next check
-    QString m_laterCheck;         // lastCheck when later() was pressed
-    struct Sample {               // transfer progress seen at a time, for a rate of the last seconds
+    QString m_laterVersion; // hidden by later() until the next check
+    QString m_laterCheck;   // lastCheck when later() was pressed
+    struct Sample {         // transfer progress seen at a time, for a rate of the last seconds
         qint64 msecs = 0;
         qint64 bytes = 0;
     };
@@ -259,7 +261,7 @@ private:
     [[nodiscard]] double windowRate() const;
     int m_countdown = 0;
     bool m_restarting = false;
-    bool m_completed = false;     // as a QML component: open() on every change of configFile
+    bool m_completed = false; // as a QML component: open() on every change of configFile
     QTimer m_tick;
 };
 

@@ -45,9 +45,9 @@ int main(int argc, char **argv)
         arguments.append(QString::fromLocal8Bit(argv[i]));
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "The S16 recovery environment: verifies the staged update, writes it to the inactive slot, "
-        "migrates the database and switches to the new slot on trial, or rolls back."));
+    parser.setApplicationDescription(
+        QStringLiteral("The S16 recovery environment: verifies the staged update, writes it to the inactive slot, "
+                       "migrates the database and switches to the new slot on trial, or rolls back."));
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption configOption(QStringLiteral("config"),
@@ -104,10 +104,10 @@ int main(int argc, char **argv)
         if (controller.succeeded()) {
             printLine(stdout, QStringLiteral("done"));
         } else {
-            printLine(stderr, QStringLiteral("s16-recovery: %1%2").arg(controller.errorMessage(),
-                                                                         controller.errorDetail().isEmpty()
-                                                                             ? QString()
-                                                                             : QStringLiteral(" (") + controller.errorDetail() + u')'));
+            printLine(stderr,
+                      QStringLiteral("s16-recovery: %1%2")
+                          .arg(controller.errorMessage(),
+                               controller.errorDetail().isEmpty() ? QString() : QStringLiteral(" (") + controller.errorDetail() + u')'));
         }
     };
 
@@ -116,8 +116,8 @@ int main(int argc, char **argv)
         const auto print = [&controller, &last] {
             if (controller.isFinished())
                 return;
-            const QString line = QStringLiteral("step %1 %2%").arg(RecoveryController::stepName(controller.step()))
-                                     .arg(controller.percent());
+            const QString line =
+                QStringLiteral("step %1 %2%").arg(RecoveryController::stepName(controller.step())).arg(controller.percent());
             if (line != last)
                 printLine(stdout, line);
             last = line;
@@ -138,8 +138,9 @@ int main(int argc, char **argv)
         QQuickStyle::setStyle(QStringLiteral("Basic"));
     s16::installUiTranslator(QLocale());
     QQmlApplicationEngine engine;
-    QObject::connect(&engine, &QQmlApplicationEngine::objectCreationFailed, app.get(),
-                     [] { QCoreApplication::exit(toInt(ExitCode::Usage)); }, Qt::QueuedConnection);
+    QObject::connect(
+        &engine, &QQmlApplicationEngine::objectCreationFailed, app.get(), [] { QCoreApplication::exit(toInt(ExitCode::Usage)); },
+        Qt::QueuedConnection);
     engine.load(QUrl(QStringLiteral("qrc:/S16/Recovery/Main.qml")));
     if (engine.rootObjects().isEmpty())
         return toInt(ExitCode::Usage);

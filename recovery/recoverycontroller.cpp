@@ -27,10 +27,7 @@ RecoveryController::RecoveryController(const Config &config, QObject *parent)
 
 RecoveryController::~RecoveryController() = default;
 
-void RecoveryController::setInstance(RecoveryController *controller)
-{
-    s_instance = controller;
-}
+void RecoveryController::setInstance(RecoveryController *controller) { s_instance = controller; }
 
 RecoveryController *RecoveryController::create(QQmlEngine *, QJSEngine *)
 {
@@ -39,10 +36,7 @@ RecoveryController *RecoveryController::create(QQmlEngine *, QJSEngine *)
     return s_instance;
 }
 
-void RecoveryController::start()
-{
-    m_engine->start();
-}
+void RecoveryController::start() { m_engine->start(); }
 
 int RecoveryController::percent() const
 {
@@ -51,15 +45,9 @@ int RecoveryController::percent() const
     return int(std::clamp<qint64>(m_bytes * 100 / m_total, 0, 100));
 }
 
-QString RecoveryController::bytesText() const
-{
-    return QLocale().formattedDataSize(m_bytes);
-}
+QString RecoveryController::bytesText() const { return QLocale().formattedDataSize(m_bytes); }
 
-QString RecoveryController::totalText() const
-{
-    return QLocale().formattedDataSize(m_total);
-}
+QString RecoveryController::totalText() const { return QLocale().formattedDataSize(m_total); }
 
 QString RecoveryController::stepName(InstallStage::Value step)
 {

@@ -74,8 +74,7 @@ void Autopilot::tick()
             QMetaObject::invokeMethod(m_controller, "restartNow");
         }
     } else if (page == Page::Outcome) {
-        quitLater(m_controller->property("outcomeSuccess").toBool() ? 0 : 3,
-                  m_controller->property("outcomeMessage").toString());
+        quitLater(m_controller->property("outcomeSuccess").toBool() ? 0 : 3, m_controller->property("outcomeMessage").toString());
     } else if (page == Page::Error) {
         quitLater(1, m_controller->property("errorTitle").toString());
     }

@@ -27,6 +27,6 @@ private:
     QElapsedTimer m_total;
     int m_timeoutMs;
     bool m_checked = false;
-    bool m_pressed = false;  // acted on the current screen already
+    bool m_pressed = false; // acted on the current screen already
     bool m_quitting = false;
 };

@@ -52,8 +52,7 @@ struct Options {
                               QStringLiteral("Configuration file (default $S16_UPDATE_CONFIG or /etc/s16-update/update.conf)."),
                               QStringLiteral("FILE")};
     QCommandLineOption screenshots{QStringLiteral("screenshot-dir"),
-                                   QStringLiteral("Save a PNG of the window into DIR whenever the screen changes."),
-                                   QStringLiteral("DIR")};
+                                   QStringLiteral("Save a PNG of the window into DIR whenever the screen changes."), QStringLiteral("DIR")};
     QCommandLineOption autopilot{QStringLiteral("auto"),
                                  QStringLiteral("Demo: press the buttons for the user (check, update now, restart) and quit when "
                                                 "the device restarts or the outcome was shown. Exit 0 on success, 3 when the "
@@ -62,10 +61,10 @@ struct Options {
 
 void describe(QCommandLineParser &parser, const Options &options)
 {
-    parser.setApplicationDescription(QStringLiteral(
-        "The device's software update screen: shows whether an update is available, installs it on request, "
-        "counts down before a priority update restarts the device, and shows the update history and "
-        "diagnostic-data consent."));
+    parser.setApplicationDescription(
+        QStringLiteral("The device's software update screen: shows whether an update is available, installs it on request, "
+                       "counts down before a priority update restarts the device, and shows the update history and "
+                       "diagnostic-data consent."));
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOption(options.config);
@@ -110,8 +109,8 @@ int main(int argc, char *argv[])
     QQmlApplicationEngine engine;
     s16::registerUpdateQml(engine);
     engine.setInitialProperties({{QStringLiteral("configFile"), configPath}});
-    QObject::connect(&engine, &QQmlApplicationEngine::objectCreationFailed, &app, [] { QCoreApplication::exit(1); },
-                     Qt::QueuedConnection);
+    QObject::connect(
+        &engine, &QQmlApplicationEngine::objectCreationFailed, &app, [] { QCoreApplication::exit(1); }, Qt::QueuedConnection);
     engine.load(QUrl(QStringLiteral("qrc:/S16/Update/Main.qml")));
     if (engine.rootObjects().isEmpty())
         return 1;

@@ -61,8 +61,8 @@ void printProgress(qint64 bytes, qint64 total)
     const qint64 percent = total ? bytes * 100 / total : 0;
     if (percent != lastPercent) {
         lastPercent = percent;
-        std::fprintf(stderr, "\rdownloading %3lld%% (%lld of %lld bytes)", static_cast<long long>(percent),
-                     static_cast<long long>(bytes), static_cast<long long>(total));
+        std::fprintf(stderr, "\rdownloading %3lld%% (%lld of %lld bytes)", static_cast<long long>(percent), static_cast<long long>(bytes),
+                     static_cast<long long>(total));
     }
 }
 
@@ -112,8 +112,10 @@ void printStatus(const DeviceStatus &s, bool json)
     printLine(QStringLiteral("available version: %1").arg(s.available.isEmpty() ? QStringLiteral("none") : s.available));
     printLine(QStringLiteral("last check: %1").arg(s.lastCheck.isEmpty() ? QStringLiteral("never") : s.lastCheck));
     if (!s.lastError.isEmpty())
-        printLine(QStringLiteral("last error: %1 (exit %2, %3)").arg(s.lastError.value(QStringLiteral("message")).toString())
-                      .arg(s.lastError.value(QStringLiteral("code")).toInt()).arg(s.lastError.value(QStringLiteral("edge")).toString()));
+        printLine(QStringLiteral("last error: %1 (exit %2, %3)")
+                      .arg(s.lastError.value(QStringLiteral("message")).toString())
+                      .arg(s.lastError.value(QStringLiteral("code")).toInt())
+                      .arg(s.lastError.value(QStringLiteral("edge")).toString()));
     printLine(QStringLiteral("diagnostic data consent: %1").arg(s.consent ? QStringLiteral("on") : QStringLiteral("off")));
 }
 
@@ -122,7 +124,9 @@ void printCheck(const CheckResult &r, const QString &running, bool json)
     if (json)
         printJson(checkJson(r));
     else
-        printLine(r.available ? QStringLiteral("update available: %1 (%2 bytes)%3").arg(r.version).arg(r.size)
+        printLine(r.available ? QStringLiteral("update available: %1 (%2 bytes)%3")
+                                    .arg(r.version)
+                                    .arg(r.size)
                                     .arg(r.priority ? QStringLiteral(", priority") : QString())
                               : QStringLiteral("no update (running %1)").arg(running));
 }
@@ -137,8 +141,8 @@ void printDownloaded(const CheckResult &r, const DeviceStatus &s, const QString 
         printJson(o);
     } else {
         printLine(s.stagedVersion.isEmpty() ? QStringLiteral("no update (running %1)").arg(running)
-                  : s.rebootPending ? QStringLiteral("priority update %1 staged; rebooting into recovery").arg(s.stagedVersion)
-                                    : QStringLiteral("update %1 is ready to install (s16-update install)").arg(s.stagedVersion));
+                  : s.rebootPending         ? QStringLiteral("priority update %1 staged; rebooting into recovery").arg(s.stagedVersion)
+                                            : QStringLiteral("update %1 is ready to install (s16-update install)").arg(s.stagedVersion));
     }
 }
 
@@ -165,8 +169,9 @@ void printLog(const QList<LogEntry> &entries, bool json)
         if (json) {
             list.append(toJson(e));
         } else {
-            printLine(QStringLiteral("%1 %2 %3%4 %5").arg(e.time.toString(Qt::ISODate), levelName(e.level), e.edge.isEmpty() ? QString() : e.edge + QLatin1Char(' '),
-                                                          e.code ? QStringLiteral("[exit %1]").arg(e.code) : QString(), e.message));
+            printLine(QStringLiteral("%1 %2 %3%4 %5")
+                          .arg(e.time.toString(Qt::ISODate), levelName(e.level), e.edge.isEmpty() ? QString() : e.edge + QLatin1Char(' '),
+                               e.code ? QStringLiteral("[exit %1]").arg(e.code) : QString(), e.message));
         }
     }
     if (json)
@@ -241,28 +246,30 @@ int main(int argc, char *argv[])
     QCoreApplication::setApplicationVersion(QStringLiteral(S16_VERSION));
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "Keeps this device's system image up to date.\n\n"
-        "Commands:\n"
-        "  check            connect, verify the server and the signed metadata; report whether a newer image exists\n"
-        "  download         check, then download, verify and stage the image; a priority update reboots into recovery\n"
-        "  install          install the downloaded update now (\"Update now\"): reboot into recovery\n"
-        "  status           the updater's state\n"
-        "  consent on|off|show   diagnostic-data consent (off deletes reports not yet sent)\n"
-        "  diagnostics --preview print exactly the diagnostic report that would be sent\n"
-        "  log              the persistent error and event log, newest last\n"
-        "  daemon           check on schedule (checkIntervalSeconds plus jitter), never exits on its own\n"
-        "  boot-complete    after a boot: reload services, check health, commit or roll back"));
+    parser.setApplicationDescription(
+        QStringLiteral("Keeps this device's system image up to date.\n\n"
+                       "Commands:\n"
+                       "  check            connect, verify the server and the signed metadata; report whether a newer image exists\n"
+                       "  download         check, then download, verify and stage the image; a priority update reboots into recovery\n"
+                       "  install          install the downloaded update now (\"Update now\"): reboot into recovery\n"
+                       "  status           the updater's state\n"
+                       "  consent on|off|show   diagnostic-data consent (off deletes reports not yet sent)\n"
+                       "  diagnostics --preview print exactly the diagnostic report that would be sent\n"
+                       "  log              the persistent error and event log, newest last\n"
+                       "  daemon           check on schedule (checkIntervalSeconds plus jitter), never exits on its own\n"
+                       "  boot-complete    after a boot: reload services, check health, commit or roll back"));
     parser.addHelpOption();
     parser.addVersionOption();
-    const QCommandLineOption configOption(QStringLiteral("config"), QStringLiteral("Configuration file (default $S16_UPDATE_CONFIG or /etc/s16-update/update.conf)."),
+    const QCommandLineOption configOption(QStringLiteral("config"),
+                                          QStringLiteral("Configuration file (default $S16_UPDATE_CONFIG or /etc/s16-update/update.conf)."),
                                           QStringLiteral("FILE"));
     const QCommandLineOption jsonOption(QStringLiteral("json"), QStringLiteral("Print one JSON object on stdout."));
     const QCommandLineOption previewOption(QStringLiteral("preview"), QStringLiteral("diagnostics: print the report that would be sent."));
     parser.addOption(configOption);
     parser.addOption(jsonOption);
     parser.addOption(previewOption);
-    parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("check, download, install, status, consent, diagnostics, log, daemon, boot-complete"));
+    parser.addPositionalArgument(QStringLiteral("command"),
+                                 QStringLiteral("check, download, install, status, consent, diagnostics, log, daemon, boot-complete"));
     if (!parser.parse(QCoreApplication::arguments())) {
         std::fprintf(stderr, "s16-update: %s\n", qPrintable(parser.errorText()));
         return 2;
@@ -281,9 +288,9 @@ int main(int argc, char *argv[])
     const bool json = parser.isSet(jsonOption);
     const QString configPath = parser.isSet(configOption) ? parser.value(configOption) : defaultConfigPath();
 
-    static const QStringList known{QStringLiteral("check"), QStringLiteral("download"), QStringLiteral("install"),
-                                   QStringLiteral("status"), QStringLiteral("consent"), QStringLiteral("diagnostics"), QStringLiteral("log"),
-                                   QStringLiteral("daemon"), QStringLiteral("boot-complete")};
+    static const QStringList known{QStringLiteral("check"),  QStringLiteral("download"), QStringLiteral("install"),
+                                   QStringLiteral("status"), QStringLiteral("consent"),  QStringLiteral("diagnostics"),
+                                   QStringLiteral("log"),    QStringLiteral("daemon"),   QStringLiteral("boot-complete")};
     if (!known.contains(command)) {
         std::fprintf(stderr, "s16-update: unknown command '%s' (see --help)\n", qPrintable(command));
         return 2;
@@ -292,13 +299,15 @@ int main(int argc, char *argv[])
     // Where the update service serves this device, the commands that read or change it go
     // through the service; elsewhere (recovery, s16-devsim, a device without D-Bus, another
     // device's config) they run the engine in process.
-    static const QStringList serviceCommands{QStringLiteral("check"), QStringLiteral("download"), QStringLiteral("install"),
-                                             QStringLiteral("status"), QStringLiteral("consent"), QStringLiteral("log")};
+    static const QStringList serviceCommands{QStringLiteral("check"),  QStringLiteral("download"), QStringLiteral("install"),
+                                             QStringLiteral("status"), QStringLiteral("consent"),  QStringLiteral("log")};
     const QString consentArg = args.value(1, QStringLiteral("show"));
-    const bool consentArgValid = consentArg == QStringLiteral("on") || consentArg == QStringLiteral("off") || consentArg == QStringLiteral("show");
+    const bool consentArgValid =
+        consentArg == QStringLiteral("on") || consentArg == QStringLiteral("off") || consentArg == QStringLiteral("show");
     if (serviceCommands.contains(command) && (command != QStringLiteral("consent") || consentArgValid)) {
         if (auto client = ServiceClient::connect()) {
-            if (auto properties = client->properties(); properties && sameFile(properties->value(QStringLiteral("ConfigFile")).toString(), configPath))
+            if (auto properties = client->properties();
+                properties && sameFile(properties->value(QStringLiteral("ConfigFile")).toString(), configPath))
                 return viaService(*client, command, args, json);
         }
     }
@@ -333,13 +342,16 @@ int main(int argc, char *argv[])
         }
         const QStringList queued = diagnostics::queuedReports(config);
         if (json) {
-            printJson(QJsonObject{{QStringLiteral("consent"), diagnostics::consent(journal)},
-                                  {QStringLiteral("url"), config.diagnostics.url.isEmpty() ? QJsonValue() : QJsonValue(config.diagnostics.url.toString())},
-                                  {QStringLiteral("queued"), QJsonArray::fromStringList(queued)}});
+            printJson(QJsonObject{
+                {QStringLiteral("consent"), diagnostics::consent(journal)},
+                {QStringLiteral("url"), config.diagnostics.url.isEmpty() ? QJsonValue() : QJsonValue(config.diagnostics.url.toString())},
+                {QStringLiteral("queued"), QJsonArray::fromStringList(queued)}});
         } else {
-            printLine(QStringLiteral("diagnostic data consent: %1").arg(diagnostics::consent(journal) ? QStringLiteral("on") : QStringLiteral("off")));
-            printLine(QStringLiteral("reports go to: %1").arg(config.diagnostics.url.isEmpty() ? QStringLiteral("nowhere ([diagnostics] url is empty)")
-                                                                                                : config.diagnostics.url.toString()));
+            printLine(QStringLiteral("diagnostic data consent: %1")
+                          .arg(diagnostics::consent(journal) ? QStringLiteral("on") : QStringLiteral("off")));
+            printLine(QStringLiteral("reports go to: %1")
+                          .arg(config.diagnostics.url.isEmpty() ? QStringLiteral("nowhere ([diagnostics] url is empty)")
+                                                                : config.diagnostics.url.toString()));
             printLine(QStringLiteral("reports waiting to be sent: %1").arg(queued.size()));
         }
         return 0;

@@ -41,9 +41,9 @@ public Q_SLOTS:
 private:
     void readAll()
     {
-        const QDBusMessage call = QDBusMessage::createMethodCall(kName, kPath, QStringLiteral("org.freedesktop.DBus.Properties"),
-                                                                 QStringLiteral("GetAll"))
-                                  << kName;
+        const QDBusMessage call =
+            QDBusMessage::createMethodCall(kName, kPath, QStringLiteral("org.freedesktop.DBus.Properties"), QStringLiteral("GetAll"))
+            << kName;
         auto *w = new QDBusPendingCallWatcher(m_bus.asyncCall(call), this);
         connect(w, &QDBusPendingCallWatcher::finished, this, [this](QDBusPendingCallWatcher *w) {
             if (!w->isError())

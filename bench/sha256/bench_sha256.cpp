@@ -30,8 +30,8 @@ double mibPerSecond(const QByteArray &data, Feed &&feed)
     return double(data.size()) / (1024.0 * 1024.0) / seconds(timer);
 }
 
-int report(QTextStream &out, QTextStream &err, const QString &what, double evpRate, const QByteArray &evpHex,
-           double qtRate, const QByteArray &qtHex)
+int report(QTextStream &out, QTextStream &err, const QString &what, double evpRate, const QByteArray &evpHex, double qtRate,
+           const QByteArray &qtHex)
 {
     if (evpHex != qtHex) {
         err << "digests differ: " << evpHex << " vs " << qtHex << '\n';
@@ -70,8 +70,7 @@ int benchFile(QTextStream &out, QTextStream &err, const QString &path)
     for (qint64 n; (n = f.read(buffer.data(), buffer.size())) > 0;)
         qt.addData(QByteArrayView(buffer.constData(), n));
     const double qtRate = mib / seconds(timer);
-    return report(out, err, QStringLiteral("%1 (%2 MiB)").arg(path).arg(mib, 0, 'f', 1), evpRate, *evpHex, qtRate,
-                  qt.result().toHex());
+    return report(out, err, QStringLiteral("%1 (%2 MiB)").arg(path).arg(mib, 0, 'f', 1), evpRate, *evpHex, qtRate, qt.result().toHex());
 }
 
 } // namespace

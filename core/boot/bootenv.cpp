@@ -22,12 +22,10 @@ QString bootErrorName(BootError code)
     return QStringLiteral("BootError(%1)").arg(int(code));
 }
 
-std::expected<std::unique_ptr<BootEnvironment>, BootProblem> openBootEnvironment(const QString &backend,
-                                                                                  const QString &envFile)
+std::expected<std::unique_ptr<BootEnvironment>, BootProblem> openBootEnvironment(const QString &backend, const QString &envFile)
 {
     if (backend != QLatin1StringView("uboot") && backend != QLatin1StringView("grub"))
-        return problem(BootError::UnknownBackend,
-                       QStringLiteral("unknown boot backend \"%1\" (expected uboot or grub)").arg(backend));
+        return problem(BootError::UnknownBackend, QStringLiteral("unknown boot backend \"%1\" (expected uboot or grub)").arg(backend));
     if (envFile.isEmpty())
         return problem(BootError::ConfigUnreadable, QStringLiteral("no boot environment file configured"));
     if (backend == QLatin1StringView("uboot"))
@@ -35,12 +33,10 @@ std::expected<std::unique_ptr<BootEnvironment>, BootProblem> openBootEnvironment
     return bootdetail::openGrub(envFile);
 }
 
-std::expected<QString, BootProblem> createBootEnvironment(const QString &backend, const QString &dir,
-                                                          const QMap<QString, QString> &vars)
+std::expected<QString, BootProblem> createBootEnvironment(const QString &backend, const QString &dir, const QMap<QString, QString> &vars)
 {
     if (backend != QLatin1StringView("uboot") && backend != QLatin1StringView("grub"))
-        return problem(BootError::UnknownBackend,
-                       QStringLiteral("unknown boot backend \"%1\" (expected uboot or grub)").arg(backend));
+        return problem(BootError::UnknownBackend, QStringLiteral("unknown boot backend \"%1\" (expected uboot or grub)").arg(backend));
     for (auto it = vars.cbegin(); it != vars.cend(); ++it) {
         if (it.value().isNull())
             return problem(BootError::BadValue, QStringLiteral("boot variable %1 has no value").arg(it.key()));
@@ -75,14 +71,12 @@ std::expected<void, BootProblem> checkChanges(const QMap<QString, QString> &chan
             return problem(BootError::BadValue, QStringLiteral("boot variable name %1 starts with '#'").arg(name));
         for (const QChar c : name) {
             if (c.unicode() <= 0x20 || c.unicode() >= 0x7f || c == u'=')
-                return problem(BootError::BadValue,
-                               QStringLiteral("boot variable name \"%1\" holds a character other than printable "
-                                              "ASCII without '='")
-                                   .arg(name));
+                return problem(BootError::BadValue, QStringLiteral("boot variable name \"%1\" holds a character other than printable "
+                                                                   "ASCII without '='")
+                                                        .arg(name));
         }
         if (it.value().contains(u'\n') || it.value().contains(QChar(u'\0')))
-            return problem(BootError::BadValue,
-                           QStringLiteral("the value of boot variable %1 holds a newline or NUL").arg(name));
+            return problem(BootError::BadValue, QStringLiteral("the value of boot variable %1 holds a newline or NUL").arg(name));
     }
     return {};
 }

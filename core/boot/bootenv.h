@@ -53,23 +53,23 @@ protected:
 
 // backend "uboot": envFile is a fw_env.config (libubootenv); "grub": envFile is a grubenv file.
 // Checks the configuration only; the environment itself is read by read() and update().
-[[nodiscard]] std::expected<std::unique_ptr<BootEnvironment>, BootProblem>
-openBootEnvironment(const QString &backend, const QString &envFile);
+[[nodiscard]] std::expected<std::unique_ptr<BootEnvironment>, BootProblem> openBootEnvironment(const QString &backend,
+                                                                                               const QString &envFile);
 
 // Creates a fresh environment for a simulated device, holding vars. uboot: a redundant pair
 // dir/env.bin and dir/env-redund.bin (0x4000 bytes each, byte for byte what `mkenvimage -r -s
 // 0x4000` makes of the sorted variables) and dir/fw_env.config naming them; returns the config's
 // path. grub: dir/grubenv, 1024 bytes, byte for byte what `grub-editenv create` followed by `set`
 // of the sorted variables makes; returns its path. Existing files are replaced; dir is created.
-[[nodiscard]] std::expected<QString, BootProblem>
-createBootEnvironment(const QString &backend, const QString &dir, const QMap<QString, QString> &vars);
+[[nodiscard]] std::expected<QString, BootProblem> createBootEnvironment(const QString &backend, const QString &dir,
+                                                                        const QMap<QString, QString> &vars);
 
 // The variables the updater and the bootloader share (CONTRACT §4, docs/boot.md).
 namespace bootvar {
-inline constexpr QLatin1StringView BootOrder{"BOOT_ORDER"};   // "A B": first tried first
-inline constexpr QLatin1StringView ALeft{"BOOT_A_LEFT"};      // tries left for slot A
-inline constexpr QLatin1StringView BLeft{"BOOT_B_LEFT"};      // tries left for slot B
-inline constexpr QLatin1StringView Recovery{"S16_RECOVERY"};  // "1" while a boot into recovery is requested
+inline constexpr QLatin1StringView BootOrder{"BOOT_ORDER"};  // "A B": first tried first
+inline constexpr QLatin1StringView ALeft{"BOOT_A_LEFT"};     // tries left for slot A
+inline constexpr QLatin1StringView BLeft{"BOOT_B_LEFT"};     // tries left for slot B
+inline constexpr QLatin1StringView Recovery{"S16_RECOVERY"}; // "1" while a boot into recovery is requested
 } // namespace bootvar
 
 // The tries-left counter of a slot: "A" -> "BOOT_A_LEFT".

@@ -11,10 +11,7 @@
 
 namespace s16 {
 
-QString triesLeftVariable(const QString &slot)
-{
-    return QStringLiteral("BOOT_") + slot + QStringLiteral("_LEFT");
-}
+QString triesLeftVariable(const QString &slot) { return QStringLiteral("BOOT_") + slot + QStringLiteral("_LEFT"); }
 
 std::expected<BootDecision, BootProblem> bootloaderStep(BootEnvironment &env)
 {

@@ -24,8 +24,8 @@ constexpr qint64 kMaxBlockBytes = 1024 * 1024;
 // One line of the block. Lines that are not variables (comments, anything without '=') are kept
 // byte for byte, as grub-editenv keeps them.
 struct Line {
-    QByteArray raw;     // for non-variables
-    QString name;       // empty for non-variables
+    QByteArray raw; // for non-variables
+    QString name;   // empty for non-variables
     QString value;
 };
 
@@ -99,8 +99,9 @@ std::expected<QByteArray, BootProblem> serialize(const Block &block, const QStri
         data += '\n';
     }
     if (data.size() > block.capacity)
-        return problem(BootError::BadValue, QStringLiteral("the variables need %1 bytes, the GRUB environment %2 holds %3")
-                                                .arg(data.size()).arg(path).arg(block.capacity));
+        return problem(
+            BootError::BadValue,
+            QStringLiteral("the variables need %1 bytes, the GRUB environment %2 holds %3").arg(data.size()).arg(path).arg(block.capacity));
     data.resize(block.capacity, '#');
     return data;
 }
@@ -125,8 +126,7 @@ std::expected<QMap<QString, QString>, BootProblem> parseGrubEnv(const QByteArray
     return variables(*block);
 }
 
-std::expected<QByteArray, BootProblem> updateGrubEnv(const QByteArray &data, const QMap<QString, QString> &changes,
-                                                     const QString &origin)
+std::expected<QByteArray, BootProblem> updateGrubEnv(const QByteArray &data, const QMap<QString, QString> &changes, const QString &origin)
 {
     auto block = parse(data, origin);
     if (!block)
@@ -157,7 +157,10 @@ namespace {
 class GrubEnvironment final : public BootEnvironment
 {
 public:
-    explicit GrubEnvironment(QString path) : m_path(std::move(path)) {}
+    explicit GrubEnvironment(QString path)
+        : m_path(std::move(path))
+    {
+    }
 
     std::expected<QMap<QString, QString>, BootProblem> read() const override
     {
@@ -179,7 +182,8 @@ public:
         auto data = updateGrubEnv(*current, changes, m_path);
         if (!data)
             return std::unexpected(data.error());
-        struct stat st {};
+        struct stat st {
+        };
         const int mode = ::stat(QFile::encodeName(m_path).constData(), &st) == 0 ? int(st.st_mode & 07777) : 0644;
         if (auto written = fileutil::writeAtomically(m_path, *data, mode); !written)
             return problem(BootError::WriteFailed, written.error().message + QStringLiteral(": ") + written.error().detail);

@@ -31,8 +31,7 @@ std::expected<QList<EnvDevice>, BootProblem> parseConfig(const QString &configFi
     const auto data = fileutil::readSmallFile(configFile, kMaxConfigBytes);
     if (!data)
         return problem(BootError::ConfigUnreadable,
-                       QStringLiteral("cannot read the U-Boot environment configuration %1: %2")
-                           .arg(configFile, data.error().detail));
+                       QStringLiteral("cannot read the U-Boot environment configuration %1: %2").arg(configFile, data.error().detail));
     return parseFwEnvConfig(*data, configFile);
 }
 
@@ -55,9 +54,9 @@ std::expected<void, BootProblem> checkCopies(const QString &configFile, const QL
             stored |= quint32(quint8(image.at(i))) << (8 * i);
         const QByteArrayView data = QByteArrayView(image).sliced(header);
         if (crc32(data.data(), data.size()) == stored && !ubootDataTerminated(data))
-            return problem(BootError::EnvCorrupt,
-                           QStringLiteral("the U-Boot environment %1 of %2 has a valid CRC but no end to its variable list")
-                               .arg(d.path, configFile));
+            return problem(
+                BootError::EnvCorrupt,
+                QStringLiteral("the U-Boot environment %1 of %2 has a valid CRC but no end to its variable list").arg(d.path, configFile));
     }
     return {};
 }
@@ -90,11 +89,9 @@ public:
             // libubootenv refuses a configuration whose devices are missing: tell which
             for (const EnvDevice &d : devices) {
                 if (!QFileInfo::exists(d.path))
-                    return problem(BootError::EnvUnreadable,
-                                   QStringLiteral("the U-Boot environment %1 does not exist").arg(d.path));
+                    return problem(BootError::EnvUnreadable, QStringLiteral("the U-Boot environment %1 does not exist").arg(d.path));
             }
-            return problem(BootError::ConfigUnreadable,
-                           QStringLiteral("libubootenv cannot use %1: %2").arg(configFile, errnoText(rc)));
+            return problem(BootError::ConfigUnreadable, QStringLiteral("libubootenv cannot use %1: %2").arg(configFile, errnoText(rc)));
         }
         if (auto safe = checkCopies(configFile, devices); !safe)
             return safe;
@@ -140,7 +137,8 @@ class UBootEnvironment final : public BootEnvironment
 {
 public:
     UBootEnvironment(QString configFile, QList<EnvDevice> devices)
-        : m_configFile(std::move(configFile)), m_devices(std::move(devices))
+        : m_configFile(std::move(configFile))
+        , m_devices(std::move(devices))
     {
     }
 
@@ -164,9 +162,9 @@ public:
         const qsizetype header = m_devices.size() == 2 ? 5 : 4;
         const qsizetype needed = dataBytes(applyChanges(session.variables(), changes));
         if (needed > m_devices.constFirst().size - header)
-            return problem(BootError::BadValue,
-                           QStringLiteral("the U-Boot environment would need %1 bytes, it holds %2")
-                               .arg(needed).arg(m_devices.constFirst().size - header));
+            return problem(BootError::BadValue, QStringLiteral("the U-Boot environment would need %1 bytes, it holds %2")
+                                                    .arg(needed)
+                                                    .arg(m_devices.constFirst().size - header));
         for (auto it = changes.cbegin(); it != changes.cend(); ++it) {
             const QByteArray name = it.key().toUtf8();
             const QByteArray value = it.value().toUtf8();
@@ -280,8 +278,7 @@ std::expected<std::unique_ptr<BootEnvironment>, BootProblem> openUBoot(const QSt
 std::expected<QString, BootProblem> createUBoot(const QString &dir, const QMap<QString, QString> &vars)
 {
     if (dir.contains(u' ') || dir.contains(u'\t') || dir.contains(u'\n'))
-        return problem(BootError::BadValue,
-                       QStringLiteral("fw_env.config cannot name a path with white space: %1").arg(dir));
+        return problem(BootError::BadValue, QStringLiteral("fw_env.config cannot name a path with white space: %1").arg(dir));
     if (dataBytes(vars) > kCreatedEnvSize - 5)
         return problem(BootError::BadValue, QStringLiteral("the variables do not fit in a 0x4000-byte environment"));
     // Both copies alike with flag 1, as mkenvimage -r makes them: libubootenv takes the first

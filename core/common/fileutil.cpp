@@ -81,8 +81,7 @@ Result<QByteArray> readSmallFile(const QString &path, qint64 maxBytes)
     if (!f.open(QIODevice::ReadOnly))
         return fail(ExitCode::StorageError, QStringLiteral("cannot read %1").arg(path), f.errorString());
     if (f.size() > maxBytes)
-        return fail(ExitCode::StorageError,
-                    QStringLiteral("%1 is larger than %2 bytes").arg(path).arg(maxBytes));
+        return fail(ExitCode::StorageError, QStringLiteral("%1 is larger than %2 bytes").arg(path).arg(maxBytes));
     // Read one byte more than allowed, so a file that grows or lies about its size is caught
     // too, but allocate only as much as arrives: QIODevice::read(n) reserves all n bytes,
     // a megabyte for a configuration of a few hundred.
@@ -98,15 +97,15 @@ Result<QByteArray> readSmallFile(const QString &path, qint64 maxBytes)
         data.append(chunk, qsizetype(n));
     }
     if (data.size() > maxBytes)
-        return fail(ExitCode::StorageError,
-                    QStringLiteral("%1 is larger than %2 bytes").arg(path).arg(maxBytes));
+        return fail(ExitCode::StorageError, QStringLiteral("%1 is larger than %2 bytes").arg(path).arg(maxBytes));
     return data;
 }
 
 Status ensureDirectory(const QString &path)
 {
     const QByteArray native = QFile::encodeName(path);
-    struct stat st {};
+    struct stat st {
+    };
     if (::lstat(native.constData(), &st) == 0) {
         if (S_ISDIR(st.st_mode))
             return {};
@@ -124,7 +123,8 @@ Status ensureDirectory(const QString &path)
 bool removeTree(const QString &path)
 {
     const QByteArray native = QFile::encodeName(path);
-    struct stat st {};
+    struct stat st {
+    };
     if (::lstat(native.constData(), &st) != 0)
         return errno == ENOENT;
     if (!S_ISDIR(st.st_mode))
@@ -135,7 +135,8 @@ bool removeTree(const QString &path)
 
 Result<qint64> freeBytes(const QString &path)
 {
-    struct statvfs st {};
+    struct statvfs st {
+    };
     if (::statvfs(QFile::encodeName(path).constData(), &st) != 0)
         return fail(ExitCode::StorageError, QStringLiteral("cannot query free space of %1").arg(path), errnoText(errno));
     return qint64(st.f_bavail) * qint64(st.f_frsize);

@@ -40,7 +40,10 @@ class WriteBehind
 public:
     static constexpr qint64 kWindowBytes = 8 * 1024 * 1024;
     // Writing continues at offset from (a resumed download), rounded down to a window.
-    explicit WriteBehind(qint64 from = 0) : m_started(from - from % kWindowBytes) {}
+    explicit WriteBehind(qint64 from = 0)
+        : m_started(from - from % kWindowBytes)
+    {
+    }
     // The file (descriptor fd) now holds its bytes up to end.
     void written(int fd, qint64 end);
     // The bytes before this offset went to the medium (waited for) and left the page cache,

@@ -11,14 +11,14 @@ namespace s16 {
 // One line of the persistent error and event log (`s16-update log`).
 struct LogEntry {
     enum class Level { Info, Warning, Error };
-    qint64 id = 0;           // assigned by the journal, rising
-    QDateTime time;          // UTC; an invalid time is stamped "now" on append
+    qint64 id = 0;  // assigned by the journal, rising
+    QDateTime time; // UTC; an invalid time is stamped "now" on append
     Level level = Level::Info;
-    int code = 0;            // ExitCode value (0 for events that are not errors)
-    QString edge;            // flowchart edge, e.g. "E38"; may be empty
+    int code = 0; // ExitCode value (0 for events that are not errors)
+    QString edge; // flowchart edge, e.g. "E38"; may be empty
     QString message;
     QString detail;
-    QString event;           // short machine name, e.g. "staged", "checkFailed"
+    QString event; // short machine name, e.g. "staged", "checkFailed"
 };
 
 // "info", "warning" or "error", as the log prints a level.

@@ -75,7 +75,8 @@ std::expected<void, QString> compressFile(const QString &src, const QString &dst
     ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_windowLog, kWindowLog);
     ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_checksumFlag, 1);
     ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_nbWorkers, int(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN))));
-    struct stat st {};
+    struct stat st {
+    };
     if (::fstat(in.fd, &st) == 0)
         ZSTD_CCtx_setPledgedSrcSize(cctx.get(), static_cast<unsigned long long>(st.st_size));
 
@@ -171,20 +172,20 @@ struct Unpacker::State {
 
     std::mutex mutex;
     std::condition_variable changed;
-    std::deque<QByteArray> input;   // guarded by mutex
-    qint64 backlog = 0;             // guarded: pushed bytes not unpacked yet
-    bool roomWanted = false;        // guarded: push() said "wait", onRoom is owed
+    std::deque<QByteArray> input;        // guarded by mutex
+    qint64 backlog = 0;                  // guarded: pushed bytes not unpacked yet
+    bool roomWanted = false;             // guarded: push() said "wait", onRoom is owed
     std::deque<std::vector<char>> full;  // guarded: content to hash, in order
     std::vector<std::vector<char>> free; // guarded: blocks to fill
-    bool unpacked = false;          // guarded: the unpacking thread has queued its last block
-    bool closing = false;           // guarded: finish() was called, nothing more comes
-    bool abandon = false;           // guarded: the destructor: stop now
-    bool failed = false;            // guarded: error is set, drop everything from now on
+    bool unpacked = false;               // guarded: the unpacking thread has queued its last block
+    bool closing = false;                // guarded: finish() was called, nothing more comes
+    bool abandon = false;                // guarded: the destructor: stop now
+    bool failed = false;                 // guarded: error is set, drop everything from now on
 
     // Only the unpacking thread touches these until it ended (then finish() reads them).
     std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx{nullptr, &ZSTD_freeDCtx};
     qint64 size = 0;
-    size_t frameLeft = 0;  // 0: between frames
+    size_t frameLeft = 0; // 0: between frames
     bool anything = false;
     QString error;
     // Only the hashing thread, until it ended.
@@ -292,7 +293,7 @@ void Unpacker::State::unpackLoop()
             onRoom();
     }
     const std::lock_guard lock(mutex);
-    if (filled > 0) {  // the last block, not full
+    if (filled > 0) { // the last block, not full
         block.resize(filled);
         full.push_back(std::move(block));
     }
@@ -346,7 +347,7 @@ std::expected<std::unique_ptr<Unpacker>, QString> Unpacker::create(qint64 maxSiz
     ZSTD_DCtx_setParameter(s.dctx.get(), ZSTD_d_windowLogMax, kMaxWindowLog);
     s.maxSize = maxSize;
     s.onRoom = std::move(onRoom);
-    for (int i = 1; i < kBlocks; ++i)  // one more is the unpacking thread's own
+    for (int i = 1; i < kBlocks; ++i) // one more is the unpacking thread's own
         s.free.emplace_back(size_t(kBlockBytes));
     s.unpacker = std::thread([&s] { s.unpackLoop(); });
     s.hasher = std::thread([&s] { s.hashLoop(); });

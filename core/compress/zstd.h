@@ -72,15 +72,14 @@ public:
     static constexpr qint64 kBlockBytes = 1024 * 1024;
     static constexpr int kBlocks = 3;
 
-    ~Unpacker();  // stops and joins its threads; what was pushed and not unpacked is dropped
+    ~Unpacker(); // stops and joins its threads; what was pushed and not unpacked is dropped
     Unpacker(const Unpacker &) = delete;
     Unpacker &operator=(const Unpacker &) = delete;
 
     // maxSize: more content than this is an error (the declared size, exceeded). onRoom is
     // called, on one of the unpacker's threads, when push() had said "wait" and the backlog
     // has come down again; it must only hand the news over (a queued call), not push itself.
-    [[nodiscard]] static std::expected<std::unique_ptr<Unpacker>, QString> create(qint64 maxSize,
-                                                                                 std::function<void()> onRoom = {});
+    [[nodiscard]] static std::expected<std::unique_ptr<Unpacker>, QString> create(qint64 maxSize, std::function<void()> onRoom = {});
     // Takes a copy of data. Returns false when more than kBacklogBytes wait to be unpacked: the
     // caller should stop receiving until onRoom, or call waitForRoom(). Never drops data.
     bool push(QByteArrayView data);

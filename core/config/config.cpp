@@ -31,7 +31,7 @@ ConfigProblem problem(ConfigError code, const QString &key, const QString &file,
 std::optional<ConfigProblem> checkSyntax(QByteArrayView data, const QString &file)
 {
     if (data.startsWith("\xEF\xBB\xBF"))
-        data = data.sliced(3);  // a UTF-8 byte order mark
+        data = data.sliced(3); // a UTF-8 byte order mark
     qsizetype number = 0;
     while (!data.isEmpty()) {
         ++number;
@@ -43,9 +43,7 @@ std::optional<ConfigProblem> checkSyntax(QByteArrayView data, const QString &fil
         if (line.startsWith('[') && line.contains(']'))
             continue;
         return problem(ConfigError::SyntaxError, {}, file,
-                       QStringLiteral("line %1 is neither a [section] nor a key=value: \"%2\"")
-                           .arg(number)
-                           .arg(QString::fromUtf8(line)));
+                       QStringLiteral("line %1 is neither a [section] nor a key=value: \"%2\"").arg(number).arg(QString::fromUtf8(line)));
     }
     return std::nullopt;
 }
@@ -57,8 +55,10 @@ class Reader
 public:
     enum Collect { NoCollect, CollectKnown };
     Reader(const ini::Document &settings, QString file, Collect collect = NoCollect)
-        : m_settings(settings), m_file(std::move(file)), m_dir(QFileInfo(m_file).absoluteDir()),
-          m_collect(collect == CollectKnown)
+        : m_settings(settings)
+        , m_file(std::move(file))
+        , m_dir(QFileInfo(m_file).absoluteDir())
+        , m_collect(collect == CollectKnown)
     {
     }
 
@@ -160,15 +160,13 @@ public:
             return {};
         QUrl u(text, QUrl::StrictMode);
         if (!u.isValid() || u.isRelative() || u.host().isEmpty() || u.hasQuery() || u.hasFragment()) {
-            fail(ConfigError::BadUrl, key,
-                 QStringLiteral("\"%1\" is not an absolute URL without query or fragment").arg(text));
+            fail(ConfigError::BadUrl, key, QStringLiteral("\"%1\" is not an absolute URL without query or fragment").arg(text));
             return {};
         }
         const QString scheme = u.scheme().toLower();
         if (scheme == QLatin1String("http") && !allowHttp) {
             fail(ConfigError::InsecureUrl, key,
-                 QStringLiteral("\"%1\" is plain http; use https, or set server/allowInsecureHttp=true for development")
-                     .arg(text));
+                 QStringLiteral("\"%1\" is plain http; use https, or set server/allowInsecureHttp=true for development").arg(text));
             return {};
         }
         if (scheme != QLatin1String("https") && scheme != QLatin1String("http")) {
@@ -214,7 +212,7 @@ bool isValidPin(const QString &pins)
 void warnUnknownKeys(const ini::Document &settings, const QSet<QString> &known, const QString &file)
 {
     static QMutex mutex;
-    static QSet<size_t> warned;  // hashes of file and key: a fixed size per entry
+    static QSet<size_t> warned; // hashes of file and key: a fixed size per entry
     const QStringList keys = settings.keys();
     const QMutexLocker lock(&mutex);
     for (const QString &key : keys) {
@@ -244,18 +242,16 @@ Config read(Reader &r, const QString &file)
     s.clientCertificate = r.path(QStringLiteral("server/clientCertificate"), Reader::Optional);
     s.clientKey = r.path(QStringLiteral("server/clientKey"), Reader::Optional);
     if (s.clientCertificate.isEmpty() != s.clientKey.isEmpty()) {
-        const QString missing = s.clientKey.isEmpty() ? QStringLiteral("server/clientKey")
-                                                      : QStringLiteral("server/clientCertificate");
-        r.fail(ConfigError::MissingKey, missing,
-               QStringLiteral("is required when the other half of the client identity is set"));
+        const QString missing = s.clientKey.isEmpty() ? QStringLiteral("server/clientKey") : QStringLiteral("server/clientCertificate");
+        r.fail(ConfigError::MissingKey, missing, QStringLiteral("is required when the other half of the client identity is set"));
     }
     s.tokenFile = r.path(QStringLiteral("server/tokenFile"), Reader::Optional);
     s.retryIntervalSeconds = r.integer(QStringLiteral("server/retryIntervalSeconds"), s.retryIntervalSeconds, 0, 86400);
     s.maxTries = r.integer(QStringLiteral("server/maxTries"), s.maxTries, 1, 1000);
     // 0: no scheduled checks; the service checks only when a client asks (a device whose user decides).
     s.checkIntervalSeconds = r.number(QStringLiteral("server/checkIntervalSeconds"), s.checkIntervalSeconds, 0, 31536000);
-    s.checkJitterSeconds = r.number(QStringLiteral("server/checkJitterSeconds"),
-                                    std::min(s.checkJitterSeconds, s.checkIntervalSeconds), 0, s.checkIntervalSeconds);
+    s.checkJitterSeconds = r.number(QStringLiteral("server/checkJitterSeconds"), std::min(s.checkJitterSeconds, s.checkIntervalSeconds), 0,
+                                    s.checkIntervalSeconds);
     s.connectTimeoutSeconds = r.integer(QStringLiteral("server/connectTimeoutSeconds"), s.connectTimeoutSeconds, 1, 3600);
     s.stallTimeoutSeconds = r.integer(QStringLiteral("server/stallTimeoutSeconds"), s.stallTimeoutSeconds, 1, 3600);
     s.pinnedPublicKey = r.string(QStringLiteral("server/pinnedPublicKey"), Reader::Optional);
@@ -277,15 +273,13 @@ Config read(Reader &r, const QString &file)
     d.stateDir = r.path(QStringLiteral("device/stateDir"), Reader::Required);
     d.updateDir = r.path(QStringLiteral("device/updateDir"), Reader::Required);
     d.database = r.path(QStringLiteral("device/database"), Reader::Optional);
-    d.freeSpaceMarginBytes = r.number(QStringLiteral("device/freeSpaceMarginBytes"), d.freeSpaceMarginBytes, 0,
-                                      qint64(1) << 40);
+    d.freeSpaceMarginBytes = r.number(QStringLiteral("device/freeSpaceMarginBytes"), d.freeSpaceMarginBytes, 0, qint64(1) << 40);
 
     auto &b = c.boot;
     b.backend = r.string(QStringLiteral("boot/backend"), Reader::Required);
     static const QStringList backends{QStringLiteral("uboot"), QStringLiteral("grub")};
     if (!b.backend.isEmpty() && !backends.contains(b.backend))
-        r.fail(ConfigError::BadValue, QStringLiteral("boot/backend"),
-               QStringLiteral("\"%1\" is not one of uboot, grub").arg(b.backend));
+        r.fail(ConfigError::BadValue, QStringLiteral("boot/backend"), QStringLiteral("\"%1\" is not one of uboot, grub").arg(b.backend));
     b.envFile = r.path(QStringLiteral("boot/envFile"), Reader::Required);
     b.slotA = r.path(QStringLiteral("boot/slotA"), Reader::Required);
     b.slotB = r.path(QStringLiteral("boot/slotB"), Reader::Required);
@@ -303,8 +297,7 @@ Config read(Reader &r, const QString &file)
     dg.maxQueuedBytes = r.number(QStringLiteral("diagnostics/maxQueuedBytes"), dg.maxQueuedBytes, 0, qint64(1) << 30);
 
     c.log.maxEntries = r.integer(QStringLiteral("log/maxEntries"), c.log.maxEntries, 1, 1000000);
-    c.ui.priorityCountdownSeconds = r.integer(QStringLiteral("ui/priorityCountdownSeconds"),
-                                              c.ui.priorityCountdownSeconds, 0, 86400);
+    c.ui.priorityCountdownSeconds = r.integer(QStringLiteral("ui/priorityCountdownSeconds"), c.ui.priorityCountdownSeconds, 0, 86400);
 
     // Files last: a missing file is a device problem, a bad value is a config problem,
     // and the config problem is the one to fix first.
@@ -340,8 +333,8 @@ std::expected<Config, ConfigProblem> loadConfig(const QString &path)
         return std::unexpected(problem(ConfigError::FileMissing, {}, file, QStringLiteral("no such file")));
     QFile f(file);
     if (info.isDir() || !f.open(QIODevice::ReadOnly))
-        return std::unexpected(problem(ConfigError::FileUnreadable, {}, file,
-                                       info.isDir() ? QStringLiteral("is a folder") : f.errorString()));
+        return std::unexpected(
+            problem(ConfigError::FileUnreadable, {}, file, info.isDir() ? QStringLiteral("is a folder") : f.errorString()));
     // By its size first: QIODevice::read(n) reserves all n bytes, a megabyte per load.
     const QByteArray data = f.size() > kMaxConfigBytes ? QByteArray() : f.readAll();
     if (f.size() > kMaxConfigBytes || data.size() > kMaxConfigBytes)
@@ -374,10 +367,7 @@ QString defaultConfigPath()
     return fromEnv.isEmpty() ? QStringLiteral("/etc/s16-update/update.conf") : fromEnv;
 }
 
-Error toError(const ConfigProblem &p)
-{
-    return Error{ExitCode::Usage, QStringLiteral("configuration error: ") % p.message, {}, p.file};
-}
+Error toError(const ConfigProblem &p) { return Error{ExitCode::Usage, QStringLiteral("configuration error: ") % p.message, {}, p.file}; }
 
 QString configErrorName(ConfigError code)
 {

@@ -17,24 +17,24 @@ namespace s16 {
 // simulated device keeps everything inside one folder); every key, its default and the
 // flowchart node it stands for are listed in docs/configuration.md.
 struct Config {
-    QString filePath;  // the file it came from (absolute)
+    QString filePath; // the file it came from (absolute)
 
     struct Server {
-        QUrl url;  // absolute https (or http with allowInsecureHttp), path ends with '/'
+        QUrl url; // absolute https (or http with allowInsecureHttp), path ends with '/'
         QString caFile, clientCertificate, clientKey, tokenFile;
-        int retryIntervalSeconds = 30;          // "wait for x seconds" (E04, E24)
-        int maxTries = 5;                       // "max number of tries reached" (E05, E25)
-        qint64 checkIntervalSeconds = 86400;    // "wait for x hours/days" (E19)
+        int retryIntervalSeconds = 30;       // "wait for x seconds" (E04, E24)
+        int maxTries = 5;                    // "max number of tries reached" (E05, E25)
+        qint64 checkIntervalSeconds = 86400; // "wait for x hours/days" (E19)
         qint64 checkJitterSeconds = 3600;
         int connectTimeoutSeconds = 15;
-        int stallTimeoutSeconds = 30;           // no byte for this long: the attempt has failed
-        QString pinnedPublicKey;                // "sha256//<base64>[;sha256//...]", as curl's --pinnedpubkey
+        int stallTimeoutSeconds = 30; // no byte for this long: the attempt has failed
+        QString pinnedPublicKey;      // "sha256//<base64>[;sha256//...]", as curl's --pinnedpubkey
         bool allowInsecureHttp = false;
-        bool delta = true;                      // rebuild the image from the running slot where the release has chunks
+        bool delta = true; // rebuild the image from the running slot where the release has chunks
     } server;
 
     struct Trust {
-        QStringList publicKeys;  // PEM files or folders of them (key rotation)
+        QStringList publicKeys; // PEM files or folders of them (key rotation)
     } trust;
 
     struct Device {
@@ -44,9 +44,9 @@ struct Config {
     } device;
 
     struct Boot {
-        QString backend;  // "uboot" or "grub"
+        QString backend; // "uboot" or "grub"
         QString envFile, slotA, slotB;
-        QString rebootCommand;  // empty: record the reboot request only (device simulator)
+        QString rebootCommand; // empty: record the reboot request only (device simulator)
     } boot;
 
     struct Services {
@@ -55,7 +55,7 @@ struct Config {
     } services;
 
     struct Diagnostics {
-        QUrl url;  // empty: diagnostics are never sent; else ends with '/'
+        QUrl url; // empty: diagnostics are never sent; else ends with '/'
         int maxQueuedReports = 50;
         qint64 maxQueuedBytes = 4 * 1024 * 1024;
     } diagnostics;
@@ -70,14 +70,14 @@ struct Config {
 };
 
 enum class ConfigError {
-    FileMissing,     // no file at the path
-    FileUnreadable,  // exists but cannot be read (permissions, a folder)
-    SyntaxError,     // not an INI file that can be read without guessing (core/config/ini.h)
-    MissingKey,      // a required key is absent or empty
-    BadValue,        // not a number, out of range, not one of the allowed words
-    BadUrl,          // not an absolute URL of a scheme we speak
-    InsecureUrl,     // plain http without server/allowInsecureHttp=true
-    MissingFile,     // a key names a file that does not exist
+    FileMissing,    // no file at the path
+    FileUnreadable, // exists but cannot be read (permissions, a folder)
+    SyntaxError,    // not an INI file that can be read without guessing (core/config/ini.h)
+    MissingKey,     // a required key is absent or empty
+    BadValue,       // not a number, out of range, not one of the allowed words
+    BadUrl,         // not an absolute URL of a scheme we speak
+    InsecureUrl,    // plain http without server/allowInsecureHttp=true
+    MissingFile,    // a key names a file that does not exist
 };
 
 // Why a configuration was refused. key is "section/name" (empty for file-level

@@ -52,8 +52,8 @@ char16_t hexValue(char c) { return char16_t(c <= '9' ? c - '0' : (c | 0x20) - 'a
 
 struct Line {
     qsizetype start = 0;
-    qsizetype end = 0;      // exclusive: the line break, the ';' or the end of the text
-    qsizetype equals = -1;  // the first '=' outside quotes, or -1
+    qsizetype end = 0;     // exclusive: the line break, the ';' or the end of the text
+    qsizetype equals = -1; // the first '=' outside quotes, or -1
 };
 
 // The next logical line from pos on, after blanks and comment lines; false at the end.
@@ -145,12 +145,12 @@ void chopBlanks(QString &text, qsizetype keep)
 QVariant readValue(QByteArrayView v)
 {
     QStringDecoder utf8(QStringDecoder::Utf8);
-    QString text = QStringLiteral("");  // an empty value is empty, not null ("present and empty")
+    QString text = QStringLiteral(""); // an empty value is empty, not null ("present and empty")
     QStringList items;
     bool isList = false;
     bool inQuotes = false;
-    bool quoted = false;   // the current item had a quoted part: its trailing blanks stay
-    qsizetype keep = 0;    // blanks before this index are content (quoted or escaped)
+    bool quoted = false; // the current item had a quoted part: its trailing blanks stay
+    qsizetype keep = 0;  // blanks before this index are content (quoted or escaped)
     const qsizetype n = v.size();
     qsizetype i = 0;
     const auto skipBlanks = [&] {
@@ -172,7 +172,7 @@ QVariant readValue(QByteArrayView v)
         char c = v[i];
         if (c == '\\') {
             if (++i >= n)
-                return finish(false);  // a backslash at the very end: dropped, blanks kept
+                return finish(false); // a backslash at the very end: dropped, blanks kept
             c = v[i++];
             char16_t code = 0;
             bool append = true;
@@ -184,7 +184,10 @@ QVariant readValue(QByteArrayView v)
             case 'r': code = u'\r'; break;
             case 't': code = u'\t'; break;
             case 'v': code = u'\v'; break;
-            case '"': case '?': case '\'': case '\\': code = char16_t(c); break;
+            case '"':
+            case '?':
+            case '\'':
+            case '\\': code = char16_t(c); break;
             case 'x':
                 if (i >= n)
                     return finish(false);
@@ -192,19 +195,26 @@ QVariant readValue(QByteArrayView v)
                 while (i < n && isHexDigit(v[i]))
                     code = char16_t(code * 16 + hexValue(v[i++]));
                 break;
-            case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7':
+            case '0':
+            case '1':
+            case '2':
+            case '3':
+            case '4':
+            case '5':
+            case '6':
+            case '7':
                 code = char16_t(c - '0');
                 while (i < n && v[i] >= '0' && v[i] <= '7')
                     code = char16_t(code * 8 + (v[i++] - '0'));
                 break;
-            case '\n': case '\r':
+            case '\n':
+            case '\r':
                 // a continued line: the break (CR LF or LF CR as one) is not part of the value
                 if (i < n && isBreak(v[i]) && v[i] != c)
                     ++i;
                 append = false;
                 break;
-            default:
-                append = false;  // an unknown escape: both characters are dropped
+            default: append = false; // an unknown escape: both characters are dropped
             }
             if (append)
                 text += QChar(code);
@@ -235,7 +245,7 @@ QVariant readValue(QByteArrayView v)
         QString run = utf8(v.sliced(i, j - i));
         if (text.isEmpty()) {
             if (!run.isEmpty())
-                text = std::move(run);  // the usual value is one run: no copy
+                text = std::move(run); // the usual value is one run: no copy
         } else {
             text += run;
         }
@@ -257,7 +267,7 @@ qsizetype lineNumber(QByteArrayView d, qsizetype pos)
 std::expected<Document, Problem> parse(QByteArrayView text)
 {
     Document doc;
-    QString section;  // "name/" or empty
+    QString section; // "name/" or empty
     qsizetype pos = text.startsWith("\xEF\xBB\xBF") ? 3 : 0;
     Line line;
     while (nextLine(text, pos, line)) {
@@ -265,10 +275,10 @@ std::expected<Document, Problem> parse(QByteArrayView text)
         if (content.startsWith('[')) {
             const qsizetype close = content.indexOf(']');
             if (close < 0)
-                return std::unexpected(Problem{lineNumber(text, line.start),
-                                               QStringLiteral("line %1: the section \"%2\" has no closing ']'")
-                                                   .arg(lineNumber(text, line.start))
-                                                   .arg(QString::fromUtf8(content.trimmed()))});
+                return std::unexpected(
+                    Problem{lineNumber(text, line.start), QStringLiteral("line %1: the section \"%2\" has no closing ']'")
+                                                              .arg(lineNumber(text, line.start))
+                                                              .arg(QString::fromUtf8(content.trimmed()))});
             const QByteArrayView name = content.sliced(1, close - 1).trimmed();
             section.clear();
             if (name.compare("general", Qt::CaseInsensitive) == 0)

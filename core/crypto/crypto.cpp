@@ -21,9 +21,15 @@ namespace s16::crypto {
 namespace {
 
 // Scope-bound owners for every OpenSSL object used here.
-struct MdCtxFree { void operator()(EVP_MD_CTX *p) const { EVP_MD_CTX_free(p); } };
-struct PkeyFree { void operator()(EVP_PKEY *p) const { EVP_PKEY_free(p); } };
-struct BioFree { void operator()(BIO *p) const { BIO_free(p); } };
+struct MdCtxFree {
+    void operator()(EVP_MD_CTX *p) const { EVP_MD_CTX_free(p); }
+};
+struct PkeyFree {
+    void operator()(EVP_PKEY *p) const { EVP_PKEY_free(p); }
+};
+struct BioFree {
+    void operator()(BIO *p) const { BIO_free(p); }
+};
 using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using Bio = std::unique_ptr<BIO, BioFree>;
@@ -62,10 +68,7 @@ std::unexpected<CryptoProblem> problem(CryptoError code, QString message)
     return std::unexpected(CryptoProblem{code, std::move(message)});
 }
 
-Bio memBio(QByteArrayView data)
-{
-    return Bio(BIO_new_mem_buf(data.data(), int(data.size())));
-}
+Bio memBio(QByteArrayView data) { return Bio(BIO_new_mem_buf(data.data(), int(data.size()))); }
 
 QByteArray bioContents(BIO *bio)
 {
@@ -127,8 +130,7 @@ QString cryptoErrorName(CryptoError code)
 Error toError(const CryptoProblem &p)
 {
     switch (p.code) {
-    case CryptoError::BadSignature:
-        return Error{ExitCode::MetadataRejected, p.message, Edge::E18, cryptoErrorName(p.code)};
+    case CryptoError::BadSignature: return Error{ExitCode::MetadataRejected, p.message, Edge::E18, cryptoErrorName(p.code)};
     case CryptoError::KeyUnreadable:
     case CryptoError::KeyNotEd25519:
     case CryptoError::NoTrustedKeys:
@@ -136,10 +138,8 @@ Error toError(const CryptoProblem &p)
         return Error{ExitCode::Usage, p.message, {}, cryptoErrorName(p.code)};
     case CryptoError::KeyWriteFailed:
     case CryptoError::SignFailed:
-    case CryptoError::IoError:
-        return Error{ExitCode::StorageError, p.message, {}, cryptoErrorName(p.code)};
-    case CryptoError::BadChecksumFile:
-        return Error{ExitCode::IntegrityMismatch, p.message, {}, cryptoErrorName(p.code)};
+    case CryptoError::IoError: return Error{ExitCode::StorageError, p.message, {}, cryptoErrorName(p.code)};
+    case CryptoError::BadChecksumFile: return Error{ExitCode::IntegrityMismatch, p.message, {}, cryptoErrorName(p.code)};
     }
     return Error{ExitCode::StorageError, p.message, {}, cryptoErrorName(p.code)};
 }
@@ -157,7 +157,10 @@ struct Sha256::Private {
     }
 };
 
-Sha256::Sha256() : d(std::make_unique<Private>()) {}
+Sha256::Sha256()
+    : d(std::make_unique<Private>())
+{
+}
 Sha256::~Sha256() = default;
 Sha256::Sha256(Sha256 &&other) noexcept = default;
 Sha256 &Sha256::operator=(Sha256 &&other) noexcept = default;
@@ -225,10 +228,7 @@ std::expected<QByteArray, CryptoProblem> sha256FileHex(const QString &path, cons
     return hash.hexResult();
 }
 
-void releaseThreadState()
-{
-    OPENSSL_thread_stop();
-}
+void releaseThreadState() { OPENSSL_thread_stop(); }
 
 // ---- sha256sum checksum files ----
 
@@ -260,8 +260,7 @@ std::expected<Sha256SumLine, CryptoProblem> parseSha256Sum(QByteArrayView text)
 {
     constexpr qsizetype kHexSize = 64;
     const auto bad = [](const QString &why) {
-        return std::unexpected(CryptoProblem{CryptoError::BadChecksumFile,
-                                             QStringLiteral("not a sha256sum checksum line: ") % why});
+        return std::unexpected(CryptoProblem{CryptoError::BadChecksumFile, QStringLiteral("not a sha256sum checksum line: ") % why});
     };
     if (text.endsWith('\n'))
         text.chop(1);
@@ -346,7 +345,8 @@ std::expected<QByteArray, CryptoProblem> sign(const QString &privateKeyPath, QBy
     QByteArray sig(kSignatureSize, Qt::Uninitialized);
     size_t sigLen = size_t(sig.size());
     if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char *>(sig.data()), &sigLen,
-                       reinterpret_cast<const unsigned char *>(message.data()), size_t(message.size())) != 1
+                       reinterpret_cast<const unsigned char *>(message.data()), size_t(message.size()))
+            != 1
         || sigLen != size_t(kSignatureSize))
         return problem(CryptoError::SignFailed, QStringLiteral("signing with %1 failed").arg(privateKeyPath));
     return sig;
@@ -393,8 +393,8 @@ std::expected<TrustedKeys, CryptoProblem> TrustedKeys::load(const QStringList &p
         QStringList files;
         if (info.isDir()) {
             const QDir dir(entry);
-            const QStringList names = dir.entryList({QStringLiteral("*.pem"), QStringLiteral("*.pub")},
-                                                    QDir::Files | QDir::Readable | QDir::Hidden, QDir::Name);
+            const QStringList names =
+                dir.entryList({QStringLiteral("*.pem"), QStringLiteral("*.pub")}, QDir::Files | QDir::Readable | QDir::Hidden, QDir::Name);
             for (const QString &name : names)
                 files << dir.filePath(name);
             if (files.isEmpty())
@@ -406,9 +406,8 @@ std::expected<TrustedKeys, CryptoProblem> TrustedKeys::load(const QStringList &p
             auto pem = fileutil::readSmallFile(file, kMaxKeyFileBytes);
             if (!pem)
                 return problem(CryptoError::KeyUnreadable,
-                               QStringLiteral("cannot read public key %1: %2").arg(file, pem.error().detail.isEmpty()
-                                                                                             ? pem.error().message
-                                                                                             : pem.error().detail));
+                               QStringLiteral("cannot read public key %1: %2")
+                                   .arg(file, pem.error().detail.isEmpty() ? pem.error().message : pem.error().detail));
             if (auto added = keys.add(*pem, file); !added)
                 return std::unexpected(added.error());
         }

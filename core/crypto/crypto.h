@@ -22,9 +22,9 @@ enum class CryptoError {
     KeyNotEd25519,  // a readable key of another algorithm
     KeyWriteFailed, // a key pair could not be written (or would overwrite one)
     SignFailed,
-    BadSignature,   // no trusted key verifies the signature (or it is not 64 bytes)
-    NoTrustedKeys,  // nothing to verify with: an empty list or a folder without keys
-    IoError,        // a file to hash or sign could not be read
+    BadSignature,    // no trusted key verifies the signature (or it is not 64 bytes)
+    NoTrustedKeys,   // nothing to verify with: an empty list or a folder without keys
+    IoError,         // a file to hash or sign could not be read
     BadChecksumFile, // a checksum file that is not one line in sha256sum's format
 };
 
@@ -82,8 +82,7 @@ inline constexpr qint64 kHashChunkBytes = 1024 * 1024;
 
 // Hashes a whole file in kHashChunkBytes chunks, so memory stays bounded for
 // images of any size. progress(bytesDone) is called after each chunk when set.
-[[nodiscard]] std::expected<QByteArray, CryptoProblem>
-sha256FileHex(const QString &path, const std::function<void(qint64)> &progress = {});
+[[nodiscard]] std::expected<QByteArray, CryptoProblem> sha256FileHex(const QString &path, const std::function<void(qint64)> &progress = {});
 
 // One line of a checksum file in the format `sha256sum FILE` prints and `sha256sum -c`
 // checks; the staged image's <image>.sha256 is one (CONTRACT §4).
@@ -105,17 +104,14 @@ struct Sha256SumLine {
 // Writes a fresh Ed25519 key pair as PEM: the private key (PKCS#8, unencrypted) with
 // mode 0600, the public key (SubjectPublicKeyInfo) with mode 0644. Refuses to replace
 // an existing private key, since that would orphan every device trusting it.
-[[nodiscard]] std::expected<void, CryptoProblem> generateKeyPair(const QString &privateKeyPath,
-                                                                 const QString &publicKeyPath);
+[[nodiscard]] std::expected<void, CryptoProblem> generateKeyPair(const QString &privateKeyPath, const QString &publicKeyPath);
 
 // The raw 64-byte Ed25519 signature over the exact bytes of message, as
 // `openssl pkeyutl -sign -rawin` makes it.
-[[nodiscard]] std::expected<QByteArray, CryptoProblem> sign(const QString &privateKeyPath,
-                                                            QByteArrayView message);
+[[nodiscard]] std::expected<QByteArray, CryptoProblem> sign(const QString &privateKeyPath, QByteArrayView message);
 // sign() over a whole file's content (a manifest: small, read at once, as pure
 // Ed25519 needs the whole message).
-[[nodiscard]] std::expected<QByteArray, CryptoProblem> signFile(const QString &privateKeyPath,
-                                                                const QString &filePath);
+[[nodiscard]] std::expected<QByteArray, CryptoProblem> signFile(const QString &privateKeyPath, const QString &filePath);
 
 // The public key (PEM) that belongs to a private key (PEM file), e.g. to check that a
 // signing key matches the key devices trust.
@@ -139,8 +135,7 @@ public:
 
     // The fingerprint of the trusted key that verifies the raw 64-byte signature over
     // message; BadSignature when none does.
-    [[nodiscard]] std::expected<QString, CryptoProblem> verify(QByteArrayView message,
-                                                               QByteArrayView signature) const;
+    [[nodiscard]] std::expected<QString, CryptoProblem> verify(QByteArrayView message, QByteArrayView signature) const;
     [[nodiscard]] qsizetype count() const { return m_spkiDer.size(); }
     [[nodiscard]] QStringList fingerprints() const { return m_fingerprints; }
 

@@ -32,10 +32,7 @@ quint64 get64(QByteArrayView in, qsizetype at) { return qFromLittleEndian<quint6
 
 } // namespace
 
-QByteArray toHex(const ChunkId &id)
-{
-    return QByteArray(reinterpret_cast<const char *>(id.data()), qsizetype(id.size())).toHex();
-}
+QByteArray toHex(const ChunkId &id) { return QByteArray(reinterpret_cast<const char *>(id.data()), qsizetype(id.size())).toHex(); }
 
 ChunkId chunkIdFromRaw(QByteArrayView raw32)
 {
@@ -95,7 +92,9 @@ std::expected<ChunkIndex, QString> parse(QByteArrayView in)
     index.sizes = ChunkSizes{get64(in, 24), get64(in, 32), get64(in, 40)};
     if (!isUsable(index.sizes))
         return Fail(QStringLiteral("the chunk index's sizes (min %1, avg %2, max %3) are not usable")
-                        .arg(index.sizes.min).arg(index.sizes.avg).arg(index.sizes.max));
+                        .arg(index.sizes.min)
+                        .arg(index.sizes.avg)
+                        .arg(index.sizes.max));
     if (get64(in, 48) != ~quint64(0) || get64(in, 56) != kTableType)
         return Fail(QStringLiteral("the chunk index has no chunk table"));
     const qsizetype body = in.size() - kFixed;
@@ -103,8 +102,8 @@ std::expected<ChunkIndex, QString> parse(QByteArrayView in)
         return Fail(QStringLiteral("the chunk index's table is cut off"));
     const qsizetype tail = in.size() - 40;
     const quint64 tableSize = quint64(in.size()) - kIndexHeaderSize;
-    if (get64(in, tail) != 0 || get64(in, tail + 8) != 0 || get64(in, tail + 16) != kIndexHeaderSize
-        || get64(in, tail + 24) != tableSize || get64(in, tail + 32) != kTailMarker)
+    if (get64(in, tail) != 0 || get64(in, tail + 8) != 0 || get64(in, tail + 16) != kIndexHeaderSize || get64(in, tail + 24) != tableSize
+        || get64(in, tail + 32) != kTailMarker)
         return Fail(QStringLiteral("the chunk index's table tail is wrong"));
     const qsizetype count = body / kEntrySize;
     index.entries.reserve(count);
@@ -117,7 +116,8 @@ std::expected<ChunkIndex, QString> parse(QByteArrayView in)
         const quint64 size = e.end > previous ? e.end - previous : 0;
         const bool last = i + 1 == count;
         if (size == 0 || size > index.sizes.max || (!last && size < index.sizes.min))
-            return Fail(QStringLiteral("chunk %1 of the index (bytes %2 to %3) breaks the index's chunk sizes").arg(i).arg(previous).arg(e.end));
+            return Fail(
+                QStringLiteral("chunk %1 of the index (bytes %2 to %3) breaks the index's chunk sizes").arg(i).arg(previous).arg(e.end));
         previous = e.end;
         index.entries.append(e);
     }

@@ -24,7 +24,7 @@ using ChunkId = std::array<uchar, 32>;
 [[nodiscard]] QString chunkStorePath(const ChunkId &id);
 
 struct IndexEntry {
-    quint64 end = 0;   // the offset just past the chunk in the image
+    quint64 end = 0; // the offset just past the chunk in the image
     ChunkId id{};
     friend bool operator==(const IndexEntry &, const IndexEntry &) = default;
 };

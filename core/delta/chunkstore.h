@@ -44,15 +44,15 @@ private:
 // What writeChunkStore did: the index and how much it stored.
 struct StoreResult {
     ChunkIndex index;
-    qint64 newChunks = 0;      // chunk files written now
-    qint64 newBytes = 0;       // their compressed bytes
-    qint64 reusedChunks = 0;   // already in the store (an earlier release, or repeated content)
+    qint64 newChunks = 0;    // chunk files written now
+    qint64 newBytes = 0;     // their compressed bytes
+    qint64 reusedChunks = 0; // already in the store (an earlier release, or repeated content)
 };
 
 // Cuts image into chunks of sizes and stores each chunk that storeDir does not hold yet as
 // "xxxx/<id>.cacnk" (zstd at level), then syncs the store's file system. The index of the image
 // is returned, not written.
-[[nodiscard]] std::expected<StoreResult, QString> writeChunkStore(const QString &image, const QString &storeDir,
-                                                                  ChunkSizes sizes, int level);
+[[nodiscard]] std::expected<StoreResult, QString> writeChunkStore(const QString &image, const QString &storeDir, ChunkSizes sizes,
+                                                                  int level);
 
 } // namespace s16::delta

@@ -88,10 +88,7 @@ QJsonObject sendState(const Journal &journal) { return DeviceState::reader(journ
 
 Status setSendState(Journal &journal, const QJsonObject &state) { return DeviceState(journal).setDiagnosticsState(state); }
 
-qint64 lastSequence(const Journal &journal)
-{
-    return qint64(sendState(journal).value(QStringLiteral("sequence")).toDouble(0));
-}
+qint64 lastSequence(const Journal &journal) { return qint64(sendState(journal).value(QStringLiteral("sequence")).toDouble(0)); }
 
 } // namespace detail
 
@@ -100,18 +97,29 @@ bool consent(const Journal &journal) { return DeviceState::reader(journal).conse
 std::expected<void, DiagProblem> setConsent(const Config &config, Journal &journal, bool on)
 {
     if (auto s = DeviceState(journal).setConsent(on); !s)
-        return std::unexpected(DiagProblem{DiagError::StoreFailed, QStringLiteral("cannot record the consent: ") + s.error().message,
-                                           s.error().detail});
+        return std::unexpected(
+            DiagProblem{DiagError::StoreFailed, QStringLiteral("cannot record the consent: ") + s.error().message, s.error().detail});
     if (on) {
-        (void)journal.append(LogEntry{0, {}, LogEntry::Level::Info, 0, QStringLiteral("E09"),
-                                      QStringLiteral("diagnostic data consent turned on"), {}, QStringLiteral("consentOn")});
+        (void)journal.append(LogEntry{0,
+                                      {},
+                                      LogEntry::Level::Info,
+                                      0,
+                                      QStringLiteral("E09"),
+                                      QStringLiteral("diagnostic data consent turned on"),
+                                      {},
+                                      QStringLiteral("consentOn")});
         return {};
     }
     auto cleared = clearQueue(config);
-    (void)journal.append(LogEntry{0, {}, LogEntry::Level::Info, 0, QStringLiteral("E09"),
+    (void)journal.append(LogEntry{0,
+                                  {},
+                                  LogEntry::Level::Info,
+                                  0,
+                                  QStringLiteral("E09"),
                                   cleared ? QStringLiteral("diagnostic data consent turned off; %1 unsent reports deleted").arg(*cleared)
                                           : QStringLiteral("diagnostic data consent turned off"),
-                                  {}, QStringLiteral("consentOff")});
+                                  {},
+                                  QStringLiteral("consentOff")});
     if (!cleared)
         return std::unexpected(cleared.error());
     return {};
@@ -166,8 +174,8 @@ QString redact(const QString &text, const QList<QByteArray> &secrets)
     if (text.isEmpty())
         return text;
     QString out = text;
-    static const QRegularExpression pem(QStringLiteral(
-        "-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\\s\\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)"));
+    static const QRegularExpression pem(
+        QStringLiteral("-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\\s\\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)"));
     out.replace(pem, QStringLiteral("[private key removed]"));
     for (const QByteArray &secret : secrets) {
         if (!secret.isEmpty())
@@ -177,9 +185,9 @@ QString redact(const QString &text, const QList<QByteArray> &secrets)
     out.replace(userInfo, QStringLiteral("\\1"));
     static const QRegularExpression scheme(QStringLiteral("\\b(Bearer|Basic)\\s+[A-Za-z0-9._~+/=\\-]+"));
     out.replace(scheme, QStringLiteral("\\1 [redacted]"));
-    static const QRegularExpression query(QStringLiteral(
-        "([?&;](?:access_token|token|auth|key|apikey|api_key|password|passwd|pwd|secret|signature|sig)=)[^&#\\s\"']*"),
-                                          QRegularExpression::CaseInsensitiveOption);
+    static const QRegularExpression query(
+        QStringLiteral("([?&;](?:access_token|token|auth|key|apikey|api_key|password|passwd|pwd|secret|signature|sig)=)[^&#\\s\"']*"),
+        QRegularExpression::CaseInsensitiveOption);
     out.replace(query, QStringLiteral("\\1[redacted]"));
     return out;
 }
@@ -249,7 +257,7 @@ QByteArray serializeReport(const QJsonObject &report) { return QJsonDocument(rep
 QString reportName(const QDateTime &time, qint64 sequence)
 {
     return time.toUTC().toString(QStringLiteral("yyyyMMdd'T'HHmmss'Z'")) % QLatin1Char('-') % QString::number(sequence)
-        % QStringLiteral(".json");
+           % QStringLiteral(".json");
 }
 
 qint64 sequenceOf(const QString &name)
@@ -292,7 +300,8 @@ std::expected<int, DiagProblem> clearQueue(const Config &config)
     // Everything in the folder: also a half-written report a power cut left behind.
     for (const QString &name : dir.entryList(QDir::Files | QDir::Hidden)) {
         if (!dir.remove(name))
-            return std::unexpected(DiagProblem{DiagError::QueueUnwritable, QStringLiteral("cannot delete the queued report %1").arg(dir.filePath(name)), {}});
+            return std::unexpected(
+                DiagProblem{DiagError::QueueUnwritable, QStringLiteral("cannot delete the queued report %1").arg(dir.filePath(name)), {}});
         if (sequenceOf(name) >= 0)
             ++removed;
     }

@@ -17,8 +17,8 @@ struct Config;
 class Journal;
 
 enum class DiagError {
-    StoreFailed,      // the journal refused to record consent, the device id or the report number
-    QueueUnwritable,  // the queue folder or a queued report cannot be written or removed
+    StoreFailed,     // the journal refused to record consent, the device id or the report number
+    QueueUnwritable, // the queue folder or a queued report cannot be written or removed
 };
 
 struct DiagProblem {
@@ -59,10 +59,10 @@ inline constexpr int kReportLogEntries = 200;
 // What a report is about: the error as the engine logged it. The failed state is the
 // node the error's edge leaves (E12 -> ValidSsl).
 struct ReportInput {
-    std::optional<Error> failure;  // none: a report of the device's state only (preview without an error)
+    std::optional<Error> failure; // none: a report of the device's state only (preview without an error)
     QString deviceId;
-    qint64 sequence = 0;           // <n> in the report's name
-    QDateTime time;                // UTC
+    qint64 sequence = 0; // <n> in the report's name
+    QDateTime time;      // UTC
 };
 
 // The report as sent, before serialisation. Reads the journal, the version file, the

@@ -70,8 +70,8 @@ bool DiagnosticsReporter::queueReport(const Error &error)
         return false;
     }
     const QDateTime now = QDateTime::currentDateTimeUtc();
-    const QByteArray body = diagnostics::serializeReport(
-        diagnostics::buildReport(m_config, *m_journal, diagnostics::ReportInput{error, *id, sequence, now}));
+    const QByteArray body =
+        diagnostics::serializeReport(diagnostics::buildReport(m_config, *m_journal, diagnostics::ReportInput{error, *id, sequence, now}));
     const QString name = diagnostics::reportName(now, sequence);
 
     // Make room, the oldest first; a report that cannot fit at all is tried once from memory.

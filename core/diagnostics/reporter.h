@@ -61,13 +61,13 @@ public:
     [[nodiscard]] bool isBusy() const;
 
 Q_SIGNALS:
-    void sent(const QString &name);   // the server accepted this report
-    void idle();                      // nothing in flight or waiting any more
+    void sent(const QString &name); // the server accepted this report
+    void idle();                    // nothing in flight or waiting any more
 
 private:
     struct Item {
         QString name;
-        QByteArray body;  // only for a report too large to queue: sent once from memory
+        QByteArray body; // only for a report too large to queue: sent once from memory
     };
 
     [[nodiscard]] bool queueReport(const Error &error);
@@ -83,10 +83,10 @@ private:
     Backoff m_backoff;
     std::unique_ptr<HttpTransport> m_transport;
     QPointer<HttpExchange> m_exchange;
-    QList<Item> m_round;        // what this round still sends, in order
-    QList<Item> m_memoryOnly;   // reports that did not fit the queue, tried once
+    QList<Item> m_round;      // what this round still sends, in order
+    QList<Item> m_memoryOnly; // reports that did not fit the queue, tried once
     bool m_roundRunning = false;
-    bool m_again = false;       // a flush was asked for while a round ran
+    bool m_again = false; // a flush was asked for while a round ran
     QString m_deviceId;
 };
 

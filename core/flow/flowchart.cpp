@@ -88,14 +88,53 @@ constexpr bool tableIsInOrder()
 static_assert(tableIsInOrder(), "kEdges must list E01..E65 in order");
 
 constexpr std::array<const char *, kNodeCount> kNodeNames{
-    "NormalSystem", "ConnectRepo", "SuccessConnect", "CheckSsl", "WaitConnect", "MaxTries", "ErrorLog",
-    "Consent", "SendDiagData", "ValidSsl", "Authenticate", "AuthSuccess", "UpdateImageRepo",
-    "SuccessImageRepo", "NewImage", "WaitForImage", "ConnectUpdate", "SuccessConnectUpdate",
-    "CheckSslUpdate", "WaitForImageConnection", "MaxTriesImage", "ValidSslUpdate", "ReceiveFile",
-    "CompleteFile", "MakeChecksum", "CheckChecksum", "ChecksumEqual", "MoveFile", "Notify", "PrioUpdate",
-    "WaitForUser", "Reboot", "MakeChecksumReboot", "CheckChecksumReboot", "ChecksumEqualReboot",
-    "UpdateImage", "RebootOld", "SuccessUpdate", "NeedMigration", "RevertUpdates", "Backup",
-    "PUMigration", "SuccessMigration", "Reload", "RevertMigration", "SuccessReload", "MigrationMade",
+    "NormalSystem",
+    "ConnectRepo",
+    "SuccessConnect",
+    "CheckSsl",
+    "WaitConnect",
+    "MaxTries",
+    "ErrorLog",
+    "Consent",
+    "SendDiagData",
+    "ValidSsl",
+    "Authenticate",
+    "AuthSuccess",
+    "UpdateImageRepo",
+    "SuccessImageRepo",
+    "NewImage",
+    "WaitForImage",
+    "ConnectUpdate",
+    "SuccessConnectUpdate",
+    "CheckSslUpdate",
+    "WaitForImageConnection",
+    "MaxTriesImage",
+    "ValidSslUpdate",
+    "ReceiveFile",
+    "CompleteFile",
+    "MakeChecksum",
+    "CheckChecksum",
+    "ChecksumEqual",
+    "MoveFile",
+    "Notify",
+    "PrioUpdate",
+    "WaitForUser",
+    "Reboot",
+    "MakeChecksumReboot",
+    "CheckChecksumReboot",
+    "ChecksumEqualReboot",
+    "UpdateImage",
+    "RebootOld",
+    "SuccessUpdate",
+    "NeedMigration",
+    "RevertUpdates",
+    "Backup",
+    "PUMigration",
+    "SuccessMigration",
+    "Reload",
+    "RevertMigration",
+    "SuccessReload",
+    "MigrationMade",
     "EndSuccess",
 };
 
@@ -138,10 +177,8 @@ bool isRestingNode(Node node)
     case Node::WaitForImage:
     case Node::Consent:      // an error ended the cycle, consent not given
     case Node::SendDiagData: // an error ended the cycle, report sent
-    case Node::EndSuccess:
-        return true;
-    default:
-        return false;
+    case Node::EndSuccess: return true;
+    default: return false;
     }
 }
 

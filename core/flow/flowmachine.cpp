@@ -26,10 +26,7 @@ std::span<const JumpInfo> allJumps() { return kJumps; }
 
 const JumpInfo &jumpInfo(Jump jump) { return kJumps[size_t(jump)]; }
 
-Node onlineResumeNode(std::optional<Node> recorded)
-{
-    return recorded == Node::WaitForImage ? Node::WaitForImage : Node::NormalSystem;
-}
+Node onlineResumeNode(std::optional<Node> recorded) { return recorded == Node::WaitForImage ? Node::WaitForImage : Node::NormalSystem; }
 
 FlowMachine::FlowMachine(Node start, Persist persist)
     : m_current(start)
@@ -41,9 +38,8 @@ Status FlowMachine::take(Edge edge)
 {
     const EdgeInfo &info = edgeInfo(edge);
     if (info.from != m_current) {
-        return fail(ExitCode::Usage,
-                    QStringLiteral("internal error: the flowchart has no edge %1 from %2 (it leaves %3)")
-                        .arg(edgeName(edge), nodeName(m_current), nodeName(info.from)));
+        return fail(ExitCode::Usage, QStringLiteral("internal error: the flowchart has no edge %1 from %2 (it leaves %3)")
+                                         .arg(edgeName(edge), nodeName(m_current), nodeName(info.from)));
     }
     if (m_persist) {
         if (auto saved = m_persist(info.to, edge); !saved)
@@ -61,8 +57,8 @@ Status FlowMachine::jump(Jump jump)
 {
     const JumpInfo &info = jumpInfo(jump);
     if (!info.from.empty() && std::find(info.from.begin(), info.from.end(), m_current) == info.from.end()) {
-        return fail(ExitCode::Usage, QStringLiteral("internal error: the jump %1 does not leave %2")
-                                         .arg(QLatin1StringView(info.name), nodeName(m_current)));
+        return fail(ExitCode::Usage,
+                    QStringLiteral("internal error: the jump %1 does not leave %2").arg(QLatin1StringView(info.name), nodeName(m_current)));
     }
     qCDebug(lcFlow) << info.name << nodeName(m_current) << "->" << nodeName(info.to);
     m_current = info.to;
@@ -72,8 +68,7 @@ Status FlowMachine::jump(Jump jump)
 Status FlowMachine::restart()
 {
     if (!isRestingNode(m_current)) {
-        return fail(ExitCode::Usage, QStringLiteral("internal error: cannot start a new cycle while at %1")
-                                         .arg(nodeName(m_current)));
+        return fail(ExitCode::Usage, QStringLiteral("internal error: cannot start a new cycle while at %1").arg(nodeName(m_current)));
     }
     m_current = Node::NormalSystem;
     if (m_persist) {

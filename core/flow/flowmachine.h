@@ -36,9 +36,9 @@ enum class Jump : quint8 {
 
 struct JumpInfo {
     Jump id;
-    std::span<const Node> from;  // empty: from any node
+    std::span<const Node> from; // empty: from any node
     Node to;
-    const char *name;            // "StorageFailed"
+    const char *name; // "StorageFailed"
 };
 
 [[nodiscard]] std::span<const JumpInfo> allJumps();

@@ -19,11 +19,11 @@ namespace InstallStage {
 Q_NAMESPACE
 enum Value {
     Idle,
-    Verify,         // E44-E46: signature and hash of the staged update
-    Install,        // E47, E49-E51: writing and reading back the inactive slot
-    Migrate,        // E54-E59: backup and database migration
-    RestartServices,// switch to the new slot (recovery), E61 reload + health (new system)
-    RollingBack,    // E59-E64, E52: restoring the database, reverting the boot order
+    Verify,          // E44-E46: signature and hash of the staged update
+    Install,         // E47, E49-E51: writing and reading back the inactive slot
+    Migrate,         // E54-E59: backup and database migration
+    RestartServices, // switch to the new slot (recovery), E61 reload + health (new system)
+    RollingBack,     // E59-E64, E52: restoring the database, reverting the boot order
     Done,
 };
 Q_ENUM_NS(Value)
@@ -55,8 +55,7 @@ struct InstallCallbacks {
 // failed install or a trial that never came up: finish the rollback and log the failure
 // (E53, ExitCode from the failure). On an ordinary boot: keep the booted slot's boot
 // counter full. bootedSlot is "A" or "B" (detectBootedSlot(), boot/bootenv.h).
-[[nodiscard]] InstallReport runBootComplete(const Config &config, const QString &bootedSlot,
-                                            const InstallCallbacks &callbacks = {});
+[[nodiscard]] InstallReport runBootComplete(const Config &config, const QString &bootedSlot, const InstallCallbacks &callbacks = {});
 
 // The install's fault-injection and kill points, in the order a run passes them
 // (docs/install.md explains each).

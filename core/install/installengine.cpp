@@ -35,15 +35,9 @@ constexpr QLatin1StringView RebootOld{"rebootOld"};
 
 const QString kTrialVar = QStringLiteral("S16_TRIAL");
 
-QString otherSlot(const QString &slot)
-{
-    return slot == QLatin1StringView("A") ? QStringLiteral("B") : QStringLiteral("A");
-}
+QString otherSlot(const QString &slot) { return slot == QLatin1StringView("A") ? QStringLiteral("B") : QStringLiteral("A"); }
 
-bool isSlotName(const QString &slot)
-{
-    return slot == QLatin1StringView("A") || slot == QLatin1StringView("B");
-}
+bool isSlotName(const QString &slot) { return slot == QLatin1StringView("A") || slot == QLatin1StringView("B"); }
 
 // A boot environment failure here means the install failed (docs/boot.md leaves the
 // re-labelling to the install boundary).
@@ -57,10 +51,7 @@ Error bootError(const BootProblem &p, const QString &what)
 // s16-update takes the device's EngineLock for every engine command before it calls
 // runBootComplete(); the lock is for one engine per device across processes, so a lock
 // this very process holds lets the run go ahead.
-bool lockHeldByThisProcess(const QString &stateDir)
-{
-    return EngineLock::holder(stateDir) == qint64(::getpid());
-}
+bool lockHeldByThisProcess(const QString &stateDir) { return EngineLock::holder(stateDir) == qint64(::getpid()); }
 
 } // namespace
 
@@ -181,9 +172,7 @@ Status Engine::open()
     if (!env)
         return std::unexpected(bootError(env.error(), QStringLiteral("cannot open the boot environment")));
     m_env = std::move(*env);
-    m_flow = FlowMachine(Node::Reboot, [this](Node node, Edge via) -> Status {
-        return state().setFlow(node, via);
-    });
+    m_flow = FlowMachine(Node::Reboot, [this](Node node, Edge via) -> Status { return state().setFlow(node, via); });
     // The reboot that was requested has happened: this process runs after it.
     if (state().rebootPending()) {
         if (auto cleared = state().setRebootPending(false); !cleared)
@@ -202,15 +191,9 @@ Status Engine::take(std::initializer_list<Edge> edges)
     return {};
 }
 
-Status Engine::saveRecord()
-{
-    return state().setInstallRecord(m_rec.toJson());
-}
+Status Engine::saveRecord() { return state().setInstallRecord(m_rec.toJson()); }
 
-QString Engine::slotPath(const QString &slot) const
-{
-    return slot == QLatin1StringView("A") ? m_config.boot.slotA : m_config.boot.slotB;
-}
+QString Engine::slotPath(const QString &slot) const { return slot == QLatin1StringView("A") ? m_config.boot.slotA : m_config.boot.slotB; }
 
 QString Engine::slotVersion(const QString &slot) const
 {
@@ -337,8 +320,8 @@ Status Engine::resume(Entry entry)
         m_flow.resumeAt(*node);
     if ((entry == Entry::Backup || entry == Entry::Migrate) && !m_staged)
         return resumeWithStaged(entry);
-    return run(entry, m_rec.error.value_or(Error{ExitCode::InstallFailed, QStringLiteral("the installation was interrupted"),
-                                                 Edge::E51, {}}));
+    return run(entry,
+               m_rec.error.value_or(Error{ExitCode::InstallFailed, QStringLiteral("the installation was interrupted"), Edge::E51, {}}));
 }
 
 // The database steps need the staged update's migrations: read it back (and prove it) first.
@@ -421,10 +404,9 @@ Status Engine::stepVerify()
     if (auto moved = take({Edge::E44}); !moved)
         return moved;
     auto staged = loadStaged(m_config, state().staged());
-    const Status checked = staged ? verifyStaged(*staged, [this](qint64 done, qint64 total) {
-        reportProgress(QStringLiteral("verify"), done, total);
-    })
-                                  : Status(std::unexpected(staged.error()));
+    const Status checked =
+        staged ? verifyStaged(*staged, [this](qint64 done, qint64 total) { reportProgress(QStringLiteral("verify"), done, total); })
+               : Status(std::unexpected(staged.error()));
     if (!checked)
         return move({Edge::E45, Edge::E46, Edge::E48}, Entry::RebootOld, checked.error());
     m_staged = std::move(*staged);
@@ -445,11 +427,11 @@ Status Engine::stepWrite()
         !saved)
         return saved;
     fault::killPoint(u"write");
-    const SlotWriter::Job job{m_staged->image, m_staged->manifest.image.size, m_staged->manifest.image.sha256,
-                              slotPath(m_rec.targetSlot), slotPath(m_rec.fallbackSlot)};
+    const SlotWriter::Job job{m_staged->image, m_staged->manifest.image.size, m_staged->manifest.image.sha256, slotPath(m_rec.targetSlot),
+                              slotPath(m_rec.fallbackSlot)};
     const auto onProgress = [this](qint64 bytes, qint64 total) { reportProgress(QStringLiteral("install"), bytes, total); };
-    const auto written = m_staged->zstd ? SlotWriter::writeZstd(job, m_staged->manifest.imageZstd->size, onProgress)
-                                        : SlotWriter::write(job, onProgress);
+    const auto written =
+        m_staged->zstd ? SlotWriter::writeZstd(job, m_staged->manifest.imageZstd->size, onProgress) : SlotWriter::write(job, onProgress);
     if (!written)
         return move({Edge::E49, Edge::E51}, Entry::Revert,
                     toError(written.error()).withContext(QStringLiteral("cannot write slot %1").arg(m_rec.targetSlot)));
@@ -459,9 +441,8 @@ Status Engine::stepWrite()
 Status Engine::stepNeedMigration()
 {
     const std::optional<int> schema = m_staged->manifest.schema;
-    const auto need = schema && !m_config.device.database.isEmpty()
-                          ? Migrator(m_config.device.database).needsMigration(*schema)
-                          : std::expected<bool, MigrationProblem>(false);
+    const auto need = schema && !m_config.device.database.isEmpty() ? Migrator(m_config.device.database).needsMigration(*schema)
+                                                                    : std::expected<bool, MigrationProblem>(false);
     // No database yet: the new system creates its own at its schema.
     if ((need && !*need) || (!need && need.error().code == MigrationError::NoDatabase))
         return move({Edge::E55}, Entry::Switch);
@@ -525,15 +506,14 @@ Status Engine::stepSwitch()
     const QString &f = m_rec.fallbackSlot;
     // One write: the new slot first, on trial with its tries, the old one kept bootable
     // behind it, and the recovery request gone.
-    Status switched = fault::injected(u"switch")
-                          ? Status(fail(ExitCode::InstallFailed, QStringLiteral("cannot switch to slot %1").arg(t),
-                                        QStringLiteral("injected fault (S16_FAULT=switch)")))
-                          : updateEnv({{bootvar::BootOrder, t % u' ' % f},
-                                       {triesLeftVariable(t), QString::number(kTrialTries)},
-                                       {triesLeftVariable(f), QString::number(kTrialTries)},
-                                       {kTrialVar, t},
-                                       {bootvar::Recovery, QString()}},
-                                      QStringLiteral("cannot switch to slot %1").arg(t));
+    Status switched = fault::injected(u"switch") ? Status(fail(ExitCode::InstallFailed, QStringLiteral("cannot switch to slot %1").arg(t),
+                                                               QStringLiteral("injected fault (S16_FAULT=switch)")))
+                                                 : updateEnv({{bootvar::BootOrder, t % u' ' % f},
+                                                              {triesLeftVariable(t), QString::number(kTrialTries)},
+                                                              {triesLeftVariable(f), QString::number(kTrialTries)},
+                                                              {kTrialVar, t},
+                                                              {bootvar::Recovery, QString()}},
+                                                             QStringLiteral("cannot switch to slot %1").arg(t));
     if (!switched)
         return move({Edge::E61, Edge::E62}, Entry::MigrationMade, switched.error().withEdge(Edge::E62));
     fault::killPoint(u"switch.mid");
@@ -603,7 +583,8 @@ Status Engine::stepRevert(const Error &failure)
         return saved;
     fault::killPoint(u"revert");
     if (fault::injected(u"revert"))
-        return fail(ExitCode::InstallFailed, QStringLiteral("cannot revert to slot %1").arg(f), QStringLiteral("injected fault (S16_FAULT=revert)"));
+        return fail(ExitCode::InstallFailed, QStringLiteral("cannot revert to slot %1").arg(f),
+                    QStringLiteral("injected fault (S16_FAULT=revert)"));
     if (auto reverted = updateEnv({{bootvar::BootOrder, f % u' ' % t},
                                    {triesLeftVariable(f), QString::number(kTrialTries)},
                                    {triesLeftVariable(t), QStringLiteral("0")},
@@ -627,9 +608,7 @@ Status Engine::stepRebootOld(const Error &failure)
         // Back on the old system: it reports the failed update.
         return move({Edge::E53}, Entry::ErrorLog, failure);
     }
-    if (auto left = updateEnv({{bootvar::Recovery, QString()}, {kTrialVar, QString()}},
-                              QStringLiteral("cannot leave recovery"));
-        !left)
+    if (auto left = updateEnv({{bootvar::Recovery, QString()}, {kTrialVar, QString()}}, QStringLiteral("cannot leave recovery")); !left)
         return left;
     if (auto rebooted = requestReboot(); !rebooted)
         return rebooted;
@@ -644,9 +623,8 @@ Status Engine::logFailure(const Error &failure)
     entry.level = LogEntry::Level::Error;
     entry.code = toInt(failure.code);
     entry.edge = edgeName(failure.edge);
-    entry.message = m_rec.version.isEmpty()
-                        ? failure.message
-                        : QStringLiteral("update to %1 failed: %2").arg(m_rec.version, failure.message);
+    entry.message =
+        m_rec.version.isEmpty() ? failure.message : QStringLiteral("update to %1 failed: %2").arg(m_rec.version, failure.message);
     entry.detail = failure.detail;
     entry.event = QStringLiteral("installFailed");
     const Status logged = recordEnd(Outcome{false, m_rec.version, m_rec.previousVersion, failure, now}, [&]() -> Status {
@@ -687,9 +665,8 @@ InstallReport Engine::bootComplete(const QString &bootedSlot)
 {
     m_context = Context::NormalSystem;
     m_booted = bootedSlot;
-    return report(isSlotName(bootedSlot)
-                      ? runBootComplete()
-                      : Status(fail(ExitCode::Usage, QStringLiteral("unknown booted slot \"%1\"").arg(bootedSlot))));
+    return report(isSlotName(bootedSlot) ? runBootComplete()
+                                         : Status(fail(ExitCode::Usage, QStringLiteral("unknown booted slot \"%1\"").arg(bootedSlot))));
 }
 
 Status Engine::refreshBootCounter()
@@ -720,8 +697,8 @@ Status Engine::runBootComplete()
 Status Engine::stepTrialFailed()
 {
     return move({Edge::E61, Edge::E62}, Entry::MigrationMade,
-                Error{ExitCode::InstallFailed, QStringLiteral("the new system (slot %1) did not start").arg(m_rec.targetSlot),
-                      Edge::E62, QStringLiteral("slot %1 booted instead").arg(m_booted)});
+                Error{ExitCode::InstallFailed, QStringLiteral("the new system (slot %1) did not start").arg(m_rec.targetSlot), Edge::E62,
+                      QStringLiteral("slot %1 booted instead").arg(m_booted)});
 }
 
 Status Engine::stepReload()
@@ -733,11 +710,11 @@ Status Engine::stepReload()
     fault::killPoint(u"reload");
     if (auto moved = take({Edge::E61}); !moved)
         return moved;
-    const auto healthy = ServiceReload::run({m_config.services.reload, m_config.services.healthCheck,
-                                             m_config.services.timeoutSeconds});
+    const auto healthy = ServiceReload::run({m_config.services.reload, m_config.services.healthCheck, m_config.services.timeoutSeconds});
     if (!healthy)
-        return move({Edge::E62}, Entry::MigrationMade, toError(healthy.error()).withContext(
-            QStringLiteral("the new system (slot %1) failed its check").arg(m_rec.targetSlot)));
+        return move(
+            {Edge::E62}, Entry::MigrationMade,
+            toError(healthy.error()).withContext(QStringLiteral("the new system (slot %1) failed its check").arg(m_rec.targetSlot)));
     return move({Edge::E65}, Entry::Commit);
 }
 
@@ -760,11 +737,12 @@ Status Engine::stepCommit()
     entry.event = QStringLiteral("updated");
     const Outcome updated{true, m_rec.version, m_rec.previousVersion, Error{ExitCode::Ok, {}, Edge::E65, {}},
                           QDateTime::currentDateTimeUtc()};
-    if (auto recorded = recordEnd(updated, [&]() -> Status {
-            if (auto r = state().setSlot(t, {m_rec.version, SlotRecord::State::Good}); !r)
-                return r;
-            return m_journal->append(entry);
-        });
+    if (auto recorded = recordEnd(updated,
+                                  [&]() -> Status {
+                                      if (auto r = state().setSlot(t, {m_rec.version, SlotRecord::State::Good}); !r)
+                                          return r;
+                                      return m_journal->append(entry);
+                                  });
         !recorded)
         return recorded;
     qCInfo(lcInstall) << "slot" << t << "committed with" << m_rec.version;
@@ -789,18 +767,17 @@ InstallReport runBootComplete(const Config &config, const QString &bootedSlot, c
 
 QStringList faultPoints()
 {
-    return {QStringLiteral("verify"), QStringLiteral("write"), QStringLiteral("readback"), QStringLiteral("backup"),
-            QStringLiteral("migrate"), QStringLiteral("switch"), QStringLiteral("reload"), QStringLiteral("health"),
+    return {QStringLiteral("verify"),  QStringLiteral("write"),  QStringLiteral("readback"), QStringLiteral("backup"),
+            QStringLiteral("migrate"), QStringLiteral("switch"), QStringLiteral("reload"),   QStringLiteral("health"),
             QStringLiteral("restore"), QStringLiteral("revert")};
 }
 
 QStringList killPoints()
 {
-    return {QStringLiteral("verify"), QStringLiteral("write"), QStringLiteral("write.mid"), QStringLiteral("backup"),
-            QStringLiteral("migrate"), QStringLiteral("migrate.mid"), QStringLiteral("switch"), QStringLiteral("switch.mid"),
-            QStringLiteral("reload"), QStringLiteral("commit"), QStringLiteral("commit.mid"),
-            QStringLiteral("revertMigration"), QStringLiteral("revert"), QStringLiteral("rebootOld"),
-            QStringLiteral("errorLog")};
+    return {QStringLiteral("verify"),  QStringLiteral("write"),       QStringLiteral("write.mid"),  QStringLiteral("backup"),
+            QStringLiteral("migrate"), QStringLiteral("migrate.mid"), QStringLiteral("switch"),     QStringLiteral("switch.mid"),
+            QStringLiteral("reload"),  QStringLiteral("commit"),      QStringLiteral("commit.mid"), QStringLiteral("revertMigration"),
+            QStringLiteral("revert"),  QStringLiteral("rebootOld"),   QStringLiteral("errorLog")};
 }
 
 } // namespace s16

@@ -23,13 +23,13 @@ namespace s16::install {
 // The journal key `install` (docs/state.md): where the install stands. Written before
 // each step starts, so the next run knows which step a power cut interrupted.
 struct Record {
-    QString step;            // see docs/install.md; empty: no install under way
-    QString targetSlot;      // the slot being installed ("A"/"B")
-    QString fallbackSlot;    // the slot the device runs from and falls back to
-    QString version;         // the version being installed
-    QString previousVersion; // the fallback slot's version
-    bool migrated = false;   // the database may hold migrated data (restore it on rollback)
-    QString backup;          // the database backup, when one was made
+    QString step;               // see docs/install.md; empty: no install under way
+    QString targetSlot;         // the slot being installed ("A"/"B")
+    QString fallbackSlot;       // the slot the device runs from and falls back to
+    QString version;            // the version being installed
+    QString previousVersion;    // the fallback slot's version
+    bool migrated = false;      // the database may hold migrated data (restore it on rollback)
+    QString backup;             // the database backup, when one was made
     std::optional<Error> error; // why the install is rolling back
 
     [[nodiscard]] static Record fromJson(const QJsonValue &value);
@@ -37,7 +37,7 @@ struct Record {
     [[nodiscard]] bool isEmpty() const { return step.isEmpty(); }
 };
 
-inline constexpr int kTrialTries = 3;  // boots a new slot gets before the bootloader falls back
+inline constexpr int kTrialTries = 3; // boots a new slot gets before the bootloader falls back
 
 class Engine
 {
@@ -46,8 +46,21 @@ public:
     // Where a run enters the install: one step of the flowchart each. A run moves from one to
     // the next only through move(); a resumed run enters at the one the resume table names.
     enum class Entry {
-        Verify, Write, NeedMigration, Backup, Migrate, Switch, HandBack,
-        Reload, Commit, TrialFailed, MigrationMade, RevertMigration, Revert, RebootOld, ErrorLog,
+        Verify,
+        Write,
+        NeedMigration,
+        Backup,
+        Migrate,
+        Switch,
+        HandBack,
+        Reload,
+        Commit,
+        TrialFailed,
+        MigrationMade,
+        RevertMigration,
+        Revert,
+        RebootOld,
+        ErrorLog,
     };
 
     // A row of the resume table (installengine.cpp).

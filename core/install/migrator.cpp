@@ -101,8 +101,8 @@ namespace migratordetail {
 std::expected<void, MigrationProblem> applyStep(sqlite3 *db, const QString &database, int schema, const QByteArray &script, bool last)
 {
     if (auto begun = exec(db, "BEGIN IMMEDIATE"); !begun) {
-        return problem(MigrationError::DatabaseUnreadable,
-                       QStringLiteral("cannot start migrating the database %1").arg(database), begun.error());
+        return problem(MigrationError::DatabaseUnreadable, QStringLiteral("cannot start migrating the database %1").arg(database),
+                       begun.error());
     }
     // The step is refused either way; a rollback that fails too (the connection's close
     // still undoes the step) is worth a line in the log.
@@ -116,26 +116,22 @@ std::expected<void, MigrationProblem> applyStep(sqlite3 *db, const QString &data
     sqlite3_set_authorizer(db, nullptr, nullptr);
     if (guard.setsVersion) {
         rollback();
-        return problem(MigrationError::ScriptSetsVersion,
-                       QStringLiteral("the migration to schema %1 sets user_version itself").arg(schema),
+        return problem(MigrationError::ScriptSetsVersion, QStringLiteral("the migration to schema %1 sets user_version itself").arg(schema),
                        QStringLiteral("the migrator raises user_version; scripts must not"));
     }
     if (guard.controlsTransaction) {
         rollback();
-        return problem(MigrationError::ScriptFailed,
-                       QStringLiteral("the migration to schema %1 controls transactions itself").arg(schema),
+        return problem(MigrationError::ScriptFailed, QStringLiteral("the migration to schema %1 controls transactions itself").arg(schema),
                        QStringLiteral("scripts must not contain BEGIN, COMMIT, ROLLBACK or SAVEPOINT"));
     }
     if (!ran) {
         rollback();
-        return problem(MigrationError::ScriptFailed,
-                       QStringLiteral("the migration to schema %1 failed").arg(schema), ran.error());
+        return problem(MigrationError::ScriptFailed, QStringLiteral("the migration to schema %1 failed").arg(schema), ran.error());
     }
     const auto seen = readUserVersion(db);
     if (!seen || *seen != schema - 1) {
         rollback();
-        return problem(MigrationError::ScriptSetsVersion,
-                       QStringLiteral("the migration to schema %1 sets user_version itself").arg(schema),
+        return problem(MigrationError::ScriptSetsVersion, QStringLiteral("the migration to schema %1 sets user_version itself").arg(schema),
                        seen ? QStringLiteral("user_version became %1").arg(*seen) : seen.error());
     }
     if (last && fault::injected(u"migrate")) {
@@ -145,13 +141,13 @@ std::expected<void, MigrationProblem> applyStep(sqlite3 *db, const QString &data
     }
     if (auto raised = exec(db, "PRAGMA user_version = " % QByteArray::number(schema)); !raised) {
         rollback();
-        return problem(MigrationError::ScriptFailed,
-                       QStringLiteral("cannot record schema %1 in the database %2").arg(schema).arg(database), raised.error());
+        return problem(MigrationError::ScriptFailed, QStringLiteral("cannot record schema %1 in the database %2").arg(schema).arg(database),
+                       raised.error());
     }
     if (auto committed = exec(db, "COMMIT"); !committed) {
         rollback();
-        return problem(MigrationError::ScriptFailed,
-                       QStringLiteral("cannot commit the migration to schema %1").arg(schema), committed.error());
+        return problem(MigrationError::ScriptFailed, QStringLiteral("cannot commit the migration to schema %1").arg(schema),
+                       committed.error());
     }
     return {};
 }
@@ -176,20 +172,14 @@ QString migrationErrorName(MigrationError code)
     return QStringLiteral("Unknown");
 }
 
-Error toError(const MigrationProblem &problem)
-{
-    return Error{ExitCode::InstallFailed, problem.message, Edge::E59, problem.detail};
-}
+Error toError(const MigrationProblem &problem) { return Error{ExitCode::InstallFailed, problem.message, Edge::E59, problem.detail}; }
 
 Migrator::Migrator(QString database)
     : m_database(std::move(database))
 {
 }
 
-QString Migrator::backupPath() const
-{
-    return m_database % QStringLiteral(".s16-backup");
-}
+QString Migrator::backupPath() const { return m_database % QStringLiteral(".s16-backup"); }
 
 std::expected<int, MigrationProblem> Migrator::userVersion() const
 {
@@ -198,8 +188,8 @@ std::expected<int, MigrationProblem> Migrator::userVersion() const
         return std::unexpected(db.error());
     auto version = readUserVersion(db->get());
     if (!version) {
-        return problem(MigrationError::DatabaseUnreadable,
-                       QStringLiteral("cannot read the schema of the database %1").arg(m_database), version.error());
+        return problem(MigrationError::DatabaseUnreadable, QStringLiteral("cannot read the schema of the database %1").arg(m_database),
+                       version.error());
     }
     return *version;
 }
@@ -212,7 +202,9 @@ std::expected<bool, MigrationProblem> Migrator::needsMigration(int schema) const
     if (*version > schema) {
         return problem(MigrationError::DatabaseTooNew,
                        QStringLiteral("the database %1 is at schema %2, newer than the %3 the new system knows")
-                           .arg(m_database).arg(*version).arg(schema));
+                           .arg(m_database)
+                           .arg(*version)
+                           .arg(schema));
     }
     return *version < schema;
 }
@@ -254,28 +246,29 @@ std::expected<void, MigrationProblem> Migrator::backup() const
     return {};
 }
 
-std::expected<void, MigrationProblem> Migrator::migrate(int schema, const QList<MigrationStep> &steps,
-                                                        const StepDone &stepDone) const
+std::expected<void, MigrationProblem> Migrator::migrate(int schema, const QList<MigrationStep> &steps, const StepDone &stepDone) const
 {
     auto db = openDb(m_database);
     if (!db)
         return std::unexpected(db.error());
     auto current = readUserVersion(db->get());
     if (!current) {
-        return problem(MigrationError::DatabaseUnreadable,
-                       QStringLiteral("cannot read the schema of the database %1").arg(m_database), current.error());
+        return problem(MigrationError::DatabaseUnreadable, QStringLiteral("cannot read the schema of the database %1").arg(m_database),
+                       current.error());
     }
     if (*current > schema) {
         return problem(MigrationError::DatabaseTooNew,
                        QStringLiteral("the database %1 is at schema %2, newer than the %3 the new system knows")
-                           .arg(m_database).arg(*current).arg(schema));
+                           .arg(m_database)
+                           .arg(*current)
+                           .arg(schema));
     }
     for (int next = *current + 1; next <= schema; ++next) {
         const auto step = std::find_if(steps.cbegin(), steps.cend(), [next](const MigrationStep &s) { return s.schema == next; });
         if (step == steps.cend()) {
-            return problem(MigrationError::MissingStep,
-                           QStringLiteral("no migration takes the database %1 from schema %2 to %3")
-                               .arg(m_database).arg(next - 1).arg(next));
+            return problem(
+                MigrationError::MissingStep,
+                QStringLiteral("no migration takes the database %1 from schema %2 to %3").arg(m_database).arg(next - 1).arg(next));
         }
         const auto hash = crypto::sha256FileHex(step->path);
         if (!hash) {
@@ -283,8 +276,7 @@ std::expected<void, MigrationProblem> Migrator::migrate(int schema, const QList<
                            hash.error().message);
         }
         if (*hash != step->sha256) {
-            return problem(MigrationError::ScriptMismatch,
-                           QStringLiteral("the migration %1 does not match its checksum").arg(step->path),
+            return problem(MigrationError::ScriptMismatch, QStringLiteral("the migration %1 does not match its checksum").arg(step->path),
                            QStringLiteral("SHA-256 %1, expected %2").arg(QString::fromLatin1(*hash), QString::fromLatin1(step->sha256)));
         }
         const auto script = fileutil::readSmallFile(step->path, kMaxScriptBytes);
@@ -303,10 +295,7 @@ std::expected<void, MigrationProblem> Migrator::migrate(int schema, const QList<
     return {};
 }
 
-bool Migrator::hasBackup() const
-{
-    return QFileInfo(backupPath()).isFile();
-}
+bool Migrator::hasBackup() const { return QFileInfo(backupPath()).isFile(); }
 
 void Migrator::dropBackup() const
 {
@@ -331,12 +320,14 @@ std::expected<void, MigrationProblem> Migrator::restore() const
                        QStringLiteral("cannot copy the backup %1 to restore the database").arg(backupPath()));
     }
     if (auto synced = fileutil::syncPath(tmp); !synced)
-        return problem(MigrationError::RestoreFailed, QStringLiteral("cannot restore the database %1").arg(m_database), synced.error().detail);
+        return problem(MigrationError::RestoreFailed, QStringLiteral("cannot restore the database %1").arg(m_database),
+                       synced.error().detail);
     if (fault::injected(u"restore"))
         return problem(MigrationError::RestoreFailed, QStringLiteral("cannot restore the database %1").arg(m_database),
                        QStringLiteral("injected fault (S16_FAULT=restore)"));
     if (auto renamed = fileutil::renameDurably(tmp, m_database); !renamed)
-        return problem(MigrationError::RestoreFailed, QStringLiteral("cannot restore the database %1").arg(m_database), renamed.error().detail);
+        return problem(MigrationError::RestoreFailed, QStringLiteral("cannot restore the database %1").arg(m_database),
+                       renamed.error().detail);
     qCInfo(lcMigrate) << "restored" << m_database << "from" << backupPath();
     return {};
 }

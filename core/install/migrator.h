@@ -38,8 +38,8 @@ struct MigrationProblem {
 // One staged migration: applied to a database at schema - 1, it leaves it at schema.
 struct MigrationStep {
     int schema = 0;
-    QString path;       // the staged .sql file
-    QByteArray sha256;  // lowercase hex, from the manifest
+    QString path;      // the staged .sql file
+    QByteArray sha256; // lowercase hex, from the manifest
 };
 
 // Brings the app's SQLite database to the schema the new system needs, the way

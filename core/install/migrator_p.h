@@ -14,7 +14,7 @@ namespace s16::migratordetail {
 // transactions (BEGIN, COMMIT, ROLLBACK, SAVEPOINT) is refused by SQLite's authorizer before
 // it runs; on any failure the transaction is rolled back, so db is as it was. database names
 // the file in messages; last marks the last step (where S16_FAULT=migrate strikes).
-[[nodiscard]] std::expected<void, MigrationProblem> applyStep(sqlite3 *db, const QString &database, int schema,
-                                                              const QByteArray &script, bool last);
+[[nodiscard]] std::expected<void, MigrationProblem> applyStep(sqlite3 *db, const QString &database, int schema, const QByteArray &script,
+                                                              bool last);
 
 } // namespace s16::migratordetail

@@ -29,15 +29,9 @@ RecoveryEngine::~RecoveryEngine()
     }
 }
 
-bool RecoveryEngine::isRunning() const
-{
-    return d->worker && d->worker->isRunning();
-}
+bool RecoveryEngine::isRunning() const { return d->worker && d->worker->isRunning(); }
 
-const InstallReport &RecoveryEngine::report() const
-{
-    return d->report;
-}
+const InstallReport &RecoveryEngine::report() const { return d->report; }
 
 void RecoveryEngine::start()
 {
@@ -48,11 +42,22 @@ void RecoveryEngine::start()
     InstallCallbacks callbacks;
     QPointer<RecoveryEngine> self(this);
     callbacks.stage = [self](InstallStage::Value stage) {
-        QMetaObject::invokeMethod(self, [self, stage] { if (self) Q_EMIT self->stepChanged(stage); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            self,
+            [self, stage] {
+                if (self)
+                    Q_EMIT self->stepChanged(stage);
+            },
+            Qt::QueuedConnection);
     };
     callbacks.progress = [self](qint64 bytes, qint64 total) {
-        QMetaObject::invokeMethod(self, [self, bytes, total] { if (self) Q_EMIT self->progress(bytes, total); },
-                                  Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            self,
+            [self, bytes, total] {
+                if (self)
+                    Q_EMIT self->progress(bytes, total);
+            },
+            Qt::QueuedConnection);
     };
     const Config config = d->config;
     d->worker = QThread::create([this, config, callbacks] {
@@ -61,7 +66,8 @@ void RecoveryEngine::start()
     });
     // QThread::finished is emitted from the worker; queued, it arrives after every
     // stage and progress call the worker posted before it.
-    connect(d->worker, &QThread::finished, this, [this] { Q_EMIT finished(d->report); }, Qt::QueuedConnection);
+    connect(
+        d->worker, &QThread::finished, this, [this] { Q_EMIT finished(d->report); }, Qt::QueuedConnection);
     d->worker->start();
 }
 

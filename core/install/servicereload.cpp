@@ -35,8 +35,8 @@ RunResult runShell(const QString &command, int timeoutSeconds)
     if (process.exitStatus() != QProcess::NormalExit)
         return {Outcome::Failed, QStringLiteral("crashed") % (err.isEmpty() ? QString() : QStringLiteral(": ") % err)};
     if (process.exitCode() != 0) {
-        return {Outcome::Failed, QStringLiteral("exit %1").arg(process.exitCode())
-                                     % (err.isEmpty() ? QString() : QStringLiteral(", stderr: ") % err)};
+        return {Outcome::Failed,
+                QStringLiteral("exit %1").arg(process.exitCode()) % (err.isEmpty() ? QString() : QStringLiteral(", stderr: ") % err)};
     }
     return {Outcome::Ok, {}};
 }
@@ -54,10 +54,7 @@ QString serviceErrorName(ServiceError code)
     return QStringLiteral("Unknown");
 }
 
-Error toError(const ServiceProblem &problem)
-{
-    return Error{ExitCode::InstallFailed, problem.message, Edge::E62, problem.detail};
-}
+Error toError(const ServiceProblem &problem) { return Error{ExitCode::InstallFailed, problem.message, Edge::E62, problem.detail}; }
 
 std::expected<void, ServiceProblem> ServiceReload::run(const Commands &commands)
 {
@@ -68,10 +65,9 @@ std::expected<void, ServiceProblem> ServiceReload::run(const Commands &commands)
     if (!commands.reload.isEmpty()) {
         const RunResult r = runShell(commands.reload, timeout);
         if (r.outcome != Outcome::Ok) {
-            return std::unexpected(ServiceProblem{r.outcome == Outcome::TimedOut ? ServiceError::ReloadTimedOut
-                                                                                 : ServiceError::ReloadFailed,
-                                                  QStringLiteral("the services could not be reloaded"),
-                                                  commands.reload % QStringLiteral(": ") % r.detail});
+            return std::unexpected(
+                ServiceProblem{r.outcome == Outcome::TimedOut ? ServiceError::ReloadTimedOut : ServiceError::ReloadFailed,
+                               QStringLiteral("the services could not be reloaded"), commands.reload % QStringLiteral(": ") % r.detail});
         }
     }
     if (fault::injected(u"health"))
@@ -80,8 +76,7 @@ std::expected<void, ServiceProblem> ServiceReload::run(const Commands &commands)
     if (!commands.healthCheck.isEmpty()) {
         const RunResult r = runShell(commands.healthCheck, timeout);
         if (r.outcome != Outcome::Ok) {
-            return std::unexpected(ServiceProblem{r.outcome == Outcome::TimedOut ? ServiceError::HealthTimedOut
-                                                                                 : ServiceError::Unhealthy,
+            return std::unexpected(ServiceProblem{r.outcome == Outcome::TimedOut ? ServiceError::HealthTimedOut : ServiceError::Unhealthy,
                                                   QStringLiteral("the services are not healthy"),
                                                   commands.healthCheck % QStringLiteral(": ") % r.detail});
         }

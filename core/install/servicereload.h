@@ -9,10 +9,10 @@
 namespace s16 {
 
 enum class ServiceError {
-    ReloadFailed,       // the reload command did not start or exited non-zero
-    ReloadTimedOut,     // the reload command ran longer than the timeout and was killed
-    Unhealthy,          // the health check did not start or exited non-zero
-    HealthTimedOut,     // the health check ran longer than the timeout and was killed
+    ReloadFailed,   // the reload command did not start or exited non-zero
+    ReloadTimedOut, // the reload command ran longer than the timeout and was killed
+    Unhealthy,      // the health check did not start or exited non-zero
+    HealthTimedOut, // the health check ran longer than the timeout and was killed
 };
 
 struct ServiceProblem {

@@ -27,18 +27,29 @@ namespace {
 
 QString errnoText(int err) { return QString::fromLocal8Bit(std::strerror(err)); }
 
-
 // Closes the descriptor when the scope ends, whatever path leaves it.
 class Fd
 {
 public:
-    explicit Fd(int fd) : m_fd(fd) {}
-    ~Fd() { if (m_fd >= 0) ::close(m_fd); }
+    explicit Fd(int fd)
+        : m_fd(fd)
+    {
+    }
+    ~Fd()
+    {
+        if (m_fd >= 0)
+            ::close(m_fd);
+    }
     Fd(const Fd &) = delete;
     Fd &operator=(const Fd &) = delete;
     [[nodiscard]] int get() const { return m_fd; }
     [[nodiscard]] bool valid() const { return m_fd >= 0; }
-    int release() { const int fd = m_fd; m_fd = -1; return fd; }
+    int release()
+    {
+        const int fd = m_fd;
+        m_fd = -1;
+        return fd;
+    }
 
 private:
     int m_fd;
@@ -91,12 +102,17 @@ class ReadBack
 {
 public:
     struct Outcome {
-        QByteArray sha256;    // lowercase hex of the whole size, when complete
-        int err = 0;          // errno of a failed read
+        QByteArray sha256; // lowercase hex of the whole size, when complete
+        int err = 0;       // errno of a failed read
         bool shortRead = false;
     };
 
-    ReadBack(int fd, qint64 size) : m_fd(fd), m_size(size), m_thread([this] { run(); }) {}
+    ReadBack(int fd, qint64 size)
+        : m_fd(fd)
+        , m_size(size)
+        , m_thread([this] { run(); })
+    {
+    }
     ~ReadBack()
     {
         {
@@ -190,12 +206,12 @@ private:
     const qint64 m_size;
     std::mutex m_mutex;
     std::condition_variable m_changed;
-    qint64 m_settled = 0;  // guarded by m_mutex
-    bool m_stop = false;   // guarded by m_mutex
+    qint64 m_settled = 0;    // guarded by m_mutex
+    bool m_stop = false;     // guarded by m_mutex
     bool m_finished = false; // guarded by m_mutex
-    Outcome m_outcome;     // written under m_mutex before m_finished
+    Outcome m_outcome;       // written under m_mutex before m_finished
     std::atomic<qint64> m_verified{0};
-    std::thread m_thread;  // last: starts when everything above is ready
+    std::thread m_thread; // last: starts when everything above is ready
 };
 
 } // namespace
@@ -216,15 +232,14 @@ QString slotErrorName(SlotError code)
     return QStringLiteral("Unknown");
 }
 
-Error toError(const SlotProblem &problem)
-{
-    return Error{ExitCode::InstallFailed, problem.message, Edge::E51, problem.detail};
-}
+Error toError(const SlotProblem &problem) { return Error{ExitCode::InstallFailed, problem.message, Edge::E51, problem.detail}; }
 
 bool SlotWriter::sameDevice(const QString &a, const QString &b)
 {
-    struct stat sa {};
-    struct stat sb {};
+    struct stat sa {
+    };
+    struct stat sb {
+    };
     if (a.isEmpty() || b.isEmpty() || ::stat(QFile::encodeName(a).constData(), &sa) != 0
         || ::stat(QFile::encodeName(b).constData(), &sb) != 0)
         return false;
@@ -254,13 +269,14 @@ std::expected<void, SlotProblem> SlotWriter::writeFrom(const Job &job, std::opti
 
     Fd source(::open(QFile::encodeName(job.image).constData(), O_RDONLY | O_CLOEXEC));
     if (!source.valid())
-        return problem(SlotError::SourceUnreadable, QStringLiteral("cannot open the image %1").arg(job.image),
-                       errnoText(errno));
-    struct stat sourceStat {};
+        return problem(SlotError::SourceUnreadable, QStringLiteral("cannot open the image %1").arg(job.image), errnoText(errno));
+    struct stat sourceStat {
+    };
     const qint64 fileSize = zstdFileSize.value_or(job.size);
     if (::fstat(source.get(), &sourceStat) != 0 || sourceStat.st_size != fileSize) {
-        return problem(SlotError::SourceSize, QStringLiteral("the image %1 is %2 bytes, the manifest says %3")
-                                                  .arg(job.image).arg(qint64(sourceStat.st_size)).arg(fileSize));
+        return problem(
+            SlotError::SourceSize,
+            QStringLiteral("the image %1 is %2 bytes, the manifest says %3").arg(job.image).arg(qint64(sourceStat.st_size)).arg(fileSize));
     }
     // A compressed image is unpacked on the way (bounded memory: zstd's window is capped).
     std::unique_ptr<zstd::Reader> unpack;
@@ -277,17 +293,17 @@ std::expected<void, SlotProblem> SlotWriter::writeFrom(const Job &job, std::opti
     // regular file there (on /dev's tmpfs, say) would "install" into memory and boot the old system.
     Fd target(::open(QFile::encodeName(job.target).constData(), O_WRONLY | O_CLOEXEC));
     if (!target.valid())
-        return problem(SlotError::TargetUnopenable, QStringLiteral("cannot open %1 for writing").arg(job.target),
-                       errnoText(errno));
-    struct stat targetStat {};
+        return problem(SlotError::TargetUnopenable, QStringLiteral("cannot open %1 for writing").arg(job.target), errnoText(errno));
+    struct stat targetStat {
+    };
     if (::fstat(target.get(), &targetStat) != 0)
         return problem(SlotError::TargetUnopenable, QStringLiteral("cannot inspect %1").arg(job.target), errnoText(errno));
     const bool blockDevice = S_ISBLK(targetStat.st_mode);
     if (blockDevice) {
         const off_t capacity = ::lseek(target.get(), 0, SEEK_END);
         if (capacity < 0 || capacity < job.size) {
-            return problem(SlotError::TooSmall, QStringLiteral("%1 holds %2 bytes, the image needs %3")
-                                                    .arg(job.target).arg(qint64(capacity)).arg(job.size));
+            return problem(SlotError::TooSmall,
+                           QStringLiteral("%1 holds %2 bytes, the image needs %3").arg(job.target).arg(qint64(capacity)).arg(job.size));
         }
         ::lseek(target.get(), 0, SEEK_SET);
     }
@@ -295,8 +311,7 @@ std::expected<void, SlotProblem> SlotWriter::writeFrom(const Job &job, std::opti
     // Opened before the first byte goes out: a slot that cannot be read back is not written.
     Fd reader(::open(QFile::encodeName(job.target).constData(), O_RDONLY | O_CLOEXEC));
     if (!reader.valid())
-        return problem(SlotError::ReadBackFailed, QStringLiteral("cannot open %1 to read it back").arg(job.target),
-                       errnoText(errno));
+        return problem(SlotError::ReadBackFailed, QStringLiteral("cannot open %1 to read it back").arg(job.target), errnoText(errno));
 
     const qint64 total = 2 * job.size;
     const auto report = [&](qint64 written, const ReadBack &readBack) {
@@ -305,7 +320,7 @@ std::expected<void, SlotProblem> SlotWriter::writeFrom(const Job &job, std::opti
     };
     const auto buffer = std::make_unique<char[]>(size_t(kChunkBytes));
     qint64 done = 0;
-    fileutil::WriteBehind writeBehind; // the medium works while the image is read
+    fileutil::WriteBehind writeBehind;             // the medium works while the image is read
     ReadBack readBack(reader.release(), job.size); // and the read back follows the medium
     bool halfwayPassed = false;
     while (done < job.size) {
@@ -366,10 +381,9 @@ std::expected<void, SlotProblem> SlotWriter::writeFrom(const Job &job, std::opti
                        outcome.shortRead ? QStringLiteral("it is shorter than the image") : errnoText(outcome.err));
     }
     if (fault::injected(u"readback") || outcome.sha256 != job.sha256) {
-        return problem(SlotError::VerifyMismatch,
-                       QStringLiteral("%1 does not hold the image after writing it").arg(job.target),
-                       QStringLiteral("SHA-256 read back %1, expected %2")
-                           .arg(QString::fromLatin1(outcome.sha256), QString::fromLatin1(job.sha256)));
+        return problem(
+            SlotError::VerifyMismatch, QStringLiteral("%1 does not hold the image after writing it").arg(job.target),
+            QStringLiteral("SHA-256 read back %1, expected %2").arg(QString::fromLatin1(outcome.sha256), QString::fromLatin1(job.sha256)));
     }
     qCInfo(lcInstall) << "wrote and verified" << job.size << "bytes to" << job.target;
     return {};

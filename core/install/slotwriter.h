@@ -12,15 +12,15 @@
 namespace s16 {
 
 enum class SlotError {
-    NoTarget,        // no slot path configured
-    BootedSlot,      // the target is the slot the device runs from (or falls back to): refused
-    SourceUnreadable,// the staged image cannot be opened or read
-    SourceSize,      // the staged image is not the size the manifest declares
-    TargetUnopenable,// the slot's file or block device cannot be opened for writing
-    TooSmall,        // the slot cannot hold the image
-    WriteFailed,     // write() or fsync() failed (the slot now holds a partial image)
-    ReadBackFailed,  // the slot could not be read back
-    VerifyMismatch,  // the slot's content does not hash to the manifest's SHA-256
+    NoTarget,         // no slot path configured
+    BootedSlot,       // the target is the slot the device runs from (or falls back to): refused
+    SourceUnreadable, // the staged image cannot be opened or read
+    SourceSize,       // the staged image is not the size the manifest declares
+    TargetUnopenable, // the slot's file or block device cannot be opened for writing
+    TooSmall,         // the slot cannot hold the image
+    WriteFailed,      // write() or fsync() failed (the slot now holds a partial image)
+    ReadBackFailed,   // the slot could not be read back
+    VerifyMismatch,   // the slot's content does not hash to the manifest's SHA-256
 };
 
 struct SlotProblem {
@@ -48,11 +48,11 @@ public:
     static constexpr qint64 kChunkBytes = 4 * 1024 * 1024;
 
     struct Job {
-        QString image;        // the staged image file
-        qint64 size = 0;      // bytes of the image, from the manifest
-        QByteArray sha256;    // lowercase hex, of the image, from the manifest
-        QString target;       // the inactive slot
-        QString protectedSlot;// the booted / fallback slot: never written
+        QString image;         // the staged image file
+        qint64 size = 0;       // bytes of the image, from the manifest
+        QByteArray sha256;     // lowercase hex, of the image, from the manifest
+        QString target;        // the inactive slot
+        QString protectedSlot; // the booted / fallback slot: never written
     };
     // bytes of the whole step done so far, out of total = 2 * size (written + read back)
     using Progress = std::function<void(qint64 bytes, qint64 total)>;

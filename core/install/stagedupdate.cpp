@@ -23,25 +23,23 @@ Result<Staged> loadStaged(const Config &config, const std::optional<StagedRecord
     const auto bytes = fileutil::readSmallFile(dir.filePath(QStringLiteral("manifest.json")), kMaxManifestBytes);
     const auto signature = fileutil::readSmallFile(dir.filePath(QStringLiteral("manifest.json.sig")), 1024);
     if (!bytes || !signature) {
-        return std::unexpected(integrityError(QStringLiteral("the staged update is incomplete"),
-                                              (!bytes ? bytes.error() : signature.error()).message));
+        return std::unexpected(
+            integrityError(QStringLiteral("the staged update is incomplete"), (!bytes ? bytes.error() : signature.error()).message));
     }
     const auto keys = crypto::TrustedKeys::load(config.trust.publicKeys);
     if (!keys) {
-        return std::unexpected(integrityError(QStringLiteral("cannot check the staged update's signature"),
-                                              keys.error().message));
+        return std::unexpected(integrityError(QStringLiteral("cannot check the staged update's signature"), keys.error().message));
     }
     if (const auto verified = keys->verify(*bytes, *signature); !verified) {
-        return std::unexpected(integrityError(QStringLiteral("the staged update's signature does not verify"),
-                                              verified.error().message));
+        return std::unexpected(integrityError(QStringLiteral("the staged update's signature does not verify"), verified.error().message));
     }
     auto manifest = parseManifest(*bytes);
     if (!manifest) {
         return std::unexpected(integrityError(QStringLiteral("the staged manifest is not valid"), manifest.error().message));
     }
     if (manifest->product != config.device.product) {
-        return std::unexpected(integrityError(QStringLiteral("the staged update is for product %1, not %2")
-                                                  .arg(manifest->product, config.device.product)));
+        return std::unexpected(
+            integrityError(QStringLiteral("the staged update is for product %1, not %2").arg(manifest->product, config.device.product)));
     }
     // Only the release the online side verified and the user agreed to: another one in its
     // place, even one the same key signed (an older release, say), is not installed; nor
@@ -49,9 +47,9 @@ Result<Staged> loadStaged(const Config &config, const std::optional<StagedRecord
     if (!expected)
         return std::unexpected(integrityError(QStringLiteral("no downloaded update is recorded for what is in %1").arg(dir.path())));
     if (expected->version != manifest->version.toString() || expected->sha256 != manifest->image.sha256) {
-        return std::unexpected(integrityError(QStringLiteral("the staged update is not the one that was downloaded"),
-                                              QStringLiteral("staged: %1, downloaded: %2")
-                                                  .arg(manifest->version.toString(), expected->version)));
+        return std::unexpected(
+            integrityError(QStringLiteral("the staged update is not the one that was downloaded"),
+                           QStringLiteral("staged: %1, downloaded: %2").arg(manifest->version.toString(), expected->version)));
     }
     staged.manifest = std::move(*manifest);
     // What the online side fetched and staged: the compressed image when it said so.
@@ -87,23 +85,23 @@ Status verifyStaged(const Staged &staged, const std::function<void(qint64 done, 
     }
     const QByteArray saved = sumLine->hex;
     if (saved != image.sha256) {
-        return std::unexpected(integrityError(QStringLiteral("the saved checksum does not match the manifest"),
-                                              QStringLiteral("%1 says %2, the manifest %3")
-                                                  .arg(sumFile, QString::fromLatin1(saved), QString::fromLatin1(image.sha256))));
+        return std::unexpected(integrityError(
+            QStringLiteral("the saved checksum does not match the manifest"),
+            QStringLiteral("%1 says %2, the manifest %3").arg(sumFile, QString::fromLatin1(saved), QString::fromLatin1(image.sha256))));
     }
     const QFileInfo info(staged.image);
     if (!info.isFile() || info.size() != image.size) {
-        return std::unexpected(integrityError(QStringLiteral("the staged image is not the size the manifest declares"),
-                                              QStringLiteral("%1: %2 bytes, expected %3").arg(staged.image).arg(info.size()).arg(image.size)));
+        return std::unexpected(
+            integrityError(QStringLiteral("the staged image is not the size the manifest declares"),
+                           QStringLiteral("%1: %2 bytes, expected %3").arg(staged.image).arg(info.size()).arg(image.size)));
     }
-    const auto hash = crypto::sha256FileHex(staged.image, [&](qint64 done) {
-        progress(done, image.size);
-    });
+    const auto hash = crypto::sha256FileHex(staged.image, [&](qint64 done) { progress(done, image.size); });
     if (!hash)
         return std::unexpected(integrityError(QStringLiteral("cannot read the staged image"), hash.error().message));
     if (fault::injected(u"verify") || *hash != saved) {
-        return std::unexpected(integrityError(QStringLiteral("the staged image is damaged: its checksum does not match"),
-                                              QStringLiteral("SHA-256 %1, saved %2").arg(QString::fromLatin1(*hash), QString::fromLatin1(saved))));
+        return std::unexpected(
+            integrityError(QStringLiteral("the staged image is damaged: its checksum does not match"),
+                           QStringLiteral("SHA-256 %1, saved %2").arg(QString::fromLatin1(*hash), QString::fromLatin1(saved))));
     }
     for (const MigrationStep &m : staged.migrations) {
         const auto sum = crypto::sha256FileHex(m.path);

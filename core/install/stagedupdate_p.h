@@ -19,8 +19,8 @@ namespace s16::install {
 struct Staged {
     Manifest manifest;
     QString dir;
-    QString image;        // the staged image file: the raw image, or with zstd the compressed one
-    bool zstd = false;    // image holds manifest.imageZstd
+    QString image;     // the staged image file: the raw image, or with zstd the compressed one
+    bool zstd = false; // image holds manifest.imageZstd
     QList<MigrationStep> migrations;
 };
 

@@ -27,20 +27,11 @@ Unexpected problem(ManifestError code, QString field, QString message)
     return Unexpected(ManifestProblem{code, std::move(field), std::move(message)});
 }
 
-QString childPath(const QString &parent, QLatin1StringView key)
-{
-    return parent.isEmpty() ? QString(key) : parent % u'.' % key;
-}
+QString childPath(const QString &parent, QLatin1StringView key) { return parent.isEmpty() ? QString(key) : parent % u'.' % key; }
 
-bool isAsciiDigit(char16_t c)
-{
-    return c >= u'0' && c <= u'9';
-}
+bool isAsciiDigit(char16_t c) { return c >= u'0' && c <= u'9'; }
 
-bool isLowerHex(char16_t c)
-{
-    return isAsciiDigit(c) || (c >= u'a' && c <= u'f');
-}
+bool isLowerHex(char16_t c) { return isAsciiDigit(c) || (c >= u'a' && c <= u'f'); }
 
 // Reads o[key]: absent is MissingField. The caller checks the type.
 std::expected<QJsonValue, ManifestProblem> required(const QJsonObject &o, QLatin1StringView key, const QString &field)
@@ -51,8 +42,7 @@ std::expected<QJsonValue, ManifestProblem> required(const QJsonObject &o, QLatin
     return it.value();
 }
 
-std::expected<QString, ManifestProblem> requiredString(const QJsonObject &o, QLatin1StringView key,
-                                                       const QString &field)
+std::expected<QString, ManifestProblem> requiredString(const QJsonObject &o, QLatin1StringView key, const QString &field)
 {
     const auto v = required(o, key, field);
     if (!v)
@@ -99,8 +89,7 @@ std::expected<QString, ManifestProblem> pathOf(const QJsonObject &o, const QStri
     if (!s)
         return Unexpected(s.error());
     if (!s->startsWith(folder) || s->size() == folder.size() || !isSafeRelativePath(*s))
-        return problem(ManifestError::BadPath, field,
-                       field % u" must be a plain relative path inside \""_s % folder % u"\""_s);
+        return problem(ManifestError::BadPath, field, field % u" must be a plain relative path inside \""_s % folder % u"\""_s);
     return *s;
 }
 
@@ -317,8 +306,8 @@ std::expected<void, ManifestProblem> readMigrations(const QJsonObject &root, Man
             return Unexpected(schema.error());
         if (!m.migrations.isEmpty() && *schema != m.migrations.last().schema + 1)
             return problem(ManifestError::BadMigrations, schemaField,
-                           schemaField % u" must be "_s % QString::number(m.migrations.last().schema + 1) %
-                               u": each migration raises the schema by one"_s);
+                           schemaField % u" must be "_s % QString::number(m.migrations.last().schema + 1)
+                               % u": each migration raises the schema by one"_s);
 
         const auto path = pathOf(o, field, "migrations/"_L1);
         if (!path)
@@ -343,13 +332,12 @@ std::expected<void, ManifestProblem> readMigrations(const QJsonObject &root, Man
 
     if (!m.migrations.isEmpty()) {
         if (!m.schema)
-            return problem(ManifestError::BadSchema, u"schema"_s,
-                           u"schema is missing, but migrations need it to say where they lead"_s);
+            return problem(ManifestError::BadSchema, u"schema"_s, u"schema is missing, but migrations need it to say where they lead"_s);
         if (m.migrations.last().schema != *m.schema) {
             const QString field = u"migrations["_s % QString::number(m.migrations.size() - 1) % u"].schema"_s;
             return problem(ManifestError::BadMigrations, field,
-                           field % u" must equal schema ("_s % QString::number(*m.schema) %
-                               u"): the last migration leads to the schema the release needs"_s);
+                           field % u" must equal schema ("_s % QString::number(*m.schema)
+                               % u"): the last migration leads to the schema the release needs"_s);
         }
     }
     return {};
@@ -365,15 +353,13 @@ std::expected<Manifest, ManifestProblem> readManifest(const QJsonObject &root)
     if (!format)
         return Unexpected(format.error());
     if (!format->isDouble() || format->toDouble() != 1.0)
-        return problem(ManifestError::UnsupportedFormat, u"format"_s,
-                       u"format must be 1, the only manifest format this updater reads"_s);
+        return problem(ManifestError::UnsupportedFormat, u"format"_s, u"format must be 1, the only manifest format this updater reads"_s);
 
     const auto product = requiredString(root, "product"_L1, u"product"_s);
     if (!product)
         return Unexpected(product.error());
     if (!isProductName(*product))
-        return problem(ManifestError::BadProduct, u"product"_s,
-                       u"product must be 1 to 64 of a-z, 0-9, \".\", \"_\" and \"-\""_s);
+        return problem(ManifestError::BadProduct, u"product"_s, u"product must be 1 to 64 of a-z, 0-9, \".\", \"_\" and \"-\""_s);
     m.product = *product;
 
     const auto version = requiredString(root, "version"_L1, u"version"_s);
@@ -381,8 +367,7 @@ std::expected<Manifest, ManifestProblem> readManifest(const QJsonObject &root)
         return Unexpected(version.error());
     const auto semver = SemVer::parse(*version);
     if (!semver)
-        return problem(ManifestError::BadVersion, u"version"_s,
-                       u"version \""_s % *version % u"\" is not a semantic version like 2.1.0"_s);
+        return problem(ManifestError::BadVersion, u"version"_s, u"version \""_s % *version % u"\" is not a semantic version like 2.1.0"_s);
     m.version = *semver;
 
     const auto released = dateOf(root, "released"_L1);
@@ -439,15 +424,9 @@ QByteArray jsonString(const QString &s)
     return out.toUtf8();
 }
 
-QByteArray indent(int level)
-{
-    return QByteArray(level * 4, ' ');
-}
+QByteArray indent(int level) { return QByteArray(level * 4, ' '); }
 
-QByteArray member(const char *key, const QByteArray &value)
-{
-    return QByteArray(key).prepend('"') + "\": " + value;
-}
+QByteArray member(const char *key, const QByteArray &value) { return QByteArray(key).prepend('"') + "\": " + value; }
 
 QByteArray block(char open, char close, const QList<QByteArray> &items, int level)
 {
@@ -459,15 +438,9 @@ QByteArray block(char open, char close, const QList<QByteArray> &items, int leve
     return out + indent(level) + close;
 }
 
-QByteArray number(qint64 n)
-{
-    return QByteArray::number(n);
-}
+QByteArray number(qint64 n) { return QByteArray::number(n); }
 
-QByteArray dateText(const QDateTime &dt)
-{
-    return jsonString(dt.toUTC().toString(Qt::ISODate));
-}
+QByteArray dateText(const QDateTime &dt) { return jsonString(dt.toUTC().toString(Qt::ISODate)); }
 
 } // namespace
 
@@ -491,12 +464,10 @@ std::expected<Manifest, ManifestProblem> parseManifest(QByteArrayView bytes)
     // Qt's parser refuses nesting deeper than 1024 levels, so hostile input costs
     // time proportional to its (bounded) size and no deep recursion.
     QJsonParseError error;
-    const QJsonDocument doc =
-        QJsonDocument::fromJson(QByteArray::fromRawData(bytes.data(), bytes.size()), &error);
+    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromRawData(bytes.data(), bytes.size()), &error);
     if (error.error != QJsonParseError::NoError)
         return problem(ManifestError::NotJson, QString(),
-                       u"the manifest is not valid JSON: "_s % error.errorString() % u" at byte "_s %
-                           QString::number(error.offset));
+                       u"the manifest is not valid JSON: "_s % error.errorString() % u" at byte "_s % QString::number(error.offset));
     if (!doc.isObject())
         return problem(ManifestError::NotAnObject, QString(), u"the manifest is not a JSON object"_s);
     auto m = readManifest(doc.object());
@@ -505,15 +476,13 @@ std::expected<Manifest, ManifestProblem> parseManifest(QByteArrayView bytes)
     return m;
 }
 
-std::expected<void, ManifestProblem> checkManifestFor(const Manifest &m, const QString &product,
-                                                      const QDateTime &nowUtc)
+std::expected<void, ManifestProblem> checkManifestFor(const Manifest &m, const QString &product, const QDateTime &nowUtc)
 {
     if (m.product != product)
         return problem(ManifestError::WrongProduct, u"product"_s,
                        u"product is \""_s % m.product % u"\", but this device is \""_s % product % u'"');
     if (nowUtc >= m.expires)
-        return problem(ManifestError::Expired, u"expires"_s,
-                       u"expires ("_s % m.expires.toString(Qt::ISODate) % u") has passed"_s);
+        return problem(ManifestError::Expired, u"expires"_s, u"expires ("_s % m.expires.toString(Qt::ISODate) % u") has passed"_s);
     return {};
 }
 
@@ -542,12 +511,12 @@ QByteArray serializeManifest(const Manifest &m)
                                           2)));
     }
     if (m.imageChunks) {
-        image.append(member("chunks", block('{', '}',
-                                            {member("path", jsonString(m.imageChunks->index.path)),
-                                             member("size", number(m.imageChunks->index.size)),
-                                             member("sha256", jsonString(QString::fromLatin1(m.imageChunks->index.sha256))),
-                                             member("store", jsonString(m.imageChunks->store))},
-                                            2)));
+        image.append(member("chunks",
+                            block('{', '}',
+                                  {member("path", jsonString(m.imageChunks->index.path)), member("size", number(m.imageChunks->index.size)),
+                                   member("sha256", jsonString(QString::fromLatin1(m.imageChunks->index.sha256))),
+                                   member("store", jsonString(m.imageChunks->store))},
+                                  2)));
     }
     top.append(member("image", block('{', '}', image, 1)));
     if (m.schema)
@@ -556,8 +525,7 @@ QByteArray serializeManifest(const Manifest &m)
         QList<QByteArray> list;
         for (const ManifestMigration &mig : m.migrations) {
             list.append(block('{', '}',
-                              {member("schema", number(mig.schema)), member("path", jsonString(mig.path)),
-                               member("size", number(mig.size)),
+                              {member("schema", number(mig.schema)), member("path", jsonString(mig.path)), member("size", number(mig.size)),
                                member("sha256", jsonString(QString::fromLatin1(mig.sha256)))},
                               2));
         }
@@ -573,7 +541,7 @@ bool isSafeRelativePath(QStringView path)
         return false;
     for (QChar c : path) {
         const char16_t u = c.unicode();
-        if (u < 0x20 || (u >= 0x7f && u <= 0x9f))   // NUL and every C0/C1 control character
+        if (u < 0x20 || (u >= 0x7f && u <= 0x9f)) // NUL and every C0/C1 control character
             return false;
         // "\\" is a separator to some servers; "%" would let "%2e%2e" or "%252e" decode
         // to ".." on the way; "?" and "#" would end the path part of the URL.

@@ -21,11 +21,10 @@ QT_END_NAMESPACE
 namespace s16 {
 
 // One file the manifest points at, relative to the release repository.
-struct ManifestFile
-{
-    QString path;        // "images/s16-2.1.0.img"
-    qint64 size = 0;     // bytes
-    QByteArray sha256;   // 64 lowercase hex characters, as sha256sum prints them
+struct ManifestFile {
+    QString path;      // "images/s16-2.1.0.img"
+    qint64 size = 0;   // bytes
+    QByteArray sha256; // 64 lowercase hex characters, as sha256sum prints them
 
     friend bool operator==(const ManifestFile &, const ManifestFile &) = default;
 };
@@ -33,19 +32,17 @@ struct ManifestFile
 // The image as chunks for a delta update (image.chunks): the chunk index (a casync blob index,
 // path under images/) and the chunk store it refers to (a folder, "chunks" or inside it). A
 // device rebuilds the image from the chunks it has and those it fetches (docs/delta.md).
-struct ManifestChunks
-{
+struct ManifestChunks {
     ManifestFile index;
-    QString store;       // "chunks"
+    QString store; // "chunks"
 
     friend bool operator==(const ManifestChunks &, const ManifestChunks &) = default;
 };
 
 // A database migration script: applied to a database at schema - 1, it leaves it at schema.
-struct ManifestMigration
-{
+struct ManifestMigration {
     int schema = 0;
-    QString path;        // "migrations/0004.sql"
+    QString path; // "migrations/0004.sql"
     qint64 size = 0;
     QByteArray sha256;
 
@@ -59,22 +56,21 @@ struct ManifestMigration
 // publisher can check the first without knowing the second. Dates are UTC with
 // whole seconds, so a parse/serialize round trip gives back an equal Manifest.
 // The format and every rule: docs/manifest.md.
-struct Manifest
-{
+struct Manifest {
     int format = 1;
     QString product;
     SemVer version;
-    QDateTime released;              // UTC
-    QDateTime expires;               // UTC
+    QDateTime released; // UTC
+    QDateTime expires;  // UTC
     bool priority = false;
-    QMap<QString, QString> notes;    // language code ("en", "pt_BR") -> text
+    QMap<QString, QString> notes; // language code ("en", "pt_BR") -> text
     ManifestFile image;
     // The same image compressed with zstd (image.zstd): a device may fetch it instead, then
     // checks both its sum and the sum of what it unpacks to (image.sha256).
     std::optional<ManifestFile> imageZstd;
     // The same image as chunks (image.chunks): a device may rebuild it from chunks it has.
     std::optional<ManifestChunks> imageChunks;
-    std::optional<int> schema;       // the app database schema the new system needs
+    std::optional<int> schema; // the app database schema the new system needs
     QList<ManifestMigration> migrations;
 
     // The notes in the best language for locale: the exact name ("de_DE"), then its
@@ -107,25 +103,23 @@ enum class ManifestError {
     WrongProduct,      // checkManifestFor: meant for another product
 };
 
-struct ManifestProblem
-{
+struct ManifestProblem {
     ManifestError code = ManifestError::NotJson;
-    QString field;    // JSON path: "image.sha256", "migrations[1].path"; empty for the whole document
-    QString message;  // plain language, names the field
+    QString field;   // JSON path: "image.sha256", "migrations[1].path"; empty for the whole document
+    QString message; // plain language, names the field
 };
 
 inline constexpr qint64 kMaxManifestBytes = 1024 * 1024;
-inline constexpr qint64 kMaxImageSize = (qint64(1) << 53) - 1;   // the largest integer a JSON double holds exactly
+inline constexpr qint64 kMaxImageSize = (qint64(1) << 53) - 1; // the largest integer a JSON double holds exactly
 inline constexpr qint64 kMaxMigrationSize = 16 * 1024 * 1024;
 inline constexpr qsizetype kMaxMigrations = 1000;
 inline constexpr int kMaxSchema = 1000000;
-inline constexpr qsizetype kMaxNoteBytes = 16 * 1024;              // UTF-8 bytes per language
+inline constexpr qsizetype kMaxNoteBytes = 16 * 1024; // UTF-8 bytes per language
 
 // Checks structure and every field of manifest.json's bytes (the size first, before parsing).
 [[nodiscard]] std::expected<Manifest, ManifestProblem> parseManifest(QByteArrayView bytes);
 // Whether a parsed manifest is for this device now: WrongProduct, else Expired (nowUtc at or after expires).
-[[nodiscard]] std::expected<void, ManifestProblem> checkManifestFor(const Manifest &m, const QString &product,
-                                                                    const QDateTime &nowUtc);
+[[nodiscard]] std::expected<void, ManifestProblem> checkManifestFor(const Manifest &m, const QString &product, const QDateTime &nowUtc);
 // UTF-8 JSON, indented, keys in CONTRACT §3 order; parseManifest(serializeManifest(m)) == m for a valid m.
 [[nodiscard]] QByteArray serializeManifest(const Manifest &m);
 // Whether path stays inside the repository wherever it is used: as a file name below a

@@ -85,17 +85,20 @@ struct DeltaTransfer::Private {
     qint64 fetched = 0;
     qint64 reused = 0;
     qint64 toFetch = -1;
-    qint64 chunkBytesPacked = 0;    // what the fetched chunks took, and what they unpacked to
+    qint64 chunkBytesPacked = 0; // what the fetched chunks took, and what they unpacked to
     qint64 chunkBytesUnpacked = 0;
     QByteArray sha256;
-    qsizetype cursor = 0;            // the next entry to write
-    IdMap<qint64> inOutput;          // chunk id -> where the partial file holds it
-    struct SeedChunk { qint64 offset; qint64 size; };
+    qsizetype cursor = 0;   // the next entry to write
+    IdMap<qint64> inOutput; // chunk id -> where the partial file holds it
+    struct SeedChunk {
+        qint64 offset;
+        qint64 size;
+    };
     IdMap<SeedChunk> inSeed;
     int seedFd = -1;
     std::unique_ptr<delta::ChunkReader> seedReader;
-    IdSet wanted;                    // ids the seed scan looks for
-    IdMap<QByteArray> ready;         // fetched, checked, waiting for their turn
+    IdSet wanted;            // ids the seed scan looks for
+    IdMap<QByteArray> ready; // fetched, checked, waiting for their turn
     IdMap<QPointer<HttpExchange>> inFlight;
     QPointer<HttpExchange> indexExchange;
     qint64 aheadBytes = 0;
@@ -200,7 +203,10 @@ struct DeltaTransfer::Private {
             if (buffer->size() != setup.indexSize || sum != setup.indexSha256) {
                 fail(End::Integrity, QStringLiteral("%1 does not match the manifest's size and SHA-256").arg(setup.indexPath),
                      QStringLiteral("expected %1 bytes with SHA-256 %2, received %3 bytes with SHA-256 %4")
-                         .arg(setup.indexSize).arg(QString::fromLatin1(setup.indexSha256)).arg(buffer->size()).arg(QString::fromLatin1(sum)));
+                         .arg(setup.indexSize)
+                         .arg(QString::fromLatin1(setup.indexSha256))
+                         .arg(buffer->size())
+                         .arg(QString::fromLatin1(sum)));
                 return;
             }
             auto parsed = delta::parse(*buffer);
@@ -209,8 +215,10 @@ struct DeltaTransfer::Private {
                 return;
             }
             if (qint64(parsed->imageSize()) != setup.imageSize) {
-                fail(End::Integrity, QStringLiteral("%1 describes %2 bytes, the manifest's image has %3").arg(setup.indexPath)
-                                         .arg(parsed->imageSize()).arg(setup.imageSize));
+                fail(End::Integrity, QStringLiteral("%1 describes %2 bytes, the manifest's image has %3")
+                                         .arg(setup.indexPath)
+                                         .arg(parsed->imageSize())
+                                         .arg(setup.imageSize));
                 return;
             }
             index = std::move(*parsed);
@@ -279,8 +287,8 @@ struct DeltaTransfer::Private {
         if (!setup.seedPath.isEmpty()) {
             seedFd = ::open(QFile::encodeName(setup.seedPath).constData(), O_RDONLY | O_CLOEXEC);
             if (seedFd < 0)
-                qCWarning(lcDownload).noquote() << "delta: cannot read the running slot" << setup.seedPath << errnoText(errno)
-                                                << "- every chunk is fetched";
+                qCWarning(lcDownload).noquote()
+                    << "delta: cannot read the running slot" << setup.seedPath << errnoText(errno) << "- every chunk is fetched";
             else {
                 ::posix_fadvise(seedFd, 0, 0, POSIX_FADV_SEQUENTIAL);
                 seedReader = std::make_unique<delta::ChunkReader>(seedFd, index.sizes);
@@ -334,7 +342,9 @@ struct DeltaTransfer::Private {
             toFetch += qint64(index.sizeOf(i));
         }
         qCInfo(lcDownload).noquote() << QStringLiteral("delta: %1 chunks, %2 bytes to fetch, %3 bytes found in the running slot")
-                                            .arg(index.entries.size() - cursor).arg(toFetch).arg(fromSeed);
+                                            .arg(index.entries.size() - cursor)
+                                            .arg(toFetch)
+                                            .arg(fromSeed);
         phase = Phase::Assemble;
         Q_EMIT q->progressed();
         later();
@@ -526,8 +536,8 @@ qint64 DeltaTransfer::expectedFetch() const
     if (d->toFetch < 0)
         return -1;
     // The chunks' own ratio once there are enough of them, the release's before.
-    const double ratio = d->chunkBytesUnpacked >= 256 * 1024 ? double(d->chunkBytesPacked) / double(d->chunkBytesUnpacked)
-                                                             : d->setup.packRatio;
+    const double ratio =
+        d->chunkBytesUnpacked >= 256 * 1024 ? double(d->chunkBytesPacked) / double(d->chunkBytesUnpacked) : d->setup.packRatio;
     const qint64 left = std::max<qint64>(0, d->toFetch - d->chunkBytesUnpacked);
     return d->fetched + qint64(double(left) * ratio);
 }

@@ -27,21 +27,21 @@ class DeltaTransfer : public QObject
     Q_OBJECT
 public:
     struct Setup {
-        QString indexPath;      // repository path of the chunk index (.caibx)
-        qint64 indexSize = 0;   // its signed size and SHA-256 (hex)
+        QString indexPath;    // repository path of the chunk index (.caibx)
+        qint64 indexSize = 0; // its signed size and SHA-256 (hex)
         QByteArray indexSha256;
-        QString storePath;      // repository path of the chunk store
-        QString seedPath;       // the running slot, empty for none
-        QString partialPath;    // the image as assembled so far
+        QString storePath;   // repository path of the chunk store
+        QString seedPath;    // the running slot, empty for none
+        QString partialPath; // the image as assembled so far
         qint64 imageSize = 0;
         double packRatio = 0.5; // compressed / raw size of the release's image, the first guess for chunks
     };
     enum class End {
         Running,
-        Complete,   // the whole image is in the partial file
-        Network,    // an exchange failed: netResult() says how; start() again continues
-        Storage,    // the partial file could not be written: error()
-        Integrity,  // the index or a chunk does not match what is signed: error()
+        Complete,  // the whole image is in the partial file
+        Network,   // an exchange failed: netResult() says how; start() again continues
+        Storage,   // the partial file could not be written: error()
+        Integrity, // the index or a chunk does not match what is signed: error()
     };
 
     DeltaTransfer(Setup setup, QObject *parent = nullptr);
@@ -54,10 +54,10 @@ public:
     [[nodiscard]] End end() const;
     [[nodiscard]] const NetResult &netResult() const;
     [[nodiscard]] const Error &error() const;
-    [[nodiscard]] qint64 written() const;   // bytes of the image in the partial file
-    [[nodiscard]] qint64 fetched() const;   // bytes received (the index and compressed chunks)
-    [[nodiscard]] qint64 reused() const;    // bytes of the image copied from the seed or itself
-    [[nodiscard]] qint64 toFetch() const;   // bytes of the image to fetch (unpacked); -1 until known
+    [[nodiscard]] qint64 written() const; // bytes of the image in the partial file
+    [[nodiscard]] qint64 fetched() const; // bytes received (the index and compressed chunks)
+    [[nodiscard]] qint64 reused() const;  // bytes of the image copied from the seed or itself
+    [[nodiscard]] qint64 toFetch() const; // bytes of the image to fetch (unpacked); -1 until known
     // What the whole transfer will have fetched (compressed), estimated from the chunks so far;
     // -1 until the seed is scanned.
     [[nodiscard]] qint64 expectedFetch() const;

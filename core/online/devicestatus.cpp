@@ -15,21 +15,40 @@ enum class Phase { Resting, Checking, Downloading, Installing };
 Phase phaseOf(Node node)
 {
     switch (node) {
-    case Node::ConnectRepo: case Node::SuccessConnect: case Node::CheckSsl: case Node::WaitConnect:
-    case Node::MaxTries: case Node::ValidSsl: case Node::Authenticate: case Node::AuthSuccess:
-    case Node::UpdateImageRepo: case Node::SuccessImageRepo:
-        return Phase::Checking;
-    case Node::ConnectUpdate: case Node::SuccessConnectUpdate: case Node::CheckSslUpdate:
-    case Node::WaitForImageConnection: case Node::MaxTriesImage: case Node::ValidSslUpdate:
-    case Node::ReceiveFile: case Node::CompleteFile: case Node::MakeChecksum: case Node::CheckChecksum:
-    case Node::ChecksumEqual: case Node::MoveFile:
-        return Phase::Downloading;
-    case Node::MakeChecksumReboot: case Node::CheckChecksumReboot: case Node::ChecksumEqualReboot:
-    case Node::UpdateImage: case Node::SuccessUpdate: case Node::NeedMigration: case Node::Backup:
-    case Node::PUMigration: case Node::SuccessMigration: case Node::RevertMigration: case Node::RevertUpdates:
-        return Phase::Installing;
-    default:
-        return Phase::Resting;
+    case Node::ConnectRepo:
+    case Node::SuccessConnect:
+    case Node::CheckSsl:
+    case Node::WaitConnect:
+    case Node::MaxTries:
+    case Node::ValidSsl:
+    case Node::Authenticate:
+    case Node::AuthSuccess:
+    case Node::UpdateImageRepo:
+    case Node::SuccessImageRepo: return Phase::Checking;
+    case Node::ConnectUpdate:
+    case Node::SuccessConnectUpdate:
+    case Node::CheckSslUpdate:
+    case Node::WaitForImageConnection:
+    case Node::MaxTriesImage:
+    case Node::ValidSslUpdate:
+    case Node::ReceiveFile:
+    case Node::CompleteFile:
+    case Node::MakeChecksum:
+    case Node::CheckChecksum:
+    case Node::ChecksumEqual:
+    case Node::MoveFile: return Phase::Downloading;
+    case Node::MakeChecksumReboot:
+    case Node::CheckChecksumReboot:
+    case Node::ChecksumEqualReboot:
+    case Node::UpdateImage:
+    case Node::SuccessUpdate:
+    case Node::NeedMigration:
+    case Node::Backup:
+    case Node::PUMigration:
+    case Node::SuccessMigration:
+    case Node::RevertMigration:
+    case Node::RevertUpdates: return Phase::Installing;
+    default: return Phase::Resting;
     }
 }
 
@@ -79,8 +98,8 @@ DeviceStatus readDeviceStatus(const Config &config, const Journal &journal, bool
         s.currentVersion = QString::fromUtf8(v->trimmed());
     const DeviceState state = DeviceState::reader(journal);
     s.stagedVersion = state.staged().value_or(StagedRecord{}).version;
-    s.available = !s.stagedVersion.isEmpty() ? s.stagedVersion
-                                              : newerThan(state.lastTrusted().value_or(TrustedRelease{}).version, s.currentVersion);
+    s.available =
+        !s.stagedVersion.isEmpty() ? s.stagedVersion : newerThan(state.lastTrusted().value_or(TrustedRelease{}).version, s.currentVersion);
     s.rebootPending = state.rebootPending();
     s.lastCheck = state.lastCheck();
     s.lastError = state.lastErrorJson();

@@ -52,9 +52,10 @@ Result<QList<QByteArray>> parsePins(const QString &spec)
 bool isServerClientCertificateRefusal(const QString &sslText)
 {
     // OpenSSL's texts for the alerts a server sends when it refuses our certificate.
-    static const QRegularExpression re(QStringLiteral(
-        "alert (certificate required|bad certificate|unknown ca|certificate unknown|certificate revoked|"
-        "certificate expired|access denied|handshake failure)"), QRegularExpression::CaseInsensitiveOption);
+    static const QRegularExpression re(
+        QStringLiteral("alert (certificate required|bad certificate|unknown ca|certificate unknown|certificate revoked|"
+                       "certificate expired|access denied|handshake failure)"),
+        QRegularExpression::CaseInsensitiveOption);
     return re.match(sslText).hasMatch();
 }
 
@@ -204,8 +205,8 @@ Result<std::unique_ptr<HttpTransport>> HttpTransport::create(const Config &confi
     if (!config.server.clientCertificate.isEmpty()) {
         const auto certs = QSslCertificate::fromPath(config.server.clientCertificate, QSsl::Pem);
         if (certs.isEmpty())
-            return fail(ExitCode::Usage, QStringLiteral("server/clientCertificate %1 holds no PEM certificate")
-                                             .arg(config.server.clientCertificate));
+            return fail(ExitCode::Usage,
+                        QStringLiteral("server/clientCertificate %1 holds no PEM certificate").arg(config.server.clientCertificate));
         auto key = loadPrivateKey(config.server.clientKey);
         if (!key)
             return std::unexpected(key.error());
@@ -345,8 +346,7 @@ void HttpExchange::setPaused(bool paused)
     m_paused = paused;
     if (m_decided || (m_reply->isFinished() && !m_finishHeld))
         return;
-    qCDebug(lcNet) << m_reply->url().toString(QUrl::RemoveUserInfo) << (paused ? "paused" : "resumed") << "at"
-                   << m_result.bodyBytes;
+    qCDebug(lcNet) << m_reply->url().toString(QUrl::RemoveUserInfo) << (paused ? "paused" : "resumed") << "at" << m_result.bodyBytes;
     if (paused) {
         m_timer->stop();
         return;
@@ -388,8 +388,9 @@ void HttpExchange::onRedirected(const QUrl &url)
 {
     if (!isAllowedRedirect(m_transport->m_base, url, m_transport->m_allowHttp)) {
         m_result.detail = QStringLiteral("redirect to %1").arg(url.toString(QUrl::RemoveUserInfo));
-        abort(NetOutcome::TlsRejected, QStringLiteral("the server redirected to %1, which the update policy refuses (only https on the same host)")
-                                           .arg(url.toString(QUrl::RemoveUserInfo | QUrl::RemovePath | QUrl::RemoveQuery)));
+        abort(NetOutcome::TlsRejected,
+              QStringLiteral("the server redirected to %1, which the update policy refuses (only https on the same host)")
+                  .arg(url.toString(QUrl::RemoveUserInfo | QUrl::RemovePath | QUrl::RemoveQuery)));
         return;
     }
     Q_EMIT m_reply->redirectAllowed();
@@ -448,15 +449,15 @@ void HttpExchange::onFinished()
     m_timer->stop();
     if (!m_decided && m_bodyWanted && m_reply->bytesAvailable() > 0) {
         if (m_paused) {
-            m_finishHeld = true;  // catchUp() reads the rest and ends the exchange
+            m_finishHeld = true; // catchUp() reads the rest and ends the exchange
             return;
         }
         onReadyRead();
     }
     if (!m_decided)
         classify();
-    qCDebug(lcNet) << m_reply->url().toString(QUrl::RemoveUserInfo) << netOutcomeName(m_result.outcome)
-                   << m_result.httpStatus << m_result.bodyBytes << m_result.message;
+    qCDebug(lcNet) << m_reply->url().toString(QUrl::RemoveUserInfo) << netOutcomeName(m_result.outcome) << m_result.httpStatus
+                   << m_result.bodyBytes << m_result.message;
     Q_EMIT finished();
     deleteLater();
 }
@@ -485,15 +486,14 @@ void HttpExchange::classify()
             else
                 set(NetOutcome::AuthRejected, QStringLiteral("the server refused the device's credentials (HTTP %1)").arg(code));
             break;
-        case NetOutcome::ServerBusy:
-            set(NetOutcome::ServerBusy, QStringLiteral("the server is unavailable (HTTP %1)").arg(code));
-            break;
+        case NetOutcome::ServerBusy: set(NetOutcome::ServerBusy, QStringLiteral("the server is unavailable (HTTP %1)").arg(code)); break;
         default: set(NetOutcome::ClientError, QStringLiteral("the server refused the request (HTTP %1)").arg(code)); break;
         }
         return;
     }
     if (!m_sslErrors.isEmpty()) {
-        set(NetOutcome::TlsRejected, QStringLiteral("the server's certificate is not valid: %1").arg(m_sslErrors.join(QStringLiteral("; "))));
+        set(NetOutcome::TlsRejected,
+            QStringLiteral("the server's certificate is not valid: %1").arg(m_sslErrors.join(QStringLiteral("; "))));
         r.detail = m_sslErrors.join(QLatin1Char('\n'));
         return;
     }

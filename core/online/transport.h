@@ -20,25 +20,25 @@ struct Config;
 
 // How one HTTP exchange ended, in the terms the flowchart decides on.
 enum class NetOutcome {
-    Ok,             // 2xx and the whole body reached the sink
-    ConnectFailed,  // refused, unreachable, timeout, reset before a response (E04, E24): retry
-    ServerBusy,     // 5xx, 408, 429: retry, honouring Retry-After
-    TlsRejected,    // certificate chain, host, dates, pin, protocol, or a refused redirect (E12, E30)
-    AuthRejected,   // 401, 403, or the server refusing the client certificate (E15)
-    ClientError,    // any other 4xx: not retried
-    Interrupted,    // the response began and broke off (E33): resume
-    SinkRefused,    // the consumer stopped the transfer (too many bytes, disk full)
+    Ok,            // 2xx and the whole body reached the sink
+    ConnectFailed, // refused, unreachable, timeout, reset before a response (E04, E24): retry
+    ServerBusy,    // 5xx, 408, 429: retry, honouring Retry-After
+    TlsRejected,   // certificate chain, host, dates, pin, protocol, or a refused redirect (E12, E30)
+    AuthRejected,  // 401, 403, or the server refusing the client certificate (E15)
+    ClientError,   // any other 4xx: not retried
+    Interrupted,   // the response began and broke off (E33): resume
+    SinkRefused,   // the consumer stopped the transfer (too many bytes, disk full)
 };
 
 struct NetResult {
     NetOutcome outcome = NetOutcome::Ok;
     int httpStatus = 0;
-    qint64 bodyBytes = 0;            // bytes handed to the sink
-    qint64 rangeStart = -1;          // from Content-Range on a 206, else -1
-    qint64 contentLength = -1;       // the server's claim, -1 if none
+    qint64 bodyBytes = 0;      // bytes handed to the sink
+    qint64 rangeStart = -1;    // from Content-Range on a 206, else -1
+    qint64 contentLength = -1; // the server's claim, -1 if none
     int retryAfterSeconds = -1;
-    QString message;                 // plain language
-    QString detail;                  // technical detail
+    QString message; // plain language
+    QString detail;  // technical detail
     [[nodiscard]] bool responseStarted() const { return httpStatus != 0; }
 };
 
@@ -46,7 +46,7 @@ struct NetResult {
 struct ContentRange {
     qint64 first = 0;
     qint64 last = 0;
-    qint64 completeLength = -1;  // -1 for "*" (unknown)
+    qint64 completeLength = -1; // -1 for "*" (unknown)
     friend bool operator==(const ContentRange &, const ContentRange &) = default;
 };
 
@@ -115,7 +115,7 @@ private:
     QSslConfiguration m_ssl;
     QUrl m_base;
     QByteArray m_token;
-    QList<QByteArray> m_pins;   // raw SHA-256 of the allowed SubjectPublicKeyInfo
+    QList<QByteArray> m_pins; // raw SHA-256 of the allowed SubjectPublicKeyInfo
     int m_connectTimeoutMs = 15000;
     int m_stallTimeoutMs = 30000;
     bool m_allowHttp = false;
@@ -157,11 +157,11 @@ private:
     QTimer *m_timer;
     NetResult m_result;
     QStringList m_sslErrors;
-    bool m_decided = false;    // m_result.outcome was set by us (abort), keep it
+    bool m_decided = false; // m_result.outcome was set by us (abort), keep it
     bool m_connected = false;
     bool m_bodyWanted = false;
     bool m_paused = false;
-    bool m_finishHeld = false;  // the reply finished while paused, with bytes still unread
+    bool m_finishHeld = false; // the reply finished while paused, with bytes still unread
     friend class HttpTransport;
 };
 

@@ -57,31 +57,28 @@ constexpr Edge kMetadataAuthRejected[] = {Edge::E02, Edge::E03, Edge::E10, Edge:
 constexpr Edge kMetadataFetched[] = {Edge::E02, Edge::E03, Edge::E10, Edge::E11, Edge::E13, Edge::E14, Edge::E16};
 
 struct MetadataEnd {
-    std::span<const Edge> path;      // from ConnectRepo
-    std::optional<Edge> toErrorLog;  // none: another try (E04)
+    std::span<const Edge> path;     // from ConnectRepo
+    std::optional<Edge> toErrorLog; // none: another try (E04)
     ExitCode code;
-    const char *why;                 // the error's context, %1 the file
+    const char *why; // the error's context, %1 the file
 };
 
 const MetadataEnd &metadataEnd(NetOutcome outcome)
 {
     static const MetadataEnd unreachable{kMetadataUnreachable, std::nullopt, ExitCode::ServerUnreachable, ""};
-    static const MetadataEnd tlsRejected{kMetadataTlsRejected, Edge::E12, ExitCode::TlsRejected, "the update server's certificate was rejected"};
+    static const MetadataEnd tlsRejected{kMetadataTlsRejected, Edge::E12, ExitCode::TlsRejected,
+                                         "the update server's certificate was rejected"};
     static const MetadataEnd authRejected{kMetadataAuthRejected, Edge::E15, ExitCode::AuthRejected, "authentication failed"};
     static const MetadataEnd refused{kMetadataFetched, Edge::E18, ExitCode::MetadataRejected, "cannot fetch %1"};
     switch (outcome) {
     case NetOutcome::ConnectFailed:
     case NetOutcome::ServerBusy:
-    case NetOutcome::Interrupted:
-        return unreachable;
-    case NetOutcome::TlsRejected:
-        return tlsRejected;
-    case NetOutcome::AuthRejected:
-        return authRejected;
+    case NetOutcome::Interrupted: return unreachable;
+    case NetOutcome::TlsRejected: return tlsRejected;
+    case NetOutcome::AuthRejected: return authRejected;
     case NetOutcome::ClientError:
     case NetOutcome::SinkRefused:
-    case NetOutcome::Ok:
-        break;
+    case NetOutcome::Ok: break;
     }
     return refused;
 }
@@ -89,15 +86,15 @@ const MetadataEnd &metadataEnd(NetOutcome outcome)
 } // namespace
 
 struct UpdateEngine::DownloadItem {
-    QString repoPath;    // as in the manifest
-    QString stagedName;  // path inside staged/
+    QString repoPath;   // as in the manifest
+    QString stagedName; // path inside staged/
     qint64 size = 0;
     QByteArray sha256;
     QString partialPath;
-    QByteArray actualSha256;  // set once received completely
-    bool zstd = false;        // the image, zstd-compressed (image.zstd): what it unpacks to is checked too
-    bool delta = false;       // the image, rebuilt from the running slot and fetched chunks (image.chunks)
-    QString seed;             // delta: the running slot it is rebuilt from
+    QByteArray actualSha256; // set once received completely
+    bool zstd = false;       // the image, zstd-compressed (image.zstd): what it unpacks to is checked too
+    bool delta = false;      // the image, rebuilt from the running slot and fetched chunks (image.chunks)
+    QString seed;            // delta: the running slot it is rebuilt from
     std::optional<std::expected<zstd::Content, QString>> unpacked; // zstd: what it unpacked to, once received
 };
 
@@ -193,10 +190,7 @@ bool UpdateEngine::steps(std::span<const Edge> edges)
     return true;
 }
 
-bool UpdateEngine::steps(std::initializer_list<Edge> edges)
-{
-    return steps(std::span<const Edge>(edges.begin(), edges.size()));
-}
+bool UpdateEngine::steps(std::initializer_list<Edge> edges) { return steps(std::span<const Edge>(edges.begin(), edges.size())); }
 
 // --- E02-E18: connect, TLS, authenticate, metadata ------------------------------
 
@@ -267,7 +261,9 @@ void UpdateEngine::retryConnect(const QString &why, int retryAfter)
             return;
         if (outOfTries) {
             failAt(Edge::E07, Error{ExitCode::ServerUnreachable,
-                                    QStringLiteral("the update server could not be reached after %1 tries: %2").arg(m_tries).arg(why), {}, {}});
+                                    QStringLiteral("the update server could not be reached after %1 tries: %2").arg(m_tries).arg(why),
+                                    {},
+                                    {}});
         } else if (step(Edge::E06)) {
             fetchMetadata();
         }
@@ -311,10 +307,11 @@ Status UpdateEngine::trustManifest()
     const QDateTime lastReleased = QDateTime::fromString(last.released, Qt::ISODate);
     const auto lastVersion = SemVer::parse(last.version);
     if ((lastReleased.isValid() && parsed->released < lastReleased) || (lastVersion && parsed->version < *lastVersion)) {
-        return fail(ExitCode::MetadataRejected,
-                    QStringLiteral("the server offers release %1 of %2, older than release %3 of %4 that this device already trusted (a replayed manifest)")
-                        .arg(parsed->version.toString(), parsed->released.toString(Qt::ISODate), last.version,
-                             lastReleased.toString(Qt::ISODate)));
+        return fail(
+            ExitCode::MetadataRejected,
+            QStringLiteral(
+                "the server offers release %1 of %2, older than release %3 of %4 that this device already trusted (a replayed manifest)")
+                .arg(parsed->version.toString(), parsed->released.toString(Qt::ISODate), last.version, lastReleased.toString(Qt::ISODate)));
     }
     m_manifest = std::make_unique<Manifest>(std::move(*parsed));
     qCInfo(lcManifest) << "trusted manifest" << m_manifest->version.toString() << "signed by" << *signer;
@@ -349,10 +346,15 @@ void UpdateEngine::decideNewImage()
     m_check.notes = notesJson(*m_manifest);
     // An unreadable running version counts as older than anything: the device can always be repaired.
     m_check.available = !current || *current < m_manifest->version;
-    log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E17"),
-                                     m_check.available ? QStringLiteral("version %1 is available (running %2)").arg(m_check.version, running)
-                                                       : QStringLiteral("no newer version (running %1, server has %2)").arg(running, m_check.version),
-                                     {}, QStringLiteral("checked")});
+    log(LogEntry{0,
+                 QDateTime::currentDateTimeUtc(),
+                 LogEntry::Level::Info,
+                 0,
+                 QStringLiteral("E17"),
+                 m_check.available ? QStringLiteral("version %1 is available (running %2)").arg(m_check.version, running)
+                                   : QStringLiteral("no newer version (running %1, server has %2)").arg(running, m_check.version),
+                 {},
+                 QStringLiteral("checked")});
     if (!m_check.available) {
         if (step(Edge::E19)) // wait x hours/days: the daemon schedules the next check
             finish();
@@ -465,11 +467,19 @@ void UpdateEngine::startDownload()
     // What crosses the link: every byte of a whole file; for a delta, known once the running
     // slot is scanned (recordProgress).
     m_progress.toFetch = how == Transfer::Delta ? -1 : m_progress.total;
-    log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E21"),
-                                     QStringLiteral("download of version %1 started (%2 bytes%3)").arg(m_manifest->version.toString()).arg(m_progress.total)
-                                         .arg(how == Transfer::Delta ? QStringLiteral(", a delta from the running slot %1").arg(seed)
-                                              : how == Transfer::Zstd ? QStringLiteral(", compressed") : QString()),
-                                     {}, QStringLiteral("downloadStarted")});
+    log(LogEntry{0,
+                 QDateTime::currentDateTimeUtc(),
+                 LogEntry::Level::Info,
+                 0,
+                 QStringLiteral("E21"),
+                 QStringLiteral("download of version %1 started (%2 bytes%3)")
+                     .arg(m_manifest->version.toString())
+                     .arg(m_progress.total)
+                     .arg(how == Transfer::Delta  ? QStringLiteral(", a delta from the running slot %1").arg(seed)
+                          : how == Transfer::Zstd ? QStringLiteral(", compressed")
+                                                  : QString()),
+                 {},
+                 QStringLiteral("downloadStarted")});
     downloadNext();
 }
 
@@ -481,7 +491,9 @@ Status UpdateEngine::roomFor(qint64 missing) const
         return std::unexpected(free.error());
     if (*free < needed)
         return fail(ExitCode::StorageError, QStringLiteral("not enough space in %1 for the update: %2 bytes needed, %3 free")
-                                                .arg(m_config.device.updateDir).arg(needed).arg(*free));
+                                                .arg(m_config.device.updateDir)
+                                                .arg(needed)
+                                                .arg(*free));
     return {};
 }
 
@@ -508,10 +520,13 @@ void UpdateEngine::downloadNext()
     auto exchange = std::make_shared<QPointer<HttpExchange>>();
     const auto newUnpacker = [this, exchange]() -> std::unique_ptr<zstd::Unpacker> {
         auto onRoom = [this, exchange] {
-            QMetaObject::invokeMethod(this, [exchange] {
-                if (*exchange)
-                    (*exchange)->setPaused(false);
-            }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                this,
+                [exchange] {
+                    if (*exchange)
+                        (*exchange)->setPaused(false);
+                },
+                Qt::QueuedConnection);
         };
         auto unpacker = zstd::Unpacker::create(m_manifest->image.size, std::move(onRoom));
         if (!unpacker) {
@@ -555,11 +570,14 @@ void UpdateEngine::downloadNext()
         }
         if (m_written + chunk.size() > current.size) {
             m_tooManyBytes = true;
-            *why = QStringLiteral("the server sent more than the %1 bytes the manifest declares for %2").arg(current.size).arg(current.repoPath);
+            *why = QStringLiteral("the server sent more than the %1 bytes the manifest declares for %2")
+                       .arg(current.size)
+                       .arg(current.repoPath);
             return false;
         }
         if (m_file->write(chunk.data(), chunk.size()) != chunk.size() || !m_file->flush()) {
-            m_attemptError = Error{ExitCode::StorageError, QStringLiteral("cannot write %1").arg(current.partialPath), {}, m_file->errorString()};
+            m_attemptError =
+                Error{ExitCode::StorageError, QStringLiteral("cannot write %1").arg(current.partialPath), {}, m_file->errorString()};
             *why = m_attemptError->message;
             return false;
         }
@@ -593,9 +611,7 @@ void UpdateEngine::downloadNext()
             x->abort(NetOutcome::Interrupted, QStringLiteral("the server resumed at byte %1, not %2").arg(r.rangeStart).arg(m_written));
         }
     });
-    connect(x, &HttpExchange::received, this, [this] {
-        recordProgress(false);
-    });
+    connect(x, &HttpExchange::received, this, [this] { recordProgress(false); });
     connect(x, &HttpExchange::finished, this, [this, x] { onItemFinished(x->result()); });
 }
 
@@ -626,16 +642,11 @@ void UpdateEngine::downloadDelta()
             m_rateBytes = m_delta->fetched();
             NetResult r;
             switch (m_delta->end()) {
-            case DeltaTransfer::End::Network:
-                r = m_delta->netResult();
-                break;
-            case DeltaTransfer::End::Storage:
-                m_attemptError = m_delta->error();
-                break;
+            case DeltaTransfer::End::Network: r = m_delta->netResult(); break;
+            case DeltaTransfer::End::Storage: m_attemptError = m_delta->error(); break;
             case DeltaTransfer::End::Running:
             case DeltaTransfer::End::Complete:
-            case DeltaTransfer::End::Integrity:
-                break;
+            case DeltaTransfer::End::Integrity: break;
             }
             onItemFinished(r);
         });
@@ -690,13 +701,11 @@ void UpdateEngine::onItemFinished(const NetResult &r)
         return;
     const FileEnd end = fileEnd(r);
     switch (end.how) {
-    case FileEnd::How::Failed:
-        failAt(Edge::E34, end.error);
-        return;
+    case FileEnd::How::Failed: failAt(Edge::E34, end.error); return;
     case FileEnd::How::Interrupted:
         // E34: every interruption is logged; E33: resume after the wait.
-        log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Warning, toInt(ExitCode::DownloadFailed),
-                     QStringLiteral("E34"), end.error.message, end.error.detail, QStringLiteral("downloadInterrupted")});
+        log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Warning, toInt(ExitCode::DownloadFailed), QStringLiteral("E34"),
+                     end.error.message, end.error.detail, QStringLiteral("downloadInterrupted")});
         if (step(Edge::E33))
             retryDownload(end.error, r.retryAfterSeconds);
         return;
@@ -714,13 +723,19 @@ void UpdateEngine::onItemFinished(const NetResult &r)
         if (auto saved = state().setLastTransfer({m_manifest->version.toString(), m_progress.total, m_progress.fetched, m_progress.reused});
             !saved)
             qCWarning(lcStore).noquote() << "cannot record the transfer:" << saved.error().message;
-        log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E32"),
+        log(LogEntry{0,
+                     QDateTime::currentDateTimeUtc(),
+                     LogEntry::Level::Info,
+                     0,
+                     QStringLiteral("E32"),
                      QStringLiteral("download of version %1 finished (%2 bytes, %3 of them fetched)")
-                         .arg(m_manifest->version.toString()).arg(m_progress.total).arg(m_progress.fetched),
-                     {}, QStringLiteral("downloadFinished")});
+                         .arg(m_manifest->version.toString())
+                         .arg(m_progress.total)
+                         .arg(m_progress.fetched),
+                     {},
+                     QStringLiteral("downloadFinished")});
         break;
-    case FileEnd::How::Mismatch:
-        break;
+    case FileEnd::How::Mismatch: break;
     }
     if (step(Edge::E32))
         verifyAndStage(end.how == FileEnd::How::Mismatch ? std::optional<Error>(end.error) : std::nullopt);
@@ -747,11 +762,17 @@ UpdateEngine::FileEnd UpdateEngine::fileEnd(const NetResult &r)
     if (r.outcome == NetOutcome::AuthRejected || (r.outcome == NetOutcome::ClientError && !nothingMore))
         return {FileEnd::How::Failed, fromNet(ExitCode::DownloadFailed, r, QStringLiteral("the server refused %1").arg(current.repoPath))};
     if (!complete) {
-        const Error why = r.outcome == NetOutcome::Ok
-            ? Error{ExitCode::DownloadFailed, QStringLiteral("%1 ended after %2 of %3 bytes").arg(current.repoPath).arg(m_written).arg(current.size), {}, {}}
-            : fromNet(ExitCode::DownloadFailed, r, QStringLiteral("%1 interrupted at %2 of %3 bytes").arg(current.repoPath).arg(m_written).arg(current.size));
+        const Error why =
+            r.outcome == NetOutcome::Ok
+                ? Error{ExitCode::DownloadFailed,
+                        QStringLiteral("%1 ended after %2 of %3 bytes").arg(current.repoPath).arg(m_written).arg(current.size),
+                        {},
+                        {}}
+                : fromNet(ExitCode::DownloadFailed, r,
+                          QStringLiteral("%1 interrupted at %2 of %3 bytes").arg(current.repoPath).arg(m_written).arg(current.size));
         if (m_tries >= m_config.server.maxTries)
-            return {FileEnd::How::Failed, why.withContext(QStringLiteral("the update was not received completely after %1 tries").arg(m_tries))};
+            return {FileEnd::How::Failed,
+                    why.withContext(QStringLiteral("the update was not received completely after %1 tries").arg(m_tries))};
         return {FileEnd::How::Interrupted, why};
     }
     current.actualSha256 = current.delta ? m_delta->sha256Hex() : m_hasher->hexResult();
@@ -786,9 +807,11 @@ std::optional<Error> UpdateEngine::checkReceived()
     for (const DownloadItem &item : std::as_const(m_items)) {
         if (item.actualSha256 != item.sha256) {
             QFile::remove(item.partialPath); // a file that does not match is discarded
-            return Error{ExitCode::IntegrityMismatch,
-                         QStringLiteral("%1 does not match the manifest's SHA-256; the file was discarded").arg(item.repoPath),
-                         {}, QStringLiteral("expected %1, received %2").arg(QString::fromLatin1(item.sha256), QString::fromLatin1(item.actualSha256))};
+            return Error{
+                ExitCode::IntegrityMismatch,
+                QStringLiteral("%1 does not match the manifest's SHA-256; the file was discarded").arg(item.repoPath),
+                {},
+                QStringLiteral("expected %1, received %2").arg(QString::fromLatin1(item.sha256), QString::fromLatin1(item.actualSha256))};
         }
     }
     // A compressed image must also unpack to exactly the image the manifest signs (its size and
@@ -802,10 +825,13 @@ std::optional<Error> UpdateEngine::checkReceived()
             QFile::remove(item.partialPath);
             return Error{ExitCode::IntegrityMismatch,
                          QStringLiteral("%1 does not unpack to the image the manifest names; the file was discarded").arg(item.repoPath),
-                         {}, content ? QStringLiteral("expected %1 bytes with SHA-256 %2, unpacked %3 bytes with SHA-256 %4")
-                                           .arg(m_manifest->image.size).arg(QString::fromLatin1(m_manifest->image.sha256))
-                                           .arg(content->size).arg(QString::fromLatin1(content->sha256))
-                                     : content.error()};
+                         {},
+                         content ? QStringLiteral("expected %1 bytes with SHA-256 %2, unpacked %3 bytes with SHA-256 %4")
+                                       .arg(m_manifest->image.size)
+                                       .arg(QString::fromLatin1(m_manifest->image.sha256))
+                                       .arg(content->size)
+                                       .arg(QString::fromLatin1(content->sha256))
+                                 : content.error()};
         }
     }
     return std::nullopt;
@@ -841,9 +867,9 @@ void UpdateEngine::verifyAndStage(std::optional<Error> mismatch)
         }
         const DownloadItem &image = m_items.first();
         const QByteArray sumLine = crypto::formatSha256Sum(image.actualSha256, image.stagedName);
-        for (auto [name, data] : {std::pair{QStringLiteral("manifest.json"), m_manifestBytes},
-                                  std::pair{QStringLiteral("manifest.json.sig"), m_signature},
-                                  std::pair{QString(image.stagedName % QStringLiteral(".sha256")), sumLine}}) {
+        for (auto [name, data] :
+             {std::pair{QStringLiteral("manifest.json"), m_manifestBytes}, std::pair{QStringLiteral("manifest.json.sig"), m_signature},
+              std::pair{QString(image.stagedName % QStringLiteral(".sha256")), sumLine}}) {
             if (auto s = fileutil::writeAtomically(fresh % QLatin1Char('/') % name, data); !s)
                 return s;
         }
@@ -884,9 +910,14 @@ void UpdateEngine::verifyAndStage(std::optional<Error> mismatch)
 
 void UpdateEngine::notify()
 {
-    log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QStringLiteral("E39"),
-                                     QStringLiteral("version %1 is ready to install").arg(m_manifest->version.toString()), {},
-                                     QStringLiteral("staged")});
+    log(LogEntry{0,
+                 QDateTime::currentDateTimeUtc(),
+                 LogEntry::Level::Info,
+                 0,
+                 QStringLiteral("E39"),
+                 QStringLiteral("version %1 is ready to install").arg(m_manifest->version.toString()),
+                 {},
+                 QStringLiteral("staged")});
     Q_EMIT updateReady(m_manifest->version.toString(), m_manifest->priority);
     if (!step(Edge::E40))
         return;
@@ -917,8 +948,7 @@ Status UpdateEngine::install()
     if (!staged)
         return fail(ExitCode::Usage, QStringLiteral("there is no downloaded update waiting to be installed"));
     const QString image = stagedDir() % QLatin1Char('/') % staged->image;
-    if (QFileInfo(image).size() != staged->size
-        || !QFileInfo::exists(image % QStringLiteral(".sha256"))) {
+    if (QFileInfo(image).size() != staged->size || !QFileInfo::exists(image % QStringLiteral(".sha256"))) {
         // dropped, so that the next download fetches it again instead of finding it "staged"
         discard(stagedDir());
         if (auto cleared = state().clearStaged(); !cleared)
@@ -948,10 +978,14 @@ Status UpdateEngine::requestRebootIntoRecovery()
         return std::unexpected(toError(set.error()).withContext(context));
     if (auto s = state().setRebootPending(true); !s)
         return std::unexpected(s.error().withContext(context));
-    log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, QString(),
-                                     QStringLiteral("reboot into recovery requested to install %1")
-                                         .arg(state().staged().value_or(StagedRecord{}).version),
-                                     {}, QStringLiteral("rebootRequested")});
+    log(LogEntry{0,
+                 QDateTime::currentDateTimeUtc(),
+                 LogEntry::Level::Info,
+                 0,
+                 QString(),
+                 QStringLiteral("reboot into recovery requested to install %1").arg(state().staged().value_or(StagedRecord{}).version),
+                 {},
+                 QStringLiteral("rebootRequested")});
     Q_EMIT rebootRequested();
     // The request is made: the next boot installs, whether this command works or not;
     // restartForInstall logs a failure itself (event rebootFailed).
@@ -992,21 +1026,15 @@ void UpdateEngine::log(const LogEntry &entry)
         qCWarning(lcStore).noquote() << "cannot log" << entry.event << "to the journal:" << logged.error().message;
 }
 
-Status UpdateEngine::saveFlow(Node node, Edge via)
-{
-    return state().setFlow(node, via);
-}
+Status UpdateEngine::saveFlow(Node node, Edge via) { return state().setFlow(node, via); }
 
-DeviceState UpdateEngine::state() const
-{
-    return DeviceState(*m_journal);
-}
+DeviceState UpdateEngine::state() const { return DeviceState(*m_journal); }
 
 Status UpdateEngine::recordError(const Error &error)
 {
     return m_journal->transaction([&]() -> Status {
-        if (auto s = m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Error, toInt(error.code), edgeName(error.edge),
-                                               error.message, error.detail, QStringLiteral("error")});
+        if (auto s = m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Error, toInt(error.code),
+                                                edgeName(error.edge), error.message, error.detail, QStringLiteral("error")});
             !s)
             return s;
         return state().setLastError(error, QDateTime::currentDateTimeUtc());
@@ -1072,24 +1100,24 @@ void UpdateEngine::recordProgress(bool force)
     // A download's eta is -1 while unknown (the install's is null): readers know both. A hint:
     // one lost (or a failure to write it) harms nothing, and the next comes in half a second.
     (void)state().setProgress(Progress{QStringLiteral("download"), m_progress.bytes, m_progress.total, m_progress.bytesPerSecond,
-                                       m_progress.etaSeconds, Progress::Transfer{m_progress.fetched, m_progress.reused, m_progress.toFetch}});
+                                       m_progress.etaSeconds,
+                                       Progress::Transfer{m_progress.fetched, m_progress.reused, m_progress.toFetch}});
 }
 
 void UpdateEngine::cancel()
 {
     if (!m_running)
         return;
-    m_jobContext.reset();  // the steps still to come
+    m_jobContext.reset(); // the steps still to come
     if (m_delta)
-        m_delta->stop();   // what it wrote stays for the next download
+        m_delta->stop(); // what it wrote stays for the next download
     m_delta.reset();
-    m_transport.reset();   // aborts the transfer in flight; its exchanges go with it
+    m_transport.reset(); // aborts the transfer in flight; its exchanges go with it
     // what arrived stays in the partial file for the next download
     if (m_file && !m_file->flush())
         qCWarning(lcDownload).noquote() << "cannot flush" << m_file->fileName() << m_file->errorString();
     m_error = Error{ExitCode::Cancelled, QStringLiteral("cancelled; the next download continues where this one stopped"), {}, {}};
-    log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, {}, m_error->message, {},
-                                     QStringLiteral("cancelled")});
+    log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, {}, m_error->message, {}, QStringLiteral("cancelled")});
     finish();
 }
 

@@ -27,13 +27,18 @@ struct LogEntry;
 class Journal;
 class DeviceState;
 struct Manifest;
-namespace crypto { class Sha256; class TrustedKeys; }
-namespace zstd { class Unpacker; }
+namespace crypto {
+class Sha256;
+class TrustedKeys;
+} // namespace crypto
+namespace zstd {
+class Unpacker;
+}
 
 // What a completed check found.
 struct CheckResult {
-    bool available = false;   // a strictly newer version than the running one
-    QString version;          // the newest trusted version on the server
+    bool available = false; // a strictly newer version than the running one
+    QString version;        // the newest trusted version on the server
     bool priority = false;
     qint64 size = 0;
     QJsonObject notes;
@@ -45,8 +50,8 @@ struct TransferProgress {
     qint64 total = 0;
     double bytesPerSecond = 0;
     qint64 etaSeconds = -1;
-    qint64 fetched = 0; // received over the network by this download
-    qint64 reused = 0;  // of bytes, what the device already had (a partial file resumed, the running slot)
+    qint64 fetched = 0;  // received over the network by this download
+    qint64 reused = 0;   // of bytes, what the device already had (a partial file resumed, the running slot)
     qint64 toFetch = -1; // what the whole download is to take from the network (an estimate for a
                          // delta, refined as chunks arrive); -1 until known
 };
@@ -118,13 +123,13 @@ private:
     void fetchMetadata();
     void onMetadataFetched(HttpExchange *manifestExchange);
     void onSignatureFetched(HttpExchange *sigExchange);
-    [[nodiscard]] Status trustManifest();         // E16's checks; a refusal leaves by E18
+    [[nodiscard]] Status trustManifest(); // E16's checks; a refusal leaves by E18
     void retryConnect(const QString &why, int retryAfter);
     void decideNewImage();
     void startDownload();
     void downloadNext();
     void downloadDelta();
-    void onItemFinished(const NetResult &result);  // one attempt at the current item ended
+    void onItemFinished(const NetResult &result); // one attempt at the current item ended
     // How the attempt ended at CompleteFile: complete (E32), data that cannot match (E38),
     // interrupted with tries left (E33) or failed (E34).
     struct FileEnd {
@@ -133,8 +138,8 @@ private:
         Error error; // why, unless Complete
     };
     [[nodiscard]] FileEnd fileEnd(const NetResult &result);
-    void log(const LogEntry &entry);               // an event for the log; a failure to write it is logged
-    [[nodiscard]] QString seedPath() const;        // the running slot, empty when unknown
+    void log(const LogEntry &entry);        // an event for the log; a failure to write it is logged
+    [[nodiscard]] QString seedPath() const; // the running slot, empty when unknown
     void retryDownload(const Error &why, int retryAfter);
     // E04/E24: the configured interval, or the server's Retry-After where longer, at most an hour.
     [[nodiscard]] std::chrono::seconds retryWait(int retryAfter) const;
@@ -143,17 +148,17 @@ private:
     void verifyAndStage(std::optional<Error> mismatch);
     [[nodiscard]] std::optional<Error> checkReceived();
     void notify();
-    void awaitInstall(bool priority);            // E41, or E43 and the reboot request
+    void awaitInstall(bool priority); // E41, or E43 and the reboot request
 
-    [[nodiscard]] bool step(Edge edge);          // take an edge; on failure end the job
+    [[nodiscard]] bool step(Edge edge); // take an edge; on failure end the job
     [[nodiscard]] bool steps(std::span<const Edge> edges);
     [[nodiscard]] bool steps(std::initializer_list<Edge> edges);
-    [[nodiscard]] bool jump(Jump jump);          // a named jump (core/flow); on failure end the job
+    [[nodiscard]] bool jump(Jump jump);           // a named jump (core/flow); on failure end the job
     [[nodiscard]] bool moved(const Status &move); // a step or jump made; else end the job with its error
     // A metadata request that did not succeed: takes the chart's way for it (metadataEnd) and
     // returns true; false, taking nothing, when it succeeded.
     [[nodiscard]] bool metadataFailed(const NetResult &result, const QString &file);
-    void failAt(Edge toErrorLog, Error error);   // take the edge into ErrorLog, then E08/E09
+    void failAt(Edge toErrorLog, Error error); // take the edge into ErrorLog, then E08/E09
     void finish();
     [[nodiscard]] Status requestRebootIntoRecovery();
     // The request could not be made: logged, seen by the app, the update waits for the user.
@@ -187,15 +192,15 @@ private:
     Wait m_wait;
 
     // download state
-    QList<DownloadItem> m_items;   // image first, then migrations
+    QList<DownloadItem> m_items; // image first, then migrations
     qsizetype m_itemIndex = 0;
     std::unique_ptr<QFile> m_file;
     std::unique_ptr<crypto::Sha256> m_hasher;
-    std::unique_ptr<DeltaTransfer> m_delta;  // the image as a delta, kept across the attempts
+    std::unique_ptr<DeltaTransfer> m_delta;     // the image as a delta, kept across the attempts
     std::unique_ptr<zstd::Unpacker> m_unpacker; // a compressed image, unpacked as it arrives
     fileutil::WriteBehind m_writeBehind;
     qint64 m_written = 0;
-    std::optional<Error> m_attemptError;  // why the current attempt stopped early (sink)
+    std::optional<Error> m_attemptError; // why the current attempt stopped early (sink)
     bool m_tooManyBytes = false;
     QElapsedTimer m_rateClock;
     qint64 m_rateBytes = 0;

@@ -44,10 +44,7 @@ public Q_SLOTS:
     void serviceGone() { loop.quit(); }
 };
 
-QJsonObject toJsonObject(const QVariant &v)
-{
-    return QJsonObject::fromVariantMap(qdbus_cast<QVariantMap>(v));
-}
+QJsonObject toJsonObject(const QVariant &v) { return QJsonObject::fromVariantMap(qdbus_cast<QVariantMap>(v)); }
 
 } // namespace
 
@@ -67,9 +64,9 @@ Result<std::pair<int, QString>> ServiceClient::runJob(const QString &method, con
     waiter.operation = operation;
     waiter.onProgress = onProgress;
     // Listen before calling: Completed follows the reply at once.
-    bus.connect(kName, kPath, kName, QStringLiteral("Completed"), &waiter, SLOT(completed(QString,int,QString)));
+    bus.connect(kName, kPath, kName, QStringLiteral("Completed"), &waiter, SLOT(completed(QString, int, QString)));
     bus.connect(kName, kPath, QStringLiteral("org.freedesktop.DBus.Properties"), QStringLiteral("PropertiesChanged"), &waiter,
-                SLOT(propertiesChanged(QString,QVariantMap,QStringList)));
+                SLOT(propertiesChanged(QString, QVariantMap, QStringList)));
     QDBusServiceWatcher gone(kName, bus, QDBusServiceWatcher::WatchForUnregistration);
     QObject::connect(&gone, &QDBusServiceWatcher::serviceUnregistered, &waiter, &CompletionWaiter::serviceGone);
 
@@ -78,9 +75,11 @@ Result<std::pair<int, QString>> ServiceClient::runJob(const QString &method, con
     const QDBusMessage reply = bus.call(call);
     if (reply.type() == QDBusMessage::ErrorMessage) {
         const bool denied = reply.errorName() == QLatin1String("org.freedesktop.DBus.Error.AccessDenied");
-        return fail(ExitCode::Usage, denied ? QStringLiteral("the update service refused the request: only root and members of the group s16-update may make it")
-                                            : QStringLiteral("the update service did not take the request"),
-                    reply.errorName() + QStringLiteral(": ") + reply.errorMessage());
+        return fail(
+            ExitCode::Usage,
+            denied ? QStringLiteral("the update service refused the request: only root and members of the group s16-update may make it")
+                   : QStringLiteral("the update service did not take the request"),
+            reply.errorName() + QStringLiteral(": ") + reply.errorMessage());
     }
     if (!waiter.result)
         waiter.loop.exec();
@@ -91,8 +90,8 @@ Result<std::pair<int, QString>> ServiceClient::runJob(const QString &method, con
 
 Result<QVariantMap> ServiceClient::properties() const
 {
-    const QDBusMessage call = QDBusMessage::createMethodCall(kName, kPath, QStringLiteral("org.freedesktop.DBus.Properties"), QStringLiteral("GetAll"))
-                              << kName;
+    const QDBusMessage call =
+        QDBusMessage::createMethodCall(kName, kPath, QStringLiteral("org.freedesktop.DBus.Properties"), QStringLiteral("GetAll")) << kName;
     const QDBusReply<QVariantMap> reply = QDBusConnection::systemBus().call(call);
     if (!reply.isValid())
         return fail(ExitCode::Usage, QStringLiteral("cannot read the update service's state"), reply.error().message());

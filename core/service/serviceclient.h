@@ -26,8 +26,7 @@ public:
     // Completed signal of its operation. Returns the exit code and message it carried; a
     // refused call (AccessDenied: not root, not in the group s16-update) or a service that
     // left the bus is an Error with exit code 2. onProgress sees each Progress change.
-    [[nodiscard]] Result<std::pair<int, QString>> runJob(const QString &method, const QString &operation,
-                                                         const QVariantList &args = {},
+    [[nodiscard]] Result<std::pair<int, QString>> runJob(const QString &method, const QString &operation, const QVariantList &args = {},
                                                          const std::function<void(const QVariantMap &)> &onProgress = {}) const;
 
     [[nodiscard]] Result<QVariantMap> properties() const;

@@ -97,22 +97,22 @@ public:
     UpdateEngine engine;
     DiagnosticsReporter reporter;
     std::optional<EngineLock> lock;
-    QString operation;           // the running job, "" when none
-    bool scheduledRun = false;   // the running job is the schedule's: it plans the next
-    bool downloadAfter = false;  // Download was asked for while a check ran
+    QString operation;          // the running job, "" when none
+    bool scheduledRun = false;  // the running job is the schedule's: it plans the next
+    bool downloadAfter = false; // Download was asked for while a check ran
     DeviceStatus status;
-    QVariantMap sent;            // the property values clients were last told
+    QVariantMap sent; // the property values clients were last told
     QTimer progressTimer;
     QElapsedTimer progressClock; // since Progress was last sent
     QTimer outsideTimer;
     QTimer scheduleTimer;
     bool onBus = false;
-    bool checked = false; // the engine has run a check since the service started
-    std::optional<StagedRecord> staged;  // the journal's staged update
-    qint64 logId = 0;     // the newest log entry's id
-    QTimer rebootTimer;   // a priority update's countdown
-    QDateTime rebootAt;   // when rebootTimer ends; invalid when no restart is planned
-    bool rebootTried = false; // the reboot command ran for this request: no second try unasked
+    bool checked = false;               // the engine has run a check since the service started
+    std::optional<StagedRecord> staged; // the journal's staged update
+    qint64 logId = 0;                   // the newest log entry's id
+    QTimer rebootTimer;                 // a priority update's countdown
+    QDateTime rebootAt;                 // when rebootTimer ends; invalid when no restart is planned
+    bool rebootTried = false;           // the reboot command ran for this request: no second try unasked
 };
 
 UpdateService::UpdateService(const Config &config, Journal *journal, QObject *parent)
@@ -153,8 +153,9 @@ Status UpdateService::registerOnSystemBus()
                                                         QDBusConnectionInterface::DontAllowReplacement);
     if (!reply.isValid() || reply.value() != QDBusConnectionInterface::ServiceRegistered) {
         bus.unregisterObject(QString::fromLatin1(kObjectPath));
-        return fail(ExitCode::Usage, QStringLiteral("cannot own the bus name %1 (another update service runs, or the bus policy refuses it)")
-                                         .arg(QString::fromLatin1(kBusName)),
+        return fail(ExitCode::Usage,
+                    QStringLiteral("cannot own the bus name %1 (another update service runs, or the bus policy refuses it)")
+                        .arg(QString::fromLatin1(kBusName)),
                     reply.error().message());
     }
     d->onBus = true;
@@ -235,8 +236,8 @@ void UpdateService::Private::onFinished()
     refresh();
     completed(op, error ? toInt(error->code) : 0, error ? error->message : QString());
     if (scheduledRun) {
-        const qint64 jitter = config.server.checkJitterSeconds > 0
-            ? QRandomGenerator::system()->bounded(config.server.checkJitterSeconds + 1) : 0;
+        const qint64 jitter =
+            config.server.checkJitterSeconds > 0 ? QRandomGenerator::system()->bounded(config.server.checkJitterSeconds + 1) : 0;
         schedule(config.server.checkIntervalSeconds + jitter);
     }
     if (std::exchange(downloadAfter, false) && (!error || op != kCheck))
@@ -246,7 +247,8 @@ void UpdateService::Private::onFinished()
 void UpdateService::Private::completed(const QString &op, int code, const QString &message)
 {
     // Queued: a caller's reply goes out before the signal that ends its job.
-    QMetaObject::invokeMethod(q, [q = q, op, code, message] { Q_EMIT q->Completed(op, code, message); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        q, [q = q, op, code, message] { Q_EMIT q->Completed(op, code, message); }, Qt::QueuedConnection);
 }
 
 void UpdateService::Check() { d->startJob(kCheck, false); }
@@ -278,7 +280,8 @@ void UpdateService::Install()
     d->refresh();
     d->completed(kInstall, installed ? 0 : toInt(installed.error().code), installed ? QString() : installed.error().message);
     if (installed) // the user asked: no countdown. Queued after Completed, which goes out first.
-        QMetaObject::invokeMethod(this, [this] { d->rebootNow(); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this] { d->rebootNow(); }, Qt::QueuedConnection);
 }
 
 void UpdateService::Reboot()
@@ -342,10 +345,7 @@ void UpdateService::SetConsent(bool consent)
     d->completed(kConsent, 0, {});
 }
 
-QString UpdateService::PreviewDiagnostics()
-{
-    return QString::fromUtf8(diagnostics::previewReport(d->config, *d->journal));
-}
+QString UpdateService::PreviewDiagnostics() { return QString::fromUtf8(diagnostics::previewReport(d->config, *d->journal)); }
 
 QString UpdateService::Log(uint limit)
 {
@@ -452,7 +452,8 @@ void UpdateService::Private::refresh(Read read)
     // Progress goes out at most every kProgressInterval, whatever else made this refresh;
     // a change that comes sooner waits for the timer.
     const QString progressKey = QStringLiteral("Progress");
-    if (now.value(progressKey) != sent.value(progressKey) && progressClock.isValid() && progressClock.elapsed() < kProgressInterval.count()) {
+    if (now.value(progressKey) != sent.value(progressKey) && progressClock.isValid()
+        && progressClock.elapsed() < kProgressInterval.count()) {
         now.insert(progressKey, sent.value(progressKey));
         if (!progressTimer.isActive())
             progressTimer.start(kProgressInterval - std::chrono::milliseconds(progressClock.elapsed()));

@@ -46,8 +46,7 @@ qint64 num(const QJsonObject &o, const char *name) { return qint64(o.value(QLati
 SlotRecord slotFromJson(const QJsonObject &o)
 {
     const QJsonValue version = o.value(QStringLiteral("version"));
-    return SlotRecord{version.isString() ? std::optional<QString>(version.toString()) : std::nullopt,
-                      stateFromName(str(o, "state"))};
+    return SlotRecord{version.isString() ? std::optional<QString>(version.toString()) : std::nullopt, stateFromName(str(o, "state"))};
 }
 
 } // namespace
@@ -61,11 +60,7 @@ QString slotStateName(SlotRecord::State state)
     return {};
 }
 
-
-QString journalTime(const QDateTime &time)
-{
-    return time.toUTC().toString(Qt::ISODate);
-}
+QString journalTime(const QDateTime &time) { return time.toUTC().toString(Qt::ISODate); }
 
 QJsonObject errorToJson(const Error &error, const QDateTime &time)
 {
@@ -91,25 +86,13 @@ Status DeviceState::setFlow(Node node, Edge via)
                                                 {QStringLiteral("time"), journalTime(QDateTime::currentDateTimeUtc())}});
 }
 
-QString DeviceState::flowNodeName() const
-{
-    return str(m_journal.value(key::Flow).toObject(), "node");
-}
+QString DeviceState::flowNodeName() const { return str(m_journal.value(key::Flow).toObject(), "node"); }
 
-std::optional<Node> DeviceState::flowNode() const
-{
-    return nodeFromName(flowNodeName());
-}
+std::optional<Node> DeviceState::flowNode() const { return nodeFromName(flowNodeName()); }
 
-bool DeviceState::rebootPending() const
-{
-    return m_journal.value(key::RebootPending).toBool(false);
-}
+bool DeviceState::rebootPending() const { return m_journal.value(key::RebootPending).toBool(false); }
 
-Status DeviceState::setRebootPending(bool pending)
-{
-    return m_journal.set(key::RebootPending, pending);
-}
+Status DeviceState::setRebootPending(bool pending) { return m_journal.set(key::RebootPending, pending); }
 
 Status DeviceState::setProgress(const Progress &p)
 {
@@ -126,32 +109,24 @@ Status DeviceState::setProgress(const Progress &p)
     return m_journal.setHint(key::Progress, o);
 }
 
-Status DeviceState::clearProgress()
-{
-    return m_journal.remove(key::Progress);
-}
+Status DeviceState::clearProgress() { return m_journal.remove(key::Progress); }
 
-QJsonObject DeviceState::progressJson() const
-{
-    return m_journal.value(key::Progress).toObject();
-}
+QJsonObject DeviceState::progressJson() const { return m_journal.value(key::Progress).toObject(); }
 
 Status DeviceState::setOutcome(const Outcome &o)
 {
-    return m_journal.set(key::Outcome, QJsonObject{{QStringLiteral("result"), o.updated ? QStringLiteral("updated") : QStringLiteral("failed")},
-                                                   {QStringLiteral("version"), o.version},
-                                                   {QStringLiteral("previousVersion"), o.previousVersion},
-                                                   {QStringLiteral("code"), toInt(o.error.code)},
-                                                   {QStringLiteral("message"), o.error.message},
-                                                   {QStringLiteral("edge"), edgeName(o.error.edge)},
-                                                   {QStringLiteral("time"), journalTime(o.time)},
-                                                   {QStringLiteral("seen"), false}});
+    return m_journal.set(key::Outcome,
+                         QJsonObject{{QStringLiteral("result"), o.updated ? QStringLiteral("updated") : QStringLiteral("failed")},
+                                     {QStringLiteral("version"), o.version},
+                                     {QStringLiteral("previousVersion"), o.previousVersion},
+                                     {QStringLiteral("code"), toInt(o.error.code)},
+                                     {QStringLiteral("message"), o.error.message},
+                                     {QStringLiteral("edge"), edgeName(o.error.edge)},
+                                     {QStringLiteral("time"), journalTime(o.time)},
+                                     {QStringLiteral("seen"), false}});
 }
 
-QJsonObject DeviceState::outcomeJson() const
-{
-    return m_journal.value(key::Outcome).toObject();
-}
+QJsonObject DeviceState::outcomeJson() const { return m_journal.value(key::Outcome).toObject(); }
 
 Status DeviceState::acknowledgeOutcome()
 {
@@ -168,15 +143,9 @@ Status DeviceState::setLastError(const Error &error, const QDateTime &time)
     return m_journal.set(key::LastError, errorToJson(error, time));
 }
 
-Status DeviceState::clearLastError()
-{
-    return m_journal.remove(key::LastError);
-}
+Status DeviceState::clearLastError() { return m_journal.remove(key::LastError); }
 
-QJsonObject DeviceState::lastErrorJson() const
-{
-    return m_journal.value(key::LastError).toObject();
-}
+QJsonObject DeviceState::lastErrorJson() const { return m_journal.value(key::LastError).toObject(); }
 
 std::optional<Error> DeviceState::lastError() const
 {
@@ -219,10 +188,7 @@ Status DeviceState::setStaged(const StagedRecord &r)
                                      {QStringLiteral("released"), r.released}});
 }
 
-Status DeviceState::clearStaged()
-{
-    return m_journal.remove(key::Staged);
-}
+Status DeviceState::clearStaged() { return m_journal.remove(key::Staged); }
 
 Status DeviceState::setLastTransfer(const TransferRecord &r)
 {
@@ -232,20 +198,11 @@ Status DeviceState::setLastTransfer(const TransferRecord &r)
                                                         {QStringLiteral("reused"), double(r.reused)}});
 }
 
-QJsonObject DeviceState::lastTransferJson() const
-{
-    return m_journal.value(key::LastTransfer).toObject();
-}
+QJsonObject DeviceState::lastTransferJson() const { return m_journal.value(key::LastTransfer).toObject(); }
 
-QString DeviceState::lastCheck() const
-{
-    return m_journal.value(key::LastCheck).toString();
-}
+QString DeviceState::lastCheck() const { return m_journal.value(key::LastCheck).toString(); }
 
-Status DeviceState::setLastCheck(const QDateTime &time)
-{
-    return m_journal.set(key::LastCheck, journalTime(time));
-}
+Status DeviceState::setLastCheck(const QDateTime &time) { return m_journal.set(key::LastCheck, journalTime(time)); }
 
 std::optional<TrustedRelease> DeviceState::lastTrusted() const
 {
@@ -257,39 +214,21 @@ std::optional<TrustedRelease> DeviceState::lastTrusted() const
 
 Status DeviceState::setLastTrusted(const TrustedRelease &release)
 {
-    return m_journal.set(key::LastTrusted, QJsonObject{{QStringLiteral("version"), release.version},
-                                                       {QStringLiteral("released"), release.released}});
+    return m_journal.set(key::LastTrusted,
+                         QJsonObject{{QStringLiteral("version"), release.version}, {QStringLiteral("released"), release.released}});
 }
 
-bool DeviceState::consent() const
-{
-    return m_journal.value(key::Consent).toBool(false);
-}
+bool DeviceState::consent() const { return m_journal.value(key::Consent).toBool(false); }
 
-Status DeviceState::setConsent(bool on)
-{
-    return m_journal.set(key::Consent, on);
-}
+Status DeviceState::setConsent(bool on) { return m_journal.set(key::Consent, on); }
 
-QString DeviceState::deviceId() const
-{
-    return m_journal.value(key::DeviceId).toString();
-}
+QString DeviceState::deviceId() const { return m_journal.value(key::DeviceId).toString(); }
 
-Status DeviceState::setDeviceId(const QString &id)
-{
-    return m_journal.set(key::DeviceId, id);
-}
+Status DeviceState::setDeviceId(const QString &id) { return m_journal.set(key::DeviceId, id); }
 
-QJsonObject DeviceState::diagnosticsState() const
-{
-    return m_journal.value(key::Diagnostics).toObject();
-}
+QJsonObject DeviceState::diagnosticsState() const { return m_journal.value(key::Diagnostics).toObject(); }
 
-Status DeviceState::setDiagnosticsState(const QJsonObject &state)
-{
-    return m_journal.set(key::Diagnostics, state);
-}
+Status DeviceState::setDiagnosticsState(const QJsonObject &state) { return m_journal.set(key::Diagnostics, state); }
 
 SlotRecord DeviceState::slot(const QString &name) const
 {
@@ -313,19 +252,10 @@ QMap<QString, SlotRecord> DeviceState::allSlots() const
     return out;
 }
 
-QJsonObject DeviceState::installRecord() const
-{
-    return m_journal.value(key::Install).toObject();
-}
+QJsonObject DeviceState::installRecord() const { return m_journal.value(key::Install).toObject(); }
 
-Status DeviceState::setInstallRecord(const QJsonObject &record)
-{
-    return m_journal.set(key::Install, record);
-}
+Status DeviceState::setInstallRecord(const QJsonObject &record) { return m_journal.set(key::Install, record); }
 
-Status DeviceState::clearInstallRecord()
-{
-    return m_journal.remove(key::Install);
-}
+Status DeviceState::clearInstallRecord() { return m_journal.remove(key::Install); }
 
 } // namespace s16

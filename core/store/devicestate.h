@@ -24,20 +24,20 @@ struct SlotRecord {
 
 // `outcome`: what the app tells the user after the reboot that ended an install.
 struct Outcome {
-    bool updated = false;     // "result": "updated", else "failed"
-    QString version;          // the version that was installed, or was to be
-    QString previousVersion;  // the version the device ran before
-    Error error;              // why it failed; code 0 and the edge E65 when updated
+    bool updated = false;    // "result": "updated", else "failed"
+    QString version;         // the version that was installed, or was to be
+    QString previousVersion; // the version the device ran before
+    Error error;             // why it failed; code 0 and the edge E65 when updated
     QDateTime time;
 };
 
 // `progress` while a download or an install runs.
 struct Progress {
-    QString phase;  // "download", "verify", "install", "migrate"
+    QString phase; // "download", "verify", "install", "migrate"
     qint64 bytes = 0;
     qint64 total = 0;
-    double rate = 0;                // bytes a second (the install writes whole numbers)
-    std::optional<qint64> eta;      // seconds; none while the rate is unknown (a download writes -1)
+    double rate = 0;           // bytes a second (the install writes whole numbers)
+    std::optional<qint64> eta; // seconds; none while the rate is unknown (a download writes -1)
     // A download's bytes as they cross the link: fetched over the network, reused from the
     // device, and what the whole download is to fetch (-1 until known). None for an install.
     struct Transfer {
@@ -58,9 +58,9 @@ struct StagedRecord {
     qint64 size = 0;      // the staged file's size (the compressed one's with zstd)
     qint64 imageSize = 0; // the image's, as the manifest signs it
     bool priority = false;
-    QJsonObject notes;    // release notes, {language: text}
-    std::optional<int> schema;  // the database schema the release needs
-    QString released;     // ISO 8601, as the manifest says
+    QJsonObject notes;         // release notes, {language: text}
+    std::optional<int> schema; // the database schema the release needs
+    QString released;          // ISO 8601, as the manifest says
 };
 
 // `lastTransfer`: what the last download cost the link.
@@ -74,7 +74,7 @@ struct TransferRecord {
 // `lastTrusted`: the newest manifest the device verified (replay protection), as it said.
 struct TrustedRelease {
     QString version;
-    QString released;  // ISO 8601
+    QString released; // ISO 8601
 };
 
 // The journal's keys as types (docs/state.md): flow position, reboot request, progress,
@@ -92,10 +92,7 @@ public:
     {
     }
     // A view for reading only (`status`, the report builder): its const functions only.
-    [[nodiscard]] static const DeviceState reader(const Journal &journal)
-    {
-        return DeviceState(const_cast<Journal &>(journal));
-    }
+    [[nodiscard]] static const DeviceState reader(const Journal &journal) { return DeviceState(const_cast<Journal &>(journal)); }
 
     // `flow`: the node the update moved to and the edge it took.
     [[nodiscard]] Status setFlow(Node node, Edge via);
@@ -114,14 +111,14 @@ public:
     [[nodiscard]] QJsonObject progressJson() const;
 
     [[nodiscard]] Status setOutcome(const Outcome &outcome);
-    [[nodiscard]] QJsonObject outcomeJson() const;  // as recorded, empty when none
+    [[nodiscard]] QJsonObject outcomeJson() const; // as recorded, empty when none
     // Notes that the app showed the outcome ("seen"); nothing to do without one.
     [[nodiscard]] Status acknowledgeOutcome();
 
     // `lastError`: the error and when it happened.
     [[nodiscard]] Status setLastError(const Error &error, const QDateTime &time);
     [[nodiscard]] Status clearLastError();
-    [[nodiscard]] QJsonObject lastErrorJson() const;  // as recorded, empty when none
+    [[nodiscard]] QJsonObject lastErrorJson() const; // as recorded, empty when none
     [[nodiscard]] std::optional<Error> lastError() const;
 
     // `staged`: none when no download is recorded.
@@ -131,7 +128,7 @@ public:
 
     // `lastTransfer`
     [[nodiscard]] Status setLastTransfer(const TransferRecord &record);
-    [[nodiscard]] QJsonObject lastTransferJson() const;  // as recorded, empty when none
+    [[nodiscard]] QJsonObject lastTransferJson() const; // as recorded, empty when none
 
     // `lastCheck`: when the last metadata check completed (ISO 8601 as recorded, empty when never).
     [[nodiscard]] QString lastCheck() const;

@@ -47,8 +47,8 @@ QSqlDatabase connection(const QString &name) { return QSqlDatabase::database(nam
 
 // Runs one statement; on failure the error names what was being done and the file,
 // with SQLite's own text as detail.
-std::expected<QSqlQuery, Error> run(const QString &conn, const QString &file, const QString &what,
-                                    const QString &sql, const QVariantList &binds = {})
+std::expected<QSqlQuery, Error> run(const QString &conn, const QString &file, const QString &what, const QString &sql,
+                                    const QVariantList &binds = {})
 {
     QSqlQuery q(connection(conn));
     q.setForwardOnly(true);
@@ -68,8 +68,7 @@ std::expected<QSqlQuery, Error> run(const QString &conn, const QString &file, co
     return q;
 }
 
-Status exec(const QString &conn, const QString &file, const QString &what, const QString &sql,
-            const QVariantList &binds = {})
+Status exec(const QString &conn, const QString &file, const QString &what, const QString &sql, const QVariantList &binds = {})
 {
     auto q = run(conn, file, what, sql, binds);
     if (!q)
@@ -112,7 +111,9 @@ QString errnoText(int err) { return QString::fromLocal8Bit(std::strerror(err)); 
 } // namespace
 
 Journal::Journal(QString connection, QString path, int maxLogEntries)
-    : m_connection(std::move(connection)), m_path(std::move(path)), m_maxLogEntries(std::max(1, maxLogEntries))
+    : m_connection(std::move(connection))
+    , m_path(std::move(path))
+    , m_maxLogEntries(std::max(1, maxLogEntries))
 {
 }
 
@@ -143,12 +144,9 @@ std::expected<std::unique_ptr<Journal>, Error> Journal::open(const QString &stat
         db.setDatabaseName(file);
         db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(kBusyTimeoutMs));
         if (!db.open())
-            return fail(ExitCode::StorageError, QStringLiteral("cannot open the journal %1").arg(file),
-                        db.lastError().text());
+            return fail(ExitCode::StorageError, QStringLiteral("cannot open the journal %1").arg(file), db.lastError().text());
     }
-    const auto pragma = [&](const QString &sql) {
-        return exec(name, file, QStringLiteral("configure the connection"), sql);
-    };
+    const auto pragma = [&](const QString &sql) { return exec(name, file, QStringLiteral("configure the connection"), sql); };
     // busy_timeout first: switching to WAL and migrating may wait for another process.
     if (auto r = pragma(QStringLiteral("PRAGMA busy_timeout = %1").arg(kBusyTimeoutMs)); !r)
         return std::unexpected(r.error());
@@ -239,14 +237,12 @@ Status Journal::setHint(const QString &key, const QJsonValue &value)
 
 Status Journal::remove(const QString &key)
 {
-    return exec(m_connection, m_path, QStringLiteral("remove %1").arg(key),
-                QStringLiteral("DELETE FROM state WHERE key = ?"), {key});
+    return exec(m_connection, m_path, QStringLiteral("remove %1").arg(key), QStringLiteral("DELETE FROM state WHERE key = ?"), {key});
 }
 
 QJsonValue Journal::value(const QString &key, const QJsonValue &fallback) const
 {
-    auto q = run(m_connection, m_path, QStringLiteral("read %1").arg(key),
-                 QStringLiteral("SELECT value FROM state WHERE key = ?"), {key});
+    auto q = run(m_connection, m_path, QStringLiteral("read %1").arg(key), QStringLiteral("SELECT value FROM state WHERE key = ?"), {key});
     if (!q) {
         qCWarning(lcStore).noquote() << q.error().message << q.error().detail;
         return fallback;
@@ -312,8 +308,8 @@ Status Journal::transaction(const std::function<Status()> &work)
         rollback();
         return result;
     }
-    auto committed = exec(m_connection, m_path, QStringLiteral("commit"),
-                          outer ? QStringLiteral("COMMIT") : QStringLiteral("RELEASE ") % savepoint);
+    auto committed =
+        exec(m_connection, m_path, QStringLiteral("commit"), outer ? QStringLiteral("COMMIT") : QStringLiteral("RELEASE ") % savepoint);
     if (!committed)
         rollback();
     return committed;
@@ -381,8 +377,7 @@ std::expected<EngineLock, Error> EngineLock::tryAcquire(const QString &stateDir)
         const int err = errno;
         ::close(fd);
         if (err == EWOULDBLOCK) // two updaters at once: the caller's mistake, not the storage's
-            return fail(ExitCode::Usage,
-                        QStringLiteral("another update engine is running on this device (%1 is locked)").arg(path),
+            return fail(ExitCode::Usage, QStringLiteral("another update engine is running on this device (%1 is locked)").arg(path),
                         errnoText(err));
         return fail(ExitCode::StorageError, QStringLiteral("cannot lock %1").arg(path), errnoText(err));
     }
@@ -394,7 +389,8 @@ std::expected<EngineLock, Error> EngineLock::tryAcquire(const QString &stateDir)
 
 std::optional<qint64> EngineLock::holder(const QString &stateDir)
 {
-    struct stat st {};
+    struct stat st {
+    };
     if (::stat(QFile::encodeName(QDir(stateDir).filePath(QStringLiteral("engine.lock"))).constData(), &st) != 0)
         return std::nullopt;
     QFile locks(QStringLiteral("/proc/locks"));
@@ -413,7 +409,8 @@ std::optional<qint64> EngineLock::holder(const QString &stateDir)
 }
 
 EngineLock::EngineLock(EngineLock &&other) noexcept
-    : m_fd(std::exchange(other.m_fd, -1)), m_path(std::move(other.m_path))
+    : m_fd(std::exchange(other.m_fd, -1))
+    , m_path(std::move(other.m_path))
 {
 }
 

@@ -28,8 +28,7 @@ class Journal
 public:
     // Opens or creates stateDir/journal.db (and stateDir), bringing its schema up to
     // date. A damaged file, or one written by a newer updater, is refused.
-    [[nodiscard]] static std::expected<std::unique_ptr<Journal>, Error> open(const QString &stateDir,
-                                                                             int maxLogEntries = 2000);
+    [[nodiscard]] static std::expected<std::unique_ptr<Journal>, Error> open(const QString &stateDir, int maxLogEntries = 2000);
     ~Journal();
     Journal(const Journal &) = delete;
     Journal &operator=(const Journal &) = delete;
@@ -65,7 +64,7 @@ private:
     QString m_connection;
     QString m_path;
     int m_maxLogEntries;
-    int m_depth = 0;  // open transactions and savepoints
+    int m_depth = 0; // open transactions and savepoints
 };
 
 // An exclusive advisory lock (flock on stateDir/engine.lock) so only one engine drives
@@ -90,7 +89,11 @@ public:
     [[nodiscard]] QString path() const { return m_path; }
 
 private:
-    EngineLock(int fd, QString path) : m_fd(fd), m_path(std::move(path)) {}
+    EngineLock(int fd, QString path)
+        : m_fd(fd)
+        , m_path(std::move(path))
+    {
+    }
     void release() noexcept;
 
     int m_fd = -1;

@@ -8,10 +8,7 @@ namespace s16 {
 
 namespace {
 
-bool isAsciiDigit(QChar c) noexcept
-{
-    return c.unicode() >= u'0' && c.unicode() <= u'9';
-}
+bool isAsciiDigit(QChar c) noexcept { return c.unicode() >= u'0' && c.unicode() <= u'9'; }
 
 bool isIdentifierChar(QChar c) noexcept
 {

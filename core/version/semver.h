@@ -22,7 +22,9 @@ class SemVer
 public:
     SemVer() = default;
     SemVer(quint64 major, quint64 minor, quint64 patch) noexcept
-        : m_major(major), m_minor(minor), m_patch(patch)
+        : m_major(major)
+        , m_minor(minor)
+        , m_patch(patch)
     {
     }
 

@@ -16,8 +16,8 @@ std::expected<void, QString> ReleaseServer::start(const QString &workDir)
         return std::unexpected(QStringLiteral("test PKI: ") + pki.errorString());
     if (!QDir().mkpath(m_dir + QStringLiteral("/repo")) || !QDir().mkpath(m_dir + QStringLiteral("/images")))
         return std::unexpected(QStringLiteral("cannot create ") + m_dir);
-    const auto keygen = test::runTool(QStringLiteral("s16-publish"),
-                                      {QStringLiteral("keygen"), QStringLiteral("--out"), m_dir + QStringLiteral("/keys")});
+    const auto keygen =
+        test::runTool(QStringLiteral("s16-publish"), {QStringLiteral("keygen"), QStringLiteral("--out"), m_dir + QStringLiteral("/keys")});
     if (keygen.exitCode != 0)
         return std::unexpected(QStringLiteral("s16-publish keygen: ") + keygen.describe());
     test::NginxServer::Options options;
@@ -33,9 +33,15 @@ std::expected<void, QString> ReleaseServer::publish(const QString &version, qint
     const QString image = imagePath(version);
     if (auto w = test::writeRandomFile(image, bytes, qHash(version)); !w)
         return std::unexpected(w.error());
-    QStringList args{QStringLiteral("release"), QStringLiteral("--repo"), m_dir + QStringLiteral("/repo"),
-                     QStringLiteral("--image"), image, QStringLiteral("--version"), version,
-                     QStringLiteral("--key"), m_dir + QStringLiteral("/keys/signing.key")};
+    QStringList args{QStringLiteral("release"),
+                     QStringLiteral("--repo"),
+                     m_dir + QStringLiteral("/repo"),
+                     QStringLiteral("--image"),
+                     image,
+                     QStringLiteral("--version"),
+                     version,
+                     QStringLiteral("--key"),
+                     m_dir + QStringLiteral("/keys/signing.key")};
     args += extraArgs;
     const auto r = test::runTool(QStringLiteral("s16-publish"), args);
     if (r.exitCode != 0)
@@ -53,8 +59,10 @@ QString ReleaseServer::imagePath(const QString &version) const
 
 std::expected<QString, QString> initDevice(const QString &dir, const ReleaseServer &server, const QStringList &extraArgs)
 {
-    QStringList args{QStringLiteral("init"), dir, QStringLiteral("--repo-url"), server.url(), QStringLiteral("--ca"),
-                     server.caFile(), QStringLiteral("--pubkey"), server.publicKey()};
+    QStringList args{QStringLiteral("init"),       dir,
+                     QStringLiteral("--repo-url"), server.url(),
+                     QStringLiteral("--ca"),       server.caFile(),
+                     QStringLiteral("--pubkey"),   server.publicKey()};
     args += extraArgs;
     const auto r = devsim(args);
     if (r.exitCode != 0)
@@ -79,8 +87,8 @@ std::expected<QJsonObject, QString> jsonOf(const test::ToolResult &r)
     QJsonParseError error{};
     const QJsonDocument doc = QJsonDocument::fromJson(r.out, &error);
     if (error.error != QJsonParseError::NoError || !doc.isObject())
-        return std::unexpected(QStringLiteral("not one JSON object (%1): %2; %3")
-                                   .arg(error.errorString(), QString::fromUtf8(r.out), r.describe()));
+        return std::unexpected(
+            QStringLiteral("not one JSON object (%1): %2; %3").arg(error.errorString(), QString::fromUtf8(r.out), r.describe()));
     return doc.object();
 }
 

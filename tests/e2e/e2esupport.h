@@ -24,8 +24,7 @@ public:
     [[nodiscard]] std::expected<void, QString> start(const QString &workDir);
     // Makes an image of `bytes` bytes for version (the same bytes for the same version)
     // and publishes it; extraArgs go to `s16-publish release` (--priority, --migration ...).
-    [[nodiscard]] std::expected<void, QString> publish(const QString &version, qint64 bytes,
-                                                       const QStringList &extraArgs = {});
+    [[nodiscard]] std::expected<void, QString> publish(const QString &version, qint64 bytes, const QStringList &extraArgs = {});
     [[nodiscard]] QString url() const;
     [[nodiscard]] QString caFile() const;
     [[nodiscard]] QString publicKey() const;
@@ -41,8 +40,7 @@ private:
 [[nodiscard]] std::expected<QString, QString> initDevice(const QString &dir, const ReleaseServer &server,
                                                          const QStringList &extraArgs = {});
 // s16-devsim with args, in env.
-[[nodiscard]] test::ToolResult devsim(const QStringList &args,
-                                      const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment(),
+[[nodiscard]] test::ToolResult devsim(const QStringList &args, const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment(),
                                       int timeoutMs = 60000);
 // s16-update with args, --config config appended.
 [[nodiscard]] test::ToolResult update(const QString &config, const QStringList &args, int timeoutMs = 60000);

@@ -28,8 +28,8 @@ QString envConfigFile(const QString &dir, const QString &backend)
 QMap<QString, QString> readEnvWithTools(const QString &dir, const QString &backend)
 {
     const test::ToolResult r = backend == QLatin1String("grub")
-        ? test::runTool(QStringLiteral("grub-editenv"), {envConfigFile(dir, backend), QStringLiteral("list")})
-        : test::runTool(QStringLiteral("fw_printenv"), {QStringLiteral("-c"), envConfigFile(dir, backend)});
+                                   ? test::runTool(QStringLiteral("grub-editenv"), {envConfigFile(dir, backend), QStringLiteral("list")})
+                                   : test::runTool(QStringLiteral("fw_printenv"), {QStringLiteral("-c"), envConfigFile(dir, backend)});
     QMap<QString, QString> vars;
     if (r.exitCode != 0) {
         vars.insert(QStringLiteral("<error>"), r.describe());
@@ -46,9 +46,11 @@ QMap<QString, QString> readEnvWithTools(const QString &dir, const QString &backe
 
 bool setEnvWithTools(const QString &dir, const QString &backend, const QString &name, const QString &value)
 {
-    const test::ToolResult r = backend == QLatin1String("grub")
-        ? test::runTool(QStringLiteral("grub-editenv"), {envConfigFile(dir, backend), QStringLiteral("set"), name + QLatin1Char('=') + value})
-        : test::runTool(QStringLiteral("fw_setenv"), {QStringLiteral("-c"), envConfigFile(dir, backend), name, value});
+    const test::ToolResult r =
+        backend == QLatin1String("grub")
+            ? test::runTool(QStringLiteral("grub-editenv"),
+                            {envConfigFile(dir, backend), QStringLiteral("set"), name + QLatin1Char('=') + value})
+            : test::runTool(QStringLiteral("fw_setenv"), {QStringLiteral("-c"), envConfigFile(dir, backend), name, value});
     if (r.exitCode != 0)
         qWarning().noquote() << r.describe();
     return r.exitCode == 0;
@@ -93,15 +95,16 @@ void tst_Devsim::initTestCase()
     const test::TestPki &pki = test::TestPki::shared();
     QVERIFY2(pki.isValid(), qPrintable(pki.errorString()));
     m_ca = pki.caCert();
-    const auto keygen = test::runTool(QStringLiteral("s16-publish"), {QStringLiteral("keygen"), QStringLiteral("--out"), m_work.filePath(QStringLiteral("keys"))});
+    const auto keygen = test::runTool(QStringLiteral("s16-publish"),
+                                      {QStringLiteral("keygen"), QStringLiteral("--out"), m_work.filePath(QStringLiteral("keys"))});
     QVERIFY2(keygen.exitCode == 0, qPrintable(keygen.describe()));
     m_pub = m_work.filePath(QStringLiteral("keys/signing.pub"));
 }
 
 std::expected<QString, QString> tst_Devsim::makeDevice(const QString &dir, const QStringList &extra)
 {
-    QStringList args{QStringLiteral("init"), dir, QStringLiteral("--repo-url"), QStringLiteral("https://127.0.0.1:9/s16/stable/"),
-                     QStringLiteral("--ca"), m_ca, QStringLiteral("--pubkey"), m_pub};
+    QStringList args{QStringLiteral("init"), dir,  QStringLiteral("--repo-url"), QStringLiteral("https://127.0.0.1:9/s16/stable/"),
+                     QStringLiteral("--ca"), m_ca, QStringLiteral("--pubkey"),   m_pub};
     const auto r = devsim(args + extra);
     if (r.exitCode != 0)
         return std::unexpected(r.describe());
@@ -116,8 +119,8 @@ void tst_Devsim::initMakesDevice_data()
     QTest::addColumn<QString>("token");
     QTest::newRow("uboot, defaults") << QStringLiteral("uboot") << QString() << -1 << QString();
     QTest::newRow("grub, 2.3.4, schema 0") << QStringLiteral("grub") << QStringLiteral("2.3.4") << 0 << QString();
-    QTest::newRow("uboot, pre-release, schema 7, token") << QStringLiteral("uboot") << QStringLiteral("1.0.0-rc.1") << 7
-                                                         << QStringLiteral("s3cret");
+    QTest::newRow("uboot, pre-release, schema 7, token")
+        << QStringLiteral("uboot") << QStringLiteral("1.0.0-rc.1") << 7 << QStringLiteral("s3cret");
     QTest::newRow("grub, token") << QStringLiteral("grub") << QStringLiteral("1.0.0") << 3 << QStringLiteral("tok");
 }
 
@@ -150,7 +153,8 @@ void tst_Devsim::initMakesDevice()
     QCOMPARE(state->value(QStringLiteral("mode")).toString(), QStringLiteral("normal"));
     const QJsonObject expectedSlots{
         {QStringLiteral("A"), QJsonObject{{QStringLiteral("version"), expectedVersion}, {QStringLiteral("state"), QStringLiteral("good")}}},
-        {QStringLiteral("B"), QJsonObject{{QStringLiteral("version"), QJsonValue(QJsonValue::Null)}, {QStringLiteral("state"), QStringLiteral("empty")}}}};
+        {QStringLiteral("B"),
+         QJsonObject{{QStringLiteral("version"), QJsonValue(QJsonValue::Null)}, {QStringLiteral("state"), QStringLiteral("empty")}}}};
     QCOMPARE(state->value(QStringLiteral("slots")).toObject(), expectedSlots);
     const QJsonObject expectedEnv{{QStringLiteral("BOOT_ORDER"), QStringLiteral("A B")},
                                   {QStringLiteral("BOOT_A_LEFT"), QStringLiteral("3")},
@@ -180,10 +184,9 @@ void tst_Devsim::initMakesDevice()
 
     // every path of the config lies inside DIR; the reboot is only recorded
     QSettings ini(*config, QSettings::IniFormat);
-    const QStringList pathKeys{QStringLiteral("server/caFile"), QStringLiteral("trust/publicKeys"),
-                               QStringLiteral("device/versionFile"), QStringLiteral("device/stateDir"),
-                               QStringLiteral("device/updateDir"), QStringLiteral("device/database"),
-                               QStringLiteral("boot/envFile"), QStringLiteral("boot/slotA"), QStringLiteral("boot/slotB")};
+    const QStringList pathKeys{QStringLiteral("server/caFile"),   QStringLiteral("trust/publicKeys"), QStringLiteral("device/versionFile"),
+                               QStringLiteral("device/stateDir"), QStringLiteral("device/updateDir"), QStringLiteral("device/database"),
+                               QStringLiteral("boot/envFile"),    QStringLiteral("boot/slotA"),       QStringLiteral("boot/slotB")};
     const QString canonicalDir = QFileInfo(dir).canonicalFilePath();
     for (const QString &key : pathKeys) {
         const QString value = ini.value(key).toString();
@@ -228,9 +231,10 @@ void tst_Devsim::initRefuses()
         QFile f(dir.filePath(QStringLiteral("something")));
         QVERIFY(f.open(QIODevice::WriteOnly));
     }
-    const auto r = devsim(QStringList{QStringLiteral("init"), deviceDir, QStringLiteral("--repo-url"),
-                                      QStringLiteral("https://127.0.0.1:9/"), QStringLiteral("--ca"), m_ca,
-                                      QStringLiteral("--pubkey"), m_pub} + extra);
+    const auto r =
+        devsim(QStringList{QStringLiteral("init"), deviceDir, QStringLiteral("--repo-url"), QStringLiteral("https://127.0.0.1:9/"),
+                           QStringLiteral("--ca"), m_ca, QStringLiteral("--pubkey"), m_pub}
+               + extra);
     QCOMPARE(r.exitCode, 2);
     QVERIFY(!QFileInfo::exists(QDir(deviceDir).filePath(QStringLiteral("update.conf"))));
 }

@@ -62,8 +62,9 @@ private:
 
 std::expected<QString, QString> tst_PowerCut::stagedDevice(const QString &dir, const QString &backend)
 {
-    auto config = initDevice(dir, m_server, {QStringLiteral("--boot"), backend, QStringLiteral("--schema"), QStringLiteral("1"),
-                                             QStringLiteral("--image-size"), QString::number(kImageBytes)});
+    auto config = initDevice(dir, m_server,
+                             {QStringLiteral("--boot"), backend, QStringLiteral("--schema"), QStringLiteral("1"),
+                              QStringLiteral("--image-size"), QString::number(kImageBytes)});
     if (!config)
         return config;
     auto r = update(*config, {QStringLiteral("download")});
@@ -88,7 +89,8 @@ void tst_PowerCut::initTestCase()
         QVERIFY(f.open(QIODevice::WriteOnly));
         f.write(migrationSql());
     }
-    auto published = m_server.publish(QStringLiteral("1.1.0"), kImageBytes, {QStringLiteral("--migration"), QStringLiteral("2=") + migration});
+    auto published =
+        m_server.publish(QStringLiteral("1.1.0"), kImageBytes, {QStringLiteral("--migration"), QStringLiteral("2=") + migration});
     QVERIFY2(published, why(published).constData());
 
     // the reference device: the old data, the migrated data (sqlite3 applying the same
@@ -140,7 +142,7 @@ void tst_PowerCut::soak()
     const int first = envInt("S16_POWERCUT_FIRST_SEED", 1);
     const QStringList kills = killPoints();
     const QStringList faults{QStringLiteral("migrate"), QStringLiteral("health"), QStringLiteral("reload"),
-                             QStringLiteral("switch"), QStringLiteral("write"), QStringLiteral("readback")};
+                             QStringLiteral("switch"),  QStringLiteral("write"),  QStringLiteral("readback")};
     QVERIFY(!kills.isEmpty());
     int cutsLanded = 0;
     int endedNew = 0;
@@ -187,7 +189,8 @@ void tst_PowerCut::soak()
         QVERIFY2(r.exitCode == 0, qPrintable(where + QStringLiteral(": ") + r.describe()));
         const auto json = jsonOf(r);
         QVERIFY2(json, why(json, where + QStringLiteral(": ")).constData());
-        QVERIFY2(!json->value(QStringLiteral("rebootPending")).toBool(true), qPrintable(where + QStringLiteral(": still rebooting: ") + QString::fromUtf8(r.out)));
+        QVERIFY2(!json->value(QStringLiteral("rebootPending")).toBool(true),
+                 qPrintable(where + QStringLiteral(": still rebooting: ") + QString::fromUtf8(r.out)));
 
         const auto state = show(dir);
         QVERIFY2(state, why(state, where + QStringLiteral(": ")).constData());
@@ -204,7 +207,8 @@ void tst_PowerCut::soak()
         QVERIFY2(state->value(QStringLiteral("dbUserVersion")).toInt(-1) == (isNew ? 2 : 1), qPrintable(detail));
         const auto dump = sqliteDump(QDir(dir).filePath(QStringLiteral("app.db")));
         QVERIFY2(dump, why(dump, where + QStringLiteral(": ")).constData());
-        QVERIFY2(*dump == (isNew ? m_migratedDump : m_oldDump), qPrintable(detail + QStringLiteral(": the database does not match ") + version));
+        QVERIFY2(*dump == (isNew ? m_migratedDump : m_oldDump),
+                 qPrintable(detail + QStringLiteral(": the database does not match ") + version));
 
         QDir(dir).removeRecursively();
     }

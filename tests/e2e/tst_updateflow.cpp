@@ -115,7 +115,8 @@ void tst_UpdateFlow::happyPath()
     // what the migrated database must be: the same script applied by sqlite3 to a copy
     const QString expectedDb = scratch.filePath(QStringLiteral("expected.db"));
     QVERIFY(QFile::copy(db, expectedDb));
-    const auto applied = test::runTool(QStringLiteral("sqlite3"), {expectedDb}, QProcessEnvironment::systemEnvironment(), 30000, migrationSql());
+    const auto applied =
+        test::runTool(QStringLiteral("sqlite3"), {expectedDb}, QProcessEnvironment::systemEnvironment(), 30000, migrationSql());
     QVERIFY2(applied.exitCode == 0, qPrintable(applied.describe()));
     const auto expectedDump = sqliteDump(expectedDb);
     const auto dumpBefore = sqliteDump(db);
@@ -129,8 +130,9 @@ void tst_UpdateFlow::happyPath()
     QCOMPARE(json->value(QStringLiteral("stagedVersion")).toString(), QStringLiteral("1.1.0"));
     QCOMPARE(json->value(QStringLiteral("rebootPending")).toBool(true), false);
     // the staged update checks with sha256sum, as CONTRACT §4 promises
-    const auto sums = test::runTool(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), QStringLiteral("cd \"$0\" && sha256sum -c -- *.sha256"),
-                                                                QDir(w.device).filePath(QStringLiteral("update/staged"))});
+    const auto sums =
+        test::runTool(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), QStringLiteral("cd \"$0\" && sha256sum -c -- *.sha256"),
+                                                  QDir(w.device).filePath(QStringLiteral("update/staged"))});
     QVERIFY2(sums.exitCode == 0, qPrintable(sums.describe()));
 
     r = update(w.config, {QStringLiteral("install"), QStringLiteral("--json")});
@@ -169,7 +171,8 @@ void tst_UpdateFlow::happyPath()
     // the real tools agree: the schema, the migrated data, the slot's bytes
     QCOMPARE(sqliteUserVersion(db).value_or(-1), 2);
     QCOMPARE(sqliteDump(db).value_or(QByteArray()), *expectedDump);
-    const QString slotB = QDir(w.device).absoluteFilePath(QSettings(w.config, QSettings::IniFormat).value(QStringLiteral("boot/slotB")).toString());
+    const QString slotB =
+        QDir(w.device).absoluteFilePath(QSettings(w.config, QSettings::IniFormat).value(QStringLiteral("boot/slotB")).toString());
     QVERIFY(readAll(slotB).left(kImageBytes) == readAll(w.server.imagePath(QStringLiteral("1.1.0"))));
 
     r = update(w.config, {QStringLiteral("status"), QStringLiteral("--json")});
@@ -254,7 +257,8 @@ void tst_UpdateFlow::failingServicesRollBack()
     bool triedB = false;
     for (const QJsonValue &b : boots) {
         const QJsonObject o = b.toObject();
-        if (o.value(QStringLiteral("mode")).toString() == QStringLiteral("normal") && o.value(QStringLiteral("slot")).toString() == QStringLiteral("B")) {
+        if (o.value(QStringLiteral("mode")).toString() == QStringLiteral("normal")
+            && o.value(QStringLiteral("slot")).toString() == QStringLiteral("B")) {
             triedB = true;
             QVERIFY2(o.value(QStringLiteral("exitCode")).toInt(-1) == 20, qPrintable(r.describe()));
         }
@@ -267,8 +271,9 @@ void tst_UpdateFlow::failingServicesRollBack()
     QCOMPARE(state->value(QStringLiteral("bootedSlot")).toString(), QStringLiteral("A"));
     QCOMPARE(state->value(QStringLiteral("slots")).toObject().value(QStringLiteral("A")).toObject(),
              slot(QStringLiteral("1.0.0"), QStringLiteral("good")));
-    QCOMPARE(state->value(QStringLiteral("slots")).toObject().value(QStringLiteral("B")).toObject().value(QStringLiteral("state")).toString(),
-             QStringLiteral("bad"));
+    QCOMPARE(
+        state->value(QStringLiteral("slots")).toObject().value(QStringLiteral("B")).toObject().value(QStringLiteral("state")).toString(),
+        QStringLiteral("bad"));
     QCOMPARE(state->value(QStringLiteral("dbUserVersion")).toInt(-1), 1);
     QCOMPARE(state->value(QStringLiteral("rebootPending")).toBool(true), false);
     QCOMPARE(sqliteDump(db).value_or(QByteArray()), *dumpBefore);

@@ -34,10 +34,7 @@ constexpr qint64 highWater = 256 * 1024;
 constexpr qsizetype maxHeaderBytes = 64 * 1024;
 constexpr qint64 maxBodyBytes = 16 * 1024 * 1024;
 
-QString withSlash(const QString &path)
-{
-    return path.endsWith(QLatin1Char('/')) ? path : path + QLatin1Char('/');
-}
+QString withSlash(const QString &path) { return path.endsWith(QLatin1Char('/')) ? path : path + QLatin1Char('/'); }
 
 QByteArray reasonPhrase(int status)
 {
@@ -155,7 +152,12 @@ template <typename Base>
 class GateServer : public Base
 {
 public:
-    GateServer(int *refuse, int *accepted, QObject *parent) : Base(parent), m_refuse(refuse), m_accepted(accepted) {}
+    GateServer(int *refuse, int *accepted, QObject *parent)
+        : Base(parent)
+        , m_refuse(refuse)
+        , m_accepted(accepted)
+    {
+    }
 
 protected:
     void incomingConnection(qintptr descriptor) override
@@ -198,10 +200,7 @@ struct FaultServer::Private {
     QList<Request> requests;
     QList<QPointer<Connection>> connections;
 
-    QString absolute(const QString &path) const
-    {
-        return path.startsWith(QLatin1Char('/')) ? path : withSlash(options.prefix) + path;
-    }
+    QString absolute(const QString &path) const { return path.startsWith(QLatin1Char('/')) ? path : withSlash(options.prefix) + path; }
 };
 
 // One accepted connection: reads one request, answers it (or misbehaves), closes.
@@ -209,7 +208,9 @@ class FaultServer::Connection : public QObject
 {
 public:
     Connection(FaultServer *server, QTcpSocket *socket)
-        : QObject(server), m_server(server), m_socket(socket)
+        : QObject(server)
+        , m_server(server)
+        , m_socket(socket)
     {
         m_socket->setParent(this);
         m_ssl = qobject_cast<QSslSocket *>(socket);
@@ -253,7 +254,7 @@ private:
             return;
         const QByteArray data = m_socket->readAll();
         if (m_handled)
-            return;  // one request per connection; anything after it is ignored
+            return; // one request per connection; anything after it is ignored
         m_buffer += data;
         if (!m_headerDone) {
             const qsizetype end = m_buffer.indexOf("\r\n\r\n");
@@ -313,34 +314,20 @@ private:
         const QPointer<Connection> self(this);
         Q_EMIT m_server->requestReceived(m_request.path);
         if (!self || m_finished)
-            return;  // the test stopped the server from its slot
+            return; // the test stopped the server from its slot
 
         if (!fault) {
             serve(After::Close, -1, 0, false);
             return;
         }
         switch (fault->kind) {
-        case Fault::Kind::Refuse:
-            drop();
-            return;
-        case Fault::Kind::Status:
-            sendSimple(fault->status, fault->headers, fault->body);
-            return;
-        case Fault::Kind::Redirect:
-            sendSimple(fault->status, {{"Location", fault->location}}, {});
-            return;
-        case Fault::Kind::ResetMidBody:
-            serve(After::Reset, fault->bytes, 0, false);
-            return;
-        case Fault::Kind::Truncate:
-            serve(After::Close, fault->bytes, 0, false);
-            return;
-        case Fault::Kind::Stall:
-            serve(After::Stall, fault->bytes, 0, false);
-            return;
-        case Fault::Kind::ExtraBytes:
-            serve(After::Close, -1, fault->bytes, !fault->declareLength);
-            return;
+        case Fault::Kind::Refuse: drop(); return;
+        case Fault::Kind::Status: sendSimple(fault->status, fault->headers, fault->body); return;
+        case Fault::Kind::Redirect: sendSimple(fault->status, {{"Location", fault->location}}, {}); return;
+        case Fault::Kind::ResetMidBody: serve(After::Reset, fault->bytes, 0, false); return;
+        case Fault::Kind::Truncate: serve(After::Close, fault->bytes, 0, false); return;
+        case Fault::Kind::Stall: serve(After::Stall, fault->bytes, 0, false); return;
+        case Fault::Kind::ExtraBytes: serve(After::Close, -1, fault->bytes, !fault->declareLength); return;
         }
     }
 
@@ -373,8 +360,7 @@ private:
         const QString prefix = withSlash(d.options.prefix);
         const QString relative = m_request.path.startsWith(prefix) ? m_request.path.mid(prefix.size()) : QString();
         const QString filePath = QDir(d.options.root).filePath(relative);
-        if (relative.isEmpty() || relative.split(QLatin1Char('/')).contains(QStringLiteral(".."))
-            || !QFileInfo(filePath).isFile()) {
+        if (relative.isEmpty() || relative.split(QLatin1Char('/')).contains(QStringLiteral("..")) || !QFileInfo(filePath).isFile()) {
             sendSimple(404, {}, "not found\n");
             return;
         }
@@ -414,8 +400,8 @@ private:
         if (!noLength)
             head += "Content-Length: " + QByteArray::number(length) + "\r\n";
         if (partial) {
-            head += "Content-Range: bytes " + QByteArray::number(first) + '-' + QByteArray::number(m_last) + '/'
-                    + QByteArray::number(size) + "\r\n";
+            head += "Content-Range: bytes " + QByteArray::number(first) + '-' + QByteArray::number(m_last) + '/' + QByteArray::number(size)
+                    + "\r\n";
         }
         head += "Connection: close\r\n\r\n";
         m_socket->write(head);
@@ -458,11 +444,8 @@ private:
                 m_socket->write(QByteArray(static_cast<qsizetype>(m_extra), 'X'));
             m_socket->disconnectFromHost();
             break;
-        case After::Reset:
-            resetWhenFlushed();
-            break;
-        case After::Stall:
-            break;  // keep the connection open and silent until the client gives up
+        case After::Reset: resetWhenFlushed(); break;
+        case After::Stall: break; // keep the connection open and silent until the client gives up
         }
     }
 
@@ -508,7 +491,11 @@ private:
 
 // ---------------------------------------------------------------- FaultServer
 
-FaultServer::FaultServer(QObject *parent) : QObject(parent), d(std::make_unique<Private>()) {}
+FaultServer::FaultServer(QObject *parent)
+    : QObject(parent)
+    , d(std::make_unique<Private>())
+{
+}
 
 FaultServer::~FaultServer()
 {
@@ -576,47 +563,28 @@ void FaultServer::stop()
     }
 }
 
-quint16 FaultServer::port() const
-{
-    return d->server ? d->server->serverPort() : 0;
-}
+quint16 FaultServer::port() const { return d->server ? d->server->serverPort() : 0; }
 
 QUrl FaultServer::url(const QString &path) const
 {
-    return QUrl((d->tls ? QStringLiteral("https://127.0.0.1:%1") : QStringLiteral("http://127.0.0.1:%1")).arg(port())
-                + d->absolute(path));
+    return QUrl((d->tls ? QStringLiteral("https://127.0.0.1:%1") : QStringLiteral("http://127.0.0.1:%1")).arg(port()) + d->absolute(path));
 }
 
-void FaultServer::setFault(const QString &path, const Fault &fault)
-{
-    d->faults.insert(d->absolute(path), fault);
-}
+void FaultServer::setFault(const QString &path, const Fault &fault) { d->faults.insert(d->absolute(path), fault); }
 
-void FaultServer::clearFaults()
-{
-    d->faults.clear();
-}
+void FaultServer::clearFaults() { d->faults.clear(); }
 
-void FaultServer::refuseConnections(int n)
-{
-    d->refuseConnections = n;
-}
+void FaultServer::refuseConnections(int n) { d->refuseConnections = n; }
 
-int FaultServer::connectionCount() const
-{
-    return d->accepted;
-}
+int FaultServer::connectionCount() const { return d->accepted; }
 
-QList<FaultServer::Request> FaultServer::requests() const
-{
-    return d->requests;
-}
+QList<FaultServer::Request> FaultServer::requests() const { return d->requests; }
 
 int FaultServer::requestCount(const QString &path) const
 {
     const QString wanted = d->absolute(path);
-    return static_cast<int>(std::count_if(d->requests.cbegin(), d->requests.cend(),
-                                          [&wanted](const Request &r) { return r.path == wanted; }));
+    return static_cast<int>(
+        std::count_if(d->requests.cbegin(), d->requests.cend(), [&wanted](const Request &r) { return r.path == wanted; }));
 }
 
 quint16 FaultServer::unusedPort()

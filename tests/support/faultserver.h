@@ -28,13 +28,13 @@ public:
 
     struct Fault {
         enum class Kind {
-            Refuse,        // close the connection once the request is read, without a response
-            ResetMidBody,  // send `bytes` of the body, then reset (RST) the connection
-            Truncate,      // Content-Length says the full size; close cleanly after `bytes`
-            Stall,         // send `bytes` of the body, then nothing, keeping the connection open
-            ExtraBytes,    // send the whole body plus `bytes` more
-            Status,        // answer `status` with `headers` and `body`
-            Redirect,      // answer `status` with Location: `location`
+            Refuse,       // close the connection once the request is read, without a response
+            ResetMidBody, // send `bytes` of the body, then reset (RST) the connection
+            Truncate,     // Content-Length says the full size; close cleanly after `bytes`
+            Stall,        // send `bytes` of the body, then nothing, keeping the connection open
+            ExtraBytes,   // send the whole body plus `bytes` more
+            Status,       // answer `status` with `headers` and `body`
+            Redirect,     // answer `status` with Location: `location`
         };
         Kind kind = Kind::Status;
         qint64 bytes = 0;
@@ -45,7 +45,7 @@ public:
         Headers headers;
         QByteArray body;
         QByteArray location;
-        int times = -1;  // requests this fault still applies to; -1: all
+        int times = -1; // requests this fault still applies to; -1: all
 
         [[nodiscard]] static Fault refuse();
         [[nodiscard]] static Fault resetMidBody(qint64 afterBytes);
@@ -60,19 +60,19 @@ public:
 
     struct Request {
         QByteArray method;
-        QByteArray target;  // as sent, with any query
-        QString path;       // decoded, without query
-        Headers headers;    // as sent, in order
-        QByteArray body;    // PUT/POST body (up to 16 MiB)
+        QByteArray target; // as sent, with any query
+        QString path;      // decoded, without query
+        Headers headers;   // as sent, in order
+        QByteArray body;   // PUT/POST body (up to 16 MiB)
         bool faulted = false;
         // The first header of that name, compared case-insensitively; empty if none.
         [[nodiscard]] QByteArray header(const QByteArray &name) const;
     };
 
     struct Options {
-        QString root;  // folder served at prefix
+        QString root; // folder served at prefix
         QString prefix = QStringLiteral("/");
-        QString certFile;  // empty: plain TCP (http://)
+        QString certFile; // empty: plain TCP (http://)
         QString keyFile;
     };
 

@@ -32,10 +32,7 @@ QString quoted(const QString &value)
     return QLatin1Char('"') + v + QLatin1Char('"');
 }
 
-QString withSlash(const QString &path)
-{
-    return path.endsWith(QLatin1Char('/')) ? path : path + QLatin1Char('/');
-}
+QString withSlash(const QString &path) { return path.endsWith(QLatin1Char('/')) ? path : path + QLatin1Char('/'); }
 
 QString readText(const QString &path)
 {
@@ -70,15 +67,9 @@ NginxServer::NginxServer(Options options)
 {
 }
 
-NginxServer::~NginxServer()
-{
-    stop();
-}
+NginxServer::~NginxServer() { stop(); }
 
-QString NginxServer::dir() const
-{
-    return m_dir->path();
-}
+QString NginxServer::dir() const { return m_dir->path(); }
 
 QUrl NginxServer::url(const QString &path) const
 {
@@ -88,8 +79,7 @@ QUrl NginxServer::url(const QString &path) const
 
 QString NginxServer::errorLog() const
 {
-    return readText(m_dir->filePath(QStringLiteral("error.log")))
-           + readText(m_dir->filePath(QStringLiteral("stdout.log")));
+    return readText(m_dir->filePath(QStringLiteral("error.log"))) + readText(m_dir->filePath(QStringLiteral("stdout.log")));
 }
 
 QStringList NginxServer::accessLog() const
@@ -110,10 +100,7 @@ int NginxServer::requestCount(const QString &pathSubstring) const
     return count;
 }
 
-bool NginxServer::isRunning() const
-{
-    return m_process && m_process->state() != QProcess::NotRunning;
-}
+bool NginxServer::isRunning() const { return m_process && m_process->state() != QProcess::NotRunning; }
 
 std::expected<void, QString> NginxServer::writeConfig() const
 {
@@ -227,10 +214,10 @@ std::expected<void, QString> NginxServer::startOnce()
     m_process->setStandardInputFile(QProcess::nullDevice());
     // If the test binary dies (crash, timeout kill), nginx must not outlive it.
     m_process->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
-    m_process->start(nginx, {QStringLiteral("-p"), d + QLatin1Char('/'), QStringLiteral("-c"),
-                             m_dir->filePath(QStringLiteral("nginx.conf")), QStringLiteral("-e"),
-                             m_dir->filePath(QStringLiteral("error.log")), QStringLiteral("-g"),
-                             QStringLiteral("daemon off; pid %1;").arg(quoted(m_dir->filePath(QStringLiteral("nginx.pid"))))});
+    m_process->start(nginx,
+                     {QStringLiteral("-p"), d + QLatin1Char('/'), QStringLiteral("-c"), m_dir->filePath(QStringLiteral("nginx.conf")),
+                      QStringLiteral("-e"), m_dir->filePath(QStringLiteral("error.log")), QStringLiteral("-g"),
+                      QStringLiteral("daemon off; pid %1;").arg(quoted(m_dir->filePath(QStringLiteral("nginx.pid"))))});
     if (!m_process->waitForStarted(5000))
         return std::unexpected(QStringLiteral("cannot start %1: %2").arg(nginx, m_process->errorString()));
 
@@ -284,7 +271,7 @@ void NginxServer::stop()
     if (!m_process)
         return;
     if (m_process->state() != QProcess::NotRunning) {
-        m_process->terminate();  // SIGTERM: nginx's fast shutdown
+        m_process->terminate(); // SIGTERM: nginx's fast shutdown
         if (!m_process->waitForFinished(3000)) {
             m_process->kill();
             m_process->waitForFinished(3000);

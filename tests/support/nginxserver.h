@@ -22,19 +22,19 @@ class NginxServer
 {
 public:
     struct Options {
-        QString certFile;  // server certificate (PEM)
-        QString keyFile;   // its key (PEM)
-        QString root;      // folder served at prefix
+        QString certFile; // server certificate (PEM)
+        QString keyFile;  // its key (PEM)
+        QString root;     // folder served at prefix
         QString prefix = QStringLiteral("/s16/stable/");
-        QString clientCaFile;  // non-empty: a client certificate signed by this CA is required
-        QString bearerToken;   // non-empty: every request needs "Authorization: Bearer <token>", else 401
-        QString davRoot;       // non-empty: PUT below davPrefix stores into this folder
+        QString clientCaFile; // non-empty: a client certificate signed by this CA is required
+        QString bearerToken;  // non-empty: every request needs "Authorization: Bearer <token>", else 401
+        QString davRoot;      // non-empty: PUT below davPrefix stores into this folder
         QString davPrefix = QStringLiteral("/diag/");
-        QStringList protocols;  // e.g. {"TLSv1", "TLSv1.1"}; empty: TLSv1.2 and TLSv1.3
-        QString ciphers;        // ssl_ciphers, e.g. "DEFAULT@SECLEVEL=0"; empty: nginx's default
+        QStringList protocols; // e.g. {"TLSv1", "TLSv1.1"}; empty: TLSv1.2 and TLSv1.3
+        QString ciphers;       // ssl_ciphers, e.g. "DEFAULT@SECLEVEL=0"; empty: nginx's default
         bool http2 = true;
-        qint64 limitRateBytesPerSecond = 0;  // 0: unlimited
-        QString extraServerConfig;           // raw directives for the server block
+        qint64 limitRateBytesPerSecond = 0; // 0: unlimited
+        QString extraServerConfig;          // raw directives for the server block
     };
 
     explicit NginxServer(Options options);

@@ -42,8 +42,8 @@ std::expected<void, QString> SystemBus::start(const QString &policyFile)
     if (!QFileInfo(policyFile).isReadable())
         return std::unexpected(QStringLiteral("cannot read the policy file ") + policyFile);
     // nobody must reach the socket: the folder QTemporaryDir made is 0700
-    QFile::setPermissions(m_dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner
-                                            | QFileDevice::ReadGroup | QFileDevice::ExeGroup | QFileDevice::ReadOther | QFileDevice::ExeOther);
+    QFile::setPermissions(m_dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner | QFileDevice::ReadGroup
+                                            | QFileDevice::ExeGroup | QFileDevice::ReadOther | QFileDevice::ExeOther);
     const QString socket = m_dir.filePath(QStringLiteral("system_bus_socket"));
     // The demo's configuration (scripts/lib/system-bus.conf.in): a system bus's default policy, in short.
     QFile templ(QStringLiteral(S16_SOURCE_DIR "/scripts/lib/system-bus.conf.in"));
@@ -65,7 +65,8 @@ std::expected<void, QString> SystemBus::start(const QString &policyFile)
     // --print-address writes the address once the socket listens
     while (!m_daemon.canReadLine()) {
         if (!m_daemon.waitForReadyRead(10000))
-            return std::unexpected(QStringLiteral("dbus-daemon printed no address: ") + QString::fromLocal8Bit(m_daemon.readAllStandardError()));
+            return std::unexpected(QStringLiteral("dbus-daemon printed no address: ")
+                                   + QString::fromLocal8Bit(m_daemon.readAllStandardError()));
     }
     m_address = QString::fromUtf8(m_daemon.readLine().trimmed());
     return {};

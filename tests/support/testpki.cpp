@@ -79,14 +79,17 @@ QString clientName(TestPki::Client kind)
 class Maker
 {
 public:
-    explicit Maker(QString dir) : m_dir(std::move(dir)), m_config(file(QStringLiteral("openssl.cnf"))) {}
+    explicit Maker(QString dir)
+        : m_dir(std::move(dir))
+        , m_config(file(QStringLiteral("openssl.cnf")))
+    {
+    }
 
     std::expected<void, QString> prepare()
     {
         if (!QDir(m_dir).mkpath(QStringLiteral("issued")))
             return std::unexpected(QStringLiteral("cannot create ") + file(QStringLiteral("issued")));
-        if (!write(m_config, QString::fromLatin1(opensslConfig).arg(m_dir).toUtf8())
-            || !write(file(QStringLiteral("issued/index.txt")), {})
+        if (!write(m_config, QString::fromLatin1(opensslConfig).arg(m_dir).toUtf8()) || !write(file(QStringLiteral("issued/index.txt")), {})
             || !write(file(QStringLiteral("issued/serial")), "1000\n"))
             return std::unexpected(QStringLiteral("cannot write into ") + m_dir);
         return {};
@@ -94,9 +97,8 @@ public:
 
     std::expected<void, QString> key(const QString &name)
     {
-        return openssl({QStringLiteral("genpkey"), QStringLiteral("-algorithm"), QStringLiteral("EC"),
-                        QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:P-256"),
-                        QStringLiteral("-out"), file(name + QStringLiteral(".key"))});
+        return openssl({QStringLiteral("genpkey"), QStringLiteral("-algorithm"), QStringLiteral("EC"), QStringLiteral("-pkeyopt"),
+                        QStringLiteral("ec_paramgen_curve:P-256"), QStringLiteral("-out"), file(name + QStringLiteral(".key"))});
     }
 
     // A self-signed certificate: a CA, or (with server_ext) the bad self-signed server.
@@ -104,33 +106,32 @@ public:
     {
         if (auto r = key(name); !r)
             return r;
-        return openssl({QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-new"),
-                        QStringLiteral("-config"), m_config, QStringLiteral("-extensions"), extensions,
-                        QStringLiteral("-key"), file(name + QStringLiteral(".key")), QStringLiteral("-subj"),
-                        QStringLiteral("/CN=") + cn, QStringLiteral("-days"), QStringLiteral("3650"),
+        return openssl({QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-new"), QStringLiteral("-config"), m_config,
+                        QStringLiteral("-extensions"), extensions, QStringLiteral("-key"), file(name + QStringLiteral(".key")),
+                        QStringLiteral("-subj"), QStringLiteral("/CN=") + cn, QStringLiteral("-days"), QStringLiteral("3650"),
                         QStringLiteral("-out"), file(name + QStringLiteral(".pem"))});
     }
 
     // A certificate for a fresh key, signed by ca, valid from start to end.
-    std::expected<void, QString> issued(const QString &name, const QString &cn, const QString &ca,
-                                        const QString &extensions, const QDateTime &start, const QDateTime &end)
+    std::expected<void, QString> issued(const QString &name, const QString &cn, const QString &ca, const QString &extensions,
+                                        const QDateTime &start, const QDateTime &end)
     {
         if (auto r = key(name); !r)
             return r;
         const QString csr = file(name + QStringLiteral(".csr"));
-        if (auto r = openssl({QStringLiteral("req"), QStringLiteral("-new"), QStringLiteral("-config"), m_config,
-                              QStringLiteral("-key"), file(name + QStringLiteral(".key")), QStringLiteral("-subj"),
-                              QStringLiteral("/CN=") + cn, QStringLiteral("-out"), csr});
+        if (auto r = openssl({QStringLiteral("req"), QStringLiteral("-new"), QStringLiteral("-config"), m_config, QStringLiteral("-key"),
+                              file(name + QStringLiteral(".key")), QStringLiteral("-subj"), QStringLiteral("/CN=") + cn,
+                              QStringLiteral("-out"), csr});
             !r)
             return r;
         const auto stamp = [](const QDateTime &t) -> QString {
             return t.toUTC().toString(QStringLiteral("yyyyMMddHHmmss")) + QLatin1Char('Z');
         };
-        return openssl({QStringLiteral("ca"), QStringLiteral("-batch"), QStringLiteral("-notext"),
-                        QStringLiteral("-config"), m_config, QStringLiteral("-cert"), file(ca + QStringLiteral(".pem")),
-                        QStringLiteral("-keyfile"), file(ca + QStringLiteral(".key")), QStringLiteral("-extensions"),
-                        extensions, QStringLiteral("-startdate"), stamp(start), QStringLiteral("-enddate"), stamp(end),
-                        QStringLiteral("-in"), csr, QStringLiteral("-out"), file(name + QStringLiteral(".pem"))});
+        return openssl({QStringLiteral("ca"), QStringLiteral("-batch"), QStringLiteral("-notext"), QStringLiteral("-config"), m_config,
+                        QStringLiteral("-cert"), file(ca + QStringLiteral(".pem")), QStringLiteral("-keyfile"),
+                        file(ca + QStringLiteral(".key")), QStringLiteral("-extensions"), extensions, QStringLiteral("-startdate"),
+                        stamp(start), QStringLiteral("-enddate"), stamp(end), QStringLiteral("-in"), csr, QStringLiteral("-out"),
+                        file(name + QStringLiteral(".pem"))});
     }
 
     QString file(const QString &name) const { return m_dir + QLatin1Char('/') + name; }
@@ -175,22 +176,17 @@ std::expected<TestPki, QString> TestPki::generate(const QString &dir)
         make.selfSigned(QStringLiteral("ca"), QStringLiteral("S16 Test CA"), QStringLiteral("v3_ca")),
         make.selfSigned(QStringLiteral("unknown-ca"), QStringLiteral("S16 Unknown CA"), QStringLiteral("v3_ca")),
         make.selfSigned(QStringLiteral("client-ca"), QStringLiteral("S16 Device CA"), QStringLiteral("v3_ca")),
-        make.selfSigned(QStringLiteral("untrusted-client-ca"), QStringLiteral("S16 Untrusted Device CA"),
-                        QStringLiteral("v3_ca")),
+        make.selfSigned(QStringLiteral("untrusted-client-ca"), QStringLiteral("S16 Untrusted Device CA"), QStringLiteral("v3_ca")),
         make.issued(serverName(Server::Good), localhost, QStringLiteral("ca"), server, validFrom, validTo),
         make.selfSigned(serverName(Server::SelfSigned), localhost, server),
-        make.issued(serverName(Server::Expired), localhost, QStringLiteral("ca"), server, now.addYears(-2),
-                    now.addYears(-1)),
-        make.issued(serverName(Server::NotYetValid), localhost, QStringLiteral("ca"), server, now.addYears(1),
-                    now.addYears(2)),
-        make.issued(serverName(Server::WrongHost), QStringLiteral("wrong.example"), QStringLiteral("ca"),
-                    QStringLiteral("wronghost_ext"), validFrom, validTo),
-        make.issued(serverName(Server::UnknownCa), localhost, QStringLiteral("unknown-ca"), server, validFrom,
-                    validTo),
-        make.issued(clientName(Client::Trusted), QStringLiteral("device-0001"), QStringLiteral("client-ca"), client,
+        make.issued(serverName(Server::Expired), localhost, QStringLiteral("ca"), server, now.addYears(-2), now.addYears(-1)),
+        make.issued(serverName(Server::NotYetValid), localhost, QStringLiteral("ca"), server, now.addYears(1), now.addYears(2)),
+        make.issued(serverName(Server::WrongHost), QStringLiteral("wrong.example"), QStringLiteral("ca"), QStringLiteral("wronghost_ext"),
                     validFrom, validTo),
-        make.issued(clientName(Client::Untrusted), QStringLiteral("device-0002"),
-                    QStringLiteral("untrusted-client-ca"), client, validFrom, validTo),
+        make.issued(serverName(Server::UnknownCa), localhost, QStringLiteral("unknown-ca"), server, validFrom, validTo),
+        make.issued(clientName(Client::Trusted), QStringLiteral("device-0001"), QStringLiteral("client-ca"), client, validFrom, validTo),
+        make.issued(clientName(Client::Untrusted), QStringLiteral("device-0002"), QStringLiteral("untrusted-client-ca"), client, validFrom,
+                    validTo),
     };
     for (const auto &step : steps) {
         if (!step)
@@ -225,25 +221,13 @@ const TestPki &TestPki::shared()
     return pki;
 }
 
-QString TestPki::path(const QString &name) const
-{
-    return m_dir + QLatin1Char('/') + name;
-}
+QString TestPki::path(const QString &name) const { return m_dir + QLatin1Char('/') + name; }
 
-QString TestPki::caCert() const
-{
-    return path(QStringLiteral("ca.pem"));
-}
+QString TestPki::caCert() const { return path(QStringLiteral("ca.pem")); }
 
-QString TestPki::unknownCaCert() const
-{
-    return path(QStringLiteral("unknown-ca.pem"));
-}
+QString TestPki::unknownCaCert() const { return path(QStringLiteral("unknown-ca.pem")); }
 
-QString TestPki::clientCaCert() const
-{
-    return path(QStringLiteral("client-ca.pem"));
-}
+QString TestPki::clientCaCert() const { return path(QStringLiteral("client-ca.pem")); }
 
 TestPki::CertAndKey TestPki::server(Server kind) const
 {
@@ -267,27 +251,25 @@ std::expected<QString, QString> TestPki::spkiPin(const QString &pemFile)
 
     QByteArray publicPem;
     if (pem.contains("BEGIN CERTIFICATE")) {
-        const ToolResult r = runTool(openssl, {QStringLiteral("x509"), QStringLiteral("-noout"),
-                                               QStringLiteral("-pubkey"), QStringLiteral("-in"), pemFile});
+        const ToolResult r =
+            runTool(openssl, {QStringLiteral("x509"), QStringLiteral("-noout"), QStringLiteral("-pubkey"), QStringLiteral("-in"), pemFile});
         if (r.exitCode != 0)
             return std::unexpected(QStringLiteral("openssl x509 -pubkey %1: %2").arg(pemFile, r.describe()));
         publicPem = r.out;
     } else if (pem.contains("PUBLIC KEY")) {
         publicPem = pem;
     } else {
-        const ToolResult r = runTool(openssl, {QStringLiteral("pkey"), QStringLiteral("-pubout"),
-                                               QStringLiteral("-in"), pemFile});
+        const ToolResult r = runTool(openssl, {QStringLiteral("pkey"), QStringLiteral("-pubout"), QStringLiteral("-in"), pemFile});
         if (r.exitCode != 0)
             return std::unexpected(QStringLiteral("openssl pkey -pubout %1: %2").arg(pemFile, r.describe()));
         publicPem = r.out;
     }
-    const ToolResult der = runTool(openssl, {QStringLiteral("pkey"), QStringLiteral("-pubin"),
-                                             QStringLiteral("-outform"), QStringLiteral("DER")},
-                                   QProcessEnvironment::systemEnvironment(), 30000, publicPem);
+    const ToolResult der =
+        runTool(openssl, {QStringLiteral("pkey"), QStringLiteral("-pubin"), QStringLiteral("-outform"), QStringLiteral("DER")},
+                QProcessEnvironment::systemEnvironment(), 30000, publicPem);
     if (der.exitCode != 0 || der.out.isEmpty())
         return std::unexpected(QStringLiteral("openssl pkey -outform DER %1: %2").arg(pemFile, der.describe()));
-    const ToolResult digest = runTool(openssl, {QStringLiteral("dgst"), QStringLiteral("-sha256"),
-                                                QStringLiteral("-binary")},
+    const ToolResult digest = runTool(openssl, {QStringLiteral("dgst"), QStringLiteral("-sha256"), QStringLiteral("-binary")},
                                       QProcessEnvironment::systemEnvironment(), 30000, der.out);
     if (digest.exitCode != 0 || digest.out.size() != 32)
         return std::unexpected(QStringLiteral("openssl dgst %1: %2").arg(pemFile, digest.describe()));

@@ -17,21 +17,21 @@ class TestPki
 public:
     // The server certificates, all for 127.0.0.1 and localhost unless named otherwise.
     enum class Server {
-        Good,         // signed by caCert()
-        SelfSigned,   // signs itself
-        Expired,      // signed by caCert(), validity ended a year ago
-        NotYetValid,  // signed by caCert(), valid from a year from now
-        WrongHost,    // signed by caCert(), only for wrong.example
-        UnknownCa,    // signed by unknownCaCert(), a CA nobody trusts
+        Good,        // signed by caCert()
+        SelfSigned,  // signs itself
+        Expired,     // signed by caCert(), validity ended a year ago
+        NotYetValid, // signed by caCert(), valid from a year from now
+        WrongHost,   // signed by caCert(), only for wrong.example
+        UnknownCa,   // signed by unknownCaCert(), a CA nobody trusts
     };
     // The device (client) certificates for mutual TLS.
     enum class Client {
-        Trusted,    // signed by clientCaCert()
-        Untrusted,  // signed by a CA the server does not know
+        Trusted,   // signed by clientCaCert()
+        Untrusted, // signed by a CA the server does not know
     };
     struct CertAndKey {
-        QString cert;  // PEM file
-        QString key;   // PEM file (PKCS#8, unencrypted)
+        QString cert; // PEM file
+        QString key;  // PEM file (PKCS#8, unencrypted)
     };
 
     // Generates a complete set into dir (which must exist and stay as long as the files are used).

@@ -41,8 +41,8 @@ static QString resolveProgram(const QString &program)
     return inPath.isEmpty() ? program : inPath;
 }
 
-ToolResult runTool(const QString &program, const QStringList &args, const QProcessEnvironment &env,
-                   int timeoutMs, const QByteArray &stdinData)
+ToolResult runTool(const QString &program, const QStringList &args, const QProcessEnvironment &env, int timeoutMs,
+                   const QByteArray &stdinData)
 {
     ToolResult result;
     QProcess process;
@@ -117,8 +117,8 @@ std::expected<QString, QString> sha256Hex(const QString &path)
 {
     if (!QFileInfo(path).isFile())
         return std::unexpected(QStringLiteral("no such file: ") + path);
-    const ToolResult r = runTool(QStringLiteral("openssl"), {QStringLiteral("dgst"), QStringLiteral("-sha256"),
-                                                             QStringLiteral("-r"), path});
+    const ToolResult r =
+        runTool(QStringLiteral("openssl"), {QStringLiteral("dgst"), QStringLiteral("-sha256"), QStringLiteral("-r"), path});
     if (r.exitCode != 0)
         return std::unexpected(QStringLiteral("openssl dgst failed for %1: %2").arg(path, r.describe()));
     // -r prints "<hex> *<path>", the coreutils format.

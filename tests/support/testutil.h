@@ -15,11 +15,11 @@ namespace s16::test {
 
 // What a finished (or killed) tool run left behind.
 struct ToolResult {
-    int exitCode = -1;      // -1 if it did not start, crashed or timed out
-    QByteArray out;         // everything it wrote to stdout
-    QByteArray err;         // everything it wrote to stderr (or why it did not start)
+    int exitCode = -1; // -1 if it did not start, crashed or timed out
+    QByteArray out;    // everything it wrote to stdout
+    QByteArray err;    // everything it wrote to stderr (or why it did not start)
     bool started = false;
-    bool timedOut = false;  // killed after the timeout
+    bool timedOut = false; // killed after the timeout
 
     // "exit 3, stderr: ..." for QVERIFY2 messages.
     [[nodiscard]] QString describe() const;
@@ -34,13 +34,12 @@ struct ToolResult {
 // this process (FaultServer) keeps answering the tool. A program without a slash is looked up in binDir() first,
 // then in PATH. stdinData, if any, is written to its standard input.
 [[nodiscard]] ToolResult runTool(const QString &program, const QStringList &args,
-                                 const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment(),
-                                 int timeoutMs = 30000, const QByteArray &stdinData = {});
+                                 const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment(), int timeoutMs = 30000,
+                                 const QByteArray &stdinData = {});
 
 // Writes `bytes` pseudo-random bytes to path, the same bytes for the same seed,
 // streamed in chunks so a large file never sits in memory at once.
-[[nodiscard]] std::expected<void, QString> writeRandomFile(const QString &path, qint64 bytes,
-                                                           quint64 seed = 1);
+[[nodiscard]] std::expected<void, QString> writeRandomFile(const QString &path, qint64 bytes, quint64 seed = 1);
 
 // The error of a result, or an empty string: for QVERIFY2, which evaluates its
 // message even when the check passes (calling error() on a value is undefined).

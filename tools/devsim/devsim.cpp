@@ -254,7 +254,8 @@ DevsimResult<int> switchPowerOn(const QString &dir)
         return *it;
     const int fd = ::open(QFile::encodeName(path).constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
-        return problem(DevsimError::StorageFailed, QStringLiteral("cannot open %1: %2").arg(path, QString::fromLocal8Bit(::strerror(errno))));
+        return problem(DevsimError::StorageFailed,
+                       QStringLiteral("cannot open %1: %2").arg(path, QString::fromLocal8Bit(::strerror(errno))));
     for (int waited = 0;; waited += 10) {
         if (::flock(fd, LOCK_EX | LOCK_NB) == 0)
             break;
@@ -262,9 +263,12 @@ DevsimResult<int> switchPowerOn(const QString &dir)
             const int saved = errno;
             ::close(fd);
             return problem(DevsimError::StorageFailed,
-                           saved == EWOULDBLOCK ? QStringLiteral("the processes of the previous power-on of %1 are still running after %2 s (they hold %3)")
-                                                      .arg(dir).arg(kPowerWaitMs / 1000).arg(path)
-                                                : QStringLiteral("cannot lock %1: %2").arg(path, QString::fromLocal8Bit(::strerror(saved))));
+                           saved == EWOULDBLOCK
+                               ? QStringLiteral("the processes of the previous power-on of %1 are still running after %2 s (they hold %3)")
+                                     .arg(dir)
+                                     .arg(kPowerWaitMs / 1000)
+                                     .arg(path)
+                               : QStringLiteral("cannot lock %1: %2").arg(path, QString::fromLocal8Bit(::strerror(saved))));
         }
         QThread::msleep(10);
     }
@@ -280,8 +284,7 @@ struct ChildResult {
 // Runs a program the bootloader hands over to. It dies with s16-devsim (PR_SET_PDEATHSIG),
 // so killing the simulator is a power cut for the whole device; its stdout goes to
 // s16-devsim's stderr, keeping a --json report on stdout alone.
-DevsimResult<ChildResult> runChild(const QString &program, const QStringList &args, const QProcessEnvironment &env,
-                                   int powerRail)
+DevsimResult<ChildResult> runChild(const QString &program, const QStringList &args, const QProcessEnvironment &env, int powerRail)
 {
     if (!QFileInfo(program).isExecutable())
         return problem(DevsimError::ToolMissing, QStringLiteral("%1 is not there or not executable").arg(program));
@@ -330,10 +333,8 @@ int exitCodeFor(DevsimError code)
 {
     switch (code) {
     case DevsimError::StorageFailed:
-    case DevsimError::BootEnvFailed:
-        return toInt(ExitCode::StorageError);
-    default:
-        return toInt(ExitCode::Usage);
+    case DevsimError::BootEnvFailed: return toInt(ExitCode::StorageError);
+    default: return toInt(ExitCode::Usage);
     }
 }
 
@@ -395,8 +396,8 @@ DevsimResult<QString> initDevice(const InitOptions &opts)
     QDir d(dir);
     if (d.exists() && !d.isEmpty(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden | QDir::System))
         return problem(DevsimError::NotEmpty, QStringLiteral("%1 is not empty; init makes a new device in an empty folder").arg(dir));
-    for (const QString &sub : {QStringLiteral("slots"), QStringLiteral("trust"), QStringLiteral("services"),
-                              QString(layout::StateDir), QString(layout::UpdateDir)}) {
+    for (const QString &sub : {QStringLiteral("slots"), QStringLiteral("trust"), QStringLiteral("services"), QString(layout::StateDir),
+                               QString(layout::UpdateDir)}) {
         if (!d.mkpath(sub))
             return problem(DevsimError::StorageFailed, QStringLiteral("cannot create %1").arg(d.filePath(sub)));
     }

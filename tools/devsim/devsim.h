@@ -19,13 +19,13 @@
 namespace s16::devsim {
 
 enum class DevsimError {
-    Usage,          // bad or missing arguments (a version that is not SemVer, an unknown backend)
-    NotEmpty,       // init: the folder already holds files
-    InputMissing,   // init: the CA or public key to copy cannot be read
-    NoDevice,       // the folder holds no device made by init (or its config does not load)
-    StorageFailed,  // a device file could not be written or read
-    BootEnvFailed,  // the boot environment could not be created, read or written
-    ToolMissing,    // s16-recovery or s16-update is not beside s16-devsim
+    Usage,         // bad or missing arguments (a version that is not SemVer, an unknown backend)
+    NotEmpty,      // init: the folder already holds files
+    InputMissing,  // init: the CA or public key to copy cannot be read
+    NoDevice,      // the folder holds no device made by init (or its config does not load)
+    StorageFailed, // a device file could not be written or read
+    BootEnvFailed, // the boot environment could not be created, read or written
+    ToolMissing,   // s16-recovery or s16-update is not beside s16-devsim
 };
 
 struct DevsimProblem {
@@ -50,24 +50,24 @@ struct InitOptions {
     QString version = QStringLiteral("1.0.0");
     int schema = 1;
     QString boot = QStringLiteral("uboot");
-    QString token;                    // empty: no tokenFile
-    qint64 imageBytes = 1024 * 1024;  // the size of slot A's simulated image
-    QString imageFile;                // else: slot A holds a copy of this file (a real image, for deltas)
+    QString token;                   // empty: no tokenFile
+    qint64 imageBytes = 1024 * 1024; // the size of slot A's simulated image
+    QString imageFile;               // else: slot A holds a copy of this file (a real image, for deltas)
 };
 
 // The files init lays out, relative to the device folder.
 namespace layout {
 inline constexpr QLatin1StringView Config{"update.conf"};
-inline constexpr QLatin1StringView State{"devsim.json"};      // s16-devsim's own: booted slot, mode
-inline constexpr QLatin1StringView PowerLock{"power.lock"};    // held while a power-on's processes live
+inline constexpr QLatin1StringView State{"devsim.json"};    // s16-devsim's own: booted slot, mode
+inline constexpr QLatin1StringView PowerLock{"power.lock"}; // held while a power-on's processes live
 inline constexpr QLatin1StringView Database{"app.db"};
 inline constexpr QLatin1StringView VersionFile{"version"};
 inline constexpr QLatin1StringView StateDir{"state"};
 inline constexpr QLatin1StringView UpdateDir{"update"};
 inline constexpr QLatin1StringView SlotA{"slots/A.img"};
 inline constexpr QLatin1StringView SlotB{"slots/B.img"};
-inline constexpr QLatin1StringView FailReload{"fail-reload"};  // present: the reload script fails
-inline constexpr QLatin1StringView FailHealth{"fail-health"};  // present: the health check fails
+inline constexpr QLatin1StringView FailReload{"fail-reload"}; // present: the reload script fails
+inline constexpr QLatin1StringView FailHealth{"fail-health"}; // present: the health check fails
 } // namespace layout
 
 // Makes a device in opts.dir (created if needed, refused when not empty); returns the
@@ -78,12 +78,12 @@ inline constexpr QLatin1StringView FailHealth{"fail-health"};  // present: the h
 struct BootReport {
     enum class Mode { Normal, Recovery, NoBootableSlot };
     Mode mode = Mode::Normal;
-    QString slot;             // normal: the booted slot; recovery: the slot the device ran from
-    QString ran;              // "s16-update boot-complete", "s16-recovery --headless", or empty
-    std::optional<int> exitCode;  // of what ran; empty when nothing ran or it was killed
-    bool powerCut = false;    // what ran was killed by a signal: the power went
-    bool systemFailedToStart = false;  // the bootloader chose a slot with no system in it
-    bool rebootPending = false;        // journal rebootPending after it ran
+    QString slot;                     // normal: the booted slot; recovery: the slot the device ran from
+    QString ran;                      // "s16-update boot-complete", "s16-recovery --headless", or empty
+    std::optional<int> exitCode;      // of what ran; empty when nothing ran or it was killed
+    bool powerCut = false;            // what ran was killed by a signal: the power went
+    bool systemFailedToStart = false; // the bootloader chose a slot with no system in it
+    bool rebootPending = false;       // journal rebootPending after it ran
 
     [[nodiscard]] QJsonObject toJson() const;
     [[nodiscard]] QString describe() const;

@@ -50,38 +50,45 @@ int main(int argc, char *argv[])
     QCoreApplication::setApplicationVersion(QStringLiteral(S16_VERSION));
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "A simulated S16 device on the host: slots are files, the boot environment is a real\n"
-        "U-Boot or GRUB environment file, a reboot hands over to s16-recovery or s16-update.\n\n"
-        "Commands:\n"
-        "  init DIR --repo-url URL --ca CA.pem --pubkey PUB [--version 1.0.0] [--schema N] [--boot uboot|grub] [--token T]\n"
-        "                   [--image FILE | --image-size BYTES]\n"
-        "                   make a device in DIR; prints its config path last\n"
-        "  boot DIR         one power-on: the bootloader's choice, then what it starts\n"
-        "  run DIR          boot until no reboot is pending (at most 10 boots)\n"
-        "  show DIR         the device's slots, boot environment, database schema\n\n"
-        "DIR may be left out when --config names the device's update.conf."));
+    parser.setApplicationDescription(
+        QStringLiteral("A simulated S16 device on the host: slots are files, the boot environment is a real\n"
+                       "U-Boot or GRUB environment file, a reboot hands over to s16-recovery or s16-update.\n\n"
+                       "Commands:\n"
+                       "  init DIR --repo-url URL --ca CA.pem --pubkey PUB [--version 1.0.0] [--schema N] [--boot uboot|grub] [--token T]\n"
+                       "                   [--image FILE | --image-size BYTES]\n"
+                       "                   make a device in DIR; prints its config path last\n"
+                       "  boot DIR         one power-on: the bootloader's choice, then what it starts\n"
+                       "  run DIR          boot until no reboot is pending (at most 10 boots)\n"
+                       "  show DIR         the device's slots, boot environment, database schema\n\n"
+                       "DIR may be left out when --config names the device's update.conf."));
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption configOption(QStringLiteral("config"), QStringLiteral("The device's update.conf (its folder is DIR)."),
                                           QStringLiteral("FILE"));
     const QCommandLineOption jsonOption(QStringLiteral("json"), QStringLiteral("Print one JSON object on stdout."));
-    const QCommandLineOption repoOption(QStringLiteral("repo-url"), QStringLiteral("init: the release repository URL."), QStringLiteral("URL"));
-    const QCommandLineOption caOption(QStringLiteral("ca"), QStringLiteral("init: the server's CA certificate (PEM)."), QStringLiteral("CA.pem"));
-    const QCommandLineOption pubOption(QStringLiteral("pubkey"), QStringLiteral("init: the release signing public key (PEM)."), QStringLiteral("PUB"));
-    const QCommandLineOption versionOption(QStringLiteral("image-version"), QStringLiteral("init: the version slot A runs (default 1.0.0; also --version VER)."),
+    const QCommandLineOption repoOption(QStringLiteral("repo-url"), QStringLiteral("init: the release repository URL."),
+                                        QStringLiteral("URL"));
+    const QCommandLineOption caOption(QStringLiteral("ca"), QStringLiteral("init: the server's CA certificate (PEM)."),
+                                      QStringLiteral("CA.pem"));
+    const QCommandLineOption pubOption(QStringLiteral("pubkey"), QStringLiteral("init: the release signing public key (PEM)."),
+                                       QStringLiteral("PUB"));
+    const QCommandLineOption versionOption(QStringLiteral("image-version"),
+                                           QStringLiteral("init: the version slot A runs (default 1.0.0; also --version VER)."),
                                            QStringLiteral("VER"), QStringLiteral("1.0.0"));
-    const QCommandLineOption schemaOption(QStringLiteral("schema"), QStringLiteral("init: the app database's schema (default 1)."), QStringLiteral("N"),
-                                          QStringLiteral("1"));
-    const QCommandLineOption bootOption(QStringLiteral("boot"), QStringLiteral("init: the boot environment, uboot or grub (default uboot)."),
+    const QCommandLineOption schemaOption(QStringLiteral("schema"), QStringLiteral("init: the app database's schema (default 1)."),
+                                          QStringLiteral("N"), QStringLiteral("1"));
+    const QCommandLineOption bootOption(QStringLiteral("boot"),
+                                        QStringLiteral("init: the boot environment, uboot or grub (default uboot)."),
                                         QStringLiteral("uboot|grub"), QStringLiteral("uboot"));
-    const QCommandLineOption tokenOption(QStringLiteral("token"), QStringLiteral("init: a bearer token for the server."), QStringLiteral("T"));
-    const QCommandLineOption imageSizeOption(QStringLiteral("image-size"), QStringLiteral("init: bytes of slot A's image (default 1048576)."),
-                                             QStringLiteral("BYTES"), QStringLiteral("1048576"));
+    const QCommandLineOption tokenOption(QStringLiteral("token"), QStringLiteral("init: a bearer token for the server."),
+                                         QStringLiteral("T"));
+    const QCommandLineOption imageSizeOption(QStringLiteral("image-size"),
+                                             QStringLiteral("init: bytes of slot A's image (default 1048576)."), QStringLiteral("BYTES"),
+                                             QStringLiteral("1048576"));
     const QCommandLineOption imageOption(QStringLiteral("image"), QStringLiteral("init: slot A holds a copy of FILE as its running image."),
                                          QStringLiteral("FILE"));
-    parser.addOptions({configOption, jsonOption, repoOption, caOption, pubOption, versionOption, schemaOption, bootOption,
-                       tokenOption, imageSizeOption, imageOption});
+    parser.addOptions({configOption, jsonOption, repoOption, caOption, pubOption, versionOption, schemaOption, bootOption, tokenOption,
+                       imageSizeOption, imageOption});
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("init, boot, run or show"));
     parser.addPositionalArgument(QStringLiteral("DIR"), QStringLiteral("the device's folder"));
 
@@ -182,13 +189,14 @@ int main(int argc, char *argv[])
         if (json) {
             printJson(*state);
         } else {
-            printLine(QStringLiteral("booted: slot %1 (%2)").arg(state->value(QStringLiteral("bootedSlot")).toString(),
-                                                                 state->value(QStringLiteral("mode")).toString()));
+            printLine(QStringLiteral("booted: slot %1 (%2)")
+                          .arg(state->value(QStringLiteral("bootedSlot")).toString(), state->value(QStringLiteral("mode")).toString()));
             const QJsonObject slots = state->value(QStringLiteral("slots")).toObject();
             for (const QString &slot : slots.keys()) {
                 const QJsonObject s = slots.value(slot).toObject();
-                printLine(QStringLiteral("slot %1: %2, %3").arg(slot, s.value(QStringLiteral("version")).toString(QStringLiteral("-")),
-                                                              s.value(QStringLiteral("state")).toString()));
+                printLine(QStringLiteral("slot %1: %2, %3")
+                              .arg(slot, s.value(QStringLiteral("version")).toString(QStringLiteral("-")),
+                                   s.value(QStringLiteral("state")).toString()));
             }
             const QJsonObject env = state->value(QStringLiteral("bootEnv")).toObject();
             for (const QString &key : env.keys())
@@ -196,7 +204,7 @@ int main(int argc, char *argv[])
             const QJsonValue db = state->value(QStringLiteral("dbUserVersion"));
             printLine(QStringLiteral("database schema: %1").arg(db.isNull() ? QStringLiteral("none") : QString::number(db.toInt())));
             printLine(state->value(QStringLiteral("rebootPending")).toBool() ? QStringLiteral("a reboot is pending")
-                                                                            : QStringLiteral("no reboot pending"));
+                                                                             : QStringLiteral("no reboot pending"));
         }
         return 0;
     }

@@ -81,7 +81,10 @@ private:
 class StagingGuard
 {
 public:
-    explicit StagingGuard(QString path) : m_path(std::move(path)) {}
+    explicit StagingGuard(QString path)
+        : m_path(std::move(path))
+    {
+    }
     ~StagingGuard()
     {
         if (!m_path.isEmpty())
@@ -207,9 +210,8 @@ std::expected<void, PublishProblem> syncTree(const QString &root)
 // The release's content, what makes two releases "the same": everything but the dates.
 bool sameRelease(const Manifest &a, const Manifest &b)
 {
-    return a.product == b.product && a.version == b.version && a.version.build() == b.version.build()
-        && a.priority == b.priority && a.notes == b.notes && a.image == b.image && a.schema == b.schema
-        && a.migrations == b.migrations;
+    return a.product == b.product && a.version == b.version && a.version.build() == b.version.build() && a.priority == b.priority
+           && a.notes == b.notes && a.image == b.image && a.schema == b.schema && a.migrations == b.migrations;
 }
 
 QStringList differences(const Manifest &a, const Manifest &b)
@@ -247,7 +249,8 @@ std::expected<std::optional<Existing>, PublishProblem> readExisting(const QStrin
         return std::optional<Existing>();
     auto bytes = fileutil::readSmallFile(path, kMaxManifestBytes);
     if (!bytes)
-        return problem(PublishError::RepositoryUnusable, bytes.error().message % QStringLiteral(": ") % bytes.error().detail, kManifestName);
+        return problem(PublishError::RepositoryUnusable, bytes.error().message % QStringLiteral(": ") % bytes.error().detail,
+                       kManifestName);
     auto m = parseManifest(*bytes);
     if (!m)
         return problem(PublishError::RepositoryUnusable,
@@ -260,8 +263,7 @@ std::expected<std::optional<Existing>, PublishProblem> readExisting(const QStrin
 
 QString fileInRepo(const QString &repo, const QString &relative) { return repo % QLatin1Char('/') % relative; }
 
-std::expected<VerifiedFile, PublishProblem> checkFile(const QString &repo, const QString &relative, qint64 size,
-                                                      const QByteArray &sha256)
+std::expected<VerifiedFile, PublishProblem> checkFile(const QString &repo, const QString &relative, qint64 size, const QByteArray &sha256)
 {
     const QString path = fileInRepo(repo, relative);
     const QFileInfo fi(path);
@@ -276,10 +278,10 @@ std::expected<VerifiedFile, PublishProblem> checkFile(const QString &repo, const
     if (!hex)
         return problem(PublishError::RepositoryUnusable, hex.error().message, relative);
     if (*hex != sha256)
-        return problem(PublishError::HashMismatch,
-                       QStringLiteral("%1 has SHA-256 %2, the manifest says %3")
-                           .arg(relative, QString::fromLatin1(*hex), QString::fromLatin1(sha256)),
-                       relative);
+        return problem(
+            PublishError::HashMismatch,
+            QStringLiteral("%1 has SHA-256 %2, the manifest says %3").arg(relative, QString::fromLatin1(*hex), QString::fromLatin1(sha256)),
+            relative);
     return VerifiedFile{relative, size, sha256};
 }
 
@@ -303,25 +305,29 @@ std::expected<void, PublishProblem> checkChunks(const QString &repo, const Manif
     if (!index)
         return std::unexpected(index.error());
     if (qint64(index->imageSize()) != m.image.size)
-        return problem(PublishError::SizeMismatch,
-                       QStringLiteral("%1 describes %2 bytes, %3 has %4").arg(indexPath).arg(index->imageSize()).arg(m.image.path).arg(m.image.size),
-                       indexPath);
+        return problem(
+            PublishError::SizeMismatch,
+            QStringLiteral("%1 describes %2 bytes, %3 has %4").arg(indexPath).arg(index->imageSize()).arg(m.image.path).arg(m.image.size),
+            indexPath);
     crypto::Sha256 whole;
     for (qsizetype i = 0; i < index->entries.size(); ++i) {
         const QString relative = m.imageChunks->store % QLatin1Char('/') % delta::chunkStorePath(index->entries[i].id);
         const qint64 size = qint64(index->sizeOf(i));
         auto packed = fileutil::readSmallFile(fileInRepo(repo, relative), zstd::compressBound(size) + 64);
         if (!packed)
-            return problem(PublishError::FileMissing, QStringLiteral("chunk %1 of %2: %3").arg(i).arg(indexPath, packed.error().message), relative);
+            return problem(PublishError::FileMissing, QStringLiteral("chunk %1 of %2: %3").arg(i).arg(indexPath, packed.error().message),
+                           relative);
         auto data = zstd::decompress(*packed, size);
         if (!data || delta::chunkIdOf(*data) != index->entries[i].id)
             return problem(PublishError::HashMismatch,
-                           QStringLiteral("%1 does not hold the chunk its name says%2").arg(relative, data ? QString() : QStringLiteral(": ") + data.error()),
+                           QStringLiteral("%1 does not hold the chunk its name says%2")
+                               .arg(relative, data ? QString() : QStringLiteral(": ") + data.error()),
                            relative);
         whole.addData(*data);
     }
     if (whole.hexResult() != m.image.sha256)
-        return problem(PublishError::HashMismatch, QStringLiteral("the chunks of %1 do not rebuild %2").arg(indexPath, m.image.path), indexPath);
+        return problem(PublishError::HashMismatch, QStringLiteral("the chunks of %1 do not rebuild %2").arg(indexPath, m.image.path),
+                       indexPath);
     return {};
 }
 
@@ -366,12 +372,13 @@ std::expected<VerifyOutcome, PublishProblem> verifyWith(const QString &repo, con
         // What a device unpacks must be the image, byte for byte.
         const auto content = zstd::contentOf(fileInRepo(repo, m->imageZstd->path), m->image.size);
         if (!content || content->size != m->image.size || content->sha256 != m->image.sha256)
-            return problem(PublishError::HashMismatch,
-                           QStringLiteral("%1 does not unpack to %2: %3")
-                               .arg(m->imageZstd->path, m->image.path,
-                                    content ? QStringLiteral("%1 bytes, SHA-256 %2").arg(content->size).arg(QString::fromLatin1(content->sha256))
-                                            : content.error()),
-                           m->imageZstd->path);
+            return problem(
+                PublishError::HashMismatch,
+                QStringLiteral("%1 does not unpack to %2: %3")
+                    .arg(m->imageZstd->path, m->image.path,
+                         content ? QStringLiteral("%1 bytes, SHA-256 %2").arg(content->size).arg(QString::fromLatin1(content->sha256))
+                                 : content.error()),
+                m->imageZstd->path);
         outcome.files << *packed;
     }
     if (m->imageChunks) {
@@ -424,20 +431,15 @@ int exitCodeFor(PublishError code)
     case PublishError::Usage:
     case PublishError::KeyUnusable:
     case PublishError::InputUnreadable:
-    case PublishError::InvalidRelease:
-        return toInt(ExitCode::Usage);
-    case PublishError::VersionConflict:
-        return 3;
+    case PublishError::InvalidRelease: return toInt(ExitCode::Usage);
+    case PublishError::VersionConflict: return 3;
     case PublishError::ManifestMissing:
     case PublishError::SignatureInvalid:
-    case PublishError::ManifestInvalid:
-        return toInt(ExitCode::MetadataRejected);
+    case PublishError::ManifestInvalid: return toInt(ExitCode::MetadataRejected);
     case PublishError::FileMissing:
     case PublishError::SizeMismatch:
-    case PublishError::HashMismatch:
-        return toInt(ExitCode::IntegrityMismatch);
-    case PublishError::RepositoryUnusable:
-        return toInt(ExitCode::StorageError);
+    case PublishError::HashMismatch: return toInt(ExitCode::IntegrityMismatch);
+    case PublishError::RepositoryUnusable: return toInt(ExitCode::StorageError);
     }
     return 1;
 }
@@ -524,7 +526,8 @@ std::expected<ReleaseOutcome, PublishProblem> release(const ReleaseOptions &opts
 
     // Leftovers of an interrupted run were never visible; under the lock they are ours to remove.
     const QString stagingPrefix = QLatin1Char('.') % name % QStringLiteral(".staging-");
-    for (const QString &stale : QDir(parent).entryList({stagingPrefix % QLatin1Char('*')}, QDir::Dirs | QDir::Hidden | QDir::NoDotAndDotDot))
+    for (const QString &stale :
+         QDir(parent).entryList({stagingPrefix % QLatin1Char('*')}, QDir::Dirs | QDir::Hidden | QDir::NoDotAndDotDot))
         QDir(parent % QLatin1Char('/') % stale).removeRecursively();
 
     auto existing = readExisting(repo);
@@ -584,7 +587,8 @@ std::expected<ReleaseOutcome, PublishProblem> release(const ReleaseOptions &opts
         auto stored = delta::writeChunkStore(fileInRepo(staging, m.image.path), store, delta::kDefaultChunkSizes,
                                              opts.zstdLevel > 0 ? opts.zstdLevel : zstd::kDefaultLevel);
         if (!stored)
-            return problem(PublishError::RepositoryUnusable, QStringLiteral("cannot write the chunk store: %1").arg(stored.error()), kChunksDir);
+            return problem(PublishError::RepositoryUnusable, QStringLiteral("cannot write the chunk store: %1").arg(stored.error()),
+                           kChunksDir);
         // Chunks that neither this release nor the one before it uses are dropped.
         QSet<QString> keep;
         for (const delta::IndexEntry &e : std::as_const(stored->index.entries))
@@ -603,7 +607,8 @@ std::expected<ReleaseOutcome, PublishProblem> release(const ReleaseOptions &opts
         }
         ManifestChunks chunks;
         chunks.store = kChunksDir;
-        chunks.index.path = kImagesDir % QLatin1Char('/') % opts.product % QLatin1Char('-') % version->toString() % QStringLiteral(".caibx");
+        chunks.index.path =
+            kImagesDir % QLatin1Char('/') % opts.product % QLatin1Char('-') % version->toString() % QStringLiteral(".caibx");
         const QByteArray indexBytes = delta::serialize(stored->index);
         if (auto w = writeDurably(fileInRepo(staging, chunks.index.path), indexBytes); !w)
             return std::unexpected(w.error());
@@ -631,8 +636,8 @@ std::expected<ReleaseOutcome, PublishProblem> release(const ReleaseOptions &opts
     // The serializer's output is what devices will parse: it must pass the same rules.
     const QByteArray bytes = serializeManifest(m);
     if (auto parsed = parseManifest(bytes); !parsed)
-        return problem(PublishError::InvalidRelease,
-                       QStringLiteral("the release would not be valid: %1").arg(parsed.error().message), kManifestName);
+        return problem(PublishError::InvalidRelease, QStringLiteral("the release would not be valid: %1").arg(parsed.error().message),
+                       kManifestName);
 
     ReleaseOutcome outcome{m, fingerprint, false, {}};
     if (*existing) {
@@ -746,39 +751,50 @@ struct OptionSpec {
 };
 
 constexpr OptionSpec kOptions[] = {
-    {"help", false, ""},          {"config", true, ""},           {"json", false, ""},
-    {"out", true, "keygen"},      {"repo", true, "release verify"}, {"image", true, "release"},
-    {"version", true, "release"}, {"key", true, "release"},       {"product", true, "release"},
-    {"priority", false, "release"}, {"notes", true, "release"},   {"schema", true, "release"},
-    {"migration", true, "release"}, {"expires-days", true, "release"}, {"pubkey", true, "verify"},
-    {"zstd-level", true, "release"}, {"no-compress", false, "release"}, {"no-delta", false, "release"},
+    {"help", false, ""},
+    {"config", true, ""},
+    {"json", false, ""},
+    {"out", true, "keygen"},
+    {"repo", true, "release verify"},
+    {"image", true, "release"},
+    {"version", true, "release"},
+    {"key", true, "release"},
+    {"product", true, "release"},
+    {"priority", false, "release"},
+    {"notes", true, "release"},
+    {"schema", true, "release"},
+    {"migration", true, "release"},
+    {"expires-days", true, "release"},
+    {"pubkey", true, "verify"},
+    {"zstd-level", true, "release"},
+    {"no-compress", false, "release"},
+    {"no-delta", false, "release"},
 };
 
 const QStringList kCommands{QStringLiteral("keygen"), QStringLiteral("release"), QStringLiteral("verify")};
 
 QString helpText()
 {
-    return QStringLiteral(
-        "Usage: s16-publish <command> [options]\n"
-        "Release tooling for the S16 updater's server side: keys, signed releases, verification.\n"
-        "\n"
-        "Commands:\n"
-        "  keygen --out DIR                  write DIR/signing.key (Ed25519, PEM, 0600) and DIR/signing.pub\n"
-        "  release --repo DIR --image FILE --version X.Y.Z --key KEY\n"
-        "          [--product s16] [--priority] [--notes LANG=TEXT]... [--schema N]\n"
-        "          [--migration SCHEMA=FILE.sql]... [--expires-days N]\n"
-        "          [--zstd-level N | --no-compress] [--no-delta]\n"
-        "                                    publish a signed release into DIR, atomically\n"
-        "  verify --repo DIR --pubkey PUB... check signature, sizes and hashes of DIR\n"
-        "\n"
-        "Options:\n"
-        "  --json          one JSON object on stdout\n"
-        "  --config FILE   accepted for symmetry with the device tools, not used\n"
-        "  --help          this text\n"
-        "  --version       the program's version (with release: the release's version)\n"
-        "\n"
-        "Exit codes: 0 ok, 2 usage/key/input, 3 version conflict, 13 signature or manifest,\n"
-        "15 a file's size or hash, 16 repository storage. See docs/publishing.md.\n");
+    return QStringLiteral("Usage: s16-publish <command> [options]\n"
+                          "Release tooling for the S16 updater's server side: keys, signed releases, verification.\n"
+                          "\n"
+                          "Commands:\n"
+                          "  keygen --out DIR                  write DIR/signing.key (Ed25519, PEM, 0600) and DIR/signing.pub\n"
+                          "  release --repo DIR --image FILE --version X.Y.Z --key KEY\n"
+                          "          [--product s16] [--priority] [--notes LANG=TEXT]... [--schema N]\n"
+                          "          [--migration SCHEMA=FILE.sql]... [--expires-days N]\n"
+                          "          [--zstd-level N | --no-compress] [--no-delta]\n"
+                          "                                    publish a signed release into DIR, atomically\n"
+                          "  verify --repo DIR --pubkey PUB... check signature, sizes and hashes of DIR\n"
+                          "\n"
+                          "Options:\n"
+                          "  --json          one JSON object on stdout\n"
+                          "  --config FILE   accepted for symmetry with the device tools, not used\n"
+                          "  --help          this text\n"
+                          "  --version       the program's version (with release: the release's version)\n"
+                          "\n"
+                          "Exit codes: 0 ok, 2 usage/key/input, 3 version conflict, 13 signature or manifest,\n"
+                          "15 a file's size or hash, 16 repository storage. See docs/publishing.md.\n");
 }
 
 std::expected<Args, PublishProblem> parseArgs(const QStringList &arguments)
@@ -865,7 +881,8 @@ std::expected<int, PublishProblem> intValue(const QString &option, const QString
     bool ok = false;
     const int v = text.toInt(&ok);
     if (!ok || v < min || v > max)
-        return problem(PublishError::Usage, QStringLiteral("--%1 must be an integer from %2 to %3, not \"%4\"").arg(option).arg(min).arg(max).arg(text));
+        return problem(PublishError::Usage,
+                       QStringLiteral("--%1 must be an integer from %2 to %3, not \"%4\"").arg(option).arg(min).arg(max).arg(text));
     return v;
 }
 
@@ -881,8 +898,8 @@ std::expected<QString, PublishProblem> single(const Args &a, const QString &name
 std::expected<ReleaseOptions, PublishProblem> releaseOptions(const Args &a)
 {
     ReleaseOptions o;
-    for (const auto &[name, target] : {std::pair{"repo", &o.repo}, std::pair{"image", &o.image},
-                                       std::pair{"version", &o.version}, std::pair{"key", &o.key}}) {
+    for (const auto &[name, target] :
+         {std::pair{"repo", &o.repo}, std::pair{"image", &o.image}, std::pair{"version", &o.version}, std::pair{"key", &o.key}}) {
         auto v = single(a, QString::fromLatin1(name));
         if (!v)
             return std::unexpected(v.error());
@@ -954,8 +971,8 @@ QString isoUtc(const QDateTime &t) { return t.toUTC().toString(Qt::ISODate); }
 
 QJsonObject fileJson(const QString &path, qint64 size, const QByteArray &sha256)
 {
-    return QJsonObject{{QStringLiteral("path"), path}, {QStringLiteral("size"), double(size)},
-                       {QStringLiteral("sha256"), QString::fromLatin1(sha256)}};
+    return QJsonObject{
+        {QStringLiteral("path"), path}, {QStringLiteral("size"), double(size)}, {QStringLiteral("sha256"), QString::fromLatin1(sha256)}};
 }
 
 QJsonObject manifestJson(const Manifest &m)
@@ -997,9 +1014,8 @@ int reportProblem(const PublishProblem &p, bool json, QTextStream &out, QTextStr
     const int code = exitCodeFor(p.code);
     err << "s16-publish: " << p.message << '\n';
     if (json) {
-        QJsonObject e{{QStringLiteral("code"), code},
-                      {QStringLiteral("name"), publishErrorName(p.code)},
-                      {QStringLiteral("message"), p.message}};
+        QJsonObject e{
+            {QStringLiteral("code"), code}, {QStringLiteral("name"), publishErrorName(p.code)}, {QStringLiteral("message"), p.message}};
         e.insert(QStringLiteral("file"), p.file.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(p.file));
         printJson(out, QJsonObject{{QStringLiteral("ok"), false}, {QStringLiteral("error"), e}});
     }
@@ -1039,8 +1055,10 @@ int runCommandLine(const QStringList &arguments, QTextStream &out, QTextStream &
         const QString priv = QDir(*dir).filePath(QStringLiteral("signing.key"));
         const QString pub = QDir(*dir).filePath(QStringLiteral("signing.pub"));
         if (a.json) {
-            printJson(out, QJsonObject{{QStringLiteral("ok"), true}, {QStringLiteral("privateKey"), priv},
-                                       {QStringLiteral("publicKey"), pub}, {QStringLiteral("fingerprint"), *fp}});
+            printJson(out, QJsonObject{{QStringLiteral("ok"), true},
+                                       {QStringLiteral("privateKey"), priv},
+                                       {QStringLiteral("publicKey"), pub},
+                                       {QStringLiteral("fingerprint"), *fp}});
         } else {
             out << "wrote " << priv << " (keep it secret) and " << pub << " (give it to the devices)\n"
                 << "key fingerprint " << *fp << '\n';
@@ -1066,8 +1084,8 @@ int runCommandLine(const QStringList &arguments, QTextStream &out, QTextStream &
             o.insert(QStringLiteral("warnings"), QJsonArray::fromStringList(r->warnings));
             printJson(out, o);
         } else if (r->unchanged) {
-            out << r->manifest.product << ' ' << r->manifest.version.toString() << " is already published in "
-                << opts->repo << "; left unchanged\n";
+            out << r->manifest.product << ' ' << r->manifest.version.toString() << " is already published in " << opts->repo
+                << "; left unchanged\n";
         } else {
             const Manifest &m = r->manifest;
             out << "published " << m.product << ' ' << m.version.toString() << " to " << opts->repo << '\n'

@@ -48,22 +48,22 @@ struct PublishProblem {
 [[nodiscard]] int exitCodeFor(PublishError code);
 
 struct MigrationInput {
-    int schema = 0;      // the schema the script brings the database to
-    QString sourcePath;  // the .sql file to publish
+    int schema = 0;     // the schema the script brings the database to
+    QString sourcePath; // the .sql file to publish
 };
 
 struct ReleaseOptions {
     QString repo;
     QString image;
     QString version;
-    QString key;                     // Ed25519 private key, PEM
+    QString key; // Ed25519 private key, PEM
     QString product = QStringLiteral("s16");
     bool priority = false;
-    QMap<QString, QString> notes;    // language -> text
-    std::optional<int> schema;       // else the highest migration's schema, else none
+    QMap<QString, QString> notes; // language -> text
+    std::optional<int> schema;    // else the highest migration's schema, else none
     QList<MigrationInput> migrations;
     int expiresDays = 90;
-    QDateTime now;                   // UTC; the current time when invalid
+    QDateTime now; // UTC; the current time when invalid
     // The image compressed with zstd beside the raw one (image.zstd); 0: no compressed image.
     int zstdLevel = 19;
     // The image as chunks for delta updates (image.chunks, the chunks/ store); false: none.

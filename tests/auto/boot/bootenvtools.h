@@ -68,9 +68,8 @@ inline QList<QByteArray> envBytes(const QString &backend, const QString &dir)
 // The variables as the backend's own tool lists them; nullopt if the tool refused.
 inline std::optional<Vars> toolList(const QString &backend, const QString &envFile)
 {
-    const ToolResult r = backend == QLatin1StringView("uboot")
-        ? runTool(str("fw_printenv"), {str("-c"), envFile})
-        : runTool(str("grub-editenv"), {envFile, str("list")});
+    const ToolResult r = backend == QLatin1StringView("uboot") ? runTool(str("fw_printenv"), {str("-c"), envFile})
+                                                               : runTool(str("grub-editenv"), {envFile, str("list")});
     if (r.exitCode != 0)
         return std::nullopt;
     Vars vars;
@@ -143,7 +142,8 @@ inline bool corruptAll(const QString &backend, const QString &dir)
 class WriteCounter
 {
 public:
-    WriteCounter(const QString &dir, const QStringList &names) : m_names(names)
+    WriteCounter(const QString &dir, const QStringList &names)
+        : m_names(names)
     {
         m_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         if (m_fd >= 0)
@@ -196,8 +196,8 @@ private:
 
 inline Vars bootDefaults()
 {
-    return {{str("BOOT_ORDER"), str("A B")}, {str("BOOT_A_LEFT"), str("3")}, {str("BOOT_B_LEFT"), str("3")},
-            {str("S16_RECOVERY"), str("0")}};
+    return {
+        {str("BOOT_ORDER"), str("A B")}, {str("BOOT_A_LEFT"), str("3")}, {str("BOOT_B_LEFT"), str("3")}, {str("S16_RECOVERY"), str("0")}};
 }
 
 } // namespace bootenvtest

@@ -152,15 +152,14 @@ void tst_BootEnv::updateIsReadBackByTool_data()
     };
     const Vars counter{{str("BOOT_A_LEFT"), str("2")}};
     QTest::newRow("change one counter") << d << counter << with(d, counter);
-    const Vars switchSlot{{str("BOOT_ORDER"), str("B A")}, {str("BOOT_B_LEFT"), str("3")}, {str("S16_TRIAL"), str("B")},
-                          {str("S16_RECOVERY"), str("0")}};
+    const Vars switchSlot{
+        {str("BOOT_ORDER"), str("B A")}, {str("BOOT_B_LEFT"), str("3")}, {str("S16_TRIAL"), str("B")}, {str("S16_RECOVERY"), str("0")}};
     QTest::newRow("several, one new") << d << switchSlot << with(d, switchSlot);
     const Vars unset{{str("S16_RECOVERY"), QString()}};
     QTest::newRow("unset") << d << unset << with(d, unset);
     const Vars unsetMissing{{str("S16_TRIAL"), QString()}};
     QTest::newRow("unset a missing variable") << d << unsetMissing << d;
-    const Vars mixed{{str("BOOT_A_LEFT"), QString()}, {str("BOOT_B_LEFT"), QString()}, {str("A_NEW"), str("1")},
-                     {str("z_new"), str("2")}};
+    const Vars mixed{{str("BOOT_A_LEFT"), QString()}, {str("BOOT_B_LEFT"), QString()}, {str("A_NEW"), str("1")}, {str("z_new"), str("2")}};
     QTest::newRow("set and unset together") << d << mixed << with(d, mixed);
     const Vars empty{{str("S16_TRIAL"), str("")}};
     QTest::newRow("empty value") << d << empty << with(d, empty);
@@ -202,8 +201,7 @@ void tst_BootEnv::toolWritesAreRead_data()
 {
     QTest::addColumn<Vars>("changes");
     QTest::newRow("one counter") << Vars{{str("BOOT_B_LEFT"), str("0")}};
-    QTest::newRow("several") << Vars{{str("BOOT_ORDER"), str("B A")}, {str("S16_RECOVERY"), str("1")},
-                                     {str("S16_TRIAL"), str("B")}};
+    QTest::newRow("several") << Vars{{str("BOOT_ORDER"), str("B A")}, {str("S16_RECOVERY"), str("1")}, {str("S16_TRIAL"), str("B")}};
     QTest::newRow("unset") << Vars{{str("BOOT_ORDER"), QString()}, {str("S16_RECOVERY"), QString()}};
     QTest::newRow("backslash, utf-8") << Vars{{str("bootargs"), str("x=\\y \\\\z")}, {str("greeting"), str("Grüße")}};
 }
@@ -242,8 +240,8 @@ void tst_BootEnv::updateIsOneWrite()
     WriteCounter counter(dir.path(), envFileNames(backend));
     QVERIFY(counter.isValid());
 
-    QVERIFY(env->update({{str("BOOT_ORDER"), str("B A")}, {str("BOOT_B_LEFT"), str("3")}, {str("S16_RECOVERY"), str("1")},
-                         {str("S16_TRIAL"), str("B")}}));
+    QVERIFY(env->update(
+        {{str("BOOT_ORDER"), str("B A")}, {str("BOOT_B_LEFT"), str("3")}, {str("S16_RECOVERY"), str("1")}, {str("S16_TRIAL"), str("B")}}));
     const auto [inPlace, renames] = counter.take();
     const QList<QByteArray> after = envBytes(backend, dir.path());
     if (backend == QLatin1StringView("uboot")) {
@@ -444,8 +442,8 @@ void tst_BootEnv::fillsToTheLastByte()
     QVERIFY(env);
     // the defaults as "name=value" take 14 + 14 + 15 + 15 bytes with their terminators
     const qsizetype fits = backend == QLatin1StringView("uboot")
-        ? 0x4000 - 5 - 58 - 1 - 5       // CRC and flag, defaults, end of list, "BIG=" and NUL
-        : 1024 - 25 - 69 - 58 - 5;      // signature, warning line, defaults, "BIG=" and newline
+                               ? 0x4000 - 5 - 58 - 1 - 5  // CRC and flag, defaults, end of list, "BIG=" and NUL
+                               : 1024 - 25 - 69 - 58 - 5; // signature, warning line, defaults, "BIG=" and newline
     const auto tooBig = env->update({{str("BIG"), QString(fits + 1, u'x')}});
     QVERIFY(!tooBig);
     QCOMPARE(tooBig.error().code, BootError::BadValue);
@@ -465,8 +463,8 @@ void tst_BootEnv::grubUpdateInMemory()
         QSKIP("GRUB only");
     QByteArray block("# GRUB Environment Block\n# a comment\nA=1\nB=2\nA=3\n");
     block.resize(1024, '#');
-    const auto updated = bootdetail::updateGrubEnv(block, {{str("A"), str("x")}, {str("B"), QString()}, {str("C"), str("y\\")}},
-                                                   str("test"));
+    const auto updated =
+        bootdetail::updateGrubEnv(block, {{str("A"), str("x")}, {str("B"), QString()}, {str("C"), str("y\\")}}, str("test"));
     QVERIFY(updated);
     QCOMPARE(updated->size(), block.size());
     QVERIFY(updated->startsWith("# GRUB Environment Block\n# a comment\nA=x\nA=x\nC=y\\\\\n#"));

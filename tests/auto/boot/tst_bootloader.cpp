@@ -108,9 +108,8 @@ void tst_Bootloader::triesRunOutThenFallBack()
 {
     QFETCH_GLOBAL(QString, backend);
     QTemporaryDir dir;
-    const auto envFile = createBootEnvironment(backend, dir.path(),
-                                               {{str("BOOT_ORDER"), str("B A")}, {str("BOOT_A_LEFT"), str("2")},
-                                                {str("BOOT_B_LEFT"), str("3")}});
+    const auto envFile = createBootEnvironment(
+        backend, dir.path(), {{str("BOOT_ORDER"), str("B A")}, {str("BOOT_A_LEFT"), str("2")}, {str("BOOT_B_LEFT"), str("3")}});
     QVERIFY(envFile);
     auto env = openBootEnvironment(backend, *envFile);
     QVERIFY(env);

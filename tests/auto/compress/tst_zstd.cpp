@@ -95,7 +95,7 @@ void tst_Zstd::publisherOutputUnpacksWithTheTool()
 void tst_Zstd::unpackerChecksWhatArrives_data()
 {
     QTest::addColumn<int>("piece");
-    QTest::addColumn<int>("cut");     // bytes left off the end of the stream
+    QTest::addColumn<int>("cut"); // bytes left off the end of the stream
     QTest::addColumn<bool>("ok");
     QTest::newRow("one byte at a time") << 1 << 0 << true;
     QTest::newRow("as a network delivers") << 16384 << 0 << true;
@@ -109,8 +109,10 @@ void tst_Zstd::unpackerChecksWhatArrives()
     QFETCH(int, cut);
     QFETCH(bool, ok);
     const QString packed = m_dir.filePath(QStringLiteral("pushed.zst"));
-    QCOMPARE(test::runTool(QStringLiteral("zstd"), {QStringLiteral("-q"), QStringLiteral("-f"), QStringLiteral("-3"), m_plain,
-                                                    QStringLiteral("-o"), packed}).exitCode, 0);
+    QCOMPARE(test::runTool(QStringLiteral("zstd"),
+                           {QStringLiteral("-q"), QStringLiteral("-f"), QStringLiteral("-3"), m_plain, QStringLiteral("-o"), packed})
+                 .exitCode,
+             0);
     QByteArray stream = readFile(packed);
     stream.chop(cut);
     auto unpacker = zstd::Unpacker::create(m_content.size());
@@ -155,8 +157,8 @@ void tst_Zstd::unpackerAsksToWaitWhenBehind()
     std::atomic<int> rooms{0};
     auto unpacker = zstd::Unpacker::create(content.size(), [&rooms] { ++rooms; });
     QVERIFY(unpacker);
-    QVERIFY((*unpacker)->push(QByteArrayView(*packed).first(1024)));  // little: welcome
-    QVERIFY(!(*unpacker)->push(QByteArrayView(*packed).sliced(1024)));  // much: wait
+    QVERIFY((*unpacker)->push(QByteArrayView(*packed).first(1024)));   // little: welcome
+    QVERIFY(!(*unpacker)->push(QByteArrayView(*packed).sliced(1024))); // much: wait
     // The room is announced once, when the backlog is down to a quarter.
     QTRY_COMPARE(rooms.load(), 1);
     const auto done = (*unpacker)->finish();
@@ -183,8 +185,10 @@ void tst_Zstd::unpackerAsksToWaitWhenBehind()
 void tst_Zstd::toolOutputUnpacksOnTheDevice()
 {
     const QString packed = m_dir.filePath(QStringLiteral("by-tool.zst"));
-    QCOMPARE(test::runTool(QStringLiteral("zstd"), {QStringLiteral("-q"), QStringLiteral("-f"), QStringLiteral("-19"), m_plain,
-                                                    QStringLiteral("-o"), packed}).exitCode, 0);
+    QCOMPARE(test::runTool(QStringLiteral("zstd"),
+                           {QStringLiteral("-q"), QStringLiteral("-f"), QStringLiteral("-19"), m_plain, QStringLiteral("-o"), packed})
+                 .exitCode,
+             0);
     // read in pieces of odd sizes, as the slot writer asks for 4 MiB at a time
     const int fd = ::open(QFile::encodeName(packed).constData(), O_RDONLY);
     QVERIFY(fd >= 0);
@@ -207,11 +211,16 @@ void tst_Zstd::refusedInput_data()
 {
     QTest::addColumn<QString>("how");
     QTest::addColumn<QString>("says");
-    QTest::newRow("cut short") << "truncate" << "truncated";
-    QTest::newRow("a byte flipped") << "flip" << "damaged";
-    QTest::newRow("garbage after the frame") << "append" << "damaged";
-    QTest::newRow("not zstd at all") << "plain" << "damaged";
-    QTest::newRow("a 128 MiB window") << "window" << "damaged";
+    QTest::newRow("cut short") << "truncate"
+                               << "truncated";
+    QTest::newRow("a byte flipped") << "flip"
+                                    << "damaged";
+    QTest::newRow("garbage after the frame") << "append"
+                                             << "damaged";
+    QTest::newRow("not zstd at all") << "plain"
+                                     << "damaged";
+    QTest::newRow("a 128 MiB window") << "window"
+                                      << "damaged";
 }
 
 void tst_Zstd::refusedInput()
@@ -221,8 +230,10 @@ void tst_Zstd::refusedInput()
     const QString packed = m_dir.filePath(QStringLiteral("bad-%1.zst").arg(how));
     if (how == QLatin1String("window")) {
         // streamed (size unknown): the frame declares the window it was made with
-        QCOMPARE(test::runTool(QStringLiteral("sh"), {QStringLiteral("-c"), QStringLiteral("zstd -q -3 --zstd=wlog=27 < \"$0\" > \"$1\""),
-                                                      m_plain, packed}).exitCode, 0);
+        QCOMPARE(test::runTool(QStringLiteral("sh"),
+                               {QStringLiteral("-c"), QStringLiteral("zstd -q -3 --zstd=wlog=27 < \"$0\" > \"$1\""), m_plain, packed})
+                     .exitCode,
+                 0);
     } else {
         QVERIFY(zstd::compressFile(m_plain, packed, 3));
         QByteArray bytes = readFile(packed);

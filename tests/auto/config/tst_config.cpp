@@ -115,8 +115,7 @@ void tst_Config::validConfigResolvesPathsAndDefaults()
     QCOMPARE(c->server.url, QUrl(QStringLiteral("https://127.0.0.1:8443/s16/stable/")));
     QCOMPARE(c->server.caFile, d.filePath(QStringLiteral("ca.pem")));
     QCOMPARE(c->server.tokenFile, d.filePath(QStringLiteral("token")));
-    QCOMPARE(c->trust.publicKeys,
-             QStringList({d.filePath(QStringLiteral("keys/a.pub")), d.filePath(QStringLiteral("keys/b.pub"))}));
+    QCOMPARE(c->trust.publicKeys, QStringList({d.filePath(QStringLiteral("keys/a.pub")), d.filePath(QStringLiteral("keys/b.pub"))}));
     QCOMPARE(c->device.versionFile, d.filePath(QStringLiteral("version")));
     QCOMPARE(c->device.stateDir, d.filePath(QStringLiteral("state")));
     QCOMPARE(c->device.updateDir, d.filePath(QStringLiteral("update")));
@@ -155,59 +154,69 @@ void tst_Config::acceptedVariants_data()
     QTest::addColumn<QString>("expected");
     const QString dir = QStringLiteral("<dir>");
 
-    QTest::newRow("url keeps its slash") << QStringList{QStringLiteral("server/url=https://h/a/b/")}
-                                         << QStringLiteral("server/url") << QStringLiteral("https://h/a/b/");
-    QTest::newRow("url without path gets one") << QStringList{QStringLiteral("server/url=https://h:1")}
-                                               << QStringLiteral("server/url") << QStringLiteral("https://h:1/");
+    QTest::newRow("url keeps its slash") << QStringList{QStringLiteral("server/url=https://h/a/b/")} << QStringLiteral("server/url")
+                                         << QStringLiteral("https://h/a/b/");
+    QTest::newRow("url without path gets one") << QStringList{QStringLiteral("server/url=https://h:1")} << QStringLiteral("server/url")
+                                               << QStringLiteral("https://h:1/");
     QTest::newRow("http allowed in development")
         << QStringList{QStringLiteral("server/url=http://127.0.0.1/r"), QStringLiteral("server/allowInsecureHttp=true")}
         << QStringLiteral("server/url") << QStringLiteral("http://127.0.0.1/r/");
     QTest::newRow("inline comment") << QStringList{QStringLiteral("server/url=https://h/r/ ; the repository")}
                                     << QStringLiteral("server/url") << QStringLiteral("https://h/r/");
-    QTest::newRow("grub") << QStringList{QStringLiteral("boot/backend=grub")} << QStringLiteral("boot/backend")
-                          << QStringLiteral("grub");
-    QTest::newRow("empty rebootCommand records only") << QStringList{QStringLiteral("boot/rebootCommand=")}
-                                                      << QStringLiteral("boot/rebootCommand") << QString();
+    QTest::newRow("grub") << QStringList{QStringLiteral("boot/backend=grub")} << QStringLiteral("boot/backend") << QStringLiteral("grub");
+    QTest::newRow("empty rebootCommand records only")
+        << QStringList{QStringLiteral("boot/rebootCommand=")} << QStringLiteral("boot/rebootCommand") << QString();
     QTest::newRow("custom rebootCommand") << QStringList{QStringLiteral("boot/rebootCommand=/sbin/reboot -f")}
                                           << QStringLiteral("boot/rebootCommand") << QStringLiteral("/sbin/reboot -f");
-    QTest::newRow("quoted comma in a command")
-        << QStringList{QStringLiteral("services/reload=\"systemctl restart a,b\"")}
-        << QStringLiteral("services/reload") << QStringLiteral("systemctl restart a,b");
-    QTest::newRow("absolute path stays") << QStringList{QStringLiteral("boot/slotA=/dev/mmcblk0p2")}
-                                         << QStringLiteral("boot/slotA") << QStringLiteral("/dev/mmcblk0p2");
-    QTest::newRow("dotdot is cleaned") << QStringList{QStringLiteral("device/stateDir=sub/../st")}
-                                       << QStringLiteral("device/stateDir") << dir + QStringLiteral("/st");
-    QTest::newRow("key folder and one key")
-        << QStringList{QStringLiteral("trust/publicKeys=keys")} << QStringLiteral("trust/publicKeys")
-        << dir + QStringLiteral("/keys");
-    QTest::newRow("client identity pair")
-        << QStringList{QStringLiteral("server/clientCertificate=client.crt"), QStringLiteral("server/clientKey=client.key")}
-        << QStringLiteral("server/clientKey") << dir + QStringLiteral("/client.key");
-    QTest::newRow("pin") << QStringList{QStringLiteral("server/pinnedPublicKey=sha256//") + QString::fromLatin1(QByteArray(32, 'x').toBase64())}
+    QTest::newRow("quoted comma in a command") << QStringList{QStringLiteral("services/reload=\"systemctl restart a,b\"")}
+                                               << QStringLiteral("services/reload") << QStringLiteral("systemctl restart a,b");
+    QTest::newRow("absolute path stays") << QStringList{QStringLiteral("boot/slotA=/dev/mmcblk0p2")} << QStringLiteral("boot/slotA")
+                                         << QStringLiteral("/dev/mmcblk0p2");
+    QTest::newRow("dotdot is cleaned") << QStringList{QStringLiteral("device/stateDir=sub/../st")} << QStringLiteral("device/stateDir")
+                                       << dir + QStringLiteral("/st");
+    QTest::newRow("key folder and one key") << QStringList{QStringLiteral("trust/publicKeys=keys")} << QStringLiteral("trust/publicKeys")
+                                            << dir + QStringLiteral("/keys");
+    QTest::newRow("client identity pair") << QStringList{QStringLiteral("server/clientCertificate=client.crt"),
+                                                         QStringLiteral("server/clientKey=client.key")}
+                                          << QStringLiteral("server/clientKey") << dir + QStringLiteral("/client.key");
+    QTest::newRow("pin") << QStringList{QStringLiteral("server/pinnedPublicKey=sha256//")
+                                        + QString::fromLatin1(QByteArray(32, 'x').toBase64())}
                          << QStringLiteral("server/pinnedPublicKey")
                          << QStringLiteral("sha256//") + QString::fromLatin1(QByteArray(32, 'x').toBase64());
     QTest::newRow("diagnostics url") << QStringList{QStringLiteral("diagnostics/url=https://d.example/upload")}
                                      << QStringLiteral("diagnostics/url") << QStringLiteral("https://d.example/upload/");
-    QTest::newRow("product") << QStringList{QStringLiteral("device/product=s16-pro_2.x")}
-                             << QStringLiteral("device/product") << QStringLiteral("s16-pro_2.x");
+    QTest::newRow("product") << QStringList{QStringLiteral("device/product=s16-pro_2.x")} << QStringLiteral("device/product")
+                             << QStringLiteral("s16-pro_2.x");
     QTest::newRow("allowInsecureHttp yes") << QStringList{QStringLiteral("server/allowInsecureHttp=yes")}
                                            << QStringLiteral("server/allowInsecureHttp") << QStringLiteral("true");
 }
 
 static QString field(const Config &c, const QString &key)
 {
-    if (key == QLatin1String("server/url")) return c.server.url.toString();
-    if (key == QLatin1String("server/clientKey")) return c.server.clientKey;
-    if (key == QLatin1String("server/pinnedPublicKey")) return c.server.pinnedPublicKey;
-    if (key == QLatin1String("server/allowInsecureHttp")) return c.server.allowInsecureHttp ? QStringLiteral("true") : QStringLiteral("false");
-    if (key == QLatin1String("boot/backend")) return c.boot.backend;
-    if (key == QLatin1String("boot/rebootCommand")) return c.boot.rebootCommand;
-    if (key == QLatin1String("boot/slotA")) return c.boot.slotA;
-    if (key == QLatin1String("services/reload")) return c.services.reload;
-    if (key == QLatin1String("device/stateDir")) return c.device.stateDir;
-    if (key == QLatin1String("device/product")) return c.device.product;
-    if (key == QLatin1String("trust/publicKeys")) return c.trust.publicKeys.join(QLatin1Char('|'));
-    if (key == QLatin1String("diagnostics/url")) return c.diagnostics.url.toString();
+    if (key == QLatin1String("server/url"))
+        return c.server.url.toString();
+    if (key == QLatin1String("server/clientKey"))
+        return c.server.clientKey;
+    if (key == QLatin1String("server/pinnedPublicKey"))
+        return c.server.pinnedPublicKey;
+    if (key == QLatin1String("server/allowInsecureHttp"))
+        return c.server.allowInsecureHttp ? QStringLiteral("true") : QStringLiteral("false");
+    if (key == QLatin1String("boot/backend"))
+        return c.boot.backend;
+    if (key == QLatin1String("boot/rebootCommand"))
+        return c.boot.rebootCommand;
+    if (key == QLatin1String("boot/slotA"))
+        return c.boot.slotA;
+    if (key == QLatin1String("services/reload"))
+        return c.services.reload;
+    if (key == QLatin1String("device/stateDir"))
+        return c.device.stateDir;
+    if (key == QLatin1String("device/product"))
+        return c.device.product;
+    if (key == QLatin1String("trust/publicKeys"))
+        return c.trust.publicKeys.join(QLatin1Char('|'));
+    if (key == QLatin1String("diagnostics/url"))
+        return c.diagnostics.url.toString();
     qFatal("field: unknown key");
 }
 
@@ -226,18 +235,30 @@ void tst_Config::acceptedVariants()
 
 static qint64 number(const Config &c, const QString &key)
 {
-    if (key == QLatin1String("server/retryIntervalSeconds")) return c.server.retryIntervalSeconds;
-    if (key == QLatin1String("server/maxTries")) return c.server.maxTries;
-    if (key == QLatin1String("server/checkIntervalSeconds")) return c.server.checkIntervalSeconds;
-    if (key == QLatin1String("server/checkJitterSeconds")) return c.server.checkJitterSeconds;
-    if (key == QLatin1String("server/connectTimeoutSeconds")) return c.server.connectTimeoutSeconds;
-    if (key == QLatin1String("server/stallTimeoutSeconds")) return c.server.stallTimeoutSeconds;
-    if (key == QLatin1String("services/timeoutSeconds")) return c.services.timeoutSeconds;
-    if (key == QLatin1String("device/freeSpaceMarginBytes")) return c.device.freeSpaceMarginBytes;
-    if (key == QLatin1String("diagnostics/maxQueuedReports")) return c.diagnostics.maxQueuedReports;
-    if (key == QLatin1String("diagnostics/maxQueuedBytes")) return c.diagnostics.maxQueuedBytes;
-    if (key == QLatin1String("log/maxEntries")) return c.log.maxEntries;
-    if (key == QLatin1String("ui/priorityCountdownSeconds")) return c.ui.priorityCountdownSeconds;
+    if (key == QLatin1String("server/retryIntervalSeconds"))
+        return c.server.retryIntervalSeconds;
+    if (key == QLatin1String("server/maxTries"))
+        return c.server.maxTries;
+    if (key == QLatin1String("server/checkIntervalSeconds"))
+        return c.server.checkIntervalSeconds;
+    if (key == QLatin1String("server/checkJitterSeconds"))
+        return c.server.checkJitterSeconds;
+    if (key == QLatin1String("server/connectTimeoutSeconds"))
+        return c.server.connectTimeoutSeconds;
+    if (key == QLatin1String("server/stallTimeoutSeconds"))
+        return c.server.stallTimeoutSeconds;
+    if (key == QLatin1String("services/timeoutSeconds"))
+        return c.services.timeoutSeconds;
+    if (key == QLatin1String("device/freeSpaceMarginBytes"))
+        return c.device.freeSpaceMarginBytes;
+    if (key == QLatin1String("diagnostics/maxQueuedReports"))
+        return c.diagnostics.maxQueuedReports;
+    if (key == QLatin1String("diagnostics/maxQueuedBytes"))
+        return c.diagnostics.maxQueuedBytes;
+    if (key == QLatin1String("log/maxEntries"))
+        return c.log.maxEntries;
+    if (key == QLatin1String("ui/priorityCountdownSeconds"))
+        return c.ui.priorityCountdownSeconds;
     qFatal("number: unknown key");
 }
 
@@ -291,8 +312,8 @@ void tst_Config::rejected_data()
     row("no url", {QStringLiteral("-server/url")}, E::MissingKey, "server/url");
     row("empty url", {QStringLiteral("server/url=")}, E::MissingKey, "server/url");
     row("plain http", {QStringLiteral("server/url=http://127.0.0.1/r/")}, E::InsecureUrl, "server/url");
-    row("http, insecure off", {QStringLiteral("server/url=http://h/"), QStringLiteral("server/allowInsecureHttp=false")},
-        E::InsecureUrl, "server/url");
+    row("http, insecure off", {QStringLiteral("server/url=http://h/"), QStringLiteral("server/allowInsecureHttp=false")}, E::InsecureUrl,
+        "server/url");
     row("ftp", {QStringLiteral("server/url=ftp://h/r/")}, E::BadUrl, "server/url");
     row("relative url", {QStringLiteral("server/url=s16/stable/")}, E::BadUrl, "server/url");
     row("url with query", {QStringLiteral("server/url=https://h/r/?a=1")}, E::BadUrl, "server/url");
@@ -345,8 +366,8 @@ void tst_Config::rejected_data()
     row("unquoted comma", {QStringLiteral("services/reload=systemctl restart a,b")}, E::BadValue, "services/reload");
     row("log entries 0", {QStringLiteral("log/maxEntries=0")}, E::BadValue, "log/maxEntries");
     // A value problem is reported before a missing file: the config is what to fix first.
-    row("value before file", {QStringLiteral("server/caFile=gone.pem"), QStringLiteral("server/maxTries=0")},
-        E::BadValue, "server/maxTries");
+    row("value before file", {QStringLiteral("server/caFile=gone.pem"), QStringLiteral("server/maxTries=0")}, E::BadValue,
+        "server/maxTries");
 }
 
 void tst_Config::rejected()
@@ -424,8 +445,7 @@ void tst_Config::syntaxError()
 
 void tst_Config::unknownKeysWarnOncePerFile()
 {
-    const QString path = writeConfig({QStringLiteral("server/maxTrys=9"), QStringLiteral("extra/thing=1")},
-                                     QStringLiteral("unknown.conf"));
+    const QString path = writeConfig({QStringLiteral("server/maxTrys=9"), QStringLiteral("extra/thing=1")}, QStringLiteral("unknown.conf"));
     QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("unknown key extra/thing in .*unknown\\.conf")));
     QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("unknown key server/maxTrys in .*unknown\\.conf")));
     const auto first = loadConfig(path);

@@ -40,8 +40,8 @@ QString show(const Map &m)
     QStringList out;
     for (auto it = m.cbegin(); it != m.cend(); ++it) {
         const QString value = it.value().typeId() == QMetaType::QStringList
-            ? QStringLiteral("[") + it.value().toStringList().join(QStringLiteral("|")) + QStringLiteral("]")
-            : QStringLiteral("'") + it.value().toString() + QStringLiteral("'");
+                                  ? QStringLiteral("[") + it.value().toStringList().join(QStringLiteral("|")) + QStringLiteral("]")
+                                  : QStringLiteral("'") + it.value().toString() + QStringLiteral("'");
         out << it.key() + QStringLiteral("=") + value;
     }
     return out.join(QStringLiteral("; "));
@@ -94,23 +94,20 @@ std::optional<Map> tst_Ini::qsettingsMap(const QByteArray &text)
 void tst_Ini::reads_data()
 {
     QTest::addColumn<QByteArray>("text");
-    QTest::addColumn<QString>("expected");  // show() of the map
+    QTest::addColumn<QString>("expected"); // show() of the map
 
     QTest::newRow("empty") << QByteArray() << QString();
     QTest::newRow("section and key") << QByteArray("[server]\nurl=https://h/\n") << QStringLiteral("server/url='https://h/'");
     QTest::newRow("no final newline") << QByteArray("[a]\nk=v") << QStringLiteral("a/k='v'");
     QTest::newRow("CR LF") << QByteArray("[a]\r\nk=v\r\nl=w\r\n") << QStringLiteral("a/k='v'; a/l='w'");
     QTest::newRow("lone CR") << QByteArray("[a]\rk=v\rl=w") << QStringLiteral("a/k='v'; a/l='w'");
-    QTest::newRow("blanks around key and value") << QByteArray("[a]\n  k \t=  v  w \t\n")
-                                                 << QStringLiteral("a/k='v  w'");
+    QTest::newRow("blanks around key and value") << QByteArray("[a]\n  k \t=  v  w \t\n") << QStringLiteral("a/k='v  w'");
     QTest::newRow("blanks in the section name") << QByteArray("[ a ]\nk=v\n") << QStringLiteral("a/k='v'");
     QTest::newRow("comment lines") << QByteArray("; one\n[a]\n  ; two\nk=v\n# three\n") << QStringLiteral("a/k='v'");
     QTest::newRow("comment after a value") << QByteArray("[a]\nk=5 ; five\n") << QStringLiteral("a/k='5'");
     QTest::newRow("comment after a section") << QByteArray("[a] ; the a\nk=v\n") << QStringLiteral("a/k='v'");
-    QTest::newRow("'#' after a value is text") << QByteArray("[a]\nk=v # not a comment\n")
-                                               << QStringLiteral("a/k='v # not a comment'");
-    QTest::newRow("quoted ';' stays") << QByteArray("[a]\nk=\"sha256//A;sha256//B\"\n")
-                                      << QStringLiteral("a/k='sha256//A;sha256//B'");
+    QTest::newRow("'#' after a value is text") << QByteArray("[a]\nk=v # not a comment\n") << QStringLiteral("a/k='v # not a comment'");
+    QTest::newRow("quoted ';' stays") << QByteArray("[a]\nk=\"sha256//A;sha256//B\"\n") << QStringLiteral("a/k='sha256//A;sha256//B'");
     QTest::newRow("quoted ',' stays") << QByteArray("[a]\nk=\"restart a,b\"\n") << QStringLiteral("a/k='restart a,b'");
     QTest::newRow("quoted blanks stay") << QByteArray("[a]\nk=\"  v  \"\n") << QStringLiteral("a/k='  v  '");
     QTest::newRow("quotes in the middle") << QByteArray("[a]\nk=x\"a;b\"y\n") << QStringLiteral("a/k='xa;by'");
@@ -120,8 +117,7 @@ void tst_Ini::reads_data()
     QTest::newRow("'=' in the value") << QByteArray("[a]\nk=a=b\n") << QStringLiteral("a/k='a=b'");
     QTest::newRow("escapes") << QByteArray("[a]\nk=\\t\\\\\\\"\\x41\\101\\q\n") << QStringLiteral("a/k='\t\\\"AA'");
     QTest::newRow("escaped blank at the end stays") << QByteArray("[a]\nk=v\\x20 \n") << QStringLiteral("a/k='v '");
-    QTest::newRow("backslash continues the line") << QByteArray("[a]\nk=one \\\n two\n")
-                                                  << QStringLiteral("a/k='one  two'");
+    QTest::newRow("backslash continues the line") << QByteArray("[a]\nk=one \\\n two\n") << QStringLiteral("a/k='one  two'");
     QTest::newRow("duplicate key: the last wins") << QByteArray("[a]\nk=1\nk=2\n") << QStringLiteral("a/k='2'");
     QTest::newRow("duplicate section merges") << QByteArray("[a]\nk=1\n[b]\nk=2\n[a]\nl=3\n")
                                               << QStringLiteral("a/k='1'; a/l='3'; b/k='2'");
@@ -131,7 +127,9 @@ void tst_Ini::reads_data()
     QTest::newRow("names are case-sensitive") << QByteArray("[A]\nK=1\n[a]\nk=2\n") << QStringLiteral("A/K='1'; a/k='2'");
     QTest::newRow("percent-encoded names") << QByteArray("[s%65rver]\nur%6C=x\n") << QStringLiteral("server/url='x'");
     QTest::newRow("backslash in a name is '/'") << QByteArray("[a]\nb\\c=x\n") << QStringLiteral("a/b/c='x'");
-    QTest::newRow("UTF-8") << QByteArray("[a]\nk=Gr\xc3\xbc\xc3\x9f" "e\n") << QString::fromUtf8("a/k='Grüße'");
+    QTest::newRow("UTF-8") << QByteArray("[a]\nk=Gr\xc3\xbc\xc3\x9f"
+                                         "e\n")
+                           << QString::fromUtf8("a/k='Grüße'");
     QTest::newRow("byte order mark") << QByteArray("\xef\xbb\xbf[a]\nk=v\n") << QStringLiteral("a/k='v'");
     QTest::newRow("line without '=' is dropped") << QByteArray("[a]\nstray\nk=v\n") << QStringLiteral("a/k='v'");
     QTest::newRow("text after ']' is ignored") << QByteArray("[a] k=v\nl=w\n") << QStringLiteral("a/l='w'");
@@ -223,8 +221,9 @@ void tst_Ini::sameAsQSettings()
 void tst_Ini::sameAsQSettingsOnGeneratedTexts()
 {
     static const char *const pieces[] = {
-        "[", "]", "[a]", "[b]", "[General]", "\n", "\r\n", "\r", " ", "\t", "=", ";", "\"", ",", "k", "l", "v", "x1",
-        "\\", "\\n", "\\x4", "\\101", "\\\n", "%41", "%U00e9", "\xc3\xa9", "\xff", "k=v", "\n[a]\n", "\nk=", "\"a,b\"",
+        "[",    "]",   "[a]",    "[b]",      "[General]", "\n",  "\r\n",    "\r",   " ",       "\t",   "=",
+        ";",    "\"",  ",",      "k",        "l",         "v",   "x1",      "\\",   "\\n",     "\\x4", "\\101",
+        "\\\n", "%41", "%U00e9", "\xc3\xa9", "\xff",      "k=v", "\n[a]\n", "\nk=", "\"a,b\"",
     };
     const int kTexts = qEnvironmentVariableIntValue("S16_INI_TEXTS") ? qEnvironmentVariableIntValue("S16_INI_TEXTS") : 3000;
     QRandomGenerator random(quint32(qEnvironmentVariableIntValue("S16_INI_SEED") + 16));
@@ -242,8 +241,8 @@ void tst_Ini::sameAsQSettingsOnGeneratedTexts()
         QVERIFY2(bool(doc) == expected.has_value(), text.toPercentEncoding().constData());
         if (doc)
             QVERIFY2(show(readerMap(*doc)) == show(*expected),
-                     qPrintable(QString::fromLatin1(text.toPercentEncoding()) + QStringLiteral("\n reader:    ")
-                                + show(readerMap(*doc)) + QStringLiteral("\n QSettings: ") + show(*expected)));
+                     qPrintable(QString::fromLatin1(text.toPercentEncoding()) + QStringLiteral("\n reader:    ") + show(readerMap(*doc))
+                                + QStringLiteral("\n QSettings: ") + show(*expected)));
         ++compared;
     }
     QVERIFY2(compared > kTexts / 2, qPrintable(QString::number(compared)));

@@ -34,7 +34,10 @@ QByteArray pem(const char *label, const QByteArray &der)
 {
     return "-----BEGIN " + QByteArray(label) + "-----\n" + der.toBase64() + "\n-----END " + QByteArray(label) + "-----\n";
 }
-QByteArray privatePem(const Rfc8032 &v) { return pem("PRIVATE KEY", QByteArray::fromHex("302e020100300506032b657004220420" + QByteArray(v.seed))); }
+QByteArray privatePem(const Rfc8032 &v)
+{
+    return pem("PRIVATE KEY", QByteArray::fromHex("302e020100300506032b657004220420" + QByteArray(v.seed)));
+}
 QByteArray spkiDer(const Rfc8032 &v) { return QByteArray::fromHex("302a300506032b6570032100" + QByteArray(v.pub)); }
 QByteArray publicPem(const Rfc8032 &v) { return pem("PUBLIC KEY", spkiDer(v)); }
 
@@ -52,7 +55,8 @@ QByteArray readFile(const QString &path)
 
 int fileMode(const QString &path)
 {
-    struct stat st {};
+    struct stat st {
+    };
     return ::stat(QFile::encodeName(path).constData(), &st) == 0 ? int(st.st_mode & 07777) : -1;
 }
 
@@ -148,10 +152,14 @@ void tst_Ed25519::generateKeyPairModes()
     QByteArray text;
     QCOMPARE(openssl({QStringLiteral("pkey"), QStringLiteral("-in"), priv, QStringLiteral("-noout"), QStringLiteral("-text")}, &text), 0);
     QVERIFY2(text.contains("ED25519"), text.constData());
-    QCOMPARE(openssl({QStringLiteral("pkey"), QStringLiteral("-pubin"), QStringLiteral("-in"), pub, QStringLiteral("-noout"), QStringLiteral("-text")}, &text), 0);
+    QCOMPARE(openssl({QStringLiteral("pkey"), QStringLiteral("-pubin"), QStringLiteral("-in"), pub, QStringLiteral("-noout"),
+                      QStringLiteral("-text")},
+                     &text),
+             0);
     QVERIFY2(text.contains("ED25519"), text.constData());
     // no temporary files left behind
-    QCOMPARE(QDir(path(QStringLiteral("modes"))).entryList(QDir::Files), QStringList({QStringLiteral("signing.key"), QStringLiteral("signing.pub")}));
+    QCOMPARE(QDir(path(QStringLiteral("modes"))).entryList(QDir::Files),
+             QStringList({QStringLiteral("signing.key"), QStringLiteral("signing.pub")}));
 }
 
 void tst_Ed25519::generateKeyPairRefusesExistingKey()
@@ -191,7 +199,10 @@ void tst_Ed25519::roundTripAndFingerprint()
 
     // the fingerprint is sha256 of the DER SubjectPublicKeyInfo, as openssl computes it
     QByteArray der;
-    QCOMPARE(openssl({QStringLiteral("pkey"), QStringLiteral("-pubin"), QStringLiteral("-in"), pub, QStringLiteral("-outform"), QStringLiteral("DER")}, &der), 0);
+    QCOMPARE(openssl({QStringLiteral("pkey"), QStringLiteral("-pubin"), QStringLiteral("-in"), pub, QStringLiteral("-outform"),
+                      QStringLiteral("DER")},
+                     &der),
+             0);
     QCOMPARE(der.size(), 44);
     QCOMPARE(*who, QString::fromLatin1(Sha256::hexHash(der)));
     QCOMPARE(keys->fingerprints(), QStringList{*who});
@@ -242,7 +253,8 @@ void tst_Ed25519::opensslSignatureVerifies()
     const QString pub = path(QStringLiteral("ossl.pub"));
     const QString msg = path(QStringLiteral("ossl.json"));
     const QString sig = path(QStringLiteral("ossl.json.sig"));
-    QCOMPARE(openssl({QStringLiteral("genpkey"), QStringLiteral("-algorithm"), QStringLiteral("ed25519"), QStringLiteral("-out"), priv}), 0);
+    QCOMPARE(openssl({QStringLiteral("genpkey"), QStringLiteral("-algorithm"), QStringLiteral("ed25519"), QStringLiteral("-out"), priv}),
+             0);
     QCOMPARE(openssl({QStringLiteral("pkey"), QStringLiteral("-in"), priv, QStringLiteral("-pubout"), QStringLiteral("-out"), pub}), 0);
     QVERIFY(writeFile(msg, "{\"product\": \"s16\"}\n"));
     QCOMPARE(openssl({QStringLiteral("pkeyutl"), QStringLiteral("-sign"), QStringLiteral("-rawin"), QStringLiteral("-inkey"), priv,
@@ -267,8 +279,16 @@ void tst_Ed25519::ourSignatureVerifiesWithOpenssl()
     const auto sig = signFile(priv, msg);
     QVERIFY(sig);
     QVERIFY(writeFile(sigPath, *sig));
-    const QStringList verifyArgs{QStringLiteral("pkeyutl"), QStringLiteral("-verify"), QStringLiteral("-pubin"), QStringLiteral("-inkey"), pub,
-                                 QStringLiteral("-rawin"), QStringLiteral("-in"), msg, QStringLiteral("-sigfile"), sigPath};
+    const QStringList verifyArgs{QStringLiteral("pkeyutl"),
+                                 QStringLiteral("-verify"),
+                                 QStringLiteral("-pubin"),
+                                 QStringLiteral("-inkey"),
+                                 pub,
+                                 QStringLiteral("-rawin"),
+                                 QStringLiteral("-in"),
+                                 msg,
+                                 QStringLiteral("-sigfile"),
+                                 sigPath};
     QCOMPARE(openssl(verifyArgs), 0);
     // openssl really checks: a changed message fails there too
     QVERIFY(writeFile(msg, "{\"version\": \"3.0.1\"}\n"));
@@ -320,7 +340,7 @@ void tst_Ed25519::loadFolder()
 
 void tst_Ed25519::loadErrors_data()
 {
-    QTest::addColumn<QString>("setup");  // what to create
+    QTest::addColumn<QString>("setup"); // what to create
     QTest::addColumn<CryptoError>("code");
     QTest::newRow("missing file") << QStringLiteral("missing") << CryptoError::KeyUnreadable;
     QTest::newRow("garbage") << QStringLiteral("garbage") << CryptoError::KeyUnreadable;
@@ -344,7 +364,8 @@ void tst_Ed25519::loadErrors()
         QStringList args{QStringLiteral("genpkey"), QStringLiteral("-algorithm"), algorithm};
         args << opts << QStringLiteral("-out") << priv;
         return openssl(args) == 0
-            && openssl({QStringLiteral("pkey"), QStringLiteral("-in"), priv, QStringLiteral("-pubout"), QStringLiteral("-out"), out}) == 0;
+               && openssl({QStringLiteral("pkey"), QStringLiteral("-in"), priv, QStringLiteral("-pubout"), QStringLiteral("-out"), out})
+                      == 0;
     };
     if (setup == QLatin1String("garbage")) {
         QVERIFY(writeFile(entry, "-----BEGIN PUBLIC KEY-----\nnonsense\n-----END PUBLIC KEY-----\n"));

@@ -21,10 +21,7 @@ QByteArray randomBytes(qsizetype n, quint32 seed)
     return data;
 }
 
-QByteArray qtHex(QByteArrayView data)
-{
-    return QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex();
-}
+QByteArray qtHex(QByteArrayView data) { return QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex(); }
 
 } // namespace
 

@@ -137,7 +137,7 @@ void tst_Delta::indexRoundTrip()
 
 void tst_Delta::malformedIndexIsRefused_data()
 {
-    QTest::addColumn<int>("offset");   // a byte to change (-1: cut the file instead)
+    QTest::addColumn<int>("offset"); // a byte to change (-1: cut the file instead)
     QTest::addColumn<int>("value");
     QTest::addColumn<QString>("reason");
     QTest::newRow("not an index") << 8 << 0 << QStringLiteral("not a casync blob index");
@@ -218,9 +218,9 @@ void tst_Delta::casyncIndexIsRead()
     QVERIFY(putFileBytes(image, data));
     const QString store = m_dir.filePath(QStringLiteral("casync-store"));
     const QString index = m_dir.filePath(QStringLiteral("casync-made.caibx"));
-    const ToolResult r = runTool(QStringLiteral("casync"), {QStringLiteral("make"), QStringLiteral("--digest=sha256"),
-                                                            QStringLiteral("--chunk-size=4096:16384:65536"),
-                                                            QStringLiteral("--store=") + store, index, image});
+    const ToolResult r = runTool(QStringLiteral("casync"),
+                                 {QStringLiteral("make"), QStringLiteral("--digest=sha256"),
+                                  QStringLiteral("--chunk-size=4096:16384:65536"), QStringLiteral("--store=") + store, index, image});
     QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
     const auto parsed = delta::parse(fileBytes(index));
     QVERIFY2(parsed.has_value(), parsed ? "" : qPrintable(parsed.error()));
@@ -245,8 +245,8 @@ void tst_Delta::casyncDefaultDigestIsRefused()
     const QString image = m_dir.filePath(QStringLiteral("casync-default.img"));
     QVERIFY(putFileBytes(image, randomBytes(200 * 1024, 51)));
     const QString index = m_dir.filePath(QStringLiteral("casync-default.caibx"));
-    const ToolResult r = runTool(QStringLiteral("casync"), {QStringLiteral("make"), QStringLiteral("--store=") + m_dir.filePath(QStringLiteral("s2")),
-                                                            index, image});
+    const ToolResult r = runTool(QStringLiteral("casync"),
+                                 {QStringLiteral("make"), QStringLiteral("--store=") + m_dir.filePath(QStringLiteral("s2")), index, image});
     QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
     const auto parsed = delta::parse(fileBytes(index));
     QVERIFY(!parsed.has_value());
@@ -259,13 +259,13 @@ void tst_Delta::decompressHoldsToTheDeclaredSize()
     const auto packed = zstd::compress(data, 3);
     QVERIFY(packed.has_value());
     QCOMPARE(zstd::decompress(*packed, data.size()).value_or(QByteArray()), data);
-    QVERIFY(!zstd::decompress(*packed, data.size() - 1).has_value());  // more than declared
-    QVERIFY(!zstd::decompress(*packed, data.size() + 1).has_value());  // less than declared
+    QVERIFY(!zstd::decompress(*packed, data.size() - 1).has_value());                      // more than declared
+    QVERIFY(!zstd::decompress(*packed, data.size() + 1).has_value());                      // less than declared
     QVERIFY(!zstd::decompress(packed->left(packed->size() - 5), data.size()).has_value()); // truncated
     QVERIFY(!zstd::decompress(QByteArray(), 0).has_value());
     QByteArray damaged = *packed;
     damaged[damaged.size() / 2] = char(damaged[damaged.size() / 2] ^ 1);
-    QVERIFY(!zstd::decompress(damaged, data.size()).has_value());  // the frame's checksum
+    QVERIFY(!zstd::decompress(damaged, data.size()).has_value()); // the frame's checksum
 }
 
 QTEST_GUILESS_MAIN(tst_Delta)

@@ -72,16 +72,19 @@ void tst_Report::redactRemovesSecrets_data()
 {
     QTest::addColumn<QString>("input");
     QTest::addColumn<QString>("expected");
-    QTest::newRow("plain text stays") << QStringLiteral("cannot read the token file: refused") << QStringLiteral("cannot read the token file: refused");
+    QTest::newRow("plain text stays") << QStringLiteral("cannot read the token file: refused")
+                                      << QStringLiteral("cannot read the token file: refused");
     QTest::newRow("configured token") << QStringLiteral("sent tok-3e9f!x to the server") << QStringLiteral("sent [redacted] to the server");
     QTest::newRow("user info in a URL") << QStringLiteral("GET https://alice:pa55@repo.example/s16/ failed")
                                         << QStringLiteral("GET https://repo.example/s16/ failed");
-    QTest::newRow("bearer header") << QStringLiteral("Authorization: Bearer abc.DEF-123") << QStringLiteral("Authorization: Bearer [redacted]");
+    QTest::newRow("bearer header") << QStringLiteral("Authorization: Bearer abc.DEF-123")
+                                   << QStringLiteral("Authorization: Bearer [redacted]");
     QTest::newRow("credential query") << QStringLiteral("https://cdn.example/x.img?sig=AbC123&size=5&token=zz")
                                       << QStringLiteral("https://cdn.example/x.img?sig=[redacted]&size=5&token=[redacted]");
     QTest::newRow("private key block") << QStringLiteral("key: -----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMG\n-----END PRIVATE KEY----- end")
                                        << QStringLiteral("key: [private key removed] end");
-    QTest::newRow("truncated key block") << QStringLiteral("-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEI") << QStringLiteral("[private key removed]");
+    QTest::newRow("truncated key block") << QStringLiteral("-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEI")
+                                         << QStringLiteral("[private key removed]");
     QTest::newRow("a line of the client key") << QStringLiteral("oops MIGHAgEAMBMGByqGSM49AgEGCCqGSM49 here")
                                               << QStringLiteral("oops [redacted] here");
 }
@@ -99,8 +102,9 @@ void tst_Report::reportNameSortsAndParses_data()
     QTest::addColumn<QString>("name");
     QTest::addColumn<qint64>("sequence");
     QTest::newRow("report") << diagnostics::reportName(QDateTime(QDate(2026, 11, 20), QTime(10, 0, 5), Qt::UTC), 7) << qint64(7);
-    QTest::newRow("local time becomes UTC")
-        << diagnostics::reportName(QDateTime(QDate(2026, 11, 20), QTime(11, 0, 5), Qt::OffsetFromUTC, 3600), 12) << qint64(12);
+    QTest::newRow("local time becomes UTC") << diagnostics::reportName(
+        QDateTime(QDate(2026, 11, 20), QTime(11, 0, 5), Qt::OffsetFromUTC, 3600), 12)
+                                            << qint64(12);
     QTest::newRow("temporary file") << QStringLiteral("20261120T100005Z-7.json.tmp") << qint64(-1);
     QTest::newRow("other file") << QStringLiteral("notes.json") << qint64(-1);
 }
@@ -167,16 +171,23 @@ void tst_Report::e09_reportNamesTheFailedStateAndEdge()
 void tst_Report::e09_reportHoldsVersionsLogAndDeviceFacts()
 {
     auto j = journal();
-    QVERIFY(j->set(QStringLiteral("slots"), QJsonObject{{QStringLiteral("A"), QJsonObject{{QStringLiteral("version"), QStringLiteral("1.0.0")},
-                                                                                         {QStringLiteral("state"), QStringLiteral("good")}}},
-                                                        {QStringLiteral("B"), QJsonObject{{QStringLiteral("version"), QStringLiteral("0.9.0")},
-                                                                                         {QStringLiteral("state"), QStringLiteral("bad")}}}}));
+    QVERIFY(
+        j->set(QStringLiteral("slots"), QJsonObject{{QStringLiteral("A"), QJsonObject{{QStringLiteral("version"), QStringLiteral("1.0.0")},
+                                                                                      {QStringLiteral("state"), QStringLiteral("good")}}},
+                                                    {QStringLiteral("B"), QJsonObject{{QStringLiteral("version"), QStringLiteral("0.9.0")},
+                                                                                      {QStringLiteral("state"), QStringLiteral("bad")}}}}));
     QVERIFY(j->set(QStringLiteral("staged"), QJsonObject{{QStringLiteral("version"), QStringLiteral("1.1.0")}}));
     for (int i = 0; i < 250; ++i)
         QVERIFY(j->append(LogEntry{0, {}, LogEntry::Level::Info, 0, {}, QStringLiteral("entry %1").arg(i), {}, QStringLiteral("test")}));
     // A detail far longer than a report keeps (an HTML error page, say).
-    QVERIFY(j->append(LogEntry{0, {}, LogEntry::Level::Error, 13, QStringLiteral("E18"), QStringLiteral("last"),
-                               QString(100000, QLatin1Char('x')), QStringLiteral("error")}));
+    QVERIFY(j->append(LogEntry{0,
+                               {},
+                               LogEntry::Level::Error,
+                               13,
+                               QStringLiteral("E18"),
+                               QStringLiteral("last"),
+                               QString(100000, QLatin1Char('x')),
+                               QStringLiteral("error")}));
 
     const QDateTime time(QDate(2026, 11, 20), QTime(10, 0), Qt::UTC);
     const QJsonObject r = diagnostics::buildReport(config(), *j, {std::nullopt, QStringLiteral("0123"), 9, time});
@@ -193,7 +204,8 @@ void tst_Report::e09_reportHoldsVersionsLogAndDeviceFacts()
              QStringLiteral("bad"));
     const QJsonArray log = r.value(QStringLiteral("log")).toArray();
     QCOMPARE(log.size(), diagnostics::kReportLogEntries);
-    QCOMPARE(log.first().toObject().value(QStringLiteral("message")).toString(), QStringLiteral("entry 51")); // the newest 200, oldest first
+    QCOMPARE(log.first().toObject().value(QStringLiteral("message")).toString(),
+             QStringLiteral("entry 51")); // the newest 200, oldest first
     QCOMPARE(log.last().toObject().value(QStringLiteral("edge")).toString(), QStringLiteral("E18"));
     QVERIFY(log.last().toObject().value(QStringLiteral("detail")).toString().size() <= 2000);
     QVERIFY(r.value(QStringLiteral("updateDirFreeBytes")).toDouble() > 0);
@@ -236,8 +248,10 @@ void tst_Report::e09_bootCountersButNoOtherBootVariables()
 void tst_Report::e09_previewUsesTheLastErrorAndSpendsNothing()
 {
     auto j = journal();
-    QVERIFY(j->set(QStringLiteral("lastError"), QJsonObject{{QStringLiteral("code"), 12}, {QStringLiteral("message"), QStringLiteral("authentication failed")},
-                                                             {QStringLiteral("edge"), QStringLiteral("E15")}, {QStringLiteral("detail"), QStringLiteral("HTTP 401")}}));
+    QVERIFY(j->set(QStringLiteral("lastError"), QJsonObject{{QStringLiteral("code"), 12},
+                                                            {QStringLiteral("message"), QStringLiteral("authentication failed")},
+                                                            {QStringLiteral("edge"), QStringLiteral("E15")},
+                                                            {QStringLiteral("detail"), QStringLiteral("HTTP 401")}}));
     const Config c = config();
     const QByteArray preview = diagnostics::previewReport(c, *j);
     const QJsonObject r = QJsonDocument::fromJson(preview).object();
@@ -265,7 +279,8 @@ void tst_Report::e09_revokingConsentEmptiesTheQueue()
         QVERIFY(f.open(QIODevice::WriteOnly));
         f.write("{}");
     }
-    QCOMPARE(diagnostics::queuedReports(c), (QStringList{QStringLiteral("20261120T100000Z-1.json"), QStringLiteral("20261120T100001Z-2.json")}));
+    QCOMPARE(diagnostics::queuedReports(c),
+             (QStringList{QStringLiteral("20261120T100000Z-1.json"), QStringLiteral("20261120T100001Z-2.json")}));
     QVERIFY(diagnostics::setConsent(c, *j, true)); // giving it again keeps what waits
     QCOMPARE(diagnostics::queuedReports(c).size(), 2);
     QVERIFY(diagnostics::setConsent(c, *j, false));

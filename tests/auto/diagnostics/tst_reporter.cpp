@@ -105,7 +105,8 @@ void tst_Reporter::initTestCase()
         sig.write(bytes);
     }
     const QString image = QStringLiteral("/images/s16-1.1.0.img");
-    QVERIFY2(QFile::exists(m_noImageRepo + image), qPrintable(QDir(m_noImageRepo + QStringLiteral("/images")).entryList().join(QLatin1Char(' '))));
+    QVERIFY2(QFile::exists(m_noImageRepo + image),
+             qPrintable(QDir(m_noImageRepo + QStringLiteral("/images")).entryList().join(QLatin1Char(' '))));
     QVERIFY(QFile::remove(m_noImageRepo + image));
     {
         QFile img(m_corruptRepo + image);
@@ -132,9 +133,7 @@ std::unique_ptr<NginxServer> tst_Reporter::serverFor(Fault fault, QUrl *url)
     std::unique_ptr<NginxServer> server;
     NginxServer::Options o;
     switch (fault) {
-    case Fault::Unreachable:
-        *url = QUrl(QStringLiteral("https://127.0.0.1:%1/s16/stable/").arg(FaultServer::unusedPort()));
-        return nullptr;
+    case Fault::Unreachable: *url = QUrl(QStringLiteral("https://127.0.0.1:%1/s16/stable/").arg(FaultServer::unusedPort())); return nullptr;
     case Fault::BadCertificate:
         o.certFile = TestPki::shared().server(TestPki::Server::SelfSigned).cert;
         o.keyFile = TestPki::shared().server(TestPki::Server::SelfSigned).key;
@@ -352,16 +351,23 @@ void tst_Reporter::e09_reportHoldsNoSecretsAndUsesTheUpdateAuthentication()
     // The app's data, which never goes into a report.
     QVERIFY(runTool(QStringLiteral("sqlite3"), {m_fx.deviceDir() + QStringLiteral("/app.db"),
                                                 QStringLiteral("CREATE TABLE notes(t); INSERT INTO notes VALUES('APP-PRIVATE-NOTE-93');")})
-                .exitCode == 0);
+                .exitCode
+            == 0);
     QFile keyPem(keyFile);
     QVERIFY(keyPem.open(QIODevice::ReadOnly));
     const QByteArray keyBytes = keyPem.readAll();
     {
         // Secrets that found their way into the log (a careless library message, say).
         auto j = m_fx.journal();
-        QVERIFY(j->append(LogEntry{0, {}, LogEntry::Level::Warning, 0, {}, QStringLiteral("token is ") + token,
-                                   QStringLiteral("GET https://dev:pa55word@mirror.example/s16/?token=qq77 ") + QString::fromLatin1(keyBytes),
-                                   QStringLiteral("test")}));
+        QVERIFY(
+            j->append(LogEntry{0,
+                               {},
+                               LogEntry::Level::Warning,
+                               0,
+                               {},
+                               QStringLiteral("token is ") + token,
+                               QStringLiteral("GET https://dev:pa55word@mirror.example/s16/?token=qq77 ") + QString::fromLatin1(keyBytes),
+                               QStringLiteral("test")}));
         QVERIFY(diagnostics::setConsent(m_fx.config(), *j, true));
     }
 
@@ -373,7 +379,8 @@ void tst_Reporter::e09_reportHoldsNoSecretsAndUsesTheUpdateAuthentication()
     // Sent with the same identity as the update requests: the client certificate and the token.
     const QString put = server->accessLog().filter(QStringLiteral("PUT /diag/")).first();
     QVERIFY2(put.startsWith(QStringLiteral("201 ")) && put.contains(QStringLiteral("auth=\"Bearer ") + token)
-                 && put.contains(QStringLiteral("client=SUCCESS")), qPrintable(put));
+                 && put.contains(QStringLiteral("client=SUCCESS")),
+             qPrintable(put));
 
     const QStringList stored = storedReports();
     QCOMPARE(stored.size(), 1);
@@ -454,14 +461,16 @@ void tst_Reporter::e09_revokingConsentEmptiesTheQueue()
     for (int i = 0; i < 3; ++i)
         QCOMPARE(runCycle(false).error.value_or(Error{}).code, ExitCode::ServerUnreachable);
     QCOMPARE(diagnostics::queuedReports(m_fx.config()).size(), 3);
-    const ToolResult shown = runTool(QStringLiteral("s16-update"), {QStringLiteral("diagnostics"), QStringLiteral("--json"), QStringLiteral("--config"), conf});
+    const ToolResult shown =
+        runTool(QStringLiteral("s16-update"), {QStringLiteral("diagnostics"), QStringLiteral("--json"), QStringLiteral("--config"), conf});
     QVERIFY2(shown.exitCode == 0, qPrintable(shown.describe()));
     const QJsonObject state = QJsonDocument::fromJson(shown.out).object();
     QCOMPARE(state.value(QStringLiteral("consent")), QJsonValue(true));
     QCOMPARE(state.value(QStringLiteral("queued")).toVariant().toStringList(), diagnostics::queuedReports(m_fx.config()));
 
     if (commandLine) {
-        const ToolResult r = runTool(QStringLiteral("s16-update"), {QStringLiteral("--config"), conf, QStringLiteral("consent"), QStringLiteral("off")});
+        const ToolResult r =
+            runTool(QStringLiteral("s16-update"), {QStringLiteral("--config"), conf, QStringLiteral("consent"), QStringLiteral("off")});
         QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
         QCOMPARE(r.out.trimmed(), QByteArrayLiteral("off"));
     } else {
@@ -505,7 +514,7 @@ void tst_Reporter::e09_queueIsBounded()
 
     const QStringList queued = diagnostics::queuedReports(m_fx.config());
     QVERIFY(!queued.isEmpty());
-    QCOMPARE(diagnostics::sequenceOf(queued.last()), 6); // the newest is kept
+    QCOMPARE(diagnostics::sequenceOf(queued.last()), 6);  // the newest is kept
     QVERIFY(diagnostics::sequenceOf(queued.first()) > 1); // the oldest went first
     if (key.endsWith(QStringLiteral("Bytes"))) {
         qint64 total = 0;
@@ -533,7 +542,8 @@ void tst_Reporter::e09_previewPrintsWhatIsSent()
     QTRY_COMPARE(storedReports().size(), 1);
     const QJsonObject sent = storedReport(storedReports().first());
 
-    const ToolResult r = runTool(QStringLiteral("s16-update"), {QStringLiteral("diagnostics"), QStringLiteral("--preview"), QStringLiteral("--config"), conf});
+    const ToolResult r = runTool(QStringLiteral("s16-update"),
+                                 {QStringLiteral("diagnostics"), QStringLiteral("--preview"), QStringLiteral("--config"), conf});
     QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
     QJsonParseError error;
     const QJsonObject preview = QJsonDocument::fromJson(r.out, &error).object();
@@ -548,7 +558,10 @@ void tst_Reporter::e09_previewPrintsWhatIsSent()
 
     // Previewing sends nothing, also with consent off.
     QVERIFY(diagnostics::setConsent(m_fx.config(), *m_fx.journal(), false));
-    QVERIFY(runTool(QStringLiteral("s16-update"), {QStringLiteral("diagnostics"), QStringLiteral("--preview"), QStringLiteral("--config"), conf}).exitCode == 0);
+    QVERIFY(runTool(QStringLiteral("s16-update"),
+                    {QStringLiteral("diagnostics"), QStringLiteral("--preview"), QStringLiteral("--config"), conf})
+                .exitCode
+            == 0);
     QTest::qWait(300);
     QCOMPARE(m_diag->requestCount(QStringLiteral("/diag/") + id), 1);
 }
@@ -564,12 +577,16 @@ void tst_Reporter::e21_e32_e39_downloadStartAndEndAreLogged()
         events.append(e.event);
     QCOMPARE(events, (QStringList{QStringLiteral("checked"), QStringLiteral("downloadStarted"), QStringLiteral("downloadFinished"),
                                   QStringLiteral("staged")}));
-    const ToolResult log = runTool(QStringLiteral("s16-update"), {QStringLiteral("log"), QStringLiteral("--config"),
-                                                                 m_fx.deviceDir() + QStringLiteral("/update.conf")});
+    const ToolResult log = runTool(QStringLiteral("s16-update"),
+                                   {QStringLiteral("log"), QStringLiteral("--config"), m_fx.deviceDir() + QStringLiteral("/update.conf")});
     QVERIFY2(log.exitCode == 0, qPrintable(log.describe()));
-    QVERIFY2(QRegularExpression(QStringLiteral("E21 +download of version 1\\.1\\.0 started \\(262144 bytes\\)")).match(QString::fromUtf8(log.out)).hasMatch(),
+    QVERIFY2(QRegularExpression(QStringLiteral("E21 +download of version 1\\.1\\.0 started \\(262144 bytes\\)"))
+                 .match(QString::fromUtf8(log.out))
+                 .hasMatch(),
              log.out.constData());
-    QVERIFY2(QRegularExpression(QStringLiteral("E32 +download of version 1\\.1\\.0 finished \\(262144 bytes, 262144 of them fetched\\)")).match(QString::fromUtf8(log.out)).hasMatch(),
+    QVERIFY2(QRegularExpression(QStringLiteral("E32 +download of version 1\\.1\\.0 finished \\(262144 bytes, 262144 of them fetched\\)"))
+                 .match(QString::fromUtf8(log.out))
+                 .hasMatch(),
              log.out.constData());
 }
 
@@ -645,7 +662,8 @@ void tst_Reporter::e13_e09_tokenGoesOnlyToTheUpdateServer()
         QVERIFY(f.open(QIODevice::WriteOnly));
         f.write(token.toUtf8() + '\n');
     }
-    QVERIFY(!makeDevice(updates->url(), m_diag->url(QStringLiteral("/diag/")), {{QStringLiteral("server/tokenFile"), tokenFile}}).isEmpty());
+    QVERIFY(
+        !makeDevice(updates->url(), m_diag->url(QStringLiteral("/diag/")), {{QStringLiteral("server/tokenFile"), tokenFile}}).isEmpty());
     QVERIFY(diagnostics::setConsent(m_fx.config(), *m_fx.journal(), true));
     const Cycle cycle = runCycle(false);
     QVERIFY(cycle.error);
@@ -654,7 +672,8 @@ void tst_Reporter::e13_e09_tokenGoesOnlyToTheUpdateServer()
     QTRY_COMPARE(m_diag->requestCount(QStringLiteral("/diag/") + id + QLatin1Char('/')), 1);
     const QStringList puts = m_diag->accessLog().filter(QStringLiteral("PUT /diag/") + id);
     QCOMPARE(puts.size(), 1);
-    QVERIFY2(puts.first().startsWith(QStringLiteral("201 ")) && !puts.first().contains(token) && !puts.first().contains(QStringLiteral("Bearer")),
+    QVERIFY2(puts.first().startsWith(QStringLiteral("201 ")) && !puts.first().contains(token)
+                 && !puts.first().contains(QStringLiteral("Bearer")),
              qPrintable(puts.first()));
 }
 
@@ -691,8 +710,8 @@ void tst_Reporter::e53_e08_e09_failedInstallIsQueuedWithConsent()
     const int before = m_diag->requestCount(QStringLiteral("/diag/"));
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("S16_BOOTED_SLOT"), QStringLiteral("A"));
-    const ToolResult r = runTool(QStringLiteral("s16-update"), {QStringLiteral("boot-complete"), QStringLiteral("--json"),
-                                                               QStringLiteral("--config"), conf}, env);
+    const ToolResult r = runTool(QStringLiteral("s16-update"),
+                                 {QStringLiteral("boot-complete"), QStringLiteral("--json"), QStringLiteral("--config"), conf}, env);
     QCOMPARE(r.exitCode, toInt(ExitCode::InstallFailed));
     const QJsonObject out = QJsonDocument::fromJson(r.out).object();
     QCOMPARE(out.value(QStringLiteral("edges")).toArray(), QJsonArray{QStringLiteral("E53")});

@@ -104,7 +104,10 @@ void tst_Flowchart::takeFollowsOnlyExistingEdges()
     QFETCH(bool, allowed);
     QFETCH(int, end);
     QList<Node> persisted;
-    FlowMachine flow(Node(start), [&](Node n, Edge) -> Status { persisted.append(n); return {}; });
+    FlowMachine flow(Node(start), [&](Node n, Edge) -> Status {
+        persisted.append(n);
+        return {};
+    });
     const auto r = flow.take(Edge(edge));
     QCOMPARE(bool(r), allowed);
     QCOMPARE(flow.current(), Node(end));
@@ -114,9 +117,7 @@ void tst_Flowchart::takeFollowsOnlyExistingEdges()
 
 void tst_Flowchart::persistFailureKeepsState()
 {
-    FlowMachine flow(Node::NormalSystem, [](Node, Edge) -> Status {
-        return fail(ExitCode::StorageError, QStringLiteral("disk full"));
-    });
+    FlowMachine flow(Node::NormalSystem, [](Node, Edge) -> Status { return fail(ExitCode::StorageError, QStringLiteral("disk full")); });
     const auto r = flow.take(Edge::E01);
     QVERIFY(!r);
     QCOMPARE(r.error().code, ExitCode::StorageError);
@@ -173,7 +174,10 @@ void tst_Flowchart::jumpOnlyFromItsNodes()
     QFETCH(int, from);
     QFETCH(bool, allowed);
     int persisted = 0;
-    FlowMachine flow(Node(from), [&](Node, Edge) -> Status { ++persisted; return {}; });
+    FlowMachine flow(Node(from), [&](Node, Edge) -> Status {
+        ++persisted;
+        return {};
+    });
     const Status moved = flow.jump(Jump(jump));
     QCOMPARE(bool(moved), allowed);
     QCOMPARE(flow.current(), allowed ? jumpInfo(Jump(jump)).to : Node(from));

@@ -31,7 +31,8 @@ std::expected<void, QString> HostileWorld::start()
         return s;
     // The raw image only (no compressed image, no chunks): these tests meet the device with hostile variants of it
     // (tst_hostiledownload::compressed* add a compressed one of their own).
-    if (auto s = m_server.publish(QStringLiteral("1.1.0"), kImageBytes, {QStringLiteral("--no-compress"), QStringLiteral("--no-delta")}); !s)
+    if (auto s = m_server.publish(QStringLiteral("1.1.0"), kImageBytes, {QStringLiteral("--no-compress"), QStringLiteral("--no-delta")});
+        !s)
         return s;
     m_manifest = readFile(repo() + QStringLiteral("/manifest.json"));
     m_signature = readFile(repo() + QStringLiteral("/manifest.json.sig"));
@@ -80,7 +81,8 @@ QString untouched(const QString &deviceDir)
     QStringList wrong;
     if (state->value(QStringLiteral("bootedSlot")).toString() != QStringLiteral("A"))
         wrong << QStringLiteral("booted slot is not A");
-    if (a.value(QStringLiteral("version")).toString() != QStringLiteral("1.0.0") || a.value(QStringLiteral("state")).toString() != QStringLiteral("good"))
+    if (a.value(QStringLiteral("version")).toString() != QStringLiteral("1.0.0")
+        || a.value(QStringLiteral("state")).toString() != QStringLiteral("good"))
         wrong << QStringLiteral("slot A is not 1.0.0/good");
     if (b.value(QStringLiteral("state")).toString() != QStringLiteral("empty"))
         wrong << QStringLiteral("slot B is %1").arg(b.value(QStringLiteral("state")).toString());
@@ -110,7 +112,8 @@ QString installsGoodUpdate(const QString &config, const QString &deviceDir)
     if (!state)
         return state.error();
     const QJsonObject b = state->value(QStringLiteral("slots")).toObject().value(QStringLiteral("B")).toObject();
-    if (state->value(QStringLiteral("bootedSlot")).toString() != QStringLiteral("B") || b.value(QStringLiteral("version")).toString() != QStringLiteral("1.1.0")
+    if (state->value(QStringLiteral("bootedSlot")).toString() != QStringLiteral("B")
+        || b.value(QStringLiteral("version")).toString() != QStringLiteral("1.1.0")
         || b.value(QStringLiteral("state")).toString() != QStringLiteral("good"))
         return QStringLiteral("after the install: ") + QString::fromUtf8(QJsonDocument(*state).toJson(QJsonDocument::Compact));
     return {};

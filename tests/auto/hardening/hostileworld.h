@@ -29,7 +29,7 @@ public:
     [[nodiscard]] QString deviceDir(const QString &name) const;
 
     [[nodiscard]] QString repo() const;
-    [[nodiscard]] QString repoImage() const;  // repo/images/s16-1.1.0.img
+    [[nodiscard]] QString repoImage() const; // repo/images/s16-1.1.0.img
     [[nodiscard]] const QByteArray &goodManifest() const { return m_manifest; }
     [[nodiscard]] const QByteArray &goodImage() const { return m_image; }
     [[nodiscard]] e2e::ReleaseServer &server() { return m_server; }

@@ -113,8 +113,9 @@ bool tst_HostileDownload::offerCompressed(const QByteArray &content, const QStri
     if (!writeFile(plain, content))
         return false;
     // through a pipe, as a stream of unknown size: the frame then says the window it was made with
-    const auto z = test::runTool(QStringLiteral("sh"), {QStringLiteral("-c"), QStringLiteral("zstd -q -19 %1 < \"$0\" > \"$1\"").arg(zstdArgs.join(QLatin1Char(' '))),
-                                                        plain, packed});
+    const auto z = test::runTool(
+        QStringLiteral("sh"),
+        {QStringLiteral("-c"), QStringLiteral("zstd -q -19 %1 < \"$0\" > \"$1\"").arg(zstdArgs.join(QLatin1Char(' '))), plain, packed});
     QFile::remove(plain);
     if (z.exitCode != 0)
         return false;
@@ -136,7 +137,9 @@ void tst_HostileDownload::compressedImageFromTheZstdToolIsFetchedInstead()
     QVERIFY(writeFile(m_world.repoImage(), compressible));
     const QString packed = m_world.repo() + QStringLiteral("/images/s16-1.1.0.img.zst");
     QCOMPARE(test::runTool(QStringLiteral("zstd"), {QStringLiteral("-q"), QStringLiteral("-f"), QStringLiteral("-19"), m_world.repoImage(),
-                                                    QStringLiteral("-o"), packed}).exitCode, 0);
+                                                    QStringLiteral("-o"), packed})
+                 .exitCode,
+             0);
     QJsonObject manifest = QJsonDocument::fromJson(m_world.goodManifest()).object();
     QJsonObject image = manifest.value(QStringLiteral("image")).toObject();
     image.insert(QStringLiteral("sha256"), test::sha256Hex(m_world.repoImage()).value_or(QString()));
@@ -162,7 +165,8 @@ void tst_HostileDownload::compressedImageFromTheZstdToolIsFetchedInstead()
     const auto state = e2e::show(m_device);
     QVERIFY(state);
     QCOMPARE(state->value(QStringLiteral("bootedSlot")).toString(), QStringLiteral("B"));
-    const QString slotB = QDir(m_device).absoluteFilePath(QSettings(m_config, QSettings::IniFormat).value(QStringLiteral("boot/slotB")).toString());
+    const QString slotB =
+        QDir(m_device).absoluteFilePath(QSettings(m_config, QSettings::IniFormat).value(QStringLiteral("boot/slotB")).toString());
     QCOMPARE(readFile(slotB).left(kImageBytes), compressible);
 }
 
@@ -223,17 +227,17 @@ void tst_HostileDownload::contentLengthShorterThanBodyNeverReachesDisk()
 void tst_HostileDownload::lyingContentRangeIsRefused_data()
 {
     QTest::addColumn<QByteArray>("contentRange");
-    QTest::addColumn<qint64>("bodyFrom");  // where in the image the 206 body starts
-    QTest::addColumn<qint64>("extra");     // bytes after the image's end
+    QTest::addColumn<qint64>("bodyFrom"); // where in the image the 206 body starts
+    QTest::addColumn<qint64>("extra");    // bytes after the image's end
     QTest::addColumn<int>("exitCode");
     const QByteArray total = QByteArray::number(kImageBytes);
-    QTest::newRow("starts at another offset") << QByteArray("bytes 0-" + QByteArray::number(kImageBytes - 1) + '/' + total)
-                                              << qint64(0) << qint64(0) << 14;
+    QTest::newRow("starts at another offset") << QByteArray("bytes 0-" + QByteArray::number(kImageBytes - 1) + '/' + total) << qint64(0)
+                                              << qint64(0) << 14;
     QTest::newRow("overflowing start") << QByteArray("bytes 99999999999999999999-" + QByteArray::number(kImageBytes - 1) + '/' + total)
                                        << kResumeAt << qint64(0) << 14;
     QTest::newRow("no Content-Range") << QByteArray() << kResumeAt << qint64(0) << 14;
-    QTest::newRow("negative start") << QByteArray("bytes -100000-" + QByteArray::number(kImageBytes - 1) + '/' + total)
-                                    << kResumeAt << qint64(0) << 14;
+    QTest::newRow("negative start") << QByteArray("bytes -100000-" + QByteArray::number(kImageBytes - 1) + '/' + total) << kResumeAt
+                                    << qint64(0) << 14;
     // the right start, then more than the manifest declares: E38
     QTest::newRow("beyond the declared size") << QByteArray("bytes 100000-999999/1000000") << kResumeAt << qint64(1000) << 15;
 }
@@ -252,7 +256,8 @@ void tst_HostileDownload::lyingContentRangeIsRefused()
     FaultServer::Headers headers;
     if (!contentRange.isEmpty())
         headers.append({"Content-Range", contentRange});
-    server->setFault(kImageUrlPath, FaultServer::Fault::httpStatus(206, headers, m_world.goodImage().sliced(bodyFrom) + QByteArray(extra, 'x')));
+    server->setFault(kImageUrlPath,
+                     FaultServer::Fault::httpStatus(206, headers, m_world.goodImage().sliced(bodyFrom) + QByteArray(extra, 'x')));
 
     const auto r = e2e::update(m_config, {QStringLiteral("download")});
     QVERIFY2(r.exitCode == exitCode, qPrintable(r.describe()));
@@ -269,8 +274,8 @@ void tst_HostileDownload::lyingContentRangeIsRefused()
 
 void tst_HostileDownload::symlinkInUpdateDirIsNotFollowed_data()
 {
-    QTest::addColumn<QString>("link");    // inside updateDir
-    QTest::addColumn<bool>("toFolder");   // the victim is a folder (else a file)
+    QTest::addColumn<QString>("link");  // inside updateDir
+    QTest::addColumn<bool>("toFolder"); // the victim is a folder (else a file)
     QTest::newRow("partial/ to a folder elsewhere") << QStringLiteral("partial") << true;
     QTest::newRow("the partial file to a file elsewhere") << QStringLiteral("partial/s16-1.1.0.img.part") << false;
     QTest::newRow("staged/ to a folder elsewhere") << QStringLiteral("staged") << true;

@@ -87,14 +87,17 @@ void tst_HostileMetadata::hostileManifestIsRefused_data()
     QTest::newRow("huge format") << withRaw(good, {}, QStringLiteral("format"), "18446744073709551617");
     QTest::newRow("path with ..") << withRaw(good, QStringLiteral("image"), QStringLiteral("path"), "\"images/../../../etc/passwd\"");
     QTest::newRow("absolute path") << withRaw(good, QStringLiteral("image"), QStringLiteral("path"), "\"/etc/passwd\"");
-    QTest::newRow("percent-encoded ..") << withRaw(good, QStringLiteral("image"), QStringLiteral("path"), "\"images/%2e%2e/%2e%2e/etc/passwd\"");
-    QTest::newRow("percent-encoded slash") << withRaw(good, QStringLiteral("image"), QStringLiteral("path"), "\"images/..%2f..%2fetc%2fpasswd\"");
-    QTest::newRow("backslash traversal") << withRaw(good, QStringLiteral("image"), QStringLiteral("path"), "\"images\\\\..\\\\..\\\\x.img\"");
-    QTest::newRow("NUL in the path") << withRaw(good, QStringLiteral("image"), QStringLiteral("path"), "\"images/s16-1.1.0.img\\u0000.txt\"");
+    QTest::newRow("percent-encoded ..") << withRaw(good, QStringLiteral("image"), QStringLiteral("path"),
+                                                   "\"images/%2e%2e/%2e%2e/etc/passwd\"");
+    QTest::newRow("percent-encoded slash") << withRaw(good, QStringLiteral("image"), QStringLiteral("path"),
+                                                      "\"images/..%2f..%2fetc%2fpasswd\"");
+    QTest::newRow("backslash traversal") << withRaw(good, QStringLiteral("image"), QStringLiteral("path"),
+                                                    "\"images\\\\..\\\\..\\\\x.img\"");
+    QTest::newRow("NUL in the path") << withRaw(good, QStringLiteral("image"), QStringLiteral("path"),
+                                                "\"images/s16-1.1.0.img\\u0000.txt\"");
     QTest::newRow("migration leaves the repository")
         << withRaw(withRaw(good, {}, QStringLiteral("schema"), "2"), {}, QStringLiteral("migrations"),
-                   "[{\"schema\": 2, \"path\": \"migrations/../../../x.sql\", \"size\": 1, \"sha256\": \""
-                       + QByteArray(64, 'a') + "\"}]");
+                   "[{\"schema\": 2, \"path\": \"migrations/../../../x.sql\", \"size\": 1, \"sha256\": \"" + QByteArray(64, 'a') + "\"}]");
 }
 
 void tst_HostileMetadata::hostileManifestIsRefused()
@@ -169,9 +172,9 @@ void tst_HostileMetadata::unreadableConfigurationIsRefused()
         }
         if (!(QFileInfo(updateBin).permissions() & QFileDevice::ExeOther))
             QSKIP("s16-update is not executable by other users");
-        r = test::runTool(QStringLiteral("setpriv"), {QStringLiteral("--reuid=nobody"), QStringLiteral("--regid=nogroup"),
-                                                      QStringLiteral("--clear-groups"), updateBin, QStringLiteral("check"),
-                                                      QStringLiteral("--config"), conf});
+        r = test::runTool(QStringLiteral("setpriv"),
+                          {QStringLiteral("--reuid=nobody"), QStringLiteral("--regid=nogroup"), QStringLiteral("--clear-groups"), updateBin,
+                           QStringLiteral("check"), QStringLiteral("--config"), conf});
     } else {
         r = test::runTool(updateBin, {QStringLiteral("check"), QStringLiteral("--config"), conf});
     }

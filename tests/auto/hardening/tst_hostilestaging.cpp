@@ -74,9 +74,11 @@ void tst_HostileStaging::replacedStagedUpdateIsNotInstalled()
     const QByteArray other(kImageBytes, 'o');
     if (tamper == QStringLiteral("image+sum")) {
         QVERIFY(writeFile(image, other));
-        QVERIFY(writeFile(image + QStringLiteral(".sha256"), crypto::formatSha256Sum(crypto::Sha256::hexHash(other), QStringLiteral("s16-1.1.0.img"))));
+        QVERIFY(writeFile(image + QStringLiteral(".sha256"),
+                          crypto::formatSha256Sum(crypto::Sha256::hexHash(other), QStringLiteral("s16-1.1.0.img"))));
         // sha256sum itself is satisfied: only the signed manifest can tell
-        const auto sum = test::runTool(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), QStringLiteral("cd \"$0\" && sha256sum -c s16-1.1.0.img.sha256"), staged});
+        const auto sum = test::runTool(QStringLiteral("/bin/sh"),
+                                       {QStringLiteral("-c"), QStringLiteral("cd \"$0\" && sha256sum -c s16-1.1.0.img.sha256"), staged});
         QVERIFY2(sum.exitCode == 0, qPrintable(sum.describe()));
     } else if (tamper == QStringLiteral("link")) {
         QVERIFY(QFile::remove(image));
@@ -99,7 +101,8 @@ void tst_HostileStaging::replacedStagedUpdateIsNotInstalled()
                           crypto::formatSha256Sum(crypto::Sha256::hexHash(m_otherImage), QStringLiteral("s16-1.0.1.img"))));
         // what the user agreed to install is still there to be asked for
         QVERIFY(writeFile(image, other));
-        QVERIFY(writeFile(image + QStringLiteral(".sha256"), crypto::formatSha256Sum(crypto::Sha256::hexHash(other), QStringLiteral("s16-1.1.0.img"))));
+        QVERIFY(writeFile(image + QStringLiteral(".sha256"),
+                          crypto::formatSha256Sum(crypto::Sha256::hexHash(other), QStringLiteral("s16-1.1.0.img"))));
     }
 
     if (tamper != QStringLiteral("record"))

@@ -103,13 +103,14 @@ void tst_Sha256Sum::agreesWithSha256sum()
     QVERIFY(sums.open(QIODevice::WriteOnly));
     sums.write(crypto::formatSha256Sum(*hex, fileName));
     sums.close();
-    const auto check = test::runTool(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), QStringLiteral("cd \"$1\" && sha256sum -c ours.sha256"),
-                                                                  QStringLiteral("sh"), dir.path()});
+    const auto check =
+        test::runTool(QStringLiteral("/bin/sh"),
+                      {QStringLiteral("-c"), QStringLiteral("cd \"$1\" && sha256sum -c ours.sha256"), QStringLiteral("sh"), dir.path()});
     QVERIFY2(check.exitCode == 0, qPrintable(check.describe()));
 
     // sha256sum's line, read by us
     const auto printed = test::runTool(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), QStringLiteral("cd \"$1\" && sha256sum -- \"$2\""),
-                                                                    QStringLiteral("sh"), dir.path(), fileName});
+                                                                   QStringLiteral("sh"), dir.path(), fileName});
     QVERIFY2(printed.exitCode == 0, qPrintable(printed.describe()));
     const auto line = crypto::parseSha256Sum(printed.out);
     QVERIFY2(line, qPrintable(line ? QString() : line.error().message));

@@ -55,10 +55,7 @@ inline bool writeFile(const QString &path, const QByteArray &data)
     return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(data) == data.size();
 }
 
-inline QList<Edge> edges(std::initializer_list<Edge> list)
-{
-    return QList<Edge>(list);
-}
+inline QList<Edge> edges(std::initializer_list<Edge> list) { return QList<Edge>(list); }
 
 inline QString pathText(const QList<Edge> &path)
 {
@@ -69,21 +66,15 @@ inline QString pathText(const QList<Edge> &path)
 }
 
 // Journal::value gives null for a key that is not there.
-inline bool absent(const QJsonValue &v)
-{
-    return v.isNull() || v.isUndefined();
-}
+inline bool absent(const QJsonValue &v) { return v.isNull() || v.isUndefined(); }
 
-inline int exitCodeOf(const InstallReport &report)
-{
-    return report.status ? 0 : toInt(report.status.error().code);
-}
+inline int exitCodeOf(const InstallReport &report) { return report.status ? 0 : toInt(report.status.error().code); }
 
 // The staged update's variations.
 struct StageOptions {
-    bool withSchema = true;        // schema 3 with migrations 2 and 3
+    bool withSchema = true; // schema 3 with migrations 2 and 3
     QByteArray migration3 = "ALTER TABLE notes ADD COLUMN tag TEXT;\nUPDATE notes SET tag = 'new';\n";
-    QString tamper;                // "", "imageByte", "sumFile", "signature", "missingImage", "migration"
+    QString tamper; // "", "imageByte", "sumFile", "signature", "missingImage", "migration"
     qint64 imageSize = kImageSize;
 };
 
@@ -126,12 +117,11 @@ public:
         writeFile(path(QStringLiteral("version")), kOldVersion.toUtf8() + '\n');
         writeFile(path(QStringLiteral("health.sh")), "#!/bin/sh\ntest ! -e \"$(dirname \"$0\")/unhealthy\"\n");
         QFile::setPermissions(path(QStringLiteral("health.sh")), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
-        QString ini = QStringLiteral(
-            "[server]\nurl=https://127.0.0.1:9/s16/\n"
-            "[trust]\npublicKeys=%1/signing.pub\n"
-            "[device]\nproduct=s16\nversionFile=version\nstateDir=state\nupdateDir=update\ndatabase=app.db\n"
-            "[boot]\nbackend=%2\nenvFile=%3\nslotA=slotA.img\nslotB=slotB.img\nrebootCommand=\n"
-            "[services]\nreload=true\nhealthCheck=%4\ntimeoutSeconds=20\n")
+        QString ini = QStringLiteral("[server]\nurl=https://127.0.0.1:9/s16/\n"
+                                     "[trust]\npublicKeys=%1/signing.pub\n"
+                                     "[device]\nproduct=s16\nversionFile=version\nstateDir=state\nupdateDir=update\ndatabase=app.db\n"
+                                     "[boot]\nbackend=%2\nenvFile=%3\nslotA=slotA.img\nslotB=slotB.img\nrebootCommand=\n"
+                                     "[services]\nreload=true\nhealthCheck=%4\ntimeoutSeconds=20\n")
                           .arg(g_keyDir, backend, *env, path(QStringLiteral("health.sh")));
         writeFile(path(QStringLiteral("update.conf")), ini.toUtf8());
         auto config = loadConfig(path(QStringLiteral("update.conf")));
@@ -140,17 +130,19 @@ public:
         m_config = *config;
 
         sql(QStringLiteral("CREATE TABLE notes(id INTEGER PRIMARY KEY, text TEXT);"
-                                           "INSERT INTO notes(text) VALUES ('kept'),('also kept');"
-                                           "PRAGMA user_version=%1;").arg(kOldSchema));
+                           "INSERT INTO notes(text) VALUES ('kept'),('also kept');"
+                           "PRAGMA user_version=%1;")
+                .arg(kOldSchema));
         auto journal = Journal::open(m_config.device.stateDir);
         if (!journal)
             return (*why = journal.error().message), false;
         const QJsonObject slots{
             {QStringLiteral("A"), QJsonObject{{QStringLiteral("version"), kOldVersion}, {QStringLiteral("state"), QStringLiteral("good")}}},
-            {QStringLiteral("B"), QJsonObject{{QStringLiteral("version"), QJsonValue()}, {QStringLiteral("state"), QStringLiteral("empty")}}}};
+            {QStringLiteral("B"),
+             QJsonObject{{QStringLiteral("version"), QJsonValue()}, {QStringLiteral("state"), QStringLiteral("empty")}}}};
         if (!(*journal)->set(QStringLiteral("slots"), slots) || !(*journal)->set(QStringLiteral("rebootPending"), true)
             || !(*journal)->set(QStringLiteral("flow"), QJsonObject{{QStringLiteral("node"), QStringLiteral("Reboot")},
-                                                                  {QStringLiteral("edge"), QStringLiteral("E42")}}))
+                                                                    {QStringLiteral("edge"), QStringLiteral("E42")}}))
             return (*why = QStringLiteral("cannot write the journal")), false;
         return true;
     }
@@ -166,15 +158,15 @@ public:
         const QString sum = cachedSum(QStringLiteral("random:%1:2").arg(o.imageSize), image);
         QJsonArray migrations;
         if (o.withSchema) {
-            const QList<QPair<int, QByteArray>> scripts{{2, "ALTER TABLE notes ADD COLUMN created INTEGER;\n"},
-                                                        {3, o.migration3}};
+            const QList<QPair<int, QByteArray>> scripts{{2, "ALTER TABLE notes ADD COLUMN created INTEGER;\n"}, {3, o.migration3}};
             for (const auto &[schema, text] : scripts) {
                 const QString rel = QStringLiteral("migrations/%1.sql").arg(schema, 4, 10, QLatin1Char('0'));
                 writeFile(staged + u'/' + rel, text);
-                migrations.append(QJsonObject{{QStringLiteral("schema"), schema},
-                                              {QStringLiteral("path"), rel},
-                                              {QStringLiteral("size"), text.size()},
-                                              {QStringLiteral("sha256"), cachedSum(QString::fromUtf8("script:" + text), staged + u'/' + rel)}});
+                migrations.append(
+                    QJsonObject{{QStringLiteral("schema"), schema},
+                                {QStringLiteral("path"), rel},
+                                {QStringLiteral("size"), text.size()},
+                                {QStringLiteral("sha256"), cachedSum(QString::fromUtf8("script:" + text), staged + u'/' + rel)}});
             }
         }
         QJsonObject manifest{{QStringLiteral("format"), 1},
@@ -191,11 +183,11 @@ public:
             manifest.insert(QStringLiteral("migrations"), migrations);
         }
         writeFile(staged + QStringLiteral("/manifest.json"), QJsonDocument(manifest).toJson());
-        const auto signedOk = runTool(QStringLiteral("openssl"),
-                                            {QStringLiteral("pkeyutl"), QStringLiteral("-sign"), QStringLiteral("-rawin"),
-                                             QStringLiteral("-inkey"), g_keyDir + QStringLiteral("/signing.key"),
-                                             QStringLiteral("-in"), staged + QStringLiteral("/manifest.json"),
-                                             QStringLiteral("-out"), staged + QStringLiteral("/manifest.json.sig")});
+        const auto signedOk =
+            runTool(QStringLiteral("openssl"),
+                    {QStringLiteral("pkeyutl"), QStringLiteral("-sign"), QStringLiteral("-rawin"), QStringLiteral("-inkey"),
+                     g_keyDir + QStringLiteral("/signing.key"), QStringLiteral("-in"), staged + QStringLiteral("/manifest.json"),
+                     QStringLiteral("-out"), staged + QStringLiteral("/manifest.json.sig")});
         if (signedOk.exitCode != 0)
             return (*why = signedOk.describe()), false;
         writeFile(image + QStringLiteral(".sha256"), sum.toLatin1() + "  s16-2.0.0.img\n");
@@ -219,8 +211,9 @@ public:
             writeFile(staged + QStringLiteral("/migrations/0003.sql"), "DROP TABLE notes;\n");
         }
         auto journal = Journal::open(m_config.device.stateDir);
-        return journal && (*journal)->set(QStringLiteral("staged"), QJsonObject{{QStringLiteral("version"), kNewVersion},
-                                                                                {QStringLiteral("sha256"), sum}});
+        return journal
+               && (*journal)->set(QStringLiteral("staged"),
+                                  QJsonObject{{QStringLiteral("version"), kNewVersion}, {QStringLiteral("sha256"), sum}});
     }
 
     QString path(const QString &rel) const { return m_dir + u'/' + rel; }
@@ -324,12 +317,11 @@ private:
 inline bool makeSigningKey(const QString &dir, QString *why)
 {
     g_keyDir = dir;
-    const auto key = runTool(QStringLiteral("openssl"), {QStringLiteral("genpkey"), QStringLiteral("-algorithm"),
-                                                         QStringLiteral("ed25519"), QStringLiteral("-out"),
-                                                         dir + QStringLiteral("/signing.key")});
-    const auto pub = runTool(QStringLiteral("openssl"), {QStringLiteral("pkey"), QStringLiteral("-in"),
-                                                         dir + QStringLiteral("/signing.key"), QStringLiteral("-pubout"),
-                                                         QStringLiteral("-out"), dir + QStringLiteral("/signing.pub")});
+    const auto key = runTool(QStringLiteral("openssl"), {QStringLiteral("genpkey"), QStringLiteral("-algorithm"), QStringLiteral("ed25519"),
+                                                         QStringLiteral("-out"), dir + QStringLiteral("/signing.key")});
+    const auto pub =
+        runTool(QStringLiteral("openssl"), {QStringLiteral("pkey"), QStringLiteral("-in"), dir + QStringLiteral("/signing.key"),
+                                            QStringLiteral("-pubout"), QStringLiteral("-out"), dir + QStringLiteral("/signing.pub")});
     if (key.exitCode != 0 || pub.exitCode != 0) {
         *why = key.describe() + u' ' + pub.describe();
         return false;
@@ -359,13 +351,13 @@ inline bool isChildInvocation(int argc, char **argv)
 } // namespace s16::test
 
 // main() of a test binary whose Device::powerOnChild re-executes it as the engine.
-#define S16_INSTALL_TEST_MAIN(TestObject)                                                                         \
-    int main(int argc, char **argv)                                                                               \
-    {                                                                                                             \
-        if (s16::test::isChildInvocation(argc, argv))                                                             \
-            return s16::test::runChild(argc, argv);                                                               \
-        QCoreApplication app(argc, argv);                                                                         \
-        TestObject test;                                                                                          \
-        QTEST_SET_MAIN_SOURCE_PATH                                                                                \
-        return QTest::qExec(&test, argc, argv);                                                                   \
+#define S16_INSTALL_TEST_MAIN(TestObject)                                                                                                  \
+    int main(int argc, char **argv)                                                                                                        \
+    {                                                                                                                                      \
+        if (s16::test::isChildInvocation(argc, argv))                                                                                      \
+            return s16::test::runChild(argc, argv);                                                                                        \
+        QCoreApplication app(argc, argv);                                                                                                  \
+        TestObject test;                                                                                                                   \
+        QTEST_SET_MAIN_SOURCE_PATH                                                                                                         \
+        return QTest::qExec(&test, argc, argv);                                                                                            \
     }

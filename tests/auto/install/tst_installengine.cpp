@@ -110,8 +110,7 @@ void tst_InstallEngine::e47_e49_e50_e55_verifiedImageIsWrittenAndTried()
     const auto boot = d.powerOn();
     QCOMPARE(boot.decision.mode, BootDecision::Mode::Recovery);
     QVERIFY2(boot.report.status, qPrintable(boot.report.status ? QString() : boot.report.status.error().message));
-    QCOMPARE(pathText(boot.report.path), pathText(edges({Edge::E44, Edge::E45, Edge::E46, Edge::E47, Edge::E49,
-                                                         Edge::E50, Edge::E55})));
+    QCOMPARE(pathText(boot.report.path), pathText(edges({Edge::E44, Edge::E45, Edge::E46, Edge::E47, Edge::E49, Edge::E50, Edge::E55})));
     QVERIFY(boot.report.rebootRequested);
     QCOMPARE(d.slotSum(QStringLiteral("B")), d.newSum());
     QCOMPARE(d.slotSum(QStringLiteral("A")), d.oldSum());
@@ -212,8 +211,8 @@ void tst_InstallEngine::e51_e52_e53_writeFailureKeepsOldSystem()
     QCOMPARE(exitCodeOf(recovery.report), 20);
     QCOMPARE(recovery.report.status.error().edge, std::optional(Edge::E51));
     QVERIFY(recovery.report.status.error().message.startsWith(QStringLiteral("cannot write slot B")));
-    QCOMPARE(pathText(recovery.report.path), pathText(edges({Edge::E44, Edge::E45, Edge::E46, Edge::E47, Edge::E49,
-                                                             Edge::E51, Edge::E52})));
+    QCOMPARE(pathText(recovery.report.path),
+             pathText(edges({Edge::E44, Edge::E45, Edge::E46, Edge::E47, Edge::E49, Edge::E51, Edge::E52})));
     QCOMPARE(d.slotState(QStringLiteral("B")), QStringLiteral("bad"));
     const auto env = d.env();
     QCOMPARE(env.value(QStringLiteral("BOOT_ORDER")), QStringLiteral("A B"));
@@ -240,9 +239,8 @@ void tst_InstallEngine::e54_e56_e57_e58_databaseIsBackedUpAndMigrated()
     QVERIFY2(d.stage({}, &why), qPrintable(why));
     const auto recovery = d.powerOn();
     QVERIFY2(recovery.report.status, qPrintable(recovery.report.status ? QString() : recovery.report.status.error().message));
-    QCOMPARE(pathText(recovery.report.path),
-             pathText(edges({Edge::E44, Edge::E45, Edge::E46, Edge::E47, Edge::E49, Edge::E50, Edge::E54, Edge::E56,
-                             Edge::E57, Edge::E58})));
+    QCOMPARE(pathText(recovery.report.path), pathText(edges({Edge::E44, Edge::E45, Edge::E46, Edge::E47, Edge::E49, Edge::E50, Edge::E54,
+                                                             Edge::E56, Edge::E57, Edge::E58})));
     QCOMPARE(d.dbVersion(), kNewSchema);
     QCOMPARE(d.sql(QStringLiteral("SELECT group_concat(text || ':' || tag) FROM notes")), QStringLiteral("kept:new,also kept:new"));
     // the backup holds the old data until the new system commits
@@ -276,9 +274,8 @@ void tst_InstallEngine::e59_e60_failedMigrationRestoresBackup()
     const auto recovery = d.powerOn();
     QCOMPARE(exitCodeOf(recovery.report), 20);
     QCOMPARE(recovery.report.status.error().edge, std::optional(Edge::E59));
-    QCOMPARE(pathText(recovery.report.path),
-             pathText(edges({Edge::E44, Edge::E45, Edge::E46, Edge::E47, Edge::E49, Edge::E50, Edge::E54, Edge::E56,
-                             Edge::E57, Edge::E59, Edge::E60, Edge::E52})));
+    QCOMPARE(pathText(recovery.report.path), pathText(edges({Edge::E44, Edge::E45, Edge::E46, Edge::E47, Edge::E49, Edge::E50, Edge::E54,
+                                                             Edge::E56, Edge::E57, Edge::E59, Edge::E60, Edge::E52})));
     // step 2 had committed; the backup put everything back
     QCOMPARE(d.dbVersion(), startSchema);
     QCOMPARE(d.sql(QStringLiteral("SELECT group_concat(name) FROM pragma_table_info('notes')")), QStringLiteral("id,text"));
@@ -391,8 +388,7 @@ void tst_InstallEngine::e61_e62_e63_e53_newSystemThatNeverStartsFallsBack()
     }
     const auto old = d.powerOn();
     QCOMPARE(old.decision.slot, QStringLiteral("A"));
-    QCOMPARE(pathText(old.report.path),
-             pathText(edges({Edge::E61, Edge::E62, Edge::E63, Edge::E60, Edge::E52, Edge::E53})));
+    QCOMPARE(pathText(old.report.path), pathText(edges({Edge::E61, Edge::E62, Edge::E63, Edge::E60, Edge::E52, Edge::E53})));
     QCOMPARE(exitCodeOf(old.report), 20);
     QVERIFY(!old.report.rebootRequested);
     QCOMPARE(d.dbVersion(), kOldSchema);
@@ -400,8 +396,11 @@ void tst_InstallEngine::e61_e62_e63_e53_newSystemThatNeverStartsFallsBack()
     const auto env = d.env();
     QVERIFY(!env.contains(QStringLiteral("S16_TRIAL")));
     QCOMPARE(env.value(QStringLiteral("BOOT_ORDER")), QStringLiteral("A B"));
-    QVERIFY(d.journal(QStringLiteral("outcome")).toObject().value(QStringLiteral("message")).toString().contains(
-        QStringLiteral("did not start")));
+    QVERIFY(d.journal(QStringLiteral("outcome"))
+                .toObject()
+                .value(QStringLiteral("message"))
+                .toString()
+                .contains(QStringLiteral("did not start")));
 }
 
 void tst_InstallEngine::bootCompleteOnOrdinaryBootRefillsCounter()
@@ -479,8 +478,8 @@ void tst_InstallEngine::recoveryEngineJobRunsOffTheGuiThread()
     QVERIFY(engine.report().status);
     QVERIFY(signalsOnMainThread);
     QVERIFY(ticks > 0); // the event loop kept running while the worker wrote the slot
-    QCOMPARE(stages, (QList<InstallStage::Value>{InstallStage::Verify, InstallStage::Install, InstallStage::Migrate,
-                                                 InstallStage::Migrate, InstallStage::RestartServices, InstallStage::Done}));
+    QCOMPARE(stages, (QList<InstallStage::Value>{InstallStage::Verify, InstallStage::Install, InstallStage::Migrate, InstallStage::Migrate,
+                                                 InstallStage::RestartServices, InstallStage::Done}));
     QVERIFY(lastBytes > 0);
     QCOMPARE(d.slotSum(QStringLiteral("B")), *sha256Hex(d.path(QStringLiteral("update/staged/s16-2.0.0.img"))));
 }
@@ -577,8 +576,8 @@ void tst_InstallEngine::e55_databaseAlreadyAtTheSchemaIsLeftAlone()
     d.sql(QStringLiteral("PRAGMA user_version=%1").arg(kNewSchema));
     const auto recovery = d.powerOn();
     QVERIFY2(recovery.report.status, qPrintable(recovery.report.status ? QString() : recovery.report.status.error().message));
-    QCOMPARE(pathText(recovery.report.path), pathText(edges({Edge::E44, Edge::E45, Edge::E46, Edge::E47, Edge::E49,
-                                                             Edge::E50, Edge::E55})));
+    QCOMPARE(pathText(recovery.report.path),
+             pathText(edges({Edge::E44, Edge::E45, Edge::E46, Edge::E47, Edge::E49, Edge::E50, Edge::E55})));
     QVERIFY(!QFileInfo::exists(d.path(QStringLiteral("app.db.s16-backup"))));
     QCOMPARE(d.journal(QStringLiteral("install")).toObject().value(QStringLiteral("migrated")).toBool(), false);
 }
@@ -592,9 +591,8 @@ void tst_InstallEngine::e56_e57_e59_failedBackupLeavesTheDatabase()
     const auto recovery = d.powerOn();
     qunsetenv("S16_FAULT");
     QCOMPARE(exitCodeOf(recovery.report), 20);
-    QCOMPARE(pathText(recovery.report.path),
-             pathText(edges({Edge::E44, Edge::E45, Edge::E46, Edge::E47, Edge::E49, Edge::E50, Edge::E54, Edge::E56,
-                             Edge::E57, Edge::E59, Edge::E60, Edge::E52})));
+    QCOMPARE(pathText(recovery.report.path), pathText(edges({Edge::E44, Edge::E45, Edge::E46, Edge::E47, Edge::E49, Edge::E50, Edge::E54,
+                                                             Edge::E56, Edge::E57, Edge::E59, Edge::E60, Edge::E52})));
     QCOMPARE(d.dbVersion(), kOldSchema); // never migrated without a backup
     QCOMPARE(d.sql(QStringLiteral("SELECT group_concat(name) FROM pragma_table_info('notes')")), QStringLiteral("id,text"));
     QCOMPARE(d.slotState(QStringLiteral("B")), QStringLiteral("bad"));
@@ -667,8 +665,8 @@ void tst_InstallEngine::e47_e49_slotBeingWrittenIsNoLongerGood()
         auto journal = Journal::open(d.config().device.stateDir);
         QVERIFY(journal);
         QJsonObject slots = (*journal)->value(QStringLiteral("slots")).toObject();
-        slots.insert(QStringLiteral("B"), QJsonObject{{QStringLiteral("version"), QStringLiteral("0.9.0")},
-                                                      {QStringLiteral("state"), QStringLiteral("good")}});
+        slots.insert(QStringLiteral("B"),
+                     QJsonObject{{QStringLiteral("version"), QStringLiteral("0.9.0")}, {QStringLiteral("state"), QStringLiteral("good")}});
         QVERIFY((*journal)->set(QStringLiteral("slots"), slots));
     }
     const auto cut = d.powerOnChild({{QStringLiteral("S16_KILL_AT"), QStringLiteral("write.mid")}});
@@ -699,8 +697,8 @@ void tst_InstallEngine::e50_e55_slotOnTrialHoldsTheNewVersion()
 void tst_InstallEngine::resumeTable_data()
 {
     QTest::addColumn<QString>("step");
-    QTest::addColumn<QString>("booted");   // "" recovery, "B" the new system, "A" the old one
-    QTest::addColumn<QString>("first");    // the first edge, "" when the run takes none
+    QTest::addColumn<QString>("booted");    // "" recovery, "B" the new system, "A" the old one
+    QTest::addColumn<QString>("first");     // the first edge, "" when the run takes none
     QTest::addColumn<QString>("stepAfter"); // install.step after the run ("-": no record), when first is ""
 
     const QString none;

@@ -49,25 +49,24 @@ void tst_InstallKill::init()
 void tst_InstallKill::killAtEachStep_data()
 {
     QTest::addColumn<QString>("killAt");
-    QTest::addColumn<QString>("fault");      // S16_FAULT for every boot
-    QTest::addColumn<bool>("unhealthy");     // the new system fails its health check
-    QTest::addColumn<QString>("outcome");    // "updated" or "failed"
-    QTest::addColumn<int>("code");           // the failure's exit code
+    QTest::addColumn<QString>("fault");   // S16_FAULT for every boot
+    QTest::addColumn<bool>("unhealthy");  // the new system fails its health check
+    QTest::addColumn<QString>("outcome"); // "updated" or "failed"
+    QTest::addColumn<int>("code");        // the failure's exit code
 
-    for (const char *point : {"verify", "write", "write.mid", "backup", "migrate", "migrate.mid", "switch", "switch.mid",
-                              "reload", "commit", "commit.mid"})
+    for (const char *point :
+         {"verify", "write", "write.mid", "backup", "migrate", "migrate.mid", "switch", "switch.mid", "reload", "commit", "commit.mid"})
         QTest::addRow("%s", point) << QString::fromLatin1(point) << QString() << false << QStringLiteral("updated") << 0;
     for (const char *point : {"reload", "revertMigration", "revert", "rebootOld", "errorLog"})
-        QTest::addRow("%s, new system unhealthy", point) << QString::fromLatin1(point) << QString() << true
-                                                         << QStringLiteral("failed") << 20;
-    QTest::newRow("revertMigration in recovery") << QStringLiteral("revertMigration") << QStringLiteral("migrate") << false
-                                                 << QStringLiteral("failed") << 20;
-    QTest::newRow("revert in recovery") << QStringLiteral("revert") << QStringLiteral("write") << false
-                                        << QStringLiteral("failed") << 20;
-    QTest::newRow("rebootOld after E48") << QStringLiteral("rebootOld") << QStringLiteral("verify") << false
-                                         << QStringLiteral("failed") << 15;
-    QTest::newRow("errorLog after E48") << QStringLiteral("errorLog") << QStringLiteral("verify") << false
-                                        << QStringLiteral("failed") << 15;
+        QTest::addRow("%s, new system unhealthy", point)
+            << QString::fromLatin1(point) << QString() << true << QStringLiteral("failed") << 20;
+    QTest::newRow("revertMigration in recovery")
+        << QStringLiteral("revertMigration") << QStringLiteral("migrate") << false << QStringLiteral("failed") << 20;
+    QTest::newRow("revert in recovery") << QStringLiteral("revert") << QStringLiteral("write") << false << QStringLiteral("failed") << 20;
+    QTest::newRow("rebootOld after E48") << QStringLiteral("rebootOld") << QStringLiteral("verify") << false << QStringLiteral("failed")
+                                         << 15;
+    QTest::newRow("errorLog after E48") << QStringLiteral("errorLog") << QStringLiteral("verify") << false << QStringLiteral("failed")
+                                        << 15;
 }
 
 void tst_InstallKill::killAtEachStep()

@@ -129,20 +129,19 @@ void tst_Migrator::failingStepRollsBack_data()
     QTest::addColumn<QString>("tamper"); // "", "hash", "missing", "fault"
     QTest::addColumn<int>("target");
     QTest::addColumn<MigrationError>("expected");
-    QTest::newRow("SQL error halfway") << QByteArray("CREATE TABLE t3(a);\nINSERT INTO nosuchtable VALUES (1);\n")
-                                       << QString() << 3 << MigrationError::ScriptFailed;
-    QTest::newRow("script sets user_version") << QByteArray("CREATE TABLE t3(a);\nPRAGMA user_version = 7;\n")
-                                              << QString() << 3 << MigrationError::ScriptSetsVersion;
-    QTest::newRow("script commits by itself") << QByteArray("CREATE TABLE t3(a);\nCOMMIT;\n")
-                                              << QString() << 3 << MigrationError::ScriptFailed;
+    QTest::newRow("SQL error halfway") << QByteArray("CREATE TABLE t3(a);\nINSERT INTO nosuchtable VALUES (1);\n") << QString() << 3
+                                       << MigrationError::ScriptFailed;
+    QTest::newRow("script sets user_version") << QByteArray("CREATE TABLE t3(a);\nPRAGMA user_version = 7;\n") << QString() << 3
+                                              << MigrationError::ScriptSetsVersion;
+    QTest::newRow("script commits by itself") << QByteArray("CREATE TABLE t3(a);\nCOMMIT;\n") << QString() << 3
+                                              << MigrationError::ScriptFailed;
     QTest::newRow("checksum mismatch") << QByteArray("CREATE TABLE t3(a);\n") << QStringLiteral("hash") << 3
                                        << MigrationError::ScriptMismatch;
     QTest::newRow("script missing") << QByteArray("CREATE TABLE t3(a);\n") << QStringLiteral("missing") << 3
                                     << MigrationError::ScriptUnreadable;
-    QTest::newRow("no script for a step") << QByteArray("CREATE TABLE t3(a);\n") << QString() << 4
-                                          << MigrationError::MissingStep;
-    QTest::newRow("injected fault at the last step") << QByteArray("CREATE TABLE t3(a);\n") << QStringLiteral("fault")
-                                                     << 3 << MigrationError::ScriptFailed;
+    QTest::newRow("no script for a step") << QByteArray("CREATE TABLE t3(a);\n") << QString() << 4 << MigrationError::MissingStep;
+    QTest::newRow("injected fault at the last step")
+        << QByteArray("CREATE TABLE t3(a);\n") << QStringLiteral("fault") << 3 << MigrationError::ScriptFailed;
 }
 
 void tst_Migrator::failingStepRollsBack()

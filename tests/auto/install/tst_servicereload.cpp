@@ -30,16 +30,16 @@ void tst_ServiceReload::run_data()
                                   << int(ServiceError::ReloadFailed);
     QTest::newRow("reload missing") << QStringLiteral("/nonexistent/reload") << QStringLiteral("true") << 5 << QByteArray()
                                     << int(ServiceError::ReloadFailed);
-    QTest::newRow("unhealthy") << QStringLiteral("true") << QStringLiteral("echo db down >&2; exit 1") << 5
-                               << QByteArray() << int(ServiceError::Unhealthy);
+    QTest::newRow("unhealthy") << QStringLiteral("true") << QStringLiteral("echo db down >&2; exit 1") << 5 << QByteArray()
+                               << int(ServiceError::Unhealthy);
     QTest::newRow("reload hangs") << QStringLiteral("sleep 30") << QStringLiteral("true") << 1 << QByteArray()
                                   << int(ServiceError::ReloadTimedOut);
     QTest::newRow("health check hangs") << QStringLiteral("true") << QStringLiteral("sleep 30") << 1 << QByteArray()
                                         << int(ServiceError::HealthTimedOut);
-    QTest::newRow("injected reload fault") << QStringLiteral("true") << QStringLiteral("true") << 5
-                                           << QByteArray("reload") << int(ServiceError::ReloadFailed);
-    QTest::newRow("injected health fault") << QStringLiteral("true") << QStringLiteral("true") << 5
-                                           << QByteArray("health") << int(ServiceError::Unhealthy);
+    QTest::newRow("injected reload fault") << QStringLiteral("true") << QStringLiteral("true") << 5 << QByteArray("reload")
+                                           << int(ServiceError::ReloadFailed);
+    QTest::newRow("injected health fault") << QStringLiteral("true") << QStringLiteral("true") << 5 << QByteArray("health")
+                                           << int(ServiceError::Unhealthy);
 }
 
 void tst_ServiceReload::run()
@@ -71,8 +71,7 @@ void tst_ServiceReload::reloadRunsBeforeHealthCheck()
     QTemporaryDir dir;
     const QString marker = dir.filePath(QStringLiteral("reloaded"));
     // healthy only once the reload has run
-    const auto result = ServiceReload::run({QStringLiteral("touch '%1'").arg(marker),
-                                            QStringLiteral("test -f '%1'").arg(marker), 5});
+    const auto result = ServiceReload::run({QStringLiteral("touch '%1'").arg(marker), QStringLiteral("test -f '%1'").arg(marker), 5});
     QVERIFY(result);
     const auto failed = ServiceReload::run({QStringLiteral("false"), QStringLiteral("touch '%1.2'").arg(marker), 5});
     QVERIFY(!failed);

@@ -84,8 +84,9 @@ void tst_SlotWriter::writesAndVerifies()
     const auto slotABefore = test::sha256Hex(slotA);
 
     QList<QPair<qint64, qint64>> calls;
-    const auto written = SlotWriter::write({image, size, sum->toLatin1(), slotB, slotA},
-                                           [&](qint64 bytes, qint64 total) { calls.append({bytes, total}); });
+    const auto written = SlotWriter::write({image, size, sum->toLatin1(), slotB, slotA}, [&](qint64 bytes, qint64 total) {
+        calls.append({bytes, total});
+    });
     QVERIFY2(written, written ? "" : qPrintable(written.error().message + u' ' + written.error().detail));
 
     // the slot holds exactly the image, as an independent hash says
@@ -178,8 +179,8 @@ void tst_SlotWriter::injectedFaults()
     const QByteArray sum = test::sha256Hex(image)->toLatin1();
     QVERIFY(!emptySlot(QStringLiteral("slotB")).isEmpty());
     qputenv("S16_FAULT", fault);
-    const auto written = SlotWriter::write({image, size, sum, m_dir->filePath(QStringLiteral("slotB")),
-                                            m_dir->filePath(QStringLiteral("slotA"))});
+    const auto written =
+        SlotWriter::write({image, size, sum, m_dir->filePath(QStringLiteral("slotB")), m_dir->filePath(QStringLiteral("slotA"))});
     qunsetenv("S16_FAULT");
     QVERIFY(!written);
     QCOMPARE(written.error().code, expected);
@@ -190,8 +191,8 @@ void tst_SlotWriter::errorsFailTheInstall()
     // A damaged slot is only caught by reading it back: the wrong expected hash stands in.
     const QString image = imageOf(1000);
     QVERIFY(!emptySlot(QStringLiteral("slotB")).isEmpty());
-    const auto written = SlotWriter::write({image, 1000, QByteArray(64, '0'), m_dir->filePath(QStringLiteral("slotB")),
-                                            m_dir->filePath(QStringLiteral("slotA"))});
+    const auto written = SlotWriter::write(
+        {image, 1000, QByteArray(64, '0'), m_dir->filePath(QStringLiteral("slotB")), m_dir->filePath(QStringLiteral("slotA"))});
     QVERIFY(!written);
     QCOMPARE(written.error().code, SlotError::VerifyMismatch);
     const Error e = toError(written.error());
@@ -210,17 +211,16 @@ void tst_SlotWriter::e49_e51_slotChangedWhileWritingIsCaught()
     const QString slotB = emptySlot(QStringLiteral("slotB"));
     QVERIFY(!slotB.isEmpty());
     bool changed = false;
-    const auto written = SlotWriter::write({image, size, sum, slotB, m_dir->filePath(QStringLiteral("slotA"))},
-                                           [&](qint64 bytes, qint64) {
-                                               if (changed || bytes < SlotWriter::kChunkBytes)
-                                                   return;
-                                               QFile slot(slotB);
-                                               QVERIFY(slot.open(QIODevice::ReadWrite));
-                                               const QByteArray first = slot.read(1);
-                                               QVERIFY(slot.seek(0));
-                                               QCOMPARE(slot.write(QByteArray(1, char(~first.at(0)))), qint64(1));
-                                               changed = true;
-                                           });
+    const auto written = SlotWriter::write({image, size, sum, slotB, m_dir->filePath(QStringLiteral("slotA"))}, [&](qint64 bytes, qint64) {
+        if (changed || bytes < SlotWriter::kChunkBytes)
+            return;
+        QFile slot(slotB);
+        QVERIFY(slot.open(QIODevice::ReadWrite));
+        const QByteArray first = slot.read(1);
+        QVERIFY(slot.seek(0));
+        QCOMPARE(slot.write(QByteArray(1, char(~first.at(0)))), qint64(1));
+        changed = true;
+    });
     QVERIFY(changed);
     QVERIFY(!written);
     QCOMPARE(written.error().code, SlotError::VerifyMismatch);
@@ -243,7 +243,8 @@ void tst_SlotWriter::e49_readBackComesFromTheMedium()
 {
     // E49's proof is what the medium holds, not what the page cache remembers: the read back
     // must fetch every byte of the slot from storage, although all of it was just written.
-    struct statfs fs {};
+    struct statfs fs {
+    };
     QCOMPARE(::statfs(QFile::encodeName(m_dir->path()).constData(), &fs), 0);
     if (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC)
         QSKIP("the temporary folder lives in memory: there is no medium to read back from");
@@ -254,8 +255,8 @@ void tst_SlotWriter::e49_readBackComesFromTheMedium()
     const qint64 before = storageReadBytes();
     if (before < 0)
         QSKIP("/proc/self/io is not readable here");
-    const auto written = SlotWriter::write({image, size, sum, m_dir->filePath(QStringLiteral("slotB")),
-                                            m_dir->filePath(QStringLiteral("slotA"))});
+    const auto written =
+        SlotWriter::write({image, size, sum, m_dir->filePath(QStringLiteral("slotB")), m_dir->filePath(QStringLiteral("slotA"))});
     QVERIFY2(written, written ? "" : qPrintable(written.error().message + u' ' + written.error().detail));
     const qint64 fetched = storageReadBytes() - before;
     QVERIFY2(fetched >= size, qPrintable(QStringLiteral("read %1 bytes from storage, the slot holds %2").arg(fetched).arg(size)));

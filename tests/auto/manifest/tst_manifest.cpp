@@ -43,17 +43,12 @@ QJsonObject validManifest()
         {u"image"_s, QJsonObject{{u"path"_s, u"images/s16-2.1.0.img"_s}, {u"size"_s, 268435456}, {u"sha256"_s, kHashA}}},
         {u"schema"_s, 4},
         {u"migrations"_s,
-         QJsonArray{QJsonObject{{u"schema"_s, 3}, {u"path"_s, u"migrations/0003.sql"_s}, {u"size"_s, 0},
-                                {u"sha256"_s, kHashB}},
-                    QJsonObject{{u"schema"_s, 4}, {u"path"_s, u"migrations/0004.sql"_s}, {u"size"_s, 120},
-                                {u"sha256"_s, kHashC}}}},
+         QJsonArray{QJsonObject{{u"schema"_s, 3}, {u"path"_s, u"migrations/0003.sql"_s}, {u"size"_s, 0}, {u"sha256"_s, kHashB}},
+                    QJsonObject{{u"schema"_s, 4}, {u"path"_s, u"migrations/0004.sql"_s}, {u"size"_s, 120}, {u"sha256"_s, kHashC}}}},
     };
 }
 
-QByteArray toBytes(const QJsonObject &o)
-{
-    return QJsonDocument(o).toJson(QJsonDocument::Indented);
-}
+QByteArray toBytes(const QJsonObject &o) { return QJsonDocument(o).toJson(QJsonDocument::Indented); }
 
 // Sets (or with an undefined value removes) the value at a path such as
 // "image.sha256" or "migrations[1].path".
@@ -157,13 +152,14 @@ void tst_Manifest::parsesTheContractExample()
 void tst_Manifest::rejects_data()
 {
     QTest::addColumn<QString>("path");
-    QTest::addColumn<QJsonValue>("value");   // undefined: the key is removed
+    QTest::addColumn<QJsonValue>("value"); // undefined: the key is removed
     QTest::addColumn<ManifestError>("code");
     QTest::addColumn<QString>("field");
 
     const QJsonValue removed(QJsonValue::Undefined);
-    const auto row = [](const char *name, const QString &path, const QJsonValue &value, ManifestError code,
-                        const QString &field) { QTest::newRow(name) << path << value << code << field; };
+    const auto row = [](const char *name, const QString &path, const QJsonValue &value, ManifestError code, const QString &field) {
+        QTest::newRow(name) << path << value << code << field;
+    };
     using E = ManifestError;
 
     row("format missing", u"format"_s, removed, E::MissingField, u"format"_s);
@@ -194,32 +190,26 @@ void tst_Manifest::rejects_data()
     row("released 30 February", u"released"_s, u"2026-02-30T10:00:00Z"_s, E::BadDate, u"released"_s);
     row("released hour 24", u"released"_s, u"2026-11-20T24:00:00Z"_s, E::BadDate, u"released"_s);
     row("released second 60", u"released"_s, u"2026-12-31T23:59:60Z"_s, E::BadDate, u"released"_s);
-    row("released offset without colon", u"released"_s, u"2026-11-20T10:00:00+0200"_s, E::BadDate,
-        u"released"_s);
+    row("released offset without colon", u"released"_s, u"2026-11-20T10:00:00+0200"_s, E::BadDate, u"released"_s);
     row("released empty fraction", u"released"_s, u"2026-11-20T10:00:00.Z"_s, E::BadDate, u"released"_s);
     row("expires missing", u"expires"_s, removed, E::MissingField, u"expires"_s);
     row("expires garbage", u"expires"_s, u"next year"_s, E::BadDate, u"expires"_s);
     row("expires equals released", u"expires"_s, u"2026-11-20T10:00:00Z"_s, E::DatesOutOfOrder, u"expires"_s);
     row("expires before released", u"expires"_s, u"2025-11-20T10:00:00Z"_s, E::DatesOutOfOrder, u"expires"_s);
     // 11:00 at +02:00 is 09:00 UTC, an hour before the release.
-    row("expires earlier once offset applied", u"expires"_s, u"2026-11-20T11:00:00+02:00"_s, E::DatesOutOfOrder,
-        u"expires"_s);
+    row("expires earlier once offset applied", u"expires"_s, u"2026-11-20T11:00:00+02:00"_s, E::DatesOutOfOrder, u"expires"_s);
 
     row("priority string", u"priority"_s, u"yes"_s, E::WrongType, u"priority"_s);
     row("priority number", u"priority"_s, 1, E::WrongType, u"priority"_s);
 
     row("notes array", u"notes"_s, QJsonArray{u"x"_s}, E::WrongType, u"notes"_s);
-    row("notes bad language code", u"notes"_s, QJsonObject{{u"english"_s, u"x"_s}}, E::BadNotes,
-        u"notes.english"_s);
+    row("notes bad language code", u"notes"_s, QJsonObject{{u"english"_s, u"x"_s}}, E::BadNotes, u"notes.english"_s);
     row("notes empty language code", u"notes"_s, QJsonObject{{u""_s, u"x"_s}}, E::BadNotes, u"notes."_s);
     row("notes text not a string", u"notes"_s, QJsonObject{{u"en"_s, 1}}, E::WrongType, u"notes.en"_s);
-    row("notes text over 16 KiB", u"notes"_s, QJsonObject{{u"en"_s, QString(16 * 1024 + 1, u'x')}}, E::BadNotes,
-        u"notes.en"_s);
+    row("notes text over 16 KiB", u"notes"_s, QJsonObject{{u"en"_s, QString(16 * 1024 + 1, u'x')}}, E::BadNotes, u"notes.en"_s);
     // 8193 two-byte characters: under 16 Ki characters, over 16 KiB of UTF-8.
-    row("notes text over 16 KiB as UTF-8", u"notes"_s, QJsonObject{{u"de"_s, QString(8193, QChar(0xe4))}},
-        E::BadNotes, u"notes.de"_s);
-    row("notes lone surrogate", u"notes"_s, QJsonObject{{u"en"_s, QString(1, QChar(0xd800))}}, E::BadNotes,
-        u"notes.en"_s);
+    row("notes text over 16 KiB as UTF-8", u"notes"_s, QJsonObject{{u"de"_s, QString(8193, QChar(0xe4))}}, E::BadNotes, u"notes.de"_s);
+    row("notes lone surrogate", u"notes"_s, QJsonObject{{u"en"_s, QString(1, QChar(0xd800))}}, E::BadNotes, u"notes.en"_s);
 
     row("image missing", u"image"_s, removed, E::MissingField, u"image"_s);
     const auto zstd = [](const QJsonValue &path, const QJsonValue &size, const QJsonValue &sha) {
@@ -230,12 +220,10 @@ void tst_Manifest::rejects_data()
         u"image.zstd.path"_s);
     row("image zstd path outside images", u"image.zstd"_s, zstd(u"s16.img.zst"_s, 10, kHashB), E::BadPath, u"image.zstd.path"_s);
     row("image zstd path climbs out", u"image.zstd"_s, zstd(u"images/../x.zst"_s, 10, kHashB), E::BadPath, u"image.zstd.path"_s);
-    row("image zstd is the raw image", u"image.zstd"_s, zstd(u"images/s16-2.1.0.img"_s, 10, kHashB), E::BadPath,
-        u"image.zstd.path"_s);
+    row("image zstd is the raw image", u"image.zstd"_s, zstd(u"images/s16-2.1.0.img"_s, 10, kHashB), E::BadPath, u"image.zstd.path"_s);
     row("image zstd size 0", u"image.zstd"_s, zstd(u"images/x.zst"_s, 0, kHashB), E::BadSize, u"image.zstd.size"_s);
     row("image zstd size string", u"image.zstd"_s, zstd(u"images/x.zst"_s, u"10"_s, kHashB), E::WrongType, u"image.zstd.size"_s);
-    row("image zstd hash uppercase", u"image.zstd"_s, zstd(u"images/x.zst"_s, 10, kHashB.toUpper()), E::BadHash,
-        u"image.zstd.sha256"_s);
+    row("image zstd hash uppercase", u"image.zstd"_s, zstd(u"images/x.zst"_s, 10, kHashB.toUpper()), E::BadHash, u"image.zstd.sha256"_s);
     row("image string", u"image"_s, u"images/x.img"_s, E::WrongType, u"image"_s);
     row("image path missing", u"image.path"_s, removed, E::MissingField, u"image.path"_s);
     row("image path number", u"image.path"_s, 1, E::WrongType, u"image.path"_s);
@@ -244,8 +232,7 @@ void tst_Manifest::rejects_data()
     row("image path only the folder", u"image.path"_s, u"images/"_s, E::BadPath, u"image.path"_s);
     row("image path dot-dot", u"image.path"_s, u"images/../../etc/shadow"_s, E::BadPath, u"image.path"_s);
     row("image path absolute", u"image.path"_s, u"/images/s16.img"_s, E::BadPath, u"image.path"_s);
-    row("image path encoded traversal", u"image.path"_s, u"images/%2e%2e/%2e%2e/etc/shadow"_s, E::BadPath,
-        u"image.path"_s);
+    row("image path encoded traversal", u"image.path"_s, u"images/%2e%2e/%2e%2e/etc/shadow"_s, E::BadPath, u"image.path"_s);
     row("image path prefix look-alike", u"image.path"_s, u"imagesx/s16.img"_s, E::BadPath, u"image.path"_s);
     row("image size missing", u"image.size"_s, removed, E::MissingField, u"image.size"_s);
     row("image size string", u"image.size"_s, u"100"_s, E::WrongType, u"image.size"_s);
@@ -259,8 +246,7 @@ void tst_Manifest::rejects_data()
     row("image sha256 uppercase", u"image.sha256"_s, kHashA.toUpper(), E::BadHash, u"image.sha256"_s);
     row("image sha256 63 digits", u"image.sha256"_s, kHashA.left(63), E::BadHash, u"image.sha256"_s);
     row("image sha256 65 digits", u"image.sha256"_s, QString(kHashA + u'0'), E::BadHash, u"image.sha256"_s);
-    row("image sha256 not hex", u"image.sha256"_s, QString(kHashA).replace(0, 1, u'g'), E::BadHash,
-        u"image.sha256"_s);
+    row("image sha256 not hex", u"image.sha256"_s, QString(kHashA).replace(0, 1, u'g'), E::BadHash, u"image.sha256"_s);
 
     row("schema string", u"schema"_s, u"4"_s, E::WrongType, u"schema"_s);
     row("schema negative", u"schema"_s, -1, E::BadSchema, u"schema"_s);
@@ -270,35 +256,26 @@ void tst_Manifest::rejects_data()
     row("schema beyond last migration", u"schema"_s, 5, E::BadMigrations, u"migrations[1].schema"_s);
 
     row("migrations object", u"migrations"_s, QJsonObject(), E::WrongType, u"migrations"_s);
-    row("migration not an object", u"migrations[0]"_s, u"migrations/0003.sql"_s, E::WrongType,
-        u"migrations[0]"_s);
-    row("migration schema missing", u"migrations[0].schema"_s, removed, E::MissingField,
-        u"migrations[0].schema"_s);
+    row("migration not an object", u"migrations[0]"_s, u"migrations/0003.sql"_s, E::WrongType, u"migrations[0]"_s);
+    row("migration schema missing", u"migrations[0].schema"_s, removed, E::MissingField, u"migrations[0].schema"_s);
     row("migration schema string", u"migrations[0].schema"_s, u"3"_s, E::WrongType, u"migrations[0].schema"_s);
     row("migration schema zero", u"migrations[0].schema"_s, 0, E::BadSchema, u"migrations[0].schema"_s);
     row("migration schema skips one", u"migrations[1].schema"_s, 5, E::BadMigrations, u"migrations[1].schema"_s);
     row("migration schema repeats", u"migrations[1].schema"_s, 3, E::BadMigrations, u"migrations[1].schema"_s);
     row("migration path missing", u"migrations[1].path"_s, removed, E::MissingField, u"migrations[1].path"_s);
-    row("migration path in images", u"migrations[1].path"_s, u"images/0004.sql"_s, E::BadPath,
-        u"migrations[1].path"_s);
-    row("migration path dot-dot", u"migrations[1].path"_s, u"migrations/../images/s16-2.1.0.img"_s, E::BadPath,
-        u"migrations[1].path"_s);
-    row("migration path backslash", u"migrations[1].path"_s, u"migrations/..\\..\\x.sql"_s, E::BadPath,
-        u"migrations[1].path"_s);
-    row("migration path repeated", u"migrations[1].path"_s, u"migrations/0003.sql"_s, E::BadMigrations,
-        u"migrations[1].path"_s);
+    row("migration path in images", u"migrations[1].path"_s, u"images/0004.sql"_s, E::BadPath, u"migrations[1].path"_s);
+    row("migration path dot-dot", u"migrations[1].path"_s, u"migrations/../images/s16-2.1.0.img"_s, E::BadPath, u"migrations[1].path"_s);
+    row("migration path backslash", u"migrations[1].path"_s, u"migrations/..\\..\\x.sql"_s, E::BadPath, u"migrations[1].path"_s);
+    row("migration path repeated", u"migrations[1].path"_s, u"migrations/0003.sql"_s, E::BadMigrations, u"migrations[1].path"_s);
     row("migration size missing", u"migrations[0].size"_s, removed, E::MissingField, u"migrations[0].size"_s);
     row("migration size negative", u"migrations[0].size"_s, -1, E::BadSize, u"migrations[0].size"_s);
-    row("migration size over 16 MiB", u"migrations[0].size"_s, 16 * 1024 * 1024 + 1, E::BadSize,
-        u"migrations[0].size"_s);
-    row("migration sha256 missing", u"migrations[1].sha256"_s, removed, E::MissingField,
-        u"migrations[1].sha256"_s);
+    row("migration size over 16 MiB", u"migrations[0].size"_s, 16 * 1024 * 1024 + 1, E::BadSize, u"migrations[0].size"_s);
+    row("migration sha256 missing", u"migrations[1].sha256"_s, removed, E::MissingField, u"migrations[1].sha256"_s);
     row("migration sha256 short", u"migrations[1].sha256"_s, u"abc"_s, E::BadHash, u"migrations[1].sha256"_s);
 
     QJsonArray tooMany;
     for (int i = 1; i <= 1001; ++i) {
-        tooMany.append(QJsonObject{{u"schema"_s, i}, {u"path"_s, u"migrations/%1.sql"_s.arg(i)}, {u"size"_s, 1},
-                                   {u"sha256"_s, kHashB}});
+        tooMany.append(QJsonObject{{u"schema"_s, i}, {u"path"_s, u"migrations/%1.sql"_s.arg(i)}, {u"size"_s, 1}, {u"sha256"_s, kHashB}});
     }
     row("migrations over 1000", u"migrations"_s, tooMany, E::BadMigrations, u"migrations"_s);
 }
@@ -355,11 +332,10 @@ void tst_Manifest::accepts_data()
     QTest::newRow("priority absent") << u"priority"_s << removed;
     QTest::newRow("priority true") << u"priority"_s << QJsonValue(true);
     QTest::newRow("notes absent") << u"notes"_s << removed;
-    QTest::newRow("notes with regional codes")
-        << u"notes"_s
-        << QJsonValue(QJsonObject{{u"pt_BR"_s, u"x"_s}, {u"zh_Hant_TW"_s, u"y"_s}, {u"es_419"_s, u"z"_s}});
-    QTest::newRow("notes text exactly 16 KiB") << u"notes"_s
-                                               << QJsonValue(QJsonObject{{u"en"_s, QString(16 * 1024, u'x')}});
+    QTest::newRow("notes with regional codes") << u"notes"_s
+                                               << QJsonValue(
+                                                      QJsonObject{{u"pt_BR"_s, u"x"_s}, {u"zh_Hant_TW"_s, u"y"_s}, {u"es_419"_s, u"z"_s}});
+    QTest::newRow("notes text exactly 16 KiB") << u"notes"_s << QJsonValue(QJsonObject{{u"en"_s, QString(16 * 1024, u'x')}});
     QTest::newRow("migrations absent") << u"migrations"_s << removed;
     QTest::newRow("migrations empty") << u"migrations"_s << QJsonValue(QJsonArray());
     QTest::newRow("released with offset") << u"released"_s << QJsonValue(u"2026-11-20T12:00:00+02:00"_s);
@@ -414,8 +390,7 @@ void tst_Manifest::deepNestingIsRefusedQuickly_data()
     QTest::addColumn<ManifestError>("code");
 
     const int depth = 100000;
-    QTest::newRow("array 100000 deep") << (QByteArray(depth, '[') + QByteArray(depth, ']')) << false
-                                       << ManifestError::NotJson;
+    QTest::newRow("array 100000 deep") << (QByteArray(depth, '[') + QByteArray(depth, ']')) << false << ManifestError::NotJson;
     QByteArray objects = QByteArray("{\"a\":").repeated(depth) + "1" + QByteArray(depth, '}');
     QTest::newRow("object 100000 deep") << objects << false << ManifestError::NotJson;
     // Within Qt's nesting limit, deep but harmless: an unknown key may hold anything.
@@ -457,9 +432,8 @@ void tst_Manifest::roundTrip()
 
 void tst_Manifest::compressedImageRoundTrips()
 {
-    const QJsonObject withZstd = changed(u"image.zstd"_s, QJsonObject{{u"path"_s, u"images/s16-2.1.0.img.zst"_s},
-                                                                        {u"size"_s, 9000000},
-                                                                        {u"sha256"_s, kHashB}});
+    const QJsonObject withZstd =
+        changed(u"image.zstd"_s, QJsonObject{{u"path"_s, u"images/s16-2.1.0.img.zst"_s}, {u"size"_s, 9000000}, {u"sha256"_s, kHashB}});
     const auto m = parseManifest(toBytes(withZstd));
     QVERIFY2(m, m ? "" : qPrintable(m.error().message));
     QVERIFY(m->imageZstd);
@@ -507,8 +481,8 @@ void tst_Manifest::roundTripKeepsEscapesAndBuildMetadata()
 void tst_Manifest::serializerWritesContractKeyOrder()
 {
     const QByteArray bytes = serializeManifest(parsedValid());
-    const QList<QByteArray> keys = {"\"format\"", "\"product\"", "\"version\"", "\"released\"", "\"expires\"",
-                                    "\"priority\"", "\"notes\"", "\"image\"", "\"schema\"", "\"migrations\""};
+    const QList<QByteArray> keys = {"\"format\"",   "\"product\"", "\"version\"", "\"released\"", "\"expires\"",
+                                    "\"priority\"", "\"notes\"",   "\"image\"",   "\"schema\"",   "\"migrations\""};
     qsizetype last = -1;
     for (const QByteArray &key : keys) {
         const qsizetype at = bytes.indexOf(key);
@@ -522,14 +496,13 @@ void tst_Manifest::serializerWritesContractKeyOrder()
 
 void tst_Manifest::notesFor_data()
 {
-    QTest::addColumn<QStringList>("languages");   // notes present, text = "text-" + code
+    QTest::addColumn<QStringList>("languages"); // notes present, text = "text-" + code
     QTest::addColumn<QString>("locale");
     QTest::addColumn<QString>("expected");
 
     QTest::newRow("exact territory") << QStringList{u"de"_s, u"de_AT"_s, u"en"_s} << u"de_AT"_s << u"text-de_AT"_s;
     QTest::newRow("language of de_DE") << QStringList{u"de"_s, u"en"_s} << u"de_DE"_s << u"text-de"_s;
-    QTest::newRow("other territory falls to language") << QStringList{u"pt"_s, u"pt_BR"_s} << u"pt_PT"_s
-                                                       << u"text-pt"_s;
+    QTest::newRow("other territory falls to language") << QStringList{u"pt"_s, u"pt_BR"_s} << u"pt_PT"_s << u"text-pt"_s;
     QTest::newRow("english fallback") << QStringList{u"de"_s, u"en"_s, u"fr"_s} << u"ja_JP"_s << u"text-en"_s;
     QTest::newRow("any when no english") << QStringList{u"fr"_s} << u"ja_JP"_s << u"text-fr"_s;
     QTest::newRow("none") << QStringList() << u"de_DE"_s << QString();
@@ -582,8 +555,7 @@ void tst_Manifest::safeRelativePath_data()
     QTest::newRow("scheme-like first segment") << u"https:evil/x"_s << false;
     QTest::newRow("lone surrogate") << (u"images/x"_s + QChar(0xdc00)) << false;
     QTest::newRow("256 byte name") << (u"images/"_s + QString(256, u'a')) << false;
-    QTest::newRow("over 1024 characters") << (u"images/"_s + QString(QString(200, u'a') + u'/').repeated(6) + u'x')
-                                          << false;
+    QTest::newRow("over 1024 characters") << (u"images/"_s + QString(QString(200, u'a') + u'/').repeated(6) + u'x') << false;
 }
 
 void tst_Manifest::safeRelativePath()
@@ -606,16 +578,13 @@ void tst_Manifest::checkManifestFor_data()
     QTest::newRow("ours, before release") << u"s16"_s << utc(u"2026-11-01T00:00:00Z"_s) << true << E << QString();
     QTest::newRow("ours, last second") << u"s16"_s << utc(u"2027-02-20T09:59:59Z"_s) << true << E << QString();
     QTest::newRow("ours, at expiry") << u"s16"_s << utc(u"2027-02-20T10:00:00Z"_s) << false << E << u"expires"_s;
-    QTest::newRow("ours, after expiry") << u"s16"_s << utc(u"2028-01-01T00:00:00Z"_s) << false << E
-                                        << u"expires"_s;
-    QTest::newRow("expiry given in another zone") << u"s16"_s << utc(u"2027-02-20T11:30:00+01:00"_s) << false << E
-                                                  << u"expires"_s;
-    QTest::newRow("other product") << u"s17"_s << utc(u"2026-12-01T00:00:00Z"_s) << false
-                                   << ManifestError::WrongProduct << u"product"_s;
-    QTest::newRow("other product, expired") << u"s17"_s << utc(u"2028-01-01T00:00:00Z"_s) << false
-                                            << ManifestError::WrongProduct << u"product"_s;
-    QTest::newRow("product differs in case") << u"S16"_s << utc(u"2026-12-01T00:00:00Z"_s) << false
-                                             << ManifestError::WrongProduct << u"product"_s;
+    QTest::newRow("ours, after expiry") << u"s16"_s << utc(u"2028-01-01T00:00:00Z"_s) << false << E << u"expires"_s;
+    QTest::newRow("expiry given in another zone") << u"s16"_s << utc(u"2027-02-20T11:30:00+01:00"_s) << false << E << u"expires"_s;
+    QTest::newRow("other product") << u"s17"_s << utc(u"2026-12-01T00:00:00Z"_s) << false << ManifestError::WrongProduct << u"product"_s;
+    QTest::newRow("other product, expired") << u"s17"_s << utc(u"2028-01-01T00:00:00Z"_s) << false << ManifestError::WrongProduct
+                                            << u"product"_s;
+    QTest::newRow("product differs in case") << u"S16"_s << utc(u"2026-12-01T00:00:00Z"_s) << false << ManifestError::WrongProduct
+                                             << u"product"_s;
 }
 
 void tst_Manifest::checkManifestFor()

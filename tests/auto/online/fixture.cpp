@@ -25,7 +25,8 @@ OnlineFixture::OnlineFixture()
 
 bool OnlineFixture::publish(const QString &repo, const Release &release, const QString &key)
 {
-    const QString image = !release.imageFile.isEmpty() ? release.imageFile : m_dir.filePath(QStringLiteral("image-%1.img").arg(release.version));
+    const QString image =
+        !release.imageFile.isEmpty() ? release.imageFile : m_dir.filePath(QStringLiteral("image-%1.img").arg(release.version));
     if (auto w = release.imageFile.isEmpty() ? writeRandomFile(image, release.imageSize, quint64(qHash(release.version)))
                                              : std::expected<void, QString>{};
         !w) {

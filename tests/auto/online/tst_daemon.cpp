@@ -47,9 +47,10 @@ namespace {
     nginx = startRepoServer(fx.repo());
     if (!nginx)
         return {};
-    return fx.makeDevice(nginx->url(), {{QStringLiteral("server/checkIntervalSeconds"), interval},
-                                        {QStringLiteral("server/checkJitterSeconds"), QStringLiteral("0")}},
-                         QStringLiteral("1.1.0"));
+    return fx.makeDevice(
+        nginx->url(),
+        {{QStringLiteral("server/checkIntervalSeconds"), interval}, {QStringLiteral("server/checkJitterSeconds"), QStringLiteral("0")}},
+        QStringLiteral("1.1.0"));
 }
 
 } // namespace
@@ -104,10 +105,10 @@ void tst_Daemon::daemonRidesOutAnOutage()
     QVERIFY(server.start({fx.repo(), QStringLiteral("/s16/"), pki.server().cert, pki.server().key}));
     // The outage: every request answered 503 until the server is "back".
     server.setFault(QStringLiteral("/s16/manifest.json"), FaultServer::Fault::httpStatus(503));
-    const QString conf = fx.makeDevice(server.url(QStringLiteral("/s16/")),
-                                       {{QStringLiteral("server/maxTries"), QStringLiteral("1")},
-                                        {QStringLiteral("server/checkIntervalSeconds"), QStringLiteral("1")},
-                                        {QStringLiteral("server/checkJitterSeconds"), QStringLiteral("0")}});
+    const QString conf =
+        fx.makeDevice(server.url(QStringLiteral("/s16/")), {{QStringLiteral("server/maxTries"), QStringLiteral("1")},
+                                                            {QStringLiteral("server/checkIntervalSeconds"), QStringLiteral("1")},
+                                                            {QStringLiteral("server/checkJitterSeconds"), QStringLiteral("0")}});
     QVERIFY(!conf.isEmpty());
 
     QProcess daemon;

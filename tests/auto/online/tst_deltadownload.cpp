@@ -29,8 +29,8 @@ using namespace s16::test;
 
 namespace {
 
-const QStringList kWords = {QStringLiteral("update"), QStringLiteral("slot"), QStringLiteral("kernel"), QStringLiteral("library"),
-                            QStringLiteral("service"), QStringLiteral("config"), QStringLiteral("device"), QStringLiteral("boot"),
+const QStringList kWords = {QStringLiteral("update"),  QStringLiteral("slot"),    QStringLiteral("kernel"), QStringLiteral("library"),
+                            QStringLiteral("service"), QStringLiteral("config"),  QStringLiteral("device"), QStringLiteral("boot"),
                             QStringLiteral("journal"), QStringLiteral("network"), QStringLiteral("screen"), QStringLiteral("data")};
 
 // A file of text-like content (it compresses, as most of a root file system does), the same
@@ -74,9 +74,9 @@ bool writeTree(const QString &dir, int version)
 // An ext4 image of tree, made by mkfs.ext4 as a build system makes a root file system.
 ToolResult makeExt4(const QString &tree, const QString &image)
 {
-    return runTool(QStringLiteral("mkfs.ext4"), {QStringLiteral("-q"), QStringLiteral("-F"), QStringLiteral("-b"), QStringLiteral("4096"),
-                                                QStringLiteral("-d"), tree, QStringLiteral("-L"), QStringLiteral("s16root"), image,
-                                                QStringLiteral("16M")});
+    return runTool(QStringLiteral("mkfs.ext4"),
+                   {QStringLiteral("-q"), QStringLiteral("-F"), QStringLiteral("-b"), QStringLiteral("4096"), QStringLiteral("-d"), tree,
+                    QStringLiteral("-L"), QStringLiteral("s16root"), image, QStringLiteral("16M")});
 }
 
 qint64 number(const QJsonObject &o, const char *key) { return qint64(o.value(QLatin1StringView(key)).toDouble()); }
@@ -313,8 +313,8 @@ void tst_DeltaDownload::e21_e32_e35_e37_e39_deltaFetchesOnlyWhatChanged()
     QVERIFY(deviceOn(m_repo));
     const auto run = m_fx.run(true);
     QVERIFY2(!run.error, run.error ? qPrintable(run.error->message + QStringLiteral(" / ") + run.error->detail) : "");
-    QVERIFY2(pathContains(run.path, {Edge::E21, Edge::E22, Edge::E23, Edge::E28, Edge::E29, Edge::E31, Edge::E32, Edge::E35,
-                                     Edge::E36, Edge::E37, Edge::E39}),
+    QVERIFY2(pathContains(run.path, {Edge::E21, Edge::E22, Edge::E23, Edge::E28, Edge::E29, Edge::E31, Edge::E32, Edge::E35, Edge::E36,
+                                     Edge::E37, Edge::E39}),
              qPrintable(pathString(run.path)));
     expectStagedV2();
     auto j = m_fx.journal();
@@ -383,7 +383,8 @@ void tst_DeltaDownload::damagedRunningSlotStillUpdates()
     expectStagedV2();
     const QJsonObject transfer = m_fx.journal()->value(QStringLiteral("lastTransfer")).toObject();
     QVERIFY(number(transfer, "reused") > 0);
-    QVERIFY2(number(transfer, "fetched") > cleanFetched, qPrintable(QStringLiteral("%1 <= %2").arg(number(transfer, "fetched")).arg(cleanFetched)));
+    QVERIFY2(number(transfer, "fetched") > cleanFetched,
+             qPrintable(QStringLiteral("%1 <= %2").arg(number(transfer, "fetched")).arg(cleanFetched)));
 }
 
 void tst_DeltaDownload::unknownRunningSlotFetchesTheCompressedImage()
@@ -420,8 +421,10 @@ void tst_DeltaDownload::e33_compressedImageResumesAfterACut()
     // is unpacked again before the rest is added, so the content checks out (E33, then E37).
     QVERIFY(startFaultServer());
     const QString zst = QStringLiteral("/s16/images/s16-1.1.0.img.zst");
-    m_faults->setFault(zst, FaultServer::Fault::resetMidBody(QFileInfo(m_repo + QStringLiteral("/images/s16-1.1.0.img.zst")).size() / 2).firstRequests(1));
-    QVERIFY(!m_fx.makeDevice(m_faults->url(QStringLiteral("/s16/")), {{QStringLiteral("server/delta"), QStringLiteral("false")}}).isEmpty());
+    m_faults->setFault(
+        zst, FaultServer::Fault::resetMidBody(QFileInfo(m_repo + QStringLiteral("/images/s16-1.1.0.img.zst")).size() / 2).firstRequests(1));
+    QVERIFY(
+        !m_fx.makeDevice(m_faults->url(QStringLiteral("/s16/")), {{QStringLiteral("server/delta"), QStringLiteral("false")}}).isEmpty());
     const auto run = m_fx.run(true);
     QVERIFY2(!run.error, run.error ? qPrintable(run.error->message + QStringLiteral(": ") + run.error->detail) : "");
     QVERIFY2(pathContains(run.path, {Edge::E31, Edge::E33, Edge::E25, Edge::E27, Edge::E22}), qPrintable(pathString(run.path)));
@@ -633,22 +636,23 @@ void tst_DeltaDownload::pausedExchangeEndsAfterItsLastBytes()
     bool endedWhilePaused = false;
     qsizetype bytesAtPause = -1;
     HttpExchange *x = nullptr;
-    x = (*transport)->get((*transport)->resolve(QStringLiteral("images/s16-1.1.0.img")), 0,
-                          [&](QByteArrayView chunk, QString *) {
-                              deliveredWhilePaused = deliveredWhilePaused || paused;
-                              body += chunk;
-                              if (bytesAtPause < 0) {
-                                  bytesAtPause = body.size();
-                                  paused = true;
-                                  x->setPaused(true);
-                                  QTimer::singleShot(3000, x, [&] {
-                                      paused = false;
-                                      x->setPaused(false);
-                                  });
-                              }
-                              return true;
-                          },
-                          bufferHoldsAll ? 2 * expected.size() : 64 * 1024);
+    x = (*transport)
+            ->get((*transport)->resolve(QStringLiteral("images/s16-1.1.0.img")), 0,
+                  [&](QByteArrayView chunk, QString *) {
+                      deliveredWhilePaused = deliveredWhilePaused || paused;
+                      body += chunk;
+                      if (bytesAtPause < 0) {
+                          bytesAtPause = body.size();
+                          paused = true;
+                          x->setPaused(true);
+                          QTimer::singleShot(3000, x, [&] {
+                              paused = false;
+                              x->setPaused(false);
+                          });
+                      }
+                      return true;
+                  },
+                  bufferHoldsAll ? 2 * expected.size() : 64 * 1024);
     QSignalSpy ended(x, &HttpExchange::finished);
     connect(x, &HttpExchange::finished, this, [&] { endedWhilePaused = paused; });
     NetResult result;
@@ -664,4 +668,3 @@ void tst_DeltaDownload::pausedExchangeEndsAfterItsLastBytes()
 
 QTEST_GUILESS_MAIN(tst_DeltaDownload)
 #include "tst_deltadownload.moc"
-

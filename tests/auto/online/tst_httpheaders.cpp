@@ -87,8 +87,8 @@ void tst_HttpHeaders::outcomeForStatus_data()
     QTest::newRow("200 cut off") << 200 << false << none << NetOutcome::Interrupted;
     QTest::newRow("401") << 401 << true << none << NetOutcome::AuthRejected;
     QTest::newRow("403") << 403 << true << none << NetOutcome::AuthRejected;
-    QTest::newRow("400 nginx client certificate") << 400 << true << QStringLiteral("<h1>400 No required SSL certificate was sent</h1>")
-                                                  << NetOutcome::AuthRejected;
+    QTest::newRow("400 nginx client certificate")
+        << 400 << true << QStringLiteral("<h1>400 No required SSL certificate was sent</h1>") << NetOutcome::AuthRejected;
     QTest::newRow("400 other") << 400 << true << QStringLiteral("bad request") << NetOutcome::ClientError;
     QTest::newRow("404") << 404 << true << none << NetOutcome::ClientError;
     QTest::newRow("416") << 416 << true << none << NetOutcome::ClientError;

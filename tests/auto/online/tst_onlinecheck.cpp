@@ -159,7 +159,8 @@ void tst_OnlineCheck::e17_newerVersionIsAvailable()
     QCOMPARE(run.check.size, 256 * 1024);
     QCOMPARE(run.path.last(), Edge::E17); // a check decides; the download takes E21 itself
     QVERIFY(!run.path.contains(Edge::E19));
-    QCOMPARE(m_fx.journal()->value(QStringLiteral("lastTrusted")).toObject().value(QStringLiteral("version")).toString(), QStringLiteral("1.1.0"));
+    QCOMPARE(m_fx.journal()->value(QStringLiteral("lastTrusted")).toObject().value(QStringLiteral("version")).toString(),
+             QStringLiteral("1.1.0"));
 }
 
 void tst_OnlineCheck::e04_e05_e06_retryUntilTheServerAnswers_data()
@@ -175,15 +176,15 @@ void tst_OnlineCheck::e04_e05_e06_retryUntilTheServerAnswers()
     FaultServer server;
     const auto &pki = TestPki::shared();
     QVERIFY(server.start({m_repo, QStringLiteral("/s16/"), pki.server().cert, pki.server().key}));
-    const auto fault = kind == 1 ? FaultServer::Fault::httpStatus(503, {{"Retry-After", "0"}})
-                                 : FaultServer::Fault::httpStatus(502);
+    const auto fault = kind == 1 ? FaultServer::Fault::httpStatus(503, {{"Retry-After", "0"}}) : FaultServer::Fault::httpStatus(502);
     server.setFault(QStringLiteral("/s16/manifest.json"), fault.firstRequests(2));
     QVERIFY(!m_fx.makeDevice(server.url(QStringLiteral("/s16/"))).isEmpty());
     const auto run = m_fx.run(false);
     QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
     QCOMPARE(countOf(run.path, Edge::E04), 2);
     QCOMPARE(countOf(run.path, Edge::E06), 2);
-    QVERIFY(pathContains(run.path, {Edge::E02, Edge::E04, Edge::E05, Edge::E06, Edge::E02, Edge::E04, Edge::E05, Edge::E06, Edge::E02, Edge::E03}));
+    QVERIFY(pathContains(run.path,
+                         {Edge::E02, Edge::E04, Edge::E05, Edge::E06, Edge::E02, Edge::E04, Edge::E05, Edge::E06, Edge::E02, Edge::E03}));
     QCOMPARE(server.requestCount(QStringLiteral("/s16/manifest.json")), 3);
     QVERIFY(run.check.available);
 }
@@ -207,12 +208,14 @@ void tst_OnlineCheck::e04_e07_connectionClosedWithoutResponse()
 void tst_OnlineCheck::e07_unreachableAfterMaxTries()
 {
     const quint16 port = FaultServer::unusedPort();
-    QVERIFY(!m_fx.makeDevice(QUrl(QStringLiteral("https://127.0.0.1:%1/s16/").arg(port)), {{QStringLiteral("server/maxTries"), QStringLiteral("4")}}).isEmpty());
+    QVERIFY(!m_fx.makeDevice(QUrl(QStringLiteral("https://127.0.0.1:%1/s16/").arg(port)),
+                             {{QStringLiteral("server/maxTries"), QStringLiteral("4")}})
+                 .isEmpty());
     const auto run = m_fx.run(false);
     QVERIFY(run.error);
     QCOMPARE(run.error->code, ExitCode::ServerUnreachable);
     QCOMPARE(run.error->edge, std::optional(Edge::E07));
-    QCOMPARE(countOf(run.path, Edge::E02), 4);  // maxTries tries in all
+    QCOMPARE(countOf(run.path, Edge::E02), 4); // maxTries tries in all
     QCOMPARE(countOf(run.path, Edge::E06), 3);
     QVERIFY(pathContains(run.path, {Edge::E04, Edge::E05, Edge::E07, Edge::E08}));
 }
@@ -327,7 +330,8 @@ void tst_OnlineCheck::e14_authenticatedWithTokenAndClientCertificate()
     f.close();
     QVERIFY(!m_fx.makeDevice(nginx->url(), {{QStringLiteral("server/tokenFile"), token},
                                             {QStringLiteral("server/clientCertificate"), TestPki::shared().client().cert},
-                                            {QStringLiteral("server/clientKey"), TestPki::shared().client().key}}).isEmpty());
+                                            {QStringLiteral("server/clientKey"), TestPki::shared().client().key}})
+                 .isEmpty());
     const auto run = m_fx.run(false);
     QVERIFY2(!run.error, qPrintable(run.error ? run.error->message + run.error->detail : QString()));
     QVERIFY(pathContains(run.path, {Edge::E11, Edge::E13, Edge::E14, Edge::E16, Edge::E17}));
@@ -450,7 +454,8 @@ void tst_OnlineCheck::e18_keyRotation()
     auto nginx = startRepoServer(repo);
     QVERIFY(nginx);
     QVERIFY(!m_fx.makeDevice(nginx->url(), {{QStringLiteral("trust/publicKeys"),
-                                             m_fx.publicKey() + QLatin1Char(',') + dir.filePath(QStringLiteral("new/signing.pub"))}}).isEmpty());
+                                             m_fx.publicKey() + QLatin1Char(',') + dir.filePath(QStringLiteral("new/signing.pub"))}})
+                 .isEmpty());
     QVERIFY(!m_fx.run(false).error);
     QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty()); // only the old key trusted
     const auto run = m_fx.run(false);
@@ -461,7 +466,9 @@ void tst_OnlineCheck::e18_keyRotation()
 void tst_OnlineCheck::e08_errorIsLoggedForTheApp()
 {
     const quint16 port = FaultServer::unusedPort();
-    QVERIFY(!m_fx.makeDevice(QUrl(QStringLiteral("https://127.0.0.1:%1/s16/").arg(port)), {{QStringLiteral("server/maxTries"), QStringLiteral("1")}}).isEmpty());
+    QVERIFY(!m_fx.makeDevice(QUrl(QStringLiteral("https://127.0.0.1:%1/s16/").arg(port)),
+                             {{QStringLiteral("server/maxTries"), QStringLiteral("1")}})
+                 .isEmpty());
     const auto run = m_fx.run(false);
     QVERIFY(run.error);
     QCOMPARE(run.path.last(), Edge::E08); // consent off: nothing is sent (no E09)
@@ -486,9 +493,9 @@ void tst_OnlineCheck::plainHttpRefusedWithoutOptIn()
 
 void tst_OnlineCheck::e04_e05_e06_waitBeforeEachTry_data()
 {
-    QTest::addColumn<int>("interval");        // server/retryIntervalSeconds
+    QTest::addColumn<int>("interval");          // server/retryIntervalSeconds
     QTest::addColumn<QByteArray>("retryAfter"); // the 503's Retry-After; empty: none
-    QTest::addColumn<int>("expected");        // seconds the engine waits before each further try
+    QTest::addColumn<int>("expected");          // seconds the engine waits before each further try
     QTest::newRow("the configured interval") << 30 << QByteArray() << 30;
     QTest::newRow("a longer Retry-After") << 5 << QByteArray("120") << 120;
     QTest::newRow("a shorter Retry-After") << 45 << QByteArray("2") << 45;
@@ -508,14 +515,16 @@ void tst_OnlineCheck::e04_e05_e06_waitBeforeEachTry()
     if (!retryAfter.isEmpty())
         headers.append({"Retry-After", retryAfter});
     server.setFault(QStringLiteral("/s16/manifest.json"), FaultServer::Fault::httpStatus(503, headers).firstRequests(2));
-    QVERIFY(!m_fx.makeDevice(server.url(QStringLiteral("/s16/")),
-                             {{QStringLiteral("server/retryIntervalSeconds"), QString::number(interval)}}).isEmpty());
+    QVERIFY(
+        !m_fx.makeDevice(server.url(QStringLiteral("/s16/")), {{QStringLiteral("server/retryIntervalSeconds"), QString::number(interval)}})
+             .isEmpty());
     QElapsedTimer clock;
     clock.start();
     const auto run = m_fx.runWithClock(false);
     QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
     QCOMPARE(run.waits, (QList<int>{expected, expected}));
-    QVERIFY(pathContains(run.path, {Edge::E02, Edge::E04, Edge::E05, Edge::E06, Edge::E02, Edge::E04, Edge::E05, Edge::E06, Edge::E02, Edge::E03}));
+    QVERIFY(pathContains(run.path,
+                         {Edge::E02, Edge::E04, Edge::E05, Edge::E06, Edge::E02, Edge::E04, Edge::E05, Edge::E06, Edge::E02, Edge::E03}));
     QCOMPARE(server.requestCount(QStringLiteral("/s16/manifest.json")), 3);
     QVERIFY(clock.elapsed() < 20000); // nothing was waited for
 }
@@ -682,7 +691,8 @@ void tst_OnlineCheck::e06_eachTryConnectsAnew()
     o.extraServerConfig = QStringLiteral("    location = /s16/stable/manifest.json {\n"
                                          "      alias %1/manifest.json;\n"
                                          "      if ($connection_requests = 1) { return 503; }\n"
-                                         "    }\n").arg(QDir(m_repo).absolutePath());
+                                         "    }\n")
+                              .arg(QDir(m_repo).absolutePath());
     auto nginx = startRepoServer(m_repo, o);
     QVERIFY(nginx);
     QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
@@ -716,11 +726,10 @@ void tst_OnlineCheck::e15_certificateRefusedInTheHandshake()
     QProcess server;
     server.setWorkingDirectory(m_repo); // -WWW serves the files below it
     server.setProcessChannelMode(QProcess::MergedChannels);
-    server.start(QStringLiteral("openssl"), {QStringLiteral("s_server"), QStringLiteral("-WWW"), QStringLiteral("-accept"),
-                                             QStringLiteral("127.0.0.1:%1").arg(port), QStringLiteral("-cert"), pki.server().cert,
-                                             QStringLiteral("-key"), pki.server().key, QStringLiteral("-Verify"), QStringLiteral("1"),
-                                             QStringLiteral("-verify_return_error"), QStringLiteral("-CAfile"), pki.clientCaCert(),
-                                             protocol});
+    server.start(QStringLiteral("openssl"),
+                 {QStringLiteral("s_server"), QStringLiteral("-WWW"), QStringLiteral("-accept"), QStringLiteral("127.0.0.1:%1").arg(port),
+                  QStringLiteral("-cert"), pki.server().cert, QStringLiteral("-key"), pki.server().key, QStringLiteral("-Verify"),
+                  QStringLiteral("1"), QStringLiteral("-verify_return_error"), QStringLiteral("-CAfile"), pki.clientCaCert(), protocol});
     QVERIFY(server.waitForStarted());
     QByteArray said;
     QTRY_VERIFY_WITH_TIMEOUT((said += server.readAll()).contains("ACCEPT"), 10000);
@@ -762,8 +771,9 @@ void tst_OnlineCheck::e10_e12_oldTlsRefusedWhereOpenSslAllowsIt()
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("OPENSSL_CONF"), opensslConf);
     // This OpenSSL, so configured, does speak TLS 1.0 with the server: else the test proves nothing.
-    const ToolResult probe = runTool(QStringLiteral("openssl"), {QStringLiteral("s_client"), QStringLiteral("-tls1"),
-                                                                 QStringLiteral("-connect"), QStringLiteral("127.0.0.1:%1").arg(nginx->port())},
+    const ToolResult probe = runTool(QStringLiteral("openssl"),
+                                     {QStringLiteral("s_client"), QStringLiteral("-tls1"), QStringLiteral("-connect"),
+                                      QStringLiteral("127.0.0.1:%1").arg(nginx->port())},
                                      env, 10000, QByteArray("Q\n"));
     if (probe.exitCode != 0 || !probe.out.contains("Protocol  : TLSv1\n"))
         QSKIP(qPrintable(QStringLiteral("this OpenSSL cannot speak TLS 1.0: ") + probe.describe()));

@@ -130,7 +130,8 @@ void tst_OnlineDownload::e21_e22_e23_e28_e29_e31_e32_e35_e36_e37_e39_e40_e41_dow
     QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
     const auto run = m_fx.run(true);
     QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
-    QVERIFY2(pathContains(run.path, {Edge::E17, Edge::E21, Edge::E22, Edge::E23, Edge::E28, Edge::E29, Edge::E31}), qPrintable(pathString(run.path)));
+    QVERIFY2(pathContains(run.path, {Edge::E17, Edge::E21, Edge::E22, Edge::E23, Edge::E28, Edge::E29, Edge::E31}),
+             qPrintable(pathString(run.path)));
     QVERIFY(pathContains(run.path, {Edge::E32, Edge::E35, Edge::E36, Edge::E37, Edge::E39, Edge::E40, Edge::E41}));
     QVERIFY(!run.path.contains(Edge::E43));
 
@@ -347,7 +348,8 @@ void tst_OnlineDownload::e33_e34_interruptedDownloadResumesWithRange()
     for (const auto &e : m_fx.journal()->entries())
         logged = logged || (e.edge == QStringLiteral("E34") && e.event == QStringLiteral("downloadInterrupted"));
     QVERIFY(logged);
-    QCOMPARE(m_fx.journal()->value(QStringLiteral("staged")).toObject().value(QStringLiteral("version")).toString(), QStringLiteral("1.1.0"));
+    QCOMPARE(m_fx.journal()->value(QStringLiteral("staged")).toObject().value(QStringLiteral("version")).toString(),
+             QStringLiteral("1.1.0"));
 }
 
 void tst_OnlineDownload::e34_incompleteAfterAllTries()
@@ -517,8 +519,9 @@ void tst_OnlineDownload::e24_e25_e27_waitBeforeEachTry()
     if (!retryAfter.isEmpty())
         headers.append({"Retry-After", retryAfter});
     server->setFault(imagePath(), FaultServer::Fault::httpStatus(503, headers).firstRequests(1));
-    QVERIFY(!m_fx.makeDevice(server->url(QStringLiteral("/s16/")),
-                             {{QStringLiteral("server/retryIntervalSeconds"), QString::number(interval)}}).isEmpty());
+    QVERIFY(
+        !m_fx.makeDevice(server->url(QStringLiteral("/s16/")), {{QStringLiteral("server/retryIntervalSeconds"), QString::number(interval)}})
+             .isEmpty());
     QElapsedTimer clock;
     clock.start();
     const auto run = m_fx.runWithClock(true);
@@ -547,7 +550,8 @@ void tst_OnlineDownload::e24_e27_refusedConnectionIsTriedAgain()
     QVERIFY2(pathContains(run.path, {Edge::E21, Edge::E22, Edge::E24, Edge::E25, Edge::E27, Edge::E22}), qPrintable(pathString(run.path)));
     QVERIFY(!run.path.contains(Edge::E33));
     QCOMPARE(server->requestCount(imagePath()), 1); // the refused connection carried no request
-    QCOMPARE(m_fx.journal()->value(QStringLiteral("staged")).toObject().value(QStringLiteral("version")).toString(), QStringLiteral("1.1.0"));
+    QCOMPARE(m_fx.journal()->value(QStringLiteral("staged")).toObject().value(QStringLiteral("version")).toString(),
+             QStringLiteral("1.1.0"));
 }
 
 void tst_OnlineDownload::e34_refusedStatusIsNotTriedAgain_data()
@@ -580,7 +584,8 @@ void tst_OnlineDownload::e33_lastByteMissingResumes()
     auto *server = faultServer(m_repo);
     QVERIFY(server);
     server->setFault(imagePath(), FaultServer::Fault::stall(size - 1).firstRequests(1));
-    QVERIFY(!m_fx.makeDevice(server->url(QStringLiteral("/s16/")), {{QStringLiteral("server/stallTimeoutSeconds"), QStringLiteral("1")}}).isEmpty());
+    QVERIFY(!m_fx.makeDevice(server->url(QStringLiteral("/s16/")), {{QStringLiteral("server/stallTimeoutSeconds"), QStringLiteral("1")}})
+                 .isEmpty());
     const auto run = m_fx.run(true);
     QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
     QVERIFY2(pathContains(run.path, {Edge::E31, Edge::E33, Edge::E25, Edge::E27}), qPrintable(pathString(run.path)));
@@ -612,7 +617,8 @@ void tst_OnlineDownload::e32_completePartialFileIsConfirmedBy416()
             ranges.append(r.header("Range"));
     }
     QCOMPARE(ranges, QList<QByteArray>{"bytes=" + QByteArray::number(size) + '-'});
-    QCOMPARE(m_fx.journal()->value(QStringLiteral("staged")).toObject().value(QStringLiteral("version")).toString(), QStringLiteral("1.1.0"));
+    QCOMPARE(m_fx.journal()->value(QStringLiteral("staged")).toObject().value(QStringLiteral("version")).toString(),
+             QStringLiteral("1.1.0"));
 }
 
 void tst_OnlineDownload::e36_e38_damagedMigrationIsRefused()
@@ -725,7 +731,8 @@ void tst_OnlineDownload::e24_e27_eachTryConnectsAnew()
     o.extraServerConfig = QStringLiteral("    location /s16/stable/images/ {\n"
                                          "      alias %1/images/;\n"
                                          "      if ($connection_requests != 1) { return 503; }\n"
-                                         "    }\n").arg(QDir(dir.path()).absolutePath());
+                                         "    }\n")
+                              .arg(QDir(dir.path()).absolutePath());
     const auto nginx = startRepoServer(dir.path(), o);
     QVERIFY(nginx);
     QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());

@@ -80,7 +80,8 @@ QByteArray randomBytes(qsizetype n)
 
 int fileMode(const QString &path)
 {
-    struct stat st {};
+    struct stat st {
+    };
     return ::stat(QFile::encodeName(path).constData(), &st) == 0 ? int(st.st_mode & 07777) : -1;
 }
 
@@ -157,8 +158,8 @@ QStringList tst_Publish::releaseArgs(const QString &version, const QStringList &
 
 void tst_Publish::keygen_data()
 {
-    QTest::addColumn<QString>("out");     // relative to the test folder
-    QTest::addColumn<bool>("precreate");  // the folder exists already
+    QTest::addColumn<QString>("out");    // relative to the test folder
+    QTest::addColumn<bool>("precreate"); // the folder exists already
     QTest::newRow("fresh folder") << s("fresh") << false;
     QTest::newRow("nested missing folders") << s("a/b/c") << false;
     QTest::newRow("existing folder") << s("existing") << true;
@@ -255,8 +256,8 @@ void tst_Publish::compressedImageUnpacksWithTheZstdTool()
     QVERIFY2(list.out.contains("Check: XXH64"), list.out.constData());
 
     // Without compression the manifest has no image.zstd, and the repository no .zst.
-    const Run plain = publish({s("release"), s("--repo"), m_repo, s("--image"), m_image, s("--version"), s("2.2.0"), s("--key"), m_key,
-                               s("--no-compress")});
+    const Run plain = publish(
+        {s("release"), s("--repo"), m_repo, s("--image"), m_image, s("--version"), s("2.2.0"), s("--key"), m_key, s("--no-compress")});
     QVERIFY2(plain.exitCode == 0, plain.err.constData());
     const auto m2 = parseManifest(readFile(m_repo + s("/manifest.json")));
     QVERIFY(m2);
@@ -264,7 +265,9 @@ void tst_Publish::compressedImageUnpacksWithTheZstdTool()
     QVERIFY(!QFileInfo::exists(m_repo + s("/images/s16-2.2.0.img.zst")));
 
     // A compressed image that unpacks to something else fails verify, naming the file.
-    QVERIFY2(publish({s("release"), s("--repo"), m_repo, s("--image"), m_image, s("--version"), s("2.3.0"), s("--key"), m_key}).exitCode == 0, "");
+    QVERIFY2(publish({s("release"), s("--repo"), m_repo, s("--image"), m_image, s("--version"), s("2.3.0"), s("--key"), m_key}).exitCode
+                 == 0,
+             "");
     const QString zst = m_repo + s("/images/s16-2.3.0.img.zst");
     const Run other = run(s("sh"), {s("-c"), s("printf other | zstd -q -f -o '%1.x' && mv '%1.x' '%1'").arg(zst)});
     QCOMPARE(other.exitCode, 0);
@@ -281,7 +284,8 @@ void tst_Publish::schemaDerivation_data()
     QTest::newRow("nothing: no schema") << QStringList() << 0 << -1;
     QTest::newRow("--schema alone") << QStringList{s("--schema"), s("5")} << 0 << 5;
     QTest::newRow("highest migration") << QStringList{s("--migration"), s("3=TO3"), s("--migration"), s("2=TO2")} << 0 << 3;
-    QTest::newRow("--schema matching migrations") << QStringList{s("--schema"), s("3"), s("--migration"), s("2=TO2"), s("--migration"), s("3=TO3")} << 0 << 3;
+    QTest::newRow("--schema matching migrations")
+        << QStringList{s("--schema"), s("3"), s("--migration"), s("2=TO2"), s("--migration"), s("3=TO3")} << 0 << 3;
     QTest::newRow("--schema above the migrations") << QStringList{s("--schema"), s("5"), s("--migration"), s("3=TO3")} << 2 << -1;
     QTest::newRow("migrations with a gap") << QStringList{s("--migration"), s("2=TO2"), s("--migration"), s("4=TO3")} << 2 << -1;
 }
@@ -326,10 +330,10 @@ void tst_Publish::opensslSignedManifestVerifies()
     QVERIFY(bytes.contains("\"priority\": false"));
     bytes.replace("\"priority\": false", "\"priority\": true");
     QVERIFY(writeFile(manifest, bytes));
-    QCOMPARE(openssl({s("pkeyutl"), s("-sign"), s("-rawin"), s("-inkey"), key, s("-in"), manifest, s("-out"),
-                      m_repo + s("/manifest.json.sig")})
-                 .exitCode,
-             0);
+    QCOMPARE(
+        openssl({s("pkeyutl"), s("-sign"), s("-rawin"), s("-inkey"), key, s("-in"), manifest, s("-out"), m_repo + s("/manifest.json.sig")})
+            .exitCode,
+        0);
     const Run v = publish({s("verify"), s("--repo"), m_repo, s("--pubkey"), pub, s("--json")});
     QVERIFY2(v.exitCode == 0, v.err.constData());
     QCOMPARE(v.json().value(s("priority")).toBool(), true);
@@ -340,8 +344,8 @@ void tst_Publish::opensslSignedManifestVerifies()
 void tst_Publish::publisherSignatureVerifiesWithOpenssl()
 {
     QCOMPARE(publish(releaseArgs(s("1.0.0"), {s("--notes"), s("en=x")})).exitCode, 0);
-    const Run v = openssl({s("pkeyutl"), s("-verify"), s("-pubin"), s("-inkey"), m_pub, s("-rawin"), s("-in"),
-                           m_repo + s("/manifest.json"), s("-sigfile"), m_repo + s("/manifest.json.sig")});
+    const Run v = openssl({s("pkeyutl"), s("-verify"), s("-pubin"), s("-inkey"), m_pub, s("-rawin"), s("-in"), m_repo + s("/manifest.json"),
+                           s("-sigfile"), m_repo + s("/manifest.json.sig")});
     QCOMPARE(v.exitCode, 0);
     QVERIFY(v.out.contains("Signature Verified Successfully"));
 }
@@ -352,7 +356,7 @@ void tst_Publish::tamperingFailsNamingTheFile_data()
     QTest::addColumn<QString>("change"); // flip:<offset> (negative from the end), append, truncate, delete
     QTest::addColumn<int>("exitCode");
     QTest::addColumn<QString>("error");
-    QTest::addColumn<QString>("named");  // the file the report names
+    QTest::addColumn<QString>("named"); // the file the report names
     const QString manifest = s("manifest.json"), sig = s("manifest.json.sig");
     const QString image = s("images/s16-3.0.0.img"), mig = s("migrations/0002.sql");
     QTest::newRow("manifest first byte") << manifest << s("flip:0") << 13 << s("SignatureInvalid") << sig;
@@ -435,7 +439,8 @@ void tst_Publish::sameVersion_data()
     QTest::addColumn<bool>("unchanged");
     const QStringList first{s("--notes"), s("en=One"), s("--migration"), s("2=TO2")};
     QTest::newRow("identical") << first << false << 0 << true;
-    QTest::newRow("identical, other argument order") << QStringList{s("--migration"), s("2=TO2"), s("--notes"), s("en=One")} << false << 0 << true;
+    QTest::newRow("identical, other argument order")
+        << QStringList{s("--migration"), s("2=TO2"), s("--notes"), s("en=One")} << false << 0 << true;
     QTest::newRow("other image") << first << true << 3 << false;
     QTest::newRow("other notes") << QStringList{s("--notes"), s("en=Two"), s("--migration"), s("2=TO2")} << false << 3 << false;
     QTest::newRow("priority") << first + QStringList{s("--priority")} << false << 3 << false;
@@ -616,16 +621,28 @@ void tst_Publish::commandLine_data()
     QTest::newRow("unknown option") << QStringList{s("verify"), s("--frobnicate")} << 2 << QString() << s("--frobnicate");
     QTest::newRow("option of another command") << QStringList{s("keygen"), s("--repo"), s("x")} << 2 << QString() << s("--repo");
     QTest::newRow("missing value") << QStringList{s("keygen"), s("--out")} << 2 << QString() << s("--out");
-    QTest::newRow("release without --key") << QStringList{s("release"), s("--repo"), s("r"), s("--image"), s("i"), s("--version"), s("1.0.0")} << 2 << QString() << s("--key");
-    QTest::newRow("bad version") << QStringList{s("release"), s("--repo"), s("r"), s("--image"), s("IMG"), s("--version"), s("1.0"), s("--key"), s("KEY")} << 2 << QString() << s("1.0");
+    QTest::newRow("release without --key") << QStringList{s("release"), s("--repo"),    s("r"),    s("--image"),
+                                                          s("i"),       s("--version"), s("1.0.0")}
+                                           << 2 << QString() << s("--key");
+    QTest::newRow("bad version") << QStringList{s("release"),   s("--repo"), s("r"),     s("--image"), s("IMG"),
+                                                s("--version"), s("1.0"),    s("--key"), s("KEY")}
+                                 << 2 << QString() << s("1.0");
     QTest::newRow("bad notes") << QStringList{s("release"), s("--notes"), s("English")} << 2 << QString() << s("LANG=TEXT");
     QTest::newRow("bad migration") << QStringList{s("release"), s("--migration"), s("x.sql")} << 2 << QString() << s("SCHEMA=FILE");
     QTest::newRow("bad expires-days") << QStringList{s("release"), s("--expires-days"), s("0")} << 2 << QString() << s("--expires-days");
-    QTest::newRow("missing image") << QStringList{s("release"), s("--repo"), s("REPO"), s("--image"), s("nope.img"), s("--version"), s("1.0.0"), s("--key"), s("KEY")} << 2 << QString() << s("nope.img");
-    QTest::newRow("not a key") << QStringList{s("release"), s("--repo"), s("REPO"), s("--image"), s("IMG"), s("--version"), s("1.0.0"), s("--key"), s("IMG")} << 2 << QString() << s("private key");
-    QTest::newRow("--config before") << QStringList{s("--config"), s("/nonexistent.conf"), s("verify"), s("--repo"), s("REPO"), s("--pubkey"), s("PUB")} << 13 << QString() << s("manifest.json");
-    QTest::newRow("--config after") << QStringList{s("verify"), s("--repo"), s("REPO"), s("--pubkey"), s("PUB"), s("--config=/x.conf")} << 13 << QString() << s("manifest.json");
-    QTest::newRow("verify unreadable pubkey") << QStringList{s("verify"), s("--repo"), s("REPO"), s("--pubkey"), s("IMG")} << 2 << QString() << s("system.img");
+    QTest::newRow("missing image") << QStringList{s("release"),   s("--repo"), s("REPO"),  s("--image"), s("nope.img"),
+                                                  s("--version"), s("1.0.0"),  s("--key"), s("KEY")}
+                                   << 2 << QString() << s("nope.img");
+    QTest::newRow("not a key") << QStringList{s("release"),   s("--repo"), s("REPO"),  s("--image"), s("IMG"),
+                                              s("--version"), s("1.0.0"),  s("--key"), s("IMG")}
+                               << 2 << QString() << s("private key");
+    QTest::newRow("--config before") << QStringList{s("--config"), s("/nonexistent.conf"), s("verify"), s("--repo"),
+                                                    s("REPO"),     s("--pubkey"),          s("PUB")}
+                                     << 13 << QString() << s("manifest.json");
+    QTest::newRow("--config after") << QStringList{s("verify"), s("--repo"), s("REPO"), s("--pubkey"), s("PUB"), s("--config=/x.conf")}
+                                    << 13 << QString() << s("manifest.json");
+    QTest::newRow("verify unreadable pubkey") << QStringList{s("verify"), s("--repo"), s("REPO"), s("--pubkey"), s("IMG")} << 2 << QString()
+                                              << s("system.img");
 }
 
 void tst_Publish::commandLine()
@@ -635,7 +652,10 @@ void tst_Publish::commandLine()
     QFETCH(QString, stdoutHas);
     QFETCH(QString, stderrHas);
     QVERIFY(QDir().mkpath(m_repo));
-    args.replaceInStrings(s("REPO"), m_repo).replaceInStrings(s("IMG"), m_image).replaceInStrings(s("KEY"), m_key).replaceInStrings(s("PUB"), m_pub);
+    args.replaceInStrings(s("REPO"), m_repo)
+        .replaceInStrings(s("IMG"), m_image)
+        .replaceInStrings(s("KEY"), m_key)
+        .replaceInStrings(s("PUB"), m_pub);
     const Run r = publish(args);
     QCOMPARE(r.exitCode, exitCode);
     QVERIFY2(QString::fromUtf8(r.out).contains(stdoutHas), r.out.constData());

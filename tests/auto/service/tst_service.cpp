@@ -70,8 +70,8 @@ QStringList members(const QByteArray &xml)
             (isOut ? outs : ins).append(a.value(QLatin1String("type")).toString());
         } else if (r.isStartElement() && r.name() == QLatin1String("property")) {
             flush();
-            out.append(QStringLiteral("property %1 %2 %3").arg(a.value(QLatin1String("name")), a.value(QLatin1String("type")),
-                                                               a.value(QLatin1String("access"))));
+            out.append(QStringLiteral("property %1 %2 %3")
+                           .arg(a.value(QLatin1String("name")), a.value(QLatin1String("type")), a.value(QLatin1String("access"))));
         } else if (r.isEndElement() && (r.name() == QLatin1String("method") || r.name() == QLatin1String("signal"))) {
             flush();
         }
@@ -106,7 +106,8 @@ public:
         for (const Seen &s : seen) {
             if (s.message.member() == QLatin1String("Completed")) {
                 const auto a = s.message.arguments();
-                out.append(QStringLiteral("%1 %2 %3").arg(a.value(0).toString()).arg(a.value(1).toInt()).arg(a.value(2).toString()).trimmed());
+                out.append(
+                    QStringLiteral("%1 %2 %3").arg(a.value(0).toString()).arg(a.value(1).toInt()).arg(a.value(2).toString()).trimmed());
             }
         }
         return out;
@@ -202,9 +203,10 @@ void tst_Service::init()
     slow.limitRateBytesPerSecond = 2 * 1024 * 1024;
     m_nginx = startRepoServer(m_fx->repo(), slow);
     QVERIFY(m_nginx);
-    m_config = m_fx->makeDevice(m_nginx->url(), {{QStringLiteral("server/checkIntervalSeconds"), QStringLiteral("86400")},
-                                                 {QStringLiteral("server/checkJitterSeconds"), QStringLiteral("0")},
-                                                 {QStringLiteral("server/maxTries"), QStringLiteral("1")}},
+    m_config = m_fx->makeDevice(m_nginx->url(),
+                                {{QStringLiteral("server/checkIntervalSeconds"), QStringLiteral("86400")},
+                                 {QStringLiteral("server/checkJitterSeconds"), QStringLiteral("0")},
+                                 {QStringLiteral("server/maxTries"), QStringLiteral("1")}},
                                 QStringLiteral("1.1.0"));
     QVERIFY(!m_config.isEmpty());
     m_watcher = std::make_unique<BusWatcher>();
@@ -252,7 +254,8 @@ bool tst_Service::startService()
         // (not `busctl status`: it wants the peer's cgroup credentials, which a chroot lacks)
         if (busctl(As::Root, {QStringLiteral("call"), QStringLiteral("org.freedesktop.DBus"), QStringLiteral("/org/freedesktop/DBus"),
                               QStringLiteral("org.freedesktop.DBus"), QStringLiteral("NameHasOwner"), QStringLiteral("s"), kName})
-                .out.trimmed() == "b true")
+                .out.trimmed()
+            == "b true")
             return true;
         QTest::qWait(50);
     }
@@ -311,12 +314,18 @@ void tst_Service::anyoneReadsTheProperties()
 void tst_Service::unprivilegedCallerIsDeniedAndNothingHappens()
 {
     const int checks = m_nginx->requestCount(QStringLiteral("manifest.json.sig"));
-    for (const QString &method : {QStringLiteral("Check"), QStringLiteral("Download"), QStringLiteral("Install"),
-                                  QStringLiteral("Reboot"), QStringLiteral("AcknowledgeOutcome")}) {
+    for (const QString &method : {QStringLiteral("Check"), QStringLiteral("Download"), QStringLiteral("Install"), QStringLiteral("Reboot"),
+                                  QStringLiteral("AcknowledgeOutcome")}) {
         // dbus-send prints the error's name, which busctl translates into words
-        QStringList args{QStringLiteral("--reuid=%1").arg(kNobody), QStringLiteral("--regid=%1").arg(kNobody), QStringLiteral("--clear-groups"),
-                         QStringLiteral("dbus-send"), QStringLiteral("--bus=") + m_bus->address(), QStringLiteral("--print-reply"),
-                         QStringLiteral("--dest=") + kName, kPath, kName + QLatin1Char('.') + method};
+        QStringList args{QStringLiteral("--reuid=%1").arg(kNobody),
+                         QStringLiteral("--regid=%1").arg(kNobody),
+                         QStringLiteral("--clear-groups"),
+                         QStringLiteral("dbus-send"),
+                         QStringLiteral("--bus=") + m_bus->address(),
+                         QStringLiteral("--print-reply"),
+                         QStringLiteral("--dest=") + kName,
+                         kPath,
+                         kName + QLatin1Char('.') + method};
         const ToolResult r = runTool(QStringLiteral("setpriv"), args);
         QVERIFY2(r.exitCode != 0, qPrintable(r.describe()));
         QVERIFY2(r.err.contains("org.freedesktop.DBus.Error.AccessDenied"), qPrintable(r.describe()));
@@ -448,7 +457,8 @@ void tst_Service::serviceRestartedMidDownloadResumesIt()
     }
     QCOMPARE(ranges.size(), 2);
     QCOMPARE(ranges.first(), QStringLiteral("-")); // nginx logs a missing Range header as -
-    QVERIFY2(ranges.last().startsWith(QStringLiteral("bytes=")) && ranges.last().mid(6).section(QLatin1Char('-'), 0, 0).toLongLong() > 1024 * 1024,
+    QVERIFY2(ranges.last().startsWith(QStringLiteral("bytes="))
+                 && ranges.last().mid(6).section(QLatin1Char('-'), 0, 0).toLongLong() > 1024 * 1024,
              qPrintable(ranges.join(QLatin1Char(' '))));
     // What the resumed download fetched and what it reused, as the service and `status --json`
     // report it: the bytes asked for by Range were fetched, the ones before were reused.
@@ -479,7 +489,8 @@ ToolResult tst_Service::cli(Cli how, const QStringList &args) const
 
 bool tst_Service::configReadableByAll() const
 {
-    const auto open = QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner | QFileDevice::ReadOther | QFileDevice::ExeOther;
+    const auto open =
+        QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner | QFileDevice::ReadOther | QFileDevice::ExeOther;
     return QFile::setPermissions(QFileInfo(m_fx->deviceDir()).path(), open) && QFile::setPermissions(m_fx->deviceDir(), open)
            && QFile::setPermissions(m_config, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadOther);
 }
@@ -569,8 +580,8 @@ void tst_Service::cancelStopsTheDownloadAndTheNextOneResumes()
 
 void tst_Service::malformedCallsGetErrorsAndTheServiceLives()
 {
-    const ToolResult wrongType = busctl(As::Root, {QStringLiteral("call"), kName, kPath, kName, QStringLiteral("SetConsent"),
-                                                   QStringLiteral("s"), QStringLiteral("yes")});
+    const ToolResult wrongType = busctl(
+        As::Root, {QStringLiteral("call"), kName, kPath, kName, QStringLiteral("SetConsent"), QStringLiteral("s"), QStringLiteral("yes")});
     QVERIFY(wrongType.exitCode != 0);
     QVERIFY2(wrongType.err.contains("No such method"), qPrintable(wrongType.describe()));
     const ToolResult unknown = busctl(As::Root, {QStringLiteral("call"), kName, kPath, kName, QStringLiteral("Reinstall")});
@@ -578,8 +589,8 @@ void tst_Service::malformedCallsGetErrorsAndTheServiceLives()
     const ToolResult readOnly = busctl(As::Root, {QStringLiteral("set-property"), kName, kPath, kName, QStringLiteral("Consent"),
                                                   QStringLiteral("b"), QStringLiteral("true")});
     QVERIFY(readOnly.exitCode != 0);
-    const ToolResult log = busctl(As::Root, {QStringLiteral("call"), kName, kPath, kName, QStringLiteral("Log"), QStringLiteral("u"),
-                                             QStringLiteral("4294967295")});
+    const ToolResult log = busctl(
+        As::Root, {QStringLiteral("call"), kName, kPath, kName, QStringLiteral("Log"), QStringLiteral("u"), QStringLiteral("4294967295")});
     QVERIFY2(log.exitCode == 0 && log.out.startsWith("s \"["), qPrintable(log.describe()));
     QCOMPARE(m_service.state(), QProcess::Running);
     QCOMPARE(property(QStringLiteral("Consent")), QStringLiteral("b false"));

@@ -80,9 +80,11 @@ void tst_DeviceState::progressIsAHint()
 {
     DeviceState state(*m_journal);
     QVERIFY(state.setProgress(Progress{QStringLiteral("install"), 10, 100, 5, 18, std::nullopt}));
-    QCOMPARE(m_journal->value(QStringLiteral("progress")).toObject(),
-             (QJsonObject{{QStringLiteral("phase"), QStringLiteral("install")}, {QStringLiteral("bytes"), 10},
-                          {QStringLiteral("total"), 100}, {QStringLiteral("rate"), 5}, {QStringLiteral("eta"), 18}}));
+    QCOMPARE(m_journal->value(QStringLiteral("progress")).toObject(), (QJsonObject{{QStringLiteral("phase"), QStringLiteral("install")},
+                                                                                   {QStringLiteral("bytes"), 10},
+                                                                                   {QStringLiteral("total"), 100},
+                                                                                   {QStringLiteral("rate"), 5},
+                                                                                   {QStringLiteral("eta"), 18}}));
     QVERIFY(state.setProgress(Progress{QStringLiteral("verify"), 0, 100, 0, std::nullopt, std::nullopt}));
     QVERIFY(m_journal->value(QStringLiteral("progress")).toObject().value(QStringLiteral("eta")).isNull());
     QVERIFY(state.clearProgress());
@@ -96,12 +98,16 @@ void tst_DeviceState::outcomeOfAFailureAndASuccess()
     const Error failure{ExitCode::InstallFailed, QStringLiteral("cannot write slot B"), Edge::E51, QStringLiteral("EIO")};
     QVERIFY(state.setOutcome(Outcome{false, QStringLiteral("2.0.0"), QStringLiteral("1.0.0"), failure, time}));
     QCOMPARE(m_journal->value(QStringLiteral("outcome")).toObject(),
-             (QJsonObject{{QStringLiteral("result"), QStringLiteral("failed")}, {QStringLiteral("version"), QStringLiteral("2.0.0")},
-                          {QStringLiteral("previousVersion"), QStringLiteral("1.0.0")}, {QStringLiteral("code"), 20},
-                          {QStringLiteral("message"), QStringLiteral("cannot write slot B")}, {QStringLiteral("edge"), QStringLiteral("E51")},
-                          {QStringLiteral("time"), QStringLiteral("2026-12-06T06:00:00Z")}, {QStringLiteral("seen"), false}}));
-    QVERIFY(state.setOutcome(Outcome{true, QStringLiteral("2.0.0"), QStringLiteral("1.0.0"),
-                                     Error{ExitCode::Ok, {}, Edge::E65, {}}, time}));
+             (QJsonObject{{QStringLiteral("result"), QStringLiteral("failed")},
+                          {QStringLiteral("version"), QStringLiteral("2.0.0")},
+                          {QStringLiteral("previousVersion"), QStringLiteral("1.0.0")},
+                          {QStringLiteral("code"), 20},
+                          {QStringLiteral("message"), QStringLiteral("cannot write slot B")},
+                          {QStringLiteral("edge"), QStringLiteral("E51")},
+                          {QStringLiteral("time"), QStringLiteral("2026-12-06T06:00:00Z")},
+                          {QStringLiteral("seen"), false}}));
+    QVERIFY(
+        state.setOutcome(Outcome{true, QStringLiteral("2.0.0"), QStringLiteral("1.0.0"), Error{ExitCode::Ok, {}, Edge::E65, {}}, time}));
     const QJsonObject updated = m_journal->value(QStringLiteral("outcome")).toObject();
     QCOMPARE(updated.value(QStringLiteral("result")).toString(), QStringLiteral("updated"));
     QCOMPARE(updated.value(QStringLiteral("code")).toInt(-1), 0);
@@ -141,15 +147,22 @@ void tst_DeviceState::slotsKeepEachOther()
     QVERIFY(state.setSlot(QStringLiteral("A"), {QStringLiteral("1.0.0"), SlotRecord::State::Good}));
     QVERIFY(state.setSlot(QStringLiteral("B"), {std::nullopt, SlotRecord::State::Empty}));
     QCOMPARE(m_journal->value(QStringLiteral("slots")).toObject(),
-             (QJsonObject{{QStringLiteral("A"), QJsonObject{{QStringLiteral("version"), QStringLiteral("1.0.0")}, {QStringLiteral("state"), QStringLiteral("good")}}},
-                          {QStringLiteral("B"), QJsonObject{{QStringLiteral("version"), QJsonValue()}, {QStringLiteral("state"), QStringLiteral("empty")}}}}));
+             (QJsonObject{{QStringLiteral("A"), QJsonObject{{QStringLiteral("version"), QStringLiteral("1.0.0")},
+                                                            {QStringLiteral("state"), QStringLiteral("good")}}},
+                          {QStringLiteral("B"),
+                           QJsonObject{{QStringLiteral("version"), QJsonValue()}, {QStringLiteral("state"), QStringLiteral("empty")}}}}));
     QCOMPARE(state.slot(QStringLiteral("A")).version, std::optional<QString>(QStringLiteral("1.0.0")));
     QCOMPARE(state.slot(QStringLiteral("B")).version, std::nullopt);
     QVERIFY(state.setSlot(QStringLiteral("B"), {QStringLiteral("2.0.0"), SlotRecord::State::Trial}));
     QCOMPARE(state.slot(QStringLiteral("B")).state, SlotRecord::State::Trial);
     QCOMPARE(state.slot(QStringLiteral("A")).state, SlotRecord::State::Good);
     QVERIFY(state.setSlot(QStringLiteral("B"), {QStringLiteral("2.0.0"), SlotRecord::State::Bad}));
-    QCOMPARE(m_journal->value(QStringLiteral("slots")).toObject().value(QStringLiteral("B")).toObject().value(QStringLiteral("state")).toString(),
+    QCOMPARE(m_journal->value(QStringLiteral("slots"))
+                 .toObject()
+                 .value(QStringLiteral("B"))
+                 .toObject()
+                 .value(QStringLiteral("state"))
+                 .toString(),
              QStringLiteral("bad"));
 }
 
@@ -189,10 +202,14 @@ void tst_DeviceState::downloadProgressCarriesItsBytes()
 {
     DeviceState state(*m_journal);
     QVERIFY(state.setProgress(Progress{QStringLiteral("download"), 10, 100, 2.5, -1, Progress::Transfer{4, 6, 90}}));
-    QCOMPARE(m_journal->value(QStringLiteral("progress")).toObject(),
-             (QJsonObject{{QStringLiteral("phase"), QStringLiteral("download")}, {QStringLiteral("bytes"), 10.0},
-                          {QStringLiteral("total"), 100.0}, {QStringLiteral("rate"), 2.5}, {QStringLiteral("eta"), -1.0},
-                          {QStringLiteral("fetched"), 4.0}, {QStringLiteral("reused"), 6.0}, {QStringLiteral("toFetch"), 90.0}}));
+    QCOMPARE(m_journal->value(QStringLiteral("progress")).toObject(), (QJsonObject{{QStringLiteral("phase"), QStringLiteral("download")},
+                                                                                   {QStringLiteral("bytes"), 10.0},
+                                                                                   {QStringLiteral("total"), 100.0},
+                                                                                   {QStringLiteral("rate"), 2.5},
+                                                                                   {QStringLiteral("eta"), -1.0},
+                                                                                   {QStringLiteral("fetched"), 4.0},
+                                                                                   {QStringLiteral("reused"), 6.0},
+                                                                                   {QStringLiteral("toFetch"), 90.0}}));
     QCOMPARE(state.progressJson(), m_journal->value(QStringLiteral("progress")).toObject());
 }
 
@@ -234,11 +251,16 @@ void tst_DeviceState::stagedIsWrittenAsTheTableSays()
     r.notes = QJsonObject{{QStringLiteral("en"), QStringLiteral("Faster.")}};
     r.released = QStringLiteral("2026-12-01T00:00:00Z");
     QVERIFY(state.setStaged(r));
-    const QJsonObject raw{{QStringLiteral("version"), QStringLiteral("2.0.0")}, {QStringLiteral("image"), QStringLiteral("s16-2.0.0.img")},
-                          {QStringLiteral("size"), 42.0}, {QStringLiteral("sha256"), QStringLiteral("ab12")},
-                          {QStringLiteral("compression"), QJsonValue()}, {QStringLiteral("imageSize"), 42.0},
-                          {QStringLiteral("priority"), true}, {QStringLiteral("notes"), r.notes},
-                          {QStringLiteral("schema"), QJsonValue()}, {QStringLiteral("released"), QStringLiteral("2026-12-01T00:00:00Z")}};
+    const QJsonObject raw{{QStringLiteral("version"), QStringLiteral("2.0.0")},
+                          {QStringLiteral("image"), QStringLiteral("s16-2.0.0.img")},
+                          {QStringLiteral("size"), 42.0},
+                          {QStringLiteral("sha256"), QStringLiteral("ab12")},
+                          {QStringLiteral("compression"), QJsonValue()},
+                          {QStringLiteral("imageSize"), 42.0},
+                          {QStringLiteral("priority"), true},
+                          {QStringLiteral("notes"), r.notes},
+                          {QStringLiteral("schema"), QJsonValue()},
+                          {QStringLiteral("released"), QStringLiteral("2026-12-01T00:00:00Z")}};
     QCOMPARE(m_journal->value(QStringLiteral("staged")).toObject(), raw);
     r.compression = QStringLiteral("zstd");
     r.size = 7;
@@ -261,9 +283,10 @@ void tst_DeviceState::lastTransfer()
     DeviceState state(*m_journal);
     QVERIFY(state.lastTransferJson().isEmpty());
     QVERIFY(state.setLastTransfer({QStringLiteral("2.0.0"), 100, 30, 70}));
-    QCOMPARE(m_journal->value(QStringLiteral("lastTransfer")).toObject(),
-             (QJsonObject{{QStringLiteral("version"), QStringLiteral("2.0.0")}, {QStringLiteral("total"), 100.0},
-                          {QStringLiteral("fetched"), 30.0}, {QStringLiteral("reused"), 70.0}}));
+    QCOMPARE(m_journal->value(QStringLiteral("lastTransfer")).toObject(), (QJsonObject{{QStringLiteral("version"), QStringLiteral("2.0.0")},
+                                                                                       {QStringLiteral("total"), 100.0},
+                                                                                       {QStringLiteral("fetched"), 30.0},
+                                                                                       {QStringLiteral("reused"), 70.0}}));
 }
 
 void tst_DeviceState::lastTrustedAndLastCheck()
@@ -274,7 +297,8 @@ void tst_DeviceState::lastTrustedAndLastCheck()
     QVERIFY(state.setLastTrusted({QStringLiteral("2.0.0"), QStringLiteral("2026-12-01T00:00:00Z")}));
     QVERIFY(state.setLastCheck(QDateTime(QDate(2026, 12, 6), QTime(7, 0), Qt::UTC)));
     QCOMPARE(m_journal->value(QStringLiteral("lastTrusted")).toObject(),
-             (QJsonObject{{QStringLiteral("version"), QStringLiteral("2.0.0")}, {QStringLiteral("released"), QStringLiteral("2026-12-01T00:00:00Z")}}));
+             (QJsonObject{{QStringLiteral("version"), QStringLiteral("2.0.0")},
+                          {QStringLiteral("released"), QStringLiteral("2026-12-01T00:00:00Z")}}));
     QCOMPARE(m_journal->value(QStringLiteral("lastCheck")).toString(), QStringLiteral("2026-12-06T07:00:00Z"));
     QCOMPARE(state.lastTrusted()->version, QStringLiteral("2.0.0"));
     QCOMPARE(state.lastCheck(), QStringLiteral("2026-12-06T07:00:00Z"));

@@ -84,7 +84,8 @@ void tst_EngineLock::lockHeldByOtherProcessIsRefused()
     QVERIFY(QDir().mkpath(m_stateDir));
     QProcess holder;
     // -o: only flock itself holds the lock, not the command it runs.
-    holder.start(QStringLiteral("flock"), {QStringLiteral("-o"), m_lockFile, QStringLiteral("-c"), QStringLiteral("echo held; exec sleep 5")});
+    holder.start(QStringLiteral("flock"),
+                 {QStringLiteral("-o"), m_lockFile, QStringLiteral("-c"), QStringLiteral("echo held; exec sleep 5")});
     QVERIFY(holder.waitForReadyRead(5000));
     QCOMPARE(holder.readLine().trimmed(), QByteArray("held"));
 
@@ -111,7 +112,8 @@ void tst_EngineLock::holderIsReadWithoutTakingTheLock()
     QCOMPARE(EngineLock::holder(m_stateDir), std::nullopt); // the file stays, the lock is gone
 
     QProcess other;
-    other.start(QStringLiteral("flock"), {QStringLiteral("-o"), m_lockFile, QStringLiteral("-c"), QStringLiteral("echo held; exec sleep 5")});
+    other.start(QStringLiteral("flock"),
+                {QStringLiteral("-o"), m_lockFile, QStringLiteral("-c"), QStringLiteral("echo held; exec sleep 5")});
     QVERIFY(other.waitForReadyRead(5000));
     QCOMPARE(EngineLock::holder(m_stateDir), std::optional<qint64>(other.processId()));
     // Asking did not take the lock: the holder still has it, and a reader never blocks an engine.

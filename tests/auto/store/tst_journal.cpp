@@ -179,9 +179,8 @@ void tst_Journal::valuesRoundTrip_data()
     QTest::newRow("empty string") << QJsonValue(QString());
     QTest::newRow("unicode") << QJsonValue(QStringLiteral("Schnellerer Start \u00e4\u20ac \"quoted\" ]"));
     QTest::newRow("array") << QJsonValue(QJsonArray{1, QStringLiteral("two"), QJsonObject{{QStringLiteral("x"), 3}}});
-    QTest::newRow("object") << QJsonValue(QJsonObject{{QStringLiteral("version"), QStringLiteral("2.1.0")},
-                                                      {QStringLiteral("priority"), true},
-                                                      {QStringLiteral("size"), 268435456}});
+    QTest::newRow("object") << QJsonValue(QJsonObject{
+        {QStringLiteral("version"), QStringLiteral("2.1.0")}, {QStringLiteral("priority"), true}, {QStringLiteral("size"), 268435456}});
 }
 
 void tst_Journal::valuesRoundTrip()

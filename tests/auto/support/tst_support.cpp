@@ -39,7 +39,7 @@ struct Fetched {
 QSslConfiguration trusting(const QString &caFile)
 {
     QSslConfiguration config = QSslConfiguration::defaultConfiguration();
-    config.setCaCertificates(QSslCertificate::fromPath(caFile));  // only the test CA, not the system store
+    config.setCaCertificates(QSslCertificate::fromPath(caFile)); // only the test CA, not the system store
     return config;
 }
 
@@ -169,8 +169,8 @@ private Q_SLOTS:
 
 private:
     QTemporaryDir m_tmp;
-    QString m_root;      // the repository nginx and the fault server serve
-    QByteArray m_image;  // images/image.img
+    QString m_root;     // the repository nginx and the fault server serve
+    QByteArray m_image; // images/image.img
 };
 
 void tst_Support::initTestCase()
@@ -190,8 +190,7 @@ void tst_Support::initTestCase()
 
 void tst_Support::runToolReportsExitCodeAndOutput()
 {
-    const ToolResult r = runTool(QStringLiteral("sh"), {QStringLiteral("-c"),
-                                                        QStringLiteral("cat; echo out; echo err >&2; exit 3")},
+    const ToolResult r = runTool(QStringLiteral("sh"), {QStringLiteral("-c"), QStringLiteral("cat; echo out; echo err >&2; exit 3")},
                                  QProcessEnvironment::systemEnvironment(), 10000, "in:");
     QVERIFY(r.started);
     QVERIFY(!r.timedOut);
@@ -208,8 +207,7 @@ void tst_Support::runToolKillsAfterTimeout()
 {
     QElapsedTimer timer;
     timer.start();
-    const ToolResult r = runTool(QStringLiteral("sleep"), {QStringLiteral("10")},
-                                 QProcessEnvironment::systemEnvironment(), 300);
+    const ToolResult r = runTool(QStringLiteral("sleep"), {QStringLiteral("10")}, QProcessEnvironment::systemEnvironment(), 300);
     QVERIFY(r.started);
     QVERIFY(r.timedOut);
     QCOMPARE(r.exitCode, -1);
@@ -246,13 +244,13 @@ void tst_Support::sha256HexMatchesKnownDigest()
 void tst_Support::pkiServerCertificates_data()
 {
     QTest::addColumn<TestPki::Server>("kind");
-    QTest::addColumn<int>("opensslError");  // X509_V_ERR_*; 0: verifies
+    QTest::addColumn<int>("opensslError"); // X509_V_ERR_*; 0: verifies
     QTest::newRow("good") << TestPki::Server::Good << 0;
-    QTest::newRow("self-signed") << TestPki::Server::SelfSigned << 18;  // DEPTH_ZERO_SELF_SIGNED_CERT
-    QTest::newRow("expired") << TestPki::Server::Expired << 10;         // CERT_HAS_EXPIRED
-    QTest::newRow("not yet valid") << TestPki::Server::NotYetValid << 9;  // CERT_NOT_YET_VALID
-    QTest::newRow("wrong host") << TestPki::Server::WrongHost << 62;    // HOSTNAME_MISMATCH
-    QTest::newRow("unknown CA") << TestPki::Server::UnknownCa << 20;    // UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+    QTest::newRow("self-signed") << TestPki::Server::SelfSigned << 18;   // DEPTH_ZERO_SELF_SIGNED_CERT
+    QTest::newRow("expired") << TestPki::Server::Expired << 10;          // CERT_HAS_EXPIRED
+    QTest::newRow("not yet valid") << TestPki::Server::NotYetValid << 9; // CERT_NOT_YET_VALID
+    QTest::newRow("wrong host") << TestPki::Server::WrongHost << 62;     // HOSTNAME_MISMATCH
+    QTest::newRow("unknown CA") << TestPki::Server::UnknownCa << 20;     // UNABLE_TO_GET_ISSUER_CERT_LOCALLY
 }
 
 void tst_Support::pkiServerCertificates()
@@ -266,12 +264,11 @@ void tst_Support::pkiServerCertificates()
     for (const QStringList &host : {QStringList{QStringLiteral("-verify_hostname"), QStringLiteral("localhost")},
                                     QStringList{QStringLiteral("-verify_ip"), QStringLiteral("127.0.0.1")}}) {
         if (opensslError == 62 && host.first() == QStringLiteral("-verify_ip"))
-            opensslError = 64;  // IP_ADDRESS_MISMATCH
-        const ToolResult r = runTool(QStringLiteral("openssl"), QStringList{QStringLiteral("verify"),
-                                                                            QStringLiteral("-purpose"),
-                                                                            QStringLiteral("sslserver"),
-                                                                            QStringLiteral("-CAfile"), pki.caCert()}
-                                                                    + host + QStringList{files.cert});
+            opensslError = 64; // IP_ADDRESS_MISMATCH
+        const ToolResult r =
+            runTool(QStringLiteral("openssl"), QStringList{QStringLiteral("verify"), QStringLiteral("-purpose"),
+                                                           QStringLiteral("sslserver"), QStringLiteral("-CAfile"), pki.caCert()}
+                                                   + host + QStringList{files.cert});
         const QByteArray output = r.out + r.err;
         if (opensslError == 0) {
             QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
@@ -297,17 +294,17 @@ void tst_Support::pkiClientCertificates()
     QFETCH(TestPki::Client, kind);
     QFETCH(int, opensslError);
     const TestPki &pki = TestPki::shared();
-    const ToolResult r = runTool(QStringLiteral("openssl"),
-                                 {QStringLiteral("verify"), QStringLiteral("-purpose"), QStringLiteral("sslclient"),
-                                  QStringLiteral("-CAfile"), pki.clientCaCert(), pki.client(kind).cert});
+    const ToolResult r =
+        runTool(QStringLiteral("openssl"), {QStringLiteral("verify"), QStringLiteral("-purpose"), QStringLiteral("sslclient"),
+                                            QStringLiteral("-CAfile"), pki.clientCaCert(), pki.client(kind).cert});
     if (opensslError == 0)
         QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
     else
         QVERIFY2(QByteArray(r.out + r.err).contains(QByteArray("error " + QByteArray::number(opensslError) + " at 0 depth")),
                  qPrintable(r.describe()));
     // A client certificate must never pass as the server CA's.
-    const ToolResult asServer = runTool(QStringLiteral("openssl"), {QStringLiteral("verify"), QStringLiteral("-CAfile"),
-                                                                    pki.caCert(), pki.client(kind).cert});
+    const ToolResult asServer =
+        runTool(QStringLiteral("openssl"), {QStringLiteral("verify"), QStringLiteral("-CAfile"), pki.caCert(), pki.client(kind).cert});
     QVERIFY(asServer.exitCode != 0);
 }
 
@@ -348,7 +345,7 @@ void tst_Support::nginxServesFileOverTls()
     QCOMPARE(nginx.url().toString(), QStringLiteral("https://127.0.0.1:%1/s16/stable/").arg(nginx.port()));
 
     FetchOptions allowHttp2;
-    allowHttp2.http2 = true;  // the client offers h2; the server decides
+    allowHttp2.http2 = true; // the client offers h2; the server decides
     const Fetched got = fetch(nginx.url(QStringLiteral("images/image.img")), trusting(pki.caCert()), allowHttp2);
     QCOMPARE(got.error, QNetworkReply::NoError);
     QCOMPARE(got.status, 200);
@@ -357,11 +354,10 @@ void tst_Support::nginxServesFileOverTls()
 
     // curl with the CA and the pin, as the contract's tools see the server.
     const QString out = m_tmp.filePath(QStringLiteral("curl-out.img"));
-    const ToolResult curl = runTool(QStringLiteral("curl"), {QStringLiteral("-sS"), QStringLiteral("--fail"),
-                                                             QStringLiteral("--cacert"), pki.caCert(),
-                                                             QStringLiteral("--pinnedpubkey"), pki.serverPin(),
-                                                             QStringLiteral("-o"), out,
-                                                             nginx.url(QStringLiteral("images/image.img")).toString()});
+    const ToolResult curl =
+        runTool(QStringLiteral("curl"), {QStringLiteral("-sS"), QStringLiteral("--fail"), QStringLiteral("--cacert"), pki.caCert(),
+                                         QStringLiteral("--pinnedpubkey"), pki.serverPin(), QStringLiteral("-o"), out,
+                                         nginx.url(QStringLiteral("images/image.img")).toString()});
     QVERIFY2(curl.exitCode == 0, qPrintable(curl.describe()));
     QCOMPARE(sha256Hex(out).value_or(QString()), sha256Hex(m_root + QStringLiteral("/images/image.img")).value_or(QStringLiteral("x")));
 
@@ -372,15 +368,14 @@ void tst_Support::nginxServesFileOverTls()
     QVERIFY(nginx.accessLog().first().startsWith(QStringLiteral("200 ")));
     nginx.stop();
     QVERIFY(!nginx.isRunning());
-    QCOMPARE(fetch(nginx.url(QStringLiteral("manifest.json")), trusting(pki.caCert())).error,
-             QNetworkReply::ConnectionRefusedError);
+    QCOMPARE(fetch(nginx.url(QStringLiteral("manifest.json")), trusting(pki.caCert())).error, QNetworkReply::ConnectionRefusedError);
 }
 
 void tst_Support::nginxMutualTls_data()
 {
-    QTest::addColumn<int>("client");  // -1: none, else TestPki::Client
+    QTest::addColumn<int>("client"); // -1: none, else TestPki::Client
     QTest::addColumn<int>("status");
-    QTest::addColumn<QString>("verify");  // $ssl_client_verify in the access log
+    QTest::addColumn<QString>("verify"); // $ssl_client_verify in the access log
     QTest::newRow("no certificate") << -1 << 400 << QStringLiteral("client=NONE");
     QTest::newRow("trusted") << int(TestPki::Client::Trusted) << 200 << QStringLiteral("client=SUCCESS");
     QTest::newRow("untrusted") << int(TestPki::Client::Untrusted) << 400 << QStringLiteral("client=FAILED");
@@ -460,8 +455,7 @@ void tst_Support::nginxWebDavPutStoresFile()
     FetchOptions put;
     put.verb = "PUT";
     put.body = R"({"error": "E38"})";
-    const Fetched got = fetch(nginx.url(QStringLiteral("/diag/device-0001/20260101T000000Z-1.json")),
-                              trusting(pki.caCert()), put);
+    const Fetched got = fetch(nginx.url(QStringLiteral("/diag/device-0001/20260101T000000Z-1.json")), trusting(pki.caCert()), put);
     QCOMPARE(got.status, 201);
     QCOMPARE(readFile(dav + QStringLiteral("/device-0001/20260101T000000Z-1.json")), put.body);
     // The repository itself is not writable.
@@ -488,12 +482,10 @@ void tst_Support::nginxOldProtocolsOnly()
     QCOMPARE(got.status, 0);
 
     // An old client gets through, so the server really speaks TLS 1.1.
-    const ToolResult curl = runTool(QStringLiteral("curl"), {QStringLiteral("-sS"), QStringLiteral("--fail"),
-                                                             QStringLiteral("--tlsv1.0"), QStringLiteral("--tls-max"),
-                                                             QStringLiteral("1.1"), QStringLiteral("--ciphers"),
-                                                             QStringLiteral("DEFAULT@SECLEVEL=0"),
-                                                             QStringLiteral("--cacert"), pki.caCert(),
-                                                             nginx.url(QStringLiteral("manifest.json")).toString()});
+    const ToolResult curl = runTool(
+        QStringLiteral("curl"), {QStringLiteral("-sS"), QStringLiteral("--fail"), QStringLiteral("--tlsv1.0"), QStringLiteral("--tls-max"),
+                                 QStringLiteral("1.1"), QStringLiteral("--ciphers"), QStringLiteral("DEFAULT@SECLEVEL=0"),
+                                 QStringLiteral("--cacert"), pki.caCert(), nginx.url(QStringLiteral("manifest.json")).toString()});
     QVERIFY2(curl.exitCode == 0, qPrintable(curl.describe()));
     QCOMPARE(curl.out, QByteArray(R"({"format": 1})"));
     QTRY_COMPARE(nginx.requestCount(QStringLiteral("manifest.json")), 1);
@@ -550,14 +542,11 @@ void tst_Support::faultServerServesRanges_data()
     QTest::addColumn<QByteArray>("contentRange");
     const qint64 size = 300 * 1024;
     QTest::newRow("whole") << QByteArray() << 200 << qint64(0) << size << QByteArray();
-    QTest::newRow("from 1000") << QByteArray("bytes=1000-") << 206 << qint64(1000) << size - 1000
-                               << QByteArray("bytes 1000-307199/307200");
-    QTest::newRow("10 to 19") << QByteArray("bytes=10-19") << 206 << qint64(10) << qint64(10)
-                              << QByteArray("bytes 10-19/307200");
+    QTest::newRow("from 1000") << QByteArray("bytes=1000-") << 206 << qint64(1000) << size - 1000 << QByteArray("bytes 1000-307199/307200");
+    QTest::newRow("10 to 19") << QByteArray("bytes=10-19") << 206 << qint64(10) << qint64(10) << QByteArray("bytes 10-19/307200");
     QTest::newRow("last byte") << QByteArray("bytes=307199-") << 206 << qint64(307199) << qint64(1)
                                << QByteArray("bytes 307199-307199/307200");
-    QTest::newRow("past the end") << QByteArray("bytes=307200-") << 416 << qint64(0) << qint64(0)
-                                  << QByteArray("bytes */307200");
+    QTest::newRow("past the end") << QByteArray("bytes=307200-") << 416 << qint64(0) << qint64(0) << QByteArray("bytes */307200");
 }
 
 void tst_Support::faultServerServesRanges()
@@ -591,9 +580,9 @@ void tst_Support::faultServerFaults_data()
     using Errors = QList<QNetworkReply::NetworkError>;
     QTest::addColumn<Fault>("fault");
     QTest::addColumn<bool>("tls");
-    QTest::addColumn<Errors>("errors");  // any of these
+    QTest::addColumn<Errors>("errors"); // any of these
     QTest::addColumn<int>("status");
-    QTest::addColumn<qint64>("bodySize");  // -1: do not compare
+    QTest::addColumn<qint64>("bodySize"); // -1: do not compare
     const qint64 size = 300 * 1024;
     const auto closed = QNetworkReply::RemoteHostClosedError;
     for (const bool tls : {true, false}) {
@@ -605,28 +594,21 @@ void tst_Support::faultServerFaults_data()
         QTest::newRow(QByteArray(t + "truncate").constData()) << Fault::truncate(1000) << tls << cut << 200 << qint64(1000);
         QTest::newRow(QByteArray(t + "reset").constData()) << Fault::resetMidBody(1000) << tls << cut << 200 << qint64(1000);
         QTest::newRow(QByteArray(t + "refuse").constData()) << Fault::refuse() << tls << Errors{closed} << 0 << qint64(0);
-        QTest::newRow(QByteArray(t + "stall").constData()) << Fault::stall(1000) << tls
-                                                           << Errors{QNetworkReply::OperationCanceledError} << 200
-                                                           << qint64(1000);
-        QTest::newRow(QByteArray(t + "extra bytes").constData()) << Fault::extraBytes(100) << tls
-                                                                 << Errors{QNetworkReply::NoError} << 200 << size + 100;
+        QTest::newRow(QByteArray(t + "stall").constData())
+            << Fault::stall(1000) << tls << Errors{QNetworkReply::OperationCanceledError} << 200 << qint64(1000);
+        QTest::newRow(QByteArray(t + "extra bytes").constData())
+            << Fault::extraBytes(100) << tls << Errors{QNetworkReply::NoError} << 200 << size + 100;
     }
-    QTest::newRow("500") << Fault::httpStatus(500) << true << Errors{QNetworkReply::InternalServerError} << 500
-                         << qint64(-1);
-    QTest::newRow("503") << Fault::httpStatus(503, {{"Retry-After", "120"}}) << true
-                         << Errors{QNetworkReply::ServiceUnavailableError} << 503 << qint64(-1);
-    QTest::newRow("401") << Fault::httpStatus(401) << true << Errors{QNetworkReply::AuthenticationRequiredError} << 401
-                         << qint64(-1);
-    QTest::newRow("403") << Fault::httpStatus(403) << true << Errors{QNetworkReply::ContentAccessDenied} << 403
-                         << qint64(-1);
-    QTest::newRow("404") << Fault::httpStatus(404) << true << Errors{QNetworkReply::ContentNotFoundError} << 404
-                         << qint64(-1);
-    QTest::newRow("429") << Fault::httpStatus(429) << true << Errors{QNetworkReply::UnknownContentError} << 429
-                         << qint64(-1);
-    QTest::newRow("302") << Fault::redirect("https://example.invalid/x") << true << Errors{QNetworkReply::NoError}
-                         << 302 << qint64(0);
-    QTest::newRow("301 to http") << Fault::redirect("http://127.0.0.1/x", 301) << true
-                                 << Errors{QNetworkReply::NoError} << 301 << qint64(0);
+    QTest::newRow("500") << Fault::httpStatus(500) << true << Errors{QNetworkReply::InternalServerError} << 500 << qint64(-1);
+    QTest::newRow("503") << Fault::httpStatus(503, {{"Retry-After", "120"}}) << true << Errors{QNetworkReply::ServiceUnavailableError}
+                         << 503 << qint64(-1);
+    QTest::newRow("401") << Fault::httpStatus(401) << true << Errors{QNetworkReply::AuthenticationRequiredError} << 401 << qint64(-1);
+    QTest::newRow("403") << Fault::httpStatus(403) << true << Errors{QNetworkReply::ContentAccessDenied} << 403 << qint64(-1);
+    QTest::newRow("404") << Fault::httpStatus(404) << true << Errors{QNetworkReply::ContentNotFoundError} << 404 << qint64(-1);
+    QTest::newRow("429") << Fault::httpStatus(429) << true << Errors{QNetworkReply::UnknownContentError} << 429 << qint64(-1);
+    QTest::newRow("302") << Fault::redirect("https://example.invalid/x") << true << Errors{QNetworkReply::NoError} << 302 << qint64(0);
+    QTest::newRow("301 to http") << Fault::redirect("http://127.0.0.1/x", 301) << true << Errors{QNetworkReply::NoError} << 301
+                                 << qint64(0);
 }
 
 void tst_Support::faultServerFaults()
@@ -649,7 +631,7 @@ void tst_Support::faultServerFaults()
     server.setFault(QStringLiteral("images/image.img"), fault);
 
     FetchOptions request;
-    request.transferTimeoutMs = 1000;  // a stalled body ends the transfer after a second
+    request.transferTimeoutMs = 1000; // a stalled body ends the transfer after a second
     QElapsedTimer timer;
     timer.start();
     const Fetched got = fetch(server.url(QStringLiteral("images/image.img")), trusting(pki.caCert()), request);
@@ -663,20 +645,11 @@ void tst_Support::faultServerFaults()
     QVERIFY(server.requests().first().faulted);
 
     switch (fault.kind) {
-    case FaultServer::Fault::Kind::Stall:
-        QVERIFY2(timer.elapsed() >= 900, qPrintable(QString::number(timer.elapsed())));
-        break;
-    case FaultServer::Fault::Kind::ExtraBytes:
-        QCOMPARE(got.body.mid(m_image.size()), QByteArray(100, 'X'));
-        break;
-    case FaultServer::Fault::Kind::Redirect:
-        QCOMPARE(got.location, fault.location);
-        break;
-    case FaultServer::Fault::Kind::Status:
-        QCOMPARE(got.retryAfter, status == 503 ? QByteArray("120") : QByteArray());
-        break;
-    default:
-        break;
+    case FaultServer::Fault::Kind::Stall: QVERIFY2(timer.elapsed() >= 900, qPrintable(QString::number(timer.elapsed()))); break;
+    case FaultServer::Fault::Kind::ExtraBytes: QCOMPARE(got.body.mid(m_image.size()), QByteArray(100, 'X')); break;
+    case FaultServer::Fault::Kind::Redirect: QCOMPARE(got.location, fault.location); break;
+    case FaultServer::Fault::Kind::Status: QCOMPARE(got.retryAfter, status == 503 ? QByteArray("120") : QByteArray()); break;
+    default: break;
     }
     // Other paths are untouched by the fault.
     const Fetched manifest = fetch(server.url(QStringLiteral("manifest.json")), trusting(pki.caCert()));
@@ -714,9 +687,9 @@ void tst_Support::faultServerResetAndTruncateSeenByCurl()
     server.setFault(QStringLiteral("images/image.img"), fault);
     const QString out = m_tmp.filePath(QStringLiteral("curl-fault.img"));
     QFile::remove(out);
-    const ToolResult curl = runTool(QStringLiteral("curl"), {QStringLiteral("-sS"), QStringLiteral("--cacert"),
-                                                             pki.caCert(), QStringLiteral("-o"), out,
-                                                             server.url(QStringLiteral("images/image.img")).toString()});
+    const ToolResult curl =
+        runTool(QStringLiteral("curl"), {QStringLiteral("-sS"), QStringLiteral("--cacert"), pki.caCert(), QStringLiteral("-o"), out,
+                                         server.url(QStringLiteral("images/image.img")).toString()});
     QVERIFY2(curl.exitCode == curlExit, qPrintable(curl.describe()));
     const QByteArray received = readFile(out);
     if (curlExit == 0)
@@ -748,8 +721,8 @@ void tst_Support::faultServerRefusesConnections_data()
 {
     QTest::addColumn<bool>("tls");
     QTest::addColumn<int>("curlExit");
-    QTest::newRow("https") << true << 35;  // CURLE_SSL_CONNECT_ERROR: closed during the handshake
-    QTest::newRow("http") << false << 52;  // CURLE_GOT_NOTHING: closed without a response
+    QTest::newRow("https") << true << 35; // CURLE_SSL_CONNECT_ERROR: closed during the handshake
+    QTest::newRow("http") << false << 52; // CURLE_GOT_NOTHING: closed without a response
 }
 
 void tst_Support::faultServerRefusesConnections()
@@ -875,8 +848,7 @@ void tst_Support::unusedPortRefusesConnections()
 {
     const quint16 port = FaultServer::unusedPort();
     QVERIFY(port != 0);
-    const Fetched got = fetch(QUrl(QStringLiteral("https://127.0.0.1:%1/manifest.json").arg(port)),
-                              trusting(TestPki::shared().caCert()));
+    const Fetched got = fetch(QUrl(QStringLiteral("https://127.0.0.1:%1/manifest.json").arg(port)), trusting(TestPki::shared().caCert()));
     QCOMPARE(got.error, QNetworkReply::ConnectionRefusedError);
 }
 
@@ -888,8 +860,7 @@ void tst_Support::faultServerStreamsLargeFile()
     constexpr qint64 size = 64 * 1024 * 1024;
     QVERIFY(writeRandomFile(big, size, 64));
     FaultServer server;
-    QVERIFY(server.start({m_tmp.filePath(QStringLiteral("big")), QStringLiteral("/"), pki.server().cert,
-                          pki.server().key}));
+    QVERIFY(server.start({m_tmp.filePath(QStringLiteral("big")), QStringLiteral("/"), pki.server().cert, pki.server().key}));
 
     // Reset the peak-RSS mark, so what follows is measured on its own.
     QFile clearRefs(QStringLiteral("/proc/self/clear_refs"));
@@ -900,10 +871,9 @@ void tst_Support::faultServerStreamsLargeFile()
     QVERIFY(before > 0);
 
     const QString out = m_tmp.filePath(QStringLiteral("big-out.img"));
-    const ToolResult curl = runTool(QStringLiteral("curl"), {QStringLiteral("-sS"), QStringLiteral("--fail"),
-                                                             QStringLiteral("--cacert"), pki.caCert(),
-                                                             QStringLiteral("-o"), out,
-                                                             server.url(QStringLiteral("image.img")).toString()});
+    const ToolResult curl =
+        runTool(QStringLiteral("curl"), {QStringLiteral("-sS"), QStringLiteral("--fail"), QStringLiteral("--cacert"), pki.caCert(),
+                                         QStringLiteral("-o"), out, server.url(QStringLiteral("image.img")).toString()});
     QVERIFY2(curl.exitCode == 0, qPrintable(curl.describe()));
     QCOMPARE(QFileInfo(out).size(), size);
     QCOMPARE(sha256Hex(out).value_or(QString()), sha256Hex(big).value_or(QStringLiteral("x")));

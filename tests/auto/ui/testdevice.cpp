@@ -60,7 +60,8 @@ std::expected<QString, QString> testBus()
 
 } // namespace
 
-TestDevice::TestDevice(QObject *parent) : QObject(parent)
+TestDevice::TestDevice(QObject *parent)
+    : QObject(parent)
 {
     if (!m_dir.isValid()) {
         m_error = QStringLiteral("no temporary folder");
@@ -68,9 +69,11 @@ TestDevice::TestDevice(QObject *parent) : QObject(parent)
     }
     const QDir d(m_dir.path());
     if (!runOpenssl({QStringLiteral("genpkey"), QStringLiteral("-algorithm"), QStringLiteral("ed25519"), QStringLiteral("-out"),
-                     d.filePath(QStringLiteral("signing.key"))}, &m_error)
+                     d.filePath(QStringLiteral("signing.key"))},
+                    &m_error)
         || !runOpenssl({QStringLiteral("pkey"), QStringLiteral("-in"), d.filePath(QStringLiteral("signing.key")), QStringLiteral("-pubout"),
-                        QStringLiteral("-out"), d.filePath(QStringLiteral("signing.pub"))}, &m_error))
+                        QStringLiteral("-out"), d.filePath(QStringLiteral("signing.pub"))},
+                       &m_error))
         return;
     if (!writeFile(d.filePath(QStringLiteral("version")), "1.0.0\n") || !writeFile(d.filePath(QStringLiteral("slotA")), "A")
         || !writeFile(d.filePath(QStringLiteral("slotB")), {})
@@ -151,27 +154,27 @@ QString TestDevice::configPath() const { return QDir(m_dir.path()).filePath(QStr
 bool TestDevice::writeConfig(int countdownSeconds, const QString &extra, const QString &rebootCommand)
 {
     // Port 1 on loopback refuses at once: a check fails fast with "server unreachable".
-    const QString conf = QStringLiteral("[server]\n"
-                                        "url=https://127.0.0.1:1/s16/\n"
-                                        "maxTries=1\n"
-                                        "retryIntervalSeconds=0\n"
-                                        "connectTimeoutSeconds=2\n"
-                                        "checkIntervalSeconds=0\n"
-                                        "[trust]\n"
-                                        "publicKeys=signing.pub\n"
-                                        "[device]\n"
-                                        "versionFile=version\n"
-                                        "stateDir=state\n"
-                                        "updateDir=updates\n"
-                                        "[boot]\n"
-                                        "backend=grub\n"
-                                        "envFile=bootenv/grubenv\n"
-                                        "slotA=slotA\n"
-                                        "slotB=slotB\n"
-                                        "rebootCommand=")
+    const QString conf =
+        QStringLiteral("[server]\n"
+                       "url=https://127.0.0.1:1/s16/\n"
+                       "maxTries=1\n"
+                       "retryIntervalSeconds=0\n"
+                       "connectTimeoutSeconds=2\n"
+                       "checkIntervalSeconds=0\n"
+                       "[trust]\n"
+                       "publicKeys=signing.pub\n"
+                       "[device]\n"
+                       "versionFile=version\n"
+                       "stateDir=state\n"
+                       "updateDir=updates\n"
+                       "[boot]\n"
+                       "backend=grub\n"
+                       "envFile=bootenv/grubenv\n"
+                       "slotA=slotA\n"
+                       "slotB=slotB\n"
+                       "rebootCommand=")
         % (rebootCommand.isEmpty() ? QStringLiteral("touch ") % QDir(m_dir.path()).filePath(QStringLiteral("rebooted")) : rebootCommand)
-        % QStringLiteral("\n[ui]\npriorityCountdownSeconds=")
-        % QString::number(countdownSeconds) % QLatin1Char('\n') % extra;
+        % QStringLiteral("\n[ui]\npriorityCountdownSeconds=") % QString::number(countdownSeconds) % QLatin1Char('\n') % extra;
     return writeFile(configPath(), conf.toUtf8());
 }
 
@@ -180,10 +183,7 @@ bool TestDevice::set(const QString &key, const QVariant &value)
     return m_journal && m_journal->set(key, value.isValid() ? QJsonValue::fromVariant(value) : QJsonValue()).has_value();
 }
 
-QVariant TestDevice::value(const QString &key) const
-{
-    return m_journal ? m_journal->value(key).toVariant() : QVariant();
-}
+QVariant TestDevice::value(const QString &key) const { return m_journal ? m_journal->value(key).toVariant() : QVariant(); }
 
 bool TestDevice::stage(const QString &version, bool priority, qint64 size)
 {
@@ -200,21 +200,22 @@ bool TestDevice::stage(const QString &version, bool priority, qint64 size)
                                                      {QStringLiteral("sha256"), QStringLiteral("0")},
                                                      {QStringLiteral("priority"), priority},
                                                      {QStringLiteral("notes"), notes},
-                                                     {QStringLiteral("released"), now()}}.toVariantMap())
-        && set(QStringLiteral("flow"), QVariantMap{{QStringLiteral("node"), QStringLiteral("WaitForUser")},
-                                                   {QStringLiteral("edge"), QStringLiteral("E41")},
-                                                   {QStringLiteral("time"), now()}})
-        && log(QStringLiteral("info"), 0, QStringLiteral("E39"), QStringLiteral("staged"),
-               QStringLiteral("version %1 is ready to install").arg(version));
+                                                     {QStringLiteral("released"), now()}}
+                                             .toVariantMap())
+           && set(QStringLiteral("flow"), QVariantMap{{QStringLiteral("node"), QStringLiteral("WaitForUser")},
+                                                      {QStringLiteral("edge"), QStringLiteral("E41")},
+                                                      {QStringLiteral("time"), now()}})
+           && log(QStringLiteral("info"), 0, QStringLiteral("E39"), QStringLiteral("staged"),
+                  QStringLiteral("version %1 is ready to install").arg(version));
 }
 
 bool TestDevice::requestReboot()
 {
     return set(QStringLiteral("rebootPending"), true)
-        && set(QStringLiteral("flow"), QVariantMap{{QStringLiteral("node"), QStringLiteral("Reboot")},
-                                                   {QStringLiteral("edge"), QStringLiteral("E43")},
-                                                   {QStringLiteral("time"), now()}})
-        && log(QStringLiteral("info"), 0, {}, QStringLiteral("rebootRequested"), QStringLiteral("reboot into recovery requested"));
+           && set(QStringLiteral("flow"), QVariantMap{{QStringLiteral("node"), QStringLiteral("Reboot")},
+                                                      {QStringLiteral("edge"), QStringLiteral("E43")},
+                                                      {QStringLiteral("time"), now()}})
+           && log(QStringLiteral("info"), 0, {}, QStringLiteral("rebootRequested"), QStringLiteral("reboot into recovery requested"));
 }
 
 bool TestDevice::fail(int code, const QString &message, const QString &edge, const QString &detail)
@@ -224,21 +225,21 @@ bool TestDevice::fail(int code, const QString &message, const QString &edge, con
                                                         {QStringLiteral("edge"), edge},
                                                         {QStringLiteral("detail"), detail},
                                                         {QStringLiteral("time"), now()}})
-        && log(QStringLiteral("error"), code, edge, QStringLiteral("error"), message);
+           && log(QStringLiteral("error"), code, edge, QStringLiteral("error"), message);
 }
 
 bool TestDevice::log(const QString &level, int code, const QString &edge, const QString &event, const QString &message)
 {
     if (!m_journal)
         return false;
-    const LogEntry::Level l = level == QLatin1String("error")   ? LogEntry::Level::Error
-                            : level == QLatin1String("warning") ? LogEntry::Level::Warning
-                                                                : LogEntry::Level::Info;
+    const LogEntry::Level l = level == QLatin1String("error")     ? LogEntry::Level::Error
+                              : level == QLatin1String("warning") ? LogEntry::Level::Warning
+                                                                  : LogEntry::Level::Info;
     return m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), l, code, edge, message, {}, event}).has_value();
 }
 
-bool TestDevice::outcome(const QString &result, const QString &version, const QString &previousVersion, int code,
-                         const QString &message, const QString &edge)
+bool TestDevice::outcome(const QString &result, const QString &version, const QString &previousVersion, int code, const QString &message,
+                         const QString &edge)
 {
     return set(QStringLiteral("outcome"), QVariantMap{{QStringLiteral("result"), result},
                                                       {QStringLiteral("version"), version},
@@ -259,23 +260,22 @@ bool TestDevice::failedInstall(const QString &version, const QString &previousVe
                                                         {QStringLiteral("edge"), edge},
                                                         {QStringLiteral("detail"), detail},
                                                         {QStringLiteral("time"), time}})
-        && set(QStringLiteral("outcome"), QVariantMap{{QStringLiteral("result"), QStringLiteral("failed")},
-                                                      {QStringLiteral("version"), version},
-                                                      {QStringLiteral("previousVersion"), previousVersion},
-                                                      {QStringLiteral("code"), code},
-                                                      {QStringLiteral("message"), message},
-                                                      {QStringLiteral("edge"), edge},
-                                                      {QStringLiteral("time"), time},
-                                                      {QStringLiteral("seen"), false}})
-        && log(QStringLiteral("error"), code, edge, QStringLiteral("installFailed"),
-               QStringLiteral("update to %1 failed: %2").arg(version, message));
+           && set(QStringLiteral("outcome"), QVariantMap{{QStringLiteral("result"), QStringLiteral("failed")},
+                                                         {QStringLiteral("version"), version},
+                                                         {QStringLiteral("previousVersion"), previousVersion},
+                                                         {QStringLiteral("code"), code},
+                                                         {QStringLiteral("message"), message},
+                                                         {QStringLiteral("edge"), edge},
+                                                         {QStringLiteral("time"), time},
+                                                         {QStringLiteral("seen"), false}})
+           && log(QStringLiteral("error"), code, edge, QStringLiteral("installFailed"),
+                  QStringLiteral("update to %1 failed: %2").arg(version, message));
 }
 
 bool TestDevice::checked(const QString &serverVersion, const QString &time)
 {
-    return set(QStringLiteral("lastTrusted"), QVariantMap{{QStringLiteral("version"), serverVersion},
-                                                          {QStringLiteral("released"), now()}})
-        && set(QStringLiteral("lastCheck"), time.isEmpty() ? now() : time);
+    return set(QStringLiteral("lastTrusted"), QVariantMap{{QStringLiteral("version"), serverVersion}, {QStringLiteral("released"), now()}})
+           && set(QStringLiteral("lastCheck"), time.isEmpty() ? now() : time);
 }
 
 bool TestDevice::downloading(qint64 bytes, qint64 total, double rate, qint64 eta, qint64 toFetch)
@@ -288,10 +288,10 @@ bool TestDevice::downloading(qint64 bytes, qint64 total, double rate, qint64 eta
     if (toFetch >= 0)
         progress.insert(QStringLiteral("toFetch"), double(toFetch));
     return holdLock(true)
-        && set(QStringLiteral("flow"), QVariantMap{{QStringLiteral("node"), QStringLiteral("ReceiveFile")},
-                                                   {QStringLiteral("edge"), QStringLiteral("E29")},
-                                                   {QStringLiteral("time"), now()}})
-        && set(QStringLiteral("progress"), progress);
+           && set(QStringLiteral("flow"), QVariantMap{{QStringLiteral("node"), QStringLiteral("ReceiveFile")},
+                                                      {QStringLiteral("edge"), QStringLiteral("E29")},
+                                                      {QStringLiteral("time"), now()}})
+           && set(QStringLiteral("progress"), progress);
 }
 
 bool TestDevice::holdLock(bool hold)

@@ -48,15 +48,14 @@ public:
     Q_INVOKABLE bool requestReboot();
     // What ErrorLog (E08) leaves: lastError and an error log entry.
     Q_INVOKABLE bool fail(int code, const QString &message, const QString &edge, const QString &detail = {});
-    Q_INVOKABLE bool log(const QString &level, int code, const QString &edge, const QString &event,
-                         const QString &message);
+    Q_INVOKABLE bool log(const QString &level, int code, const QString &edge, const QString &event, const QString &message);
     // What boot-complete leaves after a reboot.
-    Q_INVOKABLE bool outcome(const QString &result, const QString &version, const QString &previousVersion,
-                             int code = 0, const QString &message = {}, const QString &edge = {});
+    Q_INVOKABLE bool outcome(const QString &result, const QString &version, const QString &previousVersion, int code = 0,
+                             const QString &message = {}, const QString &edge = {});
     // What a failed install leaves (InstallEngine's logFailure): lastError and the outcome
     // with one time, and an installFailed log entry with the engine's text.
-    Q_INVOKABLE bool failedInstall(const QString &version, const QString &previousVersion, int code,
-                                   const QString &edge, const QString &message, const QString &detail = {});
+    Q_INVOKABLE bool failedInstall(const QString &version, const QString &previousVersion, int code, const QString &edge,
+                                   const QString &message, const QString &detail = {});
     // What a successful check leaves: the trusted manifest's version and the check's time.
     Q_INVOKABLE bool checked(const QString &serverVersion, const QString &time = {});
     // Another process (the daemon) downloading: it holds the EngineLock and records progress.

@@ -31,7 +31,9 @@ private:
     static LogEntry entry(qint64 secondsAgo, LogEntry::Level level, int code, const QString &edge, const QString &event,
                           const QString &message)
     {
-        return LogEntry{0, QDateTime::currentDateTimeUtc().addSecs(-secondsAgo), level, code, edge, message, QStringLiteral("detail of ") + message, event};
+        return LogEntry{
+            0,    QDateTime::currentDateTimeUtc().addSecs(-secondsAgo), level, code, edge, message, QStringLiteral("detail of ") + message,
+            event};
     }
 };
 
@@ -60,7 +62,8 @@ void tst_HistoryModel::newestFirst()
     QVERIFY2(device.isValid(), qPrintable(device.error()));
     Journal &j = *device.journal();
     QVERIFY(j.append(entry(300, LogEntry::Level::Info, 0, QStringLiteral("E17"), QStringLiteral("checked"), QStringLiteral("first"))));
-    QVERIFY(j.append(entry(200, LogEntry::Level::Warning, 14, QStringLiteral("E34"), QStringLiteral("downloadInterrupted"), QStringLiteral("second"))));
+    QVERIFY(j.append(
+        entry(200, LogEntry::Level::Warning, 14, QStringLiteral("E34"), QStringLiteral("downloadInterrupted"), QStringLiteral("second"))));
     QVERIFY(j.append(entry(100, LogEntry::Level::Error, 14, QStringLiteral("E34"), QStringLiteral("error"), QStringLiteral("third"))));
 
     HistoryModel model;
@@ -91,20 +94,47 @@ void tst_HistoryModel::roles_data()
     QTest::addColumn<QString>("levelName");
     QTest::addColumn<QString>("summary");
 
-    QTest::newRow("error") << int(LogEntry::Level::Error) << 15 << "E38" << "error" << "error" << "The downloaded update was damaged";
-    QTest::newRow("interrupted") << int(LogEntry::Level::Warning) << 14 << "E34" << "downloadInterrupted" << "warning"
+    QTest::newRow("error") << int(LogEntry::Level::Error) << 15 << "E38"
+                           << "error"
+                           << "error"
+                           << "The downloaded update was damaged";
+    QTest::newRow("interrupted") << int(LogEntry::Level::Warning) << 14 << "E34"
+                                 << "downloadInterrupted"
+                                 << "warning"
                                  << "Download interrupted; trying again";
-    QTest::newRow("checked") << int(LogEntry::Level::Info) << 0 << "E17" << "checked" << "info" << "Checked for updates";
-    QTest::newRow("staged") << int(LogEntry::Level::Info) << 0 << "E39" << "staged" << "info" << "Update downloaded and checked";
-    QTest::newRow("reboot") << int(LogEntry::Level::Info) << 0 << "" << "rebootRequested" << "info"
+    QTest::newRow("checked") << int(LogEntry::Level::Info) << 0 << "E17"
+                             << "checked"
+                             << "info"
+                             << "Checked for updates";
+    QTest::newRow("staged") << int(LogEntry::Level::Info) << 0 << "E39"
+                            << "staged"
+                            << "info"
+                            << "Update downloaded and checked";
+    QTest::newRow("reboot") << int(LogEntry::Level::Info) << 0 << ""
+                            << "rebootRequested"
+                            << "info"
                             << "Restart requested to install the update";
     // Never the engine's text, also for an event this UI does not know.
-    QTest::newRow("unknown event") << int(LogEntry::Level::Info) << 0 << "" << "committed" << "info" << "The updater noted an event";
-    QTest::newRow("unknown warning") << int(LogEntry::Level::Warning) << 0 << "" << "somethingNew" << "warning" << "The updater reported a problem";
-    QTest::newRow("updated") << int(LogEntry::Level::Info) << 0 << "E65" << "updated" << "info" << "Update installed";
-    QTest::newRow("install failed") << int(LogEntry::Level::Error) << 20 << "E62" << "installFailed" << "error"
+    QTest::newRow("unknown event") << int(LogEntry::Level::Info) << 0 << ""
+                                   << "committed"
+                                   << "info"
+                                   << "The updater noted an event";
+    QTest::newRow("unknown warning") << int(LogEntry::Level::Warning) << 0 << ""
+                                     << "somethingNew"
+                                     << "warning"
+                                     << "The updater reported a problem";
+    QTest::newRow("updated") << int(LogEntry::Level::Info) << 0 << "E65"
+                             << "updated"
+                             << "info"
+                             << "Update installed";
+    QTest::newRow("install failed") << int(LogEntry::Level::Error) << 20 << "E62"
+                                    << "installFailed"
+                                    << "error"
                                     << "The update could not be installed";
-    QTest::newRow("consent off") << int(LogEntry::Level::Info) << 0 << "E09" << "consentOff" << "info" << "Sending diagnostic data turned off";
+    QTest::newRow("consent off") << int(LogEntry::Level::Info) << 0 << "E09"
+                                 << "consentOff"
+                                 << "info"
+                                 << "Sending diagnostic data turned off";
 }
 
 void tst_HistoryModel::roles()
@@ -119,8 +149,8 @@ void tst_HistoryModel::roles()
     TestDevice device;
     QVERIFY2(device.isValid(), qPrintable(device.error()));
     const QDateTime time = QDateTime::currentDateTimeUtc().addSecs(-5);
-    QVERIFY(device.journal()->append(LogEntry{0, time, LogEntry::Level(level), code, edge, QStringLiteral("the message"),
-                                              QStringLiteral("the detail"), event}));
+    QVERIFY(device.journal()->append(
+        LogEntry{0, time, LogEntry::Level(level), code, edge, QStringLiteral("the message"), QStringLiteral("the detail"), event}));
     HistoryModel model;
     model.setEntries(device.journal()->entries());
     QCOMPARE(model.rowCount(), 1);
@@ -175,20 +205,34 @@ void tst_HistoryModel::summariesOfEngineMessages_data()
     QTest::addColumn<QString>("en");
     QTest::addColumn<QString>("de");
     // The messages exactly as core/online, core/install and core/diagnostics log them.
-    QTest::newRow("checked, found") << "checked" << "version 1.1.0 is available (running 1.0.0)"
-                                    << "Checked for updates: version 1.1.0 found" << "Nach Updates gesucht: Version 1.1.0 gefunden";
-    QTest::newRow("checked, none") << "checked" << "no newer version (running 1.0.0, server has 1.0.0)"
-                                   << "Checked for updates: no newer version" << "Nach Updates gesucht: keine neuere Version";
-    QTest::newRow("updated") << "updated" << "updated to 1.1.0 (slot B)" << "Updated to version 1.1.0" << "Auf Version 1.1.0 aktualisiert";
+    QTest::newRow("checked, found") << "checked"
+                                    << "version 1.1.0 is available (running 1.0.0)"
+                                    << "Checked for updates: version 1.1.0 found"
+                                    << "Nach Updates gesucht: Version 1.1.0 gefunden";
+    QTest::newRow("checked, none") << "checked"
+                                   << "no newer version (running 1.0.0, server has 1.0.0)"
+                                   << "Checked for updates: no newer version"
+                                   << "Nach Updates gesucht: keine neuere Version";
+    QTest::newRow("updated") << "updated"
+                             << "updated to 1.1.0 (slot B)"
+                             << "Updated to version 1.1.0"
+                             << "Auf Version 1.1.0 aktualisiert";
     QTest::newRow("install failed") << "installFailed"
                                     << "update to 1.1.0 failed: cannot migrate the database: the migration to schema 2 failed"
-                                    << "Version 1.1.0 could not be installed" << "Version 1.1.0 konnte nicht installiert werden";
-    QTest::newRow("consent off") << "consentOff" << "diagnostic data consent turned off; 0 unsent reports deleted"
-                                 << "Sending diagnostic data turned off" << "Senden von Diagnosedaten ausgeschaltet";
-    QTest::newRow("staged") << "staged" << "version 1.1.0 is ready to install" << "Version 1.1.0 downloaded and checked"
+                                    << "Version 1.1.0 could not be installed"
+                                    << "Version 1.1.0 konnte nicht installiert werden";
+    QTest::newRow("consent off") << "consentOff"
+                                 << "diagnostic data consent turned off; 0 unsent reports deleted"
+                                 << "Sending diagnostic data turned off"
+                                 << "Senden von Diagnosedaten ausgeschaltet";
+    QTest::newRow("staged") << "staged"
+                            << "version 1.1.0 is ready to install"
+                            << "Version 1.1.0 downloaded and checked"
                             << "Version 1.1.0 heruntergeladen und geprüft";
-    QTest::newRow("download started") << "downloadStarted" << "download of version 1.1.0 started (8400000 bytes)"
-                                      << "Download of version 1.1.0 started" << "Download von Version 1.1.0 gestartet";
+    QTest::newRow("download started") << "downloadStarted"
+                                      << "download of version 1.1.0 started (8400000 bytes)"
+                                      << "Download of version 1.1.0 started"
+                                      << "Download von Version 1.1.0 gestartet";
 }
 
 // Issue 14, items 2 and 7: the history reads like the screens, in the user's language; the

@@ -57,17 +57,20 @@ struct Scene {
     UpdateController::Page page;
     QString view;
     bool (*setup)(TestDevice &);
-    QString action;  // "details", "preview": what the user opened on the screen; "no-service": no service runs
+    QString action; // "details", "preview": what the user opened on the screen; "no-service": no service runs
 };
 
 // The engine's own messages, as core/ logs them: the screen must show none of them.
 bool withHistory(TestDevice &d)
 {
     return d.log(QStringLiteral("info"), 0, QStringLiteral("E65"), QStringLiteral("updated"), QStringLiteral("updated to 1.1.0 (slot B)"))
-        && d.log(QStringLiteral("info"), 0, QStringLiteral("E09"), QStringLiteral("consentOff"), QStringLiteral("diagnostic data consent turned off; 0 unsent reports deleted"))
-        && d.log(QStringLiteral("info"), 0, QStringLiteral("E17"), QStringLiteral("checked"), QStringLiteral("version 2.1.0 is available (running 1.1.0)"))
-        && d.log(QStringLiteral("warning"), 14, QStringLiteral("E34"), QStringLiteral("downloadInterrupted"), QStringLiteral("images/s16-2.1.0.img interrupted at 1048576 of 268435456 bytes"))
-        && d.stage(QStringLiteral("2.1.0"), false);
+           && d.log(QStringLiteral("info"), 0, QStringLiteral("E09"), QStringLiteral("consentOff"),
+                    QStringLiteral("diagnostic data consent turned off; 0 unsent reports deleted"))
+           && d.log(QStringLiteral("info"), 0, QStringLiteral("E17"), QStringLiteral("checked"),
+                    QStringLiteral("version 2.1.0 is available (running 1.1.0)"))
+           && d.log(QStringLiteral("warning"), 14, QStringLiteral("E34"), QStringLiteral("downloadInterrupted"),
+                    QStringLiteral("images/s16-2.1.0.img interrupted at 1048576 of 268435456 bytes"))
+           && d.stage(QStringLiteral("2.1.0"), false);
 }
 
 const QList<QSize> &sizes()
@@ -81,26 +84,93 @@ QString sizeName(const QSize &s) { return QStringLiteral("%1x%2").arg(s.width())
 const QList<std::pair<const char *, Scene>> &scenes()
 {
     static const QList<std::pair<const char *, Scene>> list{
-        {"status", {UpdateController::Page::Status, {}, [](TestDevice &d) { return d.checked(QStringLiteral("1.0.0"), QStringLiteral("2026-11-20T10:00:00Z")); }, {}}},
-        {"status-later", {UpdateController::Page::Available, {}, [](TestDevice &d) { return d.checked(QStringLiteral("2.1.0"), QStringLiteral("2026-11-20T10:00:00Z")); }, QStringLiteral("later")}},
-        {"available", {UpdateController::Page::Available, {}, [](TestDevice &d) { return d.stage(QStringLiteral("2.1.0"), false, 268435456); }, {}}},
-        {"progress", {UpdateController::Page::Progress, {}, [](TestDevice &d) { return d.downloading(96468992, 268435456, 2400000, 72); }, {}}},
+        {"status",
+         {UpdateController::Page::Status,
+          {},
+          [](TestDevice &d) { return d.checked(QStringLiteral("1.0.0"), QStringLiteral("2026-11-20T10:00:00Z")); },
+          {}}},
+        {"status-later",
+         {UpdateController::Page::Available,
+          {},
+          [](TestDevice &d) { return d.checked(QStringLiteral("2.1.0"), QStringLiteral("2026-11-20T10:00:00Z")); },
+          QStringLiteral("later")}},
+        {"available",
+         {UpdateController::Page::Available, {}, [](TestDevice &d) { return d.stage(QStringLiteral("2.1.0"), false, 268435456); }, {}}},
+        {"progress",
+         {UpdateController::Page::Progress, {}, [](TestDevice &d) { return d.downloading(96468992, 268435456, 2400000, 72); }, {}}},
         // A delta update: 19 MB cross the link for a 1.1 GB image.
-        {"progress-delta", {UpdateController::Page::Progress, {}, [](TestDevice &d) { return d.downloading(352321536, 1073741824, 2400000, 5, 19000000); }, {}}},
-        {"priority", {UpdateController::Page::Priority, {}, [](TestDevice &d) { return d.stage(QStringLiteral("2.1.0"), true) && d.requestReboot(); }, {}}},
-        {"restarting", {UpdateController::Page::Progress, {}, [](TestDevice &d) { return d.stage(QStringLiteral("2.1.0"), false) && d.requestReboot(); }, {}}},
-        {"error", {UpdateController::Page::Error, {}, [](TestDevice &d) { return d.fail(10, QStringLiteral("cannot reach the update server: Connection refused"), QStringLiteral("E07")); }, {}}},
-        {"error-details", {UpdateController::Page::Error, {}, [](TestDevice &d) { return d.fail(15, QStringLiteral("images/s16-2.1.0.img does not match its SHA-256"), QStringLiteral("E38"), QStringLiteral("expected 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08, got e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")); }, QStringLiteral("details")}},
-        {"error-tls", {UpdateController::Page::Error, {}, [](TestDevice &d) { return d.fail(11, QStringLiteral("TLS handshake with updates.example.com failed: The certificate is self-signed, and untrusted"), QStringLiteral("E12"), QStringLiteral("The certificate is self-signed, and untrusted")); }, QStringLiteral("details")}},
+        {"progress-delta",
+         {UpdateController::Page::Progress,
+          {},
+          [](TestDevice &d) { return d.downloading(352321536, 1073741824, 2400000, 5, 19000000); },
+          {}}},
+        {"priority",
+         {UpdateController::Page::Priority,
+          {},
+          [](TestDevice &d) { return d.stage(QStringLiteral("2.1.0"), true) && d.requestReboot(); },
+          {}}},
+        {"restarting",
+         {UpdateController::Page::Progress,
+          {},
+          [](TestDevice &d) { return d.stage(QStringLiteral("2.1.0"), false) && d.requestReboot(); },
+          {}}},
+        {"error",
+         {UpdateController::Page::Error,
+          {},
+          [](TestDevice &d) {
+              return d.fail(10, QStringLiteral("cannot reach the update server: Connection refused"), QStringLiteral("E07"));
+          },
+          {}}},
+        {"error-details",
+         {UpdateController::Page::Error,
+          {},
+          [](TestDevice &d) {
+              return d.fail(15, QStringLiteral("images/s16-2.1.0.img does not match its SHA-256"), QStringLiteral("E38"),
+                            QStringLiteral("expected 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08, got "
+                                           "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+          },
+          QStringLiteral("details")}},
+        {"error-tls",
+         {UpdateController::Page::Error,
+          {},
+          [](TestDevice &d) {
+              return d.fail(11,
+                            QStringLiteral("TLS handshake with updates.example.com failed: The certificate is self-signed, and untrusted"),
+                            QStringLiteral("E12"), QStringLiteral("The certificate is self-signed, and untrusted"));
+          },
+          QStringLiteral("details")}},
         // The update service is not on the bus: the UI says so and waits for it.
         {"service-missing", {UpdateController::Page::Error, {}, [](TestDevice &) { return true; }, QStringLiteral("no-service")}},
         {"settings", {UpdateController::Page::Status, QStringLiteral("settings"), [](TestDevice &) { return true; }, {}}},
-        {"settings-preview", {UpdateController::Page::Status, QStringLiteral("settings"), [](TestDevice &d) { return d.fail(13, QStringLiteral("bad signature"), QStringLiteral("E18")) && d.set(QStringLiteral("lastError"), QVariant()); }, QStringLiteral("preview")}},
+        {"settings-preview",
+         {UpdateController::Page::Status, QStringLiteral("settings"),
+          [](TestDevice &d) {
+              return d.fail(13, QStringLiteral("bad signature"), QStringLiteral("E18")) && d.set(QStringLiteral("lastError"), QVariant());
+          },
+          QStringLiteral("preview")}},
         {"history", {UpdateController::Page::Available, QStringLiteral("history"), withHistory, {}}},
         {"history-empty", {UpdateController::Page::Status, QStringLiteral("history"), [](TestDevice &) { return true; }, {}}},
-        {"outcome-updated", {UpdateController::Page::Outcome, {}, [](TestDevice &d) { return d.outcome(QStringLiteral("updated"), QStringLiteral("2.1.0"), QStringLiteral("1.0.0")); }, {}}},
-        {"outcome-failed", {UpdateController::Page::Outcome, {}, [](TestDevice &d) { return d.failedInstall(QStringLiteral("2.1.0"), QStringLiteral("1.0.0"), 20, QStringLiteral("E62"), QStringLiteral("the new system (slot A) failed its check: the services are not healthy")); }, {}}},
-        {"outcome-migration", {UpdateController::Page::Outcome, {}, [](TestDevice &d) { return d.failedInstall(QStringLiteral("2.1.0"), QStringLiteral("1.0.0"), 20, QStringLiteral("E59"), QStringLiteral("cannot migrate the database: the migration to schema 2 failed")); }, QStringLiteral("details")}},
+        {"outcome-updated",
+         {UpdateController::Page::Outcome,
+          {},
+          [](TestDevice &d) { return d.outcome(QStringLiteral("updated"), QStringLiteral("2.1.0"), QStringLiteral("1.0.0")); },
+          {}}},
+        {"outcome-failed",
+         {UpdateController::Page::Outcome,
+          {},
+          [](TestDevice &d) {
+              return d.failedInstall(QStringLiteral("2.1.0"), QStringLiteral("1.0.0"), 20, QStringLiteral("E62"),
+                                     QStringLiteral("the new system (slot A) failed its check: the services are not healthy"));
+          },
+          {}}},
+        {"outcome-migration",
+         {UpdateController::Page::Outcome,
+          {},
+          [](TestDevice &d) {
+              return d.failedInstall(QStringLiteral("2.1.0"), QStringLiteral("1.0.0"), 20, QStringLiteral("E59"),
+                                     QStringLiteral("cannot migrate the database: the migration to schema 2 failed"));
+          },
+          QStringLiteral("details")}},
     };
     return list;
 }
@@ -139,9 +209,14 @@ void collectMisfits(const QQuickItem *item, const QSizeF &window, QStringList *o
             why = QStringLiteral("needs %1 px but has %2").arg(implicitW).arg(w);
         else if (wraps && item->property("contentHeight").toDouble() > h + 1.0)
             why = QStringLiteral("needs %1 px height but has %2").arg(item->property("contentHeight").toDouble()).arg(h);
-        else if (!clippedByAncestor(item) && (scene.left() < -0.5 || scene.right() > window.width() + 0.5
-                                              || scene.top() < -0.5 || scene.bottom() > window.height() + 0.5))
-            why = QStringLiteral("reaches out of the window (%1,%2 %3x%4)").arg(scene.x()).arg(scene.y()).arg(scene.width()).arg(scene.height());
+        else if (!clippedByAncestor(item)
+                 && (scene.left() < -0.5 || scene.right() > window.width() + 0.5 || scene.top() < -0.5
+                     || scene.bottom() > window.height() + 0.5))
+            why = QStringLiteral("reaches out of the window (%1,%2 %3x%4)")
+                      .arg(scene.x())
+                      .arg(scene.y())
+                      .arg(scene.width())
+                      .arg(scene.height());
         if (!why.isEmpty())
             out->append(QStringLiteral("\"%1\" %2").arg(text.left(60), why));
     }
@@ -151,7 +226,10 @@ void collectMisfits(const QQuickItem *item, const QSizeF &window, QStringList *o
         if (scene.left() < -0.5 || scene.right() > window.width() + 0.5 || scene.top() < -0.5 || scene.bottom() > window.height() + 0.5)
             out->append(QStringLiteral("%1 \"%2\" reaches out of the window (%3,%4 %5x%6)")
                             .arg(QString::fromLatin1(item->metaObject()->className()), item->objectName())
-                            .arg(scene.x()).arg(scene.y()).arg(scene.width()).arg(scene.height()));
+                            .arg(scene.x())
+                            .arg(scene.y())
+                            .arg(scene.width())
+                            .arg(scene.height()));
     }
     const QList<QQuickItem *> children = item->childItems();
     for (const QQuickItem *child : children)
@@ -211,10 +289,12 @@ void tst_Screenshots::misfitCheckFindsOverflow_data()
     QTest::newRow("too wide, no wrap") << head + "Label { width: 60; text: 'a rather long sentence' } }" << true;
     QTest::newRow("wraps") << head + "Label { width: 60; wrapMode: Text.WordWrap; text: 'a rather long sentence' } }" << false;
     QTest::newRow("elided") << head + "Label { width: 60; elide: Text.ElideRight; text: 'a rather long sentence' } }" << true;
-    QTest::newRow("wrapped but too low") << head + "Label { width: 60; height: 20; wrapMode: Text.WordWrap; text: 'a rather long sentence' } }" << true;
+    QTest::newRow("wrapped but too low")
+        << head + "Label { width: 60; height: 20; wrapMode: Text.WordWrap; text: 'a rather long sentence' } }" << true;
     QTest::newRow("out of the window") << head + "Label { x: 780; text: 'outside' } }" << true;
     QTest::newRow("a button out of the window") << head + "Button { x: 760; width: 120; height: 56 } }" << true;
-    QTest::newRow("a clipped button") << head + "Flickable { width: 800; height: 480; clip: true; Button { x: 760; width: 120 } } }" << false;
+    QTest::newRow("a clipped button") << head + "Flickable { width: 800; height: 480; clip: true; Button { x: 760; width: 120 } } }"
+                                      << false;
     QTest::newRow("hidden") << head + "Label { visible: false; width: 60; text: 'a rather long sentence' } }" << false;
 }
 
@@ -343,7 +423,8 @@ void tst_Screenshots::screens()
         collectMisfits(overlay, QSizeF(window->size()), &misfits);
     QVERIFY2(misfits.isEmpty(), qPrintable(file + QStringLiteral(": ") + misfits.join(QStringLiteral("; "))));
     const QStringList shownEngineText = engineWords(window->contentItem(), s.action == QStringLiteral("details"));
-    QVERIFY2(shownEngineText.isEmpty(), qPrintable(file + QStringLiteral(": engine text on screen: ") + shownEngineText.join(QStringLiteral(" | "))));
+    QVERIFY2(shownEngineText.isEmpty(),
+             qPrintable(file + QStringLiteral(": engine text on screen: ") + shownEngineText.join(QStringLiteral(" | "))));
 }
 
 // The recovery screen in each state a device shows it, at every size and in both
@@ -359,11 +440,14 @@ void tst_Screenshots::recovery_data()
         const bool de = QByteArray(lang) == "de";
         for (const QSize &size : sizes()) {
             const QString n = sizeName(size);
-            QTest::addRow("%s/%s/installing", lang, qPrintable(n)) << QString::fromLatin1(lang) << size << QStringLiteral("installing")
+            QTest::addRow("%s/%s/installing", lang, qPrintable(n))
+                << QString::fromLatin1(lang) << size << QStringLiteral("installing")
                 << (de ? QStringLiteral("Das Update wird installiert") : QStringLiteral("Installing the update"));
-            QTest::addRow("%s/%s/installed", lang, qPrintable(n)) << QString::fromLatin1(lang) << size << QStringLiteral("installed")
+            QTest::addRow("%s/%s/installed", lang, qPrintable(n))
+                << QString::fromLatin1(lang) << size << QStringLiteral("installed")
                 << (de ? QStringLiteral("Die neue Version ist installiert") : QStringLiteral("The new version is installed"));
-            QTest::addRow("%s/%s/failed", lang, qPrintable(n)) << QString::fromLatin1(lang) << size << QStringLiteral("failed")
+            QTest::addRow("%s/%s/failed", lang, qPrintable(n))
+                << QString::fromLatin1(lang) << size << QStringLiteral("failed")
                 << (de ? QStringLiteral("Update nicht installiert") : QStringLiteral("Update not installed"));
         }
     }
@@ -389,8 +473,7 @@ void tst_Screenshots::recovery()
         controller.stageForTest(InstallStage::Install);
         controller.progressForTest(107374182, 268435456);
     } else if (state == QStringLiteral("installed")) {
-        for (auto step : {InstallStage::Verify, InstallStage::Install, InstallStage::Migrate,
-                          InstallStage::RestartServices})
+        for (auto step : {InstallStage::Verify, InstallStage::Install, InstallStage::Migrate, InstallStage::RestartServices})
             controller.stageForTest(step);
         controller.finishForTest(0);
     } else {
@@ -398,8 +481,8 @@ void tst_Screenshots::recovery()
         controller.stageForTest(InstallStage::Install);
         controller.stageForTest(InstallStage::Migrate);
         controller.stageForTest(InstallStage::RollingBack);
-        controller.finishForTest(20, QStringLiteral("cannot migrate the database: the migration to schema 2 failed"),
-                                 QStringLiteral("E59"), QStringLiteral("no such table: settings"));
+        controller.finishForTest(20, QStringLiteral("cannot migrate the database: the migration to schema 2 failed"), QStringLiteral("E59"),
+                                 QStringLiteral("no such table: settings"));
     }
 
     QQmlApplicationEngine engine;
@@ -509,10 +592,10 @@ void tst_Screenshots::cleanupTestCase()
     for (const char *lang : {"en", "de"}) {
         const QString l = QString::fromLatin1(lang);
         const QString language = l == QStringLiteral("de") ? QStringLiteral("Deutsch") : QStringLiteral("English");
-        QVERIFY(writeSheet(QStringLiteral("%1/%2/800x480").arg(m_outDir, l), language + QStringLiteral(", 800x480"),
-                           QSize(240, 144), 5, QStringLiteral("%1/%2-landscape.png").arg(sheets, l)));
-        QVERIFY(writeSheet(QStringLiteral("%1/%2/480x800").arg(m_outDir, l), language + QStringLiteral(", 480x800"),
-                           QSize(144, 240), 8, QStringLiteral("%1/%2-portrait.png").arg(sheets, l)));
+        QVERIFY(writeSheet(QStringLiteral("%1/%2/800x480").arg(m_outDir, l), language + QStringLiteral(", 800x480"), QSize(240, 144), 5,
+                           QStringLiteral("%1/%2-landscape.png").arg(sheets, l)));
+        QVERIFY(writeSheet(QStringLiteral("%1/%2/480x800").arg(m_outDir, l), language + QStringLiteral(", 480x800"), QSize(144, 240), 8,
+                           QStringLiteral("%1/%2-portrait.png").arg(sheets, l)));
     }
     qInfo("contact sheets in %s", qPrintable(QDir(sheets).absolutePath()));
 }

@@ -40,9 +40,12 @@ void tst_UiApp::textOptions_data()
 {
     QTest::addColumn<QString>("option");
     QTest::addColumn<QString>("expected");
-    QTest::newRow("help") << "--help" << "--screenshot-dir <DIR>";
-    QTest::newRow("help names config") << "--help" << "--config <FILE>";
-    QTest::newRow("version") << "--version" << "s16-update-ui " S16_VERSION;
+    QTest::newRow("help") << "--help"
+                          << "--screenshot-dir <DIR>";
+    QTest::newRow("help names config") << "--help"
+                                       << "--config <FILE>";
+    QTest::newRow("version") << "--version"
+                             << "s16-update-ui " S16_VERSION;
 }
 
 void tst_UiApp::textOptions()
@@ -84,13 +87,14 @@ void tst_UiApp::showsTheDevicesScreen()
     ui.setProcessEnvironment(env);
     ui.setProcessChannelMode(QProcess::MergedChannels);
     // As nobody, in the group s16-update: the way a device runs its UI.
-    ui.start(QStringLiteral("setpriv"), {QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"),
-                                         QStringLiteral("--groups=%1").arg(g->gr_gid), QStringLiteral("--"), m_program,
-                                         QStringLiteral("--config"), device.configPath(), QStringLiteral("--screenshot-dir"), shots.path()});
+    ui.start(QStringLiteral("setpriv"),
+             {QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"), QStringLiteral("--groups=%1").arg(g->gr_gid),
+              QStringLiteral("--"), m_program, QStringLiteral("--config"), device.configPath(), QStringLiteral("--screenshot-dir"),
+              shots.path()});
     QVERIFY(ui.waitForStarted());
     const QString png = shots.filePath(QStringLiteral("0001-available.png"));
     QTRY_VERIFY2_WITH_TIMEOUT(QFileInfo(png).size() > 0, qPrintable(QString::fromLocal8Bit(ui.readAll())), 15000);
-    QTest::qWait(200);  // let the writer finish the file
+    QTest::qWait(200); // let the writer finish the file
     // "Later" is a user action; here the journal changes: the service passes it on, and the
     // next screen is saved too.
     QVERIFY(device.fail(16, QStringLiteral("no space left on device"), {}));

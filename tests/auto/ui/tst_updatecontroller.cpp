@@ -195,7 +195,8 @@ void tst_UpdateController::pageForState_data()
 
     QTest::newRow("nothing") << "" << UpdateController::Page::Status << UpdateController::State::Idle << "";
     QTest::newRow("staged") << "stage" << UpdateController::Page::Available << UpdateController::State::Ready << "2.1.0";
-    QTest::newRow("staged priority, reboot requested") << "priority" << UpdateController::Page::Priority << UpdateController::State::RebootPending << "2.1.0";
+    QTest::newRow("staged priority, reboot requested")
+        << "priority" << UpdateController::Page::Priority << UpdateController::State::RebootPending << "2.1.0";
     QTest::newRow("reboot requested") << "reboot" << UpdateController::Page::Progress << UpdateController::State::RebootPending << "2.1.0";
     QTest::newRow("failed") << "fail" << UpdateController::Page::Error << UpdateController::State::Idle << "";
     QTest::newRow("failed but staged") << "stage+fail" << UpdateController::Page::Error << UpdateController::State::Ready << "2.1.0";
@@ -229,8 +230,11 @@ void tst_UpdateController::pageForState()
         QVERIFY(d.set(QStringLiteral("outcome"), o));
     }
     if (setup == QStringLiteral("trial"))
-        QVERIFY(d.set(QStringLiteral("slots"), QVariantMap{{QStringLiteral("A"), QVariantMap{{QStringLiteral("version"), QStringLiteral("1.0.0")}, {QStringLiteral("state"), QStringLiteral("good")}}},
-                                                           {QStringLiteral("B"), QVariantMap{{QStringLiteral("version"), QStringLiteral("2.1.0")}, {QStringLiteral("state"), QStringLiteral("trial")}}}}));
+        QVERIFY(d.set(QStringLiteral("slots"),
+                      QVariantMap{{QStringLiteral("A"), QVariantMap{{QStringLiteral("version"), QStringLiteral("1.0.0")},
+                                                                    {QStringLiteral("state"), QStringLiteral("good")}}},
+                                  {QStringLiteral("B"), QVariantMap{{QStringLiteral("version"), QStringLiteral("2.1.0")},
+                                                                    {QStringLiteral("state"), QStringLiteral("trial")}}}}));
 
     QVERIFY(openController());
     QCOMPARE(m_controller->state(), state);
@@ -248,7 +252,8 @@ void tst_UpdateController::pageForState()
         QVERIFY(m_controller->errorDetails().contains(QStringLiteral("images/s16.img interrupted")));
         // Closed by the user: the next screen in line shows.
         m_controller->dismissError();
-        QCOMPARE(m_controller->page(), setup.contains(QStringLiteral("stage")) ? UpdateController::Page::Available : UpdateController::Page::Status);
+        QCOMPARE(m_controller->page(),
+                 setup.contains(QStringLiteral("stage")) ? UpdateController::Page::Available : UpdateController::Page::Status);
     }
 }
 
@@ -522,14 +527,17 @@ void tst_UpdateController::outcomeTexts_data()
     QTest::addColumn<bool>("german");
     QTest::addColumn<QString>("message");
     QTest::addColumn<QString>("reason");
-    QTest::newRow("updated") << "updated" << false << "Your device now runs version 2.1.0." << "";
+    QTest::newRow("updated") << "updated" << false << "Your device now runs version 2.1.0."
+                             << "";
     QTest::newRow("failed") << "failed" << false
                             << "Version 2.1.0 was not installed. Your device is running version 1.0.0 again and works as before."
                             << "The new version did not work properly when it started, so the device went back to the previous version.";
-    QTest::newRow("updated de") << "updated" << true << "Auf Ihrem Gerät läuft jetzt Version 2.1.0." << "";
-    QTest::newRow("failed de") << "failed" << true
-                               << "Version 2.1.0 wurde nicht installiert. Auf Ihrem Gerät läuft wieder Version 1.0.0, und es funktioniert wie bisher."
-                               << "Die neue Version hat beim Start nicht richtig funktioniert, deshalb ist das Gerät zur vorherigen Version zurückgekehrt.";
+    QTest::newRow("updated de") << "updated" << true << "Auf Ihrem Gerät läuft jetzt Version 2.1.0."
+                                << "";
+    QTest::newRow("failed de")
+        << "failed" << true
+        << "Version 2.1.0 wurde nicht installiert. Auf Ihrem Gerät läuft wieder Version 1.0.0, und es funktioniert wie bisher."
+        << "Die neue Version hat beim Start nicht richtig funktioniert, deshalb ist das Gerät zur vorherigen Version zurückgekehrt.";
 }
 
 void tst_UpdateController::outcomeTexts()
@@ -544,8 +552,8 @@ void tst_UpdateController::outcomeTexts()
     }
     const bool failed = result == QStringLiteral("failed");
     const QString engineText = QStringLiteral("the new system (slot A) failed its check: the services are not healthy");
-    QVERIFY(m_device->outcome(result, QStringLiteral("2.1.0"), QStringLiteral("1.0.0"), failed ? 20 : 0,
-                              failed ? engineText : QString(), failed ? QStringLiteral("E62") : QStringLiteral("E65")));
+    QVERIFY(m_device->outcome(result, QStringLiteral("2.1.0"), QStringLiteral("1.0.0"), failed ? 20 : 0, failed ? engineText : QString(),
+                              failed ? QStringLiteral("E62") : QStringLiteral("E65")));
     QVERIFY(openController());
     QCOMPARE(m_controller->outcomeSuccess(), !failed);
     QCOMPARE(m_controller->outcomeMessage(), message);
@@ -588,8 +596,8 @@ void tst_UpdateController::statusAgreesWithCommandLine()
     QVERIFY(m_device->stage(QStringLiteral("2.1.0"), false));
     QVERIFY(openController());
     m_controller->setConsent(true);
-    const test::ToolResult r = test::runTool(tool, {QStringLiteral("status"), QStringLiteral("--json"), QStringLiteral("--config"),
-                                                    m_device->configPath()});
+    const test::ToolResult r =
+        test::runTool(tool, {QStringLiteral("status"), QStringLiteral("--json"), QStringLiteral("--config"), m_device->configPath()});
     QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
     const QJsonObject cli = QJsonDocument::fromJson(r.out).object();
     QCOMPARE(cli.value(QStringLiteral("state")).toString(), UpdateController::stateName(m_controller->state()));
@@ -679,11 +687,16 @@ void tst_UpdateController::statusJsonHasAvailable_data()
     QTest::addColumn<QString>("serverVersion");
     QTest::addColumn<QString>("staged");
     QTest::addColumn<QVariant>("available");
-    QTest::newRow("newer found") << "2.1.0" << "" << QVariant(QStringLiteral("2.1.0"));
-    QTest::newRow("same as running") << "1.0.0" << "" << QVariant();
-    QTest::newRow("older than running") << "0.9.0" << "" << QVariant();
-    QTest::newRow("staged") << "2.1.0" << "2.1.0" << QVariant(QStringLiteral("2.1.0"));
-    QTest::newRow("never checked") << "" << "" << QVariant();
+    QTest::newRow("newer found") << "2.1.0"
+                                 << "" << QVariant(QStringLiteral("2.1.0"));
+    QTest::newRow("same as running") << "1.0.0"
+                                     << "" << QVariant();
+    QTest::newRow("older than running") << "0.9.0"
+                                        << "" << QVariant();
+    QTest::newRow("staged") << "2.1.0"
+                            << "2.1.0" << QVariant(QStringLiteral("2.1.0"));
+    QTest::newRow("never checked") << ""
+                                   << "" << QVariant();
 }
 
 // CONTRACT: `status --json` `available` is the newer version the last check found, or null.
@@ -699,8 +712,8 @@ void tst_UpdateController::statusJsonHasAvailable()
         QVERIFY(m_device->checked(serverVersion));
     if (!staged.isEmpty())
         QVERIFY(m_device->stage(staged, false));
-    const test::ToolResult r = test::runTool(tool, {QStringLiteral("status"), QStringLiteral("--json"), QStringLiteral("--config"),
-                                                    m_device->configPath()});
+    const test::ToolResult r =
+        test::runTool(tool, {QStringLiteral("status"), QStringLiteral("--json"), QStringLiteral("--config"), m_device->configPath()});
     QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
     const QJsonObject cli = QJsonDocument::fromJson(r.out).object();
     QVERIFY(cli.contains(QStringLiteral("available")));
@@ -722,7 +735,8 @@ void tst_UpdateController::lastCheckSaysWhatItFound()
     QTRY_COMPARE_WITH_TIMEOUT(m_controller->lastCheckText(), QStringLiteral("4 Dec 2026, 20:17: version 2.1.0 found"), 5000);
     // A later check that failed is the last check, not the last one that worked.
     QVERIFY(m_device->fail(10, QStringLiteral("cannot reach the update server: Connection refused"), QStringLiteral("E07")));
-    QTRY_VERIFY2_WITH_TIMEOUT(m_controller->lastCheckText().endsWith(QStringLiteral(": did not succeed")), qPrintable(m_controller->lastCheckText()), 5000);
+    QTRY_VERIFY2_WITH_TIMEOUT(m_controller->lastCheckText().endsWith(QStringLiteral(": did not succeed")),
+                              qPrintable(m_controller->lastCheckText()), 5000);
 }
 
 void tst_UpdateController::datesInOneFormat_data()
@@ -773,19 +787,29 @@ void tst_UpdateController::outcomeReasonsInGerman_data()
     QTest::addColumn<QString>("edge");
     QTest::addColumn<QString>("message");
     QTest::addColumn<QString>("reason");
-    QTest::newRow("health") << 20 << "E62" << "the new system (slot A) failed its check: the services are not healthy"
-                            << "Die neue Version hat beim Start nicht richtig funktioniert, deshalb ist das Gerät zur vorherigen Version zurückgekehrt.";
-    QTest::newRow("did not start") << 20 << "E62" << "the new system (slot B) did not start"
-                                   << "Die neue Version hat beim Start nicht richtig funktioniert, deshalb ist das Gerät zur vorherigen Version zurückgekehrt.";
-    QTest::newRow("migration") << 20 << "E59" << "cannot migrate the database: the migration to schema 2 failed"
+    QTest::newRow("health")
+        << 20 << "E62"
+        << "the new system (slot A) failed its check: the services are not healthy"
+        << "Die neue Version hat beim Start nicht richtig funktioniert, deshalb ist das Gerät zur vorherigen Version zurückgekehrt.";
+    QTest::newRow("did not start")
+        << 20 << "E62"
+        << "the new system (slot B) did not start"
+        << "Die neue Version hat beim Start nicht richtig funktioniert, deshalb ist das Gerät zur vorherigen Version zurückgekehrt.";
+    QTest::newRow("migration") << 20 << "E59"
+                               << "cannot migrate the database: the migration to schema 2 failed"
                                << "Ihre Daten konnten nicht für die neue Version vorbereitet werden.";
-    QTest::newRow("write") << 20 << "E51" << "cannot write slot B: short write"
+    QTest::newRow("write") << 20 << "E51"
+                           << "cannot write slot B: short write"
                            << "Die neue Version konnte nicht in den Speicher des Geräts geschrieben werden.";
-    QTest::newRow("integrity") << 15 << "E48" << "images/s16-2.1.0.img does not match its SHA-256"
-                               << "Das heruntergeladene Update hat die Sicherheitsprüfung nicht bestanden und wurde deshalb nicht installiert.";
-    QTest::newRow("storage") << 16 << "" << "no space left on device"
+    QTest::newRow("integrity")
+        << 15 << "E48"
+        << "images/s16-2.1.0.img does not match its SHA-256"
+        << "Das heruntergeladene Update hat die Sicherheitsprüfung nicht bestanden und wurde deshalb nicht installiert.";
+    QTest::newRow("storage") << 16 << ""
+                             << "no space left on device"
                              << "Es war nicht genug Speicher frei, um das Update zu installieren.";
-    QTest::newRow("other") << 20 << "E52" << "cannot switch to slot B"
+    QTest::newRow("other") << 20 << "E52"
+                           << "cannot switch to slot B"
                            << "Das Update konnte nicht installiert werden.";
 }
 
@@ -803,7 +827,8 @@ void tst_UpdateController::outcomeReasonsInGerman()
     QCOMPARE(m_controller->page(), UpdateController::Page::Outcome);
     QCOMPARE(m_controller->outcomeReason(), reason);
     QCOMPARE(m_controller->outcomeMessage(),
-             QStringLiteral("Version 2.1.0 wurde nicht installiert. Auf Ihrem Gerät läuft wieder Version 1.0.0, und es funktioniert wie bisher."));
+             QStringLiteral(
+                 "Version 2.1.0 wurde nicht installiert. Auf Ihrem Gerät läuft wieder Version 1.0.0, und es funktioniert wie bisher."));
     QVERIFY(m_controller->outcomeDetails().contains(message));
     QVERIFY(m_controller->outcomeDetails().startsWith(QStringLiteral("Fehlercode: %1").arg(code)));
 }
@@ -814,17 +839,19 @@ void tst_UpdateController::namesOfStatesAndPages()
 {
     using State = UpdateController::State;
     using Page = UpdateController::Page;
-    const QList<std::pair<State, QString>> states{
-        {State::Idle, QStringLiteral("idle")}, {State::Checking, QStringLiteral("checking")},
-        {State::Downloading, QStringLiteral("downloading")}, {State::Ready, QStringLiteral("ready")},
-        {State::RebootPending, QStringLiteral("rebootPending")}, {State::Installing, QStringLiteral("installing")},
-        {State::Trial, QStringLiteral("trial")}};
+    const QList<std::pair<State, QString>> states{{State::Idle, QStringLiteral("idle")},
+                                                  {State::Checking, QStringLiteral("checking")},
+                                                  {State::Downloading, QStringLiteral("downloading")},
+                                                  {State::Ready, QStringLiteral("ready")},
+                                                  {State::RebootPending, QStringLiteral("rebootPending")},
+                                                  {State::Installing, QStringLiteral("installing")},
+                                                  {State::Trial, QStringLiteral("trial")}};
     for (const auto &[state, name] : states)
         QCOMPARE(UpdateController::stateName(state), name);
     const QList<std::pair<Page, QString>> pages{
-        {Page::Status, QStringLiteral("status")}, {Page::Available, QStringLiteral("available")},
+        {Page::Status, QStringLiteral("status")},     {Page::Available, QStringLiteral("available")},
         {Page::Progress, QStringLiteral("progress")}, {Page::Priority, QStringLiteral("priority")},
-        {Page::Error, QStringLiteral("error")}, {Page::Outcome, QStringLiteral("outcome")}};
+        {Page::Error, QStringLiteral("error")},       {Page::Outcome, QStringLiteral("outcome")}};
     for (const auto &[page, name] : pages)
         QCOMPARE(UpdateController::pageName(page), name);
 }

@@ -40,22 +40,19 @@ void tst_SemVer::parseValid_data()
     QTest::newRow("plain") << "2.1.0" << quint64(2) << quint64(1) << quint64(0) << none << QString();
     QTest::newRow("zeros") << "0.0.0" << quint64(0) << quint64(0) << quint64(0) << none << QString();
     QTest::newRow("multi-digit") << "10.20.30" << quint64(10) << quint64(20) << quint64(30) << none << QString();
-    QTest::newRow("quint64 max") << "18446744073709551615.0.1" << quint64(18446744073709551615ULL) << quint64(0)
-                                 << quint64(1) << none << QString();
-    QTest::newRow("pre alpha") << "1.0.0-alpha" << quint64(1) << quint64(0) << quint64(0) << QStringList{u"alpha"_qs}
-                               << QString();
-    QTest::newRow("pre numeric parts") << "1.0.0-0.3.7" << quint64(1) << quint64(0) << quint64(0)
-                                       << QStringList{u"0"_qs, u"3"_qs, u"7"_qs} << QString();
-    QTest::newRow("pre with hyphens") << "1.0.0-x-y-z.--" << quint64(1) << quint64(0) << quint64(0)
-                                      << QStringList{u"x-y-z"_qs, u"--"_qs} << QString();
-    QTest::newRow("pre leading zero alnum") << "1.0.0-0a.01b" << quint64(1) << quint64(0) << quint64(0)
-                                            << QStringList{u"0a"_qs, u"01b"_qs} << QString();
-    QTest::newRow("build") << "1.0.0+20130313144700" << quint64(1) << quint64(0) << quint64(0) << none
-                           << u"20130313144700"_qs;
-    QTest::newRow("build leading zeros") << "1.0.0+001.exp-1" << quint64(1) << quint64(0) << quint64(0) << none
-                                         << u"001.exp-1"_qs;
-    QTest::newRow("pre and build") << "1.0.0-beta+exp.sha.5114f85" << quint64(1) << quint64(0) << quint64(0)
-                                   << QStringList{u"beta"_qs} << u"exp.sha.5114f85"_qs;
+    QTest::newRow("quint64 max") << "18446744073709551615.0.1" << quint64(18446744073709551615ULL) << quint64(0) << quint64(1) << none
+                                 << QString();
+    QTest::newRow("pre alpha") << "1.0.0-alpha" << quint64(1) << quint64(0) << quint64(0) << QStringList{u"alpha"_qs} << QString();
+    QTest::newRow("pre numeric parts") << "1.0.0-0.3.7" << quint64(1) << quint64(0) << quint64(0) << QStringList{u"0"_qs, u"3"_qs, u"7"_qs}
+                                       << QString();
+    QTest::newRow("pre with hyphens") << "1.0.0-x-y-z.--" << quint64(1) << quint64(0) << quint64(0) << QStringList{u"x-y-z"_qs, u"--"_qs}
+                                      << QString();
+    QTest::newRow("pre leading zero alnum") << "1.0.0-0a.01b" << quint64(1) << quint64(0) << quint64(0) << QStringList{u"0a"_qs, u"01b"_qs}
+                                            << QString();
+    QTest::newRow("build") << "1.0.0+20130313144700" << quint64(1) << quint64(0) << quint64(0) << none << u"20130313144700"_qs;
+    QTest::newRow("build leading zeros") << "1.0.0+001.exp-1" << quint64(1) << quint64(0) << quint64(0) << none << u"001.exp-1"_qs;
+    QTest::newRow("pre and build") << "1.0.0-beta+exp.sha.5114f85" << quint64(1) << quint64(0) << quint64(0) << QStringList{u"beta"_qs}
+                                   << u"exp.sha.5114f85"_qs;
     QTest::newRow("hyphen in build") << "1.0.0+a-b" << quint64(1) << quint64(0) << quint64(0) << none << u"a-b"_qs;
 }
 
@@ -123,18 +120,30 @@ void tst_SemVer::ordering_data()
 {
     QTest::addColumn<QString>("lower");
     QTest::addColumn<QString>("higher");
-    QTest::newRow("major") << "1.9.9" << "2.0.0";
-    QTest::newRow("minor") << "2.0.0" << "2.1.0";
-    QTest::newRow("patch") << "2.1.0" << "2.1.1";
-    QTest::newRow("numeric not lexical") << "1.9.0" << "1.10.0";
-    QTest::newRow("pre below release") << "1.0.0-rc.1" << "1.0.0";
-    QTest::newRow("numeric below alnum") << "1.0.0-1" << "1.0.0-a";
-    QTest::newRow("numeric identifiers numerically") << "1.0.0-beta.2" << "1.0.0-beta.11";
-    QTest::newRow("ascii order uppercase first") << "1.0.0-Z" << "1.0.0-a";
-    QTest::newRow("more identifiers higher") << "1.0.0-alpha" << "1.0.0-alpha.1";
-    QTest::newRow("huge numeric identifiers") << "1.0.0-9999999999999999999" << "1.0.0-18446744073709551615";
-    QTest::newRow("huge major") << "18446744073709551614.0.0" << "18446744073709551615.0.0";
-    QTest::newRow("pre of higher patch") << "1.0.0" << "1.0.1-alpha";
+    QTest::newRow("major") << "1.9.9"
+                           << "2.0.0";
+    QTest::newRow("minor") << "2.0.0"
+                           << "2.1.0";
+    QTest::newRow("patch") << "2.1.0"
+                           << "2.1.1";
+    QTest::newRow("numeric not lexical") << "1.9.0"
+                                         << "1.10.0";
+    QTest::newRow("pre below release") << "1.0.0-rc.1"
+                                       << "1.0.0";
+    QTest::newRow("numeric below alnum") << "1.0.0-1"
+                                         << "1.0.0-a";
+    QTest::newRow("numeric identifiers numerically") << "1.0.0-beta.2"
+                                                     << "1.0.0-beta.11";
+    QTest::newRow("ascii order uppercase first") << "1.0.0-Z"
+                                                 << "1.0.0-a";
+    QTest::newRow("more identifiers higher") << "1.0.0-alpha"
+                                             << "1.0.0-alpha.1";
+    QTest::newRow("huge numeric identifiers") << "1.0.0-9999999999999999999"
+                                              << "1.0.0-18446744073709551615";
+    QTest::newRow("huge major") << "18446744073709551614.0.0"
+                                << "18446744073709551615.0.0";
+    QTest::newRow("pre of higher patch") << "1.0.0"
+                                         << "1.0.1-alpha";
 }
 
 void tst_SemVer::ordering()
@@ -154,8 +163,8 @@ void tst_SemVer::ordering()
 
 void tst_SemVer::precedenceChainFromTheSpec()
 {
-    const QStringList chain = {u"1.0.0-alpha"_qs, u"1.0.0-alpha.1"_qs, u"1.0.0-alpha.beta"_qs, u"1.0.0-beta"_qs,
-                               u"1.0.0-beta.2"_qs, u"1.0.0-beta.11"_qs, u"1.0.0-rc.1"_qs, u"1.0.0"_qs};
+    const QStringList chain = {u"1.0.0-alpha"_qs,  u"1.0.0-alpha.1"_qs, u"1.0.0-alpha.beta"_qs, u"1.0.0-beta"_qs,
+                               u"1.0.0-beta.2"_qs, u"1.0.0-beta.11"_qs, u"1.0.0-rc.1"_qs,       u"1.0.0"_qs};
     QList<SemVer> versions;
     for (const QString &s : chain) {
         const auto v = SemVer::parse(s);
@@ -165,8 +174,7 @@ void tst_SemVer::precedenceChainFromTheSpec()
     // Every pair, not only neighbours: precedence must be transitive.
     for (qsizetype i = 0; i < versions.size(); ++i) {
         for (qsizetype j = 0; j < versions.size(); ++j) {
-            QVERIFY2((versions[i] <=> versions[j]) == (i <=> j),
-                     qPrintable(chain[i] + u" vs "_qs + chain[j]));
+            QVERIFY2((versions[i] <=> versions[j]) == (i <=> j), qPrintable(chain[i] + u" vs "_qs + chain[j]));
         }
     }
 }

@@ -34,7 +34,6 @@ const QString &deviceDir()
 
 bool isAbsoluteOrEmpty(const QString &path) { return path.isEmpty() || QDir::isAbsolutePath(path); }
 
-
 constexpr char kHex[] = "0123456789abcdef";
 
 void appendHex4(QByteArray &out, char16_t c)
@@ -139,8 +138,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     S16_FUZZ_CHECK(!c.trust.publicKeys.isEmpty());
     for (const QString &key : c.trust.publicKeys)
         S16_FUZZ_CHECK(QDir::isAbsolutePath(key) && QFileInfo::exists(key));
-    for (const QString &p : {c.device.versionFile, c.device.stateDir, c.device.updateDir, c.device.database, c.boot.envFile,
-                             c.boot.slotA, c.boot.slotB, c.server.caFile, c.server.tokenFile})
+    for (const QString &p : {c.device.versionFile, c.device.stateDir, c.device.updateDir, c.device.database, c.boot.envFile, c.boot.slotA,
+                             c.boot.slotB, c.server.caFile, c.server.tokenFile})
         S16_FUZZ_CHECK(isAbsoluteOrEmpty(p));
     S16_FUZZ_CHECK(!c.device.versionFile.isEmpty() && !c.device.stateDir.isEmpty() && !c.device.updateDir.isEmpty());
     S16_FUZZ_CHECK(c.boot.backend == QStringLiteral("uboot") || c.boot.backend == QStringLiteral("grub"));

@@ -19,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     S16_FUZZ_CHECK(range->first >= 0 && range->first <= range->last);
     S16_FUZZ_CHECK(range->completeLength == -1 || range->last < range->completeLength);
     const QByteArray printed = QByteArray("bytes ") + QByteArray::number(range->first) + '-' + QByteArray::number(range->last) + '/'
-        + (range->completeLength < 0 ? QByteArray("*") : QByteArray::number(range->completeLength));
+                               + (range->completeLength < 0 ? QByteArray("*") : QByteArray::number(range->completeLength));
     S16_FUZZ_CHECK(parseContentRange(printed) == range);
     // one more digit or character after an accepted value must not be ignored
     S16_FUZZ_CHECK(!parseContentRange(QByteArray(value.toByteArray().trimmed() + 'x')));

@@ -56,8 +56,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (bytes.size() <= 16 * 1024 && qHash(bytes) % 256 == 0) {
         if (bytes.size() >= crypto::kSignatureSize) {
             // the input's own last 64 bytes as a forged signature must not verify
-            const auto forged = keys().trusted.verify(bytes.first(bytes.size() - crypto::kSignatureSize),
-                                                      bytes.last(crypto::kSignatureSize));
+            const auto forged =
+                keys().trusted.verify(bytes.first(bytes.size() - crypto::kSignatureSize), bytes.last(crypto::kSignatureSize));
             S16_FUZZ_CHECK(!forged && forged.error().code == crypto::CryptoError::BadSignature);
         }
         // a real one over the bytes must, and must not over changed bytes

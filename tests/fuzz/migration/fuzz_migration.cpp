@@ -47,7 +47,7 @@ QByteArray query(sqlite3 *db, const char *sql)
 QByteArray snapshot(sqlite3 *db)
 {
     return query(db, "PRAGMA user_version") + query(db, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name")
-        + query(db, "SELECT * FROM item ORDER BY id");
+           + query(db, "SELECT * FROM item ORDER BY id");
 }
 
 int stopRunaway(void *steps) { return ++*static_cast<int *>(steps) > 2000; }

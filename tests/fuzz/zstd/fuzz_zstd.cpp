@@ -85,7 +85,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     // content as the reader.
     if (auto unpacker = zstd::Unpacker::create(kCap)) {
         for (size_t at = 0; at < size; at += size_t(piece))
-            (*unpacker)->push(QByteArrayView(reinterpret_cast<const char *>(data) + at, qsizetype(std::min<size_t>(size_t(piece), size - at))));
+            (*unpacker)->push(
+                QByteArrayView(reinterpret_cast<const char *>(data) + at, qsizetype(std::min<size_t>(size_t(piece), size - at))));
         if (const auto content = (*unpacker)->finish(); content && whole.ok && whole.bytes.size() < kCap) {
             S16_FUZZ_CHECK(content->size == whole.bytes.size());
             S16_FUZZ_CHECK(content->sha256 == crypto::Sha256::hexHash(whole.bytes));
