@@ -1,5 +1,5 @@
 // Hashes one buffer with crypto::Sha256 (OpenSSL EVP) and with QCryptographicHash and
-// prints the throughput of each: the numbers behind "hash with EVP" in FACTS.md.
+// prints the throughput of each: why crypto::Sha256 hashes with EVP (core/crypto/crypto.h).
 //   bench_sha256 [MiB]          a random buffer in memory (default 256 MiB)
 //   bench_sha256 --file PATH    the file, read in 1 MiB chunks (sha256FileHex and its Qt twin)
 #include "crypto/crypto.h"

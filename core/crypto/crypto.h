@@ -43,7 +43,7 @@ struct CryptoProblem {
 inline constexpr qsizetype kSignatureSize = 64;
 
 // Streaming SHA-256 over OpenSSL EVP, which uses the CPU's SHA extensions and is about
-// ten times faster than QCryptographicHash on the devices' class of hardware (FACTS.md).
+// ten times faster than QCryptographicHash on the devices' class of hardware (bench/sha256 measures both).
 // result() and hexResult() finalise the digest and leave the object ready for a new
 // message, so one instance can hash many files in turn. A moved-from object is valid
 // and starts a new message.

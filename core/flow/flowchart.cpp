@@ -8,7 +8,7 @@ namespace {
 using N = Node;
 using E = Edge;
 
-// Transcribed from seed/edges.md, in its order; tst_flowchart checks it against that file.
+// Transcribed from docs/spec/edges.md, in its order; tst_flowchart checks it against that file.
 constexpr std::array<EdgeInfo, kEdgeCount> kEdges{{
     {E::E01, N::NormalSystem, N::ConnectRepo, ""},
     {E::E02, N::ConnectRepo, N::SuccessConnect, ""},

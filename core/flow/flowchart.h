@@ -6,7 +6,7 @@
 #include <span>
 
 // The flowchart of docs/spec/image-update-model.md, as data: its nodes, named
-// as in the chart, and its 65 edges, numbered as in edges.md. This table is the one
+// as in the chart, and its 65 edges, numbered as in docs/spec/edges.md. This table is the one
 // place that says which step may follow which; FlowMachine refuses everything else.
 namespace s16 {
 
