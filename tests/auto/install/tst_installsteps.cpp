@@ -1,0 +1,172 @@
+// The install's step jobs (core/install/steps_p.h) one at a time: each with its typed
+// result, one failure each, and kill() mid-way ending Cancelled with nothing the engine
+// could not revert. Real files, real SQLite, a real signed staged update.
+
+#include "install/steps_p.h"
+#include "installdevice.h"
+#include "store/devicestate.h"
+
+#include <QSignalSpy>
+
+using namespace s16;
+using namespace s16::test;
+using s16::install::SlotWrite;
+using s16::install::StagedCheck;
+
+class tst_InstallSteps : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void stagedCheck_provesTheStagedUpdate();
+    void stagedCheck_damagedImageFails();
+    void stagedCheck_killEndsCancelled();
+    void slotWrite_writesAndReadsBack();
+    void slotWrite_mismatchFails();
+    void slotWrite_killMidwayLeavesNoWrittenSlot();
+
+private:
+    std::optional<StagedRecord> stagedRecord() const;
+    // Runs job to its end; false when it did not end exactly once.
+    static bool finishOnce(Job &job, int timeoutMs = 60000);
+    std::unique_ptr<Device> m_device;
+    std::unique_ptr<QTemporaryDir> m_keys;
+};
+
+void tst_InstallSteps::initTestCase()
+{
+    m_keys = std::make_unique<QTemporaryDir>();
+    QString why;
+    QVERIFY2(test::makeSigningKey(m_keys->path(), &why), qPrintable(why));
+}
+
+void tst_InstallSteps::init()
+{
+    qunsetenv("S16_FAULT");
+    qunsetenv("S16_KILL_AT");
+    m_device = std::make_unique<Device>();
+    QString why;
+    QVERIFY2(m_device->init(QStringLiteral("uboot"), &why), qPrintable(why));
+}
+
+std::optional<StagedRecord> tst_InstallSteps::stagedRecord() const
+{
+    auto journal = Journal::open(m_device->config().device.stateDir);
+    return journal ? DeviceState(**journal).staged() : std::nullopt;
+}
+
+bool tst_InstallSteps::finishOnce(Job &job, int timeoutMs)
+{
+    QSignalSpy finished(&job, &Job::finished);
+    if (!job.isFinished() && !finished.wait(timeoutMs))
+        return false;
+    QTest::qWait(20); // a second finished() would be queued by now
+    return finished.count() == 1 && job.isFinished();
+}
+
+void tst_InstallSteps::stagedCheck_provesTheStagedUpdate()
+{
+    QString why;
+    QVERIFY2(m_device->stage({}, &why), qPrintable(why));
+    StagedCheck check(m_device->config(), stagedRecord());
+    QSignalSpy progress(&check, &install::WorkerJob::progress);
+    check.start();
+    QVERIFY(finishOnce(check));
+    QVERIFY2(!check.error(), qPrintable(check.error() ? check.error()->message : QString()));
+    QCOMPARE(check.staged().manifest.version.toString(), kNewVersion);
+    QCOMPARE(check.staged().migrations.size(), 2);
+    QVERIFY(check.staged().image.endsWith(QLatin1StringView("s16-2.0.0.img")));
+    QVERIFY(!progress.isEmpty());
+    QCOMPARE(progress.last().at(0).toLongLong(), kImageSize);
+}
+
+void tst_InstallSteps::stagedCheck_damagedImageFails()
+{
+    StageOptions damaged;
+    damaged.tamper = QStringLiteral("imageByte");
+    QString why;
+    QVERIFY2(m_device->stage(damaged, &why), qPrintable(why));
+    StagedCheck check(m_device->config(), stagedRecord());
+    check.start();
+    QVERIFY(finishOnce(check));
+    QVERIFY(check.error());
+    QCOMPARE(check.error()->code, ExitCode::IntegrityMismatch);
+    QCOMPARE(check.error()->edge, std::optional<Edge>(Edge::E48));
+}
+
+void tst_InstallSteps::stagedCheck_killEndsCancelled()
+{
+    QString why;
+    QVERIFY2(m_device->stage({}, &why), qPrintable(why));
+    StagedCheck check(m_device->config(), stagedRecord());
+    check.start();
+    check.kill();
+    QVERIFY(finishOnce(check));
+    QVERIFY(check.error());
+    QCOMPARE(check.error()->code, ExitCode::Cancelled);
+}
+
+void tst_InstallSteps::slotWrite_writesAndReadsBack()
+{
+    SlotWrite write({m_device->path(QStringLiteral("images/new.img")), kImageSize, m_device->newSum().toLatin1(),
+                     m_device->path(QStringLiteral("slotB.img")), m_device->path(QStringLiteral("slotA.img"))},
+                    std::nullopt);
+    QSignalSpy progress(&write, &install::WorkerJob::progress);
+    write.start();
+    QVERIFY(finishOnce(write));
+    QVERIFY2(!write.error(), qPrintable(write.error() ? write.error()->message : QString()));
+    QVERIFY(!write.problem());
+    QCOMPARE(m_device->slotSum(QStringLiteral("B")), m_device->newSum());
+    QVERIFY(!progress.isEmpty());
+    QCOMPARE(progress.last().at(0).toLongLong(), 2 * kImageSize);
+}
+
+void tst_InstallSteps::slotWrite_mismatchFails()
+{
+    SlotWrite write({m_device->path(QStringLiteral("images/new.img")), kImageSize, m_device->oldSum().toLatin1(),
+                     m_device->path(QStringLiteral("slotB.img")), m_device->path(QStringLiteral("slotA.img"))},
+                    std::nullopt);
+    write.start();
+    QVERIFY(finishOnce(write));
+    QVERIFY(write.error());
+    QCOMPARE(write.error()->code, ExitCode::InstallFailed);
+    QCOMPARE(write.error()->edge, std::optional<Edge>(Edge::E51));
+    QVERIFY(write.problem());
+    QCOMPARE(write.problem()->code, SlotError::VerifyMismatch);
+}
+
+// Killed between two chunks: the slot holds part of the image, never all of it, and the
+// problem is a slot write failure of its own (the engine's revert path takes it as any other).
+void tst_InstallSteps::slotWrite_killMidwayLeavesNoWrittenSlot()
+{
+    constexpr qint64 size = 32 * SlotWriter::kChunkBytes;
+    const QString image = m_device->path(QStringLiteral("images/big.img"));
+    QVERIFY(writeRandomFile(image, size, 5));
+    const auto sum = sha256Hex(image);
+    QVERIFY(sum);
+    SlotWrite write(
+        {image, size, sum->toLatin1(), m_device->path(QStringLiteral("slotB.img")), m_device->path(QStringLiteral("slotA.img"))},
+        std::nullopt);
+    QSignalSpy progress(&write, &install::WorkerJob::progress);
+    write.start();
+    QVERIFY(progress.wait(30000));
+    write.kill();
+    QVERIFY(write.isRunning()); // it ends from the event loop, never inside kill()
+    QVERIFY(finishOnce(write));
+    QVERIFY(write.error());
+    QCOMPARE(write.error()->code, ExitCode::Cancelled);
+    QVERIFY(write.problem());
+    QCOMPARE(write.problem()->code, SlotError::Cancelled);
+    QVERIFY(QFileInfo(m_device->path(QStringLiteral("slotB.img"))).size() < size);
+}
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    tst_InstallSteps tc;
+    QTEST_SET_MAIN_SOURCE_PATH
+    return QTest::qExec(&tc, argc, argv);
+}
+
+#include "tst_installsteps.moc"
