@@ -6,10 +6,12 @@
 #include "faults.h"
 #include "install/servicereload.h"
 #include "install/slotwriter.h"
+#include "steps_p.h"
 #include "store/devicestate.h"
 
 #include <QDateTime>
 #include <QDir>
+#include <QEventLoop>
 #include <QFile>
 #include <QJsonDocument>
 #include <QStringBuilder>
@@ -152,7 +154,11 @@ Engine::Engine(const Config &config, InstallCallbacks callbacks)
 {
 }
 
-Engine::~Engine() = default;
+Engine::~Engine()
+{
+    if (m_step)
+        m_step->kill();
+}
 
 // ---- shared plumbing ----------------------------------------------------------------
 
@@ -352,15 +358,57 @@ InstallReport Engine::report(const Status &status)
     return report;
 }
 
+Status Engine::await(std::unique_ptr<WorkerJob> job, const QString &phase, std::function<Status()> then)
+{
+    WorkerJob *step = job.get();
+    m_step = std::move(job);
+    QObject::connect(step, &WorkerJob::progress, step, [this, phase](qint64 bytes, qint64 total) { reportProgress(phase, bytes, total); });
+    QObject::connect(step, &Job::finished, step, [this, then = std::move(then)] {
+        // Still inside the job's signal: it goes later, and then() may start the next one.
+        m_step.release()->deleteLater();
+        settle(then());
+    });
+    step->start();
+    return {};
+}
+
+void Engine::settle(const Status &status)
+{
+    if (m_step || !m_ended)
+        return;
+    const Ended ended = std::exchange(m_ended, nullptr);
+    ended(report(status));
+}
+
+InstallReport Engine::exec(const std::function<void(Ended)> &start)
+{
+    std::optional<InstallReport> result;
+    QEventLoop loop;
+    start([&](const InstallReport &report) {
+        result = report;
+        loop.quit();
+    });
+    if (!result)
+        loop.exec();
+    return *result;
+}
+
 // ---- recovery ---------------------------------------------------------------------------
+
+void Engine::startRecovery(Ended ended)
+{
+    m_context = Context::Recovery;
+    m_ended = [ended = std::move(ended)](const InstallReport &report) {
+        if (!report.status)
+            qCWarning(lcInstall).noquote() << "recovery:" << report.status.error().message << report.status.error().detail;
+        ended(report);
+    };
+    settle(runRecovery());
+}
 
 InstallReport Engine::recovery()
 {
-    m_context = Context::Recovery;
-    InstallReport report = this->report(runRecovery());
-    if (!report.status)
-        qCWarning(lcInstall).noquote() << "recovery:" << report.status.error().message << report.status.error().detail;
-    return report;
+    return exec([this](Ended ended) { startRecovery(std::move(ended)); });
 }
 
 Status Engine::runRecovery()
@@ -403,15 +451,15 @@ Status Engine::stepVerify()
     fault::killPoint(u"verify");
     if (auto moved = take({Edge::E44}); !moved)
         return moved;
-    auto staged = loadStaged(m_config, state().staged());
-    const Status checked =
-        staged ? verifyStaged(*staged, [this](qint64 done, qint64 total) { reportProgress(QStringLiteral("verify"), done, total); })
-               : Status(std::unexpected(staged.error()));
-    if (!checked)
-        return move({Edge::E45, Edge::E46, Edge::E48}, Entry::RebootOld, checked.error());
-    m_staged = std::move(*staged);
-    m_rec.version = m_staged->manifest.version.toString();
-    return move({Edge::E45, Edge::E46, Edge::E47}, Entry::Write);
+    auto job = std::make_unique<StagedCheck>(m_config, state().staged());
+    const StagedCheck &check = *job;
+    return await(std::move(job), QStringLiteral("verify"), [this, &check]() -> Status {
+        if (check.error())
+            return move({Edge::E45, Edge::E46, Edge::E48}, Entry::RebootOld, *check.error());
+        m_staged = check.staged();
+        m_rec.version = m_staged->manifest.version.toString();
+        return move({Edge::E45, Edge::E46, Edge::E47}, Entry::Write);
+    });
 }
 
 Status Engine::stepWrite()
@@ -429,13 +477,17 @@ Status Engine::stepWrite()
     fault::killPoint(u"write");
     const SlotWriter::Job job{m_staged->image, m_staged->manifest.image.size, m_staged->manifest.image.sha256, slotPath(m_rec.targetSlot),
                               slotPath(m_rec.fallbackSlot)};
-    const auto onProgress = [this](qint64 bytes, qint64 total) { reportProgress(QStringLiteral("install"), bytes, total); };
-    const auto written =
-        m_staged->zstd ? SlotWriter::writeZstd(job, m_staged->manifest.imageZstd->size, onProgress) : SlotWriter::write(job, onProgress);
-    if (!written)
-        return move({Edge::E49, Edge::E51}, Entry::Revert,
-                    toError(written.error()).withContext(QStringLiteral("cannot write slot %1").arg(m_rec.targetSlot)));
-    return move({Edge::E49, Edge::E50}, Entry::NeedMigration);
+    auto write =
+        std::make_unique<SlotWrite>(job, m_staged->zstd ? std::optional<qint64>(m_staged->manifest.imageZstd->size) : std::nullopt);
+    const SlotWrite &step = *write;
+    return await(std::move(write), QStringLiteral("install"), [this, &step]() -> Status {
+        // A kill is a failed write too: the slot holds part of the image.
+        const std::optional<SlotProblem> &written = step.problem();
+        if (written)
+            return move({Edge::E49, Edge::E51}, Entry::Revert,
+                        toError(*written).withContext(QStringLiteral("cannot write slot %1").arg(m_rec.targetSlot)));
+        return move({Edge::E49, Edge::E50}, Entry::NeedMigration);
+    });
 }
 
 Status Engine::stepNeedMigration()
@@ -661,12 +713,18 @@ Status Engine::recordEnd(const Outcome &outcome, const std::function<Status()> &
 
 // ---- boot-complete --------------------------------------------------------------------------
 
-InstallReport Engine::bootComplete(const QString &bootedSlot)
+void Engine::startBootComplete(const QString &bootedSlot, Ended ended)
 {
     m_context = Context::NormalSystem;
     m_booted = bootedSlot;
-    return report(isSlotName(bootedSlot) ? runBootComplete()
-                                         : Status(fail(ExitCode::Usage, QStringLiteral("unknown booted slot \"%1\"").arg(bootedSlot))));
+    m_ended = std::move(ended);
+    settle(isSlotName(bootedSlot) ? runBootComplete()
+                                  : Status(fail(ExitCode::Usage, QStringLiteral("unknown booted slot \"%1\"").arg(bootedSlot))));
+}
+
+InstallReport Engine::bootComplete(const QString &bootedSlot)
+{
+    return exec([this, bootedSlot](Ended ended) { startBootComplete(bootedSlot, std::move(ended)); });
 }
 
 Status Engine::refreshBootCounter()
