@@ -512,12 +512,14 @@ Status Engine::stepBackup()
     if (auto saved = saveRecord(); !saved)
         return saved;
     fault::killPoint(u"backup");
-    const Migrator migrator(m_config.device.database);
-    const auto backedUp = migrator.backup();
-    if (!backedUp)
-        return move({Edge::E56, Edge::E57, Edge::E59}, Entry::RevertMigration,
-                    toError(backedUp.error()).withContext(QStringLiteral("cannot migrate the database")));
-    return move({Edge::E56}, Entry::Migrate);
+    auto job = std::make_unique<Migration>(Migration::Part::Backup, m_config.device.database);
+    const Migration &backup = *job;
+    return await(std::move(job), QStringLiteral("backup"), [this, &backup]() -> Status {
+        if (const std::optional<MigrationProblem> &failed = backup.problem())
+            return move({Edge::E56, Edge::E57, Edge::E59}, Entry::RevertMigration,
+                        toError(*failed).withContext(QStringLiteral("cannot migrate the database")));
+        return move({Edge::E56}, Entry::Migrate);
+    });
 }
 
 Status Engine::stepMigrate()
@@ -533,13 +535,15 @@ Status Engine::stepMigrate()
     const int schema = m_staged->manifest.schema.value_or(0);
     const int start = migrator.userVersion().value_or(0);
     reportProgress(QStringLiteral("migrate"), 0, std::max(1, schema - start));
-    const auto migrated = migrator.migrate(schema, m_staged->migrations, [&](int reached) {
-        reportProgress(QStringLiteral("migrate"), reached - start, std::max(1, schema - start));
+    auto job = std::make_unique<Migration>(Migration::Part::Migrate, m_config.device.database, schema, m_staged->migrations);
+    const Migration &migration = *job;
+    return await(std::move(job), QStringLiteral("migrate"), [this, &migration]() -> Status {
+        const std::optional<MigrationProblem> &failed = migration.problem();
+        if (failed)
+            return move({Edge::E57, Edge::E59}, Entry::RevertMigration,
+                        toError(*failed).withContext(QStringLiteral("cannot migrate the database")));
+        return move({Edge::E57, Edge::E58}, Entry::Switch);
     });
-    if (!migrated)
-        return move({Edge::E57, Edge::E59}, Entry::RevertMigration,
-                    toError(migrated.error()).withContext(QStringLiteral("cannot migrate the database")));
-    return move({Edge::E57, Edge::E58}, Entry::Switch);
 }
 
 Status Engine::stepSwitch()

@@ -20,7 +20,11 @@ void WorkerJob::doStart()
     });
 }
 
-void WorkerJob::doKill() { stopWorker(); }
+void WorkerJob::doKill()
+{
+    stopWorker();
+    afterKill();
+}
 
 void WorkerJob::stopWorker()
 {
@@ -89,6 +93,64 @@ std::optional<Error> SlotWrite::work(std::stop_token stop)
         return {};
     m_problem = written.error();
     return toError(written.error());
+}
+
+// ---- Migration ----------------------------------------------------------------------------
+
+Migration::Migration(Part part, QString database, int schema, QList<MigrationStep> steps, QObject *parent)
+    : WorkerJob(parent)
+    , m_part(part)
+    , m_migrator(std::move(database))
+    , m_schema(schema)
+    , m_steps(std::move(steps))
+{
+}
+
+Migration::~Migration() { stopWorker(); }
+
+std::optional<Error> Migration::work(std::stop_token stop)
+{
+    if (m_part == Part::Backup) {
+        const auto backedUp = m_migrator.backup();
+        if (!backedUp)
+            m_problem = backedUp.error();
+        return m_problem ? std::optional<Error>(toError(*m_problem)) : std::nullopt;
+    }
+    m_start = m_migrator.userVersion().value_or(0);
+    m_reached = m_start;
+    const auto migrated = m_migrator.migrate(
+        m_schema, m_steps,
+        [&](int reached) {
+            m_reached = reached;
+            postProgress(reached - m_start, std::max(1, m_schema - m_start));
+        },
+        stop);
+    if (migrated)
+        return {};
+    m_problem = migrated.error();
+    if (m_problem->code == MigrationError::Cancelled)
+        restoreBackup();
+    return toError(*m_problem);
+}
+
+// A kill that came after the last step still leaves the backup's database: a killed
+// migration never leaves one the engine did not ask for.
+void Migration::afterKill()
+{
+    if (m_part == Part::Migrate && m_reached != m_start) {
+        m_problem =
+            MigrationProblem{MigrationError::Cancelled, QStringLiteral("the migration of %1 was stopped").arg(m_migrator.database()),
+                             QStringLiteral("at schema %1").arg(m_reached)};
+        restoreBackup();
+    }
+}
+
+void Migration::restoreBackup()
+{
+    if (const auto restored = m_migrator.restore(); !restored)
+        m_problem = restored.error();
+    else
+        m_reached = m_start;
 }
 
 } // namespace s16::install

@@ -41,6 +41,9 @@ protected:
     // Callable from the worker.
     void postProgress(qint64 bytes, qint64 total);
     void stopWorker();
+    // Called by kill() once the worker stopped, on the job's thread: the place to undo what
+    // the worker finished before the stop reached it.
+    virtual void afterKill() { }
 
 private:
     void doStart() final;
@@ -90,6 +93,36 @@ private:
     SlotWriter::Job m_job;
     const std::optional<qint64> m_zstdFileSize;
     std::optional<SlotProblem> m_problem;
+};
+
+// E54-E59: the app database's backup (Part::Backup), then its migration to the new schema
+// (Part::Migrate), one job each so the engine journals each before it starts. A migration
+// killed between two steps puts the backup back before it ends: the database is then the
+// backup's, as the engine's revert path expects.
+class Migration final : public WorkerJob
+{
+    Q_OBJECT
+public:
+    enum class Part { Backup, Migrate };
+    Migration(Part part, QString database, int schema = 0, QList<MigrationStep> steps = {}, QObject *parent = nullptr);
+    ~Migration() override;
+
+    [[nodiscard]] const std::optional<MigrationProblem> &problem() const { return m_problem; }
+    // The schema the database reached (Part::Migrate; valid once finished).
+    [[nodiscard]] int schemaReached() const { return m_reached; }
+
+private:
+    std::optional<Error> work(std::stop_token stop) override;
+    void afterKill() override;
+    void restoreBackup();
+
+    const Part m_part;
+    const Migrator m_migrator;
+    const int m_schema;
+    const QList<MigrationStep> m_steps;
+    std::optional<MigrationProblem> m_problem;
+    int m_start = 0;
+    int m_reached = 0;
 };
 
 } // namespace s16::install

@@ -10,6 +10,7 @@
 
 using namespace s16;
 using namespace s16::test;
+using s16::install::Migration;
 using s16::install::SlotWrite;
 using s16::install::StagedCheck;
 
@@ -25,9 +26,13 @@ private Q_SLOTS:
     void slotWrite_writesAndReadsBack();
     void slotWrite_mismatchFails();
     void slotWrite_killMidwayLeavesNoWrittenSlot();
+    void migration_backsUpAndMigrates();
+    void migration_failingScriptFails();
+    void migration_killLeavesTheBackupsDatabase();
 
 private:
     std::optional<StagedRecord> stagedRecord() const;
+    QList<MigrationStep> stagedMigrations() const;
     // Runs job to its end; false when it did not end exactly once.
     static bool finishOnce(Job &job, int timeoutMs = 60000);
     std::unique_ptr<Device> m_device;
@@ -54,6 +59,16 @@ std::optional<StagedRecord> tst_InstallSteps::stagedRecord() const
 {
     auto journal = Journal::open(m_device->config().device.stateDir);
     return journal ? DeviceState(**journal).staged() : std::nullopt;
+}
+
+QList<MigrationStep> tst_InstallSteps::stagedMigrations() const
+{
+    QList<MigrationStep> steps;
+    for (const int schema : {2, 3}) {
+        const QString path = m_device->path(QStringLiteral("update/staged/migrations/%1.sql").arg(schema, 4, 10, QLatin1Char('0')));
+        steps.append(MigrationStep{schema, path, sha256Hex(path).value_or(QString()).toLatin1()});
+    }
+    return steps;
 }
 
 bool tst_InstallSteps::finishOnce(Job &job, int timeoutMs)
@@ -159,6 +174,64 @@ void tst_InstallSteps::slotWrite_killMidwayLeavesNoWrittenSlot()
     QVERIFY(write.problem());
     QCOMPARE(write.problem()->code, SlotError::Cancelled);
     QVERIFY(QFileInfo(m_device->path(QStringLiteral("slotB.img"))).size() < size);
+}
+
+void tst_InstallSteps::migration_backsUpAndMigrates()
+{
+    QString why;
+    QVERIFY2(m_device->stage({}, &why), qPrintable(why));
+    const QString database = m_device->config().device.database;
+    Migration backup(Migration::Part::Backup, database);
+    backup.start();
+    QVERIFY(finishOnce(backup));
+    QVERIFY(!backup.error());
+    QVERIFY(Migrator(database).hasBackup());
+    Migration migrate(Migration::Part::Migrate, database, kNewSchema, stagedMigrations());
+    QSignalSpy progress(&migrate, &install::WorkerJob::progress);
+    migrate.start();
+    QVERIFY(finishOnce(migrate));
+    QVERIFY2(!migrate.error(), qPrintable(migrate.error() ? migrate.error()->message : QString()));
+    QCOMPARE(migrate.schemaReached(), kNewSchema);
+    QCOMPARE(m_device->dbVersion(), kNewSchema);
+    QCOMPARE(progress.size(), kNewSchema - kOldSchema);
+    QCOMPARE(m_device->sql(QStringLiteral("SELECT tag FROM notes WHERE text = 'kept'")), QStringLiteral("new"));
+}
+
+void tst_InstallSteps::migration_failingScriptFails()
+{
+    StageOptions broken;
+    broken.migration3 = "ALTER TABLE missing ADD COLUMN tag TEXT;\n";
+    QString why;
+    QVERIFY2(m_device->stage(broken, &why), qPrintable(why));
+    Migration migrate(Migration::Part::Migrate, m_device->config().device.database, kNewSchema, stagedMigrations());
+    migrate.start();
+    QVERIFY(finishOnce(migrate));
+    QVERIFY(migrate.error());
+    QCOMPARE(migrate.error()->code, ExitCode::InstallFailed);
+    QCOMPARE(migrate.error()->edge, std::optional<Edge>(Edge::E59));
+    QVERIFY(migrate.problem());
+    QCOMPARE(migrate.problem()->code, MigrationError::ScriptFailed);
+    QCOMPARE(m_device->dbVersion(), 2); // the step before the failing one stays whole
+}
+
+// Killed before it could finish: the database is the backup's again, the schema the old one.
+void tst_InstallSteps::migration_killLeavesTheBackupsDatabase()
+{
+    QString why;
+    QVERIFY2(m_device->stage({}, &why), qPrintable(why));
+    const QString database = m_device->config().device.database;
+    QVERIFY(Migrator(database).backup());
+    Migration migrate(Migration::Part::Migrate, database, kNewSchema, stagedMigrations());
+    QSignalSpy progress(&migrate, &install::WorkerJob::progress);
+    migrate.start();
+    migrate.kill();
+    QVERIFY(finishOnce(migrate));
+    QVERIFY(migrate.error());
+    QCOMPARE(migrate.error()->code, ExitCode::Cancelled);
+    QCOMPARE(m_device->dbVersion(), kOldSchema);
+    QCOMPARE(m_device->sql(QStringLiteral("SELECT count(*) FROM notes")), QStringLiteral("2"));
+    if (migrate.problem()) // a kill after the last step leaves nothing to stop
+        QCOMPARE(migrate.problem()->code, MigrationError::Cancelled);
 }
 
 int main(int argc, char **argv)
