@@ -41,15 +41,6 @@ QString otherSlot(const QString &slot) { return slot == QLatin1StringView("A") ?
 
 bool isSlotName(const QString &slot) { return slot == QLatin1StringView("A") || slot == QLatin1StringView("B"); }
 
-// A boot environment failure here means the install failed (docs/boot.md leaves the
-// re-labelling to the install boundary).
-Error bootError(const BootProblem &p, const QString &what)
-{
-    Error e = toError(p).withContext(what);
-    e.code = ExitCode::InstallFailed;
-    return e;
-}
-
 // s16-update takes the device's EngineLock for every engine command before it calls
 // runBootComplete(); the lock is for one engine per device across processes, so a lock
 // this very process holds lets the run go ahead.
@@ -216,20 +207,17 @@ QString Engine::slotVersion(const QString &slot) const
 // and an environment that already holds the change is not touched at all.
 Status Engine::updateEnv(const QMap<QString, QString> &changes, const QString &what)
 {
-    auto vars = m_env->read();
-    if (!vars)
-        return std::unexpected(bootError(vars.error(), what));
-    QMap<QString, QString> needed;
-    for (auto it = changes.cbegin(); it != changes.cend(); ++it) {
-        const bool present = vars->contains(it.key());
-        if (it.value().isNull() ? present : (!present || vars->value(it.key()) != it.value()))
-            needed.insert(it.key(), it.value());
-    }
-    if (needed.isEmpty())
-        return {};
-    if (auto stored = m_env->update(needed); !stored)
-        return std::unexpected(bootError(stored.error(), what));
+    if (auto written = updateBootEnv(*m_env, changes, what); !written)
+        return std::unexpected(written.error());
     return {};
+}
+
+Status Engine::switchBoot(const QMap<QString, QString> &changes, const QString &what, std::function<Status(const Status &)> then)
+{
+    auto job = std::make_unique<BootSwitch>(*m_env, changes, what);
+    const BootSwitch &write = *job;
+    return await(std::move(job), {},
+                 [&write, then = std::move(then)] { return then(write.error() ? Status(std::unexpected(*write.error())) : Status()); });
 }
 
 // The reboot interface: the boot environment already says where to go; record that a
@@ -560,27 +548,30 @@ Status Engine::stepSwitch()
     fault::killPoint(u"switch");
     const QString &t = m_rec.targetSlot;
     const QString &f = m_rec.fallbackSlot;
+    const auto switched = [this, t](const Status &written) -> Status {
+        if (!written)
+            return move({Edge::E61, Edge::E62}, Entry::MigrationMade, written.error().withEdge(Edge::E62));
+        fault::killPoint(u"switch.mid");
+        m_rec.step = step::Trial;
+        if (auto saved = saveRecord(); !saved)
+            return saved;
+        if (auto rebooted = requestReboot(); !rebooted)
+            return rebooted;
+        setStage(InstallStage::Done);
+        qCInfo(lcInstall) << "slot" << t << "holds" << m_rec.version << "and boots next, on trial";
+        return {};
+    };
+    if (fault::injected(u"switch"))
+        return switched(fail(ExitCode::InstallFailed, QStringLiteral("cannot switch to slot %1").arg(t),
+                             QStringLiteral("injected fault (S16_FAULT=switch)")));
     // One write: the new slot first, on trial with its tries, the old one kept bootable
     // behind it, and the recovery request gone.
-    Status switched = fault::injected(u"switch") ? Status(fail(ExitCode::InstallFailed, QStringLiteral("cannot switch to slot %1").arg(t),
-                                                               QStringLiteral("injected fault (S16_FAULT=switch)")))
-                                                 : updateEnv({{bootvar::BootOrder, t % u' ' % f},
-                                                              {triesLeftVariable(t), QString::number(kTrialTries)},
-                                                              {triesLeftVariable(f), QString::number(kTrialTries)},
-                                                              {kTrialVar, t},
-                                                              {bootvar::Recovery, QString()}},
-                                                             QStringLiteral("cannot switch to slot %1").arg(t));
-    if (!switched)
-        return move({Edge::E61, Edge::E62}, Entry::MigrationMade, switched.error().withEdge(Edge::E62));
-    fault::killPoint(u"switch.mid");
-    m_rec.step = step::Trial;
-    if (auto saved = saveRecord(); !saved)
-        return saved;
-    if (auto rebooted = requestReboot(); !rebooted)
-        return rebooted;
-    setStage(InstallStage::Done);
-    qCInfo(lcInstall) << "slot" << t << "holds" << m_rec.version << "and boots next, on trial";
-    return {};
+    return switchBoot({{bootvar::BootOrder, t % u' ' % f},
+                       {triesLeftVariable(t), QString::number(kTrialTries)},
+                       {triesLeftVariable(f), QString::number(kTrialTries)},
+                       {kTrialVar, t},
+                       {bootvar::Recovery, QString()}},
+                      QStringLiteral("cannot switch to slot %1").arg(t), switched);
 }
 
 // A trial is pending (trial, reload, commit): it is the new system's boot-complete that
@@ -641,15 +632,16 @@ Status Engine::stepRevert(const Error &failure)
     if (fault::injected(u"revert"))
         return fail(ExitCode::InstallFailed, QStringLiteral("cannot revert to slot %1").arg(f),
                     QStringLiteral("injected fault (S16_FAULT=revert)"));
-    if (auto reverted = updateEnv({{bootvar::BootOrder, f % u' ' % t},
-                                   {triesLeftVariable(f), QString::number(kTrialTries)},
-                                   {triesLeftVariable(t), QStringLiteral("0")},
-                                   {kTrialVar, QString()},
-                                   {bootvar::Recovery, QString()}},
-                                  QStringLiteral("cannot revert to slot %1").arg(f));
-        !reverted)
-        return reverted;
-    return move({Edge::E52}, Entry::RebootOld, failure);
+    return switchBoot({{bootvar::BootOrder, f % u' ' % t},
+                       {triesLeftVariable(f), QString::number(kTrialTries)},
+                       {triesLeftVariable(t), QStringLiteral("0")},
+                       {kTrialVar, QString()},
+                       {bootvar::Recovery, QString()}},
+                      QStringLiteral("cannot revert to slot %1").arg(f), [this, failure](const Status &reverted) -> Status {
+                          if (!reverted)
+                              return reverted;
+                          return move({Edge::E52}, Entry::RebootOld, failure);
+                      });
 }
 
 Status Engine::stepRebootOld(const Error &failure)

@@ -130,6 +130,8 @@ private:
     // The journal's keys, typed (core/store/devicestate.h).
     [[nodiscard]] DeviceState state() const { return DeviceState(*m_journal); }
     [[nodiscard]] Status updateEnv(const QMap<QString, QString> &changes, const QString &what);
+    // The same as a BootSwitch step job: then() gets how the write went.
+    [[nodiscard]] Status switchBoot(const QMap<QString, QString> &changes, const QString &what, std::function<Status(const Status &)> then);
     [[nodiscard]] Status requestReboot();
     [[nodiscard]] QString slotPath(const QString &slot) const;
     [[nodiscard]] QString slotVersion(const QString &slot) const;

@@ -153,4 +153,50 @@ void Migration::restoreBackup()
         m_reached = m_start;
 }
 
+// ---- BootSwitch ----------------------------------------------------------------------------
+
+Error bootError(const BootProblem &p, const QString &what)
+{
+    Error e = toError(p).withContext(what);
+    e.code = ExitCode::InstallFailed;
+    return e;
+}
+
+Result<bool> updateBootEnv(BootEnvironment &env, const QMap<QString, QString> &changes, const QString &what)
+{
+    auto vars = env.read();
+    if (!vars)
+        return std::unexpected(bootError(vars.error(), what));
+    QMap<QString, QString> needed;
+    for (auto it = changes.cbegin(); it != changes.cend(); ++it) {
+        const bool present = vars->contains(it.key());
+        if (it.value().isNull() ? present : (!present || vars->value(it.key()) != it.value()))
+            needed.insert(it.key(), it.value());
+    }
+    if (needed.isEmpty())
+        return false;
+    if (auto stored = env.update(needed); !stored)
+        return std::unexpected(bootError(stored.error(), what));
+    return true;
+}
+
+BootSwitch::BootSwitch(BootEnvironment &env, QMap<QString, QString> changes, QString what, QObject *parent)
+    : WorkerJob(parent)
+    , m_env(env)
+    , m_changes(std::move(changes))
+    , m_what(std::move(what))
+{
+}
+
+BootSwitch::~BootSwitch() { stopWorker(); }
+
+std::optional<Error> BootSwitch::work(std::stop_token)
+{
+    auto written = updateBootEnv(m_env, m_changes, m_what);
+    if (!written)
+        return written.error();
+    m_wrote = *written;
+    return {};
+}
+
 } // namespace s16::install

@@ -125,4 +125,34 @@ private:
     int m_reached = 0;
 };
 
+// A boot environment failure here means the install failed (docs/boot.md leaves the
+// re-labelling to the install boundary).
+[[nodiscard]] Error bootError(const BootProblem &p, const QString &what);
+
+// Writes only what differs in env (a null value removes the variable), so repeating a step
+// after a power cut costs no extra write; true when it wrote. what names the failure.
+[[nodiscard]] Result<bool> updateBootEnv(BootEnvironment &env, const QMap<QString, QString> &changes, const QString &what);
+
+// The boot environment write that switches to the new slot on trial (E61), and the one that
+// reverts to the old slot (E52): one write each, which either happened or did not, so kill()
+// waits for it. env must outlive the job and be left alone while it runs.
+class BootSwitch final : public WorkerJob
+{
+    Q_OBJECT
+public:
+    BootSwitch(BootEnvironment &env, QMap<QString, QString> changes, QString what, QObject *parent = nullptr);
+    ~BootSwitch() override;
+
+    // Whether the environment was written (false: it already held the change).
+    [[nodiscard]] bool wrote() const { return m_wrote; }
+
+private:
+    std::optional<Error> work(std::stop_token stop) override;
+
+    BootEnvironment &m_env;
+    const QMap<QString, QString> m_changes;
+    const QString m_what;
+    bool m_wrote = false;
+};
+
 } // namespace s16::install

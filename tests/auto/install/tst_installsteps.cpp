@@ -10,6 +10,7 @@
 
 using namespace s16;
 using namespace s16::test;
+using s16::install::BootSwitch;
 using s16::install::Migration;
 using s16::install::SlotWrite;
 using s16::install::StagedCheck;
@@ -29,6 +30,9 @@ private Q_SLOTS:
     void migration_backsUpAndMigrates();
     void migration_failingScriptFails();
     void migration_killLeavesTheBackupsDatabase();
+    void bootSwitch_writesOnlyWhatDiffers();
+    void bootSwitch_unwritableEnvironmentFails();
+    void bootSwitch_killWaitsForTheWrite();
 
 private:
     std::optional<StagedRecord> stagedRecord() const;
@@ -232,6 +236,60 @@ void tst_InstallSteps::migration_killLeavesTheBackupsDatabase()
     QCOMPARE(m_device->sql(QStringLiteral("SELECT count(*) FROM notes")), QStringLiteral("2"));
     if (migrate.problem()) // a kill after the last step leaves nothing to stop
         QCOMPARE(migrate.problem()->code, MigrationError::Cancelled);
+}
+
+void tst_InstallSteps::bootSwitch_writesOnlyWhatDiffers()
+{
+    auto env = openBootEnvironment(m_device->config().boot.backend, m_device->config().boot.envFile);
+    QVERIFY(env);
+    const QMap<QString, QString> trial{{QStringLiteral("BOOT_ORDER"), QStringLiteral("B A")},
+                                       {QStringLiteral("BOOT_B_LEFT"), QStringLiteral("3")},
+                                       {QStringLiteral("S16_RECOVERY"), QString()}};
+    BootSwitch toTrial(**env, trial, QStringLiteral("cannot switch"));
+    toTrial.start();
+    QVERIFY(finishOnce(toTrial));
+    QVERIFY(!toTrial.error());
+    QVERIFY(toTrial.wrote());
+    QCOMPARE(m_device->env().value(QStringLiteral("BOOT_ORDER")), QStringLiteral("B A"));
+    QVERIFY(!m_device->env().contains(QStringLiteral("S16_RECOVERY")));
+    BootSwitch again(**env, trial, QStringLiteral("cannot switch"));
+    again.start();
+    QVERIFY(finishOnce(again));
+    QVERIFY(!again.error());
+    QVERIFY(!again.wrote());
+}
+
+void tst_InstallSteps::bootSwitch_unwritableEnvironmentFails()
+{
+    QTemporaryDir dir;
+    const auto created = createBootEnvironment(QStringLiteral("grub"), dir.path(), {{QStringLiteral("BOOT_ORDER"), QStringLiteral("A B")}});
+    QVERIFY(created);
+    auto env = openBootEnvironment(QStringLiteral("grub"), *created);
+    QVERIFY(env);
+    QVERIFY(QFile::remove(*created));
+    QVERIFY(QDir().mkpath(*created)); // a folder where the environment file was
+    BootSwitch revert(**env, {{QStringLiteral("BOOT_ORDER"), QStringLiteral("B A")}}, QStringLiteral("cannot revert to slot A"));
+    revert.start();
+    QVERIFY(finishOnce(revert));
+    QVERIFY(revert.error());
+    QCOMPARE(revert.error()->code, ExitCode::InstallFailed);
+    QVERIFY(revert.error()->message.contains(QLatin1StringView("cannot revert to slot A")));
+    QVERIFY(!revert.wrote());
+}
+
+// One write that happened or did not: kill() waits for it, and the environment is whole either way.
+void tst_InstallSteps::bootSwitch_killWaitsForTheWrite()
+{
+    auto env = openBootEnvironment(m_device->config().boot.backend, m_device->config().boot.envFile);
+    QVERIFY(env);
+    BootSwitch toTrial(**env, {{QStringLiteral("BOOT_ORDER"), QStringLiteral("B A")}}, QStringLiteral("cannot switch"));
+    toTrial.start();
+    toTrial.kill();
+    QVERIFY(finishOnce(toTrial));
+    QVERIFY(toTrial.error());
+    QCOMPARE(toTrial.error()->code, ExitCode::Cancelled);
+    const QString order = m_device->env().value(QStringLiteral("BOOT_ORDER"));
+    QCOMPARE(order, toTrial.wrote() ? QStringLiteral("B A") : QStringLiteral("A B"));
 }
 
 int main(int argc, char **argv)
