@@ -503,7 +503,8 @@ Status Engine::stepBackup()
     auto job = std::make_unique<Migration>(Migration::Part::Backup, m_config.device.database);
     const Migration &backup = *job;
     return await(std::move(job), QStringLiteral("backup"), [this, &backup]() -> Status {
-        if (const std::optional<MigrationProblem> &failed = backup.problem())
+        const std::optional<MigrationProblem> &failed = backup.problem();
+        if (failed)
             return move({Edge::E56, Edge::E57, Edge::E59}, Entry::RevertMigration,
                         toError(*failed).withContext(QStringLiteral("cannot migrate the database")));
         return move({Edge::E56}, Entry::Migrate);

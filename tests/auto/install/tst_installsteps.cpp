@@ -2,6 +2,7 @@
 // result, one failure each, and kill() mid-way ending Cancelled with nothing the engine
 // could not revert. Real files, real SQLite, a real signed staged update.
 
+#include "install/installengine_p.h"
 #include "install/steps_p.h"
 #include "installdevice.h"
 #include "store/devicestate.h"
@@ -33,6 +34,7 @@ private Q_SLOTS:
     void bootSwitch_writesOnlyWhatDiffers();
     void bootSwitch_unwritableEnvironmentFails();
     void bootSwitch_killWaitsForTheWrite();
+    void engine_destroyedMidWriteResumesNextBoot();
 
 private:
     std::optional<StagedRecord> stagedRecord() const;
@@ -290,6 +292,39 @@ void tst_InstallSteps::bootSwitch_killWaitsForTheWrite()
     QCOMPARE(toTrial.error()->code, ExitCode::Cancelled);
     const QString order = m_device->env().value(QStringLiteral("BOOT_ORDER"));
     QCOMPARE(order, toTrial.wrote() ? QStringLiteral("B A") : QStringLiteral("A B"));
+}
+
+// Destroying a running engine kills its step where it stands: the journal says the slot was
+// being written and is not good (whether or not the worker got to its last chunk before the
+// kill), and the next boot installs it as after a power cut.
+void tst_InstallSteps::engine_destroyedMidWriteResumesNextBoot()
+{
+    StageOptions large;
+    large.imageSize = 24 * 1024 * 1024;
+    large.withSchema = false;
+    QString why;
+    QVERIFY2(m_device->stage(large, &why), qPrintable(why));
+    InstallStage::Value stage = InstallStage::Idle;
+    bool writing = false;
+    InstallCallbacks callbacks;
+    callbacks.stage = [&](InstallStage::Value s) { stage = s; };
+    callbacks.progress = [&](qint64 bytes, qint64) { writing = writing || (stage == InstallStage::Install && bytes > 0); };
+    auto engine = std::make_unique<install::Engine>(m_device->config(), callbacks);
+    bool ended = false;
+    engine->startRecovery([&](const InstallReport &) { ended = true; });
+    QVERIFY(engine->isRunning());
+    QTRY_VERIFY_WITH_TIMEOUT(writing || ended, 30000);
+    QVERIFY(!ended);
+    engine.reset();
+    QCOMPARE(m_device->journal(QStringLiteral("install")).toObject().value(QStringLiteral("step")).toString(), QStringLiteral("write"));
+    QCOMPARE(m_device->slotState(QStringLiteral("B")), QStringLiteral("empty"));
+
+    const QString image = *sha256Hex(m_device->path(QStringLiteral("update/staged/s16-2.0.0.img")));
+    const Device::Boot next = m_device->powerOn();
+    QCOMPARE(next.decision.mode, BootDecision::Mode::Recovery);
+    QVERIFY2(next.report.status, qPrintable(next.report.status ? QString() : next.report.status.error().message));
+    QCOMPARE(m_device->slotSum(QStringLiteral("B")), image);
+    QCOMPARE(m_device->slotState(QStringLiteral("B")), QStringLiteral("trial"));
 }
 
 int main(int argc, char **argv)
