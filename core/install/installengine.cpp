@@ -602,15 +602,18 @@ Status Engine::stepRevertMigration(const Error &failure)
     if (auto saved = saveRecord(); !saved)
         return saved;
     fault::killPoint(u"revertMigration");
-    if (m_rec.migrated) {
-        const Migrator migrator(m_config.device.database);
-        if (const auto restored = migrator.restore(); !restored) {
-            // The step stays journaled: the next boot tries again before anything else.
-            return std::unexpected(toError(restored.error()).withContext(QStringLiteral("cannot restore the database")));
-        }
+    if (!m_rec.migrated)
+        return move({Edge::E60}, Entry::Revert, failure);
+    auto job = std::make_unique<Migration>(Migration::Part::Restore, m_config.device.database);
+    const Migration &restore = *job;
+    return await(std::move(job), QStringLiteral("restore"), [this, &restore, failure]() -> Status {
+        const std::optional<MigrationProblem> &failed = restore.problem();
+        // The step stays journaled: the next boot tries again before anything else.
+        if (failed)
+            return std::unexpected(toError(*failed).withContext(QStringLiteral("cannot restore the database")));
         m_rec.migrated = false;
-    }
-    return move({Edge::E60}, Entry::Revert, failure);
+        return move({Edge::E60}, Entry::Revert, failure);
+    });
 }
 
 Status Engine::stepRevert(const Error &failure)

@@ -116,6 +116,11 @@ std::optional<Error> Migration::work(std::stop_token stop)
             m_problem = backedUp.error();
         return m_problem ? std::optional<Error>(toError(*m_problem)) : std::nullopt;
     }
+    if (m_part == Part::Restore) {
+        if (const auto restored = m_migrator.restore(); !restored)
+            m_problem = restored.error();
+        return m_problem ? std::optional<Error>(toError(*m_problem)) : std::nullopt;
+    }
     m_start = m_migrator.userVersion().value_or(0);
     m_reached = m_start;
     const auto migrated = m_migrator.migrate(

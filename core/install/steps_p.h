@@ -96,14 +96,15 @@ private:
 };
 
 // E54-E59: the app database's backup (Part::Backup), then its migration to the new schema
-// (Part::Migrate), one job each so the engine journals each before it starts. A migration
-// killed between two steps puts the backup back before it ends: the database is then the
-// backup's, as the engine's revert path expects.
+// (Part::Migrate), one job each so the engine journals each before it starts; on the way
+// back (E59/E63 -> E60) the backup put back (Part::Restore). A migration killed between two
+// steps puts the backup back before it ends: the database is then the backup's, as the
+// engine's revert path expects.
 class Migration final : public WorkerJob
 {
     Q_OBJECT
 public:
-    enum class Part { Backup, Migrate };
+    enum class Part { Backup, Migrate, Restore };
     Migration(Part part, QString database, int schema = 0, QList<MigrationStep> steps = {}, QObject *parent = nullptr);
     ~Migration() override;
 

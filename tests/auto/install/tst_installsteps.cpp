@@ -201,6 +201,13 @@ void tst_InstallSteps::migration_backsUpAndMigrates()
     QCOMPARE(m_device->dbVersion(), kNewSchema);
     QCOMPARE(progress.size(), kNewSchema - kOldSchema);
     QCOMPARE(m_device->sql(QStringLiteral("SELECT tag FROM notes WHERE text = 'kept'")), QStringLiteral("new"));
+
+    Migration restore(Migration::Part::Restore, database);
+    restore.start();
+    QVERIFY(finishOnce(restore));
+    QVERIFY(!restore.error());
+    QCOMPARE(m_device->dbVersion(), kOldSchema);
+    QCOMPARE(m_device->sql(QStringLiteral("SELECT count(*) FROM notes")), QStringLiteral("2"));
 }
 
 void tst_InstallSteps::migration_failingScriptFails()
