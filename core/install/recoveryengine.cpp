@@ -10,6 +10,7 @@ namespace s16 {
 struct RecoveryEngine::Private {
     Config config;
     std::unique_ptr<install::Engine> engine; // declared after config: it refers to it
+    bool started = false;
     bool running = false;
     InstallReport report;
 };
@@ -29,8 +30,9 @@ const InstallReport &RecoveryEngine::report() const { return d->report; }
 
 void RecoveryEngine::start()
 {
-    if (d->engine)
+    if (d->started)
         return; // one run per engine, as a job
+    d->started = true;
     InstallCallbacks callbacks;
     callbacks.stage = [this](InstallStage::Value stage) { Q_EMIT stepChanged(stage); };
     callbacks.progress = [this](qint64 bytes, qint64 total) { Q_EMIT progress(bytes, total); };
@@ -42,6 +44,8 @@ void RecoveryEngine::start()
         QMetaObject::invokeMethod(
             this,
             [this] {
+                // The engine lock and the journal go with the run, as when runRecovery() returns.
+                d->engine.reset();
                 d->running = false;
                 Q_EMIT finished(d->report);
             },
