@@ -45,8 +45,9 @@ struct InstallCallbacks {
 // The recovery boot (E44-E60): verify the staged update, write the inactive slot,
 // migrate the database, then switch to the new slot on trial in one boot environment
 // write and request the reboot; on failure roll back and request the reboot into the
-// old system. Resumes or rolls back an install a power cut interrupted. Blocking: run it
-// on a worker thread (RecoveryEngine does) or from a headless main().
+// old system. Resumes or rolls back an install a power cut interrupted. Blocking: it runs
+// the engine in a local event loop until it ends (a QCoreApplication must exist);
+// RecoveryEngine runs the same engine without blocking.
 [[nodiscard]] InstallReport runRecovery(const Config &config, const InstallCallbacks &callbacks = {});
 
 // `s16-update boot-complete`, run once by the normal system after every boot. On the new

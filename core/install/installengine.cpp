@@ -6,10 +6,12 @@
 #include "faults.h"
 #include "install/servicereload.h"
 #include "install/slotwriter.h"
+#include "steps_p.h"
 #include "store/devicestate.h"
 
 #include <QDateTime>
 #include <QDir>
+#include <QEventLoop>
 #include <QFile>
 #include <QJsonDocument>
 #include <QStringBuilder>
@@ -38,15 +40,6 @@ const QString kTrialVar = QStringLiteral("S16_TRIAL");
 QString otherSlot(const QString &slot) { return slot == QLatin1StringView("A") ? QStringLiteral("B") : QStringLiteral("A"); }
 
 bool isSlotName(const QString &slot) { return slot == QLatin1StringView("A") || slot == QLatin1StringView("B"); }
-
-// A boot environment failure here means the install failed (docs/boot.md leaves the
-// re-labelling to the install boundary).
-Error bootError(const BootProblem &p, const QString &what)
-{
-    Error e = toError(p).withContext(what);
-    e.code = ExitCode::InstallFailed;
-    return e;
-}
 
 // s16-update takes the device's EngineLock for every engine command before it calls
 // runBootComplete(); the lock is for one engine per device across processes, so a lock
@@ -152,7 +145,11 @@ Engine::Engine(const Config &config, InstallCallbacks callbacks)
 {
 }
 
-Engine::~Engine() = default;
+Engine::~Engine()
+{
+    if (m_step)
+        m_step->kill();
+}
 
 // ---- shared plumbing ----------------------------------------------------------------
 
@@ -210,20 +207,17 @@ QString Engine::slotVersion(const QString &slot) const
 // and an environment that already holds the change is not touched at all.
 Status Engine::updateEnv(const QMap<QString, QString> &changes, const QString &what)
 {
-    auto vars = m_env->read();
-    if (!vars)
-        return std::unexpected(bootError(vars.error(), what));
-    QMap<QString, QString> needed;
-    for (auto it = changes.cbegin(); it != changes.cend(); ++it) {
-        const bool present = vars->contains(it.key());
-        if (it.value().isNull() ? present : (!present || vars->value(it.key()) != it.value()))
-            needed.insert(it.key(), it.value());
-    }
-    if (needed.isEmpty())
-        return {};
-    if (auto stored = m_env->update(needed); !stored)
-        return std::unexpected(bootError(stored.error(), what));
+    if (auto written = updateBootEnv(*m_env, changes, what); !written)
+        return std::unexpected(written.error());
     return {};
+}
+
+Status Engine::switchBoot(const QMap<QString, QString> &changes, const QString &what, std::function<Status(const Status &)> then)
+{
+    auto job = std::make_unique<BootSwitch>(*m_env, changes, what);
+    const BootSwitch &write = *job;
+    return await(std::move(job), {},
+                 [&write, then = std::move(then)] { return then(write.error() ? Status(std::unexpected(*write.error())) : Status()); });
 }
 
 // The reboot interface: the boot environment already says where to go; record that a
@@ -352,15 +346,57 @@ InstallReport Engine::report(const Status &status)
     return report;
 }
 
+Status Engine::await(std::unique_ptr<WorkerJob> job, const QString &phase, std::function<Status()> then)
+{
+    WorkerJob *step = job.get();
+    m_step = std::move(job);
+    QObject::connect(step, &WorkerJob::progress, step, [this, phase](qint64 bytes, qint64 total) { reportProgress(phase, bytes, total); });
+    QObject::connect(step, &Job::finished, step, [this, then = std::move(then)] {
+        // Still inside the job's signal: it goes later, and then() may start the next one.
+        m_step.release()->deleteLater();
+        settle(then());
+    });
+    step->start();
+    return {};
+}
+
+void Engine::settle(const Status &status)
+{
+    if (m_step || !m_ended)
+        return;
+    const Ended ended = std::exchange(m_ended, nullptr);
+    ended(report(status));
+}
+
+InstallReport Engine::exec(const std::function<void(Ended)> &start)
+{
+    std::optional<InstallReport> result;
+    QEventLoop loop;
+    start([&](const InstallReport &report) {
+        result = report;
+        loop.quit();
+    });
+    if (!result)
+        loop.exec();
+    return *result;
+}
+
 // ---- recovery ---------------------------------------------------------------------------
+
+void Engine::startRecovery(Ended ended)
+{
+    m_context = Context::Recovery;
+    m_ended = [ended = std::move(ended)](const InstallReport &report) {
+        if (!report.status)
+            qCWarning(lcInstall).noquote() << "recovery:" << report.status.error().message << report.status.error().detail;
+        ended(report);
+    };
+    settle(runRecovery());
+}
 
 InstallReport Engine::recovery()
 {
-    m_context = Context::Recovery;
-    InstallReport report = this->report(runRecovery());
-    if (!report.status)
-        qCWarning(lcInstall).noquote() << "recovery:" << report.status.error().message << report.status.error().detail;
-    return report;
+    return exec([this](Ended ended) { startRecovery(std::move(ended)); });
 }
 
 Status Engine::runRecovery()
@@ -403,15 +439,15 @@ Status Engine::stepVerify()
     fault::killPoint(u"verify");
     if (auto moved = take({Edge::E44}); !moved)
         return moved;
-    auto staged = loadStaged(m_config, state().staged());
-    const Status checked =
-        staged ? verifyStaged(*staged, [this](qint64 done, qint64 total) { reportProgress(QStringLiteral("verify"), done, total); })
-               : Status(std::unexpected(staged.error()));
-    if (!checked)
-        return move({Edge::E45, Edge::E46, Edge::E48}, Entry::RebootOld, checked.error());
-    m_staged = std::move(*staged);
-    m_rec.version = m_staged->manifest.version.toString();
-    return move({Edge::E45, Edge::E46, Edge::E47}, Entry::Write);
+    auto job = std::make_unique<StagedCheck>(m_config, state().staged());
+    const StagedCheck &check = *job;
+    return await(std::move(job), QStringLiteral("verify"), [this, &check]() -> Status {
+        if (check.error())
+            return move({Edge::E45, Edge::E46, Edge::E48}, Entry::RebootOld, *check.error());
+        m_staged = check.staged();
+        m_rec.version = m_staged->manifest.version.toString();
+        return move({Edge::E45, Edge::E46, Edge::E47}, Entry::Write);
+    });
 }
 
 Status Engine::stepWrite()
@@ -429,13 +465,17 @@ Status Engine::stepWrite()
     fault::killPoint(u"write");
     const SlotWriter::Job job{m_staged->image, m_staged->manifest.image.size, m_staged->manifest.image.sha256, slotPath(m_rec.targetSlot),
                               slotPath(m_rec.fallbackSlot)};
-    const auto onProgress = [this](qint64 bytes, qint64 total) { reportProgress(QStringLiteral("install"), bytes, total); };
-    const auto written =
-        m_staged->zstd ? SlotWriter::writeZstd(job, m_staged->manifest.imageZstd->size, onProgress) : SlotWriter::write(job, onProgress);
-    if (!written)
-        return move({Edge::E49, Edge::E51}, Entry::Revert,
-                    toError(written.error()).withContext(QStringLiteral("cannot write slot %1").arg(m_rec.targetSlot)));
-    return move({Edge::E49, Edge::E50}, Entry::NeedMigration);
+    auto write =
+        std::make_unique<SlotWrite>(job, m_staged->zstd ? std::optional<qint64>(m_staged->manifest.imageZstd->size) : std::nullopt);
+    const SlotWrite &step = *write;
+    return await(std::move(write), QStringLiteral("install"), [this, &step]() -> Status {
+        // A kill is a failed write too: the slot holds part of the image.
+        const std::optional<SlotProblem> &written = step.problem();
+        if (written)
+            return move({Edge::E49, Edge::E51}, Entry::Revert,
+                        toError(*written).withContext(QStringLiteral("cannot write slot %1").arg(m_rec.targetSlot)));
+        return move({Edge::E49, Edge::E50}, Entry::NeedMigration);
+    });
 }
 
 Status Engine::stepNeedMigration()
@@ -460,12 +500,15 @@ Status Engine::stepBackup()
     if (auto saved = saveRecord(); !saved)
         return saved;
     fault::killPoint(u"backup");
-    const Migrator migrator(m_config.device.database);
-    const auto backedUp = migrator.backup();
-    if (!backedUp)
-        return move({Edge::E56, Edge::E57, Edge::E59}, Entry::RevertMigration,
-                    toError(backedUp.error()).withContext(QStringLiteral("cannot migrate the database")));
-    return move({Edge::E56}, Entry::Migrate);
+    auto job = std::make_unique<Migration>(Migration::Part::Backup, m_config.device.database);
+    const Migration &backup = *job;
+    return await(std::move(job), QStringLiteral("backup"), [this, &backup]() -> Status {
+        const std::optional<MigrationProblem> &failed = backup.problem();
+        if (failed)
+            return move({Edge::E56, Edge::E57, Edge::E59}, Entry::RevertMigration,
+                        toError(*failed).withContext(QStringLiteral("cannot migrate the database")));
+        return move({Edge::E56}, Entry::Migrate);
+    });
 }
 
 Status Engine::stepMigrate()
@@ -481,13 +524,15 @@ Status Engine::stepMigrate()
     const int schema = m_staged->manifest.schema.value_or(0);
     const int start = migrator.userVersion().value_or(0);
     reportProgress(QStringLiteral("migrate"), 0, std::max(1, schema - start));
-    const auto migrated = migrator.migrate(schema, m_staged->migrations, [&](int reached) {
-        reportProgress(QStringLiteral("migrate"), reached - start, std::max(1, schema - start));
+    auto job = std::make_unique<Migration>(Migration::Part::Migrate, m_config.device.database, schema, m_staged->migrations);
+    const Migration &migration = *job;
+    return await(std::move(job), QStringLiteral("migrate"), [this, &migration]() -> Status {
+        const std::optional<MigrationProblem> &failed = migration.problem();
+        if (failed)
+            return move({Edge::E57, Edge::E59}, Entry::RevertMigration,
+                        toError(*failed).withContext(QStringLiteral("cannot migrate the database")));
+        return move({Edge::E57, Edge::E58}, Entry::Switch);
     });
-    if (!migrated)
-        return move({Edge::E57, Edge::E59}, Entry::RevertMigration,
-                    toError(migrated.error()).withContext(QStringLiteral("cannot migrate the database")));
-    return move({Edge::E57, Edge::E58}, Entry::Switch);
 }
 
 Status Engine::stepSwitch()
@@ -504,27 +549,30 @@ Status Engine::stepSwitch()
     fault::killPoint(u"switch");
     const QString &t = m_rec.targetSlot;
     const QString &f = m_rec.fallbackSlot;
+    const auto switched = [this, t](const Status &written) -> Status {
+        if (!written)
+            return move({Edge::E61, Edge::E62}, Entry::MigrationMade, written.error().withEdge(Edge::E62));
+        fault::killPoint(u"switch.mid");
+        m_rec.step = step::Trial;
+        if (auto saved = saveRecord(); !saved)
+            return saved;
+        if (auto rebooted = requestReboot(); !rebooted)
+            return rebooted;
+        setStage(InstallStage::Done);
+        qCInfo(lcInstall) << "slot" << t << "holds" << m_rec.version << "and boots next, on trial";
+        return {};
+    };
+    if (fault::injected(u"switch"))
+        return switched(fail(ExitCode::InstallFailed, QStringLiteral("cannot switch to slot %1").arg(t),
+                             QStringLiteral("injected fault (S16_FAULT=switch)")));
     // One write: the new slot first, on trial with its tries, the old one kept bootable
     // behind it, and the recovery request gone.
-    Status switched = fault::injected(u"switch") ? Status(fail(ExitCode::InstallFailed, QStringLiteral("cannot switch to slot %1").arg(t),
-                                                               QStringLiteral("injected fault (S16_FAULT=switch)")))
-                                                 : updateEnv({{bootvar::BootOrder, t % u' ' % f},
-                                                              {triesLeftVariable(t), QString::number(kTrialTries)},
-                                                              {triesLeftVariable(f), QString::number(kTrialTries)},
-                                                              {kTrialVar, t},
-                                                              {bootvar::Recovery, QString()}},
-                                                             QStringLiteral("cannot switch to slot %1").arg(t));
-    if (!switched)
-        return move({Edge::E61, Edge::E62}, Entry::MigrationMade, switched.error().withEdge(Edge::E62));
-    fault::killPoint(u"switch.mid");
-    m_rec.step = step::Trial;
-    if (auto saved = saveRecord(); !saved)
-        return saved;
-    if (auto rebooted = requestReboot(); !rebooted)
-        return rebooted;
-    setStage(InstallStage::Done);
-    qCInfo(lcInstall) << "slot" << t << "holds" << m_rec.version << "and boots next, on trial";
-    return {};
+    return switchBoot({{bootvar::BootOrder, t % u' ' % f},
+                       {triesLeftVariable(t), QString::number(kTrialTries)},
+                       {triesLeftVariable(f), QString::number(kTrialTries)},
+                       {kTrialVar, t},
+                       {bootvar::Recovery, QString()}},
+                      QStringLiteral("cannot switch to slot %1").arg(t), switched);
 }
 
 // A trial is pending (trial, reload, commit): it is the new system's boot-complete that
@@ -554,15 +602,18 @@ Status Engine::stepRevertMigration(const Error &failure)
     if (auto saved = saveRecord(); !saved)
         return saved;
     fault::killPoint(u"revertMigration");
-    if (m_rec.migrated) {
-        const Migrator migrator(m_config.device.database);
-        if (const auto restored = migrator.restore(); !restored) {
-            // The step stays journaled: the next boot tries again before anything else.
-            return std::unexpected(toError(restored.error()).withContext(QStringLiteral("cannot restore the database")));
-        }
+    if (!m_rec.migrated)
+        return move({Edge::E60}, Entry::Revert, failure);
+    auto job = std::make_unique<Migration>(Migration::Part::Restore, m_config.device.database);
+    const Migration &restore = *job;
+    return await(std::move(job), QStringLiteral("restore"), [this, &restore, failure]() -> Status {
+        const std::optional<MigrationProblem> &failed = restore.problem();
+        // The step stays journaled: the next boot tries again before anything else.
+        if (failed)
+            return std::unexpected(toError(*failed).withContext(QStringLiteral("cannot restore the database")));
         m_rec.migrated = false;
-    }
-    return move({Edge::E60}, Entry::Revert, failure);
+        return move({Edge::E60}, Entry::Revert, failure);
+    });
 }
 
 Status Engine::stepRevert(const Error &failure)
@@ -585,15 +636,16 @@ Status Engine::stepRevert(const Error &failure)
     if (fault::injected(u"revert"))
         return fail(ExitCode::InstallFailed, QStringLiteral("cannot revert to slot %1").arg(f),
                     QStringLiteral("injected fault (S16_FAULT=revert)"));
-    if (auto reverted = updateEnv({{bootvar::BootOrder, f % u' ' % t},
-                                   {triesLeftVariable(f), QString::number(kTrialTries)},
-                                   {triesLeftVariable(t), QStringLiteral("0")},
-                                   {kTrialVar, QString()},
-                                   {bootvar::Recovery, QString()}},
-                                  QStringLiteral("cannot revert to slot %1").arg(f));
-        !reverted)
-        return reverted;
-    return move({Edge::E52}, Entry::RebootOld, failure);
+    return switchBoot({{bootvar::BootOrder, f % u' ' % t},
+                       {triesLeftVariable(f), QString::number(kTrialTries)},
+                       {triesLeftVariable(t), QStringLiteral("0")},
+                       {kTrialVar, QString()},
+                       {bootvar::Recovery, QString()}},
+                      QStringLiteral("cannot revert to slot %1").arg(f), [this, failure](const Status &reverted) -> Status {
+                          if (!reverted)
+                              return reverted;
+                          return move({Edge::E52}, Entry::RebootOld, failure);
+                      });
 }
 
 Status Engine::stepRebootOld(const Error &failure)
@@ -661,12 +713,18 @@ Status Engine::recordEnd(const Outcome &outcome, const std::function<Status()> &
 
 // ---- boot-complete --------------------------------------------------------------------------
 
-InstallReport Engine::bootComplete(const QString &bootedSlot)
+void Engine::startBootComplete(const QString &bootedSlot, Ended ended)
 {
     m_context = Context::NormalSystem;
     m_booted = bootedSlot;
-    return report(isSlotName(bootedSlot) ? runBootComplete()
-                                         : Status(fail(ExitCode::Usage, QStringLiteral("unknown booted slot \"%1\"").arg(bootedSlot))));
+    m_ended = std::move(ended);
+    settle(isSlotName(bootedSlot) ? runBootComplete()
+                                  : Status(fail(ExitCode::Usage, QStringLiteral("unknown booted slot \"%1\"").arg(bootedSlot))));
+}
+
+InstallReport Engine::bootComplete(const QString &bootedSlot)
+{
+    return exec([this, bootedSlot](Ended ended) { startBootComplete(bootedSlot, std::move(ended)); });
 }
 
 Status Engine::refreshBootCounter()

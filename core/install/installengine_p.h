@@ -15,10 +15,13 @@
 #include <QElapsedTimer>
 #include <QJsonObject>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
 namespace s16::install {
+
+class WorkerJob;
 
 // The journal key `install` (docs/state.md): where the install stands. Written before
 // each step starts, so the next run knows which step a power cut interrupted.
@@ -39,6 +42,9 @@ struct Record {
 
 inline constexpr int kTrialTries = 3; // boots a new slot gets before the bootloader falls back
 
+// Runs from the event loop of the thread it lives on: one step job (steps_p.h) at a time,
+// whose finished() continues the run through move(). Destroying a running engine kills its
+// step; the journal says where it stood, and the next run resumes there as after a power cut.
 class Engine
 {
 public:
@@ -66,9 +72,18 @@ public:
     // A row of the resume table (installengine.cpp).
     struct ResumePoint;
 
+    using Ended = std::function<void(const InstallReport &report)>;
+
     Engine(const Config &config, InstallCallbacks callbacks);
     ~Engine();
 
+    // Start a run and return; ended is called once, from the event loop or (when no step
+    // job was needed) before the call returns.
+    void startRecovery(Ended ended);
+    void startBootComplete(const QString &bootedSlot, Ended ended);
+    [[nodiscard]] bool isRunning() const { return m_ended != nullptr; }
+
+    // The same, run to the end in a local event loop.
     [[nodiscard]] InstallReport recovery();
     [[nodiscard]] InstallReport bootComplete(const QString &bootedSlot);
 
@@ -77,6 +92,12 @@ private:
     [[nodiscard]] Status runRecovery();
     [[nodiscard]] Status runBootComplete();
     [[nodiscard]] InstallReport report(const Status &status);
+    [[nodiscard]] InstallReport exec(const std::function<void(Ended)> &start);
+    // Ends the run with status unless a step job was started: its end continues the run.
+    void settle(const Status &status);
+    // Runs job as the current step, its progress reported as phase; then() goes on from its
+    // end. The step function returns what this returns, and returns at once.
+    [[nodiscard]] Status await(std::unique_ptr<WorkerJob> job, const QString &phase, std::function<Status()> then);
 
     // The one way from a step to the next: take the edges, then run the step they lead to.
     [[nodiscard]] Status move(std::initializer_list<Edge> edges, Entry next, const Error &failure = {});
@@ -109,6 +130,8 @@ private:
     // The journal's keys, typed (core/store/devicestate.h).
     [[nodiscard]] DeviceState state() const { return DeviceState(*m_journal); }
     [[nodiscard]] Status updateEnv(const QMap<QString, QString> &changes, const QString &what);
+    // The same as a BootSwitch step job: then() gets how the write went.
+    [[nodiscard]] Status switchBoot(const QMap<QString, QString> &changes, const QString &what, std::function<Status(const Status &)> then);
     [[nodiscard]] Status requestReboot();
     [[nodiscard]] QString slotPath(const QString &slot) const;
     [[nodiscard]] QString slotVersion(const QString &slot) const;
@@ -130,6 +153,8 @@ private:
     QElapsedTimer m_phaseClock;
     QString m_phase;
     qint64 m_lastProgressWrite = -1000;
+    std::unique_ptr<WorkerJob> m_step; // the step job that runs, if any
+    Ended m_ended;                     // set while a run is under way
 };
 
 } // namespace s16::install

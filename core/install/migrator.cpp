@@ -168,6 +168,7 @@ QString migrationErrorName(MigrationError code)
     case MigrationError::BackupFailed: return QStringLiteral("BackupFailed");
     case MigrationError::NoBackup: return QStringLiteral("NoBackup");
     case MigrationError::RestoreFailed: return QStringLiteral("RestoreFailed");
+    case MigrationError::Cancelled: return QStringLiteral("Cancelled");
     }
     return QStringLiteral("Unknown");
 }
@@ -246,7 +247,8 @@ std::expected<void, MigrationProblem> Migrator::backup() const
     return {};
 }
 
-std::expected<void, MigrationProblem> Migrator::migrate(int schema, const QList<MigrationStep> &steps, const StepDone &stepDone) const
+std::expected<void, MigrationProblem> Migrator::migrate(int schema, const QList<MigrationStep> &steps, const StepDone &stepDone,
+                                                        std::stop_token stop) const
 {
     auto db = openDb(m_database);
     if (!db)
@@ -264,6 +266,9 @@ std::expected<void, MigrationProblem> Migrator::migrate(int schema, const QList<
                            .arg(schema));
     }
     for (int next = *current + 1; next <= schema; ++next) {
+        if (stop.stop_requested())
+            return problem(MigrationError::Cancelled, QStringLiteral("the migration of %1 was stopped").arg(m_database),
+                           QStringLiteral("at schema %1").arg(next - 1));
         const auto step = std::find_if(steps.cbegin(), steps.cend(), [next](const MigrationStep &s) { return s.schema == next; });
         if (step == steps.cend()) {
             return problem(

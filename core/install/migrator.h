@@ -8,6 +8,7 @@
 
 #include <expected>
 #include <functional>
+#include <stop_token>
 
 namespace s16 {
 
@@ -23,6 +24,7 @@ enum class MigrationError {
     BackupFailed,       // the backup could not be made or made durable
     NoBackup,           // restore without a backup
     RestoreFailed,      // the backup could not be put back
+    Cancelled,          // stopped on request between two steps (the database is at a whole step)
 };
 
 struct MigrationProblem {
@@ -65,10 +67,11 @@ public:
     // the backup is either complete or absent.
     [[nodiscard]] std::expected<void, MigrationProblem> backup() const;
     // Runs the steps from the database's current user_version up to schema. stepDone is
-    // called after each committed step with the schema reached.
+    // called after each committed step with the schema reached; stop is checked before each
+    // step (MigrationError::Cancelled).
     using StepDone = std::function<void(int schema)>;
     [[nodiscard]] std::expected<void, MigrationProblem> migrate(int schema, const QList<MigrationStep> &steps,
-                                                                const StepDone &stepDone = {}) const;
+                                                                const StepDone &stepDone = {}, std::stop_token stop = {}) const;
     // Replaces the database by the backup atomically (the -wal/-shm files are removed
     // first, so a stale log is never replayed into the restored file). The backup stays,
     // so a restore cut short can simply be repeated.

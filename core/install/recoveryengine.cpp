@@ -1,16 +1,17 @@
 #include "recoveryengine.h"
 
 #include "config/config.h"
-#include "crypto/crypto.h"
+#include "installengine_p.h"
 
-#include <QPointer>
-#include <QThread>
+#include <QMetaObject>
 
 namespace s16 {
 
 struct RecoveryEngine::Private {
     Config config;
-    QThread *worker = nullptr;
+    std::unique_ptr<install::Engine> engine; // declared after config: it refers to it
+    bool started = false;
+    bool running = false;
     InstallReport report;
 };
 
@@ -21,54 +22,35 @@ RecoveryEngine::RecoveryEngine(const Config &config, QObject *parent)
     d->config = config;
 }
 
-RecoveryEngine::~RecoveryEngine()
-{
-    if (d->worker) {
-        d->worker->wait();
-        delete d->worker;
-    }
-}
+RecoveryEngine::~RecoveryEngine() = default;
 
-bool RecoveryEngine::isRunning() const { return d->worker && d->worker->isRunning(); }
+bool RecoveryEngine::isRunning() const { return d->running; }
 
 const InstallReport &RecoveryEngine::report() const { return d->report; }
 
 void RecoveryEngine::start()
 {
-    if (d->worker)
+    if (d->started)
         return; // one run per engine, as a job
-    // Callbacks run on the worker; each is re-posted to this object's thread, so the
-    // signals reach their receivers there without any shared state.
+    d->started = true;
     InstallCallbacks callbacks;
-    QPointer<RecoveryEngine> self(this);
-    callbacks.stage = [self](InstallStage::Value stage) {
+    callbacks.stage = [this](InstallStage::Value stage) { Q_EMIT stepChanged(stage); };
+    callbacks.progress = [this](qint64 bytes, qint64 total) { Q_EMIT progress(bytes, total); };
+    d->engine = std::make_unique<install::Engine>(d->config, std::move(callbacks));
+    d->running = true;
+    d->engine->startRecovery([this](const InstallReport &report) {
+        d->report = report;
+        // Queued: never from inside start(), and a receiver may delete this engine.
         QMetaObject::invokeMethod(
-            self,
-            [self, stage] {
-                if (self)
-                    Q_EMIT self->stepChanged(stage);
+            this,
+            [this] {
+                // The engine lock and the journal go with the run, as when runRecovery() returns.
+                d->engine.reset();
+                d->running = false;
+                Q_EMIT finished(d->report);
             },
             Qt::QueuedConnection);
-    };
-    callbacks.progress = [self](qint64 bytes, qint64 total) {
-        QMetaObject::invokeMethod(
-            self,
-            [self, bytes, total] {
-                if (self)
-                    Q_EMIT self->progress(bytes, total);
-            },
-            Qt::QueuedConnection);
-    };
-    const Config config = d->config;
-    d->worker = QThread::create([this, config, callbacks] {
-        d->report = runRecovery(config, callbacks);
-        crypto::releaseThreadState();
     });
-    // QThread::finished is emitted from the worker; queued, it arrives after every
-    // stage and progress call the worker posted before it.
-    connect(
-        d->worker, &QThread::finished, this, [this] { Q_EMIT finished(d->report); }, Qt::QueuedConnection);
-    d->worker->start();
 }
 
 } // namespace s16

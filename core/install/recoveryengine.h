@@ -11,15 +11,17 @@ namespace s16 {
 
 struct Config;
 
-// The recovery boot as a job (KJob style): start() returns at once, runRecovery() runs
-// on a worker thread, and the signals arrive on the thread the engine lives in, so a GUI
-// thread never waits on the slot write or the migration. finished() comes exactly once.
+// The recovery boot as a job (KJob style): start() returns at once and the install runs
+// from this thread's event loop, its blocking parts (hashing, the slot write) on the step
+// jobs' own workers, so a GUI thread keeps drawing. finished() comes exactly once, queued.
+// There is no Cancel: an install, once started, completes or rolls back. Destroying a
+// running engine stops it where it stands, as a power cut would; the next boot resumes it.
 class RecoveryEngine : public QObject
 {
     Q_OBJECT
 public:
     explicit RecoveryEngine(const Config &config, QObject *parent = nullptr);
-    ~RecoveryEngine() override; // waits for a running worker: the install must not be cut by the UI
+    ~RecoveryEngine() override;
 
     void start();
     [[nodiscard]] bool isRunning() const;

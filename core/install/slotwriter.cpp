@@ -228,6 +228,7 @@ QString slotErrorName(SlotError code)
     case SlotError::WriteFailed: return QStringLiteral("WriteFailed");
     case SlotError::ReadBackFailed: return QStringLiteral("ReadBackFailed");
     case SlotError::VerifyMismatch: return QStringLiteral("VerifyMismatch");
+    case SlotError::Cancelled: return QStringLiteral("Cancelled");
     }
     return QStringLiteral("Unknown");
 }
@@ -248,17 +249,18 @@ bool SlotWriter::sameDevice(const QString &a, const QString &b)
     return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-std::expected<void, SlotProblem> SlotWriter::write(const Job &job, const Progress &progress)
+std::expected<void, SlotProblem> SlotWriter::write(const Job &job, const Progress &progress, std::stop_token stop)
 {
-    return writeFrom(job, std::nullopt, progress);
+    return writeFrom(job, std::nullopt, progress, stop);
 }
 
-std::expected<void, SlotProblem> SlotWriter::writeZstd(const Job &job, qint64 fileSize, const Progress &progress)
+std::expected<void, SlotProblem> SlotWriter::writeZstd(const Job &job, qint64 fileSize, const Progress &progress, std::stop_token stop)
 {
-    return writeFrom(job, fileSize, progress);
+    return writeFrom(job, fileSize, progress, stop);
 }
 
-std::expected<void, SlotProblem> SlotWriter::writeFrom(const Job &job, std::optional<qint64> zstdFileSize, const Progress &progress)
+std::expected<void, SlotProblem> SlotWriter::writeFrom(const Job &job, std::optional<qint64> zstdFileSize, const Progress &progress,
+                                                       const std::stop_token &stop)
 {
     if (job.target.isEmpty())
         return problem(SlotError::NoTarget, QStringLiteral("no slot to write to is configured"));
@@ -323,7 +325,13 @@ std::expected<void, SlotProblem> SlotWriter::writeFrom(const Job &job, std::opti
     fileutil::WriteBehind writeBehind;             // the medium works while the image is read
     ReadBack readBack(reader.release(), job.size); // and the read back follows the medium
     bool halfwayPassed = false;
+    const auto cancelled = [&] {
+        return problem(SlotError::Cancelled, QStringLiteral("the write of %1 was stopped").arg(job.target),
+                       QStringLiteral("%1 of %2 bytes written").arg(done).arg(job.size));
+    };
     while (done < job.size) {
+        if (stop.stop_requested())
+            return cancelled();
         const qint64 want = std::min(kChunkBytes, job.size - done);
         qint64 got = 0;
         if (unpack) {
@@ -371,8 +379,11 @@ std::expected<void, SlotProblem> SlotWriter::writeFrom(const Job &job, std::opti
     if (::close(fd) != 0)
         return problem(SlotError::WriteFailed, QStringLiteral("cannot close %1").arg(job.target), errnoText(errno));
     readBack.settled(job.size);
-    while (!readBack.waitFinished(std::chrono::milliseconds(100)))
+    while (!readBack.waitFinished(std::chrono::milliseconds(100))) {
+        if (stop.stop_requested())
+            return cancelled();
         report(done, readBack);
+    }
     report(done, readBack);
 
     const ReadBack::Outcome &outcome = readBack.outcome();

@@ -8,6 +8,7 @@
 #include <expected>
 #include <functional>
 #include <optional>
+#include <stop_token>
 
 namespace s16 {
 
@@ -21,6 +22,7 @@ enum class SlotError {
     WriteFailed,      // write() or fsync() failed (the slot now holds a partial image)
     ReadBackFailed,   // the slot could not be read back
     VerifyMismatch,   // the slot's content does not hash to the manifest's SHA-256
+    Cancelled,        // stopped on request between two chunks (the slot holds a partial image)
 };
 
 struct SlotProblem {
@@ -57,16 +59,18 @@ public:
     // bytes of the whole step done so far, out of total = 2 * size (written + read back)
     using Progress = std::function<void(qint64 bytes, qint64 total)>;
 
-    [[nodiscard]] static std::expected<void, SlotProblem> write(const Job &job, const Progress &progress = {});
+    // stop is checked between chunks: a stop ends the write as SlotError::Cancelled.
+    [[nodiscard]] static std::expected<void, SlotProblem> write(const Job &job, const Progress &progress = {}, std::stop_token stop = {});
     // The same from job.image holding the image zstd-compressed (image.zstd, fileSize bytes): it is
     // unpacked on the way into the slot, and job.size and job.sha256 stay the image's.
-    [[nodiscard]] static std::expected<void, SlotProblem> writeZstd(const Job &job, qint64 fileSize, const Progress &progress = {});
+    [[nodiscard]] static std::expected<void, SlotProblem> writeZstd(const Job &job, qint64 fileSize, const Progress &progress = {},
+                                                                    std::stop_token stop = {});
     // Whether a and b are the same file or block device (false when either is missing).
     [[nodiscard]] static bool sameDevice(const QString &a, const QString &b);
 
 private:
     [[nodiscard]] static std::expected<void, SlotProblem> writeFrom(const Job &job, std::optional<qint64> zstdFileSize,
-                                                                    const Progress &progress);
+                                                                    const Progress &progress, const std::stop_token &stop);
 };
 
 } // namespace s16
