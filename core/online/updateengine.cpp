@@ -108,6 +108,7 @@ struct UpdateEngine::Private {
 template <typename Step>
 void UpdateEngine::Private::run(Step *job, void (Private::*then)(Step &))
 {
+    job->setParent(q); // an engine deleted mid-step takes its step with it
     m_job = job;
     connect(job, &Job::finished, q, [this, job, then] {
         m_job = nullptr;
