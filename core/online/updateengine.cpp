@@ -4,131 +4,168 @@
 #include "boot/reboot.h"
 #include "common/fileutil.h"
 #include "common/logging.h"
-#include "compress/zstd.h"
 #include "crypto/crypto.h"
 #include "manifest/manifest.h"
 #include "online/deltatransfer.h"
+#include "online/imagetransfer_p.h"
+#include "online/metadatacheck_p.h"
+#include "online/staging_p.h"
 #include "online/transport.h"
 #include "store/devicestate.h"
 #include "store/journal.h"
 #include "version/semver.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
-#include <QJsonArray>
 #include <QPointer>
 #include <QStringBuilder>
 #include <QTimer>
 
 namespace s16 {
-namespace {
 
-constexpr qint64 kMaxSignatureBytes = 1024;
-constexpr int kMaxRetryAfterSeconds = 3600;
+// The engine runs one step job at a time (MetadataCheck, ImageTransfer per file, Staging); each
+// one's end decides the next. What lies between the steps (the decision on a new image, the
+// choice of how the image comes, notify, the reboot request, the error log) is done here.
+struct UpdateEngine::Private {
+    enum class Mode { Check, Download };
 
-QJsonObject notesJson(const Manifest &m)
-{
-    QJsonObject notes;
-    for (auto it = m.notes.cbegin(); it != m.notes.cend(); ++it)
-        notes.insert(it.key(), it.value());
-    return notes;
-}
-
-Error fromNet(ExitCode code, const NetResult &r, const QString &context)
-{
-    Error e{code, context % QStringLiteral(": ") % r.message, {}, r.detail};
-    return e;
-}
-
-// Removes what the engine no longer needs. A failure leaves litter that the next run removes
-// again, or shows where the path is used next (a file that cannot be opened, a staging that
-// fails), so it is logged here and not fatal.
-void discard(const QString &path)
-{
-    if (!fileutil::removeTree(path))
-        qCWarning(lcDownload).noquote() << "cannot remove" << path;
-}
-
-// How a request for the metadata (manifest.json or its signature) ended, and the chart's way
-// from ConnectRepo for it: one table for both files.
-constexpr Edge kMetadataUnreachable[] = {Edge::E02};
-constexpr Edge kMetadataTlsRejected[] = {Edge::E02, Edge::E03, Edge::E10};
-constexpr Edge kMetadataAuthRejected[] = {Edge::E02, Edge::E03, Edge::E10, Edge::E11, Edge::E13};
-constexpr Edge kMetadataFetched[] = {Edge::E02, Edge::E03, Edge::E10, Edge::E11, Edge::E13, Edge::E14, Edge::E16};
-
-struct MetadataEnd {
-    std::span<const Edge> path;     // from ConnectRepo
-    std::optional<Edge> toErrorLog; // none: another try (E04)
-    ExitCode code;
-    const char *why; // the error's context, %1 the file
-};
-
-const MetadataEnd &metadataEnd(NetOutcome outcome)
-{
-    static const MetadataEnd unreachable{kMetadataUnreachable, std::nullopt, ExitCode::ServerUnreachable, ""};
-    static const MetadataEnd tlsRejected{kMetadataTlsRejected, Edge::E12, ExitCode::TlsRejected,
-                                         "the update server's certificate was rejected"};
-    static const MetadataEnd authRejected{kMetadataAuthRejected, Edge::E15, ExitCode::AuthRejected, "authentication failed"};
-    static const MetadataEnd refused{kMetadataFetched, Edge::E18, ExitCode::MetadataRejected, "cannot fetch %1"};
-    switch (outcome) {
-    case NetOutcome::ConnectFailed:
-    case NetOutcome::ServerBusy:
-    case NetOutcome::Interrupted: return unreachable;
-    case NetOutcome::TlsRejected: return tlsRejected;
-    case NetOutcome::AuthRejected: return authRejected;
-    case NetOutcome::ClientError:
-    case NetOutcome::SinkRefused:
-    case NetOutcome::Ok: break;
+    Private(UpdateEngine *engine, Config config, Journal *journal)
+        : q(engine)
+        , m_config(std::move(config))
+        , m_journal(journal)
+    {
     }
-    return refused;
-}
 
-} // namespace
+    [[nodiscard]] OnlineContext context() { return OnlineContext{m_config, m_journal, m_flow, m_transport.get(), m_wait}; }
+    // Starts job as the running step; once it ends without an error, then(job) goes on.
+    template <typename Step>
+    void run(Step *job, void (Private::*then)(Step &));
+    void onMetadataChecked(MetadataCheck &check);
+    void onItemFinished(ImageTransfer &transfer);
+    void onStaged(Staging &staging);
 
-struct UpdateEngine::DownloadItem {
-    QString repoPath;   // as in the manifest
-    QString stagedName; // path inside staged/
-    qint64 size = 0;
-    QByteArray sha256;
-    QString partialPath;
-    QByteArray actualSha256; // set once received completely
-    bool zstd = false;       // the image, zstd-compressed (image.zstd): what it unpacks to is checked too
-    bool delta = false;      // the image, rebuilt from the running slot and fetched chunks (image.chunks)
-    QString seed;            // delta: the running slot it is rebuilt from
-    std::optional<std::expected<zstd::Content, QString>> unpacked; // zstd: what it unpacked to, once received
+    [[nodiscard]] QString runningVersion() const;
+    void begin(Mode mode);
+    void decideNewImage();
+    void startDownload();
+    void downloadNext();
+    void log(const LogEntry &entry);        // an event for the log; a failure to write it is logged
+    [[nodiscard]] QString seedPath() const; // the running slot, empty when unknown
+    void verifyAndStage(std::optional<Error> mismatch);
+    void notify();
+    void awaitInstall(bool priority); // E41, or E43 and the reboot request
+    [[nodiscard]] Status install();
+    void cancel();
+
+    [[nodiscard]] bool step(Edge edge); // take an edge; on failure end the job
+    [[nodiscard]] bool steps(std::span<const Edge> edges);
+    [[nodiscard]] bool steps(std::initializer_list<Edge> edges);
+    [[nodiscard]] bool jump(Jump jump);           // a named jump (core/flow); on failure end the job
+    [[nodiscard]] bool moved(const Status &move); // a step or jump made; else end the job with its error
+    void failAt(Edge toErrorLog, Error error);    // take the edge into ErrorLog, then E08/E09
+    void finish();
+    [[nodiscard]] Status requestRebootIntoRecovery();
+    // The request could not be made: logged, seen by the app, the update waits for the user.
+    void rebootRequestFailed(const Error &error);
+    [[nodiscard]] Status recordError(const Error &error); // the log entry and lastError (E08's record)
+    [[nodiscard]] Status saveFlow(Node node, Edge via);   // journal `flow`: where the cycle stands
+    [[nodiscard]] DeviceState state() const;              // the journal's keys, typed
+    void recordProgress(bool force);
+    [[nodiscard]] QString partialDir() const;
+    [[nodiscard]] QString stagedDir() const;
+    [[nodiscard]] Status roomFor(qint64 missing) const { return s16::roomFor(m_config, missing); }
+
+    UpdateEngine *q;
+    Config m_config;
+    Journal *m_journal;
+    FlowMachine m_flow;
+    std::unique_ptr<HttpTransport> m_transport;
+    QPointer<OnlineStep> m_job; // the running step
+    std::unique_ptr<crypto::TrustedKeys> m_keys;
+    std::unique_ptr<Manifest> m_manifest;
+    QByteArray m_manifestBytes;
+    QByteArray m_signature;
+    Mode m_mode = Mode::Check;
+    bool m_running = false;
+    std::optional<Error> m_error;
+    CheckResult m_check;
+    TransferProgress m_progress;
+    std::function<void(const Error &)> m_diagnosticsHook;
+    Wait m_wait;
+
+    // download state
+    QList<DownloadItem> m_items; // image first, then migrations
+    qsizetype m_itemIndex = 0;
+    std::unique_ptr<DeltaTransfer> m_delta; // the image as a delta, kept across its transfers
+    qint64 m_written = 0;                   // of the current file
+    qint64 m_rateBytes = 0;                 // fetched over the network by this download
+    qint64 m_fetchedBefore = 0;             // of that, by the files before the current one
+    QElapsedTimer m_rateClock;
+    QElapsedTimer m_progressClock;
 };
+
+template <typename Step>
+void UpdateEngine::Private::run(Step *job, void (Private::*then)(Step &))
+{
+    job->setParent(q); // an engine deleted mid-step takes its step with it
+    m_job = job;
+    connect(job, &Job::finished, q, [this, job, then] {
+        m_job = nullptr;
+        job->deleteLater();
+        if (const std::optional<Error> &error = job->error()) {
+            if (job->flowRefused() || !error->edge) {
+                m_error = *error;
+                finish();
+            } else {
+                failAt(*error->edge, *error);
+            }
+            return;
+        }
+        (this->*then)(*job);
+    });
+    job->start();
+}
 
 UpdateEngine::UpdateEngine(Config config, Journal *journal, QObject *parent)
     : QObject(parent)
-    , m_config(std::move(config))
-    , m_journal(journal)
+    , d(std::make_unique<Private>(this, std::move(config), journal))
 {
-    m_flow = FlowMachine(Node::NormalSystem, [this](Node node, Edge via) { return saveFlow(node, via); });
-    m_flow.setObserver([this](Edge via) { Q_EMIT edgeTaken(int(via)); });
+    d->m_flow = FlowMachine(Node::NormalSystem, [this](Node node, Edge via) { return d->saveFlow(node, via); });
+    d->m_flow.setObserver([this](Edge via) { Q_EMIT edgeTaken(int(via)); });
 }
 
 UpdateEngine::~UpdateEngine() = default;
 
-QString UpdateEngine::runningVersion() const
+void UpdateEngine::check() { d->begin(Private::Mode::Check); }
+void UpdateEngine::download() { d->begin(Private::Mode::Download); }
+Status UpdateEngine::install() { return d->install(); }
+void UpdateEngine::cancel() { d->cancel(); }
+bool UpdateEngine::isRunning() const { return d->m_running; }
+const std::optional<Error> &UpdateEngine::error() const { return d->m_error; }
+const CheckResult &UpdateEngine::checkResult() const { return d->m_check; }
+const TransferProgress &UpdateEngine::progress() const { return d->m_progress; }
+const FlowMachine &UpdateEngine::flow() const { return d->m_flow; }
+QString UpdateEngine::runningVersion() const { return d->runningVersion(); }
+void UpdateEngine::setDiagnosticsHook(std::function<void(const Error &)> hook) { d->m_diagnosticsHook = std::move(hook); }
+void UpdateEngine::setWait(Wait wait) { d->m_wait = std::move(wait); }
+
+QString UpdateEngine::Private::runningVersion() const
 {
     auto data = fileutil::readSmallFile(m_config.device.versionFile, 256);
     return data ? QString::fromUtf8(data->trimmed()) : QString();
 }
 
-QString UpdateEngine::partialDir() const { return m_config.device.updateDir % QStringLiteral("/partial"); }
-QString UpdateEngine::stagedDir() const { return m_config.device.updateDir % QStringLiteral("/staged"); }
+QString UpdateEngine::Private::partialDir() const { return m_config.device.updateDir % QStringLiteral("/partial"); }
+QString UpdateEngine::Private::stagedDir() const { return m_config.device.updateDir % QStringLiteral("/staged"); }
 
-void UpdateEngine::check() { begin(Mode::Check); }
-void UpdateEngine::download() { begin(Mode::Download); }
-
-void UpdateEngine::begin(Mode mode)
+void UpdateEngine::Private::begin(Mode mode)
 {
     Q_ASSERT(!m_running);
     m_mode = mode;
     m_running = true;
     m_error.reset();
     m_check = {};
-    m_tries = 0;
 
     // Where the last cycle stopped. A cycle interrupted by a power cut anywhere in the
     // online part simply starts over. Only a reboot that was requested and not yet made
@@ -138,17 +175,17 @@ void UpdateEngine::begin(Mode mode)
     const Node at = onlineResumeNode(state().flowNode());
     if (state().rebootPending()) {
         m_error = Error{ExitCode::Usage, QStringLiteral("a reboot into recovery is pending; the update installs at the next boot"), {}, {}};
-        QTimer::singleShot(0, this, &UpdateEngine::finish);
+        QTimer::singleShot(0, q, [this] { finish(); });
         return;
     }
     m_flow.resumeAt(at);
     if (!step(at == Node::WaitForImage ? Edge::E20 : Edge::E01)) // E20: the wait is over, check again
         return;
 
-    auto transport = HttpTransport::create(m_config, this);
+    auto transport = HttpTransport::create(m_config, q);
     if (!transport) {
         m_error = transport.error();
-        QTimer::singleShot(0, this, &UpdateEngine::finish);
+        QTimer::singleShot(0, q, [this] { finish(); });
         return;
     }
     m_transport = std::move(*transport);
@@ -156,22 +193,26 @@ void UpdateEngine::begin(Mode mode)
     if (!keys) {
         m_error = toError(keys.error()).withContext(QStringLiteral("cannot load the trusted keys"));
         m_error->code = ExitCode::Usage;
-        QTimer::singleShot(0, this, &UpdateEngine::finish);
+        QTimer::singleShot(0, q, [this] { finish(); });
         return;
     }
     m_keys = std::make_unique<crypto::TrustedKeys>(std::move(*keys));
-    m_jobContext = std::make_unique<QObject>();
-    QTimer::singleShot(0, m_jobContext.get(), [this] {
-        if (m_running)
-            fetchMetadata();
-    });
+    run(new MetadataCheck(context(), *m_keys), &Private::onMetadataChecked);
 }
 
-bool UpdateEngine::step(Edge edge) { return moved(m_flow.take(edge)); }
+void UpdateEngine::Private::onMetadataChecked(MetadataCheck &check)
+{
+    m_manifest = check.takeManifest();
+    m_manifestBytes = check.manifestBytes();
+    m_signature = check.signature();
+    decideNewImage();
+}
 
-bool UpdateEngine::jump(Jump jump) { return moved(m_flow.jump(jump)); }
+bool UpdateEngine::Private::step(Edge edge) { return moved(m_flow.take(edge)); }
 
-bool UpdateEngine::moved(const Status &move)
+bool UpdateEngine::Private::jump(Jump jump) { return moved(m_flow.jump(jump)); }
+
+bool UpdateEngine::Private::moved(const Status &move)
 {
     if (move)
         return true;
@@ -181,7 +222,7 @@ bool UpdateEngine::moved(const Status &move)
     return false;
 }
 
-bool UpdateEngine::steps(std::span<const Edge> edges)
+bool UpdateEngine::Private::steps(std::span<const Edge> edges)
 {
     for (Edge e : edges) {
         if (!step(e))
@@ -190,153 +231,9 @@ bool UpdateEngine::steps(std::span<const Edge> edges)
     return true;
 }
 
-bool UpdateEngine::steps(std::initializer_list<Edge> edges) { return steps(std::span<const Edge>(edges.begin(), edges.size())); }
+bool UpdateEngine::Private::steps(std::initializer_list<Edge> edges) { return steps(std::span<const Edge>(edges.begin(), edges.size())); }
 
-// --- E02-E18: connect, TLS, authenticate, metadata ------------------------------
-
-void UpdateEngine::fetchMetadata()
-{
-    ++m_tries;
-    m_transport->dropConnections(); // each try connects and checks the certificate anew
-    auto buffer = std::make_shared<QByteArray>();
-    auto sink = [buffer](QByteArrayView chunk, QString *why) {
-        if (buffer->size() + chunk.size() > kMaxManifestBytes) {
-            *why = QStringLiteral("manifest.json is larger than %1 bytes").arg(kMaxManifestBytes);
-            return false;
-        }
-        buffer->append(chunk);
-        return true;
-    };
-    HttpExchange *x = m_transport->get(m_transport->resolve(QStringLiteral("manifest.json")), 0, sink, 256 * 1024);
-    connect(x, &HttpExchange::finished, this, [this, x, buffer] {
-        m_manifestBytes = *buffer;
-        onMetadataFetched(x);
-    });
-}
-
-bool UpdateEngine::metadataFailed(const NetResult &r, const QString &file)
-{
-    if (r.outcome == NetOutcome::Ok)
-        return false;
-    const MetadataEnd &end = metadataEnd(r.outcome);
-    if (!steps(end.path))
-        return true;
-    if (end.toErrorLog)
-        failAt(*end.toErrorLog, fromNet(end.code, r, QString::fromLatin1(end.why).arg(file)));
-    else
-        retryConnect(r.message, r.retryAfterSeconds);
-    return true;
-}
-
-void UpdateEngine::onMetadataFetched(HttpExchange *x)
-{
-    if (metadataFailed(x->result(), QStringLiteral("manifest.json")))
-        return;
-    // The signature comes over the same, already trusted connection.
-    auto sig = std::make_shared<QByteArray>();
-    auto sink = [sig](QByteArrayView chunk, QString *why) {
-        if (sig->size() + chunk.size() > kMaxSignatureBytes) {
-            *why = QStringLiteral("manifest.json.sig is larger than %1 bytes").arg(kMaxSignatureBytes);
-            return false;
-        }
-        sig->append(chunk);
-        return true;
-    };
-    HttpExchange *s = m_transport->get(m_transport->resolve(QStringLiteral("manifest.json.sig")), 0, sink, 4096);
-    connect(s, &HttpExchange::finished, this, [this, s, sig] {
-        m_signature = *sig;
-        onSignatureFetched(s);
-    });
-}
-
-void UpdateEngine::retryConnect(const QString &why, int retryAfter)
-{
-    // E04: wait x seconds; E05: count the try; E06 again or E07 out of tries.
-    if (!step(Edge::E04))
-        return;
-    qCInfo(lcNet) << "connect try" << m_tries << "of" << m_config.server.maxTries << "failed:" << why;
-    const bool outOfTries = m_tries >= m_config.server.maxTries;
-    auto countTry = [this, outOfTries, why] {
-        if (!m_running || !step(Edge::E05))
-            return;
-        if (outOfTries) {
-            failAt(Edge::E07, Error{ExitCode::ServerUnreachable,
-                                    QStringLiteral("the update server could not be reached after %1 tries: %2").arg(m_tries).arg(why),
-                                    {},
-                                    {}});
-        } else if (step(Edge::E06)) {
-            fetchMetadata();
-        }
-    };
-    // Out of tries the error follows at once; else E05 counts the try once the wait is over.
-    if (outOfTries)
-        countTry();
-    else
-        waitThen(retryWait(retryAfter), countTry);
-}
-
-std::chrono::seconds UpdateEngine::retryWait(int retryAfter) const
-{
-    return std::chrono::seconds(std::min(std::max(m_config.server.retryIntervalSeconds, retryAfter), kMaxRetryAfterSeconds));
-}
-
-void UpdateEngine::waitThen(std::chrono::seconds wait, std::function<void()> then)
-{
-    if (m_wait)
-        m_wait(wait, m_jobContext.get(), std::move(then));
-    else
-        QTimer::singleShot(wait, m_jobContext.get(), std::move(then));
-}
-
-// E16's checks of the fetched metadata; the manifest it trusts becomes m_manifest and the
-// journal's lastTrusted. Any refusal leaves by E18.
-Status UpdateEngine::trustManifest()
-{
-    auto signer = m_keys->verify(m_manifestBytes, m_signature);
-    if (!signer) {
-        return fail(ExitCode::MetadataRejected, QStringLiteral("the manifest's signature is not valid for any trusted key"),
-                    signer.error().message);
-    }
-    auto parsed = parseManifest(m_manifestBytes);
-    if (!parsed)
-        return std::unexpected(toError(parsed.error()));
-    if (auto ok = checkManifestFor(*parsed, m_config.device.product, QDateTime::currentDateTimeUtc()); !ok)
-        return std::unexpected(toError(ok.error()));
-    // A replayed older manifest (TUF's rollback attack) is refused.
-    const TrustedRelease last = state().lastTrusted().value_or(TrustedRelease{});
-    const QDateTime lastReleased = QDateTime::fromString(last.released, Qt::ISODate);
-    const auto lastVersion = SemVer::parse(last.version);
-    if ((lastReleased.isValid() && parsed->released < lastReleased) || (lastVersion && parsed->version < *lastVersion)) {
-        return fail(
-            ExitCode::MetadataRejected,
-            QStringLiteral(
-                "the server offers release %1 of %2, older than release %3 of %4 that this device already trusted (a replayed manifest)")
-                .arg(parsed->version.toString(), parsed->released.toString(Qt::ISODate), last.version, lastReleased.toString(Qt::ISODate)));
-    }
-    m_manifest = std::make_unique<Manifest>(std::move(*parsed));
-    qCInfo(lcManifest) << "trusted manifest" << m_manifest->version.toString() << "signed by" << *signer;
-    return m_journal->transaction([&]() -> Status {
-        if (auto s = state().setLastTrusted({m_manifest->version.toString(), m_manifest->released.toString(Qt::ISODate)}); !s)
-            return s;
-        return state().setLastCheck(QDateTime::currentDateTimeUtc());
-    });
-}
-
-void UpdateEngine::onSignatureFetched(HttpExchange *x)
-{
-    if (metadataFailed(x->result(), QStringLiteral("manifest.json.sig")) || !steps(kMetadataFetched))
-        return;
-
-    // E16: trust, in this order: signature over the exact bytes, then the content.
-    if (auto trusted = trustManifest(); !trusted) {
-        failAt(Edge::E18, trusted.error());
-        return;
-    }
-    if (step(Edge::E17))
-        decideNewImage();
-}
-
-void UpdateEngine::decideNewImage()
+void UpdateEngine::Private::decideNewImage()
 {
     const QString running = runningVersion();
     const auto current = SemVer::parse(running);
@@ -382,9 +279,8 @@ void UpdateEngine::decideNewImage()
 
 // --- E21-E38: download, verify ----------------------------------------------------
 
-void UpdateEngine::startDownload()
+void UpdateEngine::Private::startDownload()
 {
-    m_tries = 0;
     m_items.clear();
     m_itemIndex = 0;
     const QString partial = partialDir();
@@ -483,178 +379,54 @@ void UpdateEngine::startDownload()
     downloadNext();
 }
 
-Status UpdateEngine::roomFor(qint64 missing) const
+void UpdateEngine::Private::downloadNext()
 {
-    const qint64 needed = missing + m_config.device.freeSpaceMarginBytes;
-    auto free = fileutil::freeBytes(m_config.device.updateDir);
-    if (!free)
-        return std::unexpected(free.error());
-    if (*free < needed)
-        return fail(ExitCode::StorageError, QStringLiteral("not enough space in %1 for the update: %2 bytes needed, %3 free")
-                                                .arg(m_config.device.updateDir)
-                                                .arg(needed)
-                                                .arg(*free));
-    return {};
+    // One transfer per file; what the files before it took from the network stays counted.
+    m_fetchedBefore = m_rateBytes;
+    auto *transfer = new ImageTransfer(context(), *m_manifest, m_items[m_itemIndex], m_delta);
+    connect(transfer, &ImageTransfer::progressed, q, [this, transfer] {
+        m_written = transfer->written();
+        m_rateBytes = m_fetchedBefore + transfer->fetched();
+        recordProgress(false);
+    });
+    run(transfer, &Private::onItemFinished);
 }
 
-void UpdateEngine::downloadNext()
+void UpdateEngine::Private::onItemFinished(ImageTransfer &transfer)
 {
-    ++m_tries;
-    m_attemptError.reset();
-    m_tooManyBytes = false;
-    // Skip what is complete already; hash what is on disk (resume after a cut or a retry).
-    DownloadItem &item = m_items[m_itemIndex];
-    if (item.delta) {
-        downloadDelta();
-        return;
-    }
-    // Only a regular file of our own is resumed: a link would be written (and truncated)
-    // through, a FIFO would block the read.
-    if (const QFileInfo existing(item.partialPath); existing.isSymLink() || (existing.exists() && !existing.isFile()))
-        discard(item.partialPath);
-    m_file = std::make_unique<QFile>(item.partialPath);
-    m_hasher = std::make_unique<crypto::Sha256>();
-    // A compressed image is unpacked (and what comes out hashed) as it arrives: no second pass.
-    // The unpacker works on threads of its own; while its backlog is full the exchange pauses,
-    // so the link runs at the pace of the unpacking and memory stays bounded.
-    auto exchange = std::make_shared<QPointer<HttpExchange>>();
-    const auto newUnpacker = [this, exchange]() -> std::unique_ptr<zstd::Unpacker> {
-        auto onRoom = [this, exchange] {
-            QMetaObject::invokeMethod(
-                this,
-                [exchange] {
-                    if (*exchange)
-                        (*exchange)->setPaused(false);
-                },
-                Qt::QueuedConnection);
-        };
-        auto unpacker = zstd::Unpacker::create(m_manifest->image.size, std::move(onRoom));
-        if (!unpacker) {
-            m_attemptError = Error{ExitCode::StorageError, unpacker.error(), {}, {}};
-            return {};
-        }
-        return std::move(*unpacker);
-    };
-    m_unpacker.reset();
-    if (item.zstd)
-        m_unpacker = newUnpacker();
-    m_written = 0;
-    if (!m_file->open(QIODevice::ReadWrite)) {
-        // Reported once the server answers: the flow reaches ReceiveFile, then E34.
-        m_attemptError = Error{ExitCode::StorageError, QStringLiteral("cannot open %1").arg(item.partialPath), {}, m_file->errorString()};
-    } else {
-        if (m_file->size() > item.size)
-            m_file->resize(0);
-        QByteArray chunk;
-        while (!(chunk = m_file->read(crypto::kHashChunkBytes)).isEmpty()) {
-            m_hasher->addData(chunk);
-            if (m_unpacker && !m_unpacker->push(chunk))
-                m_unpacker->waitForRoom();
-        }
-        m_written = m_file->size();
-    }
-    // the partial file goes to the medium while the rest arrives: the fsync before E37 is short
-    m_writeBehind = fileutil::WriteBehind(m_written);
-
-    // Again before each attempt: another writer may have taken the space since.
-    if (!m_attemptError) {
-        if (auto room = roomFor(item.size - m_written); !room)
-            m_attemptError = room.error();
-    }
-
-    auto sink = [this, exchange](QByteArrayView chunk, QString *why) {
-        DownloadItem &current = m_items[m_itemIndex];
-        if (m_attemptError) {
-            *why = m_attemptError->message;
-            return false;
-        }
-        if (m_written + chunk.size() > current.size) {
-            m_tooManyBytes = true;
-            *why = QStringLiteral("the server sent more than the %1 bytes the manifest declares for %2")
-                       .arg(current.size)
-                       .arg(current.repoPath);
-            return false;
-        }
-        if (m_file->write(chunk.data(), chunk.size()) != chunk.size() || !m_file->flush()) {
-            m_attemptError =
-                Error{ExitCode::StorageError, QStringLiteral("cannot write %1").arg(current.partialPath), {}, m_file->errorString()};
-            *why = m_attemptError->message;
-            return false;
-        }
-        m_hasher->addData(chunk);
-        if (m_unpacker && !m_unpacker->push(chunk) && *exchange)
-            (*exchange)->setPaused(true);
-        m_written += chunk.size();
-        m_writeBehind.written(m_file->handle(), m_written);
-        m_rateBytes += chunk.size();
-        return true;
-    };
-    // Nothing to fetch is still asked for: the exchange proves the connection and the
-    // certificate, and the server's 416 confirms there is nothing more.
-    HttpExchange *x = m_transport->get(m_transport->resolve(item.repoPath), m_written, sink);
-    *exchange = x;
-    connect(x, &HttpExchange::responseStarted, this, [this, x, newUnpacker] {
-        const NetResult &r = x->result();
-        if (m_attemptError) {
-            x->abort(NetOutcome::SinkRefused, m_attemptError->message);
+    m_items[m_itemIndex] = transfer.item();
+    m_written = transfer.written();
+    m_rateBytes = m_fetchedBefore + transfer.fetched();
+    if (!transfer.mismatch()) {
+        if (m_itemIndex + 1 < m_items.size()) {
+            // The next file of the same update.
+            ++m_itemIndex;
+            if (jump(Jump::NextFile))
+                downloadNext();
             return;
         }
-        if (r.httpStatus == 200 && m_written > 0) {
-            // The server ignored the range: start this file over.
-            m_file->resize(0);
-            m_file->seek(0);
-            m_hasher->reset();
-            if (m_unpacker)
-                m_unpacker = newUnpacker();
-            m_written = 0;
-        } else if (r.httpStatus == 206 && r.rangeStart != m_written) {
-            x->abort(NetOutcome::Interrupted, QStringLiteral("the server resumed at byte %1, not %2").arg(r.rangeStart).arg(m_written));
-        }
-    });
-    connect(x, &HttpExchange::received, this, [this] { recordProgress(false); });
-    connect(x, &HttpExchange::finished, this, [this, x] { onItemFinished(x->result()); });
-}
-
-void UpdateEngine::downloadDelta()
-{
-    const DownloadItem &item = m_items[m_itemIndex];
-    m_file.reset();
-    m_hasher.reset();
-    if (!m_delta) {
-        DeltaTransfer::Setup setup;
-        setup.indexPath = m_manifest->imageChunks->index.path;
-        setup.indexSize = m_manifest->imageChunks->index.size;
-        setup.indexSha256 = m_manifest->imageChunks->index.sha256;
-        setup.storePath = m_manifest->imageChunks->store;
-        setup.seedPath = item.seed;
-        setup.partialPath = item.partialPath;
-        setup.imageSize = item.size;
-        if (m_manifest->imageZstd && m_manifest->image.size > 0)
-            setup.packRatio = double(m_manifest->imageZstd->size) / double(m_manifest->image.size);
-        m_delta = std::make_unique<DeltaTransfer>(std::move(setup));
-        connect(m_delta.get(), &DeltaTransfer::progressed, this, [this] {
-            m_written = m_delta->written();
-            m_rateBytes = m_delta->fetched();
-            recordProgress(false);
-        });
-        connect(m_delta.get(), &DeltaTransfer::finished, this, [this] {
-            m_written = m_delta->written();
-            m_rateBytes = m_delta->fetched();
-            NetResult r;
-            switch (m_delta->end()) {
-            case DeltaTransfer::End::Network: r = m_delta->netResult(); break;
-            case DeltaTransfer::End::Storage: m_attemptError = m_delta->error(); break;
-            case DeltaTransfer::End::Running:
-            case DeltaTransfer::End::Complete:
-            case DeltaTransfer::End::Integrity: break;
-            }
-            onItemFinished(r);
-        });
+        recordProgress(true);
+        // What this download cost the link, for `status --json` after it (bytesFetched, bytesReused).
+        if (auto saved = state().setLastTransfer({m_manifest->version.toString(), m_progress.total, m_progress.fetched, m_progress.reused});
+            !saved)
+            qCWarning(lcStore).noquote() << "cannot record the transfer:" << saved.error().message;
+        log(LogEntry{0,
+                     QDateTime::currentDateTimeUtc(),
+                     LogEntry::Level::Info,
+                     0,
+                     QStringLiteral("E32"),
+                     QStringLiteral("download of version %1 finished (%2 bytes, %3 of them fetched)")
+                         .arg(m_manifest->version.toString())
+                         .arg(m_progress.total)
+                         .arg(m_progress.fetched),
+                     {},
+                     QStringLiteral("downloadFinished")});
     }
-    m_delta->start(m_transport.get());
+    if (step(Edge::E32))
+        verifyAndStage(transfer.mismatch());
 }
 
-QString UpdateEngine::seedPath() const
+QString UpdateEngine::Private::seedPath() const
 {
     // The booted slot holds the running image. Where the system does not say which it is, the
     // journal's record of the slots does: the one noted with the running version, in use.
@@ -679,236 +451,14 @@ QString UpdateEngine::seedPath() const
     return {};
 }
 
-void UpdateEngine::onItemFinished(const NetResult &r)
+void UpdateEngine::Private::verifyAndStage(std::optional<Error> mismatch)
 {
-    if (m_file && !m_file->flush())
-        qCWarning(lcDownload).noquote() << "cannot flush" << m_file->fileName() << m_file->errorString();
-    // E22: did the connection succeed?
-    if (!step(Edge::E22))
-        return;
-    if (r.outcome == NetOutcome::ConnectFailed || r.outcome == NetOutcome::ServerBusy) {
-        if (step(Edge::E24))
-            retryDownload(fromNet(ExitCode::DownloadFailed, r, QStringLiteral("cannot connect for the download")), r.retryAfterSeconds);
-        return;
-    }
-    if (!steps({Edge::E23, Edge::E28}))
-        return;
-    if (r.outcome == NetOutcome::TlsRejected) {
-        failAt(Edge::E30, fromNet(ExitCode::TlsRejected, r, QStringLiteral("the download server's certificate was rejected")));
-        return;
-    }
-    if (!steps({Edge::E29, Edge::E31}))
-        return;
-    const FileEnd end = fileEnd(r);
-    switch (end.how) {
-    case FileEnd::How::Failed: failAt(Edge::E34, end.error); return;
-    case FileEnd::How::Interrupted:
-        // E34: every interruption is logged; E33: resume after the wait.
-        log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Warning, toInt(ExitCode::DownloadFailed), QStringLiteral("E34"),
-                     end.error.message, end.error.detail, QStringLiteral("downloadInterrupted")});
-        if (step(Edge::E33))
-            retryDownload(end.error, r.retryAfterSeconds);
-        return;
-    case FileEnd::How::Complete:
-        if (m_itemIndex + 1 < m_items.size()) {
-            // The next file of the same update.
-            ++m_itemIndex;
-            m_tries = 0;
-            if (jump(Jump::NextFile))
-                downloadNext();
-            return;
-        }
-        recordProgress(true);
-        // What this download cost the link, for `status --json` after it (bytesFetched, bytesReused).
-        if (auto saved = state().setLastTransfer({m_manifest->version.toString(), m_progress.total, m_progress.fetched, m_progress.reused});
-            !saved)
-            qCWarning(lcStore).noquote() << "cannot record the transfer:" << saved.error().message;
-        log(LogEntry{0,
-                     QDateTime::currentDateTimeUtc(),
-                     LogEntry::Level::Info,
-                     0,
-                     QStringLiteral("E32"),
-                     QStringLiteral("download of version %1 finished (%2 bytes, %3 of them fetched)")
-                         .arg(m_manifest->version.toString())
-                         .arg(m_progress.total)
-                         .arg(m_progress.fetched),
-                     {},
-                     QStringLiteral("downloadFinished")});
-        break;
-    case FileEnd::How::Mismatch: break;
-    }
-    if (step(Edge::E32))
-        verifyAndStage(end.how == FileEnd::How::Mismatch ? std::optional<Error>(end.error) : std::nullopt);
+    run(new Staging(context(), *m_manifest, m_manifestBytes, m_signature, m_items, std::move(mismatch)), &Private::onStaged);
 }
 
-UpdateEngine::FileEnd UpdateEngine::fileEnd(const NetResult &r)
-{
-    DownloadItem &current = m_items[m_itemIndex];
-    const bool complete = m_written == current.size;
-    if (current.delta && m_delta->end() == DeltaTransfer::End::Integrity) {
-        // The index or a chunk does not match what the manifest signs: nothing of it was
-        // written, the partial image keeps only checked chunks (E38, exit 15).
-        return {FileEnd::How::Mismatch, m_delta->error()};
-    }
-    if (m_tooManyBytes) {
-        // Complete and more: the data cannot match the metadata (E38, exit 15).
-        m_file->close();
-        QFile::remove(current.partialPath);
-        return {FileEnd::How::Mismatch, Error{ExitCode::IntegrityMismatch, r.message, {}, {}}};
-    }
-    if (m_attemptError)
-        return {FileEnd::How::Failed, *m_attemptError};
-    const bool nothingMore = r.outcome == NetOutcome::ClientError && r.httpStatus == 416 && complete;
-    if (r.outcome == NetOutcome::AuthRejected || (r.outcome == NetOutcome::ClientError && !nothingMore))
-        return {FileEnd::How::Failed, fromNet(ExitCode::DownloadFailed, r, QStringLiteral("the server refused %1").arg(current.repoPath))};
-    if (!complete) {
-        const Error why =
-            r.outcome == NetOutcome::Ok
-                ? Error{ExitCode::DownloadFailed,
-                        QStringLiteral("%1 ended after %2 of %3 bytes").arg(current.repoPath).arg(m_written).arg(current.size),
-                        {},
-                        {}}
-                : fromNet(ExitCode::DownloadFailed, r,
-                          QStringLiteral("%1 interrupted at %2 of %3 bytes").arg(current.repoPath).arg(m_written).arg(current.size));
-        if (m_tries >= m_config.server.maxTries)
-            return {FileEnd::How::Failed,
-                    why.withContext(QStringLiteral("the update was not received completely after %1 tries").arg(m_tries))};
-        return {FileEnd::How::Interrupted, why};
-    }
-    current.actualSha256 = current.delta ? m_delta->sha256Hex() : m_hasher->hexResult();
-    if (current.zstd && m_unpacker)
-        current.unpacked = m_unpacker->finish();
-    if (auto synced = fileutil::syncPath(current.partialPath); !synced)
-        return {FileEnd::How::Failed, synced.error()};
-    if (m_file)
-        m_file->close();
-    return {FileEnd::How::Complete, {}};
-}
+void UpdateEngine::Private::onStaged(Staging &) { notify(); }
 
-void UpdateEngine::retryDownload(const Error &why, int retryAfter)
-{
-    if (!step(Edge::E25))
-        return;
-    if (m_tries >= m_config.server.maxTries) {
-        failAt(Edge::E26, why.withContext(QStringLiteral("the update could not be downloaded after %1 tries").arg(m_tries)));
-        return;
-    }
-    waitThen(retryWait(retryAfter), [this] {
-        if (!m_running || !step(Edge::E27))
-            return;
-        m_transport->dropConnections();
-        downloadNext();
-    });
-}
-
-// The received files against the manifest; a file that does not match is discarded.
-std::optional<Error> UpdateEngine::checkReceived()
-{
-    for (const DownloadItem &item : std::as_const(m_items)) {
-        if (item.actualSha256 != item.sha256) {
-            QFile::remove(item.partialPath); // a file that does not match is discarded
-            return Error{
-                ExitCode::IntegrityMismatch,
-                QStringLiteral("%1 does not match the manifest's SHA-256; the file was discarded").arg(item.repoPath),
-                {},
-                QStringLiteral("expected %1, received %2").arg(QString::fromLatin1(item.sha256), QString::fromLatin1(item.actualSha256))};
-        }
-    }
-    // A compressed image must also unpack to exactly the image the manifest signs (its size and
-    // SHA-256), as it was unpacked while it arrived, with bounded memory. A mismatch is E38's as
-    // much as a wrong sum of the received bytes (a broken or malicious publisher).
-    for (const DownloadItem &item : std::as_const(m_items)) {
-        if (!item.zstd)
-            continue;
-        const auto content = item.unpacked.value_or(std::unexpected(QStringLiteral("the compressed image was not unpacked")));
-        if (!content || content->size != m_manifest->image.size || content->sha256 != m_manifest->image.sha256) {
-            QFile::remove(item.partialPath);
-            return Error{ExitCode::IntegrityMismatch,
-                         QStringLiteral("%1 does not unpack to the image the manifest names; the file was discarded").arg(item.repoPath),
-                         {},
-                         content ? QStringLiteral("expected %1 bytes with SHA-256 %2, unpacked %3 bytes with SHA-256 %4")
-                                       .arg(m_manifest->image.size)
-                                       .arg(QString::fromLatin1(m_manifest->image.sha256))
-                                       .arg(content->size)
-                                       .arg(QString::fromLatin1(content->sha256))
-                                 : content.error()};
-        }
-    }
-    return std::nullopt;
-}
-
-void UpdateEngine::verifyAndStage(std::optional<Error> mismatch)
-{
-    // E35/E36: the sums were computed while the bytes arrived; compare them now.
-    if (!steps({Edge::E35, Edge::E36}))
-        return;
-    if (!mismatch)
-        mismatch = checkReceived();
-    if (mismatch) {
-        failAt(Edge::E38, *mismatch);
-        return;
-    }
-    if (!step(Edge::E37))
-        return;
-
-    // E37: move into the update partition as one new staged/ folder.
-    const QString updateDir = m_config.device.updateDir;
-    const QString fresh = updateDir % QStringLiteral("/staged.new");
-    const QString old = updateDir % QStringLiteral("/staged.old");
-    // links planted under these names are removed as links, never followed
-    discard(fresh);
-    discard(old);
-    auto stage = [&]() -> Status {
-        if (!QDir().mkpath(fresh % QStringLiteral("/migrations")))
-            return fail(ExitCode::StorageError, QStringLiteral("cannot create %1").arg(fresh));
-        for (const DownloadItem &item : std::as_const(m_items)) {
-            if (auto s = fileutil::renameDurably(item.partialPath, fresh % QLatin1Char('/') % item.stagedName); !s)
-                return s;
-        }
-        const DownloadItem &image = m_items.first();
-        const QByteArray sumLine = crypto::formatSha256Sum(image.actualSha256, image.stagedName);
-        for (auto [name, data] :
-             {std::pair{QStringLiteral("manifest.json"), m_manifestBytes}, std::pair{QStringLiteral("manifest.json.sig"), m_signature},
-              std::pair{QString(image.stagedName % QStringLiteral(".sha256")), sumLine}}) {
-            if (auto s = fileutil::writeAtomically(fresh % QLatin1Char('/') % name, data); !s)
-                return s;
-        }
-        if (auto s = fileutil::syncPath(fresh % QStringLiteral("/migrations")); !s)
-            return s;
-        if (auto s = fileutil::syncPath(fresh); !s)
-            return s;
-        if (const QFileInfo current(stagedDir()); current.exists() || current.isSymLink()) {
-            if (auto s = fileutil::renameDurably(stagedDir(), old); !s)
-                return s;
-        }
-        if (auto s = fileutil::renameDurably(fresh, stagedDir()); !s)
-            return s;
-        discard(old);
-        discard(partialDir());
-        StagedRecord record;
-        record.version = m_manifest->version.toString();
-        record.sha256 = m_manifest->image.sha256;
-        record.compression = image.zstd ? QStringLiteral("zstd") : QString();
-        record.image = image.stagedName;
-        record.size = image.size;
-        record.imageSize = m_manifest->image.size;
-        record.priority = m_manifest->priority;
-        record.notes = notesJson(*m_manifest);
-        record.schema = m_manifest->schema;
-        record.released = m_manifest->released.toString(Qt::ISODate);
-        return state().setStaged(record);
-    };
-    if (auto staged = stage(); !staged) {
-        // No edge leaves MoveFile but to Notify: a storage failure here is an error of the cycle.
-        if (jump(Jump::StorageFailed))
-            failAt(Edge::E08, staged.error().withContext(QStringLiteral("cannot stage the update")));
-        return;
-    }
-    if (step(Edge::E39))
-        notify();
-}
-
-void UpdateEngine::notify()
+void UpdateEngine::Private::notify()
 {
     log(LogEntry{0,
                  QDateTime::currentDateTimeUtc(),
@@ -918,13 +468,13 @@ void UpdateEngine::notify()
                  QStringLiteral("version %1 is ready to install").arg(m_manifest->version.toString()),
                  {},
                  QStringLiteral("staged")});
-    Q_EMIT updateReady(m_manifest->version.toString(), m_manifest->priority);
+    Q_EMIT q->updateReady(m_manifest->version.toString(), m_manifest->priority);
     if (!step(Edge::E40))
         return;
     awaitInstall(m_manifest->priority);
 }
 
-void UpdateEngine::awaitInstall(bool priority)
+void UpdateEngine::Private::awaitInstall(bool priority)
 {
     if (!priority) {
         if (step(Edge::E41)) // wait for the user's "Update now"
@@ -940,7 +490,7 @@ void UpdateEngine::awaitInstall(bool priority)
 
 // --- E42/E43: the reboot into recovery ----------------------------------------
 
-Status UpdateEngine::install()
+Status UpdateEngine::Private::install()
 {
     if (state().rebootPending())
         return {}; // asked before: the update installs at the next boot
@@ -968,7 +518,7 @@ Status UpdateEngine::install()
     return {};
 }
 
-Status UpdateEngine::requestRebootIntoRecovery()
+Status UpdateEngine::Private::requestRebootIntoRecovery()
 {
     const QString context = QStringLiteral("cannot request the reboot into recovery");
     auto env = openBootEnvironment(m_config.boot.backend, m_config.boot.envFile);
@@ -986,7 +536,7 @@ Status UpdateEngine::requestRebootIntoRecovery()
                  QStringLiteral("reboot into recovery requested to install %1").arg(state().staged().value_or(StagedRecord{}).version),
                  {},
                  QStringLiteral("rebootRequested")});
-    Q_EMIT rebootRequested();
+    Q_EMIT q->rebootRequested();
     // The request is made: the next boot installs, whether this command works or not;
     // restartForInstall logs a failure itself (event rebootFailed).
     (void)restartForInstall(m_config.boot.rebootCommand, *m_journal);
@@ -1007,7 +557,7 @@ std::optional<QString> restartForInstall(const QString &command, Journal &journa
     return rebooted.error();
 }
 
-void UpdateEngine::rebootRequestFailed(const Error &error)
+void UpdateEngine::Private::rebootRequestFailed(const Error &error)
 {
     m_error = error;
     qCWarning(lcFlow).noquote() << exitCodeName(error.code) << error.message << error.detail;
@@ -1020,17 +570,17 @@ void UpdateEngine::rebootRequestFailed(const Error &error)
         qCCritical(lcStore).noquote() << saved.error().message;
 }
 
-void UpdateEngine::log(const LogEntry &entry)
+void UpdateEngine::Private::log(const LogEntry &entry)
 {
     if (auto logged = m_journal->append(entry); !logged)
         qCWarning(lcStore).noquote() << "cannot log" << entry.event << "to the journal:" << logged.error().message;
 }
 
-Status UpdateEngine::saveFlow(Node node, Edge via) { return state().setFlow(node, via); }
+Status UpdateEngine::Private::saveFlow(Node node, Edge via) { return state().setFlow(node, via); }
 
-DeviceState UpdateEngine::state() const { return DeviceState(*m_journal); }
+DeviceState UpdateEngine::Private::state() const { return DeviceState(*m_journal); }
 
-Status UpdateEngine::recordError(const Error &error)
+Status UpdateEngine::Private::recordError(const Error &error)
 {
     return m_journal->transaction([&]() -> Status {
         if (auto s = m_journal->append(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Error, toInt(error.code),
@@ -1043,7 +593,7 @@ Status UpdateEngine::recordError(const Error &error)
 
 // --- E08/E09 and the end of a job -----------------------------------------------
 
-void UpdateEngine::failAt(Edge toErrorLog, Error error)
+void UpdateEngine::Private::failAt(Edge toErrorLog, Error error)
 {
     error.edge = toErrorLog;
     m_error = error;
@@ -1071,7 +621,7 @@ void UpdateEngine::failAt(Edge toErrorLog, Error error)
     finish();
 }
 
-void UpdateEngine::recordProgress(bool force)
+void UpdateEngine::Private::recordProgress(bool force)
 {
     const qint64 done = [this] {
         qint64 sum = 0;
@@ -1093,7 +643,7 @@ void UpdateEngine::recordProgress(bool force)
     if (ms > 500)
         m_progress.bytesPerSecond = double(m_rateBytes) * 1000.0 / double(ms);
     m_progress.etaSeconds = m_progress.bytesPerSecond > 0 ? qint64(double(m_progress.total - done) / m_progress.bytesPerSecond) : -1;
-    Q_EMIT progressChanged();
+    Q_EMIT q->progressChanged();
     if (!force && m_progressClock.isValid() && m_progressClock.elapsed() < 500)
         return;
     m_progressClock.start();
@@ -1104,33 +654,38 @@ void UpdateEngine::recordProgress(bool force)
                                        Progress::Transfer{m_progress.fetched, m_progress.reused, m_progress.toFetch}});
 }
 
-void UpdateEngine::cancel()
+void UpdateEngine::Private::cancel()
 {
     if (!m_running)
         return;
-    m_jobContext.reset(); // the steps still to come
-    if (m_delta)
-        m_delta->stop(); // what it wrote stays for the next download
+    // The running step stops where it stands and keeps what arrived (a partial file, what a
+    // delta wrote) for the next download; its Cancelled end is this one, so it is not awaited.
+    if (OnlineStep *job = m_job) {
+        m_job = nullptr;
+        job->disconnect(q);
+        job->kill();
+        job->deleteLater();
+    }
     m_delta.reset();
-    m_transport.reset(); // aborts the transfer in flight; its exchanges go with it
-    // what arrived stays in the partial file for the next download
-    if (m_file && !m_file->flush())
-        qCWarning(lcDownload).noquote() << "cannot flush" << m_file->fileName() << m_file->errorString();
+    m_transport.reset(); // nothing is left in flight; pooled connections go with it
     m_error = Error{ExitCode::Cancelled, QStringLiteral("cancelled; the next download continues where this one stopped"), {}, {}};
     log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Info, 0, {}, m_error->message, {}, QStringLiteral("cancelled")});
     finish();
 }
 
-void UpdateEngine::finish()
+void UpdateEngine::Private::finish()
 {
     if (!m_running)
         return;
     m_running = false;
-    // finish() may run inside one of the context's own timers: delete it once that returned
-    if (QObject *context = m_jobContext.release())
-        context->deleteLater();
-    m_file.reset();
-    // finish() may run inside the delta's own signal: delete it once that returned
+    // A flow refused mid-step ends the job with the engine: nothing else may move the flow.
+    if (OnlineStep *job = m_job) {
+        m_job = nullptr;
+        job->disconnect(q);
+        job->kill();
+        job->deleteLater();
+    }
+    // the delta's own signals may still be on their way: delete it once they are handled
     if (DeltaTransfer *transfer = m_delta.release()) {
         transfer->stop();
         transfer->deleteLater();
@@ -1141,7 +696,7 @@ void UpdateEngine::finish()
         if (auto cleared = state().clearLastError(); !cleared)
             qCWarning(lcStore).noquote() << "cannot clear the last error:" << cleared.error().message;
     }
-    Q_EMIT finished();
+    Q_EMIT q->finished();
 }
 
 } // namespace s16

@@ -1,0 +1,300 @@
+#include "imagetransfer_p.h"
+
+#include "common/logging.h"
+#include "crypto/crypto.h"
+#include "manifest/manifest.h"
+#include "online/deltatransfer.h"
+#include "online/transport.h"
+#include "store/journal.h"
+
+#include <QDateTime>
+#include <QFileInfo>
+
+namespace s16 {
+
+ImageTransfer::ImageTransfer(const OnlineContext &context, const Manifest &manifest, DownloadItem item,
+                             std::unique_ptr<DeltaTransfer> &delta, QObject *parent)
+    : OnlineStep(context, parent)
+    , m_manifest(&manifest)
+    , m_item(std::move(item))
+    , m_delta(delta)
+{
+}
+
+ImageTransfer::~ImageTransfer() = default;
+
+void ImageTransfer::doStart() { downloadNext(); }
+
+void ImageTransfer::stop()
+{
+    if (m_exchange) {
+        m_exchange->disconnect(this);
+        m_exchange->abort(NetOutcome::Interrupted, QStringLiteral("stopped on request"));
+    }
+    if (m_item.delta && m_delta) {
+        m_delta->disconnect(this);
+        m_delta->stop(); // what it wrote stays for the next download
+    }
+    // what arrived stays in the partial file for the next download
+    if (m_file && !m_file->flush())
+        qCWarning(lcDownload).noquote() << "cannot flush" << m_file->fileName() << m_file->errorString();
+}
+
+void ImageTransfer::downloadNext()
+{
+    ++m_tries;
+    m_attemptError.reset();
+    m_tooManyBytes = false;
+    // Skip what is complete already; hash what is on disk (resume after a cut or a retry).
+    DownloadItem &item = m_item;
+    if (item.delta) {
+        downloadDelta();
+        return;
+    }
+    // Only a regular file of our own is resumed: a link would be written (and truncated)
+    // through, a FIFO would block the read.
+    if (const QFileInfo existing(item.partialPath); existing.isSymLink() || (existing.exists() && !existing.isFile()))
+        discard(item.partialPath);
+    m_file = std::make_unique<QFile>(item.partialPath);
+    m_hasher = std::make_unique<crypto::Sha256>();
+    // A compressed image is unpacked (and what comes out hashed) as it arrives: no second pass.
+    // The unpacker works on threads of its own; while its backlog is full the exchange pauses,
+    // so the link runs at the pace of the unpacking and memory stays bounded.
+    auto exchange = std::make_shared<QPointer<HttpExchange>>();
+    const auto newUnpacker = [this, exchange]() -> std::unique_ptr<zstd::Unpacker> {
+        auto onRoom = [this, exchange] {
+            QMetaObject::invokeMethod(
+                this,
+                [exchange] {
+                    if (*exchange)
+                        (*exchange)->setPaused(false);
+                },
+                Qt::QueuedConnection);
+        };
+        auto unpacker = zstd::Unpacker::create(m_manifest->image.size, std::move(onRoom));
+        if (!unpacker) {
+            m_attemptError = Error{ExitCode::StorageError, unpacker.error(), {}, {}};
+            return {};
+        }
+        return std::move(*unpacker);
+    };
+    m_unpacker.reset();
+    if (item.zstd)
+        m_unpacker = newUnpacker();
+    m_written = 0;
+    if (!m_file->open(QIODevice::ReadWrite)) {
+        // Reported once the server answers: the flow reaches ReceiveFile, then E34.
+        m_attemptError = Error{ExitCode::StorageError, QStringLiteral("cannot open %1").arg(item.partialPath), {}, m_file->errorString()};
+    } else {
+        if (m_file->size() > item.size)
+            m_file->resize(0);
+        QByteArray chunk;
+        while (!(chunk = m_file->read(crypto::kHashChunkBytes)).isEmpty()) {
+            m_hasher->addData(chunk);
+            if (m_unpacker && !m_unpacker->push(chunk))
+                m_unpacker->waitForRoom();
+        }
+        m_written = m_file->size();
+    }
+    // the partial file goes to the medium while the rest arrives: the fsync before E37 is short
+    m_writeBehind = fileutil::WriteBehind(m_written);
+
+    // Again before each attempt: another writer may have taken the space since.
+    if (!m_attemptError) {
+        if (auto room = roomFor(m_config, item.size - m_written); !room)
+            m_attemptError = room.error();
+    }
+
+    auto sink = [this, exchange](QByteArrayView chunk, QString *why) {
+        DownloadItem &current = m_item;
+        if (m_attemptError) {
+            *why = m_attemptError->message;
+            return false;
+        }
+        if (m_written + chunk.size() > current.size) {
+            m_tooManyBytes = true;
+            *why = QStringLiteral("the server sent more than the %1 bytes the manifest declares for %2")
+                       .arg(current.size)
+                       .arg(current.repoPath);
+            return false;
+        }
+        if (m_file->write(chunk.data(), chunk.size()) != chunk.size() || !m_file->flush()) {
+            m_attemptError =
+                Error{ExitCode::StorageError, QStringLiteral("cannot write %1").arg(current.partialPath), {}, m_file->errorString()};
+            *why = m_attemptError->message;
+            return false;
+        }
+        m_hasher->addData(chunk);
+        if (m_unpacker && !m_unpacker->push(chunk) && *exchange)
+            (*exchange)->setPaused(true);
+        m_written += chunk.size();
+        m_writeBehind.written(m_file->handle(), m_written);
+        m_rateBytes += chunk.size();
+        return true;
+    };
+    // Nothing to fetch is still asked for: the exchange proves the connection and the
+    // certificate, and the server's 416 confirms there is nothing more.
+    HttpExchange *x = m_transport->get(m_transport->resolve(item.repoPath), m_written, sink);
+    *exchange = x;
+    m_exchange = x;
+    connect(x, &HttpExchange::responseStarted, this, [this, x, newUnpacker] {
+        const NetResult &r = x->result();
+        if (m_attemptError) {
+            x->abort(NetOutcome::SinkRefused, m_attemptError->message);
+            return;
+        }
+        if (r.httpStatus == 200 && m_written > 0) {
+            // The server ignored the range: start this file over.
+            m_file->resize(0);
+            m_file->seek(0);
+            m_hasher->reset();
+            if (m_unpacker)
+                m_unpacker = newUnpacker();
+            m_written = 0;
+        } else if (r.httpStatus == 206 && r.rangeStart != m_written) {
+            x->abort(NetOutcome::Interrupted, QStringLiteral("the server resumed at byte %1, not %2").arg(r.rangeStart).arg(m_written));
+        }
+    });
+    connect(x, &HttpExchange::received, this, &ImageTransfer::progressed);
+    connect(x, &HttpExchange::finished, this, [this, x] { onItemFinished(x->result()); });
+}
+
+void ImageTransfer::downloadDelta()
+{
+    const DownloadItem &item = m_item;
+    m_file.reset();
+    m_hasher.reset();
+    if (!m_delta) {
+        DeltaTransfer::Setup setup;
+        setup.indexPath = m_manifest->imageChunks->index.path;
+        setup.indexSize = m_manifest->imageChunks->index.size;
+        setup.indexSha256 = m_manifest->imageChunks->index.sha256;
+        setup.storePath = m_manifest->imageChunks->store;
+        setup.seedPath = item.seed;
+        setup.partialPath = item.partialPath;
+        setup.imageSize = item.size;
+        if (m_manifest->imageZstd && m_manifest->image.size > 0)
+            setup.packRatio = double(m_manifest->imageZstd->size) / double(m_manifest->image.size);
+        m_delta = std::make_unique<DeltaTransfer>(std::move(setup));
+    }
+    // Each transfer of the file listens anew: the delta may outlive the job that made it.
+    m_delta->disconnect(this);
+    connect(m_delta.get(), &DeltaTransfer::progressed, this, [this] {
+        m_written = m_delta->written();
+        m_rateBytes = m_delta->fetched();
+        Q_EMIT progressed();
+    });
+    connect(m_delta.get(), &DeltaTransfer::finished, this, [this] {
+        m_written = m_delta->written();
+        m_rateBytes = m_delta->fetched();
+        NetResult r;
+        switch (m_delta->end()) {
+        case DeltaTransfer::End::Network: r = m_delta->netResult(); break;
+        case DeltaTransfer::End::Storage: m_attemptError = m_delta->error(); break;
+        case DeltaTransfer::End::Running:
+        case DeltaTransfer::End::Complete:
+        case DeltaTransfer::End::Integrity: break;
+        }
+        onItemFinished(r);
+    });
+    m_delta->start(m_transport);
+}
+
+void ImageTransfer::onItemFinished(const NetResult &r)
+{
+    m_exchange = nullptr;
+    if (m_file && !m_file->flush())
+        qCWarning(lcDownload).noquote() << "cannot flush" << m_file->fileName() << m_file->errorString();
+    // E22: did the connection succeed?
+    if (!step(Edge::E22))
+        return;
+    if (r.outcome == NetOutcome::ConnectFailed || r.outcome == NetOutcome::ServerBusy) {
+        if (step(Edge::E24))
+            retryDownload(fromNet(ExitCode::DownloadFailed, r, QStringLiteral("cannot connect for the download")), r.retryAfterSeconds);
+        return;
+    }
+    if (!steps({Edge::E23, Edge::E28}))
+        return;
+    if (r.outcome == NetOutcome::TlsRejected) {
+        failAt(Edge::E30, fromNet(ExitCode::TlsRejected, r, QStringLiteral("the download server's certificate was rejected")));
+        return;
+    }
+    if (!steps({Edge::E29, Edge::E31}))
+        return;
+    const FileEnd end = fileEnd(r);
+    switch (end.how) {
+    case FileEnd::How::Failed: failAt(Edge::E34, end.error); return;
+    case FileEnd::How::Interrupted:
+        // E34: every interruption is logged; E33: resume after the wait.
+        log(LogEntry{0, QDateTime::currentDateTimeUtc(), LogEntry::Level::Warning, toInt(ExitCode::DownloadFailed), QStringLiteral("E34"),
+                     end.error.message, end.error.detail, QStringLiteral("downloadInterrupted")});
+        if (step(Edge::E33))
+            retryDownload(end.error, r.retryAfterSeconds);
+        return;
+    case FileEnd::How::Mismatch: m_mismatch = end.error; break;
+    case FileEnd::How::Complete: break;
+    }
+    done();
+}
+
+ImageTransfer::FileEnd ImageTransfer::fileEnd(const NetResult &r)
+{
+    DownloadItem &current = m_item;
+    const bool complete = m_written == current.size;
+    if (current.delta && m_delta->end() == DeltaTransfer::End::Integrity) {
+        // The index or a chunk does not match what the manifest signs: nothing of it was
+        // written, the partial image keeps only checked chunks (E38, exit 15).
+        return {FileEnd::How::Mismatch, m_delta->error()};
+    }
+    if (m_tooManyBytes) {
+        // Complete and more: the data cannot match the metadata (E38, exit 15).
+        m_file->close();
+        QFile::remove(current.partialPath);
+        return {FileEnd::How::Mismatch, Error{ExitCode::IntegrityMismatch, r.message, {}, {}}};
+    }
+    if (m_attemptError)
+        return {FileEnd::How::Failed, *m_attemptError};
+    const bool nothingMore = r.outcome == NetOutcome::ClientError && r.httpStatus == 416 && complete;
+    if (r.outcome == NetOutcome::AuthRejected || (r.outcome == NetOutcome::ClientError && !nothingMore))
+        return {FileEnd::How::Failed, fromNet(ExitCode::DownloadFailed, r, QStringLiteral("the server refused %1").arg(current.repoPath))};
+    if (!complete) {
+        const Error why =
+            r.outcome == NetOutcome::Ok
+                ? Error{ExitCode::DownloadFailed,
+                        QStringLiteral("%1 ended after %2 of %3 bytes").arg(current.repoPath).arg(m_written).arg(current.size),
+                        {},
+                        {}}
+                : fromNet(ExitCode::DownloadFailed, r,
+                          QStringLiteral("%1 interrupted at %2 of %3 bytes").arg(current.repoPath).arg(m_written).arg(current.size));
+        if (m_tries >= m_config.server.maxTries)
+            return {FileEnd::How::Failed,
+                    why.withContext(QStringLiteral("the update was not received completely after %1 tries").arg(m_tries))};
+        return {FileEnd::How::Interrupted, why};
+    }
+    current.actualSha256 = current.delta ? m_delta->sha256Hex() : m_hasher->hexResult();
+    if (current.zstd && m_unpacker)
+        current.unpacked = m_unpacker->finish();
+    if (auto synced = fileutil::syncPath(current.partialPath); !synced)
+        return {FileEnd::How::Failed, synced.error()};
+    if (m_file)
+        m_file->close();
+    return {FileEnd::How::Complete, {}};
+}
+
+void ImageTransfer::retryDownload(const Error &why, int retryAfter)
+{
+    if (!step(Edge::E25))
+        return;
+    if (m_tries >= m_config.server.maxTries) {
+        failAt(Edge::E26, why.withContext(QStringLiteral("the update could not be downloaded after %1 tries").arg(m_tries)));
+        return;
+    }
+    waitThen(retryWait(retryAfter), [this] {
+        if (!isRunning() || !step(Edge::E27))
+            return;
+        m_transport->dropConnections();
+        downloadNext();
+    });
+}
+
+} // namespace s16
