@@ -57,8 +57,10 @@ private:
         QString device;
         QString config;
     };
-    // A server holding 1.0.0 and then 1.1.0 (extraArgs), and a device running 1.0.0 at schema 1.
-    [[nodiscard]] std::expected<void, QString> makeWorld(World &w, const QStringList &extraArgs, const QString &backend);
+    enum class Release { Migrating, Priority };
+    // A server holding 1.0.0 and then 1.1.0 (with the migration to schema 2, or as a priority update), and a device
+    // running 1.0.0 at schema 1.
+    [[nodiscard]] std::expected<void, QString> makeWorld(World &w, Release release, const QString &backend);
     [[nodiscard]] QString migrationFile(const QString &dir);
 };
 
@@ -77,11 +79,14 @@ QString tst_UpdateFlow::migrationFile(const QString &dir)
     return path;
 }
 
-std::expected<void, QString> tst_UpdateFlow::makeWorld(World &w, const QStringList &extraArgs, const QString &backend)
+std::expected<void, QString> tst_UpdateFlow::makeWorld(World &w, Release release, const QString &backend)
 {
     w.tmp = std::make_unique<QTemporaryDir>();
     if (!w.tmp->isValid())
         return std::unexpected(QStringLiteral("no temporary folder"));
+    const QStringList extraArgs = release == Release::Migrating
+                                      ? QStringList{QStringLiteral("--migration"), QStringLiteral("2=") + migrationFile(w.tmp->path())}
+                                      : QStringList{QStringLiteral("--priority")};
     if (auto s = w.server.start(w.tmp->filePath(QStringLiteral("server"))); !s)
         return s;
     if (auto s = w.server.publish(QStringLiteral("1.0.0"), kImageBytes); !s)
@@ -107,12 +112,12 @@ void tst_UpdateFlow::happyPath()
 {
     QFETCH(QString, backend);
     World w;
-    QTemporaryDir scratch;
-    const auto made = makeWorld(w, {QStringLiteral("--migration"), QStringLiteral("2=") + migrationFile(scratch.path())}, backend);
+    const auto made = makeWorld(w, Release::Migrating, backend);
     QVERIFY2(made, why(made).constData());
     const QString db = QDir(w.device).filePath(QStringLiteral("app.db"));
 
     // what the migrated database must be: the same script applied by sqlite3 to a copy
+    QTemporaryDir scratch;
     const QString expectedDb = scratch.filePath(QStringLiteral("expected.db"));
     QVERIFY(QFile::copy(db, expectedDb));
     const auto applied =
@@ -194,7 +199,7 @@ void tst_UpdateFlow::happyPath()
 void tst_UpdateFlow::priorityUpdateRebootsWithoutInstall()
 {
     World w;
-    const auto made = makeWorld(w, {QStringLiteral("--priority")}, QStringLiteral("uboot"));
+    const auto made = makeWorld(w, Release::Priority, QStringLiteral("uboot"));
     QVERIFY2(made, why(made).constData());
 
     auto r = update(w.config, {QStringLiteral("download"), QStringLiteral("--json")});
@@ -235,8 +240,7 @@ void tst_UpdateFlow::failingServicesRollBack()
     QFETCH(QString, marker);
     QFETCH(QString, backend);
     World w;
-    QTemporaryDir scratch;
-    const auto made = makeWorld(w, {QStringLiteral("--migration"), QStringLiteral("2=") + migrationFile(scratch.path())}, backend);
+    const auto made = makeWorld(w, Release::Migrating, backend);
     QVERIFY2(made, why(made).constData());
     const QString db = QDir(w.device).filePath(QStringLiteral("app.db"));
     const auto dumpBefore = sqliteDump(db);

@@ -67,6 +67,19 @@ QByteArray reasonPhrase(int status)
 
 // ---------------------------------------------------------------- Fault
 
+namespace {
+
+// The faults that act after `bytes` of the body.
+FaultServer::Fault bodyFault(FaultServer::Fault::Kind kind, qint64 bytes)
+{
+    FaultServer::Fault f;
+    f.kind = kind;
+    f.bytes = bytes;
+    return f;
+}
+
+} // namespace
+
 FaultServer::Fault FaultServer::Fault::refuse()
 {
     Fault f;
@@ -74,29 +87,11 @@ FaultServer::Fault FaultServer::Fault::refuse()
     return f;
 }
 
-FaultServer::Fault FaultServer::Fault::resetMidBody(qint64 afterBytes)
-{
-    Fault f;
-    f.kind = Kind::ResetMidBody;
-    f.bytes = afterBytes;
-    return f;
-}
+FaultServer::Fault FaultServer::Fault::resetMidBody(qint64 afterBytes) { return bodyFault(Kind::ResetMidBody, afterBytes); }
 
-FaultServer::Fault FaultServer::Fault::truncate(qint64 afterBytes)
-{
-    Fault f;
-    f.kind = Kind::Truncate;
-    f.bytes = afterBytes;
-    return f;
-}
+FaultServer::Fault FaultServer::Fault::truncate(qint64 afterBytes) { return bodyFault(Kind::Truncate, afterBytes); }
 
-FaultServer::Fault FaultServer::Fault::stall(qint64 afterBytes)
-{
-    Fault f;
-    f.kind = Kind::Stall;
-    f.bytes = afterBytes;
-    return f;
-}
+FaultServer::Fault FaultServer::Fault::stall(qint64 afterBytes) { return bodyFault(Kind::Stall, afterBytes); }
 
 FaultServer::Fault FaultServer::Fault::extraBytes(qint64 count, bool declareLength)
 {

@@ -6,10 +6,12 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QProcess>
+#include <QRandomGenerator>
 #include <QStandardPaths>
 #include <QTimer>
 
 #include <random>
+#include <sys/stat.h>
 
 namespace s16::test {
 
@@ -113,6 +115,16 @@ std::expected<void, QString> writeRandomFile(const QString &path, qint64 bytes, 
     return {};
 }
 
+QByteArray randomBytes(qsizetype size, quint32 seed)
+{
+    QByteArray data(size, Qt::Uninitialized);
+    QRandomGenerator rng(seed);
+    rng.fillRange(reinterpret_cast<quint32 *>(data.data()), size / 4);
+    for (qsizetype i = size / 4 * 4; i < size; ++i)
+        data[i] = char(rng.bounded(256));
+    return data;
+}
+
 std::expected<QString, QString> sha256Hex(const QString &path)
 {
     if (!QFileInfo(path).isFile())
@@ -138,6 +150,13 @@ bool putFileBytes(const QString &path, const QByteArray &data)
 {
     QFile f(path);
     return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(data) == data.size() && f.flush();
+}
+
+int fileMode(const QString &path)
+{
+    struct stat st {
+    };
+    return ::stat(QFile::encodeName(path).constData(), &st) == 0 ? int(st.st_mode & 07777) : -1;
 }
 
 } // namespace s16::test

@@ -41,6 +41,9 @@ struct ToolResult {
 // streamed in chunks so a large file never sits in memory at once.
 [[nodiscard]] std::expected<void, QString> writeRandomFile(const QString &path, qint64 bytes, quint64 seed = 1);
 
+// size pseudo-random bytes in memory, the same bytes for the same seed (QRandomGenerator's).
+[[nodiscard]] QByteArray randomBytes(qsizetype size, quint32 seed);
+
 // The error of a result, or an empty string: for QVERIFY2, which evaluates its
 // message even when the check passes (calling error() on a value is undefined).
 template <typename T>
@@ -53,6 +56,9 @@ template <typename T>
 // Named apart from the readFile/writeFile helpers that older tests keep for themselves.
 [[nodiscard]] QByteArray fileBytes(const QString &path);
 [[nodiscard]] bool putFileBytes(const QString &path, const QByteArray &data);
+
+// A file's permission bits (as 0644), or -1 when it cannot be read.
+[[nodiscard]] int fileMode(const QString &path);
 
 // Lowercase hex SHA-256 of a file, computed by `openssl dgst -sha256`.
 [[nodiscard]] std::expected<QString, QString> sha256Hex(const QString &path);

@@ -895,6 +895,22 @@ std::expected<QString, PublishProblem> single(const Args &a, const QString &name
     return v.value(0);
 }
 
+// An integer option's value into *target when it is given; *target keeps its default otherwise.
+template <typename Target>
+std::expected<void, PublishProblem> intOption(const Args &a, const QString &name, int min, int max, Target *target)
+{
+    if (!a.values.contains(name))
+        return {};
+    auto text = single(a, name);
+    if (!text)
+        return std::unexpected(text.error());
+    auto v = intValue(name, *text, min, max);
+    if (!v)
+        return std::unexpected(v.error());
+    *target = *v;
+    return {};
+}
+
 std::expected<ReleaseOptions, PublishProblem> releaseOptions(const Args &a)
 {
     ReleaseOptions o;
@@ -921,15 +937,8 @@ std::expected<ReleaseOptions, PublishProblem> releaseOptions(const Args &a)
             return problem(PublishError::Usage, QStringLiteral("--notes for %1 given twice").arg(lang));
         o.notes.insert(lang, note.mid(eq + 1));
     }
-    if (a.values.contains(QStringLiteral("schema"))) {
-        auto text = single(a, QStringLiteral("schema"));
-        if (!text)
-            return std::unexpected(text.error());
-        auto v = intValue(QStringLiteral("schema"), *text, 0, kMaxSchema);
-        if (!v)
-            return std::unexpected(v.error());
-        o.schema = *v;
-    }
+    if (auto set = intOption(a, QStringLiteral("schema"), 0, kMaxSchema, &o.schema); !set)
+        return std::unexpected(set.error());
     for (const QString &mig : a.values.value(QStringLiteral("migration"))) {
         const qsizetype eq = mig.indexOf(QLatin1Char('='));
         if (eq <= 0 || eq == mig.size() - 1)
@@ -939,24 +948,10 @@ std::expected<ReleaseOptions, PublishProblem> releaseOptions(const Args &a)
             return std::unexpected(schema.error());
         o.migrations << MigrationInput{*schema, mig.mid(eq + 1)};
     }
-    if (a.values.contains(QStringLiteral("expires-days"))) {
-        auto text = single(a, QStringLiteral("expires-days"));
-        if (!text)
-            return std::unexpected(text.error());
-        auto v = intValue(QStringLiteral("expires-days"), *text, 1, 36500);
-        if (!v)
-            return std::unexpected(v.error());
-        o.expiresDays = *v;
-    }
-    if (a.values.contains(QStringLiteral("zstd-level"))) {
-        auto text = single(a, QStringLiteral("zstd-level"));
-        if (!text)
-            return std::unexpected(text.error());
-        auto v = intValue(QStringLiteral("zstd-level"), *text, 1, 19);
-        if (!v)
-            return std::unexpected(v.error());
-        o.zstdLevel = *v;
-    }
+    if (auto set = intOption(a, QStringLiteral("expires-days"), 1, 36500, &o.expiresDays); !set)
+        return std::unexpected(set.error());
+    if (auto set = intOption(a, QStringLiteral("zstd-level"), 1, 19, &o.zstdLevel); !set)
+        return std::unexpected(set.error());
     if (a.flags.contains(QStringLiteral("no-delta")))
         o.delta = false;
     if (a.flags.contains(QStringLiteral("no-compress"))) {

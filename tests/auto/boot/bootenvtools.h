@@ -11,8 +11,10 @@
 #include <QProcess>
 #include <QStandardPaths>
 #include <QStringList>
+#include <QTemporaryDir>
 #include <QTest>
 
+#include <memory>
 #include <sys/inotify.h>
 #include <unistd.h>
 
@@ -193,6 +195,52 @@ private:
     int m_fd = -1;
     QStringList m_names;
 };
+
+// Both test classes run every test on each backend (the global data row "backend").
+inline void addBackendRows()
+{
+    QTest::addColumn<QString>("backend");
+    QTest::newRow("uboot") << str("uboot");
+    QTest::newRow("grub") << str("grub");
+}
+
+inline void verifyToolsInstalled()
+{
+    const QStringList missing = missingTools();
+    QVERIFY2(missing.isEmpty(), qPrintable(str("missing tools (scripts/setup-deps installs them): ") + missing.join(u' ')));
+}
+
+// A fresh environment of the current backend in dir holding vars; empty on failure (the warning says which step).
+inline std::unique_ptr<s16::BootEnvironment> newEnvironment(const QTemporaryDir &dir, const Vars &vars, QString *envFile = nullptr)
+{
+    QFETCH_GLOBAL(QString, backend);
+    const auto created = s16::createBootEnvironment(backend, dir.path(), vars);
+    if (!created) {
+        qWarning() << "createBootEnvironment:" << created.error().message;
+        return nullptr;
+    }
+    if (envFile)
+        *envFile = *created;
+    auto opened = s16::openBootEnvironment(backend, *created);
+    if (!opened) {
+        qWarning() << "openBootEnvironment:" << opened.error().message;
+        return nullptr;
+    }
+    return std::move(*opened);
+}
+
+// A U-Boot image of vars made by mkenvimage with args (size, -r for the redundant pair's flag byte).
+inline void mkenvimage(const Vars &vars, const QString &dir, const QString &image, const QStringList &args)
+{
+    QByteArray lines;
+    for (auto it = vars.cbegin(); it != vars.cend(); ++it)
+        lines += it.key().toUtf8() + '=' + it.value().toUtf8() + '\n';
+    QFile in(QDir(dir).filePath(str("vars.txt")));
+    QVERIFY(in.open(QIODevice::WriteOnly));
+    QCOMPARE(in.write(lines), lines.size());
+    in.close();
+    QCOMPARE(runTool(str("mkenvimage"), args + QStringList{str("-o"), image, in.fileName()}).exitCode, 0);
+}
 
 inline Vars bootDefaults()
 {

@@ -42,42 +42,11 @@ private Q_SLOTS:
     void unknownBackend();
     void toErrorMapsExitCodes_data();
     void toErrorMapsExitCodes();
-
-private:
-    // a fresh environment of the current backend in dir holding vars; empty on failure
-    std::unique_ptr<BootEnvironment> create(const QTemporaryDir &dir, const Vars &vars, QString *envFile = nullptr);
 };
 
-void tst_BootEnv::initTestCase_data()
-{
-    QTest::addColumn<QString>("backend");
-    QTest::newRow("uboot") << str("uboot");
-    QTest::newRow("grub") << str("grub");
-}
+void tst_BootEnv::initTestCase_data() { addBackendRows(); }
 
-void tst_BootEnv::initTestCase()
-{
-    const QStringList missing = missingTools();
-    QVERIFY2(missing.isEmpty(), qPrintable(str("missing tools (scripts/setup-deps installs them): ") + missing.join(u' ')));
-}
-
-std::unique_ptr<BootEnvironment> tst_BootEnv::create(const QTemporaryDir &dir, const Vars &vars, QString *envFile)
-{
-    QFETCH_GLOBAL(QString, backend);
-    const auto created = createBootEnvironment(backend, dir.path(), vars);
-    if (!created) {
-        qWarning() << "createBootEnvironment:" << created.error().message;
-        return nullptr;
-    }
-    if (envFile)
-        *envFile = *created;
-    auto opened = openBootEnvironment(backend, *created);
-    if (!opened) {
-        qWarning() << "openBootEnvironment:" << opened.error().message;
-        return nullptr;
-    }
-    return std::move(*opened);
-}
+void tst_BootEnv::initTestCase() { verifyToolsInstalled(); }
 
 void tst_BootEnv::createMatchesReferenceTool_data()
 {
@@ -96,22 +65,17 @@ void tst_BootEnv::createMatchesReferenceTool()
     QFETCH(Vars, vars);
     QTemporaryDir dir;
     QString envFile;
-    auto env = create(dir, vars, &envFile);
+    auto env = newEnvironment(dir, vars, &envFile);
     QVERIFY(env);
     QCOMPARE(env->backendName(), backend);
 
     QTemporaryDir refDir;
     QByteArray reference;
     if (backend == QLatin1StringView("uboot")) {
-        QByteArray lines;
-        for (auto it = vars.cbegin(); it != vars.cend(); ++it)
-            lines += it.key().toUtf8() + '=' + it.value().toUtf8() + '\n';
-        QFile in(refDir.filePath(str("vars.txt")));
-        QVERIFY(in.open(QIODevice::WriteOnly));
-        QCOMPARE(in.write(lines), lines.size());
-        in.close();
         const QString out = refDir.filePath(str("ref.bin"));
-        QCOMPARE(runTool(str("mkenvimage"), {str("-r"), str("-s"), str("0x4000"), str("-o"), out, in.fileName()}).exitCode, 0);
+        mkenvimage(vars, refDir.path(), out, {str("-r"), str("-s"), str("0x4000")});
+        if (QTest::currentTestFailed())
+            return;
         QFile ref(out);
         QVERIFY(ref.open(QIODevice::ReadOnly));
         reference = ref.readAll();
@@ -178,7 +142,7 @@ void tst_BootEnv::updateIsReadBackByTool()
     QFETCH(Vars, expected);
     QTemporaryDir dir;
     QString envFile;
-    auto env = create(dir, initial, &envFile);
+    auto env = newEnvironment(dir, initial, &envFile);
     QVERIFY(env);
 
     const auto updated = env->update(changes);
@@ -213,7 +177,7 @@ void tst_BootEnv::toolWritesAreRead()
     QFETCH(Vars, changes);
     QTemporaryDir dir;
     QString envFile;
-    auto env = create(dir, bootDefaults(), &envFile);
+    auto env = newEnvironment(dir, bootDefaults(), &envFile);
     QVERIFY(env);
     QVERIFY(toolApply(backend, envFile, changes, dir.path()));
     Vars expected = bootDefaults();
@@ -234,7 +198,7 @@ void tst_BootEnv::updateIsOneWrite()
 {
     QFETCH_GLOBAL(QString, backend);
     QTemporaryDir dir;
-    auto env = create(dir, bootDefaults());
+    auto env = newEnvironment(dir, bootDefaults());
     QVERIFY(env);
     const QList<QByteArray> before = envBytes(backend, dir.path());
     WriteCounter counter(dir.path(), envFileNames(backend));
@@ -266,7 +230,7 @@ void tst_BootEnv::redundantCopiesAlternate()
     if (backend != QLatin1StringView("uboot"))
         QSKIP("GRUB keeps a single block, replaced by rename");
     QTemporaryDir dir;
-    auto env = create(dir, bootDefaults());
+    auto env = newEnvironment(dir, bootDefaults());
     QVERIFY(env);
     QList<QByteArray> previous = envBytes(backend, dir.path());
     int expectedCopy = 1;
@@ -287,7 +251,7 @@ void tst_BootEnv::emptyUpdateWritesNothing()
 {
     QFETCH_GLOBAL(QString, backend);
     QTemporaryDir dir;
-    auto env = create(dir, bootDefaults());
+    auto env = newEnvironment(dir, bootDefaults());
     QVERIFY(env);
     WriteCounter counter(dir.path(), envFileNames(backend));
     QVERIFY(counter.isValid());
@@ -303,7 +267,7 @@ void tst_BootEnv::corruptEnvironmentIsEnvCorrupt()
     QFETCH_GLOBAL(QString, backend);
     QTemporaryDir dir;
     QString envFile;
-    auto env = create(dir, bootDefaults(), &envFile);
+    auto env = newEnvironment(dir, bootDefaults(), &envFile);
     QVERIFY(env);
     QVERIFY(corruptAll(backend, dir.path()));
     QCOMPARE(toolList(backend, envFile), std::nullopt); // the real tool agrees that it is broken
@@ -334,7 +298,7 @@ void tst_BootEnv::singleCorruptCopyStillReads()
         QSKIP("GRUB keeps a single block");
     QTemporaryDir dir;
     QString envFile;
-    auto env = create(dir, bootDefaults(), &envFile);
+    auto env = newEnvironment(dir, bootDefaults(), &envFile);
     QVERIFY(env);
     const QStringList files = envFileNames(backend);
     QVERIFY(corruptFile(dir.filePath(files.at(corrupted)), 10));
@@ -356,7 +320,7 @@ void tst_BootEnv::missingEnvironmentIsEnvUnreadable()
 {
     QFETCH_GLOBAL(QString, backend);
     QTemporaryDir dir;
-    auto env = create(dir, bootDefaults());
+    auto env = newEnvironment(dir, bootDefaults());
     QVERIFY(env);
     for (const QString &name : envFileNames(backend))
         QVERIFY(QFile::remove(dir.filePath(name)));
@@ -378,7 +342,7 @@ void tst_BootEnv::writeFailureKeepsOldEnvironment()
         QSKIP("libubootenv writes the copy in place; no failure to provoke without a broken device");
     QTemporaryDir dir;
     QString envFile;
-    auto env = create(dir, bootDefaults(), &envFile);
+    auto env = newEnvironment(dir, bootDefaults(), &envFile);
     QVERIFY(env);
     QVERIFY(QDir(dir.path()).mkdir(str("grubenv.tmp")));
     const QList<QByteArray> before = envBytes(backend, dir.path());
@@ -396,16 +360,11 @@ void tst_BootEnv::singleCopyEnvironment()
     if (backend != QLatin1StringView("uboot"))
         QSKIP("only U-Boot has copies");
     QTemporaryDir dir;
-    QByteArray lines;
     const Vars vars = bootDefaults();
-    for (auto it = vars.cbegin(); it != vars.cend(); ++it)
-        lines += it.key().toUtf8() + '=' + it.value().toUtf8() + '\n';
-    QFile in(dir.filePath(str("vars.txt")));
-    QVERIFY(in.open(QIODevice::WriteOnly));
-    QCOMPARE(in.write(lines), lines.size());
-    in.close();
     const QString image = dir.filePath(str("env.bin"));
-    QCOMPARE(runTool(str("mkenvimage"), {str("-s"), str("0x4000"), str("-o"), image, in.fileName()}).exitCode, 0);
+    mkenvimage(vars, dir.path(), image, {str("-s"), str("0x4000")});
+    if (QTest::currentTestFailed())
+        return;
     const QString config = dir.filePath(str("fw_env.config"));
     QFile cfg(config);
     QVERIFY(cfg.open(QIODevice::WriteOnly));
@@ -438,7 +397,7 @@ void tst_BootEnv::fillsToTheLastByte()
     QFETCH_GLOBAL(QString, backend);
     QTemporaryDir dir;
     QString envFile;
-    auto env = create(dir, bootDefaults(), &envFile);
+    auto env = newEnvironment(dir, bootDefaults(), &envFile);
     QVERIFY(env);
     // the defaults as "name=value" take 14 + 14 + 15 + 15 bytes with their terminators
     const qsizetype fits = backend == QLatin1StringView("uboot")
@@ -531,7 +490,7 @@ void tst_BootEnv::badValuesAreRefused()
     QFETCH_GLOBAL(QString, backend);
     QFETCH(Vars, changes);
     QTemporaryDir dir;
-    auto env = create(dir, bootDefaults());
+    auto env = newEnvironment(dir, bootDefaults());
     QVERIFY(env);
     const QList<QByteArray> before = envBytes(backend, dir.path());
     WriteCounter counter(dir.path(), envFileNames(backend));

@@ -26,18 +26,9 @@ private Q_SLOTS:
     void triesLeftVariableNames();
 };
 
-void tst_Bootloader::initTestCase_data()
-{
-    QTest::addColumn<QString>("backend");
-    QTest::newRow("uboot") << str("uboot");
-    QTest::newRow("grub") << str("grub");
-}
+void tst_Bootloader::initTestCase_data() { addBackendRows(); }
 
-void tst_Bootloader::initTestCase()
-{
-    const QStringList missing = missingTools();
-    QVERIFY2(missing.isEmpty(), qPrintable(str("missing tools (scripts/setup-deps installs them): ") + missing.join(u' ')));
-}
+void tst_Bootloader::initTestCase() { verifyToolsInstalled(); }
 
 void tst_Bootloader::step_data()
 {
@@ -88,19 +79,18 @@ void tst_Bootloader::step()
     QFETCH(QString, slot);
     QFETCH(Vars, after);
     QTemporaryDir dir;
-    const auto envFile = createBootEnvironment(backend, dir.path(), before);
-    QVERIFY(envFile);
-    auto env = openBootEnvironment(backend, *envFile);
+    QString envFile;
+    auto env = newEnvironment(dir, before, &envFile);
     QVERIFY(env);
     WriteCounter counter(dir.path(), envFileNames(backend));
     QVERIFY(counter.isValid());
 
-    const auto decision = bootloaderStep(**env);
+    const auto decision = bootloaderStep(*env);
     QVERIFY2(decision, qPrintable(decision ? QString() : decision.error().message));
     QCOMPARE(decision->mode, mode);
     QCOMPARE(decision->slot, slot);
     QCOMPARE(counter.total(), before == after ? 0 : 1);
-    QCOMPARE(toolList(backend, *envFile), std::optional<Vars>(after));
+    QCOMPARE(toolList(backend, envFile), std::optional<Vars>(after));
 }
 
 // A slot that never confirms its boot runs out of tries, and the bootloader falls back.
@@ -108,22 +98,21 @@ void tst_Bootloader::triesRunOutThenFallBack()
 {
     QFETCH_GLOBAL(QString, backend);
     QTemporaryDir dir;
-    const auto envFile = createBootEnvironment(
-        backend, dir.path(), {{str("BOOT_ORDER"), str("B A")}, {str("BOOT_A_LEFT"), str("2")}, {str("BOOT_B_LEFT"), str("3")}});
-    QVERIFY(envFile);
-    auto env = openBootEnvironment(backend, *envFile);
+    QString envFile;
+    auto env =
+        newEnvironment(dir, {{str("BOOT_ORDER"), str("B A")}, {str("BOOT_A_LEFT"), str("2")}, {str("BOOT_B_LEFT"), str("3")}}, &envFile);
     QVERIFY(env);
     const QStringList expected{str("B"), str("B"), str("B"), str("A"), str("A")};
     for (const QString &slot : expected) {
-        const auto decision = bootloaderStep(**env);
+        const auto decision = bootloaderStep(*env);
         QVERIFY(decision);
         QCOMPARE(decision->mode, Mode::Normal);
         QCOMPARE(decision->slot, slot);
     }
-    const auto last = bootloaderStep(**env);
+    const auto last = bootloaderStep(*env);
     QVERIFY(last);
     QCOMPARE(last->mode, Mode::NoBootableSlot);
-    const auto vars = toolList(backend, *envFile);
+    const auto vars = toolList(backend, envFile);
     QVERIFY(vars);
     QCOMPARE(vars->value(str("BOOT_A_LEFT")), str("0"));
     QCOMPARE(vars->value(str("BOOT_B_LEFT")), str("0"));
@@ -136,19 +125,18 @@ void tst_Bootloader::recoveryDoesNotUseTries()
     QTemporaryDir dir;
     Vars vars = bootDefaults();
     vars.insert(str("S16_RECOVERY"), str("1"));
-    const auto envFile = createBootEnvironment(backend, dir.path(), vars);
-    QVERIFY(envFile);
-    auto env = openBootEnvironment(backend, *envFile);
+    QString envFile;
+    auto env = newEnvironment(dir, vars, &envFile);
     QVERIFY(env);
     for (int i = 0; i < 3; ++i) {
-        const auto decision = bootloaderStep(**env);
+        const auto decision = bootloaderStep(*env);
         QVERIFY(decision);
         QCOMPARE(decision->mode, Mode::Recovery);
     }
-    QCOMPARE(toolList(backend, *envFile), std::optional<Vars>(vars));
+    QCOMPARE(toolList(backend, envFile), std::optional<Vars>(vars));
     // recovery done: it clears the request (as the install area does) and the next boot is normal
-    QVERIFY((*env)->update({{str("S16_RECOVERY"), QString()}}));
-    const auto decision = bootloaderStep(**env);
+    QVERIFY(env->update({{str("S16_RECOVERY"), QString()}}));
+    const auto decision = bootloaderStep(*env);
     QVERIFY(decision);
     QCOMPARE(decision->mode, Mode::Normal);
     QCOMPARE(decision->slot, str("A"));
@@ -159,27 +147,24 @@ void tst_Bootloader::stepSeesToolChanges()
 {
     QFETCH_GLOBAL(QString, backend);
     QTemporaryDir dir;
-    const auto envFile = createBootEnvironment(backend, dir.path(), bootDefaults());
-    QVERIFY(envFile);
-    auto env = openBootEnvironment(backend, *envFile);
+    QString envFile;
+    auto env = newEnvironment(dir, bootDefaults(), &envFile);
     QVERIFY(env);
-    QCOMPARE(bootloaderStep(**env)->slot, str("A"));
-    QVERIFY(toolApply(backend, *envFile, {{str("BOOT_ORDER"), str("B A")}}, dir.path()));
-    QCOMPARE(bootloaderStep(**env)->slot, str("B"));
-    QVERIFY(toolApply(backend, *envFile, {{str("S16_RECOVERY"), str("1")}}, dir.path()));
-    QCOMPARE(bootloaderStep(**env)->mode, Mode::Recovery);
+    QCOMPARE(bootloaderStep(*env)->slot, str("A"));
+    QVERIFY(toolApply(backend, envFile, {{str("BOOT_ORDER"), str("B A")}}, dir.path()));
+    QCOMPARE(bootloaderStep(*env)->slot, str("B"));
+    QVERIFY(toolApply(backend, envFile, {{str("S16_RECOVERY"), str("1")}}, dir.path()));
+    QCOMPARE(bootloaderStep(*env)->mode, Mode::Recovery);
 }
 
 void tst_Bootloader::corruptEnvironmentIsReported()
 {
     QFETCH_GLOBAL(QString, backend);
     QTemporaryDir dir;
-    const auto envFile = createBootEnvironment(backend, dir.path(), bootDefaults());
-    QVERIFY(envFile);
-    auto env = openBootEnvironment(backend, *envFile);
+    auto env = newEnvironment(dir, bootDefaults());
     QVERIFY(env);
     QVERIFY(corruptAll(backend, dir.path()));
-    const auto decision = bootloaderStep(**env);
+    const auto decision = bootloaderStep(*env);
     QVERIFY(!decision);
     QCOMPARE(decision.error().code, BootError::EnvCorrupt);
 }

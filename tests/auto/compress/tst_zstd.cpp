@@ -15,20 +15,9 @@
 #include <unistd.h>
 
 using namespace s16;
+using namespace s16::test;
 
 namespace {
-
-bool writeFile(const QString &path, const QByteArray &data)
-{
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(data) == data.size();
-}
-
-QByteArray readFile(const QString &path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
 
 // Something that compresses like a system image: text and runs, with some noise.
 QByteArray imageLike(qsizetype size)
@@ -75,7 +64,7 @@ void tst_Zstd::initTestCase()
     QVERIFY(m_dir.isValid());
     m_plain = m_dir.filePath(QStringLiteral("image"));
     m_content = imageLike(3 * 1024 * 1024 + 17);
-    QVERIFY(writeFile(m_plain, m_content));
+    QVERIFY(putFileBytes(m_plain, m_content));
 }
 
 void tst_Zstd::publisherOutputUnpacksWithTheTool()
@@ -113,7 +102,7 @@ void tst_Zstd::unpackerChecksWhatArrives()
                            {QStringLiteral("-q"), QStringLiteral("-f"), QStringLiteral("-3"), m_plain, QStringLiteral("-o"), packed})
                  .exitCode,
              0);
-    QByteArray stream = readFile(packed);
+    QByteArray stream = fileBytes(packed);
     stream.chop(cut);
     auto unpacker = zstd::Unpacker::create(m_content.size());
     QVERIFY(unpacker);
@@ -142,7 +131,7 @@ void tst_Zstd::unpackerChecksWhatArrives()
     // more content than declared is refused
     auto smaller = zstd::Unpacker::create(m_content.size() - 1);
     QVERIFY(smaller);
-    (*smaller)->push(readFile(packed));
+    (*smaller)->push(fileBytes(packed));
     QVERIFY(!(*smaller)->finish().has_value());
 }
 
@@ -236,7 +225,7 @@ void tst_Zstd::refusedInput()
                  0);
     } else {
         QVERIFY(zstd::compressFile(m_plain, packed, 3));
-        QByteArray bytes = readFile(packed);
+        QByteArray bytes = fileBytes(packed);
         if (how == QLatin1String("truncate"))
             bytes.chop(1000);
         else if (how == QLatin1String("flip"))
@@ -245,7 +234,7 @@ void tst_Zstd::refusedInput()
             bytes += "trailing bytes";
         else
             bytes = m_content.left(100000);
-        QVERIFY(writeFile(packed, bytes));
+        QVERIFY(putFileBytes(packed, bytes));
     }
     const auto c = zstd::contentOf(packed, m_content.size());
     QVERIFY(!c);

@@ -1,4 +1,5 @@
 #include "crypto/crypto.h"
+#include "support/testutil.h"
 
 #include <QDir>
 #include <QFile>
@@ -7,10 +8,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include <sys/stat.h>
-
 using namespace s16;
 using namespace s16::crypto;
+using namespace s16::test;
 
 Q_DECLARE_METATYPE(s16::crypto::CryptoError)
 Q_DECLARE_METATYPE(s16::ExitCode)
@@ -40,25 +40,6 @@ QByteArray privatePem(const Rfc8032 &v)
 }
 QByteArray spkiDer(const Rfc8032 &v) { return QByteArray::fromHex("302a300506032b6570032100" + QByteArray(v.pub)); }
 QByteArray publicPem(const Rfc8032 &v) { return pem("PUBLIC KEY", spkiDer(v)); }
-
-bool writeFile(const QString &path, const QByteArray &data)
-{
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(data) == data.size();
-}
-
-QByteArray readFile(const QString &path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
-int fileMode(const QString &path)
-{
-    struct stat st {
-    };
-    return ::stat(QFile::encodeName(path).constData(), &st) == 0 ? int(st.st_mode & 07777) : -1;
-}
 
 // Runs the real openssl command line; returns its exit code (-1 if it did not run).
 int openssl(const QStringList &args, QByteArray *out = nullptr)
@@ -126,7 +107,7 @@ void tst_Ed25519::rfc8032Vectors()
     QFETCH(QByteArray, message);
     QFETCH(QByteArray, signature);
     const QString keyPath = path(QStringLiteral("rfc.key"));
-    QVERIFY(writeFile(keyPath, privPem));
+    QVERIFY(putFileBytes(keyPath, privPem));
     const auto sig = sign(keyPath, message);
     QVERIFY2(sig, qPrintable(sig ? QString() : sig.error().message));
     QCOMPARE(sig->toHex(), signature.toHex()); // Ed25519 is deterministic
@@ -146,8 +127,8 @@ void tst_Ed25519::generateKeyPairModes()
     QVERIFY2(r, qPrintable(r ? QString() : r.error().message));
     QCOMPARE(fileMode(priv), 0600);
     QCOMPARE(fileMode(pub), 0644);
-    QVERIFY(readFile(priv).startsWith("-----BEGIN PRIVATE KEY-----"));
-    QVERIFY(readFile(pub).startsWith("-----BEGIN PUBLIC KEY-----"));
+    QVERIFY(fileBytes(priv).startsWith("-----BEGIN PRIVATE KEY-----"));
+    QVERIFY(fileBytes(pub).startsWith("-----BEGIN PUBLIC KEY-----"));
     // openssl reads both as Ed25519
     QByteArray text;
     QCOMPARE(openssl({QStringLiteral("pkey"), QStringLiteral("-in"), priv, QStringLiteral("-noout"), QStringLiteral("-text")}, &text), 0);
@@ -167,12 +148,12 @@ void tst_Ed25519::generateKeyPairRefusesExistingKey()
     const QString priv = path(QStringLiteral("exists.key"));
     const QString pub = path(QStringLiteral("exists.pub"));
     QVERIFY(generateKeyPair(priv, pub));
-    const QByteArray before = readFile(priv);
+    const QByteArray before = fileBytes(priv);
     const auto again = generateKeyPair(priv, pub);
     QVERIFY(!again);
     QCOMPARE(again.error().code, CryptoError::KeyWriteFailed);
     QVERIFY(again.error().message.contains(priv));
-    QCOMPARE(readFile(priv), before);
+    QCOMPARE(fileBytes(priv), before);
 }
 
 void tst_Ed25519::generateKeyPairIntoMissingFolder()
@@ -209,7 +190,7 @@ void tst_Ed25519::roundTripAndFingerprint()
 
     // signFile signs the file's exact bytes
     const QString file = path(QStringLiteral("rt.json"));
-    QVERIFY(writeFile(file, message));
+    QVERIFY(putFileBytes(file, message));
     QCOMPARE(signFile(priv, file).value_or(QByteArray()), *sig);
 }
 
@@ -231,7 +212,7 @@ void tst_Ed25519::tamperedInputFails()
     QFETCH(bool, inSignature);
     QFETCH(int, index);
     const QString keyPath = path(QStringLiteral("t3.key"));
-    QVERIFY(writeFile(keyPath, privatePem(kTest3)));
+    QVERIFY(putFileBytes(keyPath, privatePem(kTest3)));
     QByteArray message = "the exact bytes of a manifest, which must not change at all";
     auto sig = sign(keyPath, message);
     QVERIFY(sig);
@@ -256,16 +237,16 @@ void tst_Ed25519::opensslSignatureVerifies()
     QCOMPARE(openssl({QStringLiteral("genpkey"), QStringLiteral("-algorithm"), QStringLiteral("ed25519"), QStringLiteral("-out"), priv}),
              0);
     QCOMPARE(openssl({QStringLiteral("pkey"), QStringLiteral("-in"), priv, QStringLiteral("-pubout"), QStringLiteral("-out"), pub}), 0);
-    QVERIFY(writeFile(msg, "{\"product\": \"s16\"}\n"));
+    QVERIFY(putFileBytes(msg, "{\"product\": \"s16\"}\n"));
     QCOMPARE(openssl({QStringLiteral("pkeyutl"), QStringLiteral("-sign"), QStringLiteral("-rawin"), QStringLiteral("-inkey"), priv,
                       QStringLiteral("-in"), msg, QStringLiteral("-out"), sig}),
              0);
     const auto keys = TrustedKeys::load({pub});
     QVERIFY(keys);
-    const auto r = keys->verify(readFile(msg), readFile(sig));
+    const auto r = keys->verify(fileBytes(msg), fileBytes(sig));
     QVERIFY2(r, qPrintable(describe(r)));
     // and our signature with openssl's key is byte-identical (deterministic scheme)
-    QCOMPARE(sign(priv, readFile(msg)).value_or(QByteArray()), readFile(sig));
+    QCOMPARE(sign(priv, fileBytes(msg)).value_or(QByteArray()), fileBytes(sig));
 }
 
 void tst_Ed25519::ourSignatureVerifiesWithOpenssl()
@@ -275,10 +256,10 @@ void tst_Ed25519::ourSignatureVerifiesWithOpenssl()
     const QString msg = path(QStringLiteral("ours.json"));
     const QString sigPath = path(QStringLiteral("ours.json.sig"));
     QVERIFY(generateKeyPair(priv, pub));
-    QVERIFY(writeFile(msg, "{\"version\": \"3.0.0\"}\n"));
+    QVERIFY(putFileBytes(msg, "{\"version\": \"3.0.0\"}\n"));
     const auto sig = signFile(priv, msg);
     QVERIFY(sig);
-    QVERIFY(writeFile(sigPath, *sig));
+    QVERIFY(putFileBytes(sigPath, *sig));
     const QStringList verifyArgs{QStringLiteral("pkeyutl"),
                                  QStringLiteral("-verify"),
                                  QStringLiteral("-pubin"),
@@ -291,7 +272,7 @@ void tst_Ed25519::ourSignatureVerifiesWithOpenssl()
                                  sigPath};
     QCOMPARE(openssl(verifyArgs), 0);
     // openssl really checks: a changed message fails there too
-    QVERIFY(writeFile(msg, "{\"version\": \"3.0.1\"}\n"));
+    QVERIFY(putFileBytes(msg, "{\"version\": \"3.0.1\"}\n"));
     QCOMPARE(openssl(verifyArgs), 1);
 }
 
@@ -326,8 +307,8 @@ void tst_Ed25519::loadFolder()
     QVERIFY(generateKeyPair(path(QStringLiteral("f1.key")), folder + QStringLiteral("/a.pem")));
     QVERIFY(generateKeyPair(path(QStringLiteral("f2.key")), folder + QStringLiteral("/b.pub")));
     // other files in the folder are not keys and are not read
-    QVERIFY(writeFile(folder + QStringLiteral("/README.txt"), "not a key"));
-    QVERIFY(writeFile(folder + QStringLiteral("/c.pem.orig"), "not a key either"));
+    QVERIFY(putFileBytes(folder + QStringLiteral("/README.txt"), "not a key"));
+    QVERIFY(putFileBytes(folder + QStringLiteral("/c.pem.orig"), "not a key either"));
     const auto keys = TrustedKeys::load({folder});
     QVERIFY2(keys, qPrintable(keys ? QString() : keys.error().message));
     QCOMPARE(keys->count(), 2);
@@ -368,9 +349,9 @@ void tst_Ed25519::loadErrors()
                       == 0;
     };
     if (setup == QLatin1String("garbage")) {
-        QVERIFY(writeFile(entry, "-----BEGIN PUBLIC KEY-----\nnonsense\n-----END PUBLIC KEY-----\n"));
+        QVERIFY(putFileBytes(entry, "-----BEGIN PUBLIC KEY-----\nnonsense\n-----END PUBLIC KEY-----\n"));
     } else if (setup == QLatin1String("private")) {
-        QVERIFY(writeFile(entry, privatePem(kTest1)));
+        QVERIFY(putFileBytes(entry, privatePem(kTest1)));
     } else if (setup == QLatin1String("ec")) {
         QVERIFY(makeForeign(QStringLiteral("EC"), {QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:P-256")}, entry));
     } else if (setup == QLatin1String("ed448")) {
@@ -378,7 +359,7 @@ void tst_Ed25519::loadErrors()
     } else if (setup == QLatin1String("folder-with-ec")) {
         entry = dir.filePath(QStringLiteral("trust.d"));
         QVERIFY(QDir().mkpath(entry));
-        QVERIFY(writeFile(entry + QStringLiteral("/a.pem"), publicPem(kTest1)));
+        QVERIFY(putFileBytes(entry + QStringLiteral("/a.pem"), publicPem(kTest1)));
         named = entry + QStringLiteral("/b.pub");
         QVERIFY(makeForeign(QStringLiteral("EC"), {QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:P-256")}, named));
     } else if (setup == QLatin1String("empty-folder")) {
@@ -409,7 +390,7 @@ void tst_Ed25519::signErrors()
     QTemporaryDir dir;
     const QString key = dir.filePath(QStringLiteral("signing.key"));
     if (setup == QLatin1String("public"))
-        QVERIFY(writeFile(key, publicPem(kTest1)));
+        QVERIFY(putFileBytes(key, publicPem(kTest1)));
     else if (setup == QLatin1String("ec"))
         QCOMPARE(openssl({QStringLiteral("genpkey"), QStringLiteral("-algorithm"), QStringLiteral("EC"), QStringLiteral("-pkeyopt"),
                           QStringLiteral("ec_paramgen_curve:P-256"), QStringLiteral("-out"), key}),
@@ -444,7 +425,7 @@ void tst_Ed25519::emptyTrustVerifiesNothing()
 void tst_Ed25519::publicKeyOfPrivateKey()
 {
     const QString key = path(QStringLiteral("pk.key"));
-    QVERIFY(writeFile(key, privatePem(kTest3)));
+    QVERIFY(putFileBytes(key, privatePem(kTest3)));
     const auto pub = publicKeyPemOf(key);
     QVERIFY(pub);
     QCOMPARE(*pub, publicPem(kTest3));

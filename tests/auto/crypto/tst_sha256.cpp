@@ -1,25 +1,17 @@
 #include "crypto/crypto.h"
+#include "support/testutil.h"
 
 #include <QCryptographicHash>
 #include <QFile>
 #include <QProcess>
-#include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QTest>
 
 using namespace s16;
 using namespace s16::crypto;
+using namespace s16::test;
 
 namespace {
-
-QByteArray randomBytes(qsizetype n, quint32 seed)
-{
-    QByteArray data(n, Qt::Uninitialized);
-    QRandomGenerator rng(seed);
-    for (qsizetype i = 0; i < n; ++i)
-        data[i] = char(rng.bounded(256));
-    return data;
-}
 
 QByteArray qtHex(QByteArrayView data) { return QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex(); }
 

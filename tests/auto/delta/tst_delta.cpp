@@ -10,7 +10,6 @@
 
 #include <QDirIterator>
 #include <QFile>
-#include <QRandomGenerator>
 #include <QSet>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -23,14 +22,6 @@ using namespace s16;
 using namespace s16::test;
 
 namespace {
-
-QByteArray randomBytes(qsizetype size, quint32 seed)
-{
-    QByteArray data(size, Qt::Uninitialized);
-    QRandomGenerator rng(seed);
-    rng.fillRange(reinterpret_cast<quint32 *>(data.data()), size / 4);
-    return data;
-}
 
 QList<QByteArray> cut(const QByteArray &data, delta::ChunkSizes sizes)
 {

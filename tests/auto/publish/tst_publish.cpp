@@ -2,6 +2,7 @@
 // with the real openssl and sha256sum command lines.
 #include "crypto/crypto.h"
 #include "manifest/manifest.h"
+#include "support/testutil.h"
 
 #include <QDir>
 #include <QFile>
@@ -11,18 +12,17 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
-#include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <atomic>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
 using namespace s16;
+using namespace s16::test;
 
 namespace {
 
@@ -58,32 +58,6 @@ Run run(const QString &program, const QStringList &args)
 
 Run publish(const QStringList &args) { return run(publishBinary(), args); }
 Run openssl(const QStringList &args) { return run(QStringLiteral("openssl"), args); }
-
-bool writeFile(const QString &path, const QByteArray &data)
-{
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(data) == data.size();
-}
-
-QByteArray readFile(const QString &path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
-QByteArray randomBytes(qsizetype n)
-{
-    QList<quint32> words((n + 3) / 4);
-    QRandomGenerator::global()->fillRange(words.data(), words.size());
-    return QByteArray(reinterpret_cast<const char *>(words.constData()), n);
-}
-
-int fileMode(const QString &path)
-{
-    struct stat st {
-    };
-    return ::stat(QFile::encodeName(path).constData(), &st) == 0 ? int(st.st_mode & 07777) : -1;
-}
 
 QString s(const char *text) { return QString::fromUtf8(text); }
 
@@ -146,9 +120,9 @@ void tst_Publish::init()
     m_image = path(s("system.img"));
     m_mig2 = path(s("to2.sql"));
     m_mig3 = path(s("to3.sql"));
-    QVERIFY(writeFile(m_image, randomBytes(1024 * 1024 + 123))); // more than one hashing chunk
-    QVERIFY(writeFile(m_mig2, "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT);\n"));
-    QVERIFY(writeFile(m_mig3, "ALTER TABLE settings ADD COLUMN changed INTEGER;\n"));
+    QVERIFY(putFileBytes(m_image, randomBytes(1024 * 1024 + 123, 1))); // more than one hashing chunk
+    QVERIFY(putFileBytes(m_mig2, "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT);\n"));
+    QVERIFY(putFileBytes(m_mig3, "ALTER TABLE settings ADD COLUMN changed INTEGER;\n"));
 }
 
 QStringList tst_Publish::releaseArgs(const QString &version, const QStringList &extra) const
@@ -190,14 +164,14 @@ void tst_Publish::keygen()
     // and openssl agrees the private key is Ed25519 and belongs to the public one
     const Run derived = openssl({s("pkey"), s("-in"), key, s("-pubout")});
     QCOMPARE(derived.exitCode, 0);
-    QCOMPARE(derived.out, readFile(pub));
+    QCOMPARE(derived.out, fileBytes(pub));
 
     // a second keygen never replaces the key
-    const QByteArray before = readFile(key);
+    const QByteArray before = fileBytes(key);
     const Run again = publish({s("keygen"), s("--out"), dir, s("--json")});
     QCOMPARE(again.exitCode, 2);
     QCOMPARE(again.json().value(s("error")).toObject().value(s("name")).toString(), s("KeyUnusable"));
-    QCOMPARE(readFile(key), before);
+    QCOMPARE(fileBytes(key), before);
 }
 
 void tst_Publish::releaseVerifyRoundTrip()
@@ -208,7 +182,7 @@ void tst_Publish::releaseVerifyRoundTrip()
     QVERIFY2(r.exitCode == 0, r.err.constData());
     QCOMPARE(r.json().value(s("unchanged")).toBool(), false);
 
-    const auto m = parseManifest(readFile(m_repo + s("/manifest.json")));
+    const auto m = parseManifest(fileBytes(m_repo + s("/manifest.json")));
     QVERIFY(m);
     QCOMPARE(m->product, s("s16"));
     QCOMPARE(m->version.toString(), s("2.1.0"));
@@ -220,13 +194,13 @@ void tst_Publish::releaseVerifyRoundTrip()
     QVERIFY(m->released >= before && m->released <= QDateTime::currentDateTimeUtc());
     QCOMPARE(m->expires, m->released.addDays(90));
     QCOMPARE(m->schema, std::optional<int>(2));
-    QCOMPARE(readFile(m_repo + s("/") + m->image.path), readFile(m_image));
+    QCOMPARE(fileBytes(m_repo + s("/") + m->image.path), fileBytes(m_image));
 
     // the image hash is what sha256sum says
     const Run sum = run(s("sha256sum"), {m_image});
     QCOMPARE(sum.exitCode, 0);
     QCOMPARE(m->image.sha256, sum.out.left(64));
-    QCOMPARE(readFile(m_repo + s("/manifest.json.sig")).size(), 64);
+    QCOMPARE(fileBytes(m_repo + s("/manifest.json.sig")).size(), 64);
 
     const Run v = publish({s("verify"), s("--repo"), m_repo, s("--pubkey"), m_pub, s("--json")});
     QVERIFY2(v.exitCode == 0, v.err.constData());
@@ -240,7 +214,7 @@ void tst_Publish::compressedImageUnpacksWithTheZstdTool()
 {
     const Run r = publish({s("release"), s("--repo"), m_repo, s("--image"), m_image, s("--version"), s("2.1.0"), s("--key"), m_key});
     QVERIFY2(r.exitCode == 0, r.err.constData());
-    const auto m = parseManifest(readFile(m_repo + s("/manifest.json")));
+    const auto m = parseManifest(fileBytes(m_repo + s("/manifest.json")));
     QVERIFY(m);
     QVERIFY(m->imageZstd);
     QCOMPARE(m->imageZstd->path, m->image.path + s(".zst"));
@@ -251,7 +225,7 @@ void tst_Publish::compressedImageUnpacksWithTheZstdTool()
     // zstd's own tool unpacks it to the image, and says its window fits a small device (8 MiB)
     const Run unpacked = run(s("zstd"), {s("-d"), s("-c"), packed});
     QCOMPARE(unpacked.exitCode, 0);
-    QCOMPARE(unpacked.out, readFile(m_image));
+    QCOMPARE(unpacked.out, fileBytes(m_image));
     const Run list = run(s("zstd"), {s("-lv"), packed});
     QVERIFY2(list.out.contains("Check: XXH64"), list.out.constData());
 
@@ -259,7 +233,7 @@ void tst_Publish::compressedImageUnpacksWithTheZstdTool()
     const Run plain = publish(
         {s("release"), s("--repo"), m_repo, s("--image"), m_image, s("--version"), s("2.2.0"), s("--key"), m_key, s("--no-compress")});
     QVERIFY2(plain.exitCode == 0, plain.err.constData());
-    const auto m2 = parseManifest(readFile(m_repo + s("/manifest.json")));
+    const auto m2 = parseManifest(fileBytes(m_repo + s("/manifest.json")));
     QVERIFY(m2);
     QVERIFY(!m2->imageZstd);
     QVERIFY(!QFileInfo::exists(m_repo + s("/images/s16-2.2.0.img.zst")));
@@ -303,17 +277,17 @@ void tst_Publish::schemaDerivation()
         QVERIFY(!QFileInfo::exists(m_repo));
         return;
     }
-    const auto m = parseManifest(readFile(m_repo + s("/manifest.json")));
+    const auto m = parseManifest(fileBytes(m_repo + s("/manifest.json")));
     QVERIFY(m);
     QCOMPARE(m->schema.value_or(-1), schema);
-    QCOMPARE(readFile(m_repo + s("/manifest.json")).contains("\"schema\""), schema >= 0);
+    QCOMPARE(fileBytes(m_repo + s("/manifest.json")).contains("\"schema\""), schema >= 0);
 }
 
 void tst_Publish::expiresDays()
 {
     const Run r = publish(releaseArgs(s("1.0.0"), {s("--expires-days"), s("7")}));
     QCOMPARE(r.exitCode, 0);
-    const auto m = parseManifest(readFile(m_repo + s("/manifest.json")));
+    const auto m = parseManifest(fileBytes(m_repo + s("/manifest.json")));
     QVERIFY(m);
     QCOMPARE(m->expires, m->released.addDays(7));
 }
@@ -326,10 +300,10 @@ void tst_Publish::opensslSignedManifestVerifies()
     QCOMPARE(openssl({s("genpkey"), s("-algorithm"), s("ed25519"), s("-out"), key}).exitCode, 0);
     QCOMPARE(openssl({s("pkey"), s("-in"), key, s("-pubout"), s("-out"), pub}).exitCode, 0);
     const QString manifest = m_repo + s("/manifest.json");
-    QByteArray bytes = readFile(manifest);
+    QByteArray bytes = fileBytes(manifest);
     QVERIFY(bytes.contains("\"priority\": false"));
     bytes.replace("\"priority\": false", "\"priority\": true");
-    QVERIFY(writeFile(manifest, bytes));
+    QVERIFY(putFileBytes(manifest, bytes));
     QCOMPARE(
         openssl({s("pkeyutl"), s("-sign"), s("-rawin"), s("-inkey"), key, s("-in"), manifest, s("-out"), m_repo + s("/manifest.json.sig")})
             .exitCode,
@@ -391,7 +365,7 @@ void tst_Publish::tamperingFailsNamingTheFile()
     QCOMPARE(publish(verifyArgs).exitCode, 0);
 
     const QString target = m_repo + s("/") + file;
-    QByteArray bytes = readFile(target);
+    QByteArray bytes = fileBytes(target);
     QVERIFY(!bytes.isEmpty());
     if (change.startsWith(s("flip:"))) {
         qsizetype at = change.mid(5).toLongLong();
@@ -399,11 +373,11 @@ void tst_Publish::tamperingFailsNamingTheFile()
             at += bytes.size();
         QVERIFY(at >= 0 && at < bytes.size());
         bytes[at] = char(bytes.at(at) ^ 0x20);
-        QVERIFY(writeFile(target, bytes));
+        QVERIFY(putFileBytes(target, bytes));
     } else if (change == s("append")) {
-        QVERIFY(writeFile(target, bytes + '\n'));
+        QVERIFY(putFileBytes(target, bytes + '\n'));
     } else if (change == s("truncate")) {
-        QVERIFY(writeFile(target, bytes.chopped(1)));
+        QVERIFY(putFileBytes(target, bytes.chopped(1)));
     } else {
         QVERIFY(QFile::remove(target));
     }
@@ -455,10 +429,10 @@ void tst_Publish::sameVersion()
     QFETCH(int, exitCode);
     QFETCH(bool, unchanged);
     QCOMPARE(publish(releaseArgs(s("4.0.0"), {s("--notes"), s("en=One"), s("--migration"), s("2=") + m_mig2})).exitCode, 0);
-    const QByteArray manifest = readFile(m_repo + s("/manifest.json"));
-    const QByteArray sig = readFile(m_repo + s("/manifest.json.sig"));
+    const QByteArray manifest = fileBytes(m_repo + s("/manifest.json"));
+    const QByteArray sig = fileBytes(m_repo + s("/manifest.json.sig"));
     if (newImage)
-        QVERIFY(writeFile(m_image, randomBytes(1000)));
+        QVERIFY(putFileBytes(m_image, randomBytes(1000, 2)));
 
     second.replaceInStrings(s("TO2"), m_mig2).replaceInStrings(s("TO3"), m_mig3);
     const Run r = publish(releaseArgs(s("4.0.0"), second + QStringList{s("--json")}));
@@ -470,22 +444,22 @@ void tst_Publish::sameVersion()
         QVERIFY(r.err.contains("4.0.0"));
     }
     // either way the repository is exactly what it was
-    QCOMPARE(readFile(m_repo + s("/manifest.json")), manifest);
-    QCOMPARE(readFile(m_repo + s("/manifest.json.sig")), sig);
+    QCOMPARE(fileBytes(m_repo + s("/manifest.json")), manifest);
+    QCOMPARE(fileBytes(m_repo + s("/manifest.json.sig")), sig);
     QCOMPARE(publish({s("verify"), s("--repo"), m_repo, s("--pubkey"), m_pub}).exitCode, 0);
 }
 
 void tst_Publish::sameReleaseWithNewKeyIsResigned()
 {
     QCOMPARE(publish(releaseArgs(s("5.0.0"))).exitCode, 0);
-    const QByteArray image = readFile(m_repo + s("/images/s16-5.0.0.img"));
+    const QByteArray image = fileBytes(m_repo + s("/images/s16-5.0.0.img"));
     QCOMPARE(publish({s("keygen"), s("--out"), path(s("next"))}).exitCode, 0);
     QStringList args = releaseArgs(s("5.0.0"), {s("--json")});
     args.replaceInStrings(m_key, path(s("next/signing.key")));
     const Run r = publish(args);
     QCOMPARE(r.exitCode, 0);
     QCOMPARE(r.json().value(s("unchanged")).toBool(), false);
-    QCOMPARE(readFile(m_repo + s("/images/s16-5.0.0.img")), image);
+    QCOMPARE(fileBytes(m_repo + s("/images/s16-5.0.0.img")), image);
     QCOMPARE(publish({s("verify"), s("--repo"), m_repo, s("--pubkey"), path(s("next/signing.pub"))}).exitCode, 0);
     QCOMPARE(publish({s("verify"), s("--repo"), m_repo, s("--pubkey"), m_pub}).exitCode, 13);
 }
@@ -494,7 +468,7 @@ void tst_Publish::migrationRoundTrip()
 {
     const Run r = publish(releaseArgs(s("2.0.0"), {s("--migration"), s("3=") + m_mig3, s("--migration"), s("2=") + m_mig2, s("--json")}));
     QCOMPARE(r.exitCode, 0);
-    const auto m = parseManifest(readFile(m_repo + s("/manifest.json")));
+    const auto m = parseManifest(fileBytes(m_repo + s("/manifest.json")));
     QVERIFY(m);
     QCOMPARE(m->migrations.size(), 2);
     const QStringList sources{m_mig2, m_mig3};
@@ -503,7 +477,7 @@ void tst_Publish::migrationRoundTrip()
         QCOMPARE(mig.schema, i + 2);
         QCOMPARE(mig.path, QStringLiteral("migrations/%1.sql").arg(i + 2, 4, 10, QLatin1Char('0')));
         const QString published = m_repo + s("/") + mig.path;
-        QCOMPARE(readFile(published), readFile(sources.at(i)));
+        QCOMPARE(fileBytes(published), fileBytes(sources.at(i)));
         QCOMPARE(mig.size, QFileInfo(sources.at(i)).size());
         const Run sum = run(s("sha256sum"), {published});
         QCOMPARE(mig.sha256, sum.out.left(64));
@@ -525,21 +499,21 @@ void tst_Publish::migrationRoundTrip()
 void tst_Publish::newReleaseReplacesOld()
 {
     QCOMPARE(publish(releaseArgs(s("1.0.0"), {s("--migration"), s("2=") + m_mig2})).exitCode, 0);
-    QVERIFY(writeFile(m_repo + s("/README.txt"), "the maker's own file\n"));
-    const QByteArray oldImage = readFile(m_image);
-    QVERIFY(writeFile(m_image, randomBytes(5000)));
+    QVERIFY(putFileBytes(m_repo + s("/README.txt"), "the maker's own file\n"));
+    const QByteArray oldImage = fileBytes(m_image);
+    QVERIFY(putFileBytes(m_image, randomBytes(5000, 3)));
     const Run r = publish(releaseArgs(s("1.1.0"), {s("--json")}));
     QVERIFY2(r.exitCode == 0, r.err.constData());
-    QCOMPARE(parseManifest(readFile(m_repo + s("/manifest.json")))->version.toString(), s("1.1.0"));
-    QCOMPARE(readFile(m_repo + s("/images/s16-1.1.0.img")), readFile(m_image));
+    QCOMPARE(parseManifest(fileBytes(m_repo + s("/manifest.json")))->version.toString(), s("1.1.0"));
+    QCOMPARE(fileBytes(m_repo + s("/images/s16-1.1.0.img")), fileBytes(m_image));
     // the previous release's payload stays downloadable for a device that fetched its manifest
-    QCOMPARE(readFile(m_repo + s("/images/s16-1.0.0.img")), oldImage);
+    QCOMPARE(fileBytes(m_repo + s("/images/s16-1.0.0.img")), oldImage);
     QVERIFY(QFileInfo::exists(m_repo + s("/migrations/0002.sql")));
-    QCOMPARE(readFile(m_repo + s("/README.txt")), QByteArray("the maker's own file\n"));
+    QCOMPARE(fileBytes(m_repo + s("/README.txt")), QByteArray("the maker's own file\n"));
     QCOMPARE(publish({s("verify"), s("--repo"), m_repo, s("--pubkey"), m_pub}).exitCode, 0);
     // nothing of the build is left beside the repository; releases older than the previous one are dropped
     QCOMPARE(QDir(m_dir->path()).entryList({s(".repo.staging-*")}, QDir::AllEntries | QDir::Hidden), QStringList());
-    QVERIFY(writeFile(m_image, randomBytes(100)));
+    QVERIFY(putFileBytes(m_image, randomBytes(100, 4)));
     QCOMPARE(publish(releaseArgs(s("1.2.0"))).exitCode, 0);
     QVERIFY(!QFileInfo::exists(m_repo + s("/images/s16-1.0.0.img")));
     QVERIFY(QFileInfo::exists(m_repo + s("/images/s16-1.1.0.img")));
@@ -548,12 +522,12 @@ void tst_Publish::newReleaseReplacesOld()
 void tst_Publish::failedReleaseLeavesRepositoryAlone()
 {
     QCOMPARE(publish(releaseArgs(s("1.0.0"))).exitCode, 0);
-    const QByteArray manifest = readFile(m_repo + s("/manifest.json"));
+    const QByteArray manifest = fileBytes(m_repo + s("/manifest.json"));
     // fails after the image has been copied into the staging folder: the migration is missing
     const Run r = publish(releaseArgs(s("2.0.0"), {s("--migration"), s("2=") + path(s("missing.sql")), s("--json")}));
     QCOMPARE(r.exitCode, 2);
     QCOMPARE(r.json().value(s("error")).toObject().value(s("name")).toString(), s("InputUnreadable"));
-    QCOMPARE(readFile(m_repo + s("/manifest.json")), manifest);
+    QCOMPARE(fileBytes(m_repo + s("/manifest.json")), manifest);
     QVERIFY(!QFileInfo::exists(m_repo + s("/images/s16-2.0.0.img")));
     QCOMPARE(QDir(m_dir->path()).entryList({s(".repo.staging-*")}, QDir::AllEntries | QDir::Hidden), QStringList());
 }
@@ -598,7 +572,7 @@ void tst_Publish::readersAlwaysSeeACompleteRelease()
         }
     });
     for (int i = 1; i <= 6; ++i) {
-        QVERIFY(writeFile(m_image, randomBytes(64 * 1024)));
+        QVERIFY(putFileBytes(m_image, randomBytes(64 * 1024, quint32(100 + i))));
         QCOMPARE(publish(releaseArgs(QStringLiteral("1.0.%1").arg(i))).exitCode, 0);
     }
     stop = true;

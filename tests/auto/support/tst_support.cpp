@@ -110,6 +110,17 @@ bool writeFile(const QString &path, const QByteArray &data)
     return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(data) == data.size();
 }
 
+// The fault server on root at prefix, over TLS with the shared test PKI's server certificate or over plain HTTP.
+FaultServer::Options faultServerOptions(const QString &root, const QString &prefix, bool tls)
+{
+    FaultServer::Options options{root, prefix, {}, {}};
+    if (tls) {
+        options.certFile = TestPki::shared().server().cert;
+        options.keyFile = TestPki::shared().server().key;
+    }
+    return options;
+}
+
 // The process's peak resident memory (VmHWM) in bytes, or -1.
 qint64 peakRss()
 {
@@ -620,12 +631,7 @@ void tst_Support::faultServerFaults()
     QFETCH(qint64, bodySize);
     const TestPki &pki = TestPki::shared();
     FaultServer server;
-    FaultServer::Options options{m_root, QStringLiteral("/s16/stable/"), {}, {}};
-    if (tls) {
-        options.certFile = pki.server().cert;
-        options.keyFile = pki.server().key;
-    }
-    const auto started = server.start(options);
+    const auto started = server.start(faultServerOptions(m_root, QStringLiteral("/s16/stable/"), tls));
     QVERIFY2(started, qPrintable(errorText(started)));
     QCOMPARE(server.url().scheme(), tls ? QStringLiteral("https") : QStringLiteral("http"));
     server.setFault(QStringLiteral("images/image.img"), fault);
@@ -678,12 +684,7 @@ void tst_Support::faultServerResetAndTruncateSeenByCurl()
     QFETCH(int, curlExit);
     const TestPki &pki = TestPki::shared();
     FaultServer server;
-    FaultServer::Options options{m_root, QStringLiteral("/"), {}, {}};
-    if (tls) {
-        options.certFile = pki.server().cert;
-        options.keyFile = pki.server().key;
-    }
-    QVERIFY(server.start(options));
+    QVERIFY(server.start(faultServerOptions(m_root, QStringLiteral("/"), tls)));
     server.setFault(QStringLiteral("images/image.img"), fault);
     const QString out = m_tmp.filePath(QStringLiteral("curl-fault.img"));
     QFile::remove(out);
@@ -731,12 +732,7 @@ void tst_Support::faultServerRefusesConnections()
     QFETCH(int, curlExit);
     const TestPki &pki = TestPki::shared();
     FaultServer server;
-    FaultServer::Options options{m_root, QStringLiteral("/"), {}, {}};
-    if (tls) {
-        options.certFile = pki.server().cert;
-        options.keyFile = pki.server().key;
-    }
-    QVERIFY(server.start(options));
+    QVERIFY(server.start(faultServerOptions(m_root, QStringLiteral("/"), tls)));
     server.refuseConnections(1);
     const QStringList args{QStringLiteral("-sS"), QStringLiteral("--cacert"), pki.caCert(),
                            server.url(QStringLiteral("manifest.json")).toString()};
