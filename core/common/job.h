@@ -10,9 +10,10 @@ namespace s16 {
 
 // One step of an engine's work (a metadata check, an image transfer, a slot write, ...), in the
 // manner of KDE's KJob. start() returns at once; the work runs from the event loop of the thread
-// the job lives in, and a step whose work blocks (writing a slot, hashing a file) runs that part
-// on a worker thread of its own and reports back through the event loop, so an engine never
-// blocks its thread and can always be told to stop. A job ends exactly once, in finished(),
+// the job lives in, and a step whose work blocks for long (writing a slot, hashing a file, a
+// service's health check) runs that part on a worker thread of its own and reports back through
+// the event loop, so an engine never waits on its thread and can always be told to stop. Short
+// file work (a rename, the fsync of a small file) is done in place. A job ends exactly once, in finished(),
 // never from inside start() or kill(). kill() stops it where it stands: what it started is
 // stopped, finished() still comes, and error() is Cancelled (ExitCode::Cancelled). A subclass
 // adds its typed result, valid once finished() came without an error.

@@ -768,12 +768,15 @@ Status Engine::stepReload()
     fault::killPoint(u"reload");
     if (auto moved = take({Edge::E61}); !moved)
         return moved;
-    const auto healthy = ServiceReload::run({m_config.services.reload, m_config.services.healthCheck, m_config.services.timeoutSeconds});
-    if (!healthy)
-        return move(
-            {Edge::E62}, Entry::MigrationMade,
-            toError(healthy.error()).withContext(QStringLiteral("the new system (slot %1) failed its check").arg(m_rec.targetSlot)));
-    return move({Edge::E65}, Entry::Commit);
+    auto check = std::make_unique<ServiceCheck>(
+        ServiceReload::Commands{m_config.services.reload, m_config.services.healthCheck, m_config.services.timeoutSeconds});
+    const ServiceCheck &step = *check;
+    return await(std::move(check), {}, [this, &step]() -> Status {
+        if (const std::optional<ServiceProblem> &problem = step.problem())
+            return move({Edge::E62}, Entry::MigrationMade,
+                        toError(*problem).withContext(QStringLiteral("the new system (slot %1) failed its check").arg(m_rec.targetSlot)));
+        return move({Edge::E65}, Entry::Commit);
+    });
 }
 
 Status Engine::stepCommit()

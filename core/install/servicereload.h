@@ -5,6 +5,7 @@
 #include <QString>
 
 #include <expected>
+#include <stop_token>
 
 namespace s16 {
 
@@ -13,6 +14,7 @@ enum class ServiceError {
     ReloadTimedOut, // the reload command ran longer than the timeout and was killed
     Unhealthy,      // the health check did not start or exited non-zero
     HealthTimedOut, // the health check ran longer than the timeout and was killed
+    Stopped,        // asked to stop (the engine shut down): the command was killed
 };
 
 struct ServiceProblem {
@@ -28,7 +30,8 @@ struct ServiceProblem {
 // The flowchart's "reload services" node: runs services.reload, then services.healthCheck,
 // each through /bin/sh -c with a timeout; healthy means both exit 0. An empty command is
 // skipped (a device without services to reload is trivially healthy). Blocks the calling
-// thread, so it runs on the engine's worker, never on a GUI thread.
+// thread: the install runs it on a step job's worker (ServiceCheck), never on a GUI thread.
+// A stop request kills the running command within a tenth of a second.
 class ServiceReload
 {
 public:
@@ -37,7 +40,7 @@ public:
         QString healthCheck;
         int timeoutSeconds = 120;
     };
-    [[nodiscard]] static std::expected<void, ServiceProblem> run(const Commands &commands);
+    [[nodiscard]] static std::expected<void, ServiceProblem> run(const Commands &commands, std::stop_token stop = {});
 };
 
 } // namespace s16

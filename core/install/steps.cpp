@@ -204,4 +204,21 @@ std::optional<Error> BootSwitch::work(std::stop_token)
     return {};
 }
 
+ServiceCheck::ServiceCheck(ServiceReload::Commands commands, QObject *parent)
+    : WorkerJob(parent)
+    , m_commands(std::move(commands))
+{
+}
+
+ServiceCheck::~ServiceCheck() { stopWorker(); }
+
+std::optional<Error> ServiceCheck::work(std::stop_token stop)
+{
+    auto healthy = ServiceReload::run(m_commands, stop);
+    if (healthy)
+        return {};
+    m_problem = healthy.error();
+    return toError(healthy.error());
+}
+
 } // namespace s16::install

@@ -9,6 +9,7 @@
 #include "common/job.h"
 #include "config/config.h"
 #include "install/migrator.h"
+#include "install/servicereload.h"
 #include "install/slotwriter.h"
 #include "install/stagedupdate_p.h"
 #include "store/devicestate.h"
@@ -124,6 +125,24 @@ private:
     std::optional<MigrationProblem> m_problem;
     int m_start = 0;
     int m_reached = 0;
+};
+
+// E61: the services reloaded and checked on the new slot (ServiceReload). A kill kills the
+// command that runs and ends the job as Cancelled; the journal still says `reload`, so the
+// next boot checks again. problem() says why the check failed (ServiceError::Stopped for a kill).
+class ServiceCheck final : public WorkerJob
+{
+    Q_OBJECT
+public:
+    explicit ServiceCheck(ServiceReload::Commands commands, QObject *parent = nullptr);
+    ~ServiceCheck() override;
+    [[nodiscard]] const std::optional<ServiceProblem> &problem() const { return m_problem; }
+
+private:
+    std::optional<Error> work(std::stop_token stop) override;
+
+    const ServiceReload::Commands m_commands;
+    std::optional<ServiceProblem> m_problem;
 };
 
 // A boot environment failure here means the install failed (docs/boot.md leaves the

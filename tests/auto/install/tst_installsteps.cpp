@@ -7,12 +7,15 @@
 #include "installdevice.h"
 #include "store/devicestate.h"
 
+#include <QElapsedTimer>
+#include <QFile>
 #include <QSignalSpy>
 
 using namespace s16;
 using namespace s16::test;
 using s16::install::BootSwitch;
 using s16::install::Migration;
+using s16::install::ServiceCheck;
 using s16::install::SlotWrite;
 using s16::install::StagedCheck;
 
@@ -34,6 +37,9 @@ private Q_SLOTS:
     void bootSwitch_writesOnlyWhatDiffers();
     void bootSwitch_unwritableEnvironmentFails();
     void bootSwitch_killWaitsForTheWrite();
+    void serviceCheck_reloadsThenChecks();
+    void serviceCheck_failingHealthCheckFails();
+    void serviceCheck_killStopsTheRunningCommand();
     void engine_destroyedMidWriteResumesNextBoot();
 
 private:
@@ -299,6 +305,50 @@ void tst_InstallSteps::bootSwitch_killWaitsForTheWrite()
     QCOMPARE(toTrial.error()->code, ExitCode::Cancelled);
     const QString order = m_device->env().value(QStringLiteral("BOOT_ORDER"));
     QCOMPARE(order, toTrial.wrote() ? QStringLiteral("B A") : QStringLiteral("A B"));
+}
+
+// E61 as a step: the reload runs before the health check, and both must exit 0.
+void tst_InstallSteps::serviceCheck_reloadsThenChecks()
+{
+    const QString trace = m_device->path(QStringLiteral("services.trace"));
+    ServiceCheck check({QStringLiteral("echo reload >> '%1'").arg(trace), QStringLiteral("echo health >> '%1'").arg(trace), 30});
+    check.start();
+    QVERIFY(finishOnce(check));
+    QVERIFY(!check.error());
+    QVERIFY(!check.problem());
+    QFile f(trace);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll(), QByteArray("reload\nhealth\n"));
+}
+
+void tst_InstallSteps::serviceCheck_failingHealthCheckFails()
+{
+    ServiceCheck check({QStringLiteral("true"), QStringLiteral("echo not ready >&2; exit 3"), 30});
+    check.start();
+    QVERIFY(finishOnce(check));
+    QVERIFY(check.problem());
+    QCOMPARE(check.problem()->code, ServiceError::Unhealthy);
+    QVERIFY(check.problem()->detail.contains(QLatin1StringView("not ready")));
+    QVERIFY(check.error());
+    QCOMPARE(check.error()->code, ExitCode::InstallFailed);
+    QCOMPARE(check.error()->edge, std::optional<Edge>(Edge::E62));
+}
+
+// A health check that hangs is not waited for when the engine shuts down: kill() kills the
+// command within a tenth of a second, long before its own timeout, and the job ends Cancelled.
+void tst_InstallSteps::serviceCheck_killStopsTheRunningCommand()
+{
+    const QString started = m_device->path(QStringLiteral("health.started"));
+    ServiceCheck check({QString(), QStringLiteral("touch '%1'; exec sleep 60").arg(started), 120});
+    check.start();
+    QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(started), 10000);
+    QElapsedTimer clock;
+    clock.start();
+    check.kill();
+    QVERIFY2(clock.elapsed() < 5000, qPrintable(QString::number(clock.elapsed())));
+    QVERIFY(finishOnce(check));
+    QVERIFY(check.error());
+    QCOMPARE(check.error()->code, ExitCode::Cancelled);
 }
 
 // Destroying a running engine kills its step where it stands: the journal says the slot was
