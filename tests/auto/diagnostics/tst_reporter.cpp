@@ -195,13 +195,7 @@ tst_Reporter::Cycle tst_Reporter::runCycle(bool download, DiagnosticsReporter::B
     DiagnosticsReporter reporter(config, journal.get());
     reporter.setBackoff(backoff);
     reporter.attach(&engine);
-    QSignalSpy done(&engine, &UpdateEngine::finished);
-    if (download)
-        engine.download();
-    else
-        engine.check();
-    if (done.isEmpty() && !done.wait(60000))
-        qWarning() << "engine did not finish";
+    OnlineFixture::runToEnd(engine, download);
     QDeadlineTimer deadline(30000);
     while (reporter.isBusy() && !deadline.hasExpired())
         QTest::qWait(20);

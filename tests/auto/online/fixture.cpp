@@ -133,10 +133,8 @@ bool OnlineFixture::setServer(const QUrl &serverUrl) const
     return s.status() == QSettings::NoError;
 }
 
-OnlineFixture::Run OnlineFixture::run(bool download)
+void OnlineFixture::runToEnd(UpdateEngine &engine, bool download)
 {
-    auto j = journal();
-    UpdateEngine engine(config(), j.get());
     QSignalSpy done(&engine, &UpdateEngine::finished);
     if (download)
         engine.download();
@@ -144,26 +142,29 @@ OnlineFixture::Run OnlineFixture::run(bool download)
         engine.check();
     if (done.isEmpty() && !done.wait(60000))
         qWarning() << "engine did not finish";
-    return Run{engine.error(), engine.flow().path(), engine.checkResult(), {}};
 }
+
+OnlineFixture::Run OnlineFixture::run(bool download) { return runWith(download, nullptr); }
 
 OnlineFixture::Run OnlineFixture::runWithClock(bool download)
 {
+    std::optional<QList<int>> waits = QList<int>();
+    return runWith(download, &waits);
+}
+
+// waits: when given, a clock that notes each wait and goes on at once replaces the timer.
+OnlineFixture::Run OnlineFixture::runWith(bool download, std::optional<QList<int>> *waits)
+{
     auto j = journal();
     UpdateEngine engine(config(), j.get());
-    QList<int> waits;
-    engine.setWait([&waits](std::chrono::seconds wait, QObject *context, std::function<void()> then) {
-        waits.append(int(wait.count()));
-        QTimer::singleShot(0, context, std::move(then));
-    });
-    QSignalSpy done(&engine, &UpdateEngine::finished);
-    if (download)
-        engine.download();
-    else
-        engine.check();
-    if (done.isEmpty() && !done.wait(60000))
-        qWarning() << "engine did not finish";
-    return Run{engine.error(), engine.flow().path(), engine.checkResult(), waits};
+    if (waits) {
+        engine.setWait([waits](std::chrono::seconds wait, QObject *context, std::function<void()> then) {
+            (*waits)->append(int(wait.count()));
+            QTimer::singleShot(0, context, std::move(then));
+        });
+    }
+    runToEnd(engine, download);
+    return Run{engine.error(), engine.flow().path(), engine.checkResult(), waits ? **waits : QList<int>()};
 }
 
 OnlineFixture::Run OnlineFixture::install()

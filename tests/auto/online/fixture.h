@@ -61,10 +61,14 @@ public:
     // at once: the waits the engine chose, without waiting for them.
     Run runWithClock(bool download);
     Run install();
+    // Starts engine's check (or download) and waits for its end, at most a minute.
+    static void runToEnd(UpdateEngine &engine, bool download);
     [[nodiscard]] std::unique_ptr<Journal> journal() const;
     [[nodiscard]] Config config() const;
 
 private:
+    Run runWith(bool download, std::optional<QList<int>> *waits);
+
     QTemporaryDir m_dir;
     bool m_valid = false;
 };

@@ -80,6 +80,9 @@ private Q_SLOTS:
 
 private:
     FaultServer *faultServer(const QString &repo);
+    // A device whose server is a fault server in front of m_repo, with fault on the image; null
+    // when something failed.
+    FaultServer *deviceBehindFault(const FaultServer::Fault &fault);
     std::unique_ptr<NginxServer> priorityDevice(const QString &repo);
     OnlineFixture m_fx;
     QString m_repo;
@@ -95,6 +98,17 @@ FaultServer *tst_OnlineDownload::faultServer(const QString &repo)
     return m_server.get();
 }
 
+static QString imagePath() { return QStringLiteral("/s16/images/s16-1.1.0.img"); }
+
+FaultServer *tst_OnlineDownload::deviceBehindFault(const FaultServer::Fault &fault)
+{
+    FaultServer *server = faultServer(m_repo);
+    if (!server)
+        return nullptr;
+    server->setFault(imagePath(), fault);
+    return m_fx.makeDevice(server->url(QStringLiteral("/s16/"))).isEmpty() ? nullptr : server;
+}
+
 // A device whose server offers a priority release, published into repo; the server, or
 // null when something failed.
 std::unique_ptr<NginxServer> tst_OnlineDownload::priorityDevice(const QString &repo)
@@ -108,8 +122,6 @@ std::unique_ptr<NginxServer> tst_OnlineDownload::priorityDevice(const QString &r
         return nullptr;
     return nginx;
 }
-
-static QString imagePath() { return QStringLiteral("/s16/images/s16-1.1.0.img"); }
 
 void tst_OnlineDownload::initTestCase()
 {
@@ -296,10 +308,8 @@ void tst_OnlineDownload::e40_e43_stagedPriorityUpdateWhoseRebootWasLost()
 
 void tst_OnlineDownload::e24_e25_e27_downloadConnectionRetried()
 {
-    auto *server = faultServer(m_repo);
+    auto *server = deviceBehindFault(FaultServer::Fault::httpStatus(503).firstRequests(1));
     QVERIFY(server);
-    server->setFault(imagePath(), FaultServer::Fault::httpStatus(503).firstRequests(1));
-    QVERIFY(!m_fx.makeDevice(server->url(QStringLiteral("/s16/"))).isEmpty());
     const auto run = m_fx.run(true);
     QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
     QVERIFY(pathContains(run.path, {Edge::E21, Edge::E22, Edge::E24, Edge::E25, Edge::E27, Edge::E22, Edge::E23}));
@@ -308,10 +318,8 @@ void tst_OnlineDownload::e24_e25_e27_downloadConnectionRetried()
 
 void tst_OnlineDownload::e26_downloadOutOfTries()
 {
-    auto *server = faultServer(m_repo);
+    auto *server = deviceBehindFault(FaultServer::Fault::httpStatus(503));
     QVERIFY(server);
-    server->setFault(imagePath(), FaultServer::Fault::httpStatus(503));
-    QVERIFY(!m_fx.makeDevice(server->url(QStringLiteral("/s16/"))).isEmpty());
     const auto run = m_fx.run(true);
     QVERIFY(run.error);
     QCOMPARE(run.error->code, ExitCode::DownloadFailed);
@@ -354,10 +362,8 @@ void tst_OnlineDownload::e33_e34_interruptedDownloadResumesWithRange()
 
 void tst_OnlineDownload::e34_incompleteAfterAllTries()
 {
-    auto *server = faultServer(m_repo);
+    auto *server = deviceBehindFault(FaultServer::Fault::truncate(1000));
     QVERIFY(server);
-    server->setFault(imagePath(), FaultServer::Fault::truncate(1000));
-    QVERIFY(!m_fx.makeDevice(server->url(QStringLiteral("/s16/"))).isEmpty());
     const auto run = m_fx.run(true);
     QVERIFY(run.error);
     QCOMPARE(run.error->code, ExitCode::DownloadFailed);
@@ -371,10 +377,8 @@ void tst_OnlineDownload::e33_stalledTransferResumes()
 {
     // The server goes quiet mid-body without closing: after stallTimeoutSeconds (2 s
     // in the fixture) the try has failed, and the next one resumes from the bytes on disk.
-    auto *server = faultServer(m_repo);
+    auto *server = deviceBehindFault(FaultServer::Fault::stall(1024 * 1024).firstRequests(1));
     QVERIFY(server);
-    server->setFault(imagePath(), FaultServer::Fault::stall(1024 * 1024).firstRequests(1));
-    QVERIFY(!m_fx.makeDevice(server->url(QStringLiteral("/s16/"))).isEmpty());
     QElapsedTimer clock;
     clock.start();
     const auto run = m_fx.run(true);
@@ -430,10 +434,8 @@ void tst_OnlineDownload::e38_checksumMismatchDiscardsFile()
 
 void tst_OnlineDownload::e38_moreBytesThanDeclared()
 {
-    auto *server = faultServer(m_repo);
+    auto *server = deviceBehindFault(FaultServer::Fault::extraBytes(4096));
     QVERIFY(server);
-    server->setFault(imagePath(), FaultServer::Fault::extraBytes(4096));
-    QVERIFY(!m_fx.makeDevice(server->url(QStringLiteral("/s16/"))).isEmpty());
     const auto run = m_fx.run(true);
     QVERIFY(run.error);
     QCOMPARE(run.error->code, ExitCode::IntegrityMismatch);
@@ -443,10 +445,8 @@ void tst_OnlineDownload::e38_moreBytesThanDeclared()
 
 void tst_OnlineDownload::e34_refusedByServer()
 {
-    auto *server = faultServer(m_repo);
+    auto *server = deviceBehindFault(FaultServer::Fault::httpStatus(404));
     QVERIFY(server);
-    server->setFault(imagePath(), FaultServer::Fault::httpStatus(404));
-    QVERIFY(!m_fx.makeDevice(server->url(QStringLiteral("/s16/"))).isEmpty());
     const auto run = m_fx.run(true);
     QVERIFY(run.error);
     QCOMPARE(run.error->code, ExitCode::DownloadFailed);
@@ -564,10 +564,8 @@ void tst_OnlineDownload::e34_refusedStatusIsNotTriedAgain_data()
 void tst_OnlineDownload::e34_refusedStatusIsNotTriedAgain()
 {
     QFETCH(int, status);
-    auto *server = faultServer(m_repo);
+    auto *server = deviceBehindFault(FaultServer::Fault::httpStatus(status));
     QVERIFY(server);
-    server->setFault(imagePath(), FaultServer::Fault::httpStatus(status));
-    QVERIFY(!m_fx.makeDevice(server->url(QStringLiteral("/s16/"))).isEmpty());
     const auto run = m_fx.run(true);
     QVERIFY(run.error);
     QCOMPARE(run.error->code, ExitCode::DownloadFailed);
