@@ -11,6 +11,21 @@
 #include <QDateTime>
 
 namespace s16 {
+
+namespace {
+// A sink that collects a small file into buffer and refuses it once it grows past max bytes.
+auto boundedSink(std::shared_ptr<QByteArray> buffer, qint64 max, QString name)
+{
+    return [buffer = std::move(buffer), max, name = std::move(name)](QByteArrayView chunk, QString *why) {
+        if (buffer->size() + chunk.size() > max) {
+            *why = QStringLiteral("%1 is larger than %2 bytes").arg(name).arg(max);
+            return false;
+        }
+        buffer->append(chunk);
+        return true;
+    };
+}
+} // namespace
 namespace {
 
 constexpr qint64 kMaxSignatureBytes = 1024;
@@ -76,14 +91,7 @@ void MetadataCheck::fetchMetadata()
     ++m_tries;
     m_transport->dropConnections(); // each try connects and checks the certificate anew
     auto buffer = std::make_shared<QByteArray>();
-    auto sink = [buffer](QByteArrayView chunk, QString *why) {
-        if (buffer->size() + chunk.size() > kMaxManifestBytes) {
-            *why = QStringLiteral("manifest.json is larger than %1 bytes").arg(kMaxManifestBytes);
-            return false;
-        }
-        buffer->append(chunk);
-        return true;
-    };
+    auto sink = boundedSink(buffer, kMaxManifestBytes, QStringLiteral("manifest.json"));
     HttpExchange *x = m_transport->get(m_transport->resolve(QStringLiteral("manifest.json")), 0, sink, 256 * 1024);
     m_exchange = x;
     connect(x, &HttpExchange::finished, this, [this, x, buffer] {
@@ -112,14 +120,7 @@ void MetadataCheck::onMetadataFetched(HttpExchange *x)
         return;
     // The signature comes over the same, already trusted connection.
     auto sig = std::make_shared<QByteArray>();
-    auto sink = [sig](QByteArrayView chunk, QString *why) {
-        if (sig->size() + chunk.size() > kMaxSignatureBytes) {
-            *why = QStringLiteral("manifest.json.sig is larger than %1 bytes").arg(kMaxSignatureBytes);
-            return false;
-        }
-        sig->append(chunk);
-        return true;
-    };
+    auto sink = boundedSink(sig, kMaxSignatureBytes, QStringLiteral("manifest.json.sig"));
     HttpExchange *s = m_transport->get(m_transport->resolve(QStringLiteral("manifest.json.sig")), 0, sink, 4096);
     m_exchange = s;
     connect(s, &HttpExchange::finished, this, [this, s, sig] {
