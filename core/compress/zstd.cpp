@@ -166,6 +166,20 @@ std::expected<QByteArray, QString> decompress(QByteArrayView frame, qint64 size)
 // blocks of content and queues them in `full`; the hashing thread hashes each and gives it back
 // to `free`. One mutex guards the queues and the flags, one condition variable wakes whoever
 // waits; both threads stop at `closing` once their queue is empty, or at once on `abandon`.
+ContentCheck::~ContentCheck() = default;
+
+namespace {
+class Sha256Check final : public ContentCheck
+{
+public:
+    void add(QByteArrayView content) override { m_hash.addData(content); }
+    std::expected<Content, QString> finish(qint64 size) override { return Content{m_hash.hexResult(), size, {}}; }
+
+private:
+    crypto::Sha256 m_hash;
+};
+} // namespace
+
 struct Unpacker::State {
     qint64 maxSize = 0;
     std::function<void()> onRoom;
@@ -188,8 +202,8 @@ struct Unpacker::State {
     size_t frameLeft = 0; // 0: between frames
     bool anything = false;
     QString error;
-    // Only the hashing thread, until it ended.
-    crypto::Sha256 hash;
+    // Only the checking thread, until it ended.
+    std::unique_ptr<ContentCheck> check;
 
     std::thread unpacker;
     std::thread hasher;
@@ -313,7 +327,7 @@ void Unpacker::State::hashLoop()
             block = std::move(full.front());
             full.pop_front();
         }
-        hash.addData(QByteArrayView(block.data(), qsizetype(block.size())));
+        check->add(QByteArrayView(block.data(), qsizetype(block.size())));
         const std::lock_guard lock(mutex);
         free.push_back(std::move(block));
         changed.notify_all();
@@ -336,7 +350,8 @@ Unpacker::~Unpacker()
         d->hasher.join();
 }
 
-std::expected<std::unique_ptr<Unpacker>, QString> Unpacker::create(qint64 maxSize, std::function<void()> onRoom)
+std::expected<std::unique_ptr<Unpacker>, QString> Unpacker::create(qint64 maxSize, std::function<void()> onRoom,
+                                                                   std::unique_ptr<ContentCheck> check)
 {
     std::unique_ptr<Unpacker> u(new Unpacker);
     u->d = std::make_unique<State>();
@@ -347,6 +362,7 @@ std::expected<std::unique_ptr<Unpacker>, QString> Unpacker::create(qint64 maxSiz
     ZSTD_DCtx_setParameter(s.dctx.get(), ZSTD_d_windowLogMax, kMaxWindowLog);
     s.maxSize = maxSize;
     s.onRoom = std::move(onRoom);
+    s.check = check ? std::move(check) : std::make_unique<Sha256Check>();
     for (int i = 1; i < kBlocks; ++i) // one more is the unpacking thread's own
         s.free.emplace_back(size_t(kBlockBytes));
     s.unpacker = std::thread([&s] { s.unpackLoop(); });
@@ -393,7 +409,7 @@ std::expected<Content, QString> Unpacker::finish()
         return std::unexpected(s.error);
     if (!s.anything || s.frameLeft != 0)
         return std::unexpected(QStringLiteral("the compressed image ends in the middle of a frame (truncated)"));
-    return Content{s.hash.hexResult(), s.size};
+    return s.check->finish(s.size);
 }
 
 struct Reader::State {

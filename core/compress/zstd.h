@@ -50,17 +50,32 @@ private:
     std::unique_ptr<State> d;
 };
 
-// What a compressed file unpacks to: its SHA-256 (lowercase hex) and size.
+// What a compressed file unpacks to: its size and, unless a ContentCheck of the caller's proved
+// it otherwise, its SHA-256 (lowercase hex).
 struct Content {
-    QByteArray sha256;
+    QByteArray sha256; // empty when checkedBy says what proved the content instead
     qint64 size = 0;
+    QString checkedBy; // e.g. "the chunk index": the content matched it, chunk by chunk
 };
 
-// Unpacks a zstd stream pushed to it piece by piece (as a download receives it), hashing what
+// Where an Unpacker's content goes, in order, on the Unpacker's second thread. The default
+// hashes it whole (SHA-256); a caller that has a signed list of the content's pieces can check
+// them instead (delta::IndexCheck).
+class ContentCheck
+{
+public:
+    virtual ~ContentCheck();
+    virtual void add(QByteArrayView content) = 0;
+    // After the last add(), with the size unpacked: what the content is, or why it is not what
+    // was expected.
+    [[nodiscard]] virtual std::expected<Content, QString> finish(qint64 size) = 0;
+};
+
+// Unpacks a zstd stream pushed to it piece by piece (as a download receives it), checking what
 // comes out and keeping none of it: a compressed image is checked while it arrives, without a
-// second pass over the file. Two threads of its own do the work, one unpacking and one hashing
-// (SHA-256 of the content is the slower half), so that a download on two cores takes about as
-// long as the hash of the content alone; the caller's thread only copies what it pushes.
+// second pass over the file. Two threads of its own do the work, one unpacking and one checking
+// (a SHA-256 of the whole content is the slower half), so that a download on two cores takes
+// about as long as the check alone; the caller's thread only copies what it pushes.
 // Memory: at most about kBacklogBytes of pushed data, kBlocks blocks of kBlockBytes unpacked
 // content and the decoder's window. The first error sticks; later pushes are dropped.
 class Unpacker
@@ -79,15 +94,18 @@ public:
     // maxSize: more content than this is an error (the declared size, exceeded). onRoom is
     // called, on one of the unpacker's threads, when push() had said "wait" and the backlog
     // has come down again; it must only hand the news over (a queued call), not push itself.
-    [[nodiscard]] static std::expected<std::unique_ptr<Unpacker>, QString> create(qint64 maxSize, std::function<void()> onRoom = {});
+    // check: where the content goes (null: hashed whole with SHA-256).
+    [[nodiscard]] static std::expected<std::unique_ptr<Unpacker>, QString> create(qint64 maxSize, std::function<void()> onRoom = {},
+                                                                                  std::unique_ptr<ContentCheck> check = {});
     // Takes a copy of data. Returns false when more than kBacklogBytes wait to be unpacked: the
     // caller should stop receiving until onRoom, or call waitForRoom(). Never drops data.
     bool push(QByteArrayView data);
     // Blocks until the backlog is down to a quarter of kBacklogBytes (or an error stopped the work).
     void waitForRoom();
-    // Waits for everything pushed, then: the content's SHA-256 and size; an error when the stream
-    // was damaged, asked for a window over kMaxWindowLog, held more than maxSize or ended in the
-    // middle of a frame. Call it once; push nothing after it.
+    // Waits for everything pushed, then: what the check found (by default the content's SHA-256
+    // and size); an error when the stream was damaged, asked for a window over kMaxWindowLog,
+    // held more than maxSize, ended in the middle of a frame or failed the check. Call it once;
+    // push nothing after it.
     [[nodiscard]] std::expected<Content, QString> finish();
 
 private:

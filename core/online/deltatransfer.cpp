@@ -68,6 +68,62 @@ bool preadAll(int fd, char *out, qint64 size, qint64 offset)
 
 } // namespace
 
+HttpExchange *fetchChunkIndex(HttpTransport *transport, const IndexSource &source, QObject *context,
+                              std::function<void(const IndexFetch &, const NetResult &)> done)
+{
+    auto buffer = std::make_shared<QByteArray>();
+    auto tooLarge = std::make_shared<bool>(false);
+    const qint64 limit = source.size;
+    auto sink = [buffer, tooLarge, limit](QByteArrayView chunk, QString *why) {
+        if (buffer->size() + chunk.size() > limit) {
+            *tooLarge = true;
+            *why = QStringLiteral("the chunk index is larger than the %1 bytes the manifest declares").arg(limit);
+            return false;
+        }
+        buffer->append(chunk);
+        return true;
+    };
+    HttpExchange *x = transport->get(transport->resolve(source.path), 0, sink, 256 * 1024);
+    QObject::connect(x, &HttpExchange::finished, context, [x, buffer, tooLarge, source, done = std::move(done)] {
+        const NetResult &r = x->result();
+        IndexFetch got;
+        got.fetched = buffer->size();
+        const auto integrity = [&](QString message, QString detail = {}) {
+            got.end = IndexFetch::End::Integrity;
+            got.error = Error{ExitCode::IntegrityMismatch, std::move(message), {}, std::move(detail)};
+            done(got, r);
+        };
+        if (*tooLarge)
+            return integrity(source.path % QStringLiteral(": ") % r.message);
+        if (r.outcome != NetOutcome::Ok) {
+            got.end = IndexFetch::End::Network;
+            got.error = Error{ExitCode::DownloadFailed, r.message, {}, r.detail};
+            return done(got, r);
+        }
+        const QByteArray sum = crypto::Sha256::hexHash(*buffer);
+        if (buffer->size() != source.size || sum != source.sha256) {
+            return integrity(QStringLiteral("%1 does not match the manifest's size and SHA-256").arg(source.path),
+                             QStringLiteral("expected %1 bytes with SHA-256 %2, received %3 bytes with SHA-256 %4")
+                                 .arg(source.size)
+                                 .arg(QString::fromLatin1(source.sha256))
+                                 .arg(buffer->size())
+                                 .arg(QString::fromLatin1(sum)));
+        }
+        auto parsed = delta::parse(*buffer);
+        if (!parsed)
+            return integrity(QStringLiteral("%1 is not a usable chunk index").arg(source.path), parsed.error());
+        if (qint64(parsed->imageSize()) != source.imageSize) {
+            return integrity(QStringLiteral("%1 describes %2 bytes, the manifest's image has %3")
+                                 .arg(source.path)
+                                 .arg(parsed->imageSize())
+                                 .arg(source.imageSize));
+        }
+        got.index = std::make_shared<const delta::ChunkIndex>(std::move(*parsed));
+        done(got, r);
+    });
+    return x;
+}
+
 struct DeltaTransfer::Private {
     DeltaTransfer *q;
     Setup setup;
@@ -172,56 +228,19 @@ struct DeltaTransfer::Private {
     // --- the index ------------------------------------------------------------------
     void fetchIndex()
     {
-        auto buffer = std::make_shared<QByteArray>();
-        auto tooLarge = std::make_shared<bool>(false);
-        const qint64 limit = setup.indexSize;
-        auto sink = [buffer, tooLarge, limit](QByteArrayView chunk, QString *why) {
-            if (buffer->size() + chunk.size() > limit) {
-                *tooLarge = true;
-                *why = QStringLiteral("the chunk index is larger than the %1 bytes the manifest declares").arg(limit);
-                return false;
-            }
-            buffer->append(chunk);
-            return true;
-        };
-        HttpExchange *x = transport->get(transport->resolve(setup.indexPath), 0, sink, 256 * 1024);
-        indexExchange = x;
-        QObject::connect(x, &HttpExchange::finished, q, [this, x, buffer, tooLarge] {
+        const IndexSource source{setup.indexPath, setup.indexSize, setup.indexSha256, setup.imageSize};
+        indexExchange = fetchChunkIndex(transport, source, q, [this](const IndexFetch &got, const NetResult &r) {
             indexExchange.clear();
-            const NetResult &r = x->result();
-            fetched += buffer->size();
-            if (*tooLarge) {
-                fail(End::Integrity, setup.indexPath % QStringLiteral(": ") % r.message);
-                return;
-            }
-            if (r.outcome != NetOutcome::Ok) {
+            fetched += got.fetched;
+            switch (got.end) {
+            case IndexFetch::End::Network:
                 net = r;
                 stopWith(End::Network);
                 return;
+            case IndexFetch::End::Integrity: fail(End::Integrity, got.error.message, got.error.detail); return;
+            case IndexFetch::End::Ok: break;
             }
-            const QByteArray sum = crypto::Sha256::hexHash(*buffer);
-            if (buffer->size() != setup.indexSize || sum != setup.indexSha256) {
-                fail(End::Integrity, QStringLiteral("%1 does not match the manifest's size and SHA-256").arg(setup.indexPath),
-                     QStringLiteral("expected %1 bytes with SHA-256 %2, received %3 bytes with SHA-256 %4")
-                         .arg(setup.indexSize)
-                         .arg(QString::fromLatin1(setup.indexSha256))
-                         .arg(buffer->size())
-                         .arg(QString::fromLatin1(sum)));
-                return;
-            }
-            auto parsed = delta::parse(*buffer);
-            if (!parsed) {
-                fail(End::Integrity, QStringLiteral("%1 is not a usable chunk index").arg(setup.indexPath), parsed.error());
-                return;
-            }
-            if (qint64(parsed->imageSize()) != setup.imageSize) {
-                fail(End::Integrity, QStringLiteral("%1 describes %2 bytes, the manifest's image has %3")
-                                         .arg(setup.indexPath)
-                                         .arg(parsed->imageSize())
-                                         .arg(setup.imageSize));
-                return;
-            }
-            index = std::move(*parsed);
+            index = *got.index;
             if (!openOutput())
                 return;
             phase = Phase::Resume;

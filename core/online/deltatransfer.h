@@ -5,12 +5,38 @@
 #include <QObject>
 #include <QString>
 
+#include <functional>
 #include <memory>
 
 namespace s16 {
 
+class HttpExchange;
 class HttpTransport;
 struct NetResult;
+namespace delta {
+struct ChunkIndex;
+}
+
+// The release's chunk index as the signed manifest names it.
+struct IndexSource {
+    QString path; // in the repository
+    qint64 size = 0;
+    QByteArray sha256;
+    qint64 imageSize = 0; // the manifest's image: the index must describe exactly that many bytes
+};
+// What fetching the index came to: the index, or how it failed: Network (the exchange failed,
+// net says how) or Integrity (what arrived is not the index the manifest signs: error says why).
+struct IndexFetch {
+    enum class End { Ok, Network, Integrity };
+    End end = End::Ok;
+    std::shared_ptr<const delta::ChunkIndex> index;
+    Error error;
+    qint64 fetched = 0; // bytes received
+};
+// Fetches the index, refusing more bytes than declared, and checks its size, SHA-256 and the
+// image size it describes; done is called once, in context's thread, unless context is gone.
+HttpExchange *fetchChunkIndex(HttpTransport *transport, const IndexSource &source, QObject *context,
+                              std::function<void(const IndexFetch &, const NetResult &)> done);
 
 // Receives the update's image as a delta (docs/delta.md): fetches the release's chunk index
 // (checked against the signed manifest), finds which of its chunks the running slot already

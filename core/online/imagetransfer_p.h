@@ -14,6 +14,10 @@ namespace s16 {
 class DeltaTransfer;
 class HttpExchange;
 struct Manifest;
+struct IndexFetch;
+namespace delta {
+struct ChunkIndex;
+}
 namespace crypto {
 class Sha256;
 }
@@ -38,8 +42,11 @@ public:
     [[nodiscard]] const DownloadItem &item() const { return m_item; }
     // Set when what arrived cannot match the manifest (E38 follows, after E32).
     [[nodiscard]] const std::optional<Error> &mismatch() const { return m_mismatch; }
-    [[nodiscard]] qint64 written() const { return m_written; }   // bytes of the file on disk
-    [[nodiscard]] qint64 fetched() const { return m_rateBytes; } // bytes this transfer took from the network
+    [[nodiscard]] qint64 written() const { return m_written; }           // bytes of the file on disk
+    [[nodiscard]] qint64 fetched() const { return m_rateBytes; }         // bytes this transfer took from the network
+    [[nodiscard]] qint64 indexFetched() const { return m_indexFetched; } // of them, the chunk index's (no part of the file)
+    // The bytes of the chunk index a transfer of item fetches to check the content with (0: none).
+    [[nodiscard]] static qint64 checkIndexBytes(const Manifest &manifest, const DownloadItem &item);
 
 Q_SIGNALS:
     void progressed();
@@ -49,6 +56,12 @@ protected:
     void stop() override;
 
 private:
+    // The largest chunk index fetched to check a compressed image's content with (about 200,000
+    // chunks: 3 GiB of data at 16 KiB or 12 GiB of zeros); a larger image is hashed whole, so
+    // memory stays bounded.
+    static constexpr qint64 kMaxCheckIndexBytes = 8 * 1024 * 1024;
+    void fetchCheckIndex();
+    void onCheckIndex(const IndexFetch &got);
     void downloadNext();
     void downloadDelta();
     void onItemFinished(const NetResult &result); // one attempt at the file ended
@@ -71,9 +84,13 @@ private:
     std::unique_ptr<QFile> m_file;
     std::unique_ptr<crypto::Sha256> m_hasher;
     std::unique_ptr<zstd::Unpacker> m_unpacker; // a compressed image, unpacked as it arrives
+    // The release's chunk index, when a compressed image's content is checked against it.
+    std::shared_ptr<const delta::ChunkIndex> m_checkIndex;
+    QPointer<HttpExchange> m_indexExchange;
     fileutil::WriteBehind m_writeBehind;
     qint64 m_written = 0;
     qint64 m_rateBytes = 0;
+    qint64 m_indexFetched = 0;
     std::optional<Error> m_attemptError; // why the current attempt stopped early (sink)
     bool m_tooManyBytes = false;
 };

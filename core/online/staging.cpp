@@ -49,7 +49,11 @@ std::optional<Error> Staging::checkReceived()
         if (!item.zstd)
             continue;
         const auto content = item.unpacked.value_or(std::unexpected(QStringLiteral("the compressed image was not unpacked")));
-        if (!content || content->size != m_manifest->image.size || content->sha256 != m_manifest->image.sha256) {
+        // Checked against the chunk index (which the manifest signs, for exactly image.size
+        // bytes) or hashed whole.
+        const bool matches = content && content->size == m_manifest->image.size
+                             && (!content->checkedBy.isEmpty() || content->sha256 == m_manifest->image.sha256);
+        if (!matches) {
             QFile::remove(item.partialPath);
             return Error{ExitCode::IntegrityMismatch,
                          QStringLiteral("%1 does not unpack to the image the manifest names; the file was discarded").arg(item.repoPath),
@@ -58,7 +62,7 @@ std::optional<Error> Staging::checkReceived()
                                        .arg(m_manifest->image.size)
                                        .arg(QString::fromLatin1(m_manifest->image.sha256))
                                        .arg(content->size)
-                                       .arg(QString::fromLatin1(content->sha256))
+                                       .arg(content->checkedBy.isEmpty() ? QString::fromLatin1(content->sha256) : content->checkedBy)
                                  : content.error()};
         }
     }

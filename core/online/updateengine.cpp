@@ -100,6 +100,7 @@ struct UpdateEngine::Private {
     std::unique_ptr<DeltaTransfer> m_delta; // the image as a delta, kept across its transfers
     qint64 m_written = 0;                   // of the current file
     qint64 m_rateBytes = 0;                 // fetched over the network by this download
+    qint64 m_indexFetched = 0;              // of them, a chunk index's fetched to check a compressed image
     qint64 m_fetchedBefore = 0;             // of that, by the files before the current one
     QElapsedTimer m_rateClock;
     QElapsedTimer m_progressClock;
@@ -357,12 +358,13 @@ void UpdateEngine::Private::startDownload()
         qCWarning(lcDownload).noquote() << made.error().message << made.error().detail;
     m_rateClock.start();
     m_rateBytes = 0;
+    m_indexFetched = 0;
     m_progress = TransferProgress{};
     for (const DownloadItem &item : std::as_const(m_items))
         m_progress.total += item.size;
     // What crosses the link: every byte of a whole file; for a delta, known once the running
     // slot is scanned (recordProgress).
-    m_progress.toFetch = how == Transfer::Delta ? -1 : m_progress.total;
+    m_progress.toFetch = how == Transfer::Delta ? -1 : m_progress.total + ImageTransfer::checkIndexBytes(*m_manifest, m_items.constFirst());
     log(LogEntry{0,
                  QDateTime::currentDateTimeUtc(),
                  LogEntry::Level::Info,
@@ -387,6 +389,8 @@ void UpdateEngine::Private::downloadNext()
     connect(transfer, &ImageTransfer::progressed, q, [this, transfer] {
         m_written = transfer->written();
         m_rateBytes = m_fetchedBefore + transfer->fetched();
+        if (m_itemIndex == 0)
+            m_indexFetched = transfer->indexFetched();
         recordProgress(false);
     });
     run(transfer, &Private::onItemFinished);
@@ -397,6 +401,8 @@ void UpdateEngine::Private::onItemFinished(ImageTransfer &transfer)
     m_items[m_itemIndex] = transfer.item();
     m_written = transfer.written();
     m_rateBytes = m_fetchedBefore + transfer.fetched();
+    if (m_itemIndex == 0)
+        m_indexFetched = transfer.indexFetched();
     if (!transfer.mismatch()) {
         if (m_itemIndex + 1 < m_items.size()) {
             // The next file of the same update.
@@ -632,7 +638,7 @@ void UpdateEngine::Private::recordProgress(bool force)
     m_progress.bytes = done;
     m_progress.fetched = m_rateBytes;
     // A delta knows what it copied; a resumed download reused what the partial file held.
-    m_progress.reused = m_delta ? m_delta->reused() : std::max<qint64>(0, done - m_rateBytes);
+    m_progress.reused = m_delta ? m_delta->reused() : std::max<qint64>(0, done - (m_rateBytes - m_indexFetched));
     if (m_delta && m_delta->expectedFetch() >= 0) {
         qint64 others = 0; // the migrations come whole
         for (qsizetype i = 1; i < m_items.size(); ++i)

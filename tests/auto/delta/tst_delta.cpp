@@ -5,6 +5,7 @@
 #include "delta/chunker.h"
 #include "delta/chunkindex.h"
 #include "delta/chunkstore.h"
+#include "delta/indexcheck.h"
 
 #include "support/testutil.h"
 
@@ -37,6 +38,34 @@ QList<QByteArray> cut(const QByteArray &data, delta::ChunkSizes sizes)
 
 bool haveCasync() { return !QStandardPaths::findExecutable(QStringLiteral("casync")).isEmpty(); }
 
+// Content as an ext4 image is: data, a long run of zeros (free space), data, zeros at the end.
+QByteArray imageLikeContent()
+{
+    return randomBytes(300 * 1024, 71) + QByteArray(1024 * 1024, '\0') + randomBytes(100 * 1024, 72) + QByteArray(512 * 1024, '\0');
+}
+
+std::shared_ptr<const delta::ChunkIndex> indexOf(const QByteArray &content)
+{
+    auto index = std::make_shared<delta::ChunkIndex>();
+    index->sizes = delta::kDefaultChunkSizes;
+    quint64 end = 0;
+    for (const QByteArray &c : cut(content, index->sizes)) {
+        end += quint64(c.size());
+        index->entries.append(delta::IndexEntry{end, delta::chunkIdOf(c)});
+    }
+    return index;
+}
+
+// What an IndexCheck says of content given to it in pieces of pieceBytes.
+std::expected<zstd::Content, QString> checkInPieces(const std::shared_ptr<const delta::ChunkIndex> &index, const QByteArray &content,
+                                                    qsizetype pieceBytes)
+{
+    delta::IndexCheck check(index);
+    for (qsizetype at = 0; at < content.size(); at += pieceBytes)
+        check.add(QByteArrayView(content).sliced(at, std::min(pieceBytes, content.size() - at)));
+    return check.finish(content.size());
+}
+
 } // namespace
 
 class tst_Delta : public QObject
@@ -54,6 +83,11 @@ private Q_SLOTS:
     void casyncIndexIsRead();
     void casyncDefaultDigestIsRefused();
     void decompressHoldsToTheDeclaredSize();
+    void indexCheckTakesTheContentInAnyPieces_data();
+    void indexCheckTakesTheContentInAnyPieces();
+    void indexCheckRefusesOtherContent_data();
+    void indexCheckRefusesOtherContent();
+    void unpackerChecksWithTheIndex();
 
 private:
     QTemporaryDir m_dir;
@@ -257,6 +291,82 @@ void tst_Delta::decompressHoldsToTheDeclaredSize()
     QByteArray damaged = *packed;
     damaged[damaged.size() / 2] = char(damaged[damaged.size() / 2] ^ 1);
     QVERIFY(!zstd::decompress(damaged, data.size()).has_value()); // the frame's checksum
+}
+
+void tst_Delta::indexCheckTakesTheContentInAnyPieces_data()
+{
+    QTest::addColumn<qsizetype>("pieceBytes");
+    QTest::newRow("1 byte") << qsizetype(1);
+    QTest::newRow("4095 bytes") << qsizetype(4095);
+    QTest::newRow("1 MiB") << qsizetype(1024 * 1024);
+    QTest::newRow("all at once") << qsizetype(16 * 1024 * 1024);
+}
+
+void tst_Delta::indexCheckTakesTheContentInAnyPieces()
+{
+    // A chunk split over pieces is carried over; one whole in a piece is checked in place.
+    QFETCH(qsizetype, pieceBytes);
+    const QByteArray content = imageLikeContent();
+    const auto index = indexOf(content);
+    const auto checked = checkInPieces(index, content, pieceBytes);
+    QVERIFY2(checked.has_value(), checked ? "" : qPrintable(checked.error()));
+    QCOMPARE(checked->size, content.size());
+    QCOMPARE(checked->checkedBy, delta::IndexCheck::name());
+    QVERIFY(checked->sha256.isEmpty()); // nothing claims a whole-content hash it did not compute
+}
+
+void tst_Delta::indexCheckRefusesOtherContent_data()
+{
+    const QByteArray good = imageLikeContent();
+    QTest::addColumn<QByteArray>("content");
+    QTest::addColumn<QString>("why");
+    QByteArray data = good;
+    data[1000] = char(data[1000] ^ 0x01);
+    QTest::newRow("a byte of data changed") << data << QStringLiteral("do not match chunk 0 ");
+    QByteArray inZeros = good;
+    inZeros[300 * 1024 + 512 * 1024] = '\x01';
+    QTest::newRow("a byte in the zeros set") << inZeros << QStringLiteral("do not match chunk");
+    QByteArray zeroed = good;
+    zeroed.replace(0, 300 * 1024, QByteArray(300 * 1024, '\0'));
+    QTest::newRow("data turned to zeros") << zeroed << QStringLiteral("do not match chunk 0 ");
+    QTest::newRow("a byte short") << good.chopped(1) << QStringLiteral("ends after");
+    QTest::newRow("a byte more") << good + QByteArray(1, '\0') << QStringLiteral("goes on past");
+}
+
+void tst_Delta::indexCheckRefusesOtherContent()
+{
+    QFETCH(QByteArray, content);
+    QFETCH(QString, why);
+    const auto index = indexOf(imageLikeContent());
+    for (const qsizetype pieceBytes : {qsizetype(4095), qsizetype(1024 * 1024)}) {
+        const auto checked = checkInPieces(index, content, pieceBytes);
+        QVERIFY2(!checked.has_value(), qPrintable(QStringLiteral("accepted in pieces of %1").arg(pieceBytes)));
+        QVERIFY2(checked.error().contains(why), qPrintable(checked.error()));
+    }
+}
+
+void tst_Delta::unpackerChecksWithTheIndex()
+{
+    // The Unpacker hands its content to the check it is given instead of hashing it whole.
+    const QByteArray content = imageLikeContent();
+    const auto packed = zstd::compress(content, 3);
+    QVERIFY(packed.has_value());
+    auto unpacker = zstd::Unpacker::create(content.size(), {}, std::make_unique<delta::IndexCheck>(indexOf(content)));
+    QVERIFY(unpacker.has_value());
+    QVERIFY((*unpacker)->push(*packed));
+    const auto good = (*unpacker)->finish();
+    QVERIFY2(good.has_value(), good ? "" : qPrintable(good.error()));
+    QCOMPARE(good->checkedBy, delta::IndexCheck::name());
+    QCOMPARE(good->size, content.size());
+
+    QByteArray other = content;
+    other[5] = char(other[5] ^ 0x10);
+    auto refusing = zstd::Unpacker::create(content.size(), {}, std::make_unique<delta::IndexCheck>(indexOf(other)));
+    QVERIFY(refusing.has_value());
+    QVERIFY((*refusing)->push(*packed));
+    const auto bad = (*refusing)->finish();
+    QVERIFY(!bad.has_value());
+    QVERIFY2(bad.error().contains(QStringLiteral("chunk 0 ")), qPrintable(bad.error()));
 }
 
 QTEST_GUILESS_MAIN(tst_Delta)

@@ -17,6 +17,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QLoggingCategory>
 #include <QRandomGenerator64>
@@ -146,6 +147,8 @@ private Q_SLOTS:
     void progressTellsWhatCrossesTheLink();
     void damagedRunningSlotStillUpdates();
     void unknownRunningSlotFetchesTheCompressedImage();
+    void e36_e38_compressedImageWithOtherContentIsRefusedByTheIndex();
+    void compressedImageIsHashedWholeWhenTheIndexIsNotTheSignedOne();
     void deltaTurnedOffFetchesTheCompressedImage();
     void e33_compressedImageResumesAfterACut();
     void e36_e38_damagedChunkOnTheServerIsRefused();
@@ -173,6 +176,9 @@ private:
     [[nodiscard]] static bool flipBit(const QString &path, qsizetype offset, char mask);
     // The device refuses what repo serves at E38 (exit 15) with a message naming what, and stages nothing.
     void expectRefusedAtE38(const QString &repo, const QString &what);
+    // Replaces repo's compressed image by one of content (packed by the zstd tool) and signs the
+    // manifest that names it again, as a publisher with a fault in its build would.
+    [[nodiscard]] bool repackCompressed(const QString &repo, const QByteArray &content);
 
     OnlineFixture m_fx;
     QTemporaryDir m_dir;
@@ -389,16 +395,101 @@ void tst_DeltaDownload::damagedRunningSlotStillUpdates()
 
 void tst_DeltaDownload::unknownRunningSlotFetchesTheCompressedImage()
 {
+    // The compressed image, and the chunk index to check its content with: nothing else.
     qunsetenv("S16_BOOTED_SLOT");
     QVERIFY(deviceOn(m_repo));
-    const auto run = m_fx.run(true);
-    QVERIFY2(!run.error, run.error ? qPrintable(run.error->message) : "");
+    std::optional<OnlineFixture::Run> run;
+    {
+        const CategoryLog log("s16.download");
+        run = m_fx.run(true);
+        QCOMPARE(CategoryLog::count(QStringLiteral("checked against the chunk index")), 1);
+    }
+    QVERIFY2(!run->error, run->error ? qPrintable(run->error->message) : "");
     auto j = m_fx.journal();
     const QJsonObject staged = j->value(QStringLiteral("staged")).toObject();
     QCOMPARE(staged.value(QStringLiteral("compression")).toString(), QStringLiteral("zstd"));
     QCOMPARE(staged.value(QStringLiteral("sha256")).toString(), m_v2Sha);
     QCOMPARE(number(j->value(QStringLiteral("lastTransfer")).toObject(), "fetched"),
-             QFileInfo(m_repo + QStringLiteral("/images/s16-1.1.0.img.zst")).size());
+             QFileInfo(m_repo + QStringLiteral("/images/s16-1.1.0.img.zst")).size()
+                 + QFileInfo(m_repo + QStringLiteral("/images/s16-1.1.0.caibx")).size());
+}
+
+bool tst_DeltaDownload::repackCompressed(const QString &repo, const QByteArray &content)
+{
+    const QString packed = repo + QStringLiteral("/images/s16-1.1.0.img.zst");
+    const ToolResult z = runTool(QStringLiteral("zstd"), {QStringLiteral("-q"), QStringLiteral("-3"), QStringLiteral("-c")},
+                                 QProcessEnvironment::systemEnvironment(), 30000, content);
+    if (z.exitCode != 0 || !putFileBytes(packed, z.out))
+        return false;
+    const QString manifestPath = repo + QStringLiteral("/manifest.json");
+    QJsonObject manifest = QJsonDocument::fromJson(fileBytes(manifestPath)).object();
+    QJsonObject image = manifest.value(QStringLiteral("image")).toObject();
+    QJsonObject zst = image.value(QStringLiteral("zstd")).toObject();
+    zst.insert(QStringLiteral("size"), double(z.out.size()));
+    zst.insert(QStringLiteral("sha256"), sha256Hex(packed).value_or(QString()));
+    image.insert(QStringLiteral("zstd"), zst);
+    manifest.insert(QStringLiteral("image"), image);
+    if (!putFileBytes(manifestPath, QJsonDocument(manifest).toJson()))
+        return false;
+    return runTool(QStringLiteral("openssl"),
+                   {QStringLiteral("pkeyutl"), QStringLiteral("-sign"), QStringLiteral("-rawin"), QStringLiteral("-inkey"),
+                    m_fx.privateKey(), QStringLiteral("-in"), manifestPath, QStringLiteral("-out"), manifestPath + QStringLiteral(".sig")})
+               .exitCode
+           == 0;
+}
+
+void tst_DeltaDownload::e36_e38_compressedImageWithOtherContentIsRefusedByTheIndex()
+{
+    // The compressed file's own sum holds (the manifest signs it), but it unpacks to another
+    // image: the chunk index finds the chunk that differs before anything is staged (E38, exit 15).
+    const QString repo = copyRepo(QStringLiteral("other-content"));
+    QVERIFY(!repo.isEmpty());
+    QByteArray other = fileBytes(m_v2);
+    other[1024 + 8] = char(other[1024 + 8] ^ 0x01); // in ext4's superblock
+    QVERIFY(repackCompressed(repo, other));
+    qunsetenv("S16_BOOTED_SLOT");
+    QVERIFY(deviceOn(repo));
+    const auto run = m_fx.run(true);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, ExitCode::IntegrityMismatch);
+    QCOMPARE(run.error->edge, std::optional(Edge::E38));
+    QVERIFY2(run.error->message.contains(QStringLiteral("does not unpack")), qPrintable(run.error->message));
+    QVERIFY2(run.error->detail.contains(QStringLiteral("do not match chunk 0 of the chunk index")), qPrintable(run.error->detail));
+    expectNothingStaged();
+    QVERIFY(!QFileInfo::exists(m_fx.deviceDir() + QStringLiteral("/update/partial/s16-1.1.0.img.zst.part")));
+}
+
+void tst_DeltaDownload::compressedImageIsHashedWholeWhenTheIndexIsNotTheSignedOne()
+{
+    // The index only saves work: one that is not what the manifest signs is not used, and the
+    // content is hashed whole instead, which proves the same.
+    const QString repo = copyRepo(QStringLiteral("changed-index-compressed"));
+    QVERIFY(!repo.isEmpty());
+    QVERIFY(flipBit(repo + QStringLiteral("/images/s16-1.1.0.caibx"), 100, 1));
+    qunsetenv("S16_BOOTED_SLOT");
+    QVERIFY(deviceOn(repo));
+    std::optional<OnlineFixture::Run> run;
+    {
+        const CategoryLog log("s16.download");
+        run = m_fx.run(true);
+        QCOMPARE(CategoryLog::count(QStringLiteral("content is hashed whole")), 1);
+        QCOMPARE(CategoryLog::count(QStringLiteral("checked against the chunk index")), 0);
+    }
+    QVERIFY2(!run->error, run->error ? qPrintable(run->error->message) : "");
+    const QJsonObject staged = m_fx.journal()->value(QStringLiteral("staged")).toObject();
+    QCOMPARE(staged.value(QStringLiteral("compression")).toString(), QStringLiteral("zstd"));
+    QCOMPARE(staged.value(QStringLiteral("sha256")).toString(), m_v2Sha);
+
+    // And hashed whole, other content is still refused.
+    QByteArray other = fileBytes(m_v2);
+    other[1024 + 8] = char(other[1024 + 8] ^ 0x01);
+    QVERIFY(repackCompressed(repo, other));
+    QVERIFY(deviceOn(repo));
+    const auto refused = m_fx.run(true);
+    QVERIFY2(refused.error, qPrintable(pathString(refused.path)));
+    QCOMPARE(refused.error->edge, std::optional(Edge::E38));
+    QVERIFY2(refused.error->detail.contains(QStringLiteral("unpacked %1 bytes with SHA-256").arg(QFileInfo(m_v2).size())),
+             qPrintable(refused.error->detail));
 }
 
 void tst_DeltaDownload::deltaTurnedOffFetchesTheCompressedImage()
