@@ -2,6 +2,7 @@
 
 #include "common/logging.h"
 #include "crypto/crypto.h"
+#include "crypto/threadedsha256.h"
 #include "delta/indexcheck.h"
 #include "manifest/manifest.h"
 #include "online/deltatransfer.h"
@@ -98,7 +99,7 @@ void ImageTransfer::downloadNext()
     if (const QFileInfo existing(item.partialPath); existing.isSymLink() || (existing.exists() && !existing.isFile()))
         discard(item.partialPath);
     m_file = std::make_unique<QFile>(item.partialPath);
-    m_hasher = std::make_unique<crypto::Sha256>();
+    m_hasher = std::make_unique<crypto::ThreadedSha256>();
     // A compressed image is unpacked (and what comes out hashed) as it arrives: no second pass.
     // The unpacker works on threads of its own; while its backlog is full the exchange pauses,
     // so the link runs at the pace of the unpacking and memory stays bounded.

@@ -19,7 +19,7 @@ namespace delta {
 struct ChunkIndex;
 }
 namespace crypto {
-class Sha256;
+class ThreadedSha256;
 }
 
 // E22-E34 for one file of a download (the image raw, zstd-compressed or as a delta, or a
@@ -82,8 +82,8 @@ private:
     std::optional<Error> m_mismatch;
     QPointer<HttpExchange> m_exchange; // the request in flight
     std::unique_ptr<QFile> m_file;
-    std::unique_ptr<crypto::Sha256> m_hasher;
-    std::unique_ptr<zstd::Unpacker> m_unpacker; // a compressed image, unpacked as it arrives
+    std::unique_ptr<crypto::ThreadedSha256> m_hasher; // on a core of its own: the hash is the costliest part
+    std::unique_ptr<zstd::Unpacker> m_unpacker;       // a compressed image, unpacked as it arrives
     // The release's chunk index, when a compressed image's content is checked against it.
     std::shared_ptr<const delta::ChunkIndex> m_checkIndex;
     QPointer<HttpExchange> m_indexExchange;
