@@ -180,6 +180,8 @@ private:
 };
 } // namespace
 
+std::unique_ptr<ContentCheck> wholeSha256Check() { return std::make_unique<Sha256Check>(); }
+
 struct Unpacker::State {
     qint64 maxSize = 0;
     std::function<void()> onRoom;
@@ -362,7 +364,7 @@ std::expected<std::unique_ptr<Unpacker>, QString> Unpacker::create(qint64 maxSiz
     ZSTD_DCtx_setParameter(s.dctx.get(), ZSTD_d_windowLogMax, kMaxWindowLog);
     s.maxSize = maxSize;
     s.onRoom = std::move(onRoom);
-    s.check = check ? std::move(check) : std::make_unique<Sha256Check>();
+    s.check = check ? std::move(check) : wholeSha256Check();
     for (int i = 1; i < kBlocks; ++i) // one more is the unpacking thread's own
         s.free.emplace_back(size_t(kBlockBytes));
     s.unpacker = std::thread([&s] { s.unpackLoop(); });

@@ -71,6 +71,9 @@ public:
     [[nodiscard]] virtual std::expected<Content, QString> finish(qint64 size) = 0;
 };
 
+// The default check: one SHA-256 of the whole content (Content::sha256).
+[[nodiscard]] std::unique_ptr<ContentCheck> wholeSha256Check();
+
 // Unpacks a zstd stream pushed to it piece by piece (as a download receives it), checking what
 // comes out and keeping none of it: a compressed image is checked while it arrives, without a
 // second pass over the file. Two threads of its own do the work, one unpacking and one checking

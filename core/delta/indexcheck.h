@@ -8,6 +8,10 @@
 
 namespace s16::delta {
 
+// The largest chunk index a device uses to check content with (about 200,000 chunks: 3 GiB of
+// data at 16 KiB or 12 GiB of zeros); a larger image is hashed whole, so memory stays bounded.
+inline constexpr qint64 kMaxCheckIndexBytes = 8 * 1024 * 1024;
+
 // Checks content, as it comes in order, against a chunk index the signed manifest covers: every
 // chunk's SHA-256 must be the index's id for that place, and the content must end exactly where
 // the index does. That proves the same as one SHA-256 of the whole content (the index is signed,

@@ -463,8 +463,12 @@ Status Engine::stepWrite()
         !saved)
         return saved;
     fault::killPoint(u"write");
-    const SlotWriter::Job job{m_staged->image, m_staged->manifest.image.size, m_staged->manifest.image.sha256, slotPath(m_rec.targetSlot),
-                              slotPath(m_rec.fallbackSlot)};
+    const SlotWriter::Job job{m_staged->image,
+                              m_staged->manifest.image.size,
+                              m_staged->manifest.image.sha256,
+                              slotPath(m_rec.targetSlot),
+                              slotPath(m_rec.fallbackSlot),
+                              m_staged->index};
     auto write =
         std::make_unique<SlotWrite>(job, m_staged->zstd ? std::optional<qint64>(m_staged->manifest.imageZstd->size) : std::nullopt);
     const SlotWrite &step = *write;

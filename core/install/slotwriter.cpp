@@ -1,6 +1,7 @@
 #include "slotwriter.h"
 
 #include "compress/zstd.h"
+#include "delta/indexcheck.h"
 
 #include "common/fileutil.h"
 #include "common/logging.h"
@@ -102,14 +103,16 @@ class ReadBack
 {
 public:
     struct Outcome {
-        QByteArray sha256; // lowercase hex of the whole size, when complete
-        int err = 0;       // errno of a failed read
+        std::expected<zstd::Content, QString> content = std::unexpected(QString()); // what check says, when complete
+        int err = 0;                                                                // errno of a failed read
         bool shortRead = false;
     };
 
-    ReadBack(int fd, qint64 size)
+    // check: what the bytes read back go to (it runs on the read back's thread).
+    ReadBack(int fd, qint64 size, std::unique_ptr<zstd::ContentCheck> check)
         : m_fd(fd)
         , m_size(size)
+        , m_check(std::move(check))
         , m_thread([this] { run(); })
     {
     }
@@ -151,7 +154,6 @@ private:
     {
         // Read exactly what is asked: readahead would run past what reached the medium.
         ::posix_fadvise(m_fd, 0, 0, POSIX_FADV_RANDOM);
-        crypto::Sha256 hash;
         const auto buffer = std::make_unique<char[]>(size_t(SlotWriter::kChunkBytes));
         Outcome outcome;
         qint64 done = 0;
@@ -181,12 +183,13 @@ private:
                     finish(std::move(outcome));
                     return;
                 }
-                hash.addData(QByteArrayView(buffer.get(), got));
+                m_check->add(QByteArrayView(buffer.get(), got));
                 done += got;
                 m_verified.store(done, std::memory_order_relaxed);
             }
         }
-        outcome.sha256 = hash.hexResult();
+        outcome.content = m_check->finish(done);
+        crypto::releaseThreadState();
         finish(std::move(outcome));
     }
     void finish(Outcome outcome)
@@ -204,6 +207,7 @@ private:
     static constexpr qint64 kAheadBytes = 3 * SlotWriter::kChunkBytes;
     const int m_fd;
     const qint64 m_size;
+    const std::unique_ptr<zstd::ContentCheck> m_check;
     std::mutex m_mutex;
     std::condition_variable m_changed;
     qint64 m_settled = 0;    // guarded by m_mutex
@@ -322,8 +326,9 @@ std::expected<void, SlotProblem> SlotWriter::writeFrom(const Job &job, std::opti
     };
     const auto buffer = std::make_unique<char[]>(size_t(kChunkBytes));
     qint64 done = 0;
-    fileutil::WriteBehind writeBehind;             // the medium works while the image is read
-    ReadBack readBack(reader.release(), job.size); // and the read back follows the medium
+    fileutil::WriteBehind writeBehind;            // the medium works while the image is read
+    ReadBack readBack(reader.release(), job.size, // and the read back follows the medium
+                      job.index ? std::make_unique<delta::IndexCheck>(job.index) : zstd::wholeSha256Check());
     bool halfwayPassed = false;
     const auto cancelled = [&] {
         return problem(SlotError::Cancelled, QStringLiteral("the write of %1 was stopped").arg(job.target),
@@ -391,12 +396,18 @@ std::expected<void, SlotProblem> SlotWriter::writeFrom(const Job &job, std::opti
         return problem(SlotError::ReadBackFailed, QStringLiteral("cannot read %1 back").arg(job.target),
                        outcome.shortRead ? QStringLiteral("it is shorter than the image") : errnoText(outcome.err));
     }
-    if (fault::injected(u"readback") || outcome.sha256 != job.sha256) {
-        return problem(
-            SlotError::VerifyMismatch, QStringLiteral("%1 does not hold the image after writing it").arg(job.target),
-            QStringLiteral("SHA-256 read back %1, expected %2").arg(QString::fromLatin1(outcome.sha256), QString::fromLatin1(job.sha256)));
+    const auto &content = outcome.content;
+    // Checked against the chunk index, its verdict is the proof; else the whole SHA-256 is.
+    const bool matches = content && (job.index ? content->checkedBy == delta::IndexCheck::name() : content->sha256 == job.sha256);
+    if (fault::injected(u"readback") || !matches) {
+        return problem(SlotError::VerifyMismatch, QStringLiteral("%1 does not hold the image after writing it").arg(job.target),
+                       !content    ? content.error()
+                       : job.index ? QStringLiteral("read back %1 bytes, expected %2").arg(content->size).arg(job.size)
+                                   : QStringLiteral("SHA-256 read back %1, expected %2")
+                                         .arg(QString::fromLatin1(content->sha256), QString::fromLatin1(job.sha256)));
     }
-    qCInfo(lcInstall) << "wrote and verified" << job.size << "bytes to" << job.target;
+    qCInfo(lcInstall).noquote() << "wrote and verified" << job.size << "bytes to" << job.target << "against"
+                                << (job.index ? delta::IndexCheck::name() : QStringLiteral("the image's SHA-256"));
     return {};
 }
 

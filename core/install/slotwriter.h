@@ -7,10 +7,14 @@
 
 #include <expected>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stop_token>
 
 namespace s16 {
+namespace delta {
+struct ChunkIndex;
+}
 
 enum class SlotError {
     NoTarget,         // no slot path configured
@@ -21,7 +25,7 @@ enum class SlotError {
     TooSmall,         // the slot cannot hold the image
     WriteFailed,      // write() or fsync() failed (the slot now holds a partial image)
     ReadBackFailed,   // the slot could not be read back
-    VerifyMismatch,   // the slot's content does not hash to the manifest's SHA-256
+    VerifyMismatch,   // the slot's content is not the manifest's image (its SHA-256 or chunk index)
     Cancelled,        // stopped on request between two chunks (the slot holds a partial image)
 };
 
@@ -55,6 +59,10 @@ public:
         QByteArray sha256;     // lowercase hex, of the image, from the manifest
         QString target;        // the inactive slot
         QString protectedSlot; // the booted / fallback slot: never written
+        // The release's chunk index (signed through the manifest), when the update staged one:
+        // the read back is then checked chunk by chunk against it, zeros without hashing,
+        // instead of as one SHA-256 (docs/install.md, E49).
+        std::shared_ptr<const delta::ChunkIndex> index = {};
     };
     // bytes of the whole step done so far, out of total = 2 * size (written + read back)
     using Progress = std::function<void(qint64 bytes, qint64 total)>;

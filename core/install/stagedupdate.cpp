@@ -1,7 +1,10 @@
 #include "stagedupdate_p.h"
 
 #include "common/fileutil.h"
+#include "common/logging.h"
 #include "crypto/crypto.h"
+#include "delta/chunkindex.h"
+#include "delta/indexcheck.h"
 #include "faults.h"
 
 #include <QDir>
@@ -9,6 +12,36 @@
 #include <QStringBuilder>
 
 namespace s16::install {
+namespace {
+
+// Only an aid: a staged index that is missing, damaged or not the signed one leaves the read
+// back to hash the slot whole, which proves the same.
+std::shared_ptr<const delta::ChunkIndex> stagedIndex(const Staged &staged)
+{
+    if (!staged.manifest.imageChunks)
+        return {};
+    const ManifestFile &signedIndex = staged.manifest.imageChunks->index;
+    const QString path = QDir(staged.dir).filePath(QFileInfo(signedIndex.path).fileName());
+    if (!QFileInfo::exists(path))
+        return {};
+    QString why;
+    const auto bytes = fileutil::readSmallFile(path, delta::kMaxCheckIndexBytes);
+    if (!bytes) {
+        why = bytes.error().message;
+    } else if (bytes->size() != signedIndex.size || crypto::Sha256::hexHash(*bytes) != signedIndex.sha256) {
+        why = QStringLiteral("it is not the index the manifest signs");
+    } else if (auto parsed = delta::parse(*bytes); !parsed) {
+        why = parsed.error();
+    } else if (qint64(parsed->imageSize()) != staged.manifest.image.size) {
+        why = QStringLiteral("it describes %1 bytes, the image has %2").arg(parsed->imageSize()).arg(staged.manifest.image.size);
+    } else {
+        return std::make_shared<const delta::ChunkIndex>(std::move(*parsed));
+    }
+    qCWarning(lcInstall).noquote() << "the slot will be hashed whole: the staged chunk index" << path << "is not used:" << why;
+    return {};
+}
+
+} // namespace
 
 Error integrityError(const QString &message, const QString &detail)
 {
@@ -63,6 +96,7 @@ Result<Staged> loadStaged(const Config &config, const std::optional<StagedRecord
             path = dir.filePath(QStringLiteral("migrations/") % QFileInfo(m.path).fileName());
         staged.migrations.append(MigrationStep{m.schema, path, m.sha256});
     }
+    staged.index = stagedIndex(staged);
     return staged;
 }
 

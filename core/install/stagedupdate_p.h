@@ -12,6 +12,11 @@
 #include <QJsonObject>
 
 #include <functional>
+#include <memory>
+
+namespace s16::delta {
+struct ChunkIndex;
+}
 
 namespace s16::install {
 
@@ -22,6 +27,9 @@ struct Staged {
     QString image;     // the staged image file: the raw image, or with zstd the compressed one
     bool zstd = false; // image holds manifest.imageZstd
     QList<MigrationStep> migrations;
+    // The release's chunk index when the download staged it and it is the one the manifest
+    // signs: the slot's read back (E49) is checked against it.
+    std::shared_ptr<const delta::ChunkIndex> index;
 };
 
 // An integrity failure of the staged update: the install stops before the slot (E48, exit 15).

@@ -119,6 +119,7 @@ HttpExchange *fetchChunkIndex(HttpTransport *transport, const IndexSource &sourc
                                  .arg(source.imageSize));
         }
         got.index = std::make_shared<const delta::ChunkIndex>(std::move(*parsed));
+        got.bytes = *buffer;
         done(got, r);
     });
     return x;
@@ -134,6 +135,7 @@ struct DeltaTransfer::Private {
     Error error;
 
     delta::ChunkIndex index;
+    QByteArray indexBytes;
     QFile out;
     crypto::Sha256 whole;
     fileutil::WriteBehind writeBehind;
@@ -241,6 +243,7 @@ struct DeltaTransfer::Private {
             case IndexFetch::End::Ok: break;
             }
             index = *got.index;
+            indexBytes = got.bytes;
             if (!openOutput())
                 return;
             phase = Phase::Resume;
@@ -548,6 +551,7 @@ qint64 DeltaTransfer::written() const { return d->written; }
 qint64 DeltaTransfer::fetched() const { return d->fetched; }
 qint64 DeltaTransfer::reused() const { return d->reused; }
 qint64 DeltaTransfer::toFetch() const { return d->toFetch; }
+QByteArray DeltaTransfer::indexBytes() const { return d->indexBytes; }
 QByteArray DeltaTransfer::sha256Hex() const { return d->sha256; }
 
 qint64 DeltaTransfer::expectedFetch() const

@@ -30,6 +30,7 @@ struct IndexFetch {
     enum class End { Ok, Network, Integrity };
     End end = End::Ok;
     std::shared_ptr<const delta::ChunkIndex> index;
+    QByteArray bytes; // the index file as it arrived, when Ok: staged beside the image for E49
     Error error;
     qint64 fetched = 0; // bytes received
 };
@@ -87,7 +88,8 @@ public:
     // What the whole transfer will have fetched (compressed), estimated from the chunks so far;
     // -1 until the seed is scanned.
     [[nodiscard]] qint64 expectedFetch() const;
-    [[nodiscard]] QByteArray sha256Hex() const; // of the whole image, once Complete
+    [[nodiscard]] QByteArray sha256Hex() const;  // of the whole image, once Complete
+    [[nodiscard]] QByteArray indexBytes() const; // the chunk index file, once fetched and checked
 
 Q_SIGNALS:
     void progressed();

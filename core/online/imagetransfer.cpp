@@ -27,7 +27,7 @@ ImageTransfer::~ImageTransfer() = default;
 
 qint64 ImageTransfer::checkIndexBytes(const Manifest &manifest, const DownloadItem &item)
 {
-    const bool checkByIndex = item.zstd && manifest.imageChunks && manifest.imageChunks->index.size <= kMaxCheckIndexBytes;
+    const bool checkByIndex = item.zstd && manifest.imageChunks && manifest.imageChunks->index.size <= delta::kMaxCheckIndexBytes;
     return checkByIndex ? manifest.imageChunks->index.size : 0;
 }
 
@@ -57,6 +57,7 @@ void ImageTransfer::onCheckIndex(const IndexFetch &got)
     m_indexFetched += got.fetched;
     if (got.end == IndexFetch::End::Ok) {
         m_checkIndex = got.index;
+        m_item.index = got.bytes;
         qCInfo(lcDownload).noquote() << "the compressed image's content is checked against" << delta::IndexCheck::name();
     } else {
         qCWarning(lcDownload).noquote() << "the compressed image's content is hashed whole:" << got.error.message << got.error.detail;
@@ -318,6 +319,8 @@ ImageTransfer::FileEnd ImageTransfer::fileEnd(const NetResult &r)
         return {FileEnd::How::Interrupted, why};
     }
     current.actualSha256 = current.delta ? m_delta->sha256Hex() : m_hasher->hexResult();
+    if (current.delta)
+        current.index = m_delta->indexBytes();
     if (current.zstd && m_unpacker)
         current.unpacked = m_unpacker->finish();
     if (auto synced = fileutil::syncPath(current.partialPath); !synced)

@@ -56,10 +56,6 @@ protected:
     void stop() override;
 
 private:
-    // The largest chunk index fetched to check a compressed image's content with (about 200,000
-    // chunks: 3 GiB of data at 16 KiB or 12 GiB of zeros); a larger image is hashed whole, so
-    // memory stays bounded.
-    static constexpr qint64 kMaxCheckIndexBytes = 8 * 1024 * 1024;
     void fetchCheckIndex();
     void onCheckIndex(const IndexFetch &got);
     void downloadNext();

@@ -40,6 +40,7 @@ struct DownloadItem {
     bool delta = false;      // the image, rebuilt from the running slot and fetched chunks (image.chunks)
     QString seed;            // delta: the running slot it is rebuilt from
     std::optional<std::expected<zstd::Content, QString>> unpacked; // zstd: what it unpacked to, once received
+    QByteArray index; // the image's: the release's chunk index as fetched and checked, staged for E49
 };
 
 // What every step of the online flow shares: the engine's configuration, journal, flowchart

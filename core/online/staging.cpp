@@ -105,6 +105,12 @@ void Staging::verifyAndStage(std::optional<Error> mismatch)
             if (auto s = fileutil::writeAtomically(fresh % QLatin1Char('/') % name, data); !s)
                 return s;
         }
+        // The chunk index the content was checked with: recovery checks the slot against it (E49).
+        if (!image.index.isEmpty() && m_manifest->imageChunks) {
+            const QString name = QFileInfo(m_manifest->imageChunks->index.path).fileName();
+            if (auto s = fileutil::writeAtomically(fresh % QLatin1Char('/') % name, image.index); !s)
+                return s;
+        }
         if (auto s = fileutil::syncPath(fresh % QStringLiteral("/migrations")); !s)
             return s;
         if (auto s = fileutil::syncPath(fresh); !s)

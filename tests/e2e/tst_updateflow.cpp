@@ -47,6 +47,7 @@ private Q_SLOTS:
     void happyPath_data();
     void happyPath();
     void priorityUpdateRebootsWithoutInstall();
+    void damagedStagedIndexLeavesTheSlotHashedWhole();
     void failingServicesRollBack_data();
     void failingServicesRollBack();
 
@@ -139,6 +140,9 @@ void tst_UpdateFlow::happyPath()
         test::runTool(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), QStringLiteral("cd \"$0\" && sha256sum -c -- *.sha256"),
                                                   QDir(w.device).filePath(QStringLiteral("update/staged"))});
     QVERIFY2(sums.exitCode == 0, qPrintable(sums.describe()));
+    // beside it the release's chunk index, which recovery checks the slot against (E49)
+    QCOMPARE(readAll(QDir(w.device).filePath(QStringLiteral("update/staged/s16-1.1.0.caibx"))),
+             readAll(w.server.workDir() + QStringLiteral("/repo/images/s16-1.1.0.caibx")));
 
     r = update(w.config, {QStringLiteral("install"), QStringLiteral("--json")});
     QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
@@ -155,6 +159,7 @@ void tst_UpdateFlow::happyPath()
     QVERIFY2(boots.size() >= 2, qPrintable(QString::fromUtf8(r.out)));
     QCOMPARE(boots.first().toObject().value(QStringLiteral("mode")).toString(), QStringLiteral("recovery"));
     QCOMPARE(boots.first().toObject().value(QStringLiteral("exitCode")).toInt(-1), 0);
+    QVERIFY2(r.err.contains("against the chunk index"), r.err.constData());
     const QJsonObject last = boots.last().toObject();
     QCOMPARE(last.value(QStringLiteral("mode")).toString(), QStringLiteral("normal"));
     QCOMPARE(last.value(QStringLiteral("slot")).toString(), QStringLiteral("B"));
@@ -225,6 +230,34 @@ void tst_UpdateFlow::priorityUpdateRebootsWithoutInstall()
     QCOMPARE(state->value(QStringLiteral("slots")).toObject().value(QStringLiteral("B")).toObject(),
              slot(QStringLiteral("1.1.0"), QStringLiteral("good")));
     QCOMPARE(state->value(QStringLiteral("dbUserVersion")).toInt(-1), 1); // no schema in this release
+}
+
+void tst_UpdateFlow::damagedStagedIndexLeavesTheSlotHashedWhole()
+{
+    // The staged chunk index only saves recovery work: one that is no longer the signed one is
+    // not used, E49 hashes the slot whole instead, and the update installs.
+    World w;
+    const auto made = makeWorld(w, Release::Priority, QStringLiteral("uboot"));
+    QVERIFY2(made, why(made).constData());
+    auto r = update(w.config, {QStringLiteral("download"), QStringLiteral("--json")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+    QFile index(QDir(w.device).filePath(QStringLiteral("update/staged/s16-1.1.0.caibx")));
+    QVERIFY(index.open(QIODevice::ReadWrite));
+    QByteArray bytes = index.readAll();
+    QVERIFY(bytes.size() > 100);
+    bytes[100] = char(bytes[100] ^ 0x01);
+    QVERIFY(index.seek(0) && index.write(bytes) == bytes.size());
+    index.close();
+
+    r = devsim({QStringLiteral("run"), w.device, QStringLiteral("--json")}, QProcessEnvironment::systemEnvironment(), 120000);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+    QVERIFY2(r.err.contains("is not used: it is not the index the manifest signs"), r.err.constData());
+    QVERIFY2(r.err.contains("against the image's SHA-256"), r.err.constData());
+    const auto state = show(w.device);
+    QVERIFY2(state, why(state).constData());
+    QCOMPARE(state->value(QStringLiteral("bootedSlot")).toString(), QStringLiteral("B"));
+    QCOMPARE(state->value(QStringLiteral("slots")).toObject().value(QStringLiteral("B")).toObject(),
+             slot(QStringLiteral("1.1.0"), QStringLiteral("good")));
 }
 
 void tst_UpdateFlow::failingServicesRollBack_data()

@@ -1,8 +1,11 @@
 #include "common/fileutil.h"
+#include "delta/chunker.h"
+#include "delta/chunkindex.h"
 #include "install/slotwriter.h"
 #include "support/testutil.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -11,6 +14,28 @@
 #include <unistd.h>
 
 using namespace s16;
+
+namespace {
+
+// The chunk index of a file, as the publisher cuts it.
+std::shared_ptr<const delta::ChunkIndex> indexOfFile(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    const QByteArray bytes = f.readAll();
+    auto index = std::make_shared<delta::ChunkIndex>();
+    index->sizes = delta::kDefaultChunkSizes;
+    const delta::Chunker chunker(index->sizes);
+    for (qsizetype at = 0; at < bytes.size();) {
+        const qsizetype n = chunker.cut(reinterpret_cast<const uchar *>(bytes.constData()) + at, bytes.size() - at, true);
+        index->entries.append(delta::IndexEntry{quint64(at + n), delta::chunkIdOf(QByteArrayView(bytes).sliced(at, n))});
+        at += n;
+    }
+    return index;
+}
+
+} // namespace
 
 class tst_SlotWriter : public QObject
 {
@@ -24,6 +49,9 @@ private Q_SLOTS:
     void injectedFaults_data();
     void injectedFaults();
     void errorsFailTheInstall();
+    void e49_readBackIsCheckedAgainstTheChunkIndex_data();
+    void e49_readBackIsCheckedAgainstTheChunkIndex();
+    void e49_e51_slotChangedWhileWritingIsCaught_data();
     void e49_e51_slotChangedWhileWritingIsCaught();
     void e49_readBackComesFromTheMedium();
 
@@ -201,17 +229,65 @@ void tst_SlotWriter::errorsFailTheInstall()
     QVERIFY(e.message.contains(QStringLiteral("slotB")));
 }
 
+void tst_SlotWriter::e49_readBackIsCheckedAgainstTheChunkIndex_data()
+{
+    QTest::addColumn<bool>("sameImage");
+    QTest::newRow("the image's index") << true;
+    QTest::newRow("another image's index") << false;
+}
+
+void tst_SlotWriter::e49_readBackIsCheckedAgainstTheChunkIndex()
+{
+    // With the release's chunk index, the index's verdict on what was read back is the proof
+    // (the whole SHA-256 is not computed: a wrong one given here changes nothing): an image of
+    // data and a long run of zeros, as a root file system is, passes against its own index and
+    // fails against one of an image that differs in a single byte.
+    QFETCH(bool, sameImage);
+    const QString image = m_dir->filePath(QStringLiteral("image.img"));
+    const QByteArray data = test::randomBytes(3 * 1024 * 1024, 11);
+    QVERIFY(test::putFileBytes(image, data + QByteArray(2 * fileutil::WriteBehind::kWindowBytes, '\0') + data.left(100000)));
+    const qint64 size = QFileInfo(image).size();
+    QString other = m_dir->filePath(QStringLiteral("other.img"));
+    QVERIFY(QFile::copy(image, other));
+    QFile changing(other);
+    QVERIFY(changing.open(QIODevice::ReadWrite) && changing.seek(size - 5) && changing.write("x", 1) == 1);
+    changing.close();
+    SlotWriter::Job job{image, size, QByteArray(64, '0'), emptySlot(QStringLiteral("slotB")), m_dir->filePath(QStringLiteral("slotA"))};
+    job.index = indexOfFile(sameImage ? image : other);
+    QVERIFY(job.index);
+    const auto written = SlotWriter::write(job);
+    if (sameImage) {
+        QVERIFY2(written, written ? "" : qPrintable(written.error().message + u' ' + written.error().detail));
+        QCOMPARE(test::sha256Hex(job.target).value_or(QString()), test::sha256Hex(image).value_or(QString()));
+    } else {
+        QVERIFY(!written);
+        QCOMPARE(written.error().code, SlotError::VerifyMismatch);
+        QVERIFY2(written.error().detail.contains(QStringLiteral("of the chunk index")), qPrintable(written.error().detail));
+    }
+}
+
+void tst_SlotWriter::e49_e51_slotChangedWhileWritingIsCaught_data()
+{
+    QTest::addColumn<bool>("byIndex");
+    QTest::newRow("hashed whole") << false;
+    QTest::newRow("checked against the chunk index") << true;
+}
+
 void tst_SlotWriter::e49_e51_slotChangedWhileWritingIsCaught()
 {
-    // The read back hashes the slot, not the image it was fed: a byte of the slot changed
+    // The read back checks the slot, not the image it was fed: a byte of the slot changed
     // by someone else after the writer put it there (here, after its first chunk) is caught.
+    QFETCH(bool, byIndex);
     const qint64 size = 3 * fileutil::WriteBehind::kWindowBytes;
     const QString image = imageOf(size);
     const QByteArray sum = test::sha256Hex(image)->toLatin1();
     const QString slotB = emptySlot(QStringLiteral("slotB"));
     QVERIFY(!slotB.isEmpty());
     bool changed = false;
-    const auto written = SlotWriter::write({image, size, sum, slotB, m_dir->filePath(QStringLiteral("slotA"))}, [&](qint64 bytes, qint64) {
+    SlotWriter::Job job{image, size, sum, slotB, m_dir->filePath(QStringLiteral("slotA"))};
+    if (byIndex)
+        job.index = indexOfFile(image);
+    const auto written = SlotWriter::write(job, [&](qint64 bytes, qint64) {
         if (changed || bytes < SlotWriter::kChunkBytes)
             return;
         QFile slot(slotB);

@@ -325,6 +325,9 @@ void tst_DeltaDownload::e21_e32_e35_e37_e39_deltaFetchesOnlyWhatChanged()
     expectStagedV2();
     auto j = m_fx.journal();
     QVERIFY(j->value(QStringLiteral("staged")).toObject().value(QStringLiteral("compression")).isNull()); // the raw image is staged
+    // and beside it the index it was built by, for recovery's read back (E49)
+    QCOMPARE(fileBytes(m_fx.deviceDir() + QStringLiteral("/update/staged/s16-1.1.0.caibx")),
+             fileBytes(m_repo + QStringLiteral("/images/s16-1.1.0.caibx")));
     const QJsonObject transfer = j->value(QStringLiteral("lastTransfer")).toObject();
     const qint64 imageSize = QFileInfo(m_v2).size();
     const qint64 compressedFull = QFileInfo(m_repo + QStringLiteral("/images/s16-1.1.0.img.zst")).size();
@@ -409,6 +412,8 @@ void tst_DeltaDownload::unknownRunningSlotFetchesTheCompressedImage()
     const QJsonObject staged = j->value(QStringLiteral("staged")).toObject();
     QCOMPARE(staged.value(QStringLiteral("compression")).toString(), QStringLiteral("zstd"));
     QCOMPARE(staged.value(QStringLiteral("sha256")).toString(), m_v2Sha);
+    QCOMPARE(fileBytes(m_fx.deviceDir() + QStringLiteral("/update/staged/s16-1.1.0.caibx")),
+             fileBytes(m_repo + QStringLiteral("/images/s16-1.1.0.caibx")));
     QCOMPARE(number(j->value(QStringLiteral("lastTransfer")).toObject(), "fetched"),
              QFileInfo(m_repo + QStringLiteral("/images/s16-1.1.0.img.zst")).size()
                  + QFileInfo(m_repo + QStringLiteral("/images/s16-1.1.0.caibx")).size());
