@@ -16,15 +16,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
-#include <deque>
 #include <fcntl.h>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
-#include <vector>
 
 namespace s16 {
 namespace {
@@ -96,114 +93,6 @@ bool writeFully(int fd, const char *data, qint64 size)
     }
     return true;
 }
-
-// Unpacks the next chunk of a compressed image on a thread of its own while the writer writes
-// the one before, as `zstd -d | dd` runs in two processes: unpacking and writing take a core
-// each. Memory: kBuffers chunks. Pieces come in order, each kChunkBytes or the rest of size; a
-// shorter one (the stream ended early) or one with an error is the last.
-class UnpackAhead
-{
-public:
-    struct Piece {
-        std::vector<char> data;
-        qint64 got = 0;
-        std::optional<QString> error; // the reader's
-    };
-
-    UnpackAhead(zstd::Reader &reader, qint64 size)
-        : m_reader(reader)
-        , m_size(size)
-    {
-        for (int i = 0; i < kBuffers; ++i)
-            m_free.emplace_back(size_t(SlotWriter::kChunkBytes));
-        m_thread = std::thread([this] { run(); });
-    }
-    ~UnpackAhead()
-    {
-        {
-            const std::lock_guard lock(m_mutex);
-            m_stop = true;
-        }
-        m_changed.notify_all();
-        m_thread.join();
-    }
-    UnpackAhead(const UnpackAhead &) = delete;
-    UnpackAhead &operator=(const UnpackAhead &) = delete;
-
-    [[nodiscard]] Piece take()
-    {
-        std::unique_lock lock(m_mutex);
-        m_changed.wait(lock, [this] { return !m_ready.empty(); });
-        Piece piece = std::move(m_ready.front());
-        m_ready.pop_front();
-        return piece;
-    }
-    void giveBack(std::vector<char> data)
-    {
-        {
-            const std::lock_guard lock(m_mutex);
-            m_free.push_back(std::move(data));
-        }
-        m_changed.notify_all();
-    }
-    // After the last piece of size: what a read past it gave (0 bytes, as it must, or more).
-    [[nodiscard]] std::expected<qint64, QString> beyond()
-    {
-        std::unique_lock lock(m_mutex);
-        m_changed.wait(lock, [this] { return m_beyond.has_value(); });
-        return *m_beyond;
-    }
-
-private:
-    void run()
-    {
-        qint64 done = 0;
-        while (done < m_size) {
-            Piece piece;
-            {
-                std::unique_lock lock(m_mutex);
-                m_changed.wait(lock, [this] { return !m_free.empty() || m_stop; });
-                if (m_stop)
-                    return;
-                piece.data = std::move(m_free.back());
-                m_free.pop_back();
-            }
-            const qint64 want = std::min(SlotWriter::kChunkBytes, m_size - done);
-            const auto produced = m_reader.read(piece.data.data(), want);
-            if (produced)
-                piece.got = *produced;
-            else
-                piece.error = produced.error();
-            done += piece.got;
-            const bool last = !produced || *produced != want;
-            {
-                const std::lock_guard lock(m_mutex);
-                m_ready.push_back(std::move(piece));
-            }
-            m_changed.notify_all();
-            if (last)
-                return;
-        }
-        char extra = 0;
-        auto beyond = m_reader.read(&extra, 1);
-        {
-            const std::lock_guard lock(m_mutex);
-            m_beyond = std::move(beyond);
-        }
-        m_changed.notify_all();
-    }
-
-    static constexpr int kBuffers = 2;
-    zstd::Reader &m_reader;
-    const qint64 m_size;
-    std::mutex m_mutex;
-    std::condition_variable m_changed;
-    std::deque<Piece> m_ready;                              // guarded
-    std::vector<std::vector<char>> m_free;                  // guarded
-    std::optional<std::expected<qint64, QString>> m_beyond; // guarded
-    bool m_stop = false;                                    // guarded
-    std::thread m_thread;
-};
 
 // Reads a slot back while it is being written, on a thread of its own: the writer names
 // the bytes that reached the medium and left the page cache (WriteBehind waited for
@@ -435,11 +324,7 @@ std::expected<void, SlotProblem> SlotWriter::writeFrom(const Job &job, std::opti
         if (progress)
             progress(written + readBack.verified(), total);
     };
-    // A raw image is read into buffer; a compressed one comes unpacked from its own thread.
-    const auto buffer = unpack ? nullptr : std::make_unique<char[]>(size_t(kChunkBytes));
-    std::optional<UnpackAhead> ahead;
-    if (unpack)
-        ahead.emplace(*unpack, job.size);
+    const auto buffer = std::make_unique<char[]>(size_t(kChunkBytes));
     qint64 done = 0;
     fileutil::WriteBehind writeBehind;            // the medium works while the image is read
     ReadBack readBack(reader.release(), job.size, // and the read back follows the medium
@@ -454,14 +339,11 @@ std::expected<void, SlotProblem> SlotWriter::writeFrom(const Job &job, std::opti
             return cancelled();
         const qint64 want = std::min(kChunkBytes, job.size - done);
         qint64 got = 0;
-        UnpackAhead::Piece piece;
-        const char *data = buffer.get();
-        if (ahead) {
-            piece = ahead->take();
-            if (piece.error)
-                return problem(SlotError::SourceUnreadable, QStringLiteral("cannot unpack the image %1").arg(job.image), *piece.error);
-            got = piece.got;
-            data = piece.data.data();
+        if (unpack) {
+            const auto produced = unpack->read(buffer.get(), want);
+            if (!produced)
+                return problem(SlotError::SourceUnreadable, QStringLiteral("cannot unpack the image %1").arg(job.image), produced.error());
+            got = *produced;
         } else {
             got = readFully(source.get(), buffer.get(), want, done);
         }
@@ -469,10 +351,8 @@ std::expected<void, SlotProblem> SlotWriter::writeFrom(const Job &job, std::opti
             return problem(SlotError::SourceUnreadable, QStringLiteral("cannot read the image %1").arg(job.image),
                            got < 0 ? errnoText(errno) : QStringLiteral("it ended early"));
         }
-        if (!writeFully(target.get(), data, got))
+        if (!writeFully(target.get(), buffer.get(), got))
             return problem(SlotError::WriteFailed, QStringLiteral("cannot write %1").arg(job.target), errnoText(errno));
-        if (ahead)
-            ahead->giveBack(std::move(piece.data));
         done += got;
         writeBehind.written(target.get(), done);
         readBack.settled(writeBehind.settled());
@@ -486,9 +366,10 @@ std::expected<void, SlotProblem> SlotWriter::writeFrom(const Job &job, std::opti
         }
         report(done, readBack);
     }
-    if (ahead) {
+    if (unpack) {
         // Nothing may follow the image: a stream that unpacks to more than it declares is not it.
-        const auto more = ahead->beyond();
+        char extra = 0;
+        const auto more = unpack->read(&extra, 1);
         if (!more || *more != 0)
             return problem(SlotError::SourceSize, QStringLiteral("the image %1 unpacks to more than %2 bytes").arg(job.image).arg(job.size),
                            more ? QString() : more.error());
