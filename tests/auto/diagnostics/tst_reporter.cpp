@@ -4,6 +4,7 @@
 // arrive once the server is back; revoking consent empties the queue.
 #include "fixture.h"
 
+#include "support/datatable.h"
 #include "support/faultserver.h"
 #include "support/nginxserver.h"
 #include "support/testpki.h"
@@ -439,9 +440,7 @@ void tst_Reporter::e09_queuedReportArrivesWhenTheServerIsBack()
 
 void tst_Reporter::e09_revokingConsentEmptiesTheQueue_data()
 {
-    QTest::addColumn<bool>("commandLine");
-    QTest::newRow("s16-update consent off") << true;
-    QTest::newRow("diagnostics::setConsent (the UI)") << false;
+    addRows<bool>("commandLine", {{"s16-update consent off", true}, {"diagnostics::setConsent (the UI)", false}});
 }
 
 void tst_Reporter::e09_revokingConsentEmptiesTheQueue()
@@ -483,9 +482,8 @@ void tst_Reporter::e09_revokingConsentEmptiesTheQueue()
 
 void tst_Reporter::e09_queueIsBounded_data()
 {
-    QTest::addColumn<QString>("key");
-    QTest::newRow("maxQueuedReports") << QStringLiteral("diagnostics/maxQueuedReports");
-    QTest::newRow("maxQueuedBytes") << QStringLiteral("diagnostics/maxQueuedBytes");
+    addRows<QString>("key", {{"maxQueuedReports", QStringLiteral("diagnostics/maxQueuedReports")},
+                             {"maxQueuedBytes", QStringLiteral("diagnostics/maxQueuedBytes")}});
 }
 
 void tst_Reporter::e09_queueIsBounded()
@@ -673,9 +671,7 @@ void tst_Reporter::e13_e09_tokenGoesOnlyToTheUpdateServer()
 
 void tst_Reporter::e53_e08_e09_failedInstallIsQueuedWithConsent_data()
 {
-    QTest::addColumn<bool>("consent");
-    QTest::newRow("consent") << true;
-    QTest::newRow("no consent") << false;
+    addRows<bool>("consent", {{"consent", true}, {"no consent", false}});
 }
 
 void tst_Reporter::e53_e08_e09_failedInstallIsQueuedWithConsent()

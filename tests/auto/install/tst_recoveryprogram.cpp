@@ -2,6 +2,7 @@
 // lines and the Qt Quick screen (offscreen), on a simulated device.
 
 #include "installdevice.h"
+#include "support/datatable.h"
 
 #include <QColor>
 #include <QImage>
@@ -55,11 +56,10 @@ void tst_RecoveryProgram::helpAndVersion()
 
 void tst_RecoveryProgram::usageErrors_data()
 {
-    QTest::addColumn<QStringList>("args");
-    QTest::newRow("missing config file") << QStringList{QStringLiteral("--headless"), QStringLiteral("--config"),
-                                                        QStringLiteral("/nonexistent/update.conf")};
-    QTest::newRow("unknown option") << QStringList{QStringLiteral("--headless"), QStringLiteral("--frobnicate")};
-    QTest::newRow("stray argument") << QStringList{QStringLiteral("--headless"), QStringLiteral("install")};
+    addRows<QStringList>("args", {{"missing config file", QStringList{QStringLiteral("--headless"), QStringLiteral("--config"),
+                                                                      QStringLiteral("/nonexistent/update.conf")}},
+                                  {"unknown option", QStringList{QStringLiteral("--headless"), QStringLiteral("--frobnicate")}},
+                                  {"stray argument", QStringList{QStringLiteral("--headless"), QStringLiteral("install")}}});
 }
 
 void tst_RecoveryProgram::usageErrors()
@@ -72,9 +72,7 @@ void tst_RecoveryProgram::usageErrors()
 
 void tst_RecoveryProgram::headlessInstallsAndPrintsSteps_data()
 {
-    QTest::addColumn<bool>("configFirst");
-    QTest::newRow("--config before --headless") << true;
-    QTest::newRow("--config after --headless") << false;
+    addRows<bool>("configFirst", {{"--config before --headless", true}, {"--config after --headless", false}});
 }
 
 void tst_RecoveryProgram::headlessInstallsAndPrintsSteps()

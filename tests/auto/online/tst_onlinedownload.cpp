@@ -2,6 +2,7 @@
 // against real nginx over TLS and the in-process fault server.
 #include "fixture.h"
 
+#include "support/datatable.h"
 #include "support/faultserver.h"
 #include "support/nginxserver.h"
 #include "support/testpki.h"
@@ -395,9 +396,8 @@ void tst_OnlineDownload::e33_stalledTransferResumes()
 
 void tst_OnlineDownload::e30_redirectRefused_data()
 {
-    QTest::addColumn<QByteArray>("location");
-    QTest::newRow("to plain http") << QByteArray("http://127.0.0.1:%1/s16/images/s16-1.1.0.img");
-    QTest::newRow("to another host") << QByteArray("https://localhost:%1/s16/images/s16-1.1.0.img");
+    addRows<QByteArray>("location", {{"to plain http", QByteArray("http://127.0.0.1:%1/s16/images/s16-1.1.0.img")},
+                                     {"to another host", QByteArray("https://localhost:%1/s16/images/s16-1.1.0.img")}});
 }
 
 void tst_OnlineDownload::e30_redirectRefused()
@@ -554,12 +554,7 @@ void tst_OnlineDownload::e24_e27_refusedConnectionIsTriedAgain()
              QStringLiteral("1.1.0"));
 }
 
-void tst_OnlineDownload::e34_refusedStatusIsNotTriedAgain_data()
-{
-    QTest::addColumn<int>("status");
-    for (int status : {401, 403, 410})
-        QTest::addRow("HTTP %d", status) << status;
-}
+void tst_OnlineDownload::e34_refusedStatusIsNotTriedAgain_data() { addRows<int>("status", "HTTP %d", {401, 403, 410}); }
 
 void tst_OnlineDownload::e34_refusedStatusIsNotTriedAgain()
 {

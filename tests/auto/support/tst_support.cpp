@@ -1,3 +1,4 @@
+#include "support/datatable.h"
 #include "support/faultserver.h"
 #include "support/nginxserver.h"
 #include "support/testpki.h"
@@ -333,12 +334,7 @@ void tst_Support::pkiServerPin()
 
 // ------------------------------------------------------------ NginxServer
 
-void tst_Support::nginxServesFileOverTls_data()
-{
-    QTest::addColumn<bool>("http2");
-    QTest::newRow("http/1.1") << false;
-    QTest::newRow("http/2") << true;
-}
+void tst_Support::nginxServesFileOverTls_data() { addRows<bool>("http2", {{"http/1.1", false}, {"http/2", true}}); }
 
 void tst_Support::nginxServesFileOverTls()
 {
