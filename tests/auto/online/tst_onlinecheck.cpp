@@ -207,10 +207,8 @@ void tst_OnlineCheck::e04_e07_connectionClosedWithoutResponse()
 
 void tst_OnlineCheck::e07_unreachableAfterMaxTries()
 {
-    const quint16 port = FaultServer::unusedPort();
-    QVERIFY(!m_fx.makeDevice(QUrl(QStringLiteral("https://127.0.0.1:%1/s16/").arg(port)),
-                             {{QStringLiteral("server/maxTries"), QStringLiteral("4")}})
-                 .isEmpty());
+    const QUrl unreachable = FaultServer::unreachableUrl(QStringLiteral("/s16/"));
+    QVERIFY(!m_fx.makeDevice(unreachable, {{QStringLiteral("server/maxTries"), QStringLiteral("4")}}).isEmpty());
     const auto run = m_fx.run(false);
     QVERIFY(run.error);
     QCOMPARE(run.error->code, ExitCode::ServerUnreachable);
@@ -463,10 +461,8 @@ void tst_OnlineCheck::e18_keyRotation()
 
 void tst_OnlineCheck::e08_errorIsLoggedForTheApp()
 {
-    const quint16 port = FaultServer::unusedPort();
-    QVERIFY(!m_fx.makeDevice(QUrl(QStringLiteral("https://127.0.0.1:%1/s16/").arg(port)),
-                             {{QStringLiteral("server/maxTries"), QStringLiteral("1")}})
-                 .isEmpty());
+    const QUrl unreachable = FaultServer::unreachableUrl(QStringLiteral("/s16/"));
+    QVERIFY(!m_fx.makeDevice(unreachable, {{QStringLiteral("server/maxTries"), QStringLiteral("1")}}).isEmpty());
     const auto run = m_fx.run(false);
     QVERIFY(run.error);
     QCOMPARE(run.path.last(), Edge::E08); // consent off: nothing is sent (no E09)
