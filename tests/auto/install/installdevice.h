@@ -85,6 +85,13 @@ inline StageOptions noSchema()
     return o;
 }
 
+inline StageOptions tampered(const QString &tamper)
+{
+    StageOptions o;
+    o.tamper = tamper;
+    return o;
+}
+
 class Device
 {
 public:

@@ -142,9 +142,7 @@ void tst_InstallEngine::e48_checksumMismatchBootsOld()
     QFETCH(QString, tamper);
     Device &d = *m_device;
     QString why;
-    StageOptions options;
-    options.tamper = tamper;
-    QVERIFY2(d.stage(options, &why), qPrintable(why));
+    QVERIFY2(d.stage(tampered(tamper), &why), qPrintable(why));
     const QString slotBBefore = d.slotSum(QStringLiteral("B"));
 
     const auto recovery = d.powerOn();
@@ -514,9 +512,7 @@ void tst_InstallEngine::e48_e53_failureIsLogged()
     // E53 -> E08: the old system logs the failed update once, with the code and edge of the failure.
     Device &d = *m_device;
     QString why;
-    StageOptions options;
-    options.tamper = QStringLiteral("imageByte");
-    QVERIFY2(d.stage(options, &why), qPrintable(why));
+    QVERIFY2(d.stage(tampered(QStringLiteral("imageByte")), &why), qPrintable(why));
     QVERIFY(!d.powerOn().report.status);
     QVERIFY(logOf(d).isEmpty() || logOf(d).last().event != QStringLiteral("installFailed")); // recovery does not log it
     const auto old = d.powerOn();

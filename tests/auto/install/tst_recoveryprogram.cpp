@@ -101,9 +101,7 @@ void tst_RecoveryProgram::e48_headlessDamagedImageExits15()
 {
     Device &d = *m_device;
     QString why;
-    StageOptions options;
-    options.tamper = QStringLiteral("imageByte");
-    QVERIFY2(d.stage(options, &why), qPrintable(why));
+    QVERIFY2(d.stage(tampered(QStringLiteral("imageByte")), &why), qPrintable(why));
     const auto r = runTool(QStringLiteral("s16-recovery"),
                            {QStringLiteral("--headless"), QStringLiteral("--config"), d.path(QStringLiteral("update.conf"))});
     QCOMPARE(r.exitCode, 15);
