@@ -55,16 +55,14 @@ private Q_SLOTS:
 
 private:
     std::unique_ptr<Device> m_device;
-    std::unique_ptr<QTemporaryDir> m_keys;
 };
 
 void tst_InstallEngine::initTestCase_data() { addBackendRows(); }
 
 void tst_InstallEngine::initTestCase()
 {
-    m_keys = std::make_unique<QTemporaryDir>();
     QString why;
-    QVERIFY2(test::makeSigningKey(m_keys->path(), &why), qPrintable(why));
+    QVERIFY2(test::makeSigningKey(&why), qPrintable(why));
 }
 
 void tst_InstallEngine::init()
