@@ -3,6 +3,7 @@
 // sqlite3, s16-update status).
 #include "e2esupport.h"
 
+#include "support/datatable.h"
 #include "support/testpki.h"
 
 #include <QDir>
@@ -269,12 +270,7 @@ void tst_Devsim::serviceScriptsFailOnRequest()
     QCOMPARE(r.exitCode, 1);
 }
 
-void tst_Devsim::emptySlotDoesNotStart_data()
-{
-    QTest::addColumn<QString>("backend");
-    QTest::newRow("uboot") << QStringLiteral("uboot");
-    QTest::newRow("grub") << QStringLiteral("grub");
-}
+void tst_Devsim::emptySlotDoesNotStart_data() { test::addBackendRows(); }
 
 // The bootloader tries the empty slot B first: nothing starts there, each try is spent,
 // and once its counter is out the device falls back to A, where the system runs.

@@ -2,6 +2,7 @@
 // s16-publish and served by nginx over TLS, found and downloaded by s16-update, installed
 // through s16-recovery on a simulated device, committed or rolled back by boot-complete.
 #include "e2esupport.h"
+#include "support/datatable.h"
 
 #include <QDir>
 #include <QFile>
@@ -102,12 +103,7 @@ std::expected<void, QString> tst_UpdateFlow::makeWorld(World &w, Release release
     return {};
 }
 
-void tst_UpdateFlow::happyPath_data()
-{
-    QTest::addColumn<QString>("backend");
-    QTest::newRow("uboot") << QStringLiteral("uboot");
-    QTest::newRow("grub") << QStringLiteral("grub");
-}
+void tst_UpdateFlow::happyPath_data() { test::addBackendRows(); }
 
 void tst_UpdateFlow::happyPath()
 {

@@ -590,4 +590,6 @@ quint16 FaultServer::unusedPort()
     return probe.serverPort();
 }
 
+QUrl FaultServer::unreachableUrl(const QString &path) { return QUrl(QStringLiteral("https://127.0.0.1:%1%2").arg(unusedPort()).arg(path)); }
+
 } // namespace s16::test

@@ -107,6 +107,8 @@ public:
 
     // A port on 127.0.0.1 that nothing listens on: connecting is refused (ECONNREFUSED).
     [[nodiscard]] static quint16 unusedPort();
+    // https://127.0.0.1:<unusedPort()><path>: a server that cannot be reached.
+    [[nodiscard]] static QUrl unreachableUrl(const QString &path);
 
 Q_SIGNALS:
     // A request's header has been read (before the response).

@@ -196,14 +196,6 @@ private:
     QStringList m_names;
 };
 
-// Both test classes run every test on each backend (the global data row "backend").
-inline void addBackendRows()
-{
-    QTest::addColumn<QString>("backend");
-    QTest::newRow("uboot") << str("uboot");
-    QTest::newRow("grub") << str("grub");
-}
-
 inline void verifyToolsInstalled()
 {
     const QStringList missing = missingTools();

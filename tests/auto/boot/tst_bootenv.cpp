@@ -2,6 +2,7 @@
 
 #include "boot/bootenv.h"
 #include "boot/bootenv_p.h"
+#include "support/datatable.h"
 
 #include <QTemporaryDir>
 #include <QTest>
@@ -44,18 +45,17 @@ private Q_SLOTS:
     void toErrorMapsExitCodes();
 };
 
-void tst_BootEnv::initTestCase_data() { addBackendRows(); }
+void tst_BootEnv::initTestCase_data() { test::addBackendRows(); }
 
 void tst_BootEnv::initTestCase() { verifyToolsInstalled(); }
 
 void tst_BootEnv::createMatchesReferenceTool_data()
 {
-    QTest::addColumn<Vars>("vars");
-    QTest::newRow("boot defaults") << bootDefaults();
-    QTest::newRow("no variables") << Vars{};
-    QTest::newRow("empty value") << Vars{{str("S16_TRIAL"), str("")}, {str("BOOT_ORDER"), str("B A")}};
-    QTest::newRow("backslash, utf-8, spaces") << Vars{{str("bootargs"), str("console=ttyS0 root=/dev/mmcblk0p2 x=C:\\dir")},
-                                                      {str("greeting"), str("Grüße, ünïcode")}};
+    test::addRows<Vars>("vars", {{"boot defaults", bootDefaults()},
+                                 {"no variables", Vars{}},
+                                 {"empty value", Vars{{str("S16_TRIAL"), str("")}, {str("BOOT_ORDER"), str("B A")}}},
+                                 {"backslash, utf-8, spaces", Vars{{str("bootargs"), str("console=ttyS0 root=/dev/mmcblk0p2 x=C:\\dir")},
+                                                                   {str("greeting"), str("Grüße, ünïcode")}}}});
 }
 
 // A fresh environment is byte for byte what the bootloader's own tools make, and they read it back.
@@ -163,11 +163,11 @@ void tst_BootEnv::updateIsReadBackByTool()
 
 void tst_BootEnv::toolWritesAreRead_data()
 {
-    QTest::addColumn<Vars>("changes");
-    QTest::newRow("one counter") << Vars{{str("BOOT_B_LEFT"), str("0")}};
-    QTest::newRow("several") << Vars{{str("BOOT_ORDER"), str("B A")}, {str("S16_RECOVERY"), str("1")}, {str("S16_TRIAL"), str("B")}};
-    QTest::newRow("unset") << Vars{{str("BOOT_ORDER"), QString()}, {str("S16_RECOVERY"), QString()}};
-    QTest::newRow("backslash, utf-8") << Vars{{str("bootargs"), str("x=\\y \\\\z")}, {str("greeting"), str("Grüße")}};
+    test::addRows<Vars>("changes",
+                        {{"one counter", Vars{{str("BOOT_B_LEFT"), str("0")}}},
+                         {"several", Vars{{str("BOOT_ORDER"), str("B A")}, {str("S16_RECOVERY"), str("1")}, {str("S16_TRIAL"), str("B")}}},
+                         {"unset", Vars{{str("BOOT_ORDER"), QString()}, {str("S16_RECOVERY"), QString()}}},
+                         {"backslash, utf-8", Vars{{str("bootargs"), str("x=\\y \\\\z")}, {str("greeting"), str("Grüße")}}}});
 }
 
 // What fw_setenv / grub-editenv write, the backend reads.
@@ -284,9 +284,7 @@ void tst_BootEnv::corruptEnvironmentIsEnvCorrupt()
 
 void tst_BootEnv::singleCorruptCopyStillReads_data()
 {
-    QTest::addColumn<int>("corrupted");
-    QTest::newRow("first copy bad") << 0;
-    QTest::newRow("redundant copy bad") << 1;
+    test::addRows<int>("corrupted", {{"first copy bad", 0}, {"redundant copy bad", 1}});
 }
 
 // libubootenv falls back to the good copy; the next store repairs the bad one.
@@ -440,11 +438,11 @@ void tst_BootEnv::grubUpdateInMemory()
 
 void tst_BootEnv::badConfigIsConfigUnreadable_data()
 {
-    QTest::addColumn<QByteArray>("config"); // empty: no config file at all
-    QTest::newRow("missing") << QByteArray();
-    QTest::newRow("no device line") << QByteArray("# only a comment\n");
-    QTest::newRow("size not a number") << QByteArray("/dev/null 0x0 size\n");
-    QTest::newRow("three copies") << QByteArray("/a 0x0 0x4000\n/b 0x0 0x4000\n/c 0x0 0x4000\n");
+    // "config" empty: no config file at all
+    test::addRows<QByteArray>("config", {{"missing", QByteArray()},
+                                         {"no device line", QByteArray("# only a comment\n")},
+                                         {"size not a number", QByteArray("/dev/null 0x0 size\n")},
+                                         {"three copies", QByteArray("/a 0x0 0x4000\n/b 0x0 0x4000\n/c 0x0 0x4000\n")}});
 }
 
 void tst_BootEnv::badConfigIsConfigUnreadable()
@@ -472,16 +470,15 @@ void tst_BootEnv::badConfigIsConfigUnreadable()
 
 void tst_BootEnv::badValuesAreRefused_data()
 {
-    QTest::addColumn<Vars>("changes");
-    QTest::newRow("empty name") << Vars{{QString(), str("1")}};
-    QTest::newRow("'=' in name") << Vars{{str("A=B"), str("1")}};
-    QTest::newRow("space in name") << Vars{{str("A B"), str("1")}};
-    QTest::newRow("name starts with '#'") << Vars{{str("#A"), str("1")}};
-    QTest::newRow("non-ASCII name") << Vars{{str("Grüße"), str("1")}};
-    QTest::newRow("newline in value") << Vars{{str("A"), str("1\n2")}};
-    QTest::newRow("NUL in value") << Vars{{str("A"), QString(QChar(u'\0'))}};
-    QTest::newRow("too large for the environment") << Vars{{str("BIG"), QString(0x4000, u'x')}};
-    QTest::newRow("one bad among good") << Vars{{str("BOOT_A_LEFT"), str("1")}, {str("Z"), str("a\nb")}};
+    test::addRows<Vars>("changes", {{"empty name", Vars{{QString(), str("1")}}},
+                                    {"'=' in name", Vars{{str("A=B"), str("1")}}},
+                                    {"space in name", Vars{{str("A B"), str("1")}}},
+                                    {"name starts with '#'", Vars{{str("#A"), str("1")}}},
+                                    {"non-ASCII name", Vars{{str("Grüße"), str("1")}}},
+                                    {"newline in value", Vars{{str("A"), str("1\n2")}}},
+                                    {"NUL in value", Vars{{str("A"), QString(QChar(u'\0'))}}},
+                                    {"too large for the environment", Vars{{str("BIG"), QString(0x4000, u'x')}}},
+                                    {"one bad among good", Vars{{str("BOOT_A_LEFT"), str("1")}, {str("Z"), str("a\nb")}}}});
 }
 
 // Refused before anything is written: the environment stays byte for byte as it was.

@@ -1,6 +1,7 @@
 #include "bootenvtools.h"
 
 #include "boot/bootenv.h"
+#include "support/datatable.h"
 
 #include <QTemporaryDir>
 #include <QTest>
@@ -26,7 +27,7 @@ private Q_SLOTS:
     void triesLeftVariableNames();
 };
 
-void tst_Bootloader::initTestCase_data() { addBackendRows(); }
+void tst_Bootloader::initTestCase_data() { test::addBackendRows(); }
 
 void tst_Bootloader::initTestCase() { verifyToolsInstalled(); }
 

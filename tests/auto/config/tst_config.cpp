@@ -1,4 +1,5 @@
 #include "config/config.h"
+#include "support/datatable.h"
 
 #include <QDir>
 #include <QFile>
@@ -395,12 +396,7 @@ void tst_Config::fileMissing()
     QVERIFY(c.error().message.contains(path));
 }
 
-void tst_Config::fileUnreadable_data()
-{
-    QTest::addColumn<bool>("folder");
-    QTest::newRow("folder") << true;
-    QTest::newRow("permissions") << false;
-}
+void tst_Config::fileUnreadable_data() { test::addRows<bool>("folder", {{"folder", true}, {"permissions", false}}); }
 
 void tst_Config::fileUnreadable()
 {
@@ -423,10 +419,9 @@ void tst_Config::fileUnreadable()
 
 void tst_Config::syntaxError_data()
 {
-    QTest::addColumn<QByteArray>("text");
-    QTest::newRow("key without =") << QByteArray("[server]\nurl https://h/\n");
-    QTest::newRow("unclosed section") << QByteArray("[server\nurl=https://h/\n");
-    QTest::newRow("stray word") << QByteArray("[server]\nurl=https://h/\nmaxTries\n");
+    test::addRows<QByteArray>("text", {{"key without =", QByteArray("[server]\nurl https://h/\n")},
+                                       {"unclosed section", QByteArray("[server\nurl=https://h/\n")},
+                                       {"stray word", QByteArray("[server]\nurl=https://h/\nmaxTries\n")}});
 }
 
 void tst_Config::syntaxError()

@@ -1,5 +1,6 @@
 #include "crypto/crypto.h"
 #include "crypto/threadedsha256.h"
+#include "support/datatable.h"
 #include "support/testutil.h"
 
 #include <QCryptographicHash>
@@ -66,13 +67,12 @@ void tst_Sha256::knownVectors()
 
 void tst_Sha256::chunkingDoesNotMatter_data()
 {
-    QTest::addColumn<qsizetype>("chunk");
-    QTest::newRow("1") << qsizetype(1);
-    QTest::newRow("63") << qsizetype(63);
-    QTest::newRow("64") << qsizetype(64);
-    QTest::newRow("65") << qsizetype(65);
-    QTest::newRow("4093") << qsizetype(4093);
-    QTest::newRow("whole") << qsizetype(1 << 20);
+    addRows<qsizetype>("chunk", {{"1", qsizetype(1)},
+                                 {"63", qsizetype(63)},
+                                 {"64", qsizetype(64)},
+                                 {"65", qsizetype(65)},
+                                 {"4093", qsizetype(4093)},
+                                 {"whole", qsizetype(1 << 20)}});
 }
 
 void tst_Sha256::chunkingDoesNotMatter()

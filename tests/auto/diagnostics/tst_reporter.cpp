@@ -4,6 +4,7 @@
 // arrive once the server is back; revoking consent empties the queue.
 #include "fixture.h"
 
+#include "support/datatable.h"
 #include "support/faultserver.h"
 #include "support/nginxserver.h"
 #include "support/testpki.h"
@@ -71,6 +72,8 @@ private:
     std::unique_ptr<NginxServer> serverFor(Fault fault, QUrl *url);
     QString makeDevice(const QUrl &updateUrl, const QUrl &diagUrl, QMap<QString, QString> extra = {},
                        const QString &running = QStringLiteral("1.0.0"));
+    // A device running 1.1.0 whose update and diagnostics servers cannot be reached.
+    QString makeOfflineDevice(const QMap<QString, QString> &extra = {});
     void setConfig(const QString &key, const QString &value);
     QString deviceId();
     // Reports stored on the diagnostics server for this device.
@@ -133,7 +136,7 @@ std::unique_ptr<NginxServer> tst_Reporter::serverFor(Fault fault, QUrl *url)
     std::unique_ptr<NginxServer> server;
     NginxServer::Options o;
     switch (fault) {
-    case Fault::Unreachable: *url = QUrl(QStringLiteral("https://127.0.0.1:%1/s16/stable/").arg(FaultServer::unusedPort())); return nullptr;
+    case Fault::Unreachable: *url = FaultServer::unreachableUrl(QStringLiteral("/s16/stable/")); return nullptr;
     case Fault::BadCertificate:
         o.certFile = TestPki::shared().server(TestPki::Server::SelfSigned).cert;
         o.keyFile = TestPki::shared().server(TestPki::Server::SelfSigned).key;
@@ -158,6 +161,12 @@ QString tst_Reporter::makeDevice(const QUrl &updateUrl, const QUrl &diagUrl, QMa
     if (!extra.contains(QStringLiteral("server/maxTries")))
         extra.insert(QStringLiteral("server/maxTries"), QStringLiteral("1"));
     return m_fx.makeDevice(updateUrl, extra, running);
+}
+
+QString tst_Reporter::makeOfflineDevice(const QMap<QString, QString> &extra)
+{
+    return makeDevice(FaultServer::unreachableUrl(QStringLiteral("/s16/stable/")), FaultServer::unreachableUrl(QStringLiteral("/diag/")),
+                      extra, QStringLiteral("1.1.0"));
 }
 
 void tst_Reporter::setConfig(const QString &key, const QString &value)
@@ -397,10 +406,7 @@ void tst_Reporter::e09_reportHoldsNoSecretsAndUsesTheUpdateAuthentication()
 void tst_Reporter::e09_queuedReportArrivesWhenTheServerIsBack()
 {
     // First cycle: neither the update server nor the diagnostics server can be reached.
-    const quint16 down = FaultServer::unusedPort();
-    QVERIFY(!makeDevice(QUrl(QStringLiteral("https://127.0.0.1:%1/s16/stable/").arg(down)),
-                        QUrl(QStringLiteral("https://127.0.0.1:%1/diag/").arg(down)), {}, QStringLiteral("1.1.0"))
-                 .isEmpty());
+    QVERIFY(!makeOfflineDevice().isEmpty());
     QVERIFY(diagnostics::setConsent(m_fx.config(), *m_fx.journal(), true));
     const DiagnosticsReporter::Backoff backoff{4, 60};
     const Cycle failed = runCycle(false, backoff);
@@ -439,17 +445,13 @@ void tst_Reporter::e09_queuedReportArrivesWhenTheServerIsBack()
 
 void tst_Reporter::e09_revokingConsentEmptiesTheQueue_data()
 {
-    QTest::addColumn<bool>("commandLine");
-    QTest::newRow("s16-update consent off") << true;
-    QTest::newRow("diagnostics::setConsent (the UI)") << false;
+    addRows<bool>("commandLine", {{"s16-update consent off", true}, {"diagnostics::setConsent (the UI)", false}});
 }
 
 void tst_Reporter::e09_revokingConsentEmptiesTheQueue()
 {
     QFETCH(bool, commandLine);
-    const quint16 down = FaultServer::unusedPort();
-    const QString conf = makeDevice(QUrl(QStringLiteral("https://127.0.0.1:%1/s16/stable/").arg(down)),
-                                    QUrl(QStringLiteral("https://127.0.0.1:%1/diag/").arg(down)), {}, QStringLiteral("1.1.0"));
+    const QString conf = makeOfflineDevice();
     QVERIFY(!conf.isEmpty());
     QVERIFY(diagnostics::setConsent(m_fx.config(), *m_fx.journal(), true));
     for (int i = 0; i < 3; ++i)
@@ -483,19 +485,14 @@ void tst_Reporter::e09_revokingConsentEmptiesTheQueue()
 
 void tst_Reporter::e09_queueIsBounded_data()
 {
-    QTest::addColumn<QString>("key");
-    QTest::newRow("maxQueuedReports") << QStringLiteral("diagnostics/maxQueuedReports");
-    QTest::newRow("maxQueuedBytes") << QStringLiteral("diagnostics/maxQueuedBytes");
+    addRows<QString>("key", {{"maxQueuedReports", QStringLiteral("diagnostics/maxQueuedReports")},
+                             {"maxQueuedBytes", QStringLiteral("diagnostics/maxQueuedBytes")}});
 }
 
 void tst_Reporter::e09_queueIsBounded()
 {
     QFETCH(QString, key);
-    const quint16 down = FaultServer::unusedPort();
-    QVERIFY(!makeDevice(QUrl(QStringLiteral("https://127.0.0.1:%1/s16/stable/").arg(down)),
-                        QUrl(QStringLiteral("https://127.0.0.1:%1/diag/").arg(down)),
-                        {{QStringLiteral("log/maxEntries"), QStringLiteral("4")}}, QStringLiteral("1.1.0"))
-                 .isEmpty());
+    QVERIFY(!makeOfflineDevice({{QStringLiteral("log/maxEntries"), QStringLiteral("4")}}).isEmpty());
     QVERIFY(diagnostics::setConsent(m_fx.config(), *m_fx.journal(), true));
     QVERIFY(runCycle(false).error);
     const QString dir = diagnostics::queueDir(m_fx.config());
@@ -610,10 +607,7 @@ void tst_Reporter::e09_consentRevokedDuringARoundStopsIt()
 {
     // Three reports wait; consent is revoked (by the UI, in another process) while the first is
     // on its way: that one arrives, the others never leave, and the queue is emptied.
-    const quint16 down = FaultServer::unusedPort();
-    QVERIFY(!makeDevice(QUrl(QStringLiteral("https://127.0.0.1:%1/s16/stable/").arg(down)),
-                        QUrl(QStringLiteral("https://127.0.0.1:%1/diag/").arg(down)), {}, QStringLiteral("1.1.0"))
-                 .isEmpty());
+    QVERIFY(!makeOfflineDevice().isEmpty());
     QVERIFY(diagnostics::setConsent(m_fx.config(), *m_fx.journal(), true));
     for (int i = 0; i < 3; ++i)
         QVERIFY(runCycle(false).error);
@@ -673,9 +667,7 @@ void tst_Reporter::e13_e09_tokenGoesOnlyToTheUpdateServer()
 
 void tst_Reporter::e53_e08_e09_failedInstallIsQueuedWithConsent_data()
 {
-    QTest::addColumn<bool>("consent");
-    QTest::newRow("consent") << true;
-    QTest::newRow("no consent") << false;
+    addRows<bool>("consent", {{"consent", true}, {"no consent", false}});
 }
 
 void tst_Reporter::e53_e08_e09_failedInstallIsQueuedWithConsent()

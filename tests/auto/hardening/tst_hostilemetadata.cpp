@@ -5,6 +5,7 @@
 // code with the error logged, nothing downloaded or installed, the running system
 // untouched; and after all of them the good update still installs.
 #include "hostileworld.h"
+#include "support/datatable.h"
 
 #include <QDir>
 #include <QFile>
@@ -72,32 +73,28 @@ void tst_HostileMetadata::initTestCase()
 
 void tst_HostileMetadata::hostileManifestIsRefused_data()
 {
-    QTest::addColumn<QByteArray>("manifest");
     const QByteArray good = m_world.goodManifest();
     QVERIFY(!good.isEmpty());
-
-    // unknown keys are ignored, so only the size limit refuses this one
-    QTest::newRow("over the 1 MiB size limit") << withRaw(good, {}, QStringLiteral("padding"), '"' + QByteArray(1024 * 1024, 'x') + '"');
-    QTest::newRow("nested 100000 deep") << withRaw(good, {}, QStringLiteral("deep"), QByteArray(100000, '[') + QByteArray(100000, ']'));
-    QTest::newRow("image size beyond 2^53") << withRaw(good, QStringLiteral("image"), QStringLiteral("size"), "9007199254740993");
-    QTest::newRow("image size 1e300") << withRaw(good, QStringLiteral("image"), QStringLiteral("size"), "1e300");
-    QTest::newRow("image size 1e400 (not a double)") << withRaw(good, QStringLiteral("image"), QStringLiteral("size"), "1e400");
-    QTest::newRow("negative image size") << withRaw(good, QStringLiteral("image"), QStringLiteral("size"), "-524288");
-    QTest::newRow("negative schema") << withRaw(good, {}, QStringLiteral("schema"), "-1");
-    QTest::newRow("huge format") << withRaw(good, {}, QStringLiteral("format"), "18446744073709551617");
-    QTest::newRow("path with ..") << withRaw(good, QStringLiteral("image"), QStringLiteral("path"), "\"images/../../../etc/passwd\"");
-    QTest::newRow("absolute path") << withRaw(good, QStringLiteral("image"), QStringLiteral("path"), "\"/etc/passwd\"");
-    QTest::newRow("percent-encoded ..") << withRaw(good, QStringLiteral("image"), QStringLiteral("path"),
-                                                   "\"images/%2e%2e/%2e%2e/etc/passwd\"");
-    QTest::newRow("percent-encoded slash") << withRaw(good, QStringLiteral("image"), QStringLiteral("path"),
-                                                      "\"images/..%2f..%2fetc%2fpasswd\"");
-    QTest::newRow("backslash traversal") << withRaw(good, QStringLiteral("image"), QStringLiteral("path"),
-                                                    "\"images\\\\..\\\\..\\\\x.img\"");
-    QTest::newRow("NUL in the path") << withRaw(good, QStringLiteral("image"), QStringLiteral("path"),
-                                                "\"images/s16-1.1.0.img\\u0000.txt\"");
-    QTest::newRow("migration leaves the repository")
-        << withRaw(withRaw(good, {}, QStringLiteral("schema"), "2"), {}, QStringLiteral("migrations"),
-                   "[{\"schema\": 2, \"path\": \"migrations/../../../x.sql\", \"size\": 1, \"sha256\": \"" + QByteArray(64, 'a') + "\"}]");
+    test::addRows<QByteArray>(
+        "manifest",
+        {// unknown keys are ignored, so only the size limit refuses this one
+         {"over the 1 MiB size limit", withRaw(good, {}, QStringLiteral("padding"), '"' + QByteArray(1024 * 1024, 'x') + '"')},
+         {"nested 100000 deep", withRaw(good, {}, QStringLiteral("deep"), QByteArray(100000, '[') + QByteArray(100000, ']'))},
+         {"image size beyond 2^53", withRaw(good, QStringLiteral("image"), QStringLiteral("size"), "9007199254740993")},
+         {"image size 1e300", withRaw(good, QStringLiteral("image"), QStringLiteral("size"), "1e300")},
+         {"image size 1e400 (not a double)", withRaw(good, QStringLiteral("image"), QStringLiteral("size"), "1e400")},
+         {"negative image size", withRaw(good, QStringLiteral("image"), QStringLiteral("size"), "-524288")},
+         {"negative schema", withRaw(good, {}, QStringLiteral("schema"), "-1")},
+         {"huge format", withRaw(good, {}, QStringLiteral("format"), "18446744073709551617")},
+         {"path with ..", withRaw(good, QStringLiteral("image"), QStringLiteral("path"), "\"images/../../../etc/passwd\"")},
+         {"absolute path", withRaw(good, QStringLiteral("image"), QStringLiteral("path"), "\"/etc/passwd\"")},
+         {"percent-encoded ..", withRaw(good, QStringLiteral("image"), QStringLiteral("path"), "\"images/%2e%2e/%2e%2e/etc/passwd\"")},
+         {"percent-encoded slash", withRaw(good, QStringLiteral("image"), QStringLiteral("path"), "\"images/..%2f..%2fetc%2fpasswd\"")},
+         {"backslash traversal", withRaw(good, QStringLiteral("image"), QStringLiteral("path"), "\"images\\\\..\\\\..\\\\x.img\"")},
+         {"NUL in the path", withRaw(good, QStringLiteral("image"), QStringLiteral("path"), "\"images/s16-1.1.0.img\\u0000.txt\"")},
+         {"migration leaves the repository", withRaw(withRaw(good, {}, QStringLiteral("schema"), "2"), {}, QStringLiteral("migrations"),
+                                                     "[{\"schema\": 2, \"path\": \"migrations/../../../x.sql\", \"size\": 1, \"sha256\": \""
+                                                         + QByteArray(64, 'a') + "\"}]")}});
 }
 
 void tst_HostileMetadata::hostileManifestIsRefused()

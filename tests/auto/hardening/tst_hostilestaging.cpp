@@ -8,6 +8,7 @@
 
 #include "crypto/crypto.h"
 #include "store/journal.h"
+#include "support/datatable.h"
 
 #include <QDir>
 #include <QFile>
@@ -50,11 +51,10 @@ void tst_HostileStaging::initTestCase()
 
 void tst_HostileStaging::replacedStagedUpdateIsNotInstalled_data()
 {
-    QTest::addColumn<QString>("tamper");
-    QTest::newRow("image and its .sha256 replaced together") << QStringLiteral("image+sum");
-    QTest::newRow("image replaced by a link to the running slot") << QStringLiteral("link");
-    QTest::newRow("another signed release put in its place") << QStringLiteral("swap");
-    QTest::newRow("the journal's record of the download gone") << QStringLiteral("record");
+    test::addRows<QString>("tamper", {{"image and its .sha256 replaced together", QStringLiteral("image+sum")},
+                                      {"image replaced by a link to the running slot", QStringLiteral("link")},
+                                      {"another signed release put in its place", QStringLiteral("swap")},
+                                      {"the journal's record of the download gone", QStringLiteral("record")}});
 }
 
 void tst_HostileStaging::replacedStagedUpdateIsNotInstalled()

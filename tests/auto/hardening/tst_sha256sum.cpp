@@ -4,6 +4,7 @@
 // `sha256sum -c` accepts, and what sha256sum prints, the reader reads.
 #include "crypto/crypto.h"
 
+#include "support/datatable.h"
 #include "support/testutil.h"
 
 #include <QDir>
@@ -55,19 +56,18 @@ void tst_Sha256Sum::parse()
 
 void tst_Sha256Sum::refused_data()
 {
-    QTest::addColumn<QByteArray>("text");
-    QTest::newRow("empty") << QByteArray();
-    QTest::newRow("hash only") << QByteArray(kHex + "\n");
-    QTest::newRow("no file name") << QByteArray(kHex + "  \n");
-    QTest::newRow("one space") << QByteArray(kHex + " a.img\n");
-    QTest::newRow("short hash") << QByteArray(kHex.left(63) + "  a.img\n");
-    QTest::newRow("long hash") << QByteArray(kHex + "0  a.img\n");
-    QTest::newRow("not hex") << QByteArray(QByteArray(kHex).replace(0, 1, "g") + "  a.img\n");
-    QTest::newRow("two lines") << QByteArray(kHex + "  a.img\n" + kHex + "  b.img\n");
-    QTest::newRow("unknown escape") << QByteArray("\\" + kHex + "  a\\x\n");
-    QTest::newRow("lone backslash at the end") << QByteArray("\\" + kHex + "  a\\\n");
-    QTest::newRow("NUL in the name") << QByteArray(kHex + QByteArray("  a\0b\n", 6));
-    QTest::newRow("BSD tag format") << QByteArray("SHA256 (a.img) = " + kHex + "\n");
+    test::addRows<QByteArray>("text", {{"empty", QByteArray()},
+                                       {"hash only", QByteArray(kHex + "\n")},
+                                       {"no file name", QByteArray(kHex + "  \n")},
+                                       {"one space", QByteArray(kHex + " a.img\n")},
+                                       {"short hash", QByteArray(kHex.left(63) + "  a.img\n")},
+                                       {"long hash", QByteArray(kHex + "0  a.img\n")},
+                                       {"not hex", QByteArray(QByteArray(kHex).replace(0, 1, "g") + "  a.img\n")},
+                                       {"two lines", QByteArray(kHex + "  a.img\n" + kHex + "  b.img\n")},
+                                       {"unknown escape", QByteArray("\\" + kHex + "  a\\x\n")},
+                                       {"lone backslash at the end", QByteArray("\\" + kHex + "  a\\\n")},
+                                       {"NUL in the name", QByteArray(kHex + QByteArray("  a\0b\n", 6))},
+                                       {"BSD tag format", QByteArray("SHA256 (a.img) = " + kHex + "\n")}});
 }
 
 void tst_Sha256Sum::refused()
@@ -81,11 +81,10 @@ void tst_Sha256Sum::refused()
 
 void tst_Sha256Sum::agreesWithSha256sum_data()
 {
-    QTest::addColumn<QString>("fileName");
-    QTest::newRow("plain") << QStringLiteral("s16-2.0.0.img");
-    QTest::newRow("backslash") << QStringLiteral("a\\b.img");
-    QTest::newRow("newline") << QStringLiteral("a\nb.img");
-    QTest::newRow("space and UTF-8") << QStringLiteral(u"\u00e4 b.img");
+    test::addRows<QString>("fileName", {{"plain", QStringLiteral("s16-2.0.0.img")},
+                                        {"backslash", QStringLiteral("a\\b.img")},
+                                        {"newline", QStringLiteral("a\nb.img")},
+                                        {"space and UTF-8", QStringLiteral(u"\u00e4 b.img")}});
 }
 
 void tst_Sha256Sum::agreesWithSha256sum()

@@ -85,6 +85,13 @@ inline StageOptions noSchema()
     return o;
 }
 
+inline StageOptions tampered(const QString &tamper)
+{
+    StageOptions o;
+    o.tamper = tamper;
+    return o;
+}
+
 class Device
 {
 public:
@@ -313,9 +320,11 @@ private:
     QString m_oldSum, m_newSum;
 };
 
-// Makes the Ed25519 signing key pair of this test binary in dir (openssl genpkey).
-inline bool makeSigningKey(const QString &dir, QString *why)
+// Makes the Ed25519 signing key pair of this test binary (openssl genpkey), in a folder that lasts as long as the binary.
+inline bool makeSigningKey(QString *why)
 {
+    static const QTemporaryDir keys;
+    const QString dir = keys.path();
     g_keyDir = dir;
     const auto key = runTool(QStringLiteral("openssl"), {QStringLiteral("genpkey"), QStringLiteral("-algorithm"), QStringLiteral("ed25519"),
                                                          QStringLiteral("-out"), dir + QStringLiteral("/signing.key")});

@@ -4,6 +4,7 @@
 
 #include "installdevice.h"
 #include "install/recoveryengine.h"
+#include "support/datatable.h"
 
 #include <algorithm>
 
@@ -54,21 +55,14 @@ private Q_SLOTS:
 
 private:
     std::unique_ptr<Device> m_device;
-    std::unique_ptr<QTemporaryDir> m_keys;
 };
 
-void tst_InstallEngine::initTestCase_data()
-{
-    QTest::addColumn<QString>("backend");
-    QTest::newRow("uboot") << QStringLiteral("uboot");
-    QTest::newRow("grub") << QStringLiteral("grub");
-}
+void tst_InstallEngine::initTestCase_data() { addBackendRows(); }
 
 void tst_InstallEngine::initTestCase()
 {
-    m_keys = std::make_unique<QTemporaryDir>();
     QString why;
-    QVERIFY2(test::makeSigningKey(m_keys->path(), &why), qPrintable(why));
+    QVERIFY2(test::makeSigningKey(&why), qPrintable(why));
 }
 
 void tst_InstallEngine::init()
@@ -134,12 +128,11 @@ void tst_InstallEngine::e47_e49_e50_e55_verifiedImageIsWrittenAndTried()
 
 void tst_InstallEngine::e48_checksumMismatchBootsOld_data()
 {
-    QTest::addColumn<QString>("tamper");
-    QTest::newRow("one byte of the image flipped") << QStringLiteral("imageByte");
-    QTest::newRow("saved sum differs") << QStringLiteral("sumFile");
-    QTest::newRow("manifest no longer signed") << QStringLiteral("signature");
-    QTest::newRow("image gone") << QStringLiteral("missingImage");
-    QTest::newRow("migration script changed") << QStringLiteral("migration");
+    addRows<QString>("tamper", {{"one byte of the image flipped", QStringLiteral("imageByte")},
+                                {"saved sum differs", QStringLiteral("sumFile")},
+                                {"manifest no longer signed", QStringLiteral("signature")},
+                                {"image gone", QStringLiteral("missingImage")},
+                                {"migration script changed", QStringLiteral("migration")}});
 }
 
 void tst_InstallEngine::e48_checksumMismatchBootsOld()
@@ -147,9 +140,7 @@ void tst_InstallEngine::e48_checksumMismatchBootsOld()
     QFETCH(QString, tamper);
     Device &d = *m_device;
     QString why;
-    StageOptions options;
-    options.tamper = tamper;
-    QVERIFY2(d.stage(options, &why), qPrintable(why));
+    QVERIFY2(d.stage(tampered(tamper), &why), qPrintable(why));
     const QString slotBBefore = d.slotSum(QStringLiteral("B"));
 
     const auto recovery = d.powerOn();
@@ -186,10 +177,10 @@ void tst_InstallEngine::e48_checksumMismatchBootsOld()
 
 void tst_InstallEngine::e51_e52_e53_writeFailureKeepsOldSystem_data()
 {
-    QTest::addColumn<QString>("how");
-    QTest::newRow("slot cannot be opened") << QStringLiteral("directory");
-    QTest::newRow("slot does not exist") << QStringLiteral("missing"); // never created by the writer
-    QTest::newRow("medium fails mid-write") << QStringLiteral("fault");
+    // "missing": a slot the writer never creates
+    addRows<QString>("how", {{"slot cannot be opened", QStringLiteral("directory")},
+                             {"slot does not exist", QStringLiteral("missing")},
+                             {"medium fails mid-write", QStringLiteral("fault")}});
 }
 
 void tst_InstallEngine::e51_e52_e53_writeFailureKeepsOldSystem()
@@ -254,9 +245,8 @@ void tst_InstallEngine::e54_e56_e57_e58_databaseIsBackedUpAndMigrated()
 
 void tst_InstallEngine::e59_e60_failedMigrationRestoresBackup_data()
 {
-    QTest::addColumn<QString>("how");
-    QTest::newRow("script fails at the last step") << QStringLiteral("script");
-    QTest::newRow("database newer than the system") << QStringLiteral("newer");
+    addRows<QString>(
+        "how", {{"script fails at the last step", QStringLiteral("script")}, {"database newer than the system", QStringLiteral("newer")}});
 }
 
 void tst_InstallEngine::e59_e60_failedMigrationRestoresBackup()
@@ -520,9 +510,7 @@ void tst_InstallEngine::e48_e53_failureIsLogged()
     // E53 -> E08: the old system logs the failed update once, with the code and edge of the failure.
     Device &d = *m_device;
     QString why;
-    StageOptions options;
-    options.tamper = QStringLiteral("imageByte");
-    QVERIFY2(d.stage(options, &why), qPrintable(why));
+    QVERIFY2(d.stage(tampered(QStringLiteral("imageByte")), &why), qPrintable(why));
     QVERIFY(!d.powerOn().report.status);
     QVERIFY(logOf(d).isEmpty() || logOf(d).last().event != QStringLiteral("installFailed")); // recovery does not log it
     const auto old = d.powerOn();

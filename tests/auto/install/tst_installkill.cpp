@@ -5,6 +5,7 @@
 // slot never written, no slot marked good that does not hold its image.
 
 #include "installdevice.h"
+#include "support/datatable.h"
 
 using namespace s16;
 using namespace s16::test;
@@ -21,21 +22,14 @@ private Q_SLOTS:
 
 private:
     std::unique_ptr<Device> m_device;
-    std::unique_ptr<QTemporaryDir> m_keys;
 };
 
-void tst_InstallKill::initTestCase_data()
-{
-    QTest::addColumn<QString>("backend");
-    QTest::newRow("uboot") << QStringLiteral("uboot");
-    QTest::newRow("grub") << QStringLiteral("grub");
-}
+void tst_InstallKill::initTestCase_data() { addBackendRows(); }
 
 void tst_InstallKill::initTestCase()
 {
-    m_keys = std::make_unique<QTemporaryDir>();
     QString why;
-    QVERIFY2(makeSigningKey(m_keys->path(), &why), qPrintable(why));
+    QVERIFY2(makeSigningKey(&why), qPrintable(why));
 }
 
 void tst_InstallKill::init()

@@ -2,6 +2,7 @@
 // lines and the Qt Quick screen (offscreen), on a simulated device.
 
 #include "installdevice.h"
+#include "support/datatable.h"
 
 #include <QColor>
 #include <QImage>
@@ -25,14 +26,12 @@ private Q_SLOTS:
 
 private:
     std::unique_ptr<Device> m_device;
-    std::unique_ptr<QTemporaryDir> m_keys;
 };
 
 void tst_RecoveryProgram::initTestCase()
 {
-    m_keys = std::make_unique<QTemporaryDir>();
     QString why;
-    QVERIFY2(makeSigningKey(m_keys->path(), &why), qPrintable(why));
+    QVERIFY2(makeSigningKey(&why), qPrintable(why));
 }
 
 void tst_RecoveryProgram::init()
@@ -55,11 +54,10 @@ void tst_RecoveryProgram::helpAndVersion()
 
 void tst_RecoveryProgram::usageErrors_data()
 {
-    QTest::addColumn<QStringList>("args");
-    QTest::newRow("missing config file") << QStringList{QStringLiteral("--headless"), QStringLiteral("--config"),
-                                                        QStringLiteral("/nonexistent/update.conf")};
-    QTest::newRow("unknown option") << QStringList{QStringLiteral("--headless"), QStringLiteral("--frobnicate")};
-    QTest::newRow("stray argument") << QStringList{QStringLiteral("--headless"), QStringLiteral("install")};
+    addRows<QStringList>("args", {{"missing config file", QStringList{QStringLiteral("--headless"), QStringLiteral("--config"),
+                                                                      QStringLiteral("/nonexistent/update.conf")}},
+                                  {"unknown option", QStringList{QStringLiteral("--headless"), QStringLiteral("--frobnicate")}},
+                                  {"stray argument", QStringList{QStringLiteral("--headless"), QStringLiteral("install")}}});
 }
 
 void tst_RecoveryProgram::usageErrors()
@@ -72,9 +70,7 @@ void tst_RecoveryProgram::usageErrors()
 
 void tst_RecoveryProgram::headlessInstallsAndPrintsSteps_data()
 {
-    QTest::addColumn<bool>("configFirst");
-    QTest::newRow("--config before --headless") << true;
-    QTest::newRow("--config after --headless") << false;
+    addRows<bool>("configFirst", {{"--config before --headless", true}, {"--config after --headless", false}});
 }
 
 void tst_RecoveryProgram::headlessInstallsAndPrintsSteps()
@@ -103,9 +99,7 @@ void tst_RecoveryProgram::e48_headlessDamagedImageExits15()
 {
     Device &d = *m_device;
     QString why;
-    StageOptions options;
-    options.tamper = QStringLiteral("imageByte");
-    QVERIFY2(d.stage(options, &why), qPrintable(why));
+    QVERIFY2(d.stage(tampered(QStringLiteral("imageByte")), &why), qPrintable(why));
     const auto r = runTool(QStringLiteral("s16-recovery"),
                            {QStringLiteral("--headless"), QStringLiteral("--config"), d.path(QStringLiteral("update.conf"))});
     QCOMPARE(r.exitCode, 15);

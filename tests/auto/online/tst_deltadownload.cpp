@@ -4,6 +4,7 @@
 // cross the link, and that a bad chunk or index is refused before anything is staged (E38).
 #include "fixture.h"
 
+#include "support/datatable.h"
 #include "support/faultserver.h"
 #include "support/nginxserver.h"
 #include "support/testpki.h"
@@ -708,9 +709,7 @@ void tst_DeltaDownload::compressedImageWaitsForItsUnpacking()
 
 void tst_DeltaDownload::pausedExchangeEndsAfterItsLastBytes_data()
 {
-    QTest::addColumn<bool>("bufferHoldsAll");
-    QTest::newRow("the whole response arrives while paused") << true;
-    QTest::newRow("the response is held back by the link") << false;
+    addRows<bool>("bufferHoldsAll", {{"the whole response arrives while paused", true}, {"the response is held back by the link", false}});
 }
 
 void tst_DeltaDownload::pausedExchangeEndsAfterItsLastBytes()

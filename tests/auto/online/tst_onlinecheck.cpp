@@ -2,6 +2,7 @@
 // in-process fault server for what nginx cannot do.
 #include "fixture.h"
 
+#include "support/datatable.h"
 #include "support/faultserver.h"
 #include "support/nginxserver.h"
 #include "support/testpki.h"
@@ -165,9 +166,8 @@ void tst_OnlineCheck::e17_newerVersionIsAvailable()
 
 void tst_OnlineCheck::e04_e05_e06_retryUntilTheServerAnswers_data()
 {
-    QTest::addColumn<int>("kind"); // 1 503 with Retry-After, 2 502
-    QTest::newRow("HTTP 503") << 1;
-    QTest::newRow("HTTP 502") << 2;
+    // "kind": 1 503 with Retry-After, 2 502
+    addRows<int>("kind", {{"HTTP 503", 1}, {"HTTP 502", 2}});
 }
 
 void tst_OnlineCheck::e04_e05_e06_retryUntilTheServerAnswers()
@@ -207,10 +207,8 @@ void tst_OnlineCheck::e04_e07_connectionClosedWithoutResponse()
 
 void tst_OnlineCheck::e07_unreachableAfterMaxTries()
 {
-    const quint16 port = FaultServer::unusedPort();
-    QVERIFY(!m_fx.makeDevice(QUrl(QStringLiteral("https://127.0.0.1:%1/s16/").arg(port)),
-                             {{QStringLiteral("server/maxTries"), QStringLiteral("4")}})
-                 .isEmpty());
+    const QUrl unreachable = FaultServer::unreachableUrl(QStringLiteral("/s16/"));
+    QVERIFY(!m_fx.makeDevice(unreachable, {{QStringLiteral("server/maxTries"), QStringLiteral("4")}}).isEmpty());
     const auto run = m_fx.run(false);
     QVERIFY(run.error);
     QCOMPARE(run.error->code, ExitCode::ServerUnreachable);
@@ -222,12 +220,11 @@ void tst_OnlineCheck::e07_unreachableAfterMaxTries()
 
 void tst_OnlineCheck::e12_invalidCertificateIsRejected_data()
 {
-    QTest::addColumn<int>("kind");
-    QTest::newRow("self-signed") << int(TestPki::Server::SelfSigned);
-    QTest::newRow("expired") << int(TestPki::Server::Expired);
-    QTest::newRow("not yet valid") << int(TestPki::Server::NotYetValid);
-    QTest::newRow("wrong host") << int(TestPki::Server::WrongHost);
-    QTest::newRow("unknown CA") << int(TestPki::Server::UnknownCa);
+    addRows<int>("kind", {{"self-signed", int(TestPki::Server::SelfSigned)},
+                          {"expired", int(TestPki::Server::Expired)},
+                          {"not yet valid", int(TestPki::Server::NotYetValid)},
+                          {"wrong host", int(TestPki::Server::WrongHost)},
+                          {"unknown CA", int(TestPki::Server::UnknownCa)}});
 }
 
 void tst_OnlineCheck::e12_invalidCertificateIsRejected()
@@ -339,14 +336,13 @@ void tst_OnlineCheck::e14_authenticatedWithTokenAndClientCertificate()
 
 void tst_OnlineCheck::e18_metadataRejected_data()
 {
-    QTest::addColumn<QString>("attack");
-    QTest::newRow("tampered manifest") << QStringLiteral("tamper");
-    QTest::newRow("missing manifest") << QStringLiteral("missing");
-    QTest::newRow("missing signature") << QStringLiteral("nosig");
-    QTest::newRow("expired (freeze)") << QStringLiteral("expired");
-    QTest::newRow("other product (mix-and-match)") << QStringLiteral("product");
-    QTest::newRow("signed by an untrusted key") << QStringLiteral("otherkey");
-    QTest::newRow("not JSON") << QStringLiteral("garbage");
+    addRows<QString>("attack", {{"tampered manifest", QStringLiteral("tamper")},
+                                {"missing manifest", QStringLiteral("missing")},
+                                {"missing signature", QStringLiteral("nosig")},
+                                {"expired (freeze)", QStringLiteral("expired")},
+                                {"other product (mix-and-match)", QStringLiteral("product")},
+                                {"signed by an untrusted key", QStringLiteral("otherkey")},
+                                {"not JSON", QStringLiteral("garbage")}});
 }
 
 void tst_OnlineCheck::e18_metadataRejected()
@@ -465,10 +461,8 @@ void tst_OnlineCheck::e18_keyRotation()
 
 void tst_OnlineCheck::e08_errorIsLoggedForTheApp()
 {
-    const quint16 port = FaultServer::unusedPort();
-    QVERIFY(!m_fx.makeDevice(QUrl(QStringLiteral("https://127.0.0.1:%1/s16/").arg(port)),
-                             {{QStringLiteral("server/maxTries"), QStringLiteral("1")}})
-                 .isEmpty());
+    const QUrl unreachable = FaultServer::unreachableUrl(QStringLiteral("/s16/"));
+    QVERIFY(!m_fx.makeDevice(unreachable, {{QStringLiteral("server/maxTries"), QStringLiteral("1")}}).isEmpty());
     const auto run = m_fx.run(false);
     QVERIFY(run.error);
     QCOMPARE(run.path.last(), Edge::E08); // consent off: nothing is sent (no E09)
@@ -529,12 +523,7 @@ void tst_OnlineCheck::e04_e05_e06_waitBeforeEachTry()
     QVERIFY(clock.elapsed() < 20000); // nothing was waited for
 }
 
-void tst_OnlineCheck::e04_e06_busyServerIsTriedAgain_data()
-{
-    QTest::addColumn<int>("status");
-    for (int status : {408, 429, 500, 504})
-        QTest::addRow("HTTP %d", status) << status;
-}
+void tst_OnlineCheck::e04_e06_busyServerIsTriedAgain_data() { addRows<int>("status", "HTTP %d", {408, 429, 500, 504}); }
 
 void tst_OnlineCheck::e04_e06_busyServerIsTriedAgain()
 {

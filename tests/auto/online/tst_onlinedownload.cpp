@@ -2,6 +2,7 @@
 // against real nginx over TLS and the in-process fault server.
 #include "fixture.h"
 
+#include "support/datatable.h"
 #include "support/faultserver.h"
 #include "support/nginxserver.h"
 #include "support/testpki.h"
@@ -84,6 +85,8 @@ private:
     // when something failed.
     FaultServer *deviceBehindFault(const FaultServer::Fault &fault);
     std::unique_ptr<NginxServer> priorityDevice(const QString &repo);
+    // A device whose server answers the image with status (a 4xx): one request, the download fails at E34.
+    void refusedStatusIsNotTriedAgain(int status);
     OnlineFixture m_fx;
     QString m_repo;
     std::unique_ptr<FaultServer> m_server;
@@ -395,9 +398,8 @@ void tst_OnlineDownload::e33_stalledTransferResumes()
 
 void tst_OnlineDownload::e30_redirectRefused_data()
 {
-    QTest::addColumn<QByteArray>("location");
-    QTest::newRow("to plain http") << QByteArray("http://127.0.0.1:%1/s16/images/s16-1.1.0.img");
-    QTest::newRow("to another host") << QByteArray("https://localhost:%1/s16/images/s16-1.1.0.img");
+    addRows<QByteArray>("location", {{"to plain http", QByteArray("http://127.0.0.1:%1/s16/images/s16-1.1.0.img")},
+                                     {"to another host", QByteArray("https://localhost:%1/s16/images/s16-1.1.0.img")}});
 }
 
 void tst_OnlineDownload::e30_redirectRefused()
@@ -443,15 +445,7 @@ void tst_OnlineDownload::e38_moreBytesThanDeclared()
     QCOMPARE(server->requestCount(imagePath()), 1);
 }
 
-void tst_OnlineDownload::e34_refusedByServer()
-{
-    auto *server = deviceBehindFault(FaultServer::Fault::httpStatus(404));
-    QVERIFY(server);
-    const auto run = m_fx.run(true);
-    QVERIFY(run.error);
-    QCOMPARE(run.error->code, ExitCode::DownloadFailed);
-    QCOMPARE(server->requestCount(imagePath()), 1); // a 4xx is not retried
-}
+void tst_OnlineDownload::e34_refusedByServer() { refusedStatusIsNotTriedAgain(404); }
 
 void tst_OnlineDownload::notEnoughSpaceIsAStorageError()
 {
@@ -554,16 +548,16 @@ void tst_OnlineDownload::e24_e27_refusedConnectionIsTriedAgain()
              QStringLiteral("1.1.0"));
 }
 
-void tst_OnlineDownload::e34_refusedStatusIsNotTriedAgain_data()
-{
-    QTest::addColumn<int>("status");
-    for (int status : {401, 403, 410})
-        QTest::addRow("HTTP %d", status) << status;
-}
+void tst_OnlineDownload::e34_refusedStatusIsNotTriedAgain_data() { addRows<int>("status", "HTTP %d", {401, 403, 410}); }
 
 void tst_OnlineDownload::e34_refusedStatusIsNotTriedAgain()
 {
     QFETCH(int, status);
+    refusedStatusIsNotTriedAgain(status);
+}
+
+void tst_OnlineDownload::refusedStatusIsNotTriedAgain(int status)
+{
     auto *server = deviceBehindFault(FaultServer::Fault::httpStatus(status));
     QVERIFY(server);
     const auto run = m_fx.run(true);
@@ -571,7 +565,7 @@ void tst_OnlineDownload::e34_refusedStatusIsNotTriedAgain()
     QCOMPARE(run.error->code, ExitCode::DownloadFailed);
     QCOMPARE(run.error->edge, std::optional(Edge::E34));
     QVERIFY2(pathContains(run.path, {Edge::E29, Edge::E31, Edge::E34, Edge::E08}), qPrintable(pathString(run.path)));
-    QCOMPARE(server->requestCount(imagePath()), 1);
+    QCOMPARE(server->requestCount(imagePath()), 1); // a 4xx is not retried
 }
 
 void tst_OnlineDownload::e33_lastByteMissingResumes()

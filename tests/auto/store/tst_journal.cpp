@@ -1,4 +1,5 @@
 #include "store/journal.h"
+#include "support/datatable.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -168,19 +169,19 @@ void tst_Journal::createsSchemaInWalMode()
 
 void tst_Journal::valuesRoundTrip_data()
 {
-    QTest::addColumn<QJsonValue>("value");
-    QTest::newRow("null") << QJsonValue(QJsonValue::Null);
-    QTest::newRow("true") << QJsonValue(true);
-    QTest::newRow("false") << QJsonValue(false);
-    QTest::newRow("zero") << QJsonValue(0);
-    QTest::newRow("2^53") << QJsonValue(qint64(1) << 53);
-    QTest::newRow("negative") << QJsonValue(-42);
-    QTest::newRow("double") << QJsonValue(2.5);
-    QTest::newRow("empty string") << QJsonValue(QString());
-    QTest::newRow("unicode") << QJsonValue(QStringLiteral("Schnellerer Start \u00e4\u20ac \"quoted\" ]"));
-    QTest::newRow("array") << QJsonValue(QJsonArray{1, QStringLiteral("two"), QJsonObject{{QStringLiteral("x"), 3}}});
-    QTest::newRow("object") << QJsonValue(QJsonObject{
-        {QStringLiteral("version"), QStringLiteral("2.1.0")}, {QStringLiteral("priority"), true}, {QStringLiteral("size"), 268435456}});
+    test::addRows<QJsonValue>("value", {{"null", QJsonValue(QJsonValue::Null)},
+                                        {"true", QJsonValue(true)},
+                                        {"false", QJsonValue(false)},
+                                        {"zero", QJsonValue(0)},
+                                        {"2^53", QJsonValue(qint64(1) << 53)},
+                                        {"negative", QJsonValue(-42)},
+                                        {"double", QJsonValue(2.5)},
+                                        {"empty string", QJsonValue(QString())},
+                                        {"unicode", QJsonValue(QStringLiteral("Schnellerer Start \u00e4\u20ac \"quoted\" ]"))},
+                                        {"array", QJsonValue(QJsonArray{1, QStringLiteral("two"), QJsonObject{{QStringLiteral("x"), 3}}})},
+                                        {"object", QJsonValue(QJsonObject{{QStringLiteral("version"), QStringLiteral("2.1.0")},
+                                                                          {QStringLiteral("priority"), true},
+                                                                          {QStringLiteral("size"), 268435456}})}});
 }
 
 void tst_Journal::valuesRoundTrip()

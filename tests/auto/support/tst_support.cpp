@@ -1,3 +1,4 @@
+#include "support/datatable.h"
 #include "support/faultserver.h"
 #include "support/nginxserver.h"
 #include "support/testpki.h"
@@ -179,10 +180,22 @@ private Q_SLOTS:
     void faultServerStreamsLargeFile();
 
 private:
+    // nginx serving m_root with the test PKI's good server certificate; a test adds what it checks.
+    NginxServer::Options nginxOptions() const;
+
     QTemporaryDir m_tmp;
     QString m_root;     // the repository nginx and the fault server serve
     QByteArray m_image; // images/image.img
 };
+
+NginxServer::Options tst_Support::nginxOptions() const
+{
+    NginxServer::Options options;
+    options.certFile = TestPki::shared().server().cert;
+    options.keyFile = TestPki::shared().server().key;
+    options.root = m_root;
+    return options;
+}
 
 void tst_Support::initTestCase()
 {
@@ -333,21 +346,13 @@ void tst_Support::pkiServerPin()
 
 // ------------------------------------------------------------ NginxServer
 
-void tst_Support::nginxServesFileOverTls_data()
-{
-    QTest::addColumn<bool>("http2");
-    QTest::newRow("http/1.1") << false;
-    QTest::newRow("http/2") << true;
-}
+void tst_Support::nginxServesFileOverTls_data() { addRows<bool>("http2", {{"http/1.1", false}, {"http/2", true}}); }
 
 void tst_Support::nginxServesFileOverTls()
 {
     QFETCH(bool, http2);
     const TestPki &pki = TestPki::shared();
-    NginxServer::Options options;
-    options.certFile = pki.server().cert;
-    options.keyFile = pki.server().key;
-    options.root = m_root;
+    NginxServer::Options options = nginxOptions();
     options.http2 = http2;
     NginxServer nginx(options);
     const auto started = nginx.start();
@@ -398,10 +403,7 @@ void tst_Support::nginxMutualTls()
     QFETCH(int, status);
     QFETCH(QString, verify);
     const TestPki &pki = TestPki::shared();
-    NginxServer::Options options;
-    options.certFile = pki.server().cert;
-    options.keyFile = pki.server().key;
-    options.root = m_root;
+    NginxServer::Options options = nginxOptions();
     options.clientCaFile = pki.clientCaCert();
     NginxServer nginx(options);
     const auto started = nginx.start();
@@ -433,10 +435,7 @@ void tst_Support::nginxBearerToken()
     QFETCH(QByteArray, authorization);
     QFETCH(int, status);
     const TestPki &pki = TestPki::shared();
-    NginxServer::Options options;
-    options.certFile = pki.server().cert;
-    options.keyFile = pki.server().key;
-    options.root = m_root;
+    NginxServer::Options options = nginxOptions();
     options.bearerToken = QStringLiteral("s3cret-T0ken");
     NginxServer nginx(options);
     const auto started = nginx.start();
@@ -454,10 +453,7 @@ void tst_Support::nginxWebDavPutStoresFile()
     const TestPki &pki = TestPki::shared();
     const QString dav = m_tmp.filePath(QStringLiteral("dav"));
     QVERIFY(QDir().mkpath(dav));
-    NginxServer::Options options;
-    options.certFile = pki.server().cert;
-    options.keyFile = pki.server().key;
-    options.root = m_root;
+    NginxServer::Options options = nginxOptions();
     options.davRoot = dav;
     NginxServer nginx(options);
     const auto started = nginx.start();
@@ -477,10 +473,7 @@ void tst_Support::nginxWebDavPutStoresFile()
 void tst_Support::nginxOldProtocolsOnly()
 {
     const TestPki &pki = TestPki::shared();
-    NginxServer::Options options;
-    options.certFile = pki.server().cert;
-    options.keyFile = pki.server().key;
-    options.root = m_root;
+    NginxServer::Options options = nginxOptions();
     options.protocols = {QStringLiteral("TLSv1"), QStringLiteral("TLSv1.1")};
     options.ciphers = QStringLiteral("DEFAULT@SECLEVEL=0");
     NginxServer nginx(options);
@@ -506,10 +499,7 @@ void tst_Support::nginxOldProtocolsOnly()
 void tst_Support::nginxLimitRateSlowsDownload()
 {
     const TestPki &pki = TestPki::shared();
-    NginxServer::Options options;
-    options.certFile = pki.server().cert;
-    options.keyFile = pki.server().key;
-    options.root = m_root;
+    NginxServer::Options options = nginxOptions();
     options.limitRateBytesPerSecond = 100 * 1024;
     NginxServer nginx(options);
     const auto started = nginx.start();
@@ -527,10 +517,8 @@ void tst_Support::nginxLimitRateSlowsDownload()
 
 void tst_Support::nginxStartFailureCarriesErrorLog()
 {
-    NginxServer::Options options;
+    NginxServer::Options options = nginxOptions();
     options.certFile = m_tmp.filePath(QStringLiteral("missing.pem"));
-    options.keyFile = TestPki::shared().server().key;
-    options.root = m_root;
     NginxServer nginx(options);
     QElapsedTimer timer;
     timer.start();

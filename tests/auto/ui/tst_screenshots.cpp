@@ -4,6 +4,7 @@
 #include "uitext.h"
 #include "updatecontroller.h"
 #include "updateqml.h"
+#include "support/datatable.h"
 
 #include <QDir>
 #include <QFile>
@@ -316,9 +317,8 @@ void tst_Screenshots::misfitCheckFindsOverflow()
 
 void tst_Screenshots::translationsFinished_data()
 {
-    QTest::addColumn<QString>("file");
-    QTest::newRow("en") << QStringLiteral(S16_SOURCE_DIR "/translations/s16_en.ts");
-    QTest::newRow("de") << QStringLiteral(S16_SOURCE_DIR "/translations/s16_de.ts");
+    test::addRows<QString>("file", {{"en", QStringLiteral(S16_SOURCE_DIR "/translations/s16_en.ts")},
+                                    {"de", QStringLiteral(S16_SOURCE_DIR "/translations/s16_de.ts")}});
 }
 
 void tst_Screenshots::translationsFinished()

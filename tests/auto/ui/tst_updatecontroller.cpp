@@ -3,6 +3,7 @@
 #include "uitext.h"
 #include "updatecontroller.h"
 
+#include "support/datatable.h"
 #include "support/testutil.h"
 
 #include <QJsonArray>
@@ -315,12 +316,7 @@ void tst_UpdateController::progressFromOtherProcess()
     QCOMPARE(m_controller->page(), UpdateController::Page::Status);
 }
 
-void tst_UpdateController::errorTextsForEveryCode_data()
-{
-    QTest::addColumn<int>("code");
-    for (int code : {2, 10, 11, 12, 13, 14, 15, 16, 20})
-        QTest::addRow("%d", code) << code;
-}
+void tst_UpdateController::errorTextsForEveryCode_data() { test::addRows<int>("code", "%d", {2, 10, 11, 12, 13, 14, 15, 16, 20}); }
 
 void tst_UpdateController::errorTextsForEveryCode()
 {

@@ -1,4 +1,5 @@
 #include "version/semver.h"
+#include "support/datatable.h"
 
 #include <QTest>
 
@@ -78,36 +79,35 @@ void tst_SemVer::parseValid()
 
 void tst_SemVer::parseInvalid_data()
 {
-    QTest::addColumn<QString>("text");
-    QTest::newRow("empty") << QString();
-    QTest::newRow("v prefix") << "v1.0.0";
-    QTest::newRow("two parts") << "1.0";
-    QTest::newRow("four parts") << "1.0.0.0";
-    QTest::newRow("leading zero major") << "01.0.0";
-    QTest::newRow("leading zero minor") << "1.00.0";
-    QTest::newRow("leading zero patch") << "1.0.01";
-    QTest::newRow("leading zero numeric pre") << "1.0.0-01";
-    QTest::newRow("empty part") << "1..0";
-    QTest::newRow("trailing dot") << "1.0.0.";
-    QTest::newRow("empty pre") << "1.0.0-";
-    QTest::newRow("empty pre identifier") << "1.0.0-alpha..1";
-    QTest::newRow("trailing dot in pre") << "1.0.0-alpha.";
-    QTest::newRow("empty build") << "1.0.0+";
-    QTest::newRow("empty build identifier") << "1.0.0+a..b";
-    QTest::newRow("plus in build") << "1.0.0+a+b";
-    QTest::newRow("underscore in pre") << "1.0.0-alpha_1";
-    QTest::newRow("non-ascii in pre") << QStringLiteral("1.0.0-\u00e4");
-    QTest::newRow("non-ascii digit") << QStringLiteral("1.0.\u0663");
-    QTest::newRow("space") << "1.0.0 ";
-    QTest::newRow("leading space") << " 1.0.0";
-    QTest::newRow("sign") << "+1.0.0";
-    QTest::newRow("negative") << "-1.0.0";
-    QTest::newRow("letters in core") << "1.0.x";
-    QTest::newRow("major overflow") << "18446744073709551616.0.0";
-    QTest::newRow("patch overflow") << "1.0.99999999999999999999";
-    QTest::newRow("numeric pre overflow") << "1.0.0-18446744073709551616";
-    QTest::newRow("dash before core end") << "1.0-rc.1";
-    QTest::newRow("nul") << QString::fromUtf16(u"1.0.0\0", 6);
+    test::addRows<QString>("text", {{"empty", QString()},
+                                    {"v prefix", QStringLiteral("v1.0.0")},
+                                    {"two parts", QStringLiteral("1.0")},
+                                    {"four parts", QStringLiteral("1.0.0.0")},
+                                    {"leading zero major", QStringLiteral("01.0.0")},
+                                    {"leading zero minor", QStringLiteral("1.00.0")},
+                                    {"leading zero patch", QStringLiteral("1.0.01")},
+                                    {"leading zero numeric pre", QStringLiteral("1.0.0-01")},
+                                    {"empty part", QStringLiteral("1..0")},
+                                    {"trailing dot", QStringLiteral("1.0.0.")},
+                                    {"empty pre", QStringLiteral("1.0.0-")},
+                                    {"empty pre identifier", QStringLiteral("1.0.0-alpha..1")},
+                                    {"trailing dot in pre", QStringLiteral("1.0.0-alpha.")},
+                                    {"empty build", QStringLiteral("1.0.0+")},
+                                    {"empty build identifier", QStringLiteral("1.0.0+a..b")},
+                                    {"plus in build", QStringLiteral("1.0.0+a+b")},
+                                    {"underscore in pre", QStringLiteral("1.0.0-alpha_1")},
+                                    {"non-ascii in pre", QStringLiteral("1.0.0-\u00e4")},
+                                    {"non-ascii digit", QStringLiteral("1.0.\u0663")},
+                                    {"space", QStringLiteral("1.0.0 ")},
+                                    {"leading space", QStringLiteral(" 1.0.0")},
+                                    {"sign", QStringLiteral("+1.0.0")},
+                                    {"negative", QStringLiteral("-1.0.0")},
+                                    {"letters in core", QStringLiteral("1.0.x")},
+                                    {"major overflow", QStringLiteral("18446744073709551616.0.0")},
+                                    {"patch overflow", QStringLiteral("1.0.99999999999999999999")},
+                                    {"numeric pre overflow", QStringLiteral("1.0.0-18446744073709551616")},
+                                    {"dash before core end", QStringLiteral("1.0-rc.1")},
+                                    {"nul", QString::fromUtf16(u"1.0.0\0", 6)}});
 }
 
 void tst_SemVer::parseInvalid()
