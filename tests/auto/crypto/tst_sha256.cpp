@@ -99,11 +99,10 @@ void tst_Sha256::resultStartsANewMessage()
 
 void tst_Sha256::threadedHashMatches_data()
 {
-    QTest::addColumn<qsizetype>("piece");
-    QTest::newRow("1 byte") << qsizetype(1);
-    QTest::newRow("4093 bytes") << qsizetype(4093);
-    QTest::newRow("a block and a byte") << ThreadedSha256::kBlockBytes + 1;
-    QTest::newRow("more than all blocks at once") << qsizetype(ThreadedSha256::kBlocks + 2) * ThreadedSha256::kBlockBytes;
+    addRows<qsizetype>("piece", {{"1 byte", qsizetype(1)},
+                                 {"4093 bytes", qsizetype(4093)},
+                                 {"a block and a byte", ThreadedSha256::kBlockBytes + 1},
+                                 {"more than all blocks at once", qsizetype(ThreadedSha256::kBlocks + 2) * ThreadedSha256::kBlockBytes}});
 }
 
 void tst_Sha256::threadedHashMatches()

@@ -7,6 +7,7 @@
 #include "delta/chunkstore.h"
 #include "delta/indexcheck.h"
 
+#include "support/datatable.h"
 #include "support/testutil.h"
 
 #include <QDirIterator>
@@ -295,11 +296,10 @@ void tst_Delta::decompressHoldsToTheDeclaredSize()
 
 void tst_Delta::indexCheckTakesTheContentInAnyPieces_data()
 {
-    QTest::addColumn<qsizetype>("pieceBytes");
-    QTest::newRow("1 byte") << qsizetype(1);
-    QTest::newRow("4095 bytes") << qsizetype(4095);
-    QTest::newRow("1 MiB") << qsizetype(1024 * 1024);
-    QTest::newRow("all at once") << qsizetype(16 * 1024 * 1024);
+    addRows<qsizetype>("pieceBytes", {{"1 byte", qsizetype(1)},
+                                      {"4095 bytes", qsizetype(4095)},
+                                      {"1 MiB", qsizetype(1024 * 1024)},
+                                      {"all at once", qsizetype(16 * 1024 * 1024)}});
 }
 
 void tst_Delta::indexCheckTakesTheContentInAnyPieces()

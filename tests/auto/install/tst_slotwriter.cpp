@@ -2,6 +2,7 @@
 #include "delta/chunker.h"
 #include "delta/chunkindex.h"
 #include "install/slotwriter.h"
+#include "support/datatable.h"
 #include "support/testutil.h"
 
 #include <QFile>
@@ -231,9 +232,7 @@ void tst_SlotWriter::errorsFailTheInstall()
 
 void tst_SlotWriter::e49_readBackIsCheckedAgainstTheChunkIndex_data()
 {
-    QTest::addColumn<bool>("sameImage");
-    QTest::newRow("the image's index") << true;
-    QTest::newRow("another image's index") << false;
+    test::addRows<bool>("sameImage", {{"the image's index", true}, {"another image's index", false}});
 }
 
 void tst_SlotWriter::e49_readBackIsCheckedAgainstTheChunkIndex()
@@ -268,9 +267,7 @@ void tst_SlotWriter::e49_readBackIsCheckedAgainstTheChunkIndex()
 
 void tst_SlotWriter::e49_e51_slotChangedWhileWritingIsCaught_data()
 {
-    QTest::addColumn<bool>("byIndex");
-    QTest::newRow("hashed whole") << false;
-    QTest::newRow("checked against the chunk index") << true;
+    test::addRows<bool>("byIndex", {{"hashed whole", false}, {"checked against the chunk index", true}});
 }
 
 void tst_SlotWriter::e49_e51_slotChangedWhileWritingIsCaught()
