@@ -162,10 +162,6 @@ std::expected<QByteArray, QString> decompress(QByteArrayView frame, qint64 size)
     return out;
 }
 
-// Three parties: the caller pushes pieces into `input`; the unpacking thread turns them into
-// blocks of content and queues them in `full`; the hashing thread hashes each and gives it back
-// to `free`. One mutex guards the queues and the flags, one condition variable wakes whoever
-// waits; both threads stop at `closing` once their queue is empty, or at once on `abandon`.
 ContentCheck::~ContentCheck() = default;
 
 namespace {
@@ -182,6 +178,10 @@ private:
 
 std::unique_ptr<ContentCheck> wholeSha256Check() { return std::make_unique<Sha256Check>(); }
 
+// Three parties: the caller pushes pieces into `input`; the unpacking thread turns them into
+// blocks of content and queues them in `full`; the checking thread checks each and gives it back
+// to `free`. One mutex guards the queues and the flags, one condition variable wakes whoever
+// waits; both threads stop at `closing` once their queue is empty, or at once on `abandon`.
 struct Unpacker::State {
     qint64 maxSize = 0;
     std::function<void()> onRoom;

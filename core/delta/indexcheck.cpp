@@ -1,5 +1,7 @@
 #include "indexcheck.h"
 
+#include "crypto/crypto.h"
+
 #include <QStringBuilder>
 
 #include <algorithm>
@@ -28,6 +30,7 @@ bool allZero(QByteArrayView data)
 IndexCheck::IndexCheck(std::shared_ptr<const ChunkIndex> index)
     : m_index(std::move(index))
 {
+    m_carry.reserve(qsizetype(m_index->sizes.max)); // taken once, not on the checking thread
 }
 
 IndexCheck::~IndexCheck() = default;
@@ -37,8 +40,17 @@ QString IndexCheck::name() { return QStringLiteral("the chunk index"); }
 const ChunkId &IndexCheck::zeroIdOf(quint64 size)
 {
     auto it = m_zeroIds.find(size);
-    if (it == m_zeroIds.end())
-        it = m_zeroIds.emplace(size, chunkIdOf(QByteArray(qsizetype(size), '\0'))).first;
+    if (it == m_zeroIds.end()) {
+        // Hashed from one page of zeros: no chunk-sized buffer on the checking thread.
+        static const char zeros[4096] = {};
+        crypto::Sha256 hash;
+        for (quint64 left = size; left > 0;) {
+            const quint64 n = std::min<quint64>(left, sizeof zeros);
+            hash.addData(QByteArrayView(zeros, qsizetype(n)));
+            left -= n;
+        }
+        it = m_zeroIds.emplace(size, chunkIdFromRaw(hash.result())).first;
+    }
     return it->second;
 }
 
@@ -73,7 +85,7 @@ void IndexCheck::add(QByteArrayView content)
             m_carry.append(content.first(take));
             if (take == want) {
                 checkChunk(m_carry);
-                m_carry.clear();
+                m_carry.resize(0); // keeps its capacity
             }
         }
         content = content.sliced(std::min(want, content.size()));

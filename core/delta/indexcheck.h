@@ -12,6 +12,10 @@ namespace s16::delta {
 // data at 16 KiB or 12 GiB of zeros); a larger image is hashed whole, so memory stays bounded.
 inline constexpr qint64 kMaxCheckIndexBytes = 8 * 1024 * 1024;
 
+// Where a staged update keeps the chunk index beside its image (the path of the staged image
+// file plus ".caibx"): a name that no other staged file can have.
+[[nodiscard]] inline QString stagedIndexPath(const QString &stagedImage) { return stagedImage + QStringLiteral(".caibx"); }
+
 // Checks content, as it comes in order, against a chunk index the signed manifest covers: every
 // chunk's SHA-256 must be the index's id for that place, and the content must end exactly where
 // the index does. That proves the same as one SHA-256 of the whole content (the index is signed,

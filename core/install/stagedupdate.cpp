@@ -21,11 +21,15 @@ std::shared_ptr<const delta::ChunkIndex> stagedIndex(const Staged &staged)
     if (!staged.manifest.imageChunks)
         return {};
     const ManifestFile &signedIndex = staged.manifest.imageChunks->index;
-    const QString path = QDir(staged.dir).filePath(QFileInfo(signedIndex.path).fileName());
-    if (!QFileInfo::exists(path))
+    const QString path = delta::stagedIndexPath(staged.image);
+    const QFileInfo info(path);
+    if (!info.exists() && !info.isSymLink())
         return {};
     QString why;
-    const auto bytes = fileutil::readSmallFile(path, delta::kMaxCheckIndexBytes);
+    // A link or a FIFO planted there is not read: it could point anywhere or block recovery.
+    const Result<QByteArray> bytes = info.isFile() && !info.isSymLink()
+                                         ? fileutil::readSmallFile(path, delta::kMaxCheckIndexBytes)
+                                         : fail(ExitCode::IntegrityMismatch, QStringLiteral("not a regular file"));
     if (!bytes) {
         why = bytes.error().message;
     } else if (bytes->size() != signedIndex.size || crypto::Sha256::hexHash(*bytes) != signedIndex.sha256) {

@@ -6,6 +6,7 @@
 #include "crypto/crypto.h"
 #include "delta/chunkindex.h"
 #include "delta/chunkstore.h"
+#include "delta/indexcheck.h"
 #include "online/transport.h"
 
 #include <QElapsedTimer>
@@ -243,7 +244,9 @@ struct DeltaTransfer::Private {
             case IndexFetch::End::Ok: break;
             }
             index = *got.index;
-            indexBytes = got.bytes;
+            // Staged for recovery's read back only where recovery would use it (bounded memory).
+            if (got.bytes.size() <= delta::kMaxCheckIndexBytes)
+                indexBytes = got.bytes;
             if (!openOutput())
                 return;
             phase = Phase::Resume;

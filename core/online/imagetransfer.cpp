@@ -40,9 +40,9 @@ void ImageTransfer::doStart()
 }
 
 // A compressed image's content is checked against the release's chunk index where it has one:
-// chunks of zeros need no hash and the rest is a fifth of the work of one SHA-256 of it all
-// (docs/state.md, "Compressed images"). The index is a small file; without it (unreachable,
-// or not what the manifest signs) the content is hashed whole, which proves the same.
+// chunks of zeros need no hash, which on a root image is most of it (docs/state.md, "Compressed
+// images"). The index is a small file; without it (unreachable, or not what the manifest signs)
+// the content is hashed whole, which proves the same.
 void ImageTransfer::fetchCheckIndex()
 {
     const ManifestFile &index = m_manifest->imageChunks->index;
@@ -55,6 +55,7 @@ void ImageTransfer::onCheckIndex(const IndexFetch &got)
     m_indexExchange = nullptr;
     m_rateBytes += got.fetched;
     m_indexFetched += got.fetched;
+    m_indexLostOnNetwork = got.end == IndexFetch::End::Network;
     if (got.end == IndexFetch::End::Ok) {
         m_checkIndex = got.index;
         m_item.index = got.bytes;
@@ -62,6 +63,7 @@ void ImageTransfer::onCheckIndex(const IndexFetch &got)
     } else {
         qCWarning(lcDownload).noquote() << "the compressed image's content is hashed whole:" << got.error.message << got.error.detail;
     }
+    Q_EMIT progressed();
     downloadNext();
 }
 
@@ -342,7 +344,11 @@ void ImageTransfer::retryDownload(const Error &why, int retryAfter)
         if (!isRunning() || !step(Edge::E27))
             return;
         m_transport->dropConnections();
-        downloadNext();
+        // An index the network kept from the first try is asked for again with the image.
+        if (m_indexLostOnNetwork)
+            fetchCheckIndex();
+        else
+            downloadNext();
     });
 }
 

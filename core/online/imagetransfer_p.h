@@ -83,6 +83,7 @@ private:
     // The release's chunk index, when a compressed image's content is checked against it.
     std::shared_ptr<const delta::ChunkIndex> m_checkIndex;
     QPointer<HttpExchange> m_indexExchange;
+    bool m_indexLostOnNetwork = false; // the last fetch of the index failed on the network
     fileutil::WriteBehind m_writeBehind;
     qint64 m_written = 0;
     qint64 m_rateBytes = 0;

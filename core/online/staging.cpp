@@ -2,6 +2,7 @@
 
 #include "common/fileutil.h"
 #include "crypto/crypto.h"
+#include "delta/indexcheck.h"
 #include "manifest/manifest.h"
 #include "store/journal.h"
 
@@ -51,19 +52,23 @@ std::optional<Error> Staging::checkReceived()
         const auto content = item.unpacked.value_or(std::unexpected(QStringLiteral("the compressed image was not unpacked")));
         // Checked against the chunk index (which the manifest signs, for exactly image.size
         // bytes) or hashed whole.
-        const bool matches = content && content->size == m_manifest->image.size
-                             && (!content->checkedBy.isEmpty() || content->sha256 == m_manifest->image.sha256);
+        const bool byIndex = content && content->checkedBy == delta::IndexCheck::name();
+        const bool matches = content && content->size == m_manifest->image.size && (byIndex || content->sha256 == m_manifest->image.sha256);
         if (!matches) {
             QFile::remove(item.partialPath);
+            QString detail = content ? QString() : content.error();
+            if (content && byIndex)
+                detail = QStringLiteral("unpacked %1 bytes; the manifest's image has %2").arg(content->size).arg(m_manifest->image.size);
+            else if (content)
+                detail = QStringLiteral("unpacked %1 bytes with SHA-256 %2; the manifest's image has %3 bytes with SHA-256 %4")
+                             .arg(content->size)
+                             .arg(QString::fromLatin1(content->sha256))
+                             .arg(m_manifest->image.size)
+                             .arg(QString::fromLatin1(m_manifest->image.sha256));
             return Error{ExitCode::IntegrityMismatch,
                          QStringLiteral("%1 does not unpack to the image the manifest names; the file was discarded").arg(item.repoPath),
                          {},
-                         content ? QStringLiteral("expected %1 bytes with SHA-256 %2, unpacked %3 bytes with SHA-256 %4")
-                                       .arg(m_manifest->image.size)
-                                       .arg(QString::fromLatin1(m_manifest->image.sha256))
-                                       .arg(content->size)
-                                       .arg(content->checkedBy.isEmpty() ? QString::fromLatin1(content->sha256) : content->checkedBy)
-                                 : content.error()};
+                         detail};
         }
     }
     return std::nullopt;
@@ -106,9 +111,8 @@ void Staging::verifyAndStage(std::optional<Error> mismatch)
                 return s;
         }
         // The chunk index the content was checked with: recovery checks the slot against it (E49).
-        if (!image.index.isEmpty() && m_manifest->imageChunks) {
-            const QString name = QFileInfo(m_manifest->imageChunks->index.path).fileName();
-            if (auto s = fileutil::writeAtomically(fresh % QLatin1Char('/') % name, image.index); !s)
+        if (!image.index.isEmpty()) {
+            if (auto s = fileutil::writeAtomically(delta::stagedIndexPath(fresh % QLatin1Char('/') % image.stagedName), image.index); !s)
                 return s;
         }
         if (auto s = fileutil::syncPath(fresh % QStringLiteral("/migrations")); !s)

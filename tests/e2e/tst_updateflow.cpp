@@ -31,6 +31,14 @@ bool touch(const QString &path)
     return f.open(QIODevice::WriteOnly);
 }
 
+// The chunk index staged beside the image ("<image>.caibx"), the only one; empty when there is none.
+QString stagedIndexOf(const QString &device)
+{
+    const QDir staged(QDir(device).filePath(QStringLiteral("update/staged")));
+    const QStringList found = staged.entryList({QStringLiteral("*.caibx")}, QDir::Files);
+    return found.size() == 1 ? staged.filePath(found.first()) : QString();
+}
+
 QJsonObject slot(const QString &version, const QString &state)
 {
     return QJsonObject{{QStringLiteral("version"), version.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(version)},
@@ -137,8 +145,9 @@ void tst_UpdateFlow::happyPath()
                                                   QDir(w.device).filePath(QStringLiteral("update/staged"))});
     QVERIFY2(sums.exitCode == 0, qPrintable(sums.describe()));
     // beside it the release's chunk index, which recovery checks the slot against (E49)
-    QCOMPARE(readAll(QDir(w.device).filePath(QStringLiteral("update/staged/s16-1.1.0.caibx"))),
-             readAll(w.server.workDir() + QStringLiteral("/repo/images/s16-1.1.0.caibx")));
+    const QString stagedIndex = stagedIndexOf(w.device);
+    QVERIFY(!stagedIndex.isEmpty());
+    QCOMPARE(readAll(stagedIndex), readAll(w.server.workDir() + QStringLiteral("/repo/images/s16-1.1.0.caibx")));
 
     r = update(w.config, {QStringLiteral("install"), QStringLiteral("--json")});
     QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
@@ -237,7 +246,9 @@ void tst_UpdateFlow::damagedStagedIndexLeavesTheSlotHashedWhole()
     QVERIFY2(made, why(made).constData());
     auto r = update(w.config, {QStringLiteral("download"), QStringLiteral("--json")});
     QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
-    QFile index(QDir(w.device).filePath(QStringLiteral("update/staged/s16-1.1.0.caibx")));
+    const QString stagedIndex = stagedIndexOf(w.device);
+    QVERIFY(!stagedIndex.isEmpty());
+    QFile index(stagedIndex);
     QVERIFY(index.open(QIODevice::ReadWrite));
     QByteArray bytes = index.readAll();
     QVERIFY(bytes.size() > 100);

@@ -128,6 +128,9 @@ void tst_Sha256::threadedHashResetDropsWhatIsQueued()
     h.addData("abc");
     QCOMPARE(h.hexResult(), qtHex("abc"));
     ThreadedSha256 unused; // a hash that never saw a byte ends cleanly
+    // and one dropped with blocks still queued (a download that is retried or stopped)
+    ThreadedSha256 dropped;
+    dropped.addData(randomBytes(qsizetype(ThreadedSha256::kBlocks + 2) * ThreadedSha256::kBlockBytes, 12));
 }
 
 void tst_Sha256::resetDiscardsData()

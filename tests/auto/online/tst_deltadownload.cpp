@@ -150,6 +150,7 @@ private Q_SLOTS:
     void unknownRunningSlotFetchesTheCompressedImage();
     void e36_e38_compressedImageWithOtherContentIsRefusedByTheIndex();
     void compressedImageIsHashedWholeWhenTheIndexIsNotTheSignedOne();
+    void e24_e27_indexLostOnTheNetworkIsAskedForAgain();
     void deltaTurnedOffFetchesTheCompressedImage();
     void e33_compressedImageResumesAfterACut();
     void e36_e38_damagedChunkOnTheServerIsRefused();
@@ -327,8 +328,9 @@ void tst_DeltaDownload::e21_e32_e35_e37_e39_deltaFetchesOnlyWhatChanged()
     auto j = m_fx.journal();
     QVERIFY(j->value(QStringLiteral("staged")).toObject().value(QStringLiteral("compression")).isNull()); // the raw image is staged
     // and beside it the index it was built by, for recovery's read back (E49)
-    QCOMPARE(fileBytes(m_fx.deviceDir() + QStringLiteral("/update/staged/s16-1.1.0.caibx")),
-             fileBytes(m_repo + QStringLiteral("/images/s16-1.1.0.caibx")));
+    const QString stagedIndex = m_fx.deviceDir() + QStringLiteral("/update/staged/s16-1.1.0.img.caibx");
+    QVERIFY(QFileInfo(stagedIndex).isFile());
+    QCOMPARE(fileBytes(stagedIndex), fileBytes(m_repo + QStringLiteral("/images/s16-1.1.0.caibx")));
     const QJsonObject transfer = j->value(QStringLiteral("lastTransfer")).toObject();
     const qint64 imageSize = QFileInfo(m_v2).size();
     const qint64 compressedFull = QFileInfo(m_repo + QStringLiteral("/images/s16-1.1.0.img.zst")).size();
@@ -413,8 +415,9 @@ void tst_DeltaDownload::unknownRunningSlotFetchesTheCompressedImage()
     const QJsonObject staged = j->value(QStringLiteral("staged")).toObject();
     QCOMPARE(staged.value(QStringLiteral("compression")).toString(), QStringLiteral("zstd"));
     QCOMPARE(staged.value(QStringLiteral("sha256")).toString(), m_v2Sha);
-    QCOMPARE(fileBytes(m_fx.deviceDir() + QStringLiteral("/update/staged/s16-1.1.0.caibx")),
-             fileBytes(m_repo + QStringLiteral("/images/s16-1.1.0.caibx")));
+    const QString stagedIndex = m_fx.deviceDir() + QStringLiteral("/update/staged/s16-1.1.0.img.zst.caibx");
+    QVERIFY(QFileInfo(stagedIndex).isFile());
+    QCOMPARE(fileBytes(stagedIndex), fileBytes(m_repo + QStringLiteral("/images/s16-1.1.0.caibx")));
     QCOMPARE(number(j->value(QStringLiteral("lastTransfer")).toObject(), "fetched"),
              QFileInfo(m_repo + QStringLiteral("/images/s16-1.1.0.img.zst")).size()
                  + QFileInfo(m_repo + QStringLiteral("/images/s16-1.1.0.caibx")).size());
@@ -529,6 +532,31 @@ void tst_DeltaDownload::e33_compressedImageResumesAfterACut()
     const QJsonObject staged = m_fx.journal()->value(QStringLiteral("staged")).toObject();
     QCOMPARE(staged.value(QStringLiteral("compression")).toString(), QStringLiteral("zstd"));
     QCOMPARE(staged.value(QStringLiteral("sha256")).toString(), m_v2Sha);
+}
+
+void tst_DeltaDownload::e24_e27_indexLostOnTheNetworkIsAskedForAgain()
+{
+    // The server is busy for the index and then for the image: the first try would hash the
+    // content whole, the second (after E24-E27) asks for the index again and checks by it.
+    QVERIFY(startFaultServer());
+    const QString index = QStringLiteral("/s16/images/s16-1.1.0.caibx");
+    const QString zst = QStringLiteral("/s16/images/s16-1.1.0.img.zst");
+    m_faults->setFault(index, FaultServer::Fault::httpStatus(503).firstRequests(1));
+    m_faults->setFault(zst, FaultServer::Fault::httpStatus(503).firstRequests(1));
+    QVERIFY(
+        !m_fx.makeDevice(m_faults->url(QStringLiteral("/s16/")), {{QStringLiteral("server/delta"), QStringLiteral("false")}}).isEmpty());
+    std::optional<OnlineFixture::Run> run;
+    {
+        const CategoryLog log("s16.download");
+        run = m_fx.run(true);
+        QCOMPARE(CategoryLog::count(QStringLiteral("content is hashed whole")), 1);
+        QCOMPARE(CategoryLog::count(QStringLiteral("checked against the chunk index")), 1);
+    }
+    QVERIFY2(!run->error, run->error ? qPrintable(run->error->message) : "");
+    QVERIFY2(pathContains(run->path, {Edge::E22, Edge::E24, Edge::E25, Edge::E27, Edge::E22}), qPrintable(pathString(run->path)));
+    QCOMPARE(m_faults->requestCount(index), 2);
+    QCOMPARE(m_faults->requestCount(zst), 2);
+    QVERIFY(QFileInfo(m_fx.deviceDir() + QStringLiteral("/update/staged/s16-1.1.0.img.zst.caibx")).isFile());
 }
 
 void tst_DeltaDownload::e36_e38_damagedChunkOnTheServerIsRefused()
