@@ -168,7 +168,11 @@ namespace {
 class Sha256Check final : public ContentCheck
 {
 public:
-    void add(QByteArrayView content) override { m_hash.addData(content); }
+    bool add(QByteArrayView content) override
+    {
+        m_hash.addData(content);
+        return true;
+    }
     std::expected<Content, QString> finish(qint64 size) override { return Content{m_hash.hexResult(), size, {}}; }
 
 private:
@@ -196,7 +200,8 @@ struct Unpacker::State {
     bool unpacked = false;               // guarded: the unpacking thread has queued its last block
     bool closing = false;                // guarded: finish() was called, nothing more comes
     bool abandon = false;                // guarded: the destructor: stop now
-    bool failed = false;                 // guarded: error is set, drop everything from now on
+    bool failed = false;                 // guarded: error is set (or checkRefused), drop everything from now on
+    bool checkRefused = false;           // guarded: the check refused the content; its finish() says why
 
     // Only the unpacking thread touches these until it ended (then finish() reads them).
     std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx{nullptr, &ZSTD_freeDCtx};
@@ -329,8 +334,13 @@ void Unpacker::State::hashLoop()
             block = std::move(full.front());
             full.pop_front();
         }
-        check->add(QByteArrayView(block.data(), qsizetype(block.size())));
+        const bool goesOn = check->add(QByteArrayView(block.data(), qsizetype(block.size())));
         const std::lock_guard lock(mutex);
+        if (!goesOn) {
+            // The check's own words come from finish(); the work stops here.
+            checkRefused = true;
+            failed = true;
+        }
         free.push_back(std::move(block));
         changed.notify_all();
     }
@@ -387,6 +397,12 @@ bool Unpacker::push(QByteArrayView data)
     return false;
 }
 
+bool Unpacker::failed() const
+{
+    const std::lock_guard lock(d->mutex);
+    return d->failed;
+}
+
 void Unpacker::waitForRoom()
 {
     State &s = *d;
@@ -409,6 +425,8 @@ std::expected<Content, QString> Unpacker::finish()
         s.hasher.join();
     if (!s.error.isEmpty())
         return std::unexpected(s.error);
+    if (s.checkRefused)
+        return s.check->finish(s.size);
     if (!s.anything || s.frameLeft != 0)
         return std::unexpected(QStringLiteral("the compressed image ends in the middle of a frame (truncated)"));
     return s.check->finish(s.size);

@@ -65,7 +65,9 @@ class ContentCheck
 {
 public:
     virtual ~ContentCheck();
-    virtual void add(QByteArrayView content) = 0;
+    // False once the content cannot be what was expected any more (finish() says why): nothing
+    // more need be given.
+    [[nodiscard]] virtual bool add(QByteArrayView content) = 0;
     // After the last add(), with the size unpacked: what the content is, or why it is not what
     // was expected.
     [[nodiscard]] virtual std::expected<Content, QString> finish(qint64 size) = 0;
@@ -105,6 +107,9 @@ public:
     bool push(QByteArrayView data);
     // Blocks until the backlog is down to a quarter of kBacklogBytes (or an error stopped the work).
     void waitForRoom();
+    // Whether the work has stopped on an error already (a damaged stream, too much content, or
+    // content the check refused): finish() will say why. The caller need not send the rest.
+    [[nodiscard]] bool failed() const;
     // Waits for everything pushed, then: what the check found (by default the content's SHA-256
     // and size); an error when the stream was damaged, asked for a window over kMaxWindowLog,
     // held more than maxSize, ended in the middle of a frame or failed the check. Call it once;

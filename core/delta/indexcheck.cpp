@@ -69,13 +69,13 @@ void IndexCheck::checkChunk(QByteArrayView chunk)
     ++m_next;
 }
 
-void IndexCheck::add(QByteArrayView content)
+bool IndexCheck::add(QByteArrayView content)
 {
     const auto &entries = m_index->entries;
     while (!content.isEmpty() && m_error.isEmpty()) {
         if (m_next >= entries.size()) {
             m_error = QStringLiteral("the content goes on past the %1 bytes of the chunk index").arg(m_index->imageSize());
-            return;
+            break;
         }
         const qsizetype want = qsizetype(m_index->sizeOf(m_next)) - m_carry.size();
         if (m_carry.isEmpty() && content.size() >= want) {
@@ -90,6 +90,7 @@ void IndexCheck::add(QByteArrayView content)
         }
         content = content.sliced(std::min(want, content.size()));
     }
+    return m_error.isEmpty();
 }
 
 std::expected<zstd::Content, QString> IndexCheck::finish(qint64 size)

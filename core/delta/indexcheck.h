@@ -28,7 +28,7 @@ public:
     explicit IndexCheck(std::shared_ptr<const ChunkIndex> index);
     ~IndexCheck() override;
 
-    void add(QByteArrayView content) override;
+    bool add(QByteArrayView content) override;
     [[nodiscard]] std::expected<zstd::Content, QString> finish(qint64 size) override;
 
     // What the content is said to be checked by, in zstd::Content::checkedBy.

@@ -183,9 +183,13 @@ private:
                     finish(std::move(outcome));
                     return;
                 }
-                m_check->add(QByteArrayView(buffer.get(), got));
                 done += got;
                 m_verified.store(done, std::memory_order_relaxed);
+                if (!m_check->add(QByteArrayView(buffer.get(), got))) {
+                    outcome.content = m_check->finish(done); // the slot is not the image: no need to read on
+                    finish(std::move(outcome));
+                    return;
+                }
             }
         }
         outcome.content = m_check->finish(done);

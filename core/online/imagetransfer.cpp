@@ -91,6 +91,7 @@ void ImageTransfer::downloadNext()
     ++m_tries;
     m_attemptError.reset();
     m_tooManyBytes = false;
+    m_contentRefused = false;
     // Skip what is complete already; hash what is on disk (resume after a cut or a retry).
     DownloadItem &item = m_item;
     if (item.delta) {
@@ -158,6 +159,12 @@ void ImageTransfer::downloadNext()
         DownloadItem &current = m_item;
         if (m_attemptError) {
             *why = m_attemptError->message;
+            return false;
+        }
+        if (m_unpacker && m_unpacker->failed()) {
+            // What arrived cannot unpack to the signed image: the rest is not worth fetching.
+            m_contentRefused = true;
+            *why = QStringLiteral("%1 does not unpack to the image the manifest names").arg(current.repoPath);
             return false;
         }
         if (m_written + chunk.size() > current.size) {
@@ -300,6 +307,17 @@ ImageTransfer::FileEnd ImageTransfer::fileEnd(const NetResult &r)
         m_file->close();
         QFile::remove(current.partialPath);
         return {FileEnd::How::Mismatch, Error{ExitCode::IntegrityMismatch, r.message, {}, {}}};
+    }
+    if (m_contentRefused) {
+        // Refused before its end (E38, exit 15): the unpacker says why.
+        m_file->close();
+        QFile::remove(current.partialPath);
+        const auto content = m_unpacker->finish();
+        return {FileEnd::How::Mismatch,
+                Error{ExitCode::IntegrityMismatch,
+                      QStringLiteral("%1 does not unpack to the image the manifest names; the file was discarded").arg(current.repoPath),
+                      {},
+                      content ? QString() : content.error()}};
     }
     if (m_attemptError)
         return {FileEnd::How::Failed, *m_attemptError};

@@ -90,6 +90,7 @@ private:
     qint64 m_indexFetched = 0;
     std::optional<Error> m_attemptError; // why the current attempt stopped early (sink)
     bool m_tooManyBytes = false;
+    bool m_contentRefused = false; // the unpacker stopped on what arrived (E38 follows)
 };
 
 } // namespace s16

@@ -151,6 +151,7 @@ private Q_SLOTS:
     void e36_e38_compressedImageWithOtherContentIsRefusedByTheIndex();
     void compressedImageIsHashedWholeWhenTheIndexIsNotTheSignedOne();
     void e24_e27_indexLostOnTheNetworkIsAskedForAgain();
+    void e38_compressedImageRefusedEarlyIsNotFetchedToItsEnd();
     void deltaTurnedOffFetchesTheCompressedImage();
     void e33_compressedImageResumesAfterACut();
     void e36_e38_damagedChunkOnTheServerIsRefused();
@@ -557,6 +558,34 @@ void tst_DeltaDownload::e24_e27_indexLostOnTheNetworkIsAskedForAgain()
     QCOMPARE(m_faults->requestCount(index), 2);
     QCOMPARE(m_faults->requestCount(zst), 2);
     QVERIFY(QFileInfo(m_fx.deviceDir() + QStringLiteral("/update/staged/s16-1.1.0.img.zst.caibx")).isFile());
+}
+
+void tst_DeltaDownload::e38_compressedImageRefusedEarlyIsNotFetchedToItsEnd()
+{
+    // A compressed image of another content from its first chunk on (random bytes: it packs to
+    // about its own size, 16 MiB): the index refuses the first MiB unpacked, and the download
+    // stops there instead of fetching the rest (E38, exit 15, nothing staged).
+    const QString repo = copyRepo(QStringLiteral("other-from-the-start"));
+    QVERIFY(!repo.isEmpty());
+    QVERIFY(repackCompressed(repo, randomBytes(QFileInfo(m_v2).size(), 31)));
+    const qint64 packedSize = QFileInfo(repo + QStringLiteral("/images/s16-1.1.0.img.zst")).size();
+    qunsetenv("S16_BOOTED_SLOT");
+    QVERIFY(deviceOn(repo));
+    auto journal = m_fx.journal();
+    UpdateEngine engine(m_fx.config(), journal.get());
+    qint64 fetched = 0;
+    connect(&engine, &UpdateEngine::progressChanged, this, [&] { fetched = std::max(fetched, engine.progress().fetched); });
+    QSignalSpy done(&engine, &UpdateEngine::finished);
+    engine.download();
+    QVERIFY(done.wait(60000));
+    QVERIFY(engine.error());
+    QCOMPARE(engine.error()->code, ExitCode::IntegrityMismatch);
+    QCOMPARE(engine.error()->edge, std::optional(Edge::E38));
+    QVERIFY2(engine.error()->detail.contains(QStringLiteral("do not match chunk 0 of the chunk index")),
+             qPrintable(engine.error()->detail));
+    QVERIFY2(fetched > 0 && fetched < packedSize / 2, qPrintable(QStringLiteral("fetched %1 of %2").arg(fetched).arg(packedSize)));
+    expectNothingStaged();
+    QVERIFY(!QFileInfo::exists(m_fx.deviceDir() + QStringLiteral("/update/partial/s16-1.1.0.img.zst.part")));
 }
 
 void tst_DeltaDownload::e36_e38_damagedChunkOnTheServerIsRefused()
