@@ -1,6 +1,6 @@
 #include "common/fileutil.h"
-#include "delta/chunker.h"
 #include "delta/chunkindex.h"
+#include "delta/chunkstore.h"
 #include "install/slotwriter.h"
 #include "support/datatable.h"
 #include "support/testutil.h"
@@ -18,22 +18,11 @@ using namespace s16;
 
 namespace {
 
-// The chunk index of a file, as the publisher cuts it.
+// The chunk index of a file, made as s16-publish makes it (with its chunk store beside it).
 std::shared_ptr<const delta::ChunkIndex> indexOfFile(const QString &path)
 {
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly))
-        return {};
-    const QByteArray bytes = f.readAll();
-    auto index = std::make_shared<delta::ChunkIndex>();
-    index->sizes = delta::kDefaultChunkSizes;
-    const delta::Chunker chunker(index->sizes);
-    for (qsizetype at = 0; at < bytes.size();) {
-        const qsizetype n = chunker.cut(reinterpret_cast<const uchar *>(bytes.constData()) + at, bytes.size() - at, true);
-        index->entries.append(delta::IndexEntry{quint64(at + n), delta::chunkIdOf(QByteArrayView(bytes).sliced(at, n))});
-        at += n;
-    }
-    return index;
+    auto made = delta::writeChunkStore(path, path + QStringLiteral(".chunks"), delta::kDefaultChunkSizes, 1);
+    return made ? std::make_shared<const delta::ChunkIndex>(std::move(made->index)) : nullptr;
 }
 
 } // namespace
