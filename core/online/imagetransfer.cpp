@@ -1,6 +1,8 @@
 #include "imagetransfer_p.h"
 
 #include "common/logging.h"
+#include "common/fileutil.h"
+#include "common/streamwriter.h"
 #include "crypto/crypto.h"
 #include "crypto/threadedsha256.h"
 #include "delta/indexcheck.h"
@@ -82,8 +84,18 @@ void ImageTransfer::stop()
         m_delta->stop(); // what it wrote stays for the next download
     }
     // what arrived stays in the partial file for the next download
-    if (m_file && !m_file->flush())
-        qCWarning(lcDownload).noquote() << "cannot flush" << m_file->fileName() << m_file->errorString();
+    finishWriting();
+}
+
+// Everything the sink accepted is in the partial file once this returns (a failure to write
+// it ends the attempt).
+void ImageTransfer::finishWriting()
+{
+    if (!m_writer)
+        return;
+    if (auto written = m_writer->finish(); !written && !m_attemptError)
+        m_attemptError = written.error();
+    m_writer.reset();
 }
 
 void ImageTransfer::downloadNext()
@@ -102,7 +114,7 @@ void ImageTransfer::downloadNext()
     // through, a FIFO would block the read.
     if (const QFileInfo existing(item.partialPath); existing.isSymLink() || (existing.exists() && !existing.isFile()))
         discard(item.partialPath);
-    m_file = std::make_unique<QFile>(item.partialPath);
+    m_writer.reset();
     m_hasher = std::make_unique<crypto::ThreadedSha256>();
     // A compressed image is unpacked (and what comes out hashed) as it arrives: no second pass.
     // The unpacker works on threads of its own; while its backlog is full the exchange pauses,
@@ -132,22 +144,27 @@ void ImageTransfer::downloadNext()
     if (item.zstd)
         m_unpacker = newUnpacker();
     m_written = 0;
-    if (!m_file->open(QIODevice::ReadWrite)) {
+    QFile partial(item.partialPath);
+    if (!partial.open(QIODevice::ReadWrite)) {
         // Reported once the server answers: the flow reaches ReceiveFile, then E34.
-        m_attemptError = Error{ExitCode::StorageError, QStringLiteral("cannot open %1").arg(item.partialPath), {}, m_file->errorString()};
+        m_attemptError = Error{ExitCode::StorageError, QStringLiteral("cannot open %1").arg(item.partialPath), {}, partial.errorString()};
     } else {
-        if (m_file->size() > item.size)
-            m_file->resize(0);
+        if (partial.size() > item.size)
+            partial.resize(0);
         QByteArray chunk;
-        while (!(chunk = m_file->read(crypto::kHashChunkBytes)).isEmpty()) {
+        while (!(chunk = partial.read(crypto::kHashChunkBytes)).isEmpty()) {
             m_hasher->addData(chunk);
             if (m_unpacker && !m_unpacker->push(chunk))
                 m_unpacker->waitForRoom();
         }
-        m_written = m_file->size();
+        m_written = partial.size();
+        partial.close();
+        // What arrives goes to the medium while the rest arrives: the fsync before E37 is short.
+        if (auto writer = fileutil::StreamWriter::open(item.partialPath, m_written); writer)
+            m_writer = std::move(*writer);
+        else
+            m_attemptError = writer.error();
     }
-    // the partial file goes to the medium while the rest arrives: the fsync before E37 is short
-    m_writeBehind = fileutil::WriteBehind(m_written);
 
     // Again before each attempt: another writer may have taken the space since.
     if (!m_attemptError) {
@@ -174,9 +191,8 @@ void ImageTransfer::downloadNext()
                        .arg(current.repoPath);
             return false;
         }
-        if (m_file->write(chunk.data(), chunk.size()) != chunk.size() || !m_file->flush()) {
-            m_attemptError =
-                Error{ExitCode::StorageError, QStringLiteral("cannot write %1").arg(current.partialPath), {}, m_file->errorString()};
+        if (!m_writer->write(chunk)) {
+            finishWriting(); // says why
             *why = m_attemptError->message;
             return false;
         }
@@ -184,7 +200,6 @@ void ImageTransfer::downloadNext()
         if (m_unpacker && !m_unpacker->push(chunk) && *exchange)
             (*exchange)->setPaused(true);
         m_written += chunk.size();
-        m_writeBehind.written(m_file->handle(), m_written);
         m_rateBytes += chunk.size();
         return true;
     };
@@ -201,8 +216,16 @@ void ImageTransfer::downloadNext()
         }
         if (r.httpStatus == 200 && m_written > 0) {
             // The server ignored the range: start this file over.
-            m_file->resize(0);
-            m_file->seek(0);
+            finishWriting();
+            auto writer = fileutil::StreamWriter::open(m_item.partialPath, 0);
+            if (writer && !QFile::resize(m_item.partialPath, 0))
+                writer = fail(ExitCode::StorageError, QStringLiteral("cannot empty %1").arg(m_item.partialPath));
+            if (!writer) {
+                m_attemptError = writer.error();
+                x->abort(NetOutcome::SinkRefused, m_attemptError->message);
+                return;
+            }
+            m_writer = std::move(*writer);
             m_hasher->reset();
             if (m_unpacker)
                 m_unpacker = newUnpacker();
@@ -218,7 +241,7 @@ void ImageTransfer::downloadNext()
 void ImageTransfer::downloadDelta()
 {
     const DownloadItem &item = m_item;
-    m_file.reset();
+    m_writer.reset();
     m_hasher.reset();
     if (!m_delta) {
         DeltaTransfer::Setup setup;
@@ -259,8 +282,7 @@ void ImageTransfer::downloadDelta()
 void ImageTransfer::onItemFinished(const NetResult &r)
 {
     m_exchange = nullptr;
-    if (m_file && !m_file->flush())
-        qCWarning(lcDownload).noquote() << "cannot flush" << m_file->fileName() << m_file->errorString();
+    finishWriting();
     // E22: did the connection succeed?
     if (!step(Edge::E22))
         return;
@@ -304,13 +326,11 @@ ImageTransfer::FileEnd ImageTransfer::fileEnd(const NetResult &r)
     }
     if (m_tooManyBytes) {
         // Complete and more: the data cannot match the metadata (E38, exit 15).
-        m_file->close();
         QFile::remove(current.partialPath);
         return {FileEnd::How::Mismatch, Error{ExitCode::IntegrityMismatch, r.message, {}, {}}};
     }
     if (m_contentRefused) {
         // Refused before its end (E38, exit 15): the unpacker says why.
-        m_file->close();
         QFile::remove(current.partialPath);
         const auto content = m_unpacker->finish();
         return {FileEnd::How::Mismatch,
@@ -345,8 +365,6 @@ ImageTransfer::FileEnd ImageTransfer::fileEnd(const NetResult &r)
         current.unpacked = m_unpacker->finish();
     if (auto synced = fileutil::syncPath(current.partialPath); !synced)
         return {FileEnd::How::Failed, synced.error()};
-    if (m_file)
-        m_file->close();
     return {FileEnd::How::Complete, {}};
 }
 

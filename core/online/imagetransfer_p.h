@@ -1,6 +1,6 @@
 #pragma once
 
-#include "common/fileutil.h"
+#include "common/streamwriter.h"
 #include "online/onlinestep_p.h"
 
 #include <QFile>
@@ -57,6 +57,7 @@ protected:
 
 private:
     void fetchCheckIndex();
+    void finishWriting();
     void onCheckIndex(const IndexFetch &got);
     void downloadNext();
     void downloadDelta();
@@ -77,14 +78,14 @@ private:
     int m_tries = 0;
     std::optional<Error> m_mismatch;
     QPointer<HttpExchange> m_exchange; // the request in flight
-    std::unique_ptr<QFile> m_file;
+    // The partial file's writer: on a thread of its own, straight to the medium where it can.
+    std::unique_ptr<fileutil::StreamWriter> m_writer;
     std::unique_ptr<crypto::ThreadedSha256> m_hasher; // on a core of its own: the hash is the costliest part
     std::unique_ptr<zstd::Unpacker> m_unpacker;       // a compressed image, unpacked as it arrives
     // The release's chunk index, when a compressed image's content is checked against it.
     std::shared_ptr<const delta::ChunkIndex> m_checkIndex;
     QPointer<HttpExchange> m_indexExchange;
     bool m_indexLostOnNetwork = false; // the last fetch of the index failed on the network
-    fileutil::WriteBehind m_writeBehind;
     qint64 m_written = 0;
     qint64 m_rateBytes = 0;
     qint64 m_indexFetched = 0;

@@ -1,0 +1,200 @@
+#include "streamwriter.h"
+
+#include "fileutil.h"
+
+#include <QFile>
+
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <fcntl.h>
+#include <mutex>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace s16::fileutil {
+namespace {
+
+struct Block {
+    char *data = nullptr; // kBlockBytes, aligned to kAlignment
+    qint64 offset = 0;    // where in the file data[0] goes
+    qsizetype size = 0;
+};
+
+} // namespace
+
+struct StreamWriter::State {
+    QString path;
+    int bufferedFd = -1;
+    int directFd = -1; // -1: O_DIRECT refused by the file system
+    std::atomic<bool> direct{false};
+
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::deque<Block> full;     // guarded: blocks to write, in order
+    std::vector<char *> free;   // guarded: blocks to fill
+    bool busy = false;          // guarded: the thread is writing a block it took
+    bool stopping = false;      // guarded: the destructor
+    std::optional<Error> error; // guarded: the first failed write; nothing is written after it
+    std::atomic<bool> failed{false};
+    std::vector<char *> all; // every block, freed by the destructor
+
+    Block filling;           // the caller's
+    qsizetype capacity = 0;  // of filling: up to the next aligned offset, at most kBlockBytes
+    WriteBehind writeBehind; // the thread's: for what goes through the page cache
+    std::thread worker;
+
+    // Writes n bytes at offset, whole aligned runs directly where possible.
+    Status writeRange(const char *p, qsizetype n, qint64 offset)
+    {
+        while (n > 0) {
+            const bool aligned = offset % kAlignment == 0 && quintptr(p) % kAlignment == 0 && n >= kAlignment;
+            const bool viaDirect = direct.load() && aligned;
+            const qsizetype len = viaDirect ? n - n % kAlignment : n;
+            const ssize_t done = ::pwrite(viaDirect ? directFd : bufferedFd, p, size_t(len), offset);
+            if (done < 0 && errno == EINTR)
+                continue;
+            if (done < 0 && viaDirect && errno == EINVAL) {
+                direct = false; // an alignment this device does not take: the page cache from now on
+                continue;
+            }
+            if (done <= 0)
+                return fail(ExitCode::StorageError, QStringLiteral("cannot write %1").arg(path),
+                            QString::fromLocal8Bit(std::strerror(done < 0 ? errno : ENOSPC)));
+            if (!direct.load()) // the head and tail beside direct blocks are too small to matter
+                writeBehind.written(bufferedFd, offset + done);
+            p += done;
+            n -= done;
+            offset += done;
+        }
+        return {};
+    }
+
+    void run()
+    {
+        std::unique_lock lock(mutex);
+        for (;;) {
+            changed.wait(lock, [this] { return !full.empty() || stopping; });
+            if (full.empty())
+                return;
+            const Block block = full.front();
+            full.pop_front();
+            busy = true;
+            const bool skip = error.has_value();
+            lock.unlock();
+            const Status written = skip ? Status{} : writeRange(block.data, block.size, block.offset);
+            lock.lock();
+            busy = false;
+            if (!written && !error) {
+                error = written.error();
+                failed = true;
+            }
+            free.push_back(block.data);
+            changed.notify_all();
+        }
+    }
+
+    // The caller's: a block to fill from offset on.
+    void startBlock(qint64 offset)
+    {
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [this] { return !free.empty(); });
+        filling = Block{free.back(), offset, 0};
+        free.pop_back();
+        // Blocks after the first start at aligned offsets, so that each can go directly.
+        const qsizetype toAligned = qsizetype(kAlignment - offset % kAlignment) % qsizetype(kAlignment);
+        capacity = toAligned == 0 ? kBlockBytes : toAligned;
+    }
+
+    void queueFilling()
+    {
+        const qint64 next = filling.offset + filling.size;
+        {
+            std::lock_guard lock(mutex);
+            full.push_back(filling);
+            changed.notify_all();
+        }
+        startBlock(next);
+    }
+};
+
+StreamWriter::StreamWriter()
+    : d(std::make_unique<State>())
+{
+}
+
+Result<std::unique_ptr<StreamWriter>> StreamWriter::open(const QString &path, qint64 offset)
+{
+    std::unique_ptr<StreamWriter> w(new StreamWriter);
+    State &s = *w->d;
+    s.path = path;
+    const QByteArray name = QFile::encodeName(path);
+    s.bufferedFd = ::open(name.constData(), O_WRONLY | O_CLOEXEC);
+    if (s.bufferedFd < 0)
+        return fail(ExitCode::StorageError, QStringLiteral("cannot open %1").arg(path), QString::fromLocal8Bit(std::strerror(errno)));
+    s.directFd = ::open(name.constData(), O_WRONLY | O_CLOEXEC | O_DIRECT);
+    s.direct = s.directFd >= 0;
+    for (int i = 0; i < kBlocks; ++i) {
+        auto *block = static_cast<char *>(std::aligned_alloc(size_t(kAlignment), size_t(kBlockBytes)));
+        if (!block)
+            return fail(ExitCode::StorageError, QStringLiteral("no memory to write %1").arg(path));
+        s.all.push_back(block);
+        s.free.push_back(block);
+    }
+    s.writeBehind = WriteBehind(offset);
+    s.startBlock(offset);
+    s.worker = std::thread([&s] { s.run(); });
+    return w;
+}
+
+StreamWriter::~StreamWriter()
+{
+    (void)finish();
+    {
+        std::lock_guard lock(d->mutex);
+        d->stopping = true;
+        d->changed.notify_all();
+    }
+    d->worker.join();
+    for (char *block : d->all)
+        std::free(block);
+    if (d->directFd >= 0)
+        ::close(d->directFd);
+    ::close(d->bufferedFd);
+}
+
+bool StreamWriter::write(QByteArrayView data)
+{
+    State &s = *d;
+    if (s.failed)
+        return false;
+    while (!data.isEmpty()) {
+        const qsizetype take = std::min(data.size(), s.capacity - s.filling.size);
+        std::memcpy(s.filling.data + s.filling.size, data.data(), size_t(take));
+        s.filling.size += take;
+        data = data.sliced(take);
+        if (s.filling.size == s.capacity)
+            s.queueFilling();
+    }
+    return !s.failed;
+}
+
+Status StreamWriter::finish()
+{
+    State &s = *d;
+    if (s.filling.size > 0)
+        s.queueFilling();
+    std::unique_lock lock(s.mutex);
+    s.changed.wait(lock, [&s] { return s.full.empty() && !s.busy; });
+    if (s.error)
+        return std::unexpected(*s.error);
+    return {};
+}
+
+bool StreamWriter::isDirect() const { return d->direct; }
+
+} // namespace s16::fileutil
