@@ -3,16 +3,20 @@
 #include "common/logging.h"
 #include "config/config.h"
 
-#include <QCryptographicHash>
+#include <QDateTime>
 #include <QFile>
-#include <QNetworkAccessManager>
-#include <QNetworkReply>
-#include <QNetworkRequest>
 #include <QRegularExpression>
+#include <QSocketNotifier>
+#include <QSslCertificate>
 #include <QSslKey>
 #include <QTimer>
 
+#include <curl/curl.h>
+
+#include <algorithm>
 #include <limits>
+#include <map>
+#include <mutex>
 
 namespace s16 {
 namespace {
@@ -57,6 +61,15 @@ bool isServerClientCertificateRefusal(const QString &sslText)
                        "certificate expired|access denied|handshake failure)"),
         QRegularExpression::CaseInsensitiveOption);
     return re.match(sslText).hasMatch();
+}
+
+// The connection went away during the handshake (reset, closed): a failed connection to retry,
+// not a verdict on the server's certificate.
+bool isConnectionLost(const QString &curlText)
+{
+    static const QRegularExpression re(QStringLiteral("SSL_ERROR_SYSCALL|unexpected eof|connection reset|connection was reset"),
+                                       QRegularExpression::CaseInsensitiveOption);
+    return re.match(curlText).hasMatch();
 }
 
 // A run of decimal digits at the start of text, within qint64; advances text past it.
@@ -175,13 +188,113 @@ QString netOutcomeName(NetOutcome outcome)
     return {};
 }
 
+// libcurl's multi handle, driven by this thread's event loop: a socket notifier per socket and
+// direction libcurl asks to watch, one timer for the timeout it asks for.
+struct HttpTransport::Multi {
+    CURLM *multi = nullptr;
+    QTimer timer;
+    struct Watch {
+        std::unique_ptr<QSocketNotifier> read;
+        std::unique_ptr<QSocketNotifier> write;
+    };
+    std::map<curl_socket_t, Watch> watches;
+
+    explicit Multi(HttpTransport *owner)
+    {
+        static std::once_flag once;
+        std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+        multi = curl_multi_init();
+        timer.setSingleShot(true);
+        QObject::connect(&timer, &QTimer::timeout, owner, [this] { act(CURL_SOCKET_TIMEOUT, 0); });
+        curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &Multi::onSocket);
+        curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
+        curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &Multi::onTimer);
+        curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
+    }
+    ~Multi()
+    {
+        watches.clear();
+        curl_multi_cleanup(multi);
+    }
+
+    static int onTimer(CURLM *, long timeoutMs, void *self)
+    {
+        auto *m = static_cast<Multi *>(self);
+        if (timeoutMs < 0)
+            m->timer.stop();
+        else
+            m->timer.start(int(std::min<long>(timeoutMs, std::numeric_limits<int>::max())));
+        return 0;
+    }
+
+    static int onSocket(CURL *, curl_socket_t socket, int what, void *self, void *)
+    {
+        auto *m = static_cast<Multi *>(self);
+        if (what == CURL_POLL_REMOVE) {
+            if (auto it = m->watches.find(socket); it != m->watches.end()) {
+                // Possibly inside the notifier's own signal: disabled now, deleted later.
+                for (auto *n : {it->second.read.release(), it->second.write.release()}) {
+                    if (n) {
+                        n->setEnabled(false);
+                        n->deleteLater();
+                    }
+                }
+                m->watches.erase(it);
+            }
+            return 0;
+        }
+        Watch &w = m->watches[socket];
+        const auto watch = [m, socket](std::unique_ptr<QSocketNotifier> &n, QSocketNotifier::Type type, bool on, int mask) {
+            if (!n && on) {
+                n = std::make_unique<QSocketNotifier>(qintptr(socket), type);
+                QObject::connect(n.get(), &QSocketNotifier::activated, &m->timer, [m, socket, mask] { m->act(socket, mask); });
+            }
+            if (n)
+                n->setEnabled(on);
+        };
+        watch(w.read, QSocketNotifier::Read, what == CURL_POLL_IN || what == CURL_POLL_INOUT, CURL_CSELECT_IN);
+        watch(w.write, QSocketNotifier::Write, what == CURL_POLL_OUT || what == CURL_POLL_INOUT, CURL_CSELECT_OUT);
+        return 0;
+    }
+
+    void act(curl_socket_t socket, int mask)
+    {
+        int running = 0;
+        curl_multi_socket_action(multi, socket, mask, &running);
+        CURLMsg *msg = nullptr;
+        int queued = 0;
+        while ((msg = curl_multi_info_read(multi, &queued))) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            HttpExchange *x = nullptr;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &x);
+            const CURLcode code = msg->data.result;
+            if (x)
+                x->onDone(code);
+        }
+    }
+};
+
+struct HttpExchange::Request {
+    QUrl url;
+    qint64 rangeStart = 0;
+    qint64 bufferBytes = 0;
+    bool put = false;
+    QByteArray body;
+    QByteArray contentType;
+};
+
 HttpTransport::HttpTransport(QObject *parent)
     : QObject(parent)
-    , m_nam(new QNetworkAccessManager(this))
+    , m_multi(std::make_unique<Multi>(this))
 {
 }
 
-HttpTransport::~HttpTransport() = default;
+HttpTransport::~HttpTransport()
+{
+    // Exchanges still running end here, before the multi handle they are attached to.
+    qDeleteAll(findChildren<HttpExchange *>(Qt::FindDirectChildrenOnly));
+}
 
 Result<std::unique_ptr<HttpTransport>> HttpTransport::create(const Config &config, QObject *parent)
 {
@@ -192,33 +305,31 @@ Result<std::unique_ptr<HttpTransport>> HttpTransport::create(const Config &confi
         return fail(ExitCode::Usage, QStringLiteral("server/url must be https (http only with allowInsecureHttp=true)"));
     t->m_connectTimeoutMs = config.server.connectTimeoutSeconds * 1000;
     t->m_stallTimeoutMs = config.server.stallTimeoutSeconds * 1000;
+    if (!t->m_multi->multi)
+        return fail(ExitCode::Usage, QStringLiteral("libcurl cannot be initialised"));
 
-    QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
-    ssl.setProtocol(QSsl::TlsV1_2OrLater);
-    ssl.setPeerVerifyMode(QSslSocket::VerifyPeer);
     if (!config.server.caFile.isEmpty()) {
-        const auto cas = QSslCertificate::fromPath(config.server.caFile, QSsl::Pem);
-        if (cas.isEmpty())
+        if (QSslCertificate::fromPath(config.server.caFile, QSsl::Pem).isEmpty())
             return fail(ExitCode::Usage, QStringLiteral("server/caFile %1 holds no PEM certificate").arg(config.server.caFile));
-        ssl.setCaCertificates(cas); // only these anchors, not the system store
+        t->m_caFile = QFile::encodeName(config.server.caFile); // only these anchors, not the system store
     }
     if (!config.server.clientCertificate.isEmpty()) {
-        const auto certs = QSslCertificate::fromPath(config.server.clientCertificate, QSsl::Pem);
-        if (certs.isEmpty())
+        if (QSslCertificate::fromPath(config.server.clientCertificate, QSsl::Pem).isEmpty())
             return fail(ExitCode::Usage,
                         QStringLiteral("server/clientCertificate %1 holds no PEM certificate").arg(config.server.clientCertificate));
-        auto key = loadPrivateKey(config.server.clientKey);
-        if (!key)
+        if (auto key = loadPrivateKey(config.server.clientKey); !key)
             return std::unexpected(key.error());
-        ssl.setLocalCertificateChain(certs);
-        ssl.setPrivateKey(*key);
+        t->m_clientCertificate = QFile::encodeName(config.server.clientCertificate);
+        t->m_clientKey = QFile::encodeName(config.server.clientKey);
     }
-    t->m_ssl = ssl;
     if (!config.server.pinnedPublicKey.isEmpty()) {
         auto pins = parsePins(config.server.pinnedPublicKey);
         if (!pins)
             return std::unexpected(pins.error());
-        t->m_pins = *pins;
+        QByteArrayList forms;
+        for (const QByteArray &pin : *pins)
+            forms.append("sha256//" + pin.toBase64());
+        t->m_pins = forms.join(';');
     }
     if (!config.server.tokenFile.isEmpty()) {
         QFile f(config.server.tokenFile);
@@ -248,95 +359,285 @@ bool HttpTransport::mayCarryToken(const QUrl &url) const
     return url.scheme() == m_base.scheme() && url.host() == m_base.host() && url.port() == m_base.port();
 }
 
-void HttpTransport::dropConnections() { m_nam->clearConnectionCache(); }
+void HttpTransport::dropConnections() { m_freshConnection = true; }
 
 HttpExchange *HttpTransport::get(const QUrl &url, qint64 rangeStart, Sink sink, qint64 readBufferBytes)
 {
-    QNetworkRequest req(url);
-    req.setSslConfiguration(m_ssl);
-    req.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
-    req.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::UserVerifiedRedirectPolicy);
-    req.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
-    req.setRawHeader("User-Agent", "s16-update/" S16_VERSION);
-    req.setRawHeader("Accept-Encoding", "identity");
-    if (rangeStart > 0)
-        req.setRawHeader("Range", "bytes=" + QByteArray::number(rangeStart) + '-');
-    if (!m_token.isEmpty() && mayCarryToken(url))
-        req.setRawHeader("Authorization", "Bearer " + m_token);
-    QNetworkReply *reply = m_nam->get(req);
-    reply->setReadBufferSize(readBufferBytes);
-    return start(reply, std::move(sink));
+    auto request = std::make_unique<HttpExchange::Request>();
+    request->url = url;
+    request->rangeStart = rangeStart;
+    request->bufferBytes = readBufferBytes;
+    auto *x = new HttpExchange(this, std::move(request), std::move(sink));
+    x->begin();
+    return x;
 }
 
 HttpExchange *HttpTransport::put(const QUrl &url, const QByteArray &body, const QByteArray &contentType)
 {
-    QNetworkRequest req(url);
-    req.setSslConfiguration(m_ssl);
-    req.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
-    req.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
-    req.setHeader(QNetworkRequest::ContentTypeHeader, contentType);
-    req.setRawHeader("User-Agent", "s16-update/" S16_VERSION);
-    if (!m_token.isEmpty() && mayCarryToken(url))
-        req.setRawHeader("Authorization", "Bearer " + m_token);
-    QNetworkReply *reply = m_nam->put(req, body);
-    return start(reply, [](QByteArrayView, QString *) { return true; });
+    auto request = std::make_unique<HttpExchange::Request>();
+    request->url = url;
+    request->put = true;
+    request->body = body;
+    request->contentType = contentType;
+    auto *x = new HttpExchange(this, std::move(request), [](QByteArrayView, QString *) { return true; });
+    x->begin();
+    return x;
 }
 
-HttpExchange *HttpTransport::start(QNetworkReply *reply, Sink sink)
+namespace {
+
+qint64 nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
+
+// The value of a response header (the last one of that name), trimmed; empty if absent.
+QByteArray headerValue(const QList<QByteArray> &lines, QByteArrayView name)
 {
-    auto *exchange = new HttpExchange(this, reply, std::move(sink));
-    return exchange;
+    QByteArray value;
+    for (const QByteArray &line : lines) {
+        const qsizetype colon = line.indexOf(':');
+        if (colon > 0 && QByteArrayView(line).first(colon).trimmed().compare(name, Qt::CaseInsensitive) == 0)
+            value = line.mid(colon + 1).trimmed();
+    }
+    return value;
 }
 
-HttpExchange::HttpExchange(HttpTransport *transport, QNetworkReply *reply, HttpTransport::Sink sink)
+} // namespace
+
+HttpExchange::HttpExchange(HttpTransport *transport, std::unique_ptr<Request> request, HttpTransport::Sink sink)
     : QObject(transport)
     , m_transport(transport)
-    , m_reply(reply)
+    , m_request(std::move(request))
     , m_sink(std::move(sink))
     , m_timer(new QTimer(this))
+    , m_errorText(CURL_ERROR_SIZE + 1, '\0')
 {
-    reply->setParent(this);
     m_timer->setSingleShot(true);
     // One timer: first the connect timeout (until TLS is up), then the stall timeout.
-    connect(m_timer, &QTimer::timeout, this, [this] {
-        if (m_connected)
-            abort(NetOutcome::Interrupted, QStringLiteral("no data for %1 s").arg(m_transport->m_stallTimeoutMs / 1000));
-        else
-            abort(NetOutcome::ConnectFailed, QStringLiteral("no connection within %1 s").arg(m_transport->m_connectTimeoutMs / 1000));
-    });
+    connect(m_timer, &QTimer::timeout, this, &HttpExchange::onTimer);
+    m_lastActivityMs = nowMs();
     m_timer->start(m_transport->m_connectTimeoutMs);
-    connect(reply, &QNetworkReply::sslErrors, this, [this](const QList<QSslError> &errors) {
-        for (const QSslError &e : errors)
-            m_sslErrors.append(e.errorString());
-        // Never ignored: the handshake fails and finished() classifies it as TlsRejected.
-    });
-    connect(reply, &QNetworkReply::encrypted, this, &HttpExchange::onEncrypted);
-    connect(reply, &QNetworkReply::redirected, this, &HttpExchange::onRedirected);
-    connect(reply, &QNetworkReply::metaDataChanged, this, &HttpExchange::onMetaData);
-    connect(reply, &QNetworkReply::readyRead, this, &HttpExchange::onReadyRead);
-    connect(reply, &QNetworkReply::finished, this, &HttpExchange::onFinished);
-    connect(reply, &QNetworkReply::uploadProgress, this, [this](qint64, qint64) { restartStallTimer(); });
 }
 
-void HttpExchange::restartStallTimer()
+HttpExchange::~HttpExchange() { release(); }
+
+void HttpExchange::FreeList::operator()(curl_slist *list) const { curl_slist_free_all(list); }
+
+void HttpExchange::release()
 {
-    m_connected = true;
-    m_timer->start(m_transport->m_stallTimeoutMs);
+    if (!m_easy)
+        return;
+    curl_multi_remove_handle(m_transport->m_multi->multi, m_easy);
+    curl_easy_cleanup(m_easy);
+    m_easy = nullptr;
+    m_headerList.reset();
+}
+
+void HttpExchange::begin()
+{
+    const HttpTransport &t = *m_transport;
+    const Request &r = *m_request;
+    m_headers.clear();
+    m_redirectTo.clear();
+    m_errorText.fill('\0');
+    CURL *easy = curl_easy_init();
+    m_easy = easy;
+    const QByteArray url = r.url.toEncoded();
+    curl_easy_setopt(easy, CURLOPT_URL, url.constData());
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, this);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, m_errorText.data());
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, t.m_allowHttp ? "https,http" : "https");
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, long(CURL_HTTP_VERSION_1_1));
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L); // each redirect is checked here (onHeadersEnd)
+    curl_easy_setopt(easy, CURLOPT_SSLVERSION, long(CURL_SSLVERSION_TLSv1_2));
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+    // Each handshake checks the certificate (and pin) in full: no TLS session is resumed.
+    curl_easy_setopt(easy, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+    if (!t.m_caFile.isEmpty()) {
+        curl_easy_setopt(easy, CURLOPT_CAINFO, t.m_caFile.constData());
+        curl_easy_setopt(easy, CURLOPT_CAPATH, nullptr);
+    }
+    if (!t.m_clientCertificate.isEmpty()) {
+        curl_easy_setopt(easy, CURLOPT_SSLCERT, t.m_clientCertificate.constData());
+        curl_easy_setopt(easy, CURLOPT_SSLKEY, t.m_clientKey.constData());
+    }
+    if (!t.m_pins.isEmpty())
+        curl_easy_setopt(easy, CURLOPT_PINNEDPUBLICKEY, t.m_pins.constData());
+    if (m_transport->m_freshConnection) {
+        curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+        m_transport->m_freshConnection = false;
+    }
+    // A backstop only: the exchange's own timer (connect, then stall) decides first.
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, long(t.m_connectTimeoutMs) + 5000L);
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, "s16-update/" S16_VERSION);
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &HttpExchange::onHeaderLine);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, this);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &HttpExchange::onBody);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, this);
+    curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, &HttpExchange::onConnected);
+    curl_easy_setopt(easy, CURLOPT_PREREQDATA, this);
+    if (r.bufferBytes > 0)
+        curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, long(std::clamp<qint64>(r.bufferBytes, 16 * 1024, 512 * 1024)));
+    curl_slist *headers = nullptr;
+    headers = curl_slist_append(headers, "Accept-Encoding: identity");
+    headers = curl_slist_append(headers, "Expect:");
+    if (!t.m_token.isEmpty() && t.mayCarryToken(r.url))
+        headers = curl_slist_append(headers, QByteArray("Authorization: Bearer " + t.m_token).constData());
+    if (r.put) {
+        curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, "PUT");
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, r.body.constData());
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(r.body.size()));
+        headers = curl_slist_append(headers, QByteArray("Content-Type: " + r.contentType).constData());
+        curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, &HttpExchange::onProgress);
+        curl_easy_setopt(easy, CURLOPT_XFERINFODATA, this);
+    } else if (r.rangeStart > 0) {
+        curl_easy_setopt(easy, CURLOPT_RANGE, QByteArray(QByteArray::number(r.rangeStart) + '-').constData());
+    }
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+    // libcurl copies strings it is given, but not the list: kept with the exchange.
+    m_headerList.reset(headers);
+    curl_multi_add_handle(m_transport->m_multi->multi, easy);
+}
+
+int HttpExchange::onConnected(void *self, char *, char *, int, int)
+{
+    auto *x = static_cast<HttpExchange *>(self);
+    // TLS is up (the certificate and the pin were accepted): from now on the stall timeout.
+    x->m_connected = true;
+    x->m_lastActivityMs = nowMs();
+    x->m_timer->start(x->m_transport->m_stallTimeoutMs);
+    return CURL_PREREQFUNC_OK;
+}
+
+int HttpExchange::onProgress(void *self, qint64, qint64, qint64, qint64 uploaded)
+{
+    auto *x = static_cast<HttpExchange *>(self);
+    if (uploaded != x->m_uploaded) {
+        x->m_uploaded = uploaded;
+        x->m_lastActivityMs = nowMs();
+    }
+    return x->m_decided ? 1 : 0;
+}
+
+void HttpExchange::onTimer()
+{
+    if (m_finished)
+        return;
+    const int limit = m_connected ? m_transport->m_stallTimeoutMs : m_transport->m_connectTimeoutMs;
+    const qint64 idle = nowMs() - m_lastActivityMs;
+    if (m_connected && idle < limit) {
+        m_timer->start(int(limit - idle));
+        return;
+    }
+    if (m_connected)
+        abort(NetOutcome::Interrupted, QStringLiteral("no data for %1 s").arg(limit / 1000));
+    else
+        abort(NetOutcome::ConnectFailed, QStringLiteral("no connection within %1 s").arg(limit / 1000));
+}
+
+size_t HttpExchange::onHeaderLine(char *data, size_t size, size_t count, void *self)
+{
+    auto *x = static_cast<HttpExchange *>(self);
+    const size_t n = size * count;
+    if (x->m_decided)
+        return 0;
+    x->m_lastActivityMs = nowMs();
+    const QByteArray line = QByteArray(data, qsizetype(n)).trimmed();
+    if (line.startsWith("HTTP/")) {
+        x->m_headers.clear(); // a new response (after an interim 1xx)
+        return n;
+    }
+    if (!line.isEmpty()) {
+        if (x->m_headers.size() < 200)
+            x->m_headers.append(line);
+        return n;
+    }
+    x->m_inCallback = true;
+    x->onHeadersEnd();
+    x->m_inCallback = false;
+    return x->m_decided || !x->m_redirectTo.isEmpty() ? 0 : n;
+}
+
+void HttpExchange::onHeadersEnd()
+{
+    long code = 0;
+    curl_easy_getinfo(m_easy, CURLINFO_RESPONSE_CODE, &code);
+    if (code < 200)
+        return; // an interim response; the real one follows
+    if (code >= 300 && code < 400) {
+        char *location = nullptr;
+        curl_easy_getinfo(m_easy, CURLINFO_REDIRECT_URL, &location);
+        const QUrl target = location ? QUrl::fromEncoded(location) : QUrl();
+        if (location && m_redirects < 10 && isAllowedRedirect(m_transport->m_base, target, m_transport->m_allowHttp)) {
+            m_redirectTo = target; // followed once this response is dropped (onDone)
+            return;
+        }
+        m_result.detail = QStringLiteral("redirect to %1").arg(target.toString(QUrl::RemoveUserInfo));
+        abort(NetOutcome::TlsRejected,
+              QStringLiteral("the server redirected to %1, which the update policy refuses (only https on the same host)")
+                  .arg(target.toString(QUrl::RemoveUserInfo | QUrl::RemovePath | QUrl::RemoveQuery)));
+        return;
+    }
+    m_result.httpStatus = int(code);
+    m_bodyWanted = code == 200 || code == 206;
+    m_result.contentLength = parseContentLength(headerValue(m_headers, "Content-Length")).value_or(-1);
+    if (code == 206) {
+        const auto range = parseContentRange(headerValue(m_headers, "Content-Range"));
+        if (!range) {
+            abort(NetOutcome::Interrupted, QStringLiteral("the server answered a range request without a valid Content-Range"));
+            return;
+        }
+        m_result.rangeStart = range->first;
+    }
+    m_result.retryAfterSeconds = parseRetryAfter(headerValue(m_headers, "Retry-After")).value_or(-1);
+    Q_EMIT responseStarted();
+}
+
+size_t HttpExchange::onBody(char *data, size_t size, size_t count, void *self)
+{
+    auto *x = static_cast<HttpExchange *>(self);
+    const size_t n = size * count;
+    if (x->m_decided)
+        return 0;
+    x->m_lastActivityMs = nowMs();
+    if (!x->m_bodyWanted) {
+        // An error page: kept for the detail, bounded, and dropped.
+        if (x->m_result.detail.size() < kMaxErrorBody)
+            x->m_result.detail += QString::fromUtf8(data, qsizetype(std::min<size_t>(n, kMaxErrorBody)));
+        return n;
+    }
+    if (x->m_paused) {
+        x->m_pausedInCurl = true; // libcurl keeps this chunk and stops reading the socket
+        return CURL_WRITEFUNC_PAUSE;
+    }
+    QString why;
+    x->m_inCallback = true;
+    const bool taken = x->m_sink(QByteArrayView(data, qsizetype(n)), &why);
+    if (!taken)
+        x->abort(NetOutcome::SinkRefused, why);
+    x->m_inCallback = false;
+    if (!taken)
+        return 0;
+    x->m_result.bodyBytes += qint64(n);
+    // Progress in steps, not per TLS record: enough for a progress bar, cheap for a gigabyte.
+    if (x->m_result.bodyBytes - x->m_reportedBytes >= 256 * 1024 || x->m_result.bodyBytes == x->m_result.contentLength) {
+        x->m_reportedBytes = x->m_result.bodyBytes;
+        Q_EMIT x->received(x->m_result.bodyBytes);
+    }
+    return n;
 }
 
 void HttpExchange::abort(NetOutcome outcome, const QString &message)
 {
-    if (m_decided || (m_reply->isFinished() && !m_finishHeld))
+    if (m_decided || m_finished)
         return;
     m_decided = true;
     m_result.outcome = outcome;
     m_result.message = message;
-    if (m_finishHeld) {
-        m_finishHeld = false;
-        onFinished();
-        return;
-    }
-    m_reply->abort(); // emits finished()
+    if (m_inCallback)
+        return; // the callback returns an error: libcurl stops, and onDone finishes
+    finish();
 }
 
 void HttpExchange::setPaused(bool paused)
@@ -344,174 +645,134 @@ void HttpExchange::setPaused(bool paused)
     if (m_paused == paused)
         return;
     m_paused = paused;
-    if (m_decided || (m_reply->isFinished() && !m_finishHeld))
+    if (m_decided || m_finished)
         return;
-    qCDebug(lcNet) << m_reply->url().toString(QUrl::RemoveUserInfo) << (paused ? "paused" : "resumed") << "at" << m_result.bodyBytes;
+    qCDebug(lcNet) << m_request->url.toString(QUrl::RemoveUserInfo) << (paused ? "paused" : "resumed") << "at" << m_result.bodyBytes;
     if (paused) {
         m_timer->stop();
         return;
     }
-    if (!m_reply->isFinished())
-        restartStallTimer();
-    // Not from inside the caller (possibly the sink's own consumer): from the event loop.
-    QMetaObject::invokeMethod(this, &HttpExchange::catchUp, Qt::QueuedConnection);
+    // Not from inside the caller (possibly the sink's own consumer, inside a libcurl callback):
+    // from the event loop.
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+            if (m_paused || m_finished)
+                return;
+            m_lastActivityMs = nowMs();
+            m_timer->start(m_transport->m_stallTimeoutMs);
+            if (m_doneHeld) {
+                m_doneHeld = false;
+                onDone(m_heldCode);
+                return;
+            }
+            if (m_pausedInCurl && m_easy) {
+                m_pausedInCurl = false;
+                curl_easy_pause(m_easy, CURLPAUSE_CONT); // may hand over the kept chunk at once
+                m_transport->m_multi->act(CURL_SOCKET_TIMEOUT, 0);
+            }
+        },
+        Qt::QueuedConnection);
 }
 
-void HttpExchange::catchUp()
+void HttpExchange::onDone(int curlCode)
 {
-    if (m_paused || m_decided)
+    if (m_finished)
         return;
-    if (m_reply->bytesAvailable() > 0)
-        onReadyRead();
-    if (m_finishHeld && !m_decided) {
-        m_finishHeld = false;
-        onFinished();
-    }
-}
-
-void HttpExchange::onEncrypted()
-{
-    const QSslCertificate peer = m_reply->sslConfiguration().peerCertificate();
-    if (!m_transport->m_pins.isEmpty()) {
-        // QSslKey::toDer of a public key is its SubjectPublicKeyInfo, what curl's pin hashes.
-        const QByteArray spki = QCryptographicHash::hash(peer.publicKey().toDer(), QCryptographicHash::Sha256);
-        if (!m_transport->m_pins.contains(spki)) {
-            m_result.detail = QStringLiteral("server key sha256//%1 is not pinned").arg(QString::fromLatin1(spki.toBase64()));
-            abort(NetOutcome::TlsRejected, QStringLiteral("the server's public key does not match the pinned key"));
-            return;
-        }
-    }
-    restartStallTimer();
-}
-
-void HttpExchange::onRedirected(const QUrl &url)
-{
-    if (!isAllowedRedirect(m_transport->m_base, url, m_transport->m_allowHttp)) {
-        m_result.detail = QStringLiteral("redirect to %1").arg(url.toString(QUrl::RemoveUserInfo));
-        abort(NetOutcome::TlsRejected,
-              QStringLiteral("the server redirected to %1, which the update policy refuses (only https on the same host)")
-                  .arg(url.toString(QUrl::RemoveUserInfo | QUrl::RemovePath | QUrl::RemoveQuery)));
+    if (!m_redirectTo.isEmpty() && !m_decided) {
+        ++m_redirects;
+        m_request->url = m_redirectTo;
+        release();
+        begin();
         return;
     }
-    Q_EMIT m_reply->redirectAllowed();
-}
-
-void HttpExchange::onMetaData()
-{
-    const QVariant status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
-    if (!status.isValid())
+    if (m_paused && !m_decided && m_bodyWanted) {
+        m_doneHeld = true; // reported after the bytes before it, once unpaused
+        m_heldCode = curlCode;
         return;
-    const int code = status.toInt();
-    if (code >= 300 && code < 400)
-        return; // a redirect on its way; its own metadata follows
-    restartStallTimer();
-    m_result.httpStatus = code;
-    m_bodyWanted = code == 200 || code == 206;
-    m_result.contentLength = parseContentLength(m_reply->rawHeader("Content-Length")).value_or(-1);
-    if (code == 206) {
-        const auto range = parseContentRange(m_reply->rawHeader("Content-Range"));
-        if (!range) {
-            abort(NetOutcome::Interrupted, QStringLiteral("the server answered a range request without a valid Content-Range"));
-            return;
-        }
-        m_result.rangeStart = range->first;
-    }
-    m_result.retryAfterSeconds = parseRetryAfter(m_reply->rawHeader("Retry-After")).value_or(-1);
-    Q_EMIT responseStarted();
-}
-
-void HttpExchange::onReadyRead()
-{
-    if (m_decided || (m_paused && m_bodyWanted))
-        return;
-    restartStallTimer();
-    if (!m_bodyWanted) {
-        // An error page: read and drop it, bounded.
-        const QByteArray page = m_reply->readAll();
-        if (m_result.detail.size() < kMaxErrorBody)
-            m_result.detail += QString::fromUtf8(page.left(kMaxErrorBody));
-        return;
-    }
-    const QByteArray chunk = m_reply->readAll();
-    if (chunk.isEmpty())
-        return;
-    QString why;
-    if (!m_sink(chunk, &why)) {
-        abort(NetOutcome::SinkRefused, why);
-        return;
-    }
-    m_result.bodyBytes += chunk.size();
-    Q_EMIT received(m_result.bodyBytes);
-}
-
-void HttpExchange::onFinished()
-{
-    m_timer->stop();
-    if (!m_decided && m_bodyWanted && m_reply->bytesAvailable() > 0) {
-        if (m_paused) {
-            m_finishHeld = true; // catchUp() reads the rest and ends the exchange
-            return;
-        }
-        onReadyRead();
     }
     if (!m_decided)
-        classify();
-    qCDebug(lcNet) << m_reply->url().toString(QUrl::RemoveUserInfo) << netOutcomeName(m_result.outcome) << m_result.httpStatus
+        classify(curlCode);
+    finish();
+}
+
+void HttpExchange::finish()
+{
+    if (m_finished)
+        return;
+    m_finished = true;
+    m_timer->stop();
+    release();
+    if (m_result.bodyBytes != m_reportedBytes) {
+        m_reportedBytes = m_result.bodyBytes;
+        Q_EMIT received(m_result.bodyBytes);
+    }
+    qCDebug(lcNet) << m_request->url.toString(QUrl::RemoveUserInfo) << netOutcomeName(m_result.outcome) << m_result.httpStatus
                    << m_result.bodyBytes << m_result.message;
     Q_EMIT finished();
     deleteLater();
 }
 
-void HttpExchange::classify()
+void HttpExchange::classify(int curlCode)
 {
     NetResult &r = m_result;
-    const auto error = m_reply->error();
-    const QString errorText = m_reply->errorString();
-    const int code = r.httpStatus;
+    const auto code = CURLcode(curlCode);
+    const QString errorText = QString::fromUtf8(m_errorText.constData()).trimmed().isEmpty()
+                                  ? QString::fromUtf8(curl_easy_strerror(code))
+                                  : QString::fromUtf8(m_errorText.constData()).trimmed();
     auto set = [&](NetOutcome o, const QString &message) {
         r.outcome = o;
         r.message = message;
         if (r.detail.isEmpty())
             r.detail = errorText;
     };
-    if (code != 0) {
-        switch (outcomeForStatus(code, error == QNetworkReply::NoError, r.detail)) {
+    const int status = r.httpStatus;
+    if (status != 0) {
+        switch (outcomeForStatus(status, code == CURLE_OK, r.detail)) {
         case NetOutcome::Ok: set(NetOutcome::Ok, {}); break;
         case NetOutcome::Interrupted:
             set(NetOutcome::Interrupted, QStringLiteral("the transfer broke off after %1 bytes").arg(r.bodyBytes));
             break;
         case NetOutcome::AuthRejected:
-            if (code == 400)
+            if (status == 400)
                 set(NetOutcome::AuthRejected, QStringLiteral("the server refused the device's client certificate"));
             else
-                set(NetOutcome::AuthRejected, QStringLiteral("the server refused the device's credentials (HTTP %1)").arg(code));
+                set(NetOutcome::AuthRejected, QStringLiteral("the server refused the device's credentials (HTTP %1)").arg(status));
             break;
-        case NetOutcome::ServerBusy: set(NetOutcome::ServerBusy, QStringLiteral("the server is unavailable (HTTP %1)").arg(code)); break;
-        default: set(NetOutcome::ClientError, QStringLiteral("the server refused the request (HTTP %1)").arg(code)); break;
+        case NetOutcome::ServerBusy: set(NetOutcome::ServerBusy, QStringLiteral("the server is unavailable (HTTP %1)").arg(status)); break;
+        default: set(NetOutcome::ClientError, QStringLiteral("the server refused the request (HTTP %1)").arg(status)); break;
         }
         return;
     }
-    if (!m_sslErrors.isEmpty()) {
-        set(NetOutcome::TlsRejected,
-            QStringLiteral("the server's certificate is not valid: %1").arg(m_sslErrors.join(QStringLiteral("; "))));
-        r.detail = m_sslErrors.join(QLatin1Char('\n'));
+    switch (code) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+        set(NetOutcome::TlsRejected, QStringLiteral("the server's certificate is not valid: %1").arg(errorText));
         return;
-    }
-    if (error == QNetworkReply::SslHandshakeFailedError) {
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        set(NetOutcome::TlsRejected, QStringLiteral("the server's public key does not match the pinned key"));
+        return;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CACERT_BADFILE:
         if (isServerClientCertificateRefusal(errorText))
             set(NetOutcome::AuthRejected, QStringLiteral("the server refused the device's client certificate"));
+        else if (isConnectionLost(errorText))
+            set(NetOutcome::ConnectFailed, QStringLiteral("cannot connect to %1: %2").arg(m_request->url.host(), errorText));
         else
             set(NetOutcome::TlsRejected, QStringLiteral("the TLS handshake failed: %1").arg(errorText));
         return;
+    default: break;
     }
     // TLS 1.3: the server checks the device's certificate after the client has finished its
-    // part of the handshake, so a refusal arrives as an alert on a connected socket, which Qt
-    // reports as a close or as a read error ("Error while reading: ... alert unknown ca").
+    // part of the handshake, so a refusal arrives as an alert on a connected socket, which
+    // libcurl reports as a failed receive ("... alert unknown ca").
     if (m_connected && isServerClientCertificateRefusal(errorText)) {
         set(NetOutcome::AuthRejected, QStringLiteral("the server refused the device's client certificate"));
         return;
     }
-    set(NetOutcome::ConnectFailed, QStringLiteral("cannot connect to %1: %2").arg(m_reply->url().host(), errorText));
+    set(NetOutcome::ConnectFailed, QStringLiteral("cannot connect to %1: %2").arg(m_request->url.host(), errorText));
 }
 
 } // namespace s16

@@ -3,16 +3,14 @@
 #include "common/error.h"
 
 #include <QObject>
-#include <QSslConfiguration>
 #include <QUrl>
 
 #include <functional>
 #include <memory>
 #include <optional>
 
-class QNetworkAccessManager;
-class QNetworkReply;
 class QTimer;
+struct curl_slist;
 
 namespace s16 {
 
@@ -80,12 +78,13 @@ struct ContentRange {
 
 class HttpExchange;
 
-// The device's side of the connection to the update server: one QNetworkAccessManager
-// with the trust, identity and policy of the configuration. Certificates are checked
-// against caFile (or the system store) and never ignored; the optional SPKI pin is
-// checked before any byte is read; redirects are followed only to https on the same
-// host; the bearer token goes only to that host. HTTP/1.1 only: Qt 6.4 ignores the
-// read buffer size over HTTP/2, and memory must stay bounded (docs/performance.md).
+// The device's side of the connection to the update server: libcurl (the HTTP client RAUC and
+// SWUpdate use too), driven by the Qt event loop of the thread that owns the transport, with
+// the trust, identity and policy of the configuration. Certificates are checked against caFile
+// (only those anchors) or the system store and never ignored; the optional SPKI pin is checked
+// in the handshake, before any request is sent; redirects are followed only to https on the
+// same host; the bearer token goes only to that host. HTTP/1.1 only, and memory is bounded by
+// the receive buffer: a consumer that pauses stops the socket being read (docs/performance.md).
 class HttpTransport : public QObject
 {
     Q_OBJECT
@@ -100,7 +99,7 @@ public:
     [[nodiscard]] QUrl resolve(const QString &repositoryPath) const;
     // Starts a GET of url from byte offset rangeStart (0: the whole body). The exchange
     // deletes itself after finished() has been handled (deleteLater).
-    HttpExchange *get(const QUrl &url, qint64 rangeStart, Sink sink, qint64 readBufferBytes = 1024 * 1024);
+    HttpExchange *get(const QUrl &url, qint64 rangeStart, Sink sink, qint64 readBufferBytes = 512 * 1024);
     // Starts a PUT of body to url (diagnostic reports).
     HttpExchange *put(const QUrl &url, const QByteArray &body, const QByteArray &contentType);
     // Forget pooled connections, so that the next try connects (and checks TLS) anew.
@@ -108,17 +107,20 @@ public:
 
 private:
     explicit HttpTransport(QObject *parent);
-    HttpExchange *start(QNetworkReply *reply, Sink sink);
     bool mayCarryToken(const QUrl &url) const;
 
-    QNetworkAccessManager *m_nam = nullptr;
-    QSslConfiguration m_ssl;
+    struct Multi; // libcurl's multi handle and the socket notifiers and timer that drive it
+    std::unique_ptr<Multi> m_multi;
     QUrl m_base;
     QByteArray m_token;
-    QList<QByteArray> m_pins; // raw SHA-256 of the allowed SubjectPublicKeyInfo
+    QByteArray m_caFile;            // empty: the system store
+    QByteArray m_clientCertificate; // PEM files, empty: none
+    QByteArray m_clientKey;
+    QByteArray m_pins; // curl's form: sha256//BASE64[;sha256//BASE64...], empty: none
     int m_connectTimeoutMs = 15000;
     int m_stallTimeoutMs = 30000;
     bool m_allowHttp = false;
+    bool m_freshConnection = false; // the next exchange connects anew
     friend class HttpExchange;
 };
 
@@ -127,12 +129,13 @@ class HttpExchange : public QObject
 {
     Q_OBJECT
 public:
+    ~HttpExchange() override;
     [[nodiscard]] const NetResult &result() const { return m_result; }
     void abort(NetOutcome outcome, const QString &message);
     // Stops handing body bytes to the sink until unpaused (a consumer with a full backlog):
-    // Qt then stops reading the socket once the read buffer is full, and TCP slows the
-    // server down. The stall timeout does not run while paused; an end of the response that
-    // arrives meanwhile is reported after the bytes before it, once unpaused.
+    // libcurl then stops reading the socket, and TCP slows the server down. The stall timeout
+    // does not run while paused; an end of the response that arrives meanwhile is reported
+    // after the bytes before it, once unpaused.
     void setPaused(bool paused);
 
 Q_SIGNALS:
@@ -141,27 +144,46 @@ Q_SIGNALS:
     void finished();
 
 private:
-    HttpExchange(HttpTransport *transport, QNetworkReply *reply, HttpTransport::Sink sink);
-    void onMetaData();
-    void onReadyRead();
-    void onEncrypted();
-    void onRedirected(const QUrl &url);
-    void onFinished();
-    void catchUp();
-    void classify();
-    void restartStallTimer();
+    struct Request; // what is asked: method, URL, range, body, buffer size
+    HttpExchange(HttpTransport *transport, std::unique_ptr<Request> request, HttpTransport::Sink sink);
+    void begin(); // starts (or, after a redirect, restarts) the request on libcurl
+    void release();
+    static size_t onHeaderLine(char *data, size_t size, size_t count, void *self);
+    static size_t onBody(char *data, size_t size, size_t count, void *self);
+    static int onConnected(void *self, char *, char *, int, int);
+    static int onProgress(void *self, qint64, qint64, qint64, qint64);
+    void onHeadersEnd();
+    void onDone(int curlCode);
+    void onTimer();
+    void finish();
+    void classify(int curlCode);
 
     HttpTransport *m_transport;
-    QNetworkReply *m_reply;
+    std::unique_ptr<Request> m_request;
     HttpTransport::Sink m_sink;
+    void *m_easy = nullptr; // CURL*
+    struct FreeList {
+        void operator()(curl_slist *list) const;
+    };
+    std::unique_ptr<curl_slist, FreeList> m_headerList; // the request's headers, alive as long as m_easy
     QTimer *m_timer;
     NetResult m_result;
-    QStringList m_sslErrors;
+    QList<QByteArray> m_headers; // of the response being received
+    QByteArray m_errorText;      // libcurl's error buffer
+    QUrl m_redirectTo;
+    qint64 m_lastActivityMs = 0;
+    qint64 m_uploaded = 0;
+    qint64 m_reportedBytes = 0;
+    int m_redirects = 0;
+    bool m_inCallback = false;
     bool m_decided = false; // m_result.outcome was set by us (abort), keep it
     bool m_connected = false;
     bool m_bodyWanted = false;
     bool m_paused = false;
-    bool m_finishHeld = false; // the reply finished while paused, with bytes still unread
+    bool m_pausedInCurl = false; // libcurl holds a chunk for us until unpaused
+    bool m_doneHeld = false;     // the transfer ended while paused, with a chunk still held
+    int m_heldCode = 0;
+    bool m_finished = false;
     friend class HttpTransport;
 };
 
