@@ -153,18 +153,21 @@ Result<std::unique_ptr<StreamWriter>> StreamWriter::open(const QString &path, qi
 
 StreamWriter::~StreamWriter()
 {
-    (void)finish();
-    {
-        std::lock_guard lock(d->mutex);
-        d->stopping = true;
-        d->changed.notify_all();
+    if (d->worker.joinable()) { // not when open() failed before starting it
+        (void)finish();
+        {
+            std::lock_guard lock(d->mutex);
+            d->stopping = true;
+            d->changed.notify_all();
+        }
+        d->worker.join();
     }
-    d->worker.join();
     for (char *block : d->all)
         std::free(block);
-    if (d->directFd >= 0)
-        ::close(d->directFd);
-    ::close(d->bufferedFd);
+    for (const int fd : {d->directFd, d->bufferedFd}) {
+        if (fd >= 0)
+            ::close(fd);
+    }
 }
 
 bool StreamWriter::write(QByteArrayView data)
