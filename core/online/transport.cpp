@@ -5,6 +5,7 @@
 
 #include <QDateTime>
 #include <QFile>
+#include <QPointer>
 #include <QRegularExpression>
 #include <QSocketNotifier>
 #include <QSslCertificate>
@@ -17,6 +18,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <vector>
 
 namespace s16 {
 namespace {
@@ -213,7 +215,14 @@ struct HttpTransport::Multi {
     }
     ~Multi()
     {
-        watches.clear();
+        for (auto &[socket, w] : watches) {
+            for (auto *n : {w.read.release(), w.write.release()}) {
+                if (n) { // possibly the sender of the signal this runs in
+                    n->setEnabled(false);
+                    n->deleteLater();
+                }
+            }
+        }
         curl_multi_cleanup(multi);
     }
 
@@ -261,14 +270,17 @@ struct HttpTransport::Multi {
     {
         int running = 0;
         curl_multi_socket_action(multi, socket, mask, &running);
+        // Collected first: an exchange's finished() may start another one, or end the transport
+        // (and this with it), so nothing here is touched once the first of them is told.
+        std::vector<std::pair<QPointer<HttpExchange>, CURLcode>> done;
         CURLMsg *msg = nullptr;
         int queued = 0;
         while ((msg = curl_multi_info_read(multi, &queued))) {
-            if (msg->msg != CURLMSG_DONE)
-                continue;
             HttpExchange *x = nullptr;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &x);
-            const CURLcode code = msg->data.result;
+            if (msg->msg == CURLMSG_DONE && curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &x) == CURLE_OK && x)
+                done.emplace_back(x, msg->data.result);
+        }
+        for (const auto &[x, code] : done) {
             if (x)
                 x->onDone(code);
         }
@@ -566,10 +578,10 @@ void HttpExchange::onHeadersEnd()
     if (code < 200)
         return; // an interim response; the real one follows
     if (code >= 300 && code < 400) {
-        char *location = nullptr;
-        curl_easy_getinfo(m_easy, CURLINFO_REDIRECT_URL, &location);
-        const QUrl target = location ? QUrl::fromEncoded(location) : QUrl();
-        if (location && m_redirects < 10 && isAllowedRedirect(m_transport->m_base, target, m_transport->m_allowHttp)) {
+        // Location may be relative (RFC 9110 §10.2.2): resolved against the URL asked for.
+        const QByteArray location = headerValue(m_headers, "Location");
+        const QUrl target = location.isEmpty() ? QUrl() : m_request->url.resolved(QUrl::fromEncoded(location, QUrl::StrictMode));
+        if (!location.isEmpty() && m_redirects < 10 && isAllowedRedirect(m_transport->m_base, target, m_transport->m_allowHttp)) {
             m_redirectTo = target; // followed once this response is dropped (onDone)
             return;
         }
@@ -661,11 +673,6 @@ void HttpExchange::setPaused(bool paused)
                 return;
             m_lastActivityMs = nowMs();
             m_timer->start(m_transport->m_stallTimeoutMs);
-            if (m_doneHeld) {
-                m_doneHeld = false;
-                onDone(m_heldCode);
-                return;
-            }
             if (m_pausedInCurl && m_easy) {
                 m_pausedInCurl = false;
                 curl_easy_pause(m_easy, CURLPAUSE_CONT); // may hand over the kept chunk at once
@@ -684,11 +691,6 @@ void HttpExchange::onDone(int curlCode)
         m_request->url = m_redirectTo;
         release();
         begin();
-        return;
-    }
-    if (m_paused && !m_decided && m_bodyWanted) {
-        m_doneHeld = true; // reported after the bytes before it, once unpaused
-        m_heldCode = curlCode;
         return;
     }
     if (!m_decided)

@@ -133,9 +133,9 @@ public:
     [[nodiscard]] const NetResult &result() const { return m_result; }
     void abort(NetOutcome outcome, const QString &message);
     // Stops handing body bytes to the sink until unpaused (a consumer with a full backlog):
-    // libcurl then stops reading the socket, and TCP slows the server down. The stall timeout
-    // does not run while paused; an end of the response that arrives meanwhile is reported
-    // after the bytes before it, once unpaused.
+    // libcurl keeps the chunk that arrives next and stops reading the socket, and TCP slows the
+    // server down. The stall timeout does not run while paused. The end of the response cannot
+    // overtake a kept chunk: it is reported after every byte reached the sink.
     void setPaused(bool paused);
 
 Q_SIGNALS:
@@ -181,8 +181,6 @@ private:
     bool m_bodyWanted = false;
     bool m_paused = false;
     bool m_pausedInCurl = false; // libcurl holds a chunk for us until unpaused
-    bool m_doneHeld = false;     // the transfer ended while paused, with a chunk still held
-    int m_heldCode = 0;
     bool m_finished = false;
     friend class HttpTransport;
 };

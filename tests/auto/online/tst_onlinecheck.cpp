@@ -41,6 +41,7 @@ private Q_SLOTS:
     void e04_e05_e06_retryUntilTheServerAnswers_data();
     void e04_e05_e06_retryUntilTheServerAnswers();
     void e04_e07_connectionClosedWithoutResponse();
+    void e03_e04_connectionClosedInTheHandshakeIsTriedAgain();
     void e07_unreachableAfterMaxTries();
     void e12_invalidCertificateIsRejected_data();
     void e12_invalidCertificateIsRejected();
@@ -191,8 +192,8 @@ void tst_OnlineCheck::e04_e05_e06_retryUntilTheServerAnswers()
 
 void tst_OnlineCheck::e04_e07_connectionClosedWithoutResponse()
 {
-    // Qt resends an idempotent request once by itself when the connection closes
-    // without a response; each of our tries still ends as a failed connection.
+    // The connection closes after the request, without a response: each try ends as a
+    // failed connection (an HTTP client may resend an idempotent request once by itself).
     FaultServer server;
     const auto &pki = TestPki::shared();
     QVERIFY(server.start({m_repo, QStringLiteral("/s16/"), pki.server().cert, pki.server().key}));
@@ -203,6 +204,23 @@ void tst_OnlineCheck::e04_e07_connectionClosedWithoutResponse()
     QCOMPARE(run.error->code, ExitCode::ServerUnreachable);
     QCOMPARE(countOf(run.path, Edge::E04), 3);
     QVERIFY(server.requestCount(QStringLiteral("/s16/manifest.json")) >= 3);
+}
+
+void tst_OnlineCheck::e03_e04_connectionClosedInTheHandshakeIsTriedAgain()
+{
+    // The server closes the connection before the TLS handshake is done: the connection failed
+    // and is tried again (E04), it is no verdict on the server's certificate (E10, E12).
+    FaultServer server;
+    const auto &pki = TestPki::shared();
+    QVERIFY(server.start({m_repo, QStringLiteral("/s16/"), pki.server().cert, pki.server().key}));
+    server.refuseConnections(1);
+    QVERIFY(!m_fx.makeDevice(server.url(QStringLiteral("/s16/"))).isEmpty());
+    const auto run = m_fx.run(false);
+    QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
+    QCOMPARE(pathString(run.path).left(23), QStringLiteral("E01 E02 E04 E05 E06 E02"));
+    QVERIFY(!run.path.contains(Edge::E12));
+    QCOMPARE(server.requestCount(QStringLiteral("/s16/manifest.json")), 1); // the closed connection carried none
+    QVERIFY(run.check.available);
 }
 
 void tst_OnlineCheck::e07_unreachableAfterMaxTries()

@@ -58,6 +58,7 @@ private Q_SLOTS:
     void e33_e34_interruptedDownloadResumesWithRange();
     void e34_incompleteAfterAllTries();
     void e33_stalledTransferResumes();
+    void e29_redirectOnTheSameHostIsFollowed();
     void e30_redirectRefused_data();
     void e30_redirectRefused();
     void e38_checksumMismatchDiscardsFile();
@@ -394,6 +395,28 @@ void tst_OnlineDownload::e33_stalledTransferResumes()
             range = r.header("Range");
     }
     QVERIFY2(range.startsWith("bytes=") && range != "bytes=0-", range.constData());
+}
+
+void tst_OnlineDownload::e29_redirectOnTheSameHostIsFollowed()
+{
+    // A server (a CDN's edge, say) may move the image elsewhere on itself: https on the same
+    // host and port is followed, and what arrives from there is the image, checked as ever.
+    const QString moved = m_repo + QStringLiteral("/images/moved.img");
+    QFile::remove(moved);
+    QVERIFY(QFile::copy(m_repo + QStringLiteral("/images/s16-1.1.0.img"), moved));
+    auto *server = faultServer(m_repo);
+    QVERIFY(server);
+    const QByteArray location = "https://127.0.0.1:" + QByteArray::number(server->port()) + "/s16/images/moved.img";
+    server->setFault(imagePath(), FaultServer::Fault::redirect(location));
+    QVERIFY(!m_fx.makeDevice(server->url(QStringLiteral("/s16/"))).isEmpty());
+    const auto run = m_fx.run(true);
+    QFile::remove(moved);
+    QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
+    QVERIFY(!run.path.contains(Edge::E30));
+    QCOMPARE(server->requestCount(imagePath()), 1);
+    QCOMPARE(server->requestCount(QStringLiteral("/s16/images/moved.img")), 1);
+    QCOMPARE(m_fx.journal()->value(QStringLiteral("staged")).toObject().value(QStringLiteral("version")).toString(),
+             QStringLiteral("1.1.0"));
 }
 
 void tst_OnlineDownload::e30_redirectRefused_data()
