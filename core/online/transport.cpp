@@ -548,13 +548,21 @@ void HttpExchange::onTimer()
         abort(NetOutcome::ConnectFailed, QStringLiteral("no connection within %1 s").arg(limit / 1000));
 }
 
-size_t HttpExchange::onHeaderLine(char *data, size_t size, size_t count, void *self)
+HttpExchange *HttpExchange::receiving(void *self)
 {
     auto *x = static_cast<HttpExchange *>(self);
-    const size_t n = size * count;
     if (x->m_decided)
-        return 0;
-    x->m_lastActivityMs = nowMs();
+        return nullptr;
+    x->m_lastActivityMs = nowMs(); // what the stall timeout measures
+    return x;
+}
+
+size_t HttpExchange::onHeaderLine(char *data, size_t size, size_t count, void *self)
+{
+    const size_t n = size * count;
+    auto *x = receiving(self);
+    if (!x)
+        return 0; // libcurl stops the transfer; onDone() follows
     const QByteArray line = QByteArray(data, qsizetype(n)).trimmed();
     if (line.startsWith("HTTP/")) {
         x->m_headers.clear(); // a new response (after an interim 1xx)
@@ -608,11 +616,10 @@ void HttpExchange::onHeadersEnd()
 
 size_t HttpExchange::onBody(char *data, size_t size, size_t count, void *self)
 {
-    auto *x = static_cast<HttpExchange *>(self);
     const size_t n = size * count;
-    if (x->m_decided)
-        return 0;
-    x->m_lastActivityMs = nowMs();
+    auto *x = receiving(self);
+    if (!x)
+        return 0; // libcurl stops the transfer; onDone() follows
     if (!x->m_bodyWanted) {
         // An error page: kept for the detail, bounded, and dropped.
         if (x->m_result.detail.size() < kMaxErrorBody)

@@ -148,6 +148,8 @@ private:
     HttpExchange(HttpTransport *transport, std::unique_ptr<Request> request, HttpTransport::Sink sink);
     void begin(); // starts (or, after a redirect, restarts) the request on libcurl
     void release();
+    // The exchange of a libcurl callback, with its time of activity noted; null once it is decided.
+    static HttpExchange *receiving(void *self);
     static size_t onHeaderLine(char *data, size_t size, size_t count, void *self);
     static size_t onBody(char *data, size_t size, size_t count, void *self);
     static int onConnected(void *self, char *, char *, int, int);
