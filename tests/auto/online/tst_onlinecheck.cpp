@@ -41,6 +41,7 @@ private Q_SLOTS:
     void e04_e05_e06_retryUntilTheServerAnswers_data();
     void e04_e05_e06_retryUntilTheServerAnswers();
     void e04_e07_connectionClosedWithoutResponse();
+    void e02_proxyOfTheEnvironmentIsNotUsed();
     void e03_e04_connectionClosedInTheHandshakeIsTriedAgain();
     void e07_unreachableAfterMaxTries();
     void e12_invalidCertificateIsRejected_data();
@@ -220,6 +221,24 @@ void tst_OnlineCheck::e03_e04_connectionClosedInTheHandshakeIsTriedAgain()
     QCOMPARE(pathString(run.path).left(23), QStringLiteral("E01 E02 E04 E05 E06 E02"));
     QVERIFY(!run.path.contains(Edge::E12));
     QCOMPARE(server.requestCount(QStringLiteral("/s16/manifest.json")), 1); // the closed connection carried none
+    QVERIFY(run.check.available);
+}
+
+void tst_OnlineCheck::e02_proxyOfTheEnvironmentIsNotUsed()
+{
+    // The device talks to its configured server and nothing else: a proxy named by the
+    // environment (here one that cannot be reached) is not used.
+    auto nginx = startRepoServer(m_repo);
+    QVERIFY(nginx);
+    QVERIFY(!m_fx.makeDevice(nginx->url()).isEmpty());
+    const QByteArray proxy = "http://127.0.0.1:" + QByteArray::number(FaultServer::unusedPort());
+    for (const char *name : {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"})
+        qputenv(name, proxy);
+    const auto run = m_fx.run(false);
+    for (const char *name : {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"})
+        qunsetenv(name);
+    QVERIFY2(!run.error, qPrintable(run.error ? run.error->message : QString()));
+    QVERIFY(!run.path.contains(Edge::E04));
     QVERIFY(run.check.available);
 }
 
