@@ -4,7 +4,6 @@
 #include "common/fileutil.h"
 #include "common/streamwriter.h"
 #include "crypto/crypto.h"
-#include "crypto/threadedsha256.h"
 #include "delta/indexcheck.h"
 #include "manifest/manifest.h"
 #include "online/deltatransfer.h"
@@ -87,7 +86,14 @@ void ImageTransfer::stop()
     finishWriting();
 }
 
-// Everything the sink accepted is in the partial file once this returns (a failure to write
+// The partial file's writer from offset from on; the bytes it writes are hashed on a thread of
+// its own from the writer's own blocks (the hash is the costliest part of receiving an image).
+Result<std::unique_ptr<fileutil::StreamWriter>> ImageTransfer::openWriter(qint64 from)
+{
+    return fileutil::StreamWriter::open(m_item.partialPath, from, [hash = m_hash.get()](QByteArrayView bytes) { hash->addData(bytes); });
+}
+
+// Everything the sink accepted is in the partial file (and hashed) once this returns (a failure to write
 // it ends the attempt).
 void ImageTransfer::finishWriting()
 {
@@ -115,7 +121,7 @@ void ImageTransfer::downloadNext()
     if (const QFileInfo existing(item.partialPath); existing.isSymLink() || (existing.exists() && !existing.isFile()))
         discard(item.partialPath);
     m_writer.reset();
-    m_hasher = std::make_unique<crypto::ThreadedSha256>();
+    m_hash = std::make_unique<crypto::Sha256>();
     // A compressed image is unpacked (and what comes out hashed) as it arrives: no second pass.
     // The unpacker works on threads of its own; while its backlog is full the exchange pauses,
     // so the link runs at the pace of the unpacking and memory stays bounded.
@@ -153,14 +159,14 @@ void ImageTransfer::downloadNext()
             partial.resize(0);
         QByteArray chunk;
         while (!(chunk = partial.read(crypto::kHashChunkBytes)).isEmpty()) {
-            m_hasher->addData(chunk);
+            m_hash->addData(chunk);
             if (m_unpacker && !m_unpacker->push(chunk))
                 m_unpacker->waitForRoom();
         }
         m_written = partial.size();
         partial.close();
         // What arrives goes to the medium while the rest arrives: the fsync before E37 is short.
-        if (auto writer = fileutil::StreamWriter::open(item.partialPath, m_written); writer)
+        if (auto writer = openWriter(m_written); writer)
             m_writer = std::move(*writer);
         else
             m_attemptError = writer.error();
@@ -196,7 +202,6 @@ void ImageTransfer::downloadNext()
             *why = m_attemptError->message;
             return false;
         }
-        m_hasher->addData(chunk);
         if (m_unpacker && !m_unpacker->push(chunk) && *exchange)
             (*exchange)->setPaused(true);
         m_written += chunk.size();
@@ -217,7 +222,8 @@ void ImageTransfer::downloadNext()
         if (r.httpStatus == 200 && m_written > 0) {
             // The server ignored the range: start this file over.
             finishWriting();
-            auto writer = fileutil::StreamWriter::open(m_item.partialPath, 0);
+            m_hash->reset();
+            auto writer = openWriter(0);
             if (writer && !QFile::resize(m_item.partialPath, 0))
                 writer = fail(ExitCode::StorageError, QStringLiteral("cannot empty %1").arg(m_item.partialPath));
             if (!writer) {
@@ -226,7 +232,6 @@ void ImageTransfer::downloadNext()
                 return;
             }
             m_writer = std::move(*writer);
-            m_hasher->reset();
             if (m_unpacker)
                 m_unpacker = newUnpacker();
             m_written = 0;
@@ -242,7 +247,7 @@ void ImageTransfer::downloadDelta()
 {
     const DownloadItem &item = m_item;
     m_writer.reset();
-    m_hasher.reset();
+    m_hash.reset();
     if (!m_delta) {
         DeltaTransfer::Setup setup;
         setup.indexPath = m_manifest->imageChunks->index.path;
@@ -358,7 +363,7 @@ ImageTransfer::FileEnd ImageTransfer::fileEnd(const NetResult &r)
                     why.withContext(QStringLiteral("the update was not received completely after %1 tries").arg(m_tries))};
         return {FileEnd::How::Interrupted, why};
     }
-    current.actualSha256 = current.delta ? m_delta->sha256Hex() : m_hasher->hexResult();
+    current.actualSha256 = current.delta ? m_delta->sha256Hex() : m_hash->hexResult();
     if (current.delta)
         current.index = m_delta->indexBytes();
     if (current.zstd && m_unpacker)

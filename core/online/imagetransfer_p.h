@@ -19,7 +19,7 @@ namespace delta {
 struct ChunkIndex;
 }
 namespace crypto {
-class ThreadedSha256;
+class Sha256;
 }
 
 // E22-E34 for one file of a download (the image raw, zstd-compressed or as a delta, or a
@@ -57,6 +57,7 @@ protected:
 
 private:
     void fetchCheckIndex();
+    [[nodiscard]] Result<std::unique_ptr<fileutil::StreamWriter>> openWriter(qint64 from);
     void finishWriting();
     void onCheckIndex(const IndexFetch &got);
     void downloadNext();
@@ -80,8 +81,8 @@ private:
     QPointer<HttpExchange> m_exchange; // the request in flight
     // The partial file's writer: on a thread of its own, straight to the medium where it can.
     std::unique_ptr<fileutil::StreamWriter> m_writer;
-    std::unique_ptr<crypto::ThreadedSha256> m_hasher; // on a core of its own: the hash is the costliest part
-    std::unique_ptr<zstd::Unpacker> m_unpacker;       // a compressed image, unpacked as it arrives
+    std::unique_ptr<crypto::Sha256> m_hash;     // of what is received: fed by the writer's tap, on a core of its own
+    std::unique_ptr<zstd::Unpacker> m_unpacker; // a compressed image, unpacked as it arrives
     // The release's chunk index, when a compressed image's content is checked against it.
     std::shared_ptr<const delta::ChunkIndex> m_checkIndex;
     QPointer<HttpExchange> m_indexExchange;

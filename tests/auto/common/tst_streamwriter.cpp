@@ -1,6 +1,7 @@
 #include "common/streamwriter.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QTest>
@@ -16,6 +17,7 @@ private Q_SLOTS:
     void writesAfterWhatWasThere();
     void aFailedWriteIsReported();
     void aMissingFileIsRefused();
+    void droppedWithBlocksQueuedEndsCleanly();
 };
 
 namespace {
@@ -60,11 +62,14 @@ void tst_StreamWriter::writesAfterWhatWasThere()
         QVERIFY(f.open(QIODevice::WriteOnly));
         QCOMPARE(f.write(before), before.size());
     }
-    auto writer = StreamWriter::open(path, offset);
+    QByteArray tapped; // the tap's thread appends, this one reads after finish()
+    auto writer = StreamWriter::open(path, offset, [&tapped](QByteArrayView bytes) { tapped.append(bytes); });
     QVERIFY(writer);
     for (qsizetype at = 0; at < data.size(); at += piece)
         QVERIFY((*writer)->write(QByteArrayView(data).sliced(at, std::min(piece, data.size() - at))));
     QVERIFY((*writer)->finish());
+    QCOMPARE(tapped.size(), data.size()); // the tap saw every byte, in order
+    QVERIFY(tapped == data);
     // In the file once finish() returns, before the writer is gone.
     QFile f(path);
     QVERIFY(f.open(QIODevice::ReadOnly));
@@ -98,6 +103,24 @@ void tst_StreamWriter::aMissingFileIsRefused()
     const auto writer = StreamWriter::open(dir.filePath(QStringLiteral("missing")), 0);
     QVERIFY(!writer);
     QCOMPARE(writer.error().code, ExitCode::StorageError);
+}
+
+void tst_StreamWriter::droppedWithBlocksQueuedEndsCleanly()
+{
+    // A download stopped mid-way: the writer goes while its blocks are still queued for the file
+    // and the tap; what was queued is written and tapped, and nothing waits forever.
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("partial"));
+    QVERIFY(QFile(path).open(QIODevice::WriteOnly));
+    const QByteArray data = randomBytes((StreamWriter::kBlocks + 2) * StreamWriter::kBlockBytes + 17, 4);
+    qsizetype tapped = 0;
+    {
+        auto writer = StreamWriter::open(path, 0, [&tapped](QByteArrayView bytes) { tapped += bytes.size(); });
+        QVERIFY(writer);
+        QVERIFY((*writer)->write(data));
+    }
+    QCOMPARE(tapped, data.size());
+    QCOMPARE(QFileInfo(path).size(), data.size());
 }
 
 QTEST_GUILESS_MAIN(tst_StreamWriter)

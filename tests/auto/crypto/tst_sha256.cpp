@@ -1,5 +1,4 @@
 #include "crypto/crypto.h"
-#include "crypto/threadedsha256.h"
 #include "support/datatable.h"
 #include "support/testutil.h"
 
@@ -28,9 +27,6 @@ private Q_SLOTS:
     void chunkingDoesNotMatter_data();
     void chunkingDoesNotMatter();
     void resultStartsANewMessage();
-    void threadedHashMatches_data();
-    void threadedHashMatches();
-    void threadedHashResetDropsWhatIsQueued();
     void resetDiscardsData();
     void moveKeepsState();
     void fileHash_data();
@@ -95,42 +91,6 @@ void tst_Sha256::resultStartsANewMessage()
     (void)h.result();
     h.addData("abc");
     QCOMPARE(h.hexResult(), QByteArray("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
-}
-
-void tst_Sha256::threadedHashMatches_data()
-{
-    addRows<qsizetype>("piece", {{"1 byte", qsizetype(1)},
-                                 {"4093 bytes", qsizetype(4093)},
-                                 {"a block and a byte", ThreadedSha256::kBlockBytes + 1},
-                                 {"more than all blocks at once", qsizetype(ThreadedSha256::kBlocks + 2) * ThreadedSha256::kBlockBytes}});
-}
-
-void tst_Sha256::threadedHashMatches()
-{
-    // The same digest as Sha256, whether a piece fills part of a block, spans blocks or is more
-    // than all of them together (addData then waits for the thread); and twice in a row, as
-    // hexResult() starts a new message.
-    QFETCH(qsizetype, piece);
-    const QByteArray data = randomBytes(7 * ThreadedSha256::kBlockBytes + 12345, 9);
-    ThreadedSha256 h;
-    for (int round = 0; round < 2; ++round) {
-        for (qsizetype off = 0; off < data.size(); off += piece)
-            h.addData(QByteArrayView(data).sliced(off, qMin(piece, data.size() - off)));
-        QCOMPARE(h.hexResult(), qtHex(data));
-    }
-}
-
-void tst_Sha256::threadedHashResetDropsWhatIsQueued()
-{
-    ThreadedSha256 h;
-    h.addData(randomBytes(3 * ThreadedSha256::kBlockBytes + 5, 10)); // some of it queued, some being filled
-    h.reset();
-    h.addData("abc");
-    QCOMPARE(h.hexResult(), qtHex("abc"));
-    ThreadedSha256 unused; // a hash that never saw a byte ends cleanly
-    // and one dropped with blocks still queued (a download that is retried or stopped)
-    ThreadedSha256 dropped;
-    dropped.addData(randomBytes(qsizetype(ThreadedSha256::kBlocks + 2) * ThreadedSha256::kBlockBytes, 12));
 }
 
 void tst_Sha256::resetDiscardsData()
