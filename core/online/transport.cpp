@@ -200,6 +200,7 @@ struct HttpTransport::Multi {
         std::unique_ptr<QSocketNotifier> write;
     };
     std::map<curl_socket_t, Watch> watches;
+    int inCallbacks = 0; // libcurl is calling one of ours: no exchange may be torn down now
 
     explicit Multi(HttpTransport *owner)
     {
@@ -576,7 +577,9 @@ size_t HttpExchange::onHeaderLine(char *data, size_t size, size_t count, void *s
         return n;
     }
     x->m_inCallback = true;
+    ++x->m_transport->m_multi->inCallbacks;
     x->onHeadersEnd();
+    --x->m_transport->m_multi->inCallbacks;
     x->m_inCallback = false;
     return x->m_decided || !x->m_redirectTo.isEmpty() ? 0 : n;
 }
@@ -632,21 +635,25 @@ size_t HttpExchange::onBody(char *data, size_t size, size_t count, void *self)
         x->m_pausedInCurl = true; // libcurl keeps this chunk and stops reading the socket
         return CURL_WRITEFUNC_PAUSE;
     }
-    QString why;
+    // Whatever the sink or a receiver of received() does, an abort() among it only marks the
+    // exchange: libcurl may not be torn down from inside its own callback.
     x->m_inCallback = true;
+    ++x->m_transport->m_multi->inCallbacks;
+    QString why;
     const bool taken = x->m_sink(QByteArrayView(data, qsizetype(n)), &why);
-    if (!taken)
+    if (!taken) {
         x->abort(NetOutcome::SinkRefused, why);
-    x->m_inCallback = false;
-    if (!taken)
-        return 0;
-    x->m_result.bodyBytes += qint64(n);
-    // Progress in steps, not per TLS record: enough for a progress bar, cheap for a gigabyte.
-    if (x->m_result.bodyBytes - x->m_reportedBytes >= 256 * 1024 || x->m_result.bodyBytes == x->m_result.contentLength) {
-        x->m_reportedBytes = x->m_result.bodyBytes;
-        Q_EMIT x->received(x->m_result.bodyBytes);
+    } else {
+        x->m_result.bodyBytes += qint64(n);
+        // Progress in steps, not per TLS record: enough for a progress bar, cheap for a gigabyte.
+        if (x->m_result.bodyBytes - x->m_reportedBytes >= 256 * 1024 || x->m_result.bodyBytes == x->m_result.contentLength) {
+            x->m_reportedBytes = x->m_result.bodyBytes;
+            Q_EMIT x->received(x->m_result.bodyBytes);
+        }
     }
-    return n;
+    --x->m_transport->m_multi->inCallbacks;
+    x->m_inCallback = false;
+    return x->m_decided ? 0 : n;
 }
 
 void HttpExchange::abort(NetOutcome outcome, const QString &message)
@@ -658,6 +665,11 @@ void HttpExchange::abort(NetOutcome outcome, const QString &message)
     m_result.message = message;
     if (m_inCallback)
         return; // the callback returns an error: libcurl stops, and onDone finishes
+    if (m_transport->m_multi->inCallbacks > 0) {
+        // Inside another exchange's callback, where libcurl may not be touched: a moment later.
+        QMetaObject::invokeMethod(this, &HttpExchange::finish, Qt::QueuedConnection);
+        return;
+    }
     finish();
 }
 
