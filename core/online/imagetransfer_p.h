@@ -78,10 +78,11 @@ private:
     std::unique_ptr<DeltaTransfer> &m_delta;
     int m_tries = 0;
     std::optional<Error> m_mismatch;
-    QPointer<HttpExchange> m_exchange; // the request in flight
-    // The partial file's writer: on a thread of its own, straight to the medium where it can.
+    QPointer<HttpExchange> m_exchange;      // the request in flight
+    std::unique_ptr<crypto::Sha256> m_hash; // of what is received: fed by the writer's tap, on a core of its own
+    // The partial file's writer: on a thread of its own, straight to the medium where it can. Declared
+    // after m_hash, so that it (and its tap) is gone before the hash it feeds.
     std::unique_ptr<fileutil::StreamWriter> m_writer;
-    std::unique_ptr<crypto::Sha256> m_hash;     // of what is received: fed by the writer's tap, on a core of its own
     std::unique_ptr<zstd::Unpacker> m_unpacker; // a compressed image, unpacked as it arrives
     // The release's chunk index, when a compressed image's content is checked against it.
     std::shared_ptr<const delta::ChunkIndex> m_checkIndex;
