@@ -11,6 +11,7 @@
 #include "store/journal.h"
 
 #include <QDateTime>
+#include <QFile>
 #include <QFileInfo>
 
 namespace s16 {
@@ -223,15 +224,16 @@ void ImageTransfer::downloadNext()
             // The server ignored the range: start this file over.
             finishWriting();
             m_hash->reset();
-            auto writer = openWriter(0);
-            if (writer && !QFile::resize(m_item.partialPath, 0))
-                writer = fail(ExitCode::StorageError, QStringLiteral("cannot empty %1").arg(m_item.partialPath));
-            if (!writer) {
+            if (!QFile::resize(m_item.partialPath, 0))
+                m_attemptError = Error{ExitCode::StorageError, QStringLiteral("cannot empty %1").arg(m_item.partialPath), {}, {}};
+            else if (auto writer = openWriter(0); writer)
+                m_writer = std::move(*writer);
+            else
                 m_attemptError = writer.error();
+            if (m_attemptError) {
                 x->abort(NetOutcome::SinkRefused, m_attemptError->message);
                 return;
             }
-            m_writer = std::move(*writer);
             if (m_unpacker)
                 m_unpacker = newUnpacker();
             m_written = 0;

@@ -3,7 +3,6 @@
 #include "common/streamwriter.h"
 #include "online/onlinestep_p.h"
 
-#include <QFile>
 #include <QPointer>
 
 #include <memory>

@@ -576,11 +576,9 @@ size_t HttpExchange::onHeaderLine(char *data, size_t size, size_t count, void *s
             x->m_headers.append(line);
         return n;
     }
-    x->m_inCallback = true;
     ++x->m_transport->m_multi->inCallbacks;
     x->onHeadersEnd();
     --x->m_transport->m_multi->inCallbacks;
-    x->m_inCallback = false;
     return x->m_decided || !x->m_redirectTo.isEmpty() ? 0 : n;
 }
 
@@ -637,7 +635,6 @@ size_t HttpExchange::onBody(char *data, size_t size, size_t count, void *self)
     }
     // Whatever the sink or a receiver of received() does, an abort() among it only marks the
     // exchange: libcurl may not be torn down from inside its own callback.
-    x->m_inCallback = true;
     ++x->m_transport->m_multi->inCallbacks;
     QString why;
     const bool taken = x->m_sink(QByteArrayView(data, qsizetype(n)), &why);
@@ -652,7 +649,6 @@ size_t HttpExchange::onBody(char *data, size_t size, size_t count, void *self)
         }
     }
     --x->m_transport->m_multi->inCallbacks;
-    x->m_inCallback = false;
     return x->m_decided ? 0 : n;
 }
 
@@ -663,10 +659,9 @@ void HttpExchange::abort(NetOutcome outcome, const QString &message)
     m_decided = true;
     m_result.outcome = outcome;
     m_result.message = message;
-    if (m_inCallback)
-        return; // the callback returns an error: libcurl stops, and onDone finishes
     if (m_transport->m_multi->inCallbacks > 0) {
-        // Inside another exchange's callback, where libcurl may not be touched: a moment later.
+        // Inside a libcurl callback (this exchange's own, which then returns an error so that
+        // libcurl stops it, or another's), where libcurl may not be torn down: a moment later.
         QMetaObject::invokeMethod(this, &HttpExchange::finish, Qt::QueuedConnection);
         return;
     }

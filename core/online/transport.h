@@ -177,7 +177,6 @@ private:
     qint64 m_uploaded = 0;
     qint64 m_reportedBytes = 0;
     int m_redirects = 0;
-    bool m_inCallback = false;
     bool m_decided = false; // m_result.outcome was set by us (abort), keep it
     bool m_connected = false;
     bool m_bodyWanted = false;
